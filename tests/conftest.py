@@ -1,0 +1,31 @@
+"""Fixtures shared by every test: where the real public data lives, and isolated settings."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    """The real BGP/registry data beside the checkout; skipped on a user's clone, required in CI."""
+    if not SHARED_DATA.is_dir():
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"CI=true but the shared data folder {SHARED_DATA} is missing")
+        pytest.skip(f"real public data not found at {SHARED_DATA} (it sits beside the checkout in CI)")
+    return SHARED_DATA
+
+
+@pytest.fixture(autouse=True)
+def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Each test runs in its own folder with no `.env` and no silkroute variables from the caller."""
+    for name in list(os.environ):
+        if name.startswith(("DISCORD_", "SILKROUTE_", "ALERT_", "RIPE", "IHR_", "RISLIVE_", "WATCH_")):
+            monkeypatch.delenv(name, raising=False)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("SILKROUTE_OFFLINE", "1")
+    return tmp_path
