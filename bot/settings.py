@@ -50,17 +50,72 @@ class CoreSettings(_Section):
         return level
 
 
+class RoutingSettings(_Section):
+    """Where `data update` downloads public routing data from, and how often the bot refreshes it."""
+
+    silkroute_routeviews_rib_url: str = "https://archive.routeviews.org/bgpdata/{yyyy}.{mm}/RIBS/rib.{yyyymmdd}.0000.bz2"
+    silkroute_ris_bview_url: str = "https://data.ris.ripe.net/rrc00/latest-bview.gz"
+    silkroute_delegated_url: str = "https://ftp.ripe.net/pub/stats/ripencc/nro-stats/latest/nro-delegated-stats"
+    silkroute_asnames_url: str = "https://ftp.ripe.net/ripe/asnames/asn.txt"
+    silkroute_update_interval_hours: float = Field(default=24.0, ge=0)
+    silkroute_download_max_bytes: int = Field(default=2_000_000_000, gt=0)
+    silkroute_download_timeout_seconds: float = Field(default=1800.0, gt=0)
+
+
+class LiveSettings(_Section):
+    """Public live sources; base URLs are settings so tests and mirrors can point elsewhere."""
+
+    ripestat_url: str = "https://stat.ripe.net"
+    ihr_url: str = "https://www.ihr.live/ihr/api"
+    rislive_url: str = "wss://ris-live.ripe.net/v1/ws/"
+    ripe_atlas_url: str = "https://atlas.ripe.net/api/v2"
+    ripe_atlas_key: SecretStr | None = None
+    silkroute_client_name: str = "silkroute"
+    silkroute_http_connect_timeout: float = Field(default=5.0, gt=0)
+    silkroute_http_read_timeout: float = Field(default=20.0, gt=0)
+    silkroute_http_retries: int = Field(default=3, ge=0, le=10)
+    silkroute_http_max_bytes: int = Field(default=20_000_000, gt=0)
+
+
+class ReachSettings(_Section):
+    """Active reachability checks: resolvers, time and byte caps, and the safety switch."""
+
+    silkroute_public_resolver: str = "8.8.8.8"
+    silkroute_allow_unsafe_targets: bool = False
+    silkroute_reach_timeout: float = Field(default=10.0, gt=0)
+    silkroute_reach_max_bytes: int = Field(default=2_000_000, gt=0)
+
+
+class AlertSettings(_Section):
+    """How monitors decide that something is worth telling the team."""
+
+    silkroute_visibility_min_peers: int = Field(default=10, ge=1)
+    silkroute_visibility_confirm_seconds: float = Field(default=360.0, ge=0)
+    silkroute_renotify_hours: float = Field(default=24.0, gt=0)
+    silkroute_feed_silence_seconds: float = Field(default=300.0, gt=0)
+    silkroute_site_check_minutes: float = Field(default=10.0, gt=0)
+    silkroute_exit_shift_threshold: float = Field(default=0.15, gt=0, le=1)
+
+
 class Settings:
     """All sections, loaded together so every invalid variable is reported at once."""
 
     def __init__(self, **sections: Any) -> None:
         self.discord: DiscordSettings = sections.get("discord") or DiscordSettings()
         self.core: CoreSettings = sections.get("core") or CoreSettings()
+        self.routing: RoutingSettings = sections.get("routing") or RoutingSettings()
+        self.live: LiveSettings = sections.get("live") or LiveSettings()
+        self.reach: ReachSettings = sections.get("reach") or ReachSettings()
+        self.alerts: AlertSettings = sections.get("alerts") or AlertSettings()
 
 
 SECTIONS: dict[str, type[_Section]] = {
     "discord": DiscordSettings,
     "core": CoreSettings,
+    "routing": RoutingSettings,
+    "live": LiveSettings,
+    "reach": ReachSettings,
+    "alerts": AlertSettings,
 }
 
 
