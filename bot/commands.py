@@ -48,7 +48,9 @@ class Option:
             try:
                 number = int(raw.strip())
             except ValueError:
-                raise BadInput(f"Option `{self.name}` takes a whole number, not {raw!r}.", example=example) from None
+                raise BadInput(
+                    f"Option `{self.name}` takes a whole number, not {raw!r}.", example=example
+                ) from None
             if self.min_value is not None and number < self.min_value:
                 raise BadInput(f"Option `{self.name}` must be at least {self.min_value}.", example=example)
             if self.max_value is not None and number > self.max_value:
@@ -167,7 +169,9 @@ def parse_command_line(line: str, registry: Registry) -> Invocation:
     try:
         tokens = shlex.split(line.strip())
     except ValueError as exc:
-        raise BadInput(f"Could not read that line ({exc}).", example='/reach target:"nur.kz kaspi.kz"') from None
+        raise BadInput(
+            f"Could not read that line ({exc}).", example='/reach target:"nur.kz kaspi.kz"'
+        ) from None
     if not tokens:
         raise BadInput("Empty command.", example="/help")
     tokens[0] = tokens[0].removeprefix("/")

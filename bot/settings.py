@@ -53,9 +53,13 @@ class CoreSettings(_Section):
 class RoutingSettings(_Section):
     """Where `data update` downloads public routing data from, and how often the bot refreshes it."""
 
-    silkroute_routeviews_rib_url: str = "https://archive.routeviews.org/bgpdata/{yyyy}.{mm}/RIBS/rib.{yyyymmdd}.0000.bz2"
+    silkroute_routeviews_rib_url: str = (
+        "https://archive.routeviews.org/bgpdata/{yyyy}.{mm}/RIBS/rib.{yyyymmdd}.0000.bz2"
+    )
     silkroute_ris_bview_url: str = "https://data.ris.ripe.net/rrc00/latest-bview.gz"
-    silkroute_delegated_url: str = "https://ftp.ripe.net/pub/stats/ripencc/nro-stats/latest/nro-delegated-stats"
+    silkroute_delegated_url: str = (
+        "https://ftp.ripe.net/pub/stats/ripencc/nro-stats/latest/nro-delegated-stats"
+    )
     silkroute_asnames_url: str = "https://ftp.ripe.net/ripe/asnames/asn.txt"
     silkroute_update_interval_hours: float = Field(default=24.0, ge=0)
     silkroute_download_max_bytes: int = Field(default=2_000_000_000, gt=0)
@@ -75,6 +79,10 @@ class LiveSettings(_Section):
     silkroute_http_read_timeout: float = Field(default=20.0, gt=0)
     silkroute_http_retries: int = Field(default=3, ge=0, le=10)
     silkroute_http_max_bytes: int = Field(default=20_000_000, gt=0)
+    silkroute_http_concurrency: int = Field(default=4, ge=1, le=64)
+    silkroute_http_backoff_seconds: float = Field(default=0.5, ge=0)
+    silkroute_http_retry_after_max: float = Field(default=30.0, ge=0)
+    silkroute_rislive_silence_seconds: float = Field(default=60.0, gt=0)
 
 
 class ReachSettings(_Section):
@@ -129,7 +137,7 @@ def load_settings(env_file: Path | None = Path(".env")) -> Settings:
     problems: list[str] = []
     for key, section_class in SECTIONS.items():
         try:
-            sections[key] = section_class(_env_file=env_file)  # type: ignore[call-arg]
+            sections[key] = section_class(_env_file=env_file)
         except ValidationError as exc:
             for error in exc.errors():
                 variable = str(error["loc"][0]).upper() if error["loc"] else section_class.__name__

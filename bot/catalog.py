@@ -1,0 +1,13 @@
+"""The one list of commands; console, CLI, `/help` and the Discord cogs are all built from it."""
+
+from __future__ import annotations
+
+from bot.commands import Registry
+from bot.meta import STATUS, make_help
+
+
+def build_registry() -> Registry:
+    registry = Registry()
+    registry.add(STATUS)
+    registry.add(make_help(registry))
+    return registry

@@ -1,0 +1,153 @@
+"""`silkroute` command line: run the bot, open the console, or ask one command from a script."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import sys
+from collections.abc import AsyncIterator, Sequence
+from pathlib import Path
+
+from bot.answer import EXIT_CODES, Answer, CommandError
+from bot.catalog import build_registry
+from bot.commands import Context, Registry, parse_command_line
+from bot.console import CONSOLE_CALLER, Console
+from bot.render import answer_json, dumps, error_json, render_text
+from bot.runner import execute
+from bot.services import Services, build_services
+from bot.settings import Settings, SettingsError, load_settings
+
+log = logging.getLogger("silkroute")
+
+
+class SecretFilter(logging.Filter):
+    """Blanks the Discord token wherever a log line might carry it."""
+
+    def __init__(self, secret: str | None) -> None:
+        super().__init__()
+        self.secret = secret
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if self.secret and self.secret in record.getMessage():
+            record.msg = record.getMessage().replace(self.secret, "[token hidden]")
+            record.args = ()
+        return True
+
+
+def configure_logging(settings: Settings) -> None:
+    token = settings.discord.discord_token
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.addFilter(SecretFilter(token.get_secret_value() if token else None))
+    logging.basicConfig(level=settings.core.log_level, handlers=[handler], force=True)
+
+
+@contextlib.asynccontextmanager
+async def running_services(settings: Settings) -> AsyncIterator[Services]:
+    services = build_services(settings)
+    await services.start()
+    try:
+        yield services
+    finally:
+        await services.close()
+
+
+async def ask_one(
+    line: str, registry: Registry, services: Services
+) -> tuple[str | None, Answer | CommandError]:
+    """Answer one command line; the name is returned for the JSON `command` field even on errors."""
+    name = None
+    try:
+        invocation = parse_command_line(line, registry)
+        name = invocation.spec.name
+        ctx = Context(services=services, caller=CONSOLE_CALLER)
+        return name, await execute(invocation.spec, ctx, invocation.options)
+    except CommandError as error:
+        return name, error
+
+
+async def cmd_ask(settings: Settings, line: str, as_json: bool) -> int:
+    registry = build_registry()
+    async with running_services(settings) as services:
+        if line == "-":
+            return await _ask_lines(registry, services)
+        name, result = await ask_one(line, registry, services)
+    if isinstance(result, CommandError):
+        print(dumps(error_json(name, result)) if as_json else f"error: {result.user_text()}")
+        return EXIT_CODES[result.kind]
+    print(dumps(answer_json(result)) if as_json else render_text(result))
+    return 0
+
+
+async def _ask_lines(registry: Registry, services: Services) -> int:
+    """JSON Lines in, JSON Lines out, one process: scripts pay start-up once."""
+    worst = 0
+    for line in sys.stdin:
+        if not line.strip():
+            continue
+        name, result = await ask_one(line, registry, services)
+        if isinstance(result, CommandError):
+            print(dumps(error_json(name, result)), flush=True)
+            worst = max(worst, EXIT_CODES[result.kind])
+        else:
+            print(dumps(answer_json(result)), flush=True)
+    return worst
+
+
+async def cmd_console(settings: Settings) -> int:
+    registry = build_registry()
+    async with running_services(settings) as services:
+        console = Console(services, registry, output_dir=Path("silkroute-output"))
+        await console.run(history_file=settings.core.silkroute_state_db.parent / "console_history")
+    return 0
+
+
+async def cmd_run(settings: Settings) -> int:
+    if settings.discord.discord_token is None:
+        print("No DISCORD_TOKEN set: opening the local console instead of connecting to Discord.", flush=True)
+        return await cmd_console(settings)
+    from bot.discord.client import run_discord
+
+    return await run_discord(settings)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="silkroute", description=__doc__)
+    parser.add_argument("--env-file", type=Path, default=Path(".env"), help="settings file (default: .env)")
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("run", help="connect to Discord (console when DISCORD_TOKEN is unset)")
+    sub.add_parser("console", help="interactive prompt taking the same commands as Discord")
+    ask = sub.add_parser(
+        "ask", help='answer one command, e.g. silkroute ask "/status"; "-" reads lines from stdin'
+    )
+    ask.add_argument(
+        "line", help='the command as typed in Discord, or "-" for one command per stdin line (JSON Lines out)'
+    )
+    ask.add_argument("--json", action="store_true", help="print the JSON answer")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        settings = load_settings(args.env_file)
+    except SettingsError as exc:
+        print(f"silkroute: {exc}", file=sys.stderr)
+        return 2
+    configure_logging(settings)
+    if args.command == "ask":
+        coroutine = cmd_ask(settings, args.line, args.json or args.line == "-")
+    elif args.command == "console":
+        coroutine = cmd_console(settings)
+    else:
+        coroutine = cmd_run(settings)
+    try:
+        return asyncio.run(coroutine)
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,113 @@
+"""The local console: type exactly what you would type in Discord, see the answer as text.
+
+It is also the alert channel when there is no Discord token, so a newcomer sees the whole bot
+work without Discord.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterable
+from pathlib import Path
+
+from prompt_toolkit import PromptSession
+from prompt_toolkit.completion import CompleteEvent, Completer, Completion
+from prompt_toolkit.document import Document
+from prompt_toolkit.history import FileHistory, InMemoryHistory
+from prompt_toolkit.patch_stdout import patch_stdout
+
+from bot.answer import Answer, CommandError
+from bot.commands import Caller, Context, Registry, parse_command_line
+from bot.render import render_text
+from bot.runner import execute
+from bot.services import Services
+
+CONSOLE_CALLER = Caller(name="console", can_manage=True)
+QUIT_WORDS = {"quit", "exit", "/quit", "/exit"}
+
+
+class CommandCompleter(Completer):
+    """Completes `/command` names first, then `option:` names of the command typed so far."""
+
+    def __init__(self, registry: Registry) -> None:
+        self.registry = registry
+
+    def get_completions(self, document: Document, complete_event: CompleteEvent) -> Iterable[Completion]:
+        text = document.text_before_cursor
+        words = text.split()
+        current = "" if text.endswith(" ") else (words[-1] if words else "")
+        typed = [w.removeprefix("/").lower() for w in (words if text.endswith(" ") else words[:-1])]
+        if not typed or (len(typed) == 1 and self.registry.get(typed[0]) is None):
+            for spec in self.registry:
+                full = "/" + spec.name
+                candidate = full if not typed else full.split(" ", 1)[-1]
+                if candidate.startswith(current if current.startswith("/") or typed else "/" + current):
+                    yield Completion(candidate + " ", start_position=-len(current))
+            return
+        spec = self.registry.get(" ".join(typed[:2])) or self.registry.get(typed[0])
+        if spec is None:
+            return
+        for option in spec.options:
+            if f"{option.name}:".startswith(current) and f"{option.name}:" not in text:
+                yield Completion(f"{option.name}:", start_position=-len(current))
+
+
+class Console:
+    """Reads command lines, answers them, and prints alerts pushed to it."""
+
+    def __init__(self, services: Services, registry: Registry, output_dir: Path) -> None:
+        self.services = services
+        self.registry = registry
+        self.output_dir = output_dir
+
+    def context(self) -> Context:
+        return Context(services=self.services, caller=CONSOLE_CALLER, progress=self._print_progress)
+
+    async def _print_progress(self, partial: Answer) -> None:
+        print(f"… {partial.summary}", flush=True)
+
+    async def answer_line(self, line: str) -> str:
+        """Answer one line as text; errors become one readable line, never a traceback."""
+        try:
+            invocation = parse_command_line(line, self.registry)
+            answer = await execute(invocation.spec, self.context(), invocation.options)
+        except CommandError as error:
+            return f"error: {error.user_text()}"
+        text = render_text(answer)
+        for attachment in answer.attachments:
+            self.output_dir.mkdir(parents=True, exist_ok=True)
+            path = self.output_dir / attachment.filename
+            path.write_bytes(attachment.content)
+            text += f"\n[attachment written to {path}]"
+        return text
+
+    def show_alert(self, text: str) -> None:
+        """The console stands in for the alert channel when there is no Discord."""
+        print(f"\n🔔 {text}\n", flush=True)
+
+    async def run(self, history_file: Path | None) -> None:
+        """Interactive loop with history and completion; plain line reading when stdin is not a terminal."""
+        print("silkroute console: type /help, Tab completes, Ctrl-D or /quit leaves.", flush=True)
+        if not sys.stdin.isatty():
+            for line in sys.stdin:
+                if line.strip().lower() in QUIT_WORDS:
+                    break
+                if line.strip():
+                    print(await self.answer_line(line), flush=True)
+            return
+        history = FileHistory(str(history_file)) if history_file else InMemoryHistory()
+        if history_file:
+            history_file.parent.mkdir(parents=True, exist_ok=True)
+        session: PromptSession[str] = PromptSession(
+            history=history, completer=CommandCompleter(self.registry), complete_while_typing=True
+        )
+        with patch_stdout():
+            while True:
+                try:
+                    line = await session.prompt_async("silkroute> ")
+                except (EOFError, KeyboardInterrupt):
+                    break
+                if line.strip().lower() in QUIT_WORDS:
+                    break
+                if line.strip():
+                    print(await self.answer_line(line), flush=True)

@@ -1,0 +1,1 @@
+"""The Discord side: the bot client, slash commands built from command specs, and embed rendering."""

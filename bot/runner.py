@@ -1,0 +1,34 @@
+"""Run a parsed command with the same checks and error handling everywhere it can be asked."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from bot.answer import Answer, CommandError, ErrorKind, Forbidden
+from bot.commands import CommandSpec, Context
+
+log = logging.getLogger(__name__)
+
+
+class InternalError(CommandError):
+    """An unexpected failure: the user gets a short apology, the log gets the traceback."""
+
+    kind = ErrorKind.INTERNAL
+
+
+async def execute(spec: CommandSpec, ctx: Context, options: dict[str, Any]) -> Answer:
+    """Check permission, call the handler, and turn any unexpected exception into `InternalError`."""
+    if spec.manage_only and not ctx.caller.can_manage:
+        raise Forbidden(
+            f"`/{spec.name}` needs the Manage Server permission or the configured watch-manager role."
+        )
+    try:
+        return await spec.handler(ctx, **options)
+    except CommandError:
+        raise
+    except Exception as exc:
+        log.exception("command /%s failed with options %r", spec.name, options)
+        raise InternalError(
+            f"`/{spec.name}` failed unexpectedly ({type(exc).__name__}); the error was logged."
+        ) from exc
