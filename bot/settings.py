@@ -92,6 +92,17 @@ class ReachSettings(_Section):
     silkroute_allow_unsafe_targets: bool = False
     silkroute_reach_timeout: float = Field(default=10.0, gt=0)
     silkroute_reach_max_bytes: int = Field(default=2_000_000, gt=0)
+    silkroute_system_resolver: str = ""
+    silkroute_extra_interception_spki: str = ""
+    silkroute_reach_extra_ca_file: Path | None = None
+    silkroute_atlas_probes: int = Field(default=10, ge=1, le=50)
+    silkroute_atlas_wait_seconds: float = Field(default=600.0, gt=0, le=840)
+    silkroute_atlas_poll_seconds: float = Field(default=15.0, gt=0)
+
+    @field_validator("silkroute_reach_extra_ca_file", mode="before")
+    @classmethod
+    def _empty_ca_file_is_none(cls, value: Any) -> Any:
+        return None if isinstance(value, str) and not value.strip() else value
 
 
 class AlertSettings(_Section):
