@@ -198,7 +198,6 @@ def _match_command(tokens: Sequence[str], registry: Registry) -> tuple[CommandSp
 
 def _bind_options(spec: CommandSpec, tokens: Sequence[str]) -> dict[str, OptionValue]:
     values: dict[str, OptionValue] = {}
-    positional = [o for o in spec.options]
     for token in tokens:
         name, sep, raw = token.partition(":")
         option = spec.option(name.lower()) if sep else None
@@ -206,7 +205,7 @@ def _bind_options(spec: CommandSpec, tokens: Sequence[str]) -> dict[str, OptionV
             names = ", ".join(o.name for o in spec.options) or "none"
             raise BadInput(f"`/{spec.name}` has no option `{name}` (options: {names}).", example=spec.example)
         if option is None:
-            remaining = [o for o in positional if o.name not in values]
+            remaining = [o for o in spec.options if o.name not in values]
             if not remaining:
                 raise BadInput(f"Too many values for `/{spec.name}`: {token!r}.", example=spec.example)
             option, raw = remaining[0], token
