@@ -1,0 +1,518 @@
+"""`/transit target:` — through which countries and networks an AS, an address's origin or a country reaches out.
+
+The numbers come from `bot.routing.transit` (definitions there and in `TRANSIT_HELP`); this module reads the
+target, finds the snapshot, and turns results into an `Answer` with tables, JSON data and a chart.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, cast
+from urllib.parse import urlsplit
+
+import dns.asyncresolver
+import dns.exception
+import dns.resolver
+
+from bot.answer import Answer, Attachment, BadInput, Section, Table, Unavailable
+from bot.commands import CommandSpec, Context, Option
+from bot.routing.country_names import (
+    UNKNOWN_COUNTRY,
+    complete_countries,
+    country_name,
+    find_country,
+    suggest_countries,
+)
+from bot.routing.transit import CountryTransit, OriginTransit, TransitData, TransitIndex, TransitIndexes
+from bot.routing.transit_chart import render_chart_async
+from bot.services import Services
+
+EXAMPLE = "/transit target:AS9198"
+IMPORT_HINT = "silkroute data import routeviews2-rib.20140523.0600.bz2 delegated-extended.txt"
+REGISTRATION_NOTE = (
+    "Countries are the networks' *registration* countries (RIR delegated files), not where the fibre runs."
+)
+SNAPSHOT_COMPONENT = "snapshot"
+CHART_ROWS = 20
+
+TRANSIT_HELP = f"""\
+Which countries and networks an origin AS (or every AS registered in a country) depends on to reach the
+vantage points of the BGP collectors in the loaded snapshot.
+
+Target: an AS (AS9198 or 9198), a country (KZ, KAZ, Kazakhstan), or an IP / prefix / domain, which is first
+resolved to the AS originating its covering prefix. Options: family (ipv4 or ipv6, default ipv4) and rows
+(how many rows each table and the JSON transit list show, 1-50, default 10).
+
+Definitions:
+- A route is (vantage point, prefix, AS path); a vantage point is one peer of a collector. Routes whose path
+  holds an AS_SET or a loop are dropped; prepending (consecutive repeats) is collapsed; the origin is the
+  last AS. A route weighs its prefix's address count for IPv4 (2^(32-len)), 1 for IPv6.
+- For origin O and each vantage point v with at least one route to O:
+  * transit AS hegemony of X != O = weighted share of v's routes to O whose path contains X;
+  * country presence of C = weighted share of v's routes to O whose path contains an AS other than O
+    registered in C;
+  * exit country: walk each path from O towards v; the first AS registered in a country other than O's is
+    where the route leaves O's country; per v, the weighted share of its leaving routes that leave through C
+    (vantage points with no leaving route take no part).
+- Vantage points are combined with a 10 % trimmed mean: per-vantage values sorted (a vantage point that did not
+  see X counts 0), int(0.1*n) dropped from each end, the rest averaged.
+- A country K: each of its origins' exit shares, normalised to sum to 1, averaged with the origin's announced
+  address space as weight (IPv4: addresses covered by the distinct prefixes any vantage point saw; IPv6: the
+  number of distinct prefixes). Origins with no leaving route take no part in the exit shares. Presence and
+  the foreign transit ASes (not registered in K) are averaged over all origins with the same weights.
+- An AS with no registration country is shown as {UNKNOWN_COUNTRY}: it counts as its own country for presence and
+  transit, is skipped when looking for the exit (it is not registered in another country), and the share of
+  route weight passing such an AS before leaving is reported. An origin with no registration has no exit.
+
+{REGISTRATION_NOTE}"""
+
+# IANA special-purpose AS numbers (RFC 7607, 6793, 5398, 6996, 7300) and the reserved 65552-131071 block.
+_SPECIAL_ASNS: tuple[tuple[int, int, str], ...] = (
+    (0, 0, "reserved (RFC 7607) and never routed"),
+    (23456, 23456, "AS_TRANS (RFC 6793), a placeholder for 4-byte ASNs, not a network"),
+    (64496, 64511, "reserved for documentation (RFC 5398)"),
+    (64512, 65534, "a private-use ASN (RFC 6996), never seen on the public Internet"),
+    (65535, 65535, "reserved (RFC 7300)"),
+    (65536, 65551, "reserved for documentation (RFC 5398)"),
+    (65552, 131071, "reserved by IANA"),
+    (4200000000, 4294967294, "a private-use ASN (RFC 6996), never seen on the public Internet"),
+    (4294967295, 4294967295, "reserved (RFC 7300)"),
+)
+_ASN = re.compile(r"^(?:AS)?\s*(\d+)$", re.IGNORECASE)
+_IP_LIKE = re.compile(r"^[0-9.]+(/\d*)?$|^[0-9a-f:.]*:[0-9a-f:.]*(/\d*)?$", re.IGNORECASE)
+_HOSTNAME = re.compile(
+    r"^(?=.{1,253}$)([a-z0-9_]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-9-]{0,62}\.?$", re.IGNORECASE
+)
+
+_INDEXES = TransitIndexes()
+
+
+@dataclass(frozen=True, slots=True)
+class AsTarget:
+    asn: int
+
+
+@dataclass(frozen=True, slots=True)
+class CountryTarget:
+    code: str
+
+
+@dataclass(frozen=True, slots=True)
+class AddressTarget:
+    network: ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+@dataclass(frozen=True, slots=True)
+class DomainTarget:
+    name: str
+
+
+Target = AsTarget | CountryTarget | AddressTarget | DomainTarget
+
+
+def current_snapshot(ctx: Context) -> TransitData:
+    """The snapshot served by the component named "snapshot" (its `current` attribute), or a clear error."""
+    for component in ctx.services.components:
+        if component.name == SNAPSHOT_COMPONENT:
+            snapshot = getattr(component, "current", None)
+            if snapshot is not None:
+                return cast(TransitData, snapshot)
+            break
+    raise Unavailable(
+        "No routing snapshot is loaded, so there are no AS paths to analyse. "
+        "Import BGP and registry data first (or run `silkroute data update`).",
+        example=IMPORT_HINT,
+    )
+
+
+def check_asn(asn: int) -> None:
+    """Refuse numbers that cannot be a public network, saying why."""
+    if asn > 4294967295:
+        raise BadInput(f"AS{asn} is not an AS number: they are 32-bit (at most 4294967295).", example=EXAMPLE)
+    for low, high, why in _SPECIAL_ASNS:
+        if low <= asn <= high:
+            raise BadInput(f"AS{asn} is {why}, so it has no transit to show.", example=EXAMPLE)
+
+
+def parse_target(text: str) -> Target:
+    """Classify the user's target: AS, IP/prefix, country (code or name), or domain — in that order."""
+    raw = text.strip()
+    if not raw:
+        raise BadInput("Give an AS, a country, an IP, a prefix or a domain.", example=EXAMPLE)
+    if match := _ASN.match(raw):
+        asn = int(match.group(1))
+        check_asn(asn)
+        return AsTarget(asn)
+    if _IP_LIKE.match(raw):
+        try:
+            network = ipaddress.ip_network(raw, strict=False)
+        except ValueError:
+            raise BadInput(
+                f"{raw!r} is not a valid IP address or prefix.", example="/transit target:95.56.0.1"
+            ) from None
+        if not network.network_address.is_global:
+            raise BadInput(
+                f"{raw} is a private, reserved or special-purpose address: no public route leads to it.",
+                example="/transit target:95.56.0.1",
+            )
+        return AddressTarget(network)
+    country = find_country(raw)
+    if country is not None:
+        return CountryTarget(country.code)
+    host = urlsplit(raw).hostname if "://" in raw else raw
+    if host and "." in host and _HOSTNAME.match(host):
+        return DomainTarget(host.rstrip(".").lower())
+    hints = suggest_countries(raw)
+    also = f" Did you mean {', '.join(hints)}?" if hints else ""
+    raise BadInput(
+        f"{raw!r} is not an AS, an IP, a domain or a country I know.{also}",
+        example="/transit target:Kazakhstan",
+    )
+
+
+async def resolve_domain(
+    name: str, family: int, resolver: dns.asyncresolver.Resolver | None = None
+) -> list[str]:
+    """The domain's A (IPv4) or AAAA (IPv6) addresses; a missing name is the user's mistake, a timeout is not."""
+    resolver = resolver or dns.asyncresolver.Resolver()
+    rdtype = "A" if family == 4 else "AAAA"
+    try:
+        answer = await resolver.resolve(name, rdtype, lifetime=5.0)
+    except (dns.resolver.NXDOMAIN, dns.resolver.NoAnswer):
+        raise BadInput(f"{name} has no {rdtype} record.", example="/transit target:nur.kz") from None
+    except dns.exception.DNSException as exc:
+        raise Unavailable(f"Could not resolve {name}: {exc}.", example="/transit target:AS9198") from None
+    return [rdata.to_text() for rdata in answer]
+
+
+def _origin_of_address(data: TransitData, address: str, label: str) -> tuple[int, dict[str, Any]]:
+    match = data.lookup_ip(address)
+    origins = sorted(set(match.origins)) if match is not None else []
+    if match is None or not origins:
+        raise BadInput(f"No route in the snapshot covers {label}.", example="/transit target:95.56.0.1")
+    return origins[0], {"input": label, "address": address, "prefix": str(match.prefix), "origins": origins}
+
+
+async def _resolve_target(
+    ctx: Context, data: TransitData, target: Target, family: int
+) -> CountryTarget | tuple[int, dict[str, Any] | None]:
+    """Addresses and domains become their origin AS (with how it was found); AS and country pass through."""
+    if isinstance(target, AddressTarget):
+        return _origin_of_address(data, str(target.network.network_address), str(target.network))
+    if isinstance(target, DomainTarget):
+        if ctx.services.settings.core.silkroute_offline:
+            raise Unavailable(
+                f"Offline mode: cannot resolve {target.name}. Give its IP address or AS instead.",
+                example="/transit target:95.56.0.1",
+            )
+        addresses = await resolve_domain(target.name, family)
+        for address in addresses:
+            if data.lookup_ip(address) is not None:
+                origin, how = _origin_of_address(data, address, target.name)
+                return origin, {**how, "addresses": addresses}
+        raise BadInput(
+            f"No route in the snapshot covers {target.name} ({', '.join(addresses)}).",
+            example="/transit target:nur.kz",
+        )
+    if isinstance(target, AsTarget):
+        return target.asn, None
+    return target
+
+
+def _pct(value: float) -> str:
+    return f"{100 * value:.1f} %"
+
+
+def _share_rows(shares: Sequence[tuple[str, float]], rows: int) -> list[list[str]]:
+    return [[cc, country_name(cc), _pct(share)] for cc, share in shares[:rows]]
+
+
+def _cc(data: TransitIndex, asn: int) -> str:
+    return data.country_of(asn) or UNKNOWN_COUNTRY
+
+
+def _transit_json(
+    index: TransitIndex, transit: Sequence[tuple[int, float]], rows: int
+) -> list[dict[str, Any]]:
+    return [
+        {"asn": asn, "name": index.data.as_name(asn), "country": _cc(index, asn), "hegemony": round(value, 6)}
+        for asn, value in transit[:rows]
+    ]
+
+
+def _shares_json(shares: Sequence[tuple[str, float]]) -> list[dict[str, Any]]:
+    return [{"country": cc, "share": round(share, 6)} for cc, share in shares]
+
+
+def _collectors(data: TransitData, vantage_ids: frozenset[int]) -> list[str]:
+    return sorted({data.vantages[v].collector for v in vantage_ids})
+
+
+def _exit_text(exits: Sequence[tuple[str, float]], home: str | None) -> str:
+    if home is None:
+        return "The origin has no registration country, so no route can be said to leave it."
+    if not exits:
+        return f"No route leaves {home}-registered networks as seen from these vantage points."
+    top = ", ".join(f"{cc} {_pct(share)}" for cc, share in exits[:3])
+    return f"Routes leave {home}-registered networks through {top}."
+
+
+def _space_text(space: int, family: int) -> str:
+    return f"{space:,} IPv4 addresses" if family == 4 else f"{space:,} IPv6 prefixes"
+
+
+async def _chart(
+    title: str,
+    index: TransitIndex,
+    exits: Sequence[tuple[str, float]],
+    transit: Sequence[tuple[int, float]],
+    rows: int,
+    sources: str,
+) -> Attachment:
+    png = await render_chart_async(
+        title,
+        [(cc, share) for cc, share in exits[: min(rows, CHART_ROWS)]],
+        [(f"AS{asn} {_cc(index, asn)}", value) for asn, value in transit[: min(rows, CHART_ROWS)]],
+        f"Registration countries, not where the fibre runs. Data: {sources}",
+    )
+    return Attachment("transit.png", png, f"{title}: exit countries and top transit ASes")
+
+
+def _common_sections(
+    index: TransitIndex,
+    exits: Sequence[tuple[str, float]],
+    countries: Sequence[tuple[str, float]],
+    transit: Sequence[tuple[int, float]],
+    rows: int,
+    transit_title: str,
+) -> list[Section]:
+    data = index.data
+    return [
+        Section(
+            "Exit countries",
+            text="" if exits else "none",
+            table=Table(["country", "name", "share"], _share_rows(exits, rows)),
+        ),
+        Section(
+            "Country presence on paths",
+            table=Table(["country", "name", "share"], _share_rows(countries, rows)),
+        ),
+        Section(
+            transit_title,
+            text="" if transit else "none",
+            table=Table(
+                ["ASN", "name", "country", "hegemony"],
+                [
+                    [f"AS{asn}", data.as_name(asn) or "?", _cc(index, asn), _pct(value)]
+                    for asn, value in transit[:rows]
+                ],
+            ),
+        ),
+    ]
+
+
+async def _origin_answer(
+    index: TransitIndex, result: OriginTransit, rows: int, how: dict[str, Any] | None, target: str
+) -> Answer:
+    data = index.data
+    fam = f"IPv{result.family}"
+    name = data.as_name(result.origin) or "name unknown"
+    home = result.country or UNKNOWN_COUNTRY
+    collectors = _collectors(data, result.vantage_ids)
+    sources = data.data_sources()
+    source_text = "; ".join(f"{s.name} {s.date:%Y-%m-%d}" if s.date else s.name for s in sources)
+    resolved = (
+        f"{how['input']} is originated by AS{result.origin} (covering prefix {how['prefix']}). "
+        if how
+        else ""
+    )
+    summary = (
+        f"{resolved}AS{result.origin} ({name}, registered in {home}): {result.vantage_points} vantage points saw "
+        f"{result.prefixes} {fam} prefixes ({_space_text(result.address_space, result.family)}). "
+        f"{_exit_text(result.exit_countries, result.country)} {REGISTRATION_NOTE}"
+    )
+    basis = (
+        f"Vantage points: {result.vantage_points} with routes, {result.leaving_vantage_points} with a leaving route; "
+        f"collectors: {', '.join(collectors) or 'none'}.\n"
+        f"Routes used: {result.routes}; dropped: {result.dropped_as_set} with an AS_SET, {result.dropped_loop} with a loop.\n"
+        f"Route weight passing an unregistered AS before leaving (or never leaving): {_pct(result.unregistered_before_exit)}.\n"
+        "Definitions: /help command:transit."
+    )
+    sections = _common_sections(
+        index, result.exit_countries, result.countries, result.transit, rows, "Transit ASes"
+    )
+    sections.append(Section("Basis", text=basis))
+    title = f"Transit of AS{result.origin} {name} ({fam})"
+    return Answer(
+        command="transit",
+        title=title,
+        summary=summary,
+        sections=sections,
+        sources=sources,
+        data={
+            "target": target,
+            "kind": "asn",
+            "family": fam.lower(),
+            "asn": result.origin,
+            "as_name": data.as_name(result.origin),
+            "country": result.country,
+            "resolved_from": how,
+            "vantage_points": result.vantage_points,
+            "leaving_vantage_points": result.leaving_vantage_points,
+            "collectors": collectors,
+            "routes": result.routes,
+            "dropped": {"as_set": result.dropped_as_set, "loop": result.dropped_loop},
+            "prefixes": result.prefixes,
+            "address_space": result.address_space,
+            "unregistered_before_exit": round(result.unregistered_before_exit, 6),
+            "exit_countries": _shares_json(result.exit_countries),
+            "countries": _shares_json(result.countries),
+            "transit_ases": _transit_json(index, result.transit, rows),
+            "countries_are": "registration",
+        },
+        attachments=[await _chart(title, index, result.exit_countries, result.transit, rows, source_text)],
+    )
+
+
+async def _country_answer(index: TransitIndex, result: CountryTransit, rows: int, target: str) -> Answer:
+    data = index.data
+    fam = f"IPv{result.family}"
+    name = country_name(result.country)
+    collectors = _collectors(data, result.vantage_ids)
+    sources = data.data_sources()
+    source_text = "; ".join(f"{s.name} {s.date:%Y-%m-%d}" if s.date else s.name for s in sources)
+    summary = (
+        f"{name} ({result.country}): {result.origin_ases} of its {result.registered_ases} registered ASes originate "
+        f"{fam} routes here, covering {_space_text(result.address_space, result.family)}, seen by "
+        f"{len(result.vantage_ids)} vantage points. {_exit_text(result.exit_countries, result.country)} "
+        f"{REGISTRATION_NOTE}"
+    )
+    basis = (
+        f"Origin ASes: {result.registered_ases} registered in {result.country}, {result.origin_ases} with {fam} routes, "
+        f"{result.leaving_origin_ases} with a route leaving {result.country}. Weighted by each origin's "
+        f"announced address space ({_space_text(result.address_space, result.family)} in all).\n"
+        f"Collectors: {', '.join(collectors) or 'none'}.\nDefinitions: /help command:transit."
+    )
+    sections = _common_sections(
+        index,
+        result.exit_countries,
+        result.countries,
+        result.transit,
+        rows,
+        f"Foreign transit ASes {result.country} depends on",
+    )
+    sections.append(Section("Basis", text=basis))
+    title = f"Transit of {name} ({result.country}, {fam})"
+    return Answer(
+        command="transit",
+        title=title,
+        summary=summary,
+        sections=sections,
+        sources=sources,
+        data={
+            "target": target,
+            "kind": "country",
+            "family": fam.lower(),
+            "country": result.country,
+            "country_name": name,
+            "registered_ases": result.registered_ases,
+            "origin_ases": result.origin_ases,
+            "leaving_origin_ases": result.leaving_origin_ases,
+            "address_space": result.address_space,
+            "vantage_points": len(result.vantage_ids),
+            "collectors": collectors,
+            "exit_countries": _shares_json(result.exit_countries),
+            "countries": _shares_json(result.countries),
+            "transit_ases": _transit_json(index, result.transit, rows),
+            "countries_are": "registration",
+        },
+        attachments=[await _chart(title, index, result.exit_countries, result.transit, rows, source_text)],
+    )
+
+
+async def transit(ctx: Context, target: str, family: str = "ipv4", rows: int = 10) -> Answer:
+    """Answer `/transit`: cold results are computed in a worker thread, warm ones come from the index."""
+    if family not in {"ipv4", "ipv6"}:
+        raise BadInput(
+            f"family must be ipv4 or ipv6, not {family!r}.", example="/transit target:AS9198 family:ipv6"
+        )
+    if not 1 <= rows <= 50:
+        raise BadInput("rows must be between 1 and 50.", example="/transit target:KZ rows:25")
+    fam = 4 if family == "ipv4" else 6
+    parsed = parse_target(target)
+    data = current_snapshot(ctx)
+    index = _INDEXES.for_snapshot(data)
+    resolved = await _resolve_target(ctx, data, parsed, fam)
+    if isinstance(resolved, CountryTarget):
+        return await _country_answer(index, await _country_result(index, resolved.code, fam), rows, target)
+    asn, how = resolved
+    result = index.cached_origin(asn, fam)
+    if result is None:
+        result = await asyncio.to_thread(index.origin, asn, fam)
+    if result.vantage_points == 0:
+        raise BadInput(
+            f"AS{asn} originates no {family} routes in the loaded snapshot (no vantage point saw one).",
+            example=EXAMPLE if fam == 4 else "/transit target:AS9198 family:ipv6",
+        )
+    return await _origin_answer(index, result, rows, how, target)
+
+
+async def _country_result(index: TransitIndex, code: str, family: int) -> CountryTransit:
+    if not index.data.asns_in_country(code):
+        raise BadInput(
+            f"No AS is registered in {country_name(code)} ({code}) in the loaded registry data.",
+            example="/transit target:KZ",
+        )
+    result = index.cached_country(code, family)
+    if result is None:
+        result = await asyncio.to_thread(index.country, code, family)
+    if result.origin_ases == 0:
+        raise BadInput(
+            f"None of the {result.registered_ases} ASes registered in {country_name(code)} ({code}) originates "
+            f"IPv{family} routes in the loaded snapshot.",
+            example="/transit target:KZ",
+        )
+    return result
+
+
+async def complete_country(services: Services, prefix: str) -> list[str]:
+    """Autocomplete for `target`: country labels, unless the text already looks like an AS or an address."""
+    del services  # the country table is static; the signature is the shared autocomplete shape
+    text = prefix.strip()
+    if _ASN.match(text) or _IP_LIKE.match(text) or "." in text:
+        return []
+    return complete_countries(text)
+
+
+TRANSIT = CommandSpec(
+    name="transit",
+    description="Which countries and networks an AS, an address's origin or a whole country transits",
+    example=EXAMPLE,
+    handler=transit,
+    options=(
+        Option(
+            "target",
+            "AS (AS9198), country (KZ, Kazakhstan), IP, prefix or domain",
+            autocomplete=complete_country,
+        ),
+        Option(
+            "family", "Address family of the routes", required=False, default="ipv4", choices=("ipv4", "ipv6")
+        ),
+        Option(
+            "rows",
+            "How many rows to list (1-50)",
+            type=int,
+            required=False,
+            default=10,
+            min_value=1,
+            max_value=50,
+        ),
+    ),
+    help=TRANSIT_HELP,
+)
+
+TRANSIT_COMMANDS: list[CommandSpec] = [TRANSIT]
