@@ -1,0 +1,67 @@
+"""AS names from pyasn's JSON `as_names_file` or RIPE's `asn.txt` (`ASN NAME, CC` lines).
+
+Both styles often end a name with `, CC`: that is the AS's registration country, kept apart from the name so
+it can stand in for a registry file that does not list the AS.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+_TRAILING_CC = re.compile(r"^(?P<name>.*\S),\s*(?P<cc>[A-Z]{2})$")
+_ASN_TXT_LINE = re.compile(r"^(?:AS)?(?P<asn>\d+)\s+(?P<name>\S.*)$")
+
+
+@dataclass(slots=True)
+class AsNames:
+    """Names without their country suffix, and the countries the suffixes gave."""
+
+    names: dict[int, str] = field(default_factory=dict)
+    countries: dict[int, str] = field(default_factory=dict)
+
+    def add(self, asn: int, raw_name: str) -> None:
+        raw_name = raw_name.strip()
+        match = _TRAILING_CC.match(raw_name)
+        if match and match["cc"] != "ZZ":
+            self.names[asn] = match["name"]
+            self.countries[asn] = match["cc"]
+        elif raw_name:
+            self.names[asn] = raw_name
+
+    def merge(self, other: AsNames) -> None:
+        self.names.update(other.names)
+        self.countries.update(other.countries)
+
+
+def looks_like_asnames_json(text_head: str) -> bool:
+    """A JSON object whose first key is a number: pyasn's names file (checked on the head only)."""
+    return re.match(r'^\s*\{\s*"\d+"\s*:\s*"', text_head) is not None
+
+
+def looks_like_asn_txt(lines: Iterable[str]) -> bool:
+    """Every sampled line is `ASN NAME...`; IPASN lines (`1.0.0.0/24<TAB>15169`) do not start with an ASN."""
+    sample = [line for line in lines if line.strip()][:20]
+    return bool(sample) and all(_ASN_TXT_LINE.match(line.strip()) for line in sample)
+
+
+def parse_asnames_json(text: str) -> AsNames:
+    result = AsNames()
+    loaded = json.loads(text)
+    if not isinstance(loaded, dict):
+        raise ValueError("AS names JSON must be an object of ASN -> name")
+    for key, value in loaded.items():
+        if str(key).isdigit() and isinstance(value, str):
+            result.add(int(key), value)
+    return result
+
+
+def parse_asn_txt(lines: Iterable[str]) -> AsNames:
+    result = AsNames()
+    for line in lines:
+        match = _ASN_TXT_LINE.match(line.strip())
+        if match:
+            result.add(int(match["asn"]), match["name"])
+    return result

@@ -1,0 +1,511 @@
+"""`data import`: turn MRT RIBs and updates, registry, names and IPASN files into a new snapshot.
+
+MRT files are read by `bot.routing.mrt`; RIB entries go straight into compact arrays (a full table never
+exists as Python objects), updates are replayed as an overlay per vantage point on top of them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import ipaddress
+import re
+from array import array
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from bot.routing.asnames import AsNames, parse_asn_txt, parse_asnames_json
+from bot.routing.inputs import FileKind, UnknownFileKind, detect_kind, open_text, parse_ipasn
+from bot.routing.mrt import MrtFormatError, MrtReader, RouteEvent
+from bot.routing.registry import Registrations, parse_delegated
+from bot.routing.snapshot import (
+    AsPath,
+    CollectorInfo,
+    FileRecord,
+    Provenance,
+    SnapshotTables,
+    Vantage,
+    install_snapshot,
+    ts_to_datetime,
+    v4_key,
+    v4_text,
+    v6_key,
+    write_snapshot,
+)
+
+Progress = Callable[[str], None]
+
+
+class ImportFailed(Exception):
+    """The import could not produce a snapshot; the previous one keeps serving. The message says why."""
+
+
+@dataclass(slots=True)
+class ImportReport:
+    folder: Path
+    provenance: Provenance
+    warnings: list[str] = field(default_factory=list)
+
+
+# --- routes ----------------------------------------------------------------------------------------------
+
+
+class RouteAccumulator:
+    """RIB entries as parallel arrays; updates as a per-vantage overlay that masks and extends them.
+
+    Overlay values are path ids, or None for a withdrawal; a peer-down drops the vantage's RIB routes and
+    its overlay, so later announcements start from empty, as the router itself would.
+    """
+
+    def __init__(self) -> None:
+        self.vantages: dict[Vantage, int] = {}
+        self.prefixes: dict[str, int] = {}
+        self.paths: dict[AsPath, int] = {}
+        self.base_vantage = array("I")
+        self.base_prefix = array("I")
+        self.base_addpath = array("I")
+        self.base_path = array("I")
+        self.overlay: dict[int, dict[tuple[int, int], int | None]] = {}
+        self.dropped: set[int] = set()
+        self.collector_ranges: dict[str, list[int]] = {}
+
+    def _vantage(self, collector: str, event: RouteEvent) -> int:
+        key = Vantage(collector, event.peer_ip, event.peer_asn)
+        found = self.vantages.get(key)
+        if found is None:
+            found = self.vantages[key] = len(self.vantages)
+        return found
+
+    def consume(self, collector: str, events: Iterable[RouteEvent]) -> None:
+        """Apply a stream in order: B adds to the RIB arrays, A/W/D change the overlay."""
+        prefixes, paths, overlay = self.prefixes, self.paths, self.overlay
+        vantage_cache: dict[tuple[str, int], int] = {}
+        append_v, append_p = self.base_vantage.append, self.base_prefix.append
+        append_a, append_q = self.base_addpath.append, self.base_path.append
+        first = last = None
+        for event in events:
+            if first is None:
+                first = event.timestamp
+            last = event.timestamp
+            peer = (event.peer_ip, event.peer_asn)
+            v = vantage_cache.get(peer)
+            if v is None:
+                v = vantage_cache[peer] = self._vantage(collector, event)
+            if event.kind == "D":
+                self.dropped.add(v)
+                overlay.pop(v, None)
+                continue
+            p = prefixes.get(event.prefix)
+            if p is None:
+                p = prefixes[event.prefix] = len(prefixes)
+            if event.kind == "W":
+                overlay.setdefault(v, {})[(p, event.path_id or 0)] = None
+                continue
+            q = paths.get(event.as_path)
+            if q is None:
+                q = paths[event.as_path] = len(paths)
+            if event.kind == "B" and v not in overlay and v not in self.dropped:
+                append_v(v)
+                append_p(p)
+                append_a(event.path_id or 0)
+                append_q(q)
+            else:
+                overlay.setdefault(v, {})[(p, event.path_id or 0)] = q
+        if first is not None and last is not None:
+            span = self.collector_ranges.setdefault(collector, [first, last])
+            span[0], span[1] = min(span[0], first), max(span[1], last)
+
+    def final_routes(self) -> tuple[npt.NDArray[np.uint32], npt.NDArray[np.uint32], npt.NDArray[np.uint32]]:
+        """(vantage, temp prefix id, path id) for every live route, duplicates resolved to the last one."""
+        v = np.frombuffer(self.base_vantage, dtype=np.uint32)
+        p = np.frombuffer(self.base_prefix, dtype=np.uint32)
+        a = np.frombuffer(self.base_addpath, dtype=np.uint32)
+        q = np.frombuffer(self.base_path, dtype=np.uint32)
+        keep = np.ones(len(v), dtype=bool)
+        if self.dropped:
+            keep &= ~np.isin(v, np.fromiter(self.dropped, dtype=np.uint32))
+        if self.overlay:
+            vp = (v.astype(np.uint64) << np.uint64(32)) | p
+            touched_keys = np.fromiter(
+                ((vv << 32) | pp for vv, entries in self.overlay.items() for pp, _ in entries),
+                dtype=np.uint64,
+            )
+            for i in np.flatnonzero(np.isin(vp, touched_keys) & keep).tolist():
+                if (int(p[i]), int(a[i])) in self.overlay[int(v[i])]:
+                    keep[i] = False  # an update replaced or withdrew this RIB entry
+        v, p, a, q = v[keep], p[keep], a[keep], q[keep]
+        extra = [
+            (vv, pp, aa, qq) for vv, e in self.overlay.items() for (pp, aa), qq in e.items() if qq is not None
+        ]
+        if extra:
+            ev, ep, ea, eq = (np.array(col, dtype=np.uint32) for col in zip(*extra, strict=True))
+            v, p, a, q = (
+                np.concatenate([v, ev]),
+                np.concatenate([p, ep]),
+                np.concatenate([a, ea]),
+                np.concatenate([q, eq]),
+            )
+        order = np.lexsort((a, p, v)) if a.any() else np.lexsort((p, v))
+        v, p, a, q = v[order], p[order], a[order], q[order]
+        if len(v) > 1:
+            same_as_next = (v[:-1] == v[1:]) & (p[:-1] == p[1:]) & (a[:-1] == a[1:])
+            last_of_key = np.append(~same_as_next, True)  # lexsort is stable: the later row comes last
+            v, p, q = v[last_of_key], p[last_of_key], q[last_of_key]
+        return v, p, q
+
+
+def _sort_prefixes(
+    prefixes: dict[str, int],
+) -> tuple[npt.NDArray[np.uint64], list[str], npt.NDArray[np.uint32]]:
+    """Sorted IPv4 keys, sorted IPv6 texts, and the map temp id -> final id (IPv4 first)."""
+    v4 = sorted((v4_key(text), temp) for text, temp in prefixes.items() if ":" not in text)
+    v6 = sorted((v6_key(text), text, temp) for text, temp in prefixes.items() if ":" in text)
+    remap = np.zeros(len(prefixes), dtype=np.uint32)
+    order = [temp for _, temp in v4] + [temp for _, _, temp in v6]
+    remap[np.array(order, dtype=np.int64)] = np.arange(len(order), dtype=np.uint32)
+    keys = np.array([k for k, _ in v4], dtype=np.uint64)
+    return keys, [_canonical_v6(text) for _, text, _ in v6], remap
+
+
+def _canonical_v6(text: str) -> str:
+    return str(ipaddress.IPv6Network(text, strict=False))
+
+
+def _encode_paths(
+    paths: dict[AsPath, int], used: npt.NDArray[np.uint32]
+) -> tuple[
+    npt.NDArray[np.uint32],
+    npt.NDArray[np.int64],
+    dict[int, list[list[int]]],
+    npt.NDArray[np.uint32],
+    npt.NDArray[np.uint32],
+]:
+    """Flat path table of the used paths; returns elems, offsets, sets, remap old->new, origin per new path."""
+    by_id: list[AsPath] = [()] * len(paths)
+    for path, pid in paths.items():
+        by_id[pid] = path
+    elems = array("I")
+    offsets = array("q", [0])
+    sets: dict[int, list[list[int]]] = {}
+    remap = np.zeros(len(paths), dtype=np.uint32)
+    origins = array("I")
+    for new, old in enumerate(used.tolist()):
+        path = by_id[old]
+        remap[old] = new
+        if any(isinstance(e, frozenset) for e in path):
+            sets[new] = [sorted(e) for e in path if isinstance(e, frozenset)]
+            elems.extend(0 if isinstance(e, frozenset) else e for e in path)
+        else:
+            elems.extend(path)
+        offsets.append(len(elems))
+        last = path[-1] if path else 0
+        origins.append(last if isinstance(last, int) else 0)
+    return (
+        np.frombuffer(elems, dtype=np.uint32).copy(),
+        np.frombuffer(offsets, dtype=np.int64).copy(),
+        sets,
+        remap,
+        np.frombuffer(origins, dtype=np.uint32).copy(),
+    )
+
+
+def _moas(
+    prefix: npt.NDArray[np.uint32],
+    origin: npt.NDArray[np.uint32],
+    vantage: npt.NDArray[np.uint32],
+    n_prefixes: int,
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.uint32], npt.NDArray[np.uint32]]:
+    """Per prefix, each origin with the number of distinct vantages seeing it, most seen first."""
+    seen = origin != 0
+    p, o, v = prefix[seen], origin[seen], vantage[seen]
+    if len(p) > 1 and ((p[1:] == p[:-1]) & (v[1:] == v[:-1])).any():  # ADD-PATH: one vantage, several paths
+        order = np.lexsort((o, p, v))
+        p, o, v = p[order], o[order], v[order]
+        fresh = np.append(True, (p[1:] != p[:-1]) | (v[1:] != v[:-1]) | (o[1:] != o[:-1]))
+        p, o = p[fresh], o[fresh]
+    pairs = (p.astype(np.uint64) << np.uint64(32)) | o
+    keys, counts = np.unique(pairs, return_counts=True)
+    kp = (keys >> np.uint64(32)).astype(np.uint32)
+    ko = (keys & np.uint64(0xFFFFFFFF)).astype(np.uint32)
+    order = np.lexsort((ko, -counts, kp))
+    kp, ko, counts = kp[order], ko[order], counts[order]
+    offsets = np.searchsorted(kp, np.arange(n_prefixes + 1), side="left").astype(np.int64)
+    return offsets, ko, counts.astype(np.uint32)
+
+
+# --- files -----------------------------------------------------------------------------------------------
+
+
+def file_digest(path: Path) -> tuple[str, int]:
+    digest = hashlib.sha256()
+    with path.open("rb") as stream:
+        for chunk in iter(lambda: stream.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest(), path.stat().st_size
+
+
+_COLLECTOR_FROM_NAME = re.compile(
+    r"^(?:ris-)?(?P<name>[a-z0-9-]+?)[-.](?:rib|bview|updates|latest)", re.IGNORECASE
+)
+
+
+def collector_name(path: Path, report: Any = None) -> str:
+    """The collector as the MRT file names it (view name / BGP id), else from the file name, else the stem."""
+    for attribute in ("collector", "view_name"):
+        value = getattr(report, attribute, None)
+        if isinstance(value, str) and value:
+            return value
+    match = _COLLECTOR_FROM_NAME.match(path.name)
+    if match:
+        return match["name"].lower()
+    bgp_id = getattr(report, "collector_bgp_id", None)
+    return str(bgp_id) if bgp_id else path.name.split(".")[0]
+
+
+def _first_event(path: Path) -> RouteEvent | None:
+    reader = MrtReader(path)
+    return next(iter(reader), None)
+
+
+@dataclass(slots=True)
+class _Inputs:
+    ribs: list[Path] = field(default_factory=list)
+    updates: list[tuple[int, Path]] = field(default_factory=list)
+    registry: Registrations = field(default_factory=Registrations)
+    names: AsNames = field(default_factory=AsNames)
+    ipasn: list[tuple[str, int]] = field(default_factory=list)
+    ipasn_file: str = ""
+    records: list[FileRecord] = field(default_factory=list)
+
+
+def _classify(paths: list[Path], progress: Progress) -> _Inputs:
+    """Detect every file's kind first, so a bad file fails the import before any heavy work."""
+    inputs = _Inputs()
+    for path in paths:
+        if not path.is_file():
+            raise ImportFailed(f"{path} does not exist or is not a file.")
+        try:
+            kind = detect_kind(path)
+        except UnknownFileKind as exc:
+            raise ImportFailed(f"Cannot import {path}: {exc}.") from None
+        sha, size = file_digest(path)
+        record = FileRecord(name=path.name, kind=kind.value, sha256=sha, size=size)
+        inputs.records.append(record)
+        progress(f"{path.name}: {kind.value}")
+        if kind is FileKind.MRT:
+            first = _first_event(path)
+            if first is None:
+                record.note = "no routes in the readable part"
+            elif first.kind == "B":
+                record.role = "rib"
+                inputs.ribs.append(path)
+            else:
+                record.role = "updates"
+                inputs.updates.append((first.timestamp, path))
+        elif kind is FileKind.DELEGATED:
+            with open_text(path) as text:
+                inputs.registry.merge(parse_delegated(text))
+        elif kind is FileKind.ASNAMES_JSON:
+            with open_text(path) as text:
+                inputs.names.merge(parse_asnames_json(text.read()))
+        elif kind is FileKind.ASNAMES_TEXT:
+            with open_text(path) as text:
+                inputs.names.merge(parse_asn_txt(text))
+        else:
+            with open_text(path) as text:
+                inputs.ipasn.extend(parse_ipasn(text))
+            inputs.ipasn_file = path.name
+    return inputs
+
+
+def _read_mrt(path: Path, record: FileRecord, routes: RouteAccumulator) -> None:
+    reader = MrtReader(path)
+    collector = collector_name(path)
+    try:
+        routes.consume(collector, reader)
+    except MrtFormatError as exc:
+        raise ImportFailed(f"Cannot import {path.name}: {exc}") from None
+    report = reader.report
+    record.collector = collector_name(path, report)
+    if record.collector != collector:
+        _rename_collector(routes, collector, record.collector)
+    record.records = int(report.records)
+    record.events = int(report.events)
+    record.skipped_corrupt = int(report.skipped_corrupt)
+    record.truncated = bool(report.truncated)
+    record.truncation_reason = str(report.truncation_reason)
+    record.events_lost_estimate = int(report.events_lost_estimate)
+    record.first_timestamp = report.first_timestamp
+    record.last_timestamp = report.last_timestamp
+
+
+def _rename_collector(routes: RouteAccumulator, old: str, new: str) -> None:
+    """The collector name the MRT file itself gives is only known once it is read."""
+    routes.vantages = {
+        (Vantage(new, k.peer_ip, k.peer_asn) if k.collector == old else k): v
+        for k, v in routes.vantages.items()
+    }
+    if old in routes.collector_ranges:
+        span = routes.collector_ranges.pop(old)
+        merged = routes.collector_ranges.setdefault(new, span)
+        merged[0], merged[1] = min(merged[0], span[0]), max(merged[1], span[1])
+
+
+def import_files(paths: Iterable[Path], data_dir: Path, progress: Progress | None = None) -> ImportReport:
+    """Build a snapshot from local files and make it current; raise ImportFailed and change nothing on error."""
+    say = progress or (lambda _message: None)
+    inputs = _classify([Path(p) for p in paths], say)
+    routes = RouteAccumulator()
+    records = {r.name: r for r in inputs.records}
+    for path in inputs.ribs + [p for _, p in sorted(inputs.updates)]:
+        say(f"reading {path.name}")
+        _read_mrt(path, records[path.name], routes)
+    if not routes.base_path and not routes.overlay and not inputs.ipasn:
+        raise ImportFailed(
+            "No routes to build a snapshot from: give at least one MRT RIB/updates file or a pyasn IPASN file."
+        )
+    if inputs.ipasn and (routes.base_path or routes.overlay):
+        for record in inputs.records:
+            if record.kind == FileKind.IPASN.value:
+                record.note = "not used: the MRT routes give IP -> AS"
+    say("building tables")
+    tables, provenance = _build_tables(inputs, routes)
+    warnings = [
+        f"{name} is truncated: only its complete records were imported" for name in provenance.truncated_files
+    ]
+    if provenance.skipped_corrupt:
+        warnings.append(f"{provenance.skipped_corrupt} corrupt MRT record(s) skipped")
+    warnings += [f"{r.name}: {r.note}" for r in inputs.records if r.note]
+    say("writing snapshot")
+    folder = install_snapshot(Path(data_dir), lambda target: write_snapshot(target, tables, provenance))
+    return ImportReport(folder, provenance, warnings)
+
+
+def _build_tables(inputs: _Inputs, routes: RouteAccumulator) -> tuple[SnapshotTables, Provenance]:
+    if routes.base_path or routes.overlay:
+        v, p_temp, q_old = routes.final_routes()
+        source = "routes"
+    else:
+        for text, _asn in inputs.ipasn:
+            routes.prefixes.setdefault(text, len(routes.prefixes))
+        v = p_temp = q_old = np.zeros(0, dtype=np.uint32)
+        source = inputs.ipasn_file
+    v4_keys, v6_texts, remap = _sort_prefixes(routes.prefixes)
+    p = remap[p_temp] if len(p_temp) else p_temp
+    order = np.lexsort((p, v))
+    v, p, q_old = v[order], p[order], q_old[order]
+    used = np.unique(q_old)
+    elems, offsets, sets, path_remap, path_origin = _encode_paths(routes.paths, used)
+    q = path_remap[q_old] if len(q_old) else q_old
+    route_origin = path_origin[q] if len(q) else q
+    n_prefixes = len(routes.prefixes)
+    if source == "routes":
+        moas_offsets, moas_asns, moas_vantages = _moas(p, route_origin, v, n_prefixes)
+    else:
+        pairs = sorted((int(remap[routes.prefixes[text]]), asn) for text, asn in inputs.ipasn)
+        moas_asns = np.array([a for _, a in pairs], dtype=np.uint32)
+        moas_vantages = np.zeros(len(pairs), dtype=np.uint32)
+        moas_offsets = np.searchsorted(
+            np.array([i for i, _ in pairs], dtype=np.int64), np.arange(n_prefixes + 1)
+        ).astype(np.int64)
+    by_origin = np.argsort(route_origin, kind="stable")
+    sorted_origins = route_origin[by_origin]
+    has_origin = sorted_origins != 0
+    origin_routes = by_origin[has_origin].astype(np.uint32)
+    origin_asns, starts = np.unique(sorted_origins[has_origin], return_index=True)
+    origin_offsets = np.append(starts, len(origin_routes)).astype(np.int64)
+    vantage_list = sorted(routes.vantages, key=routes.vantages.__getitem__)
+    tables = SnapshotTables(
+        vantages=vantage_list,
+        prefix_v4_keys=v4_keys,
+        prefix_v6=v6_texts,
+        route_prefix=p.astype(np.uint32),
+        route_path=q.astype(np.uint32),
+        vantage_offsets=np.searchsorted(v, np.arange(len(vantage_list) + 1), side="left").astype(np.int64),
+        path_elems=elems,
+        path_offsets=offsets,
+        path_sets=sets,
+        moas_offsets=moas_offsets,
+        moas_asns=moas_asns,
+        moas_vantages=moas_vantages,
+        origin_asns=origin_asns.astype(np.uint32),
+        origin_offsets=origin_offsets,
+        origin_routes=origin_routes,
+        ipasn_lines=_ipasn_lines(v4_keys, v6_texts, moas_offsets, moas_asns),
+        asn_country=inputs.registry.asn_country,
+        name_country=inputs.names.countries,
+        as_names=inputs.names.names,
+        v4_ranges=_ranges(inputs.registry.v4_ranges, np.uint32),
+        v6_ranges=_ranges(inputs.registry.v6_ranges, np.uint64),
+    )
+    provenance = Provenance(
+        built_at=datetime.now(UTC),
+        files=inputs.records,
+        collectors=_collectors(routes, v),
+        registry_date=inputs.registry.date,
+        ip_to_as_source=source,
+        prefixes_v4=len(v4_keys),
+        prefixes_v6=len(v6_texts),
+        routes=len(v),
+        unique_paths=len(used),
+    )
+    return tables, provenance
+
+
+def _collectors(routes: RouteAccumulator, vantage_col: npt.NDArray[np.uint32]) -> list[CollectorInfo]:
+    counts = np.bincount(vantage_col, minlength=len(routes.vantages)) if len(vantage_col) else None
+    result = []
+    for name, (first, last) in sorted(routes.collector_ranges.items()):
+        ids = [i for k, i in routes.vantages.items() if k.collector == name]
+        live = [i for i in ids if counts is not None and counts[i] > 0]
+        result.append(
+            CollectorInfo(
+                name=name,
+                data_start=ts_to_datetime(first),
+                data_end=ts_to_datetime(last),
+                vantage_points=len(live),
+                routes=int(sum(int(counts[i]) for i in live)) if counts is not None else 0,
+            )
+        )
+    return result
+
+
+def _ipasn_lines(
+    v4_keys: npt.NDArray[np.uint64],
+    v6_texts: list[str],
+    offsets: npt.NDArray[np.int64],
+    asns: npt.NDArray[np.uint32],
+) -> list[str]:
+    """The most-seen origin per prefix (first in the MOAS table), for pyasn."""
+    has = offsets[1:] > offsets[:-1]
+    firsts = asns[offsets[:-1][has]].tolist() if len(asns) else []
+    lines = []
+    for prefix_id, asn in zip(np.flatnonzero(has).tolist(), firsts, strict=True):
+        text = (
+            v4_text(int(v4_keys[prefix_id]))
+            if prefix_id < len(v4_keys)
+            else v6_texts[prefix_id - len(v4_keys)]
+        )
+        if not text.endswith("/0"):  # a default route covers everything and pyasn refuses it
+            lines.append(f"{text}\t{asn}\n")
+    return lines
+
+
+def _ranges(ranges: list[tuple[int, int, str]], dtype: Any) -> tuple[Any, Any, Any]:
+    ordered = sorted(ranges)
+    merged: list[tuple[int, int, str]] = []
+    for start, end, cc in ordered:
+        if merged and merged[-1][2] == cc and merged[-1][1] + 1 >= start:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], end), cc)
+        else:
+            merged.append((start, end, cc))
+    return (
+        np.array([r[0] for r in merged], dtype=dtype),
+        np.array([r[1] for r in merged], dtype=dtype),
+        np.array([r[2].encode() for r in merged], dtype="S2"),
+    )

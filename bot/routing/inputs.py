@@ -1,0 +1,101 @@
+"""Recognise an input file by its content (never its name) and open it decompressed.
+
+Users hand `data import` whatever they downloaded: RIBs named `latest-bview.gz`, registry files without
+extensions, names files renamed by mirrors. Only the bytes say what a file is.
+"""
+
+from __future__ import annotations
+
+import enum
+import io
+from pathlib import Path
+
+from bot.routing.asnames import looks_like_asn_txt, looks_like_asnames_json
+from bot.routing.mrt import looks_like_mrt, open_decompressed
+from bot.routing.registry import looks_like_delegated
+
+HEAD_BYTES = 64 * 1024
+
+
+class FileKind(enum.StrEnum):
+    MRT = "mrt"
+    DELEGATED = "delegated"
+    ASNAMES_JSON = "asnames-json"
+    ASNAMES_TEXT = "asnames-text"
+    IPASN = "ipasn"
+
+
+class UnknownFileKind(ValueError):
+    """The file is none of the kinds `data import` understands; the message says what it looked like."""
+
+
+def open_text(path: Path) -> io.TextIOWrapper:
+    return io.TextIOWrapper(open_decompressed(path), encoding="utf-8", errors="replace")
+
+
+def read_head(path: Path, size: int = HEAD_BYTES) -> bytes:
+    """The first decompressed bytes; a truncated compressed stream yields what could be read."""
+    with open_decompressed(path) as stream:
+        chunks: list[bytes] = []
+        got = 0
+        try:
+            while got < size:
+                chunk = stream.read(size - got)
+                if not chunk:
+                    break
+                chunks.append(chunk)
+                got += len(chunk)
+        except (EOFError, OSError):
+            pass  # cut-off download: the head we have is still good for detection
+    return b"".join(chunks)
+
+
+def detect_kind(path: Path) -> FileKind:
+    """Classify a file from its decompressed head; raise UnknownFileKind with a readable reason."""
+    if path.stat().st_size == 0:
+        raise UnknownFileKind(f"{path.name} is empty")
+    head = read_head(path)
+    if not head:
+        raise UnknownFileKind(f"{path.name} has no content after decompression")
+    if looks_like_mrt(head):
+        return FileKind.MRT
+    if b"\x00" in head:
+        raise UnknownFileKind(f"{path.name} is binary but not MRT (RFC 6396)")
+    text = head.decode("utf-8", errors="replace")
+    lines = text.splitlines()[:-1] or text.splitlines()  # the last line of the head may be cut
+    if looks_like_asnames_json(text):
+        return FileKind.ASNAMES_JSON
+    if looks_like_delegated(lines):
+        return FileKind.DELEGATED
+    if _looks_like_ipasn(lines):
+        return FileKind.IPASN
+    if looks_like_asn_txt(lines):
+        return FileKind.ASNAMES_TEXT
+    raise UnknownFileKind(
+        f"{path.name} is not MRT, RIR delegated stats, AS names or a pyasn IPASN file "
+        f"(it starts with {text[:40]!r})"
+    )
+
+
+def _looks_like_ipasn(lines: list[str]) -> bool:
+    sample = [line for line in lines if line.strip() and not line.startswith(";")][:20]
+    return bool(sample) and all(_ipasn_fields(line) is not None for line in sample)
+
+
+def _ipasn_fields(line: str) -> tuple[str, int] | None:
+    parts = line.split()
+    if len(parts) != 2 or "/" not in parts[0] or not parts[1].isdigit():
+        return None
+    return parts[0], int(parts[1])
+
+
+def parse_ipasn(lines: list[str] | io.TextIOWrapper) -> list[tuple[str, int]]:
+    """pyasn IPASN lines (`prefix<TAB>asn`, `;` comments) as (prefix, asn) pairs."""
+    pairs = []
+    for line in lines:
+        if line.startswith(";"):
+            continue
+        fields = _ipasn_fields(line)
+        if fields is not None:
+            pairs.append(fields)
+    return pairs
