@@ -1,0 +1,821 @@
+"""Streaming MRT reader (RFC 6396, RFC 8050): BGP routes out of RIB dumps and update files.
+
+Pure Python but built for throughput: records are decoded in place with `struct.unpack_from` on one buffer,
+path attributes are decoded once per distinct attribute blob (RIB dumps repeat the same blob across
+thousands of entries) and prefixes once per distinct NLRI encoding, and peer/prefix strings are shared.
+
+AS paths: AS4_PATH is merged into a 2-byte AS_PATH per RFC 6793 §4.2.3; an AS_SET becomes one frozenset
+element; AS_CONFED_SEQUENCE / AS_CONFED_SET segments are dropped, because they only describe hops inside
+the collector peer's own confederation (RFC 5065 §5.3 strips them at the confederation border and they
+never count towards path length), so they say nothing about inter-domain routing.
+"""
+
+from __future__ import annotations
+
+import bz2
+import gzip
+import lzma
+import socket
+import struct
+import zlib
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import BinaryIO, NamedTuple, Protocol, cast
+
+AsPath = tuple[int | frozenset[int], ...]
+
+
+class RouteEvent(NamedTuple):
+    """One route fact from an MRT file; `kind` B = RIB entry, A = announce, W = withdraw, D = peer down."""
+
+    kind: str
+    timestamp: int
+    peer_ip: str
+    peer_asn: int
+    prefix: str
+    as_path: AsPath
+    path_id: int | None
+
+
+class MrtFormatError(ValueError):
+    """The input is not MRT at all (or is empty); the message says what it looked like instead."""
+
+
+@dataclass
+class MrtReport:
+    """What was read and what was lost, so an import can state how complete its data is."""
+
+    compression: str = "plain"
+    records: int = 0
+    events: int = 0
+    skipped_corrupt: int = 0
+    skipped_unsupported: int = 0
+    skipped_no_peer_index: int = 0
+    malformed_nlri: int = 0
+    multicast_skipped: int = 0
+    peers_seen: int = 0
+    truncated: bool = False
+    truncation_reason: str = ""
+    bytes_read: int = 0
+    compressed_bytes: int = 0
+    bytes_lost_estimate: int = 0
+    records_lost_estimate: int = 0
+    events_lost_estimate: int = 0
+    first_timestamp: int | None = None
+    last_timestamp: int | None = None
+    record_types: Counter[str] = field(default_factory=Counter)
+    collector_bgp_id: str | None = None
+    view_name: str | None = None
+    peer_index_size: int | None = None
+    errors: list[str] = field(default_factory=list)
+
+    def note_error(self, message: str) -> None:
+        """Keep the first few problems verbatim; the counters carry the totals."""
+        if len(self.errors) < MAX_ERROR_MESSAGES:
+            self.errors.append(message)
+
+    def summary(self) -> str:
+        """One line for logs and answers: counts first, then anything that was lost."""
+        text = f"{self.records:,} records, {self.events:,} routes"
+        skipped = self.skipped_corrupt + self.skipped_no_peer_index
+        if skipped:
+            text += f", {skipped:,} corrupt/unusable records skipped"
+        if self.skipped_unsupported:
+            text += f", {self.skipped_unsupported:,} records of unsupported types ignored"
+        if self.truncated:
+            text += (
+                f"; TRUNCATED ({self.truncation_reason}): about {self.bytes_lost_estimate:,} bytes "
+                f"(~{self.records_lost_estimate:,} records, ~{self.events_lost_estimate:,} routes) lost"
+            )
+        return text
+
+
+MAX_ERROR_MESSAGES = 20
+MAX_RECORD_LENGTH = 16 * 1024 * 1024  # far above any real record (a 1000-peer RIB record is < 1 MiB)
+_RAW_CHUNK = 32 * 1024  # small compressed reads keep the truncation estimate within ~32 KiB of input
+_PLAIN_CHUNK = 1024 * 1024
+_CACHE_LIMIT = 400_000  # distinct attribute blobs / NLRI encodings kept before the caches are reset
+
+T_TABLE_DUMP, T_TABLE_DUMP_V2, T_BGP4MP, T_BGP4MP_ET = 12, 13, 16, 17
+ESTABLISHED = 6
+
+_TYPE_NAMES = {
+    11: "OSPFv2",
+    12: "TABLE_DUMP",
+    13: "TABLE_DUMP_V2",
+    16: "BGP4MP",
+    17: "BGP4MP_ET",
+    32: "ISIS",
+    33: "ISIS_ET",
+    48: "OSPFv3",
+    49: "OSPFv3_ET",
+}
+_SUBTYPE_NAMES = {
+    12: {1: "AFI_IPv4", 2: "AFI_IPv6"},
+    13: {
+        1: "PEER_INDEX_TABLE",
+        2: "RIB_IPV4_UNICAST",
+        3: "RIB_IPV4_MULTICAST",
+        4: "RIB_IPV6_UNICAST",
+        5: "RIB_IPV6_MULTICAST",
+        6: "RIB_GENERIC",
+        8: "RIB_IPV4_UNICAST_ADDPATH",
+        9: "RIB_IPV4_MULTICAST_ADDPATH",
+        10: "RIB_IPV6_UNICAST_ADDPATH",
+        11: "RIB_IPV6_MULTICAST_ADDPATH",
+        12: "RIB_GENERIC_ADDPATH",
+    },
+    16: {
+        0: "STATE_CHANGE",
+        1: "MESSAGE",
+        4: "MESSAGE_AS4",
+        5: "STATE_CHANGE_AS4",
+        6: "MESSAGE_LOCAL",
+        7: "MESSAGE_AS4_LOCAL",
+        8: "MESSAGE_ADDPATH",
+        9: "MESSAGE_AS4_ADDPATH",
+        10: "MESSAGE_LOCAL_ADDPATH",
+        11: "MESSAGE_AS4_LOCAL_ADDPATH",
+    },
+}
+_SUBTYPE_NAMES[17] = _SUBTYPE_NAMES[16]
+_MAX_SUBTYPE = {11: 1000, 12: 2, 13: 12, 16: 11, 17: 11, 32: 1000, 33: 1000, 48: 1000, 49: 1000}
+
+# TABLE_DUMP_V2 RIB subtypes -> (is IPv6, has ADD-PATH ids); multicast carries no unicast routes.
+_RIB_UNICAST = {2: (False, False), 4: (True, False), 8: (False, True), 10: (True, True)}
+_RIB_MULTICAST = {3: (False, False), 5: (True, False), 9: (False, True), 11: (True, True)}
+_BGP4MP_AS4 = {4, 5, 7, 9, 11}
+_BGP4MP_LOCAL = {6, 7, 10, 11}
+_BGP4MP_ADDPATH = {8, 9, 10, 11}
+_BGP4MP_MESSAGES = {1, 4, 6, 7, 8, 9, 10, 11}
+
+_HEADER = struct.Struct(">IHHI")
+_MARKER = b"\xff" * 16
+_new_event = tuple.__new__
+
+
+class _Corrupt(Exception):
+    """A record whose bytes contradict their own lengths; it is skipped and counted, never fatal."""
+
+
+def _record_name(rtype: int, subtype: int) -> str:
+    name = _TYPE_NAMES.get(rtype, f"type{rtype}")
+    return f"{name}/{_SUBTYPE_NAMES.get(rtype, {}).get(subtype, subtype)}"
+
+
+def _compression_of(head: bytes) -> str:
+    if head.startswith(b"\x1f\x8b"):
+        return "gzip"
+    if head.startswith(b"BZh"):
+        return "bzip2"
+    if head.startswith(b"\xfd7zXZ\x00"):
+        return "xz"
+    return "plain"
+
+
+def open_decompressed(path: Path) -> BinaryIO:
+    """Open plain, gzip, bzip2 or xz by magic bytes: downloads get renamed, their content does not lie."""
+    with path.open("rb") as probe:
+        kind = _compression_of(probe.read(6))
+    if kind == "gzip":
+        return cast(BinaryIO, gzip.open(path, "rb"))
+    if kind == "bzip2":
+        return cast(BinaryIO, bz2.open(path, "rb"))
+    if kind == "xz":
+        return cast(BinaryIO, lzma.open(path, "rb"))
+    return path.open("rb")
+
+
+def looks_like_mrt(head: bytes) -> bool:
+    """True when the first decompressed bytes hold plausible MRT headers (up to three consecutive ones)."""
+    if len(head) < _HEADER.size:
+        return False
+    pos = 0
+    checked = 0
+    while pos + _HEADER.size <= len(head) and checked < 3:
+        _, rtype, subtype, length = _HEADER.unpack_from(head, pos)
+        if rtype not in _MAX_SUBTYPE or subtype > _MAX_SUBTYPE[rtype] or length > MAX_RECORD_LENGTH:
+            return False
+        if rtype in _SUBTYPE_NAMES and subtype not in _SUBTYPE_NAMES[rtype]:
+            return False
+        checked += 1
+        pos += _HEADER.size + length
+    return True
+
+
+class _Decompressor(Protocol):
+    @property
+    def eof(self) -> bool: ...
+
+    @property
+    def unused_data(self) -> bytes: ...
+
+    def decompress(self, data: bytes) -> bytes: ...
+
+
+def _decompressor(kind: str) -> _Decompressor:
+    if kind == "gzip":
+        return zlib.decompressobj(31)
+    if kind == "bzip2":
+        return bz2.BZ2Decompressor()
+    return lzma.LZMADecompressor()
+
+
+class _Inflater:
+    """Decompressed chunks of a raw stream; remembers where the compressed input stopped producing data."""
+
+    def __init__(self, raw: BinaryIO, report: MrtReport) -> None:
+        self.raw = raw
+        self.report = report
+        self.out_total = 0
+        self.raw_at_last_output = 0
+        self.stream_cut = False
+
+    def chunks(self) -> Iterator[bytes]:
+        report = self.report
+        first = self.raw.read(_RAW_CHUNK)
+        kind = report.compression = _compression_of(first)
+        if kind == "plain":
+            report.compressed_bytes = len(first)
+            chunk = first
+            while chunk:
+                self.out_total += len(chunk)
+                yield chunk
+                chunk = self.raw.read(_PLAIN_CHUNK)
+                report.compressed_bytes += len(chunk)
+            return
+        decoder = _decompressor(kind)
+        pending = first
+        while True:
+            if not pending:
+                pending = self.raw.read(_RAW_CHUNK)
+                if not pending:
+                    if not decoder.eof:
+                        self.stream_cut = True
+                        report.truncation_reason = f"{kind} stream ends before its end-of-stream marker"
+                    return
+            report.compressed_bytes += len(pending)
+            try:
+                out = decoder.decompress(pending)
+            except (OSError, EOFError, ValueError, zlib.error, lzma.LZMAError) as exc:
+                self.stream_cut = True
+                report.truncation_reason = (
+                    f"{kind} data corrupt after {report.compressed_bytes:,} bytes: {exc}"
+                )
+                return
+            pending = b""
+            if out:
+                self.out_total += len(out)
+                self.raw_at_last_output = report.compressed_bytes
+                yield out
+            if decoder.eof:
+                pending = decoder.unused_data
+                report.compressed_bytes -= len(pending)
+                if pending.strip(b"\x00") == b"":
+                    pending = self.raw.read(_RAW_CHUNK)
+                    if not pending.strip(b"\x00"):
+                        return  # clean end (zero padding after the last member is tolerated)
+                decoder = _decompressor(kind)  # concatenated gzip members / bzip2 streams
+
+    def undecoded_estimate(self) -> int:
+        """Decompressed size the compressed tail that produced no output would probably have had."""
+        tail = self.report.compressed_bytes - self.raw_at_last_output
+        if tail <= 0 or self.raw_at_last_output <= 0:
+            return 0
+        return int(tail * self.out_total / self.raw_at_last_output)
+
+
+def _prefix_str(raw: bytes, v6: bool) -> str:
+    """`raw` is the NLRI encoding (length byte + significant octets); host bits are cleared like bgpdump."""
+    plen = raw[0]
+    if plen > (128 if v6 else 32):
+        raise _Corrupt(f"prefix length /{plen} is too long")
+    addr = bytearray(raw[1:])
+    spare = plen & 7
+    if spare:
+        addr[-1] &= (0xFF << (8 - spare)) & 0xFF
+    addr.extend(bytes((16 if v6 else 4) - len(addr)))
+    return f"{socket.inet_ntop(socket.AF_INET6 if v6 else socket.AF_INET, bytes(addr))}/{plen}"
+
+
+def _segments(blob: bytes, pos: int, end: int, asn_size: int) -> list[tuple[int, tuple[int, ...]]]:
+    code = "I" if asn_size == 4 else "H"
+    segments = []
+    while pos < end:
+        if pos + 2 > end:
+            raise _Corrupt("AS_PATH segment header cut short")
+        seg_type, count = blob[pos], blob[pos + 1]
+        pos += 2
+        if seg_type not in (1, 2, 3, 4) or pos + count * asn_size > end:
+            raise _Corrupt(f"bad AS_PATH segment (type {seg_type}, {count} ASNs)")
+        segments.append((seg_type, struct.unpack_from(f">{count}{code}", blob, pos)))
+        pos += count * asn_size
+    return segments
+
+
+def _path_length(segments: list[tuple[int, tuple[int, ...]]]) -> int:
+    """RFC 4271 §9.1.2.2: a sequence counts per AS, a set counts 1, confederation segments count 0."""
+    return sum(len(asns) if kind == 2 else 1 if kind == 1 else 0 for kind, asns in segments)
+
+
+def _merge_as4(
+    old: list[tuple[int, tuple[int, ...]]], new: list[tuple[int, tuple[int, ...]]]
+) -> list[tuple[int, tuple[int, ...]]]:
+    """RFC 6793 §4.2.3: keep the leading part of AS_PATH that AS4_PATH does not cover, then AS4_PATH."""
+    keep = _path_length(old) - _path_length(new)
+    if keep < 0:
+        return old
+    merged: list[tuple[int, tuple[int, ...]]] = []
+    for kind, asns in old:
+        if keep <= 0:
+            break
+        if kind == 2:
+            merged.append((kind, asns[:keep]))
+            keep -= len(asns[:keep])
+        else:
+            merged.append((kind, asns))
+            keep -= kind == 1
+    return merged + [(kind, asns) for kind, asns in new if kind in (1, 2)]
+
+
+def _flatten(segments: list[tuple[int, tuple[int, ...]]]) -> AsPath:
+    path: list[int | frozenset[int]] = []
+    for kind, asns in segments:
+        if kind == 2:
+            path.extend(asns)
+        elif kind == 1:
+            path.append(frozenset(asns))
+    return tuple(path)
+
+
+class _Attrs(NamedTuple):
+    as_path: AsPath
+    announced: list[tuple[str, int | None]]
+    withdrawn: list[tuple[str, int | None]]
+    multicast_skipped: int
+
+
+_NO_ATTRS = _Attrs((), [], [], 0)
+_MpNlri = tuple[tuple[bool, bool], list[tuple[str, int | None]]] | None
+
+
+class MrtReader:
+    """Iterate `RouteEvent`s from an MRT file or binary stream; `report` fills in while iterating.
+
+    Multicast routes (SAFI 2, and the RIB_*_MULTICAST subtypes) are left out and counted by default: they
+    steer multicast RPF, not unicast forwarding, so mixing them in would give wrong IP -> AS answers.
+    """
+
+    def __init__(self, source: Path | BinaryIO, *, include_multicast: bool = False) -> None:
+        self.source = source
+        self.include_multicast = include_multicast
+        self._rib_subtypes = _RIB_UNICAST | _RIB_MULTICAST if include_multicast else _RIB_UNICAST
+        self._peers_seen: set[tuple[bytes, int]] = set()
+        self.report = MrtReport()
+        self._peer_ips: dict[bytes, str] = {}
+        self._v4_prefixes: dict[bytes, str] = {}
+        self._v6_prefixes: dict[bytes, str] = {}
+        self._rib_paths: dict[bytes, AsPath] = {}
+        self._v1_paths: dict[bytes, AsPath] = {}
+        self._update_attrs: dict[tuple[bytes, int, bool], _Attrs] = {}
+        self._peer_table: list[tuple[str, int]] | None = None
+
+    @property
+    def name(self) -> str:
+        if isinstance(self.source, Path):
+            return self.source.name
+        return str(getattr(self.source, "name", "stream"))
+
+    def __iter__(self) -> Iterator[RouteEvent]:
+        if isinstance(self.source, Path):
+            with self.source.open("rb") as raw:
+                yield from self._read(raw)
+        else:
+            yield from self._read(self.source)
+
+    # -- record framing -------------------------------------------------------------------------------
+
+    def _read(self, raw: BinaryIO) -> Iterator[RouteEvent]:
+        report = self.report = MrtReport()
+        self._peer_table = None
+        self._peers_seen.clear()
+        inflater = _Inflater(raw, report)
+        handlers: dict[int, Callable[[bytes, int, int, int, int], list[RouteEvent]]] = {
+            T_TABLE_DUMP: self._table_dump,
+            T_TABLE_DUMP_V2: self._table_dump_v2,
+            T_BGP4MP: self._bgp4mp,
+            T_BGP4MP_ET: self._bgp4mp_et,
+        }
+        unpack_header = _HEADER.unpack_from
+        names: dict[tuple[int, int], str] = {}
+        buf = b""
+        pos = 0
+        started = False
+        for chunk in inflater.chunks():
+            buf = buf[pos:] + chunk if pos < len(buf) else chunk
+            pos = 0
+            if not started:
+                self._check_head(buf)
+                started = True
+            size = len(buf)
+            while size - pos >= 12:
+                ts, rtype, subtype, length = unpack_header(buf, pos)
+                end = pos + 12 + length
+                if length > MAX_RECORD_LENGTH or rtype not in _MAX_SUBTYPE:
+                    pos = self._resync(buf, pos, ts)
+                    continue
+                if end > size:
+                    break
+                key = (rtype, subtype)
+                name = names.get(key)
+                if name is None:
+                    name = names[key] = _record_name(rtype, subtype)
+                report.record_types[name] += 1
+                report.records += 1
+                report.bytes_read += end - pos
+                if report.first_timestamp is None:
+                    report.first_timestamp = ts
+                report.last_timestamp = ts
+                handler = handlers.get(rtype)
+                if handler is None:
+                    report.skipped_unsupported += 1
+                    pos = end
+                    continue
+                try:
+                    events = handler(buf, pos + 12, end, ts, subtype)
+                except (_Corrupt, struct.error, IndexError, ValueError, OSError) as exc:
+                    report.skipped_corrupt += 1
+                    report.note_error(f"record {report.records} ({name}) at byte {pos:,}: {exc}")
+                    pos = end
+                    continue
+                pos = end
+                if events:
+                    report.events += len(events)
+                    yield from events
+            for cache in (self._rib_paths, self._v1_paths, self._update_attrs):
+                if len(cache) > _CACHE_LIMIT:
+                    cache.clear()
+        if not started:
+            where = "decompresses to nothing" if report.compression != "plain" else "is empty"
+            raise MrtFormatError(f"{self.name} {where}: no MRT records to read")
+        self._finish(buf, pos, inflater)
+
+    def _check_head(self, head: bytes) -> None:
+        if looks_like_mrt(head):
+            return
+        sample = head[:16]
+        if sample[:1] in (b"<", b"{", b"[") or all(32 <= b < 127 or b in (9, 10, 13) for b in sample):
+            what = f"it starts with text {sample.decode('ascii', 'replace')!r}"
+        else:
+            what = f"its first bytes ({sample.hex(' ')}) are not an MRT record header"
+        raise MrtFormatError(f"{self.name} is not an MRT (RFC 6396) file: {what}")
+
+    def _resync(self, buf: bytes, pos: int, ts: int) -> int:
+        """Find the next plausible header after a corrupt one: same timestamp high bytes, sane fields."""
+        report = self.report
+        report.skipped_corrupt += 1
+        report.note_error(f"corrupt MRT header at byte {pos:,}; resynchronising")
+        stamp = (report.last_timestamp if report.last_timestamp is not None else ts).to_bytes(4, "big")[:2]
+        probe = pos + 1
+        while True:
+            probe = buf.find(stamp, probe)
+            if probe < 0 or probe + 12 > len(buf):
+                return len(buf) - 11 if len(buf) - 11 > pos else pos + 1
+            if looks_like_mrt(buf[probe : probe + 4096]):
+                return probe
+            probe += 1
+
+    def _finish(self, buf: bytes, pos: int, inflater: _Inflater) -> None:
+        report = self.report
+        leftover = len(buf) - pos
+        missing_rest = 0
+        if leftover >= 12:
+            missing_rest = _HEADER.unpack_from(buf, pos)[3] + 12 - leftover
+        if leftover and not inflater.stream_cut:
+            report.truncation_reason = f"the last record is cut off ({leftover:,} of its bytes present)"
+        if not (leftover or inflater.stream_cut):
+            return
+        report.truncated = True
+        report.bytes_lost_estimate = leftover + max(missing_rest, inflater.undecoded_estimate())
+        if report.records:
+            per_record = report.bytes_read / report.records
+            report.records_lost_estimate = max(1, round(report.bytes_lost_estimate / per_record))
+            report.events_lost_estimate = round(report.records_lost_estimate * report.events / report.records)
+
+    # -- TABLE_DUMP (v1) ------------------------------------------------------------------------------
+
+    def _table_dump(self, buf: bytes, pos: int, end: int, ts: int, subtype: int) -> list[RouteEvent]:
+        if subtype not in (1, 2):
+            self.report.skipped_unsupported += 1
+            return []
+        v6 = subtype == 2
+        alen = 16 if v6 else 4
+        addr = buf[pos + 4 : pos + 4 + alen]
+        pos += 4 + alen
+        plen = buf[pos]
+        pos += 6  # prefix length, status, originated time
+        peer_ip = self._peer_ip(buf[pos : pos + alen])
+        peer_asn, attr_len = struct.unpack_from(">HH", buf, pos + alen)
+        pos += alen + 4
+        if pos + attr_len > end:
+            raise _Corrupt("attributes run past the record")
+        prefix = _prefix_str(bytes((plen,)) + addr[: (plen + 7) >> 3], v6)
+        blob = buf[pos : pos + attr_len]
+        path = self._v1_paths.get(blob)
+        if path is None:
+            path = self._rib_path(blob, 2, self._v1_paths)
+        return [_new_event(RouteEvent, ("B", ts, peer_ip, peer_asn, prefix, path, None))]
+
+    # -- TABLE_DUMP_V2 --------------------------------------------------------------------------------
+
+    def _table_dump_v2(self, buf: bytes, pos: int, end: int, ts: int, subtype: int) -> list[RouteEvent]:
+        shape = self._rib_subtypes.get(subtype)
+        if shape is None:
+            if subtype == 1:
+                self._peer_index(buf, pos, end)
+            elif subtype in _RIB_MULTICAST:
+                plen = buf[pos + 4]
+                (count,) = struct.unpack_from(">H", buf, pos + 5 + ((plen + 7) >> 3))
+                self.report.multicast_skipped += count
+            else:  # RIB_GENERIC (other AFI/SAFI pairs) is counted, not decoded
+                self.report.skipped_unsupported += 1
+            return []
+        peers = self._peer_table
+        if peers is None:
+            self.report.skipped_no_peer_index += 1
+            self.report.note_error(f"RIB record at {ts} comes before any PEER_INDEX_TABLE; skipped")
+            return []
+        v6, addpath = shape
+        plen = buf[pos + 4]
+        nbytes = (plen + 7) >> 3
+        prefix = _prefix_str(buf[pos + 4 : pos + 5 + nbytes], v6)
+        pos += 5 + nbytes
+        (count,) = struct.unpack_from(">H", buf, pos)
+        pos += 2
+        cache = self._rib_paths
+        events: list[RouteEvent] = []
+        append = events.append
+        unpack_entry = struct.Struct(">H4xIH" if addpath else ">H4xH").unpack_from
+        head = 12 if addpath else 8
+        path_id = None
+        for _ in range(count):
+            if addpath:
+                index, path_id, attr_len = unpack_entry(buf, pos)
+            else:
+                index, attr_len = unpack_entry(buf, pos)
+            start = pos + head
+            pos = start + attr_len
+            if pos > end:
+                raise _Corrupt("RIB entry runs past the record")
+            blob = buf[start:pos]
+            path = cache.get(blob)
+            if path is None:
+                path = self._rib_path(blob, 4, cache)
+            peer_ip, peer_asn = peers[index]
+            append(_new_event(RouteEvent, ("B", ts, peer_ip, peer_asn, prefix, path, path_id)))
+        return events
+
+    def _peer_index(self, buf: bytes, pos: int, end: int) -> None:
+        report = self.report
+        report.collector_bgp_id = socket.inet_ntop(socket.AF_INET, buf[pos : pos + 4])
+        (name_len,) = struct.unpack_from(">H", buf, pos + 4)
+        report.view_name = buf[pos + 6 : pos + 6 + name_len].decode("utf-8", "replace")
+        pos += 6 + name_len
+        (count,) = struct.unpack_from(">H", buf, pos)
+        pos += 2
+        peers: list[tuple[str, int]] = []
+        for _ in range(count):
+            peer_type = buf[pos]
+            alen = 16 if peer_type & 1 else 4
+            pos += 5
+            raw = buf[pos : pos + alen]
+            pos += alen
+            if peer_type & 2:
+                (asn,) = struct.unpack_from(">I", buf, pos)
+                pos += 4
+            else:
+                (asn,) = struct.unpack_from(">H", buf, pos)
+                pos += 2
+            peers.append((self._peer_ip(raw), asn))
+            self._peers_seen.add((raw, asn))
+        if pos > end:
+            raise _Corrupt("PEER_INDEX_TABLE runs past the record")
+        self._peer_table = peers
+        report.peer_index_size = count
+        report.peers_seen = len(self._peers_seen)
+
+    # -- BGP4MP / BGP4MP_ET ---------------------------------------------------------------------------
+
+    def _bgp4mp_et(self, buf: bytes, pos: int, end: int, ts: int, subtype: int) -> list[RouteEvent]:
+        return self._bgp4mp(buf, pos + 4, end, ts, subtype)  # microseconds are below our resolution
+
+    def _bgp4mp(self, buf: bytes, pos: int, end: int, ts: int, subtype: int) -> list[RouteEvent]:
+        as4 = subtype in _BGP4MP_AS4
+        if as4:
+            peer_asn, local_asn, _, afi = struct.unpack_from(">IIHH", buf, pos)
+            pos += 12
+        else:
+            peer_asn, local_asn, _, afi = struct.unpack_from(">HHHH", buf, pos)
+            pos += 8
+        if afi == 1:
+            alen = 4
+        elif afi == 2:
+            alen = 16
+        else:
+            raise _Corrupt(f"unknown address family {afi}")
+        peer_raw = buf[pos : pos + alen]
+        peers_seen = self._peers_seen
+        if (peer_raw, peer_asn) not in peers_seen:
+            peers_seen.add((peer_raw, peer_asn))
+            self.report.peers_seen = len(peers_seen)
+        if subtype in (0, 5):
+            old_state, new_state = struct.unpack_from(">HH", buf, pos + 2 * alen)
+            if old_state == ESTABLISHED and new_state != ESTABLISHED:
+                return [_new_event(RouteEvent, ("D", ts, self._peer_ip(peer_raw), peer_asn, "", (), None))]
+            return []
+        if subtype not in _BGP4MP_MESSAGES:
+            self.report.skipped_unsupported += 1
+            return []
+        if subtype in _BGP4MP_LOCAL:  # sent by the collector: the speaker is the local side (as bgpdump)
+            peer_raw = buf[pos + alen : pos + 2 * alen]
+            peer_asn = local_asn
+        pos += 2 * alen
+        if buf[pos : pos + 16] != _MARKER:
+            raise _Corrupt("BGP message marker is not all ones")
+        msg_len, msg_type = struct.unpack_from(">HB", buf, pos + 16)
+        msg_end = pos + msg_len
+        if msg_type != 2:  # OPEN, NOTIFICATION, KEEPALIVE, ROUTE-REFRESH carry no routes
+            return []
+        if msg_len < 23 or msg_end > end:
+            raise _Corrupt(f"BGP UPDATE length {msg_len} does not fit the record")
+        return self._update(buf, pos + 19, msg_end, ts, self._peer_ip(peer_raw), peer_asn, as4, subtype)
+
+    def _update(
+        self, buf: bytes, pos: int, end: int, ts: int, peer_ip: str, peer_asn: int, as4: bool, subtype: int
+    ) -> list[RouteEvent]:
+        addpath = subtype in _BGP4MP_ADDPATH
+        (wlen,) = struct.unpack_from(">H", buf, pos)
+        pos += 2
+        events: list[RouteEvent] = []
+        append = events.append
+        if wlen:
+            if pos + wlen > end:
+                raise _Corrupt("withdrawn routes run past the message")
+            for prefix, path_id in self._nlri(buf, pos, pos + wlen, False, addpath):
+                append(_new_event(RouteEvent, ("W", ts, peer_ip, peer_asn, prefix, (), path_id)))
+        pos += wlen
+        (alen,) = struct.unpack_from(">H", buf, pos)
+        pos += 2
+        if pos + alen > end:
+            raise _Corrupt("path attributes run past the message")
+        attrs = _NO_ATTRS
+        if alen:
+            blob = buf[pos : pos + alen]
+            key = (blob, 4 if as4 else 2, addpath)
+            cached = self._update_attrs.get(key)
+            attrs = cached if cached is not None else self._parse_update_attrs(key)
+            if attrs.multicast_skipped:
+                self.report.multicast_skipped += attrs.multicast_skipped
+        pos += alen
+        for prefix, path_id in attrs.withdrawn:
+            append(_new_event(RouteEvent, ("W", ts, peer_ip, peer_asn, prefix, (), path_id)))
+        path = attrs.as_path
+        for prefix, path_id in attrs.announced:
+            append(_new_event(RouteEvent, ("A", ts, peer_ip, peer_asn, prefix, path, path_id)))
+        if pos < end:
+            for prefix, path_id in self._nlri(buf, pos, end, False, addpath):
+                append(_new_event(RouteEvent, ("A", ts, peer_ip, peer_asn, prefix, path, path_id)))
+        return events
+
+    # -- shared decoders ------------------------------------------------------------------------------
+
+    def _peer_ip(self, raw: bytes) -> str:
+        ip = self._peer_ips.get(raw)
+        if ip is None:
+            ip = self._peer_ips[raw] = socket.inet_ntop(
+                socket.AF_INET6 if len(raw) == 16 else socket.AF_INET, raw
+            )
+        return ip
+
+    def _nlri(self, buf: bytes, pos: int, end: int, v6: bool, addpath: bool) -> list[tuple[str, int | None]]:
+        """Prefixes of an NLRI field; a prefix cut short ends the list (counted), earlier ones stay."""
+        cache = self._v6_prefixes if v6 else self._v4_prefixes
+        out: list[tuple[str, int | None]] = []
+        path_id = None
+        while pos < end:
+            if addpath:
+                if pos + 5 > end:
+                    break
+                (path_id,) = struct.unpack_from(">I", buf, pos)
+                pos += 4
+            stop = pos + 1 + ((buf[pos] + 7) >> 3)
+            if stop > end:
+                break
+            raw = buf[pos:stop]
+            prefix = cache.get(raw)
+            if prefix is None:
+                prefix = _prefix_str(raw, v6)
+                if len(cache) > _CACHE_LIMIT:
+                    cache.clear()
+                cache[raw] = prefix
+            out.append((prefix, path_id))
+            pos = stop
+        if pos < end:
+            self.report.malformed_nlri += 1
+            self.report.note_error(f"NLRI ends with a prefix cut short ({end - pos} stray bytes)")
+        return out
+
+    def _walk_attrs(self, blob: bytes) -> Iterator[tuple[int, int, int]]:
+        """(type code, value start, value end) per attribute; extended length (flag 0x10) allows > 255."""
+        pos = 0
+        size = len(blob)
+        while pos < size:
+            if pos + 3 > size:
+                raise _Corrupt("path attribute header cut short")
+            flags, code = blob[pos], blob[pos + 1]
+            if flags & 0x10:
+                (length,) = struct.unpack_from(">H", blob, pos + 2)
+                pos += 4
+            else:
+                length = blob[pos + 2]
+                pos += 3
+            if pos + length > size:
+                raise _Corrupt(f"path attribute {code} runs past the attribute block")
+            yield code, pos, pos + length
+            pos += length
+
+    def _as_path(
+        self, blob: bytes, as_path: tuple[int, int] | None, as4_path: tuple[int, int] | None, asn_size: int
+    ) -> AsPath:
+        if as_path is None:
+            return ()
+        segments = _segments(blob, as_path[0], as_path[1], asn_size)
+        if asn_size == 2 and as4_path is not None:
+            segments = _merge_as4(segments, _segments(blob, as4_path[0], as4_path[1], 4))
+        return _flatten(segments)
+
+    def _rib_path(self, blob: bytes, asn_size: int, cache: dict[bytes, AsPath]) -> AsPath:
+        """AS path of a RIB entry; MP_REACH_NLRI there is the abbreviated next-hop-only form and is ignored."""
+        as_path = as4_path = None
+        for code, start, stop in self._walk_attrs(blob):
+            if code == 2:
+                as_path = (start, stop)
+            elif code == 17:
+                as4_path = (start, stop)
+        path = cache[blob] = self._as_path(blob, as_path, as4_path, asn_size)
+        return path
+
+    def _parse_update_attrs(self, key: tuple[bytes, int, bool]) -> _Attrs:
+        blob, asn_size, addpath = key
+        as_path = as4_path = None
+        announced: list[tuple[str, int | None]] = []
+        withdrawn: list[tuple[str, int | None]] = []
+        multicast = 0
+        for code, start, stop in self._walk_attrs(blob):
+            if code == 2:
+                as_path = (start, stop)
+            elif code == 17:
+                as4_path = (start, stop)
+            elif code in (14, 15):
+                mp = (self._mp_reach if code == 14 else self._mp_unreach)(blob, start, stop, addpath)
+                if mp is None:
+                    continue
+                (_, is_multicast), prefixes = mp
+                if is_multicast and not self.include_multicast:
+                    multicast += len(prefixes)
+                else:
+                    (announced if code == 14 else withdrawn).extend(prefixes)
+        attrs = _Attrs(self._as_path(blob, as_path, as4_path, asn_size), announced, withdrawn, multicast)
+        self._update_attrs[key] = attrs
+        return attrs
+
+    def _mp_family(self, blob: bytes, pos: int) -> tuple[bool, bool] | None:
+        """(is IPv6, is multicast) for IPv4/IPv6 unicast or multicast; None for families we do not read."""
+        afi, safi = struct.unpack_from(">HB", blob, pos)
+        if safi not in (1, 2) or afi not in (1, 2):
+            return None
+        return afi == 2, safi == 2
+
+    def _mp_reach(self, blob: bytes, pos: int, end: int, addpath: bool) -> _MpNlri:
+        if blob[pos] != 0:  # abbreviated RIB form (next hop only) some dumpers also write into updates
+            return None
+        family = self._mp_family(blob, pos)
+        if family is None:
+            return None
+        hop_len = blob[pos + 3]
+        pos += 4 + hop_len
+        snpa = blob[pos]  # RFC 4760 "Reserved"; RFC 2858 SNPA count (always 0 in practice)
+        pos += 1
+        for _ in range(snpa):
+            pos += 1 + ((blob[pos] + 1) >> 1)
+        if pos > end:
+            raise _Corrupt("MP_REACH_NLRI next hop runs past the attribute")
+        return family, self._nlri(blob, pos, end, family[0], addpath)
+
+    def _mp_unreach(self, blob: bytes, pos: int, end: int, addpath: bool) -> _MpNlri:
+        family = self._mp_family(blob, pos)
+        if family is None:
+            return None
+        return family, self._nlri(blob, pos + 3, end, family[0], addpath)
