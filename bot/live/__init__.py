@@ -1,0 +1,5 @@
+"""Live public sources (RIPEstat, Internet Health Report, RIS Live) with cached, resilient lookups."""
+
+from bot.live.sources import LiveSources
+
+__all__ = ["LiveSources"]
