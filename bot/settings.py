@@ -64,6 +64,8 @@ class RoutingSettings(_Section):
     silkroute_update_interval_hours: float = Field(default=24.0, ge=0)
     silkroute_download_max_bytes: int = Field(default=2_000_000_000, gt=0)
     silkroute_download_timeout_seconds: float = Field(default=1800.0, gt=0)
+    silkroute_download_retries: int = Field(default=4, ge=0, le=20)
+    silkroute_download_connect_timeout: float = Field(default=10.0, gt=0)
 
 
 class LiveSettings(_Section):
