@@ -58,14 +58,19 @@ class RouteLike(Protocol):
     def path(self) -> tuple[PathHop, ...]: ...
 
 
+class OriginSeenLike(Protocol):
+    @property
+    def asn(self) -> int: ...
+
+
 class IpMatchLike(Protocol):
-    """What `lookup_ip` returns: the covering prefix and the AS(es) originating it."""
+    """What `lookup_ip` returns: the covering prefix and its origin ASes, most-seen first."""
 
     @property
-    def prefix(self) -> object: ...
+    def prefix(self) -> str: ...
 
     @property
-    def origins(self) -> Iterable[int]: ...
+    def origins(self) -> Sequence[OriginSeenLike]: ...
 
 
 class TransitData(Protocol):

@@ -19,7 +19,7 @@ def render_chart(title: str, exits: Bars, transit: Bars, footnote: str) -> bytes
     from matplotlib.figure import Figure
 
     rows = max(len(exits), len(transit), 1)
-    figure = Figure(figsize=(11, 1.6 + 0.32 * rows), dpi=100, layout="constrained")
+    figure = Figure(figsize=(11, 1.9 + 0.32 * rows), dpi=100, layout="constrained")
     FigureCanvasAgg(figure)
     panels = figure.subplots(1, 2)
     for axes, bars, heading, colour in (
@@ -39,7 +39,7 @@ def render_chart(title: str, exits: Bars, transit: Bars, footnote: str) -> bytes
         for y, value in enumerate(values):
             axes.text(min(value + 1, 88), y, f"{value:.1f}", va="center", fontsize=7)
     figure.suptitle(title, fontsize=11)
-    figure.text(0.01, 0.005, footnote, fontsize=7, color="grey", ha="left", va="bottom")
+    figure.supxlabel(footnote, fontsize=7, color="grey")
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png")
     return buffer.getvalue()

@@ -14,12 +14,9 @@ from dataclasses import dataclass
 from typing import Any, cast
 from urllib.parse import urlsplit
 
-import dns.asyncresolver
-import dns.exception
-import dns.resolver
-
 from bot.answer import Answer, Attachment, BadInput, Section, Table, Unavailable
 from bot.commands import CommandSpec, Context, Option
+from bot.reach.dns import Nameserver, resolve
 from bot.routing.country_names import (
     UNKNOWN_COUNTRY,
     complete_countries,
@@ -38,6 +35,7 @@ REGISTRATION_NOTE = (
 )
 SNAPSHOT_COMPONENT = "snapshot"
 CHART_ROWS = 20
+DNS_SECONDS = 5.0
 
 TRANSIT_HELP = f"""\
 Which countries and networks an origin AS (or every AS registered in a country) depends on to reach the
@@ -174,27 +172,33 @@ def parse_target(text: str) -> Target:
     )
 
 
-async def resolve_domain(
-    name: str, family: int, resolver: dns.asyncresolver.Resolver | None = None
-) -> list[str]:
-    """The domain's A (IPv4) or AAAA (IPv6) addresses; a missing name is the user's mistake, a timeout is not."""
-    resolver = resolver or dns.asyncresolver.Resolver()
-    rdtype = "A" if family == 4 else "AAAA"
-    try:
-        answer = await resolver.resolve(name, rdtype, lifetime=5.0)
-    except (dns.resolver.NXDOMAIN, dns.resolver.NoAnswer):
-        raise BadInput(f"{name} has no {rdtype} record.", example="/transit target:nur.kz") from None
-    except dns.exception.DNSException as exc:
-        raise Unavailable(f"Could not resolve {name}: {exc}.", example="/transit target:AS9198") from None
-    return [rdata.to_text() for rdata in answer]
+async def resolve_domain(ctx: Context, name: str, family: int) -> list[str]:
+    """The domain's addresses of one family, through the resolver `/reach` calls the system one."""
+    if ctx.services.settings.core.silkroute_offline:
+        raise Unavailable(
+            f"Offline mode: cannot resolve {name}. Give its IP address or AS instead.",
+            example="/transit target:95.56.0.1",
+        )
+    override = ctx.services.settings.reach.silkroute_system_resolver
+    lookup = await resolve(name, Nameserver.parse(override) if override else None, within=DNS_SECONDS)
+    if lookup.error == "timeout":
+        raise Unavailable(
+            f"Resolving {name} timed out after {DNS_SECONDS:.0f} s.", example="/transit target:AS9198"
+        )
+    addresses = [a for a in lookup.addresses if ipaddress.ip_address(a).version == family]
+    if lookup.error or not addresses:
+        why = lookup.error or f"no IPv{family} address"
+        raise BadInput(f"Could not resolve {name}: {why}.", example="/transit target:nur.kz")
+    return addresses
 
 
 def _origin_of_address(data: TransitData, address: str, label: str) -> tuple[int, dict[str, Any]]:
     match = data.lookup_ip(address)
-    origins = sorted(set(match.origins)) if match is not None else []
+    """The most-seen origin of the covering prefix (others are listed in the answer's data)."""
+    origins = [seen.asn for seen in match.origins] if match is not None else []
     if match is None or not origins:
         raise BadInput(f"No route in the snapshot covers {label}.", example="/transit target:95.56.0.1")
-    return origins[0], {"input": label, "address": address, "prefix": str(match.prefix), "origins": origins}
+    return origins[0], {"input": label, "address": address, "prefix": match.prefix, "origins": origins}
 
 
 async def _resolve_target(
@@ -204,12 +208,7 @@ async def _resolve_target(
     if isinstance(target, AddressTarget):
         return _origin_of_address(data, str(target.network.network_address), str(target.network))
     if isinstance(target, DomainTarget):
-        if ctx.services.settings.core.silkroute_offline:
-            raise Unavailable(
-                f"Offline mode: cannot resolve {target.name}. Give its IP address or AS instead.",
-                example="/transit target:95.56.0.1",
-            )
-        addresses = await resolve_domain(target.name, family)
+        addresses = await resolve_domain(ctx, target.name, family)
         for address in addresses:
             if data.lookup_ip(address) is not None:
                 origin, how = _origin_of_address(data, address, target.name)
