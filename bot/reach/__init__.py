@@ -1,0 +1,1 @@
+"""`/reach`: is a site reachable from here (or from probes in Kazakhstan), and which stage fails."""

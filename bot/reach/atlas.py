@@ -1,0 +1,219 @@
+"""Optional vantage inside Kazakhstan: a one-off RIPE Atlas sslcert measurement from KZ probes.
+
+From the bot's own host a site may load fine while Kazakh users see a forged chain; Atlas probes in
+KZ (or in one ISP's AS) fetch the certificate from there, and the same interception check runs on the
+PEM chains they return. Measurements cost credits, so one POST creates one measurement per target.
+RIPE Atlas only allows HTTP measurements towards anchors, so sslcert is the measurement used.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import aiohttp
+from cryptography import x509
+
+from bot.answer import BadInput, Section, Table, Unavailable
+from bot.reach.interception import Finding, InterceptionDetector
+from bot.reach.targets import Target
+from bot.reach.tls import CertInfo
+from bot.settings import Settings
+
+
+@dataclass(slots=True)
+class ProbeResult:
+    """One probe's view: the chain it saw (with interception findings) or the error it hit."""
+
+    probe_id: int
+    source_address: str | None
+    destination: str | None
+    chain: list[CertInfo] = field(default_factory=list)
+    interception: list[Finding] = field(default_factory=list)
+    error: str | None = None
+    seconds: float | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "probe_id": self.probe_id,
+            "from": self.source_address,
+            "dst_addr": self.destination,
+            "error": self.error,
+            "seconds": self.seconds,
+            "chain": [c.to_json() for c in self.chain],
+            "interception": [f.to_json() for f in self.interception],
+        }
+
+
+@dataclass(slots=True)
+class Measurement:
+    target: Target
+    measurement_id: int
+    requested: int
+    results: list[ProbeResult] = field(default_factory=list)
+    complete: bool = False
+
+    @property
+    def intercepted(self) -> list[ProbeResult]:
+        return [r for r in self.results if r.interception]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "target": self.target.text,
+            "measurement_id": self.measurement_id,
+            "requested_probes": self.requested,
+            "complete": self.complete,
+            "results": [r.to_json() for r in self.results],
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class AtlasClient:
+    """Creates measurements and polls their results within a bounded wait."""
+
+    base_url: str
+    key: str
+    probes: int
+    wait_seconds: float
+    poll_seconds: float
+    request_timeout: float
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> AtlasClient:
+        """Unavailable (with the variable to set) when Atlas is not configured or live calls are off."""
+        key = settings.live.ripe_atlas_key
+        if key is None or not key.get_secret_value().strip():
+            raise Unavailable(
+                "The RIPE Atlas vantage needs an API key: set RIPE_ATLAS_KEY (measurements cost credits).",
+                example='/reach target:"kaspi.kz" vantage:local',
+            )
+        if settings.core.silkroute_offline:
+            raise Unavailable("Live sources are switched off (SILKROUTE_OFFLINE=1), including RIPE Atlas.")
+        return cls(
+            base_url=settings.live.ripe_atlas_url.rstrip("/"),
+            key=key.get_secret_value().strip(),
+            probes=settings.reach.silkroute_atlas_probes,
+            wait_seconds=settings.reach.silkroute_atlas_wait_seconds,
+            poll_seconds=settings.reach.silkroute_atlas_poll_seconds,
+            request_timeout=settings.live.silkroute_http_read_timeout,
+        )
+
+    async def measure(
+        self, targets: list[Target], asn: int | None, detector: InterceptionDetector
+    ) -> list[Measurement]:
+        """Create one sslcert measurement per target, then poll until every probe answered or time runs out."""
+        headers = {"Authorization": f"Key {self.key}"}
+        timeout = aiohttp.ClientTimeout(total=self.request_timeout)
+        async with aiohttp.ClientSession(headers=headers, timeout=timeout) as session:
+            ids = await self._create(session, targets, asn)
+            measurements = [Measurement(t, i, self.probes) for t, i in zip(targets, ids, strict=True)]
+            deadline = time.monotonic() + self.wait_seconds
+            while True:
+                for measurement in measurements:
+                    if not measurement.complete:
+                        await self._poll(session, measurement, detector)
+                if all(m.complete for m in measurements) or time.monotonic() >= deadline:
+                    return measurements
+                await asyncio.sleep(min(self.poll_seconds, max(0.0, deadline - time.monotonic())))
+
+    async def _create(
+        self, session: aiohttp.ClientSession, targets: list[Target], asn: int | None
+    ) -> list[int]:
+        definitions = [
+            {
+                "type": "sslcert",
+                "af": 6 if t.ip is not None and t.ip.version == 6 else 4,
+                "target": t.host,
+                "port": t.port if t.uses_tls else 443,
+                "description": f"silkroute reach {t.host}",
+                "resolve_on_probe": True,
+            }
+            for t in targets
+        ]
+        probes = {"requested": self.probes, "type": "asn", "value": asn} if asn else None
+        body = {
+            "definitions": definitions,
+            "probes": [probes or {"requested": self.probes, "type": "country", "value": "KZ"}],
+            "is_oneoff": True,
+        }
+        payload = await self._json(session, "POST", f"{self.base_url}/measurements/", body)
+        ids = payload.get("measurements") if isinstance(payload, dict) else None
+        if not isinstance(ids, list) or len(ids) != len(targets):
+            raise Unavailable("RIPE Atlas did not return the measurement ids it was asked to create.")
+        return [int(i) for i in ids]
+
+    async def _poll(
+        self, session: aiohttp.ClientSession, measurement: Measurement, detector: InterceptionDetector
+    ) -> None:
+        url = f"{self.base_url}/measurements/{measurement.measurement_id}/results/"
+        rows = await self._json(session, "GET", url, None)
+        if not isinstance(rows, list):
+            raise Unavailable(
+                f"RIPE Atlas returned no result list for measurement {measurement.measurement_id}."
+            )
+        measurement.results = [probe_result(row, detector) for row in rows if isinstance(row, dict)]
+        measurement.complete = len(measurement.results) >= measurement.requested
+
+    async def _json(self, session: aiohttp.ClientSession, method: str, url: str, body: Any) -> Any:
+        try:
+            async with session.request(method, url, json=body) as response:
+                payload = await response.json(content_type=None)
+                if response.status == 429:
+                    raise Unavailable(
+                        "RIPE Atlas is rate-limiting measurement creation (HTTP 429); try later."
+                    )
+                if response.status in {401, 403}:
+                    raise Unavailable("RIPE Atlas refused the API key (RIPE_ATLAS_KEY).")
+                if response.status == 400:
+                    raise BadInput(f"RIPE Atlas rejected the measurement: {_detail(payload)}")
+                if response.status >= 400:
+                    raise Unavailable(f"RIPE Atlas answered HTTP {response.status}: {_detail(payload)}")
+                return payload
+        except (aiohttp.ClientError, TimeoutError, ValueError) as exc:
+            raise Unavailable(f"RIPE Atlas could not be reached ({type(exc).__name__}).") from None
+
+
+def probe_result(row: dict[str, Any], detector: InterceptionDetector) -> ProbeResult:
+    """Decode one sslcert result row and run the interception check on its PEM chain."""
+    result = ProbeResult(int(row.get("prb_id", 0)), row.get("from"), row.get("dst_addr"))
+    if "rt" in row:
+        result.seconds = float(row["rt"]) / 1000
+    pems = row.get("cert") or []
+    try:
+        chain = [x509.load_pem_x509_certificate(str(pem).encode()) for pem in pems]
+    except ValueError:
+        result.error = "unreadable certificate in the result"
+        return result
+    result.chain = [CertInfo.of(cert) for cert in chain]
+    result.interception = detector.check(chain)
+    if not chain:
+        result.error = str(row.get("err") or row.get("alert") or "no certificate received")
+    return result
+
+
+def _detail(payload: Any) -> str:
+    if isinstance(payload, dict) and isinstance(payload.get("error"), dict):
+        return str(payload["error"].get("detail") or payload["error"].get("title") or payload["error"])
+    return str(payload)[:200]
+
+
+def atlas_section(measurements: list[Measurement]) -> Section:
+    """Per-probe lines: who saw an interception root, who saw the real chain, who failed."""
+    table = Table(["target", "probe", "from", "result", "issuer of first certificate"])
+    lines = []
+    for m in measurements:
+        intercepted = len(m.intercepted)
+        state = "" if m.complete else f" (only {len(m.results)} of {m.requested} probes answered in time)"
+        lines.append(
+            f"{m.target.host}: measurement {m.measurement_id}, {len(m.results)} probes, "
+            f"{intercepted} saw an interception certificate{state}."
+        )
+        for r in m.results:
+            outcome = (
+                "intercepted: " + r.interception[0].detail if r.interception else (r.error or "chain ok")
+            )
+            issuer = r.chain[0].issuer if r.chain else "–"
+            table.rows.append([m.target.host, str(r.probe_id), r.source_address or "?", outcome, issuer])
+    return Section("Inside Kazakhstan (RIPE Atlas)", "\n".join(lines), table)

@@ -1,0 +1,140 @@
+"""Reduce a target's stage results to one OONI-style verdict and one sentence of why.
+
+The ranking prefers the address that got furthest, because one working address means the site can
+be reached; interception wins over everything, because a forged chain is evidence in itself.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from bot.reach.probe import AddressReport, TargetReport
+
+VERDICTS = (
+    "reachable",
+    "dns",
+    "tcp",
+    "tls_timeout",
+    "tls_intercepted",
+    "tls_failure",
+    "http_failure",
+    "http_error_status",
+    "bgp_unrouted",
+    "refused_unsafe_target",
+)
+_RANK = (
+    "reachable",
+    "http_error_status",
+    "http_failure",
+    "tls_failure",
+    "tls_timeout",
+    "tcp",
+    "bgp_unrouted",
+    "refused_unsafe_target",
+)
+STAGE_OF = {
+    "reachable": "none",
+    "dns": "dns",
+    "tcp": "tcp",
+    "bgp_unrouted": "tcp",
+    "tls_timeout": "tls",
+    "tls_intercepted": "tls",
+    "tls_failure": "tls",
+    "http_failure": "http",
+    "http_error_status": "http",
+    "refused_unsafe_target": "safety",
+}
+
+
+def address_outcome(report: AddressReport) -> str:
+    """The verdict for one address alone: the first stage that failed, or reachable."""
+    if report.refused is not None:
+        return "refused_unsafe_target"
+    if report.tcp is None or not report.tcp.ok:
+        return "bgp_unrouted" if report.network.announced is False else "tcp"
+    if report.tls is not None and report.tls.status != "ok":
+        return {"timeout": "tls_timeout", "intercepted": "tls_intercepted"}.get(
+            report.tls.status, "tls_failure"
+        )
+    status = report.http.status if report.http else "failure"
+    return {
+        "ok": "reachable",
+        "error_status": "http_error_status",
+        "refused": "refused_unsafe_target",
+    }.get(status, "http_failure")
+
+
+def decide(report: TargetReport) -> tuple[str, str]:
+    """(verdict, one sentence of why) for a whole target."""
+    dns = report.dns
+    if dns is not None and dns.system.error:
+        if dns.control.addresses:
+            return "dns", (
+                f"The {dns.system.resolver} resolver failed ({dns.system.error}) while {dns.control.resolver} "
+                f"returned {', '.join(dns.control.addresses)}: the name is being hidden from this network."
+            )
+        return "dns", f"Neither resolver found an address ({dns.system.error}; {dns.control.error})."
+    intercepted = [a for a in report.addresses if a.outcome == "tls_intercepted"]
+    if intercepted:
+        return "tls_intercepted", _why(intercepted[0], report)
+    ours = [a for a in report.addresses if a.from_system]
+    best = _best(ours)
+    if best is None:
+        return "dns", "No address was found to check."
+    if best.outcome == "reachable":
+        return "reachable", _why(best, report)
+    control_ok = [a for a in report.addresses if not a.from_system and a.outcome == "reachable"]
+    if dns is not None and control_ok and dns.consistency == "inconsistent":
+        return "dns", (
+            f"The {dns.system.resolver} resolver's addresses fail ({best.outcome} at {best.address}) while "
+            f"{dns.control.resolver}'s address {control_ok[0].address} works: the answer was tampered with."
+        )
+    return best.outcome, _why(best, report)
+
+
+def _best(addresses: list[AddressReport]) -> AddressReport | None:
+    ranked = sorted(addresses, key=lambda a: _RANK.index(a.outcome) if a.outcome in _RANK else len(_RANK))
+    return ranked[0] if ranked else None
+
+
+def _why(address: AddressReport, report: TargetReport) -> str:
+    """One sentence naming the stage, the address and its network."""
+    where = f"{address.address} ({address.network.label()})"
+    host = report.target.host
+    tls, http, tcp = address.tls, address.http, address.tcp
+    outcome = address.outcome
+    if outcome == "refused_unsafe_target":
+        refusal = address.refused or (http.error if http else None)
+        return f"Not checked for safety: {refusal}."
+    if outcome in {"tcp", "bgp_unrouted"}:
+        error = tcp.error if tcp else "not attempted"
+        unrouted = (
+            " and no announced prefix covers it in the routing snapshot" if outcome == "bgp_unrouted" else ""
+        )
+        return f"TCP connection to {where} port {report.target.port} failed ({error}){unrouted}."
+    if outcome == "tls_timeout" and tls is not None:
+        return (
+            f"The TLS handshake with {where} for {host} {tls.error} — the way most Kazakh ISPs block a site by "
+            "its name (SNI)."
+        )
+    if outcome == "tls_intercepted" and tls is not None:
+        finding = tls.interception[0]
+        return (
+            f"The certificate chain {where} presented for {host} shows state interception: {finding.detail} "
+            f"(SPKI SHA-256 {finding.spki_sha256})."
+        )
+    if outcome == "tls_failure" and tls is not None:
+        return f"TLS with {where} for {host} failed: {tls.error}."
+    if http is None:
+        return f"No HTTP answer from {where}."
+    if outcome == "http_failure":
+        return f"HTTP from {where} failed: {http.error}."
+    title = f" ('{http.title}')" if http.title else ""
+    answer = f"{http.final_url} answered HTTP {http.status_code}{title} in {http.seconds:.2f} s from {where}"
+    if outcome == "http_error_status":
+        return answer + ", an error status."
+    note = ""
+    if report.dns is not None and report.dns.consistency == "inconsistent":
+        note = f" (the resolvers disagreed: {report.dns.why})"
+    return answer + note + "."
