@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from bot.answer import BadInput
 from bot.routing.asnames import AsNames, parse_asn_txt, parse_asnames_json
 from bot.routing.inputs import FileKind, UnknownFileKind, detect_kind, open_text, parse_ipasn
 from bot.routing.mrt import MrtFormatError, MrtReader, RouteEvent
@@ -39,10 +40,14 @@ from bot.routing.snapshot import (
 )
 
 Progress = Callable[[str], None]
+IMPORT_EXAMPLE = "silkroute data import rib.20140523.0600.bz2 delegated-extended.txt asnames.json"
 
 
-class ImportFailed(Exception):
+class ImportFailed(BadInput):
     """The import could not produce a snapshot; the previous one keeps serving. The message says why."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, example=IMPORT_EXAMPLE)
 
 
 @dataclass(slots=True)
@@ -160,12 +165,12 @@ class RouteAccumulator:
 
 
 def _sort_prefixes(
-    prefixes: dict[str, int],
+    prefixes: dict[str, int], id_space: int
 ) -> tuple[npt.NDArray[np.uint64], list[str], npt.NDArray[np.uint32]]:
     """Sorted IPv4 keys, sorted IPv6 texts, and the map temp id -> final id (IPv4 first)."""
     v4 = sorted((v4_key(text), temp) for text, temp in prefixes.items() if ":" not in text)
     v6 = sorted((v6_key(text), text, temp) for text, temp in prefixes.items() if ":" in text)
-    remap = np.zeros(len(prefixes), dtype=np.uint32)
+    remap = np.zeros(id_space, dtype=np.uint32)
     order = [temp for _, temp in v4] + [temp for _, _, temp in v6]
     remap[np.array(order, dtype=np.int64)] = np.arange(len(order), dtype=np.uint32)
     keys = np.array([k for k, _ in v4], dtype=np.uint64)
@@ -255,16 +260,16 @@ _COLLECTOR_FROM_NAME = re.compile(
 
 
 def collector_name(path: Path, report: Any = None) -> str:
-    """The collector as the MRT file names it (view name / BGP id), else from the file name, else the stem."""
-    for attribute in ("collector", "view_name"):
-        value = getattr(report, attribute, None)
-        if isinstance(value, str) and value:
-            return value
+    """Collector from the file name (`rrc00-updates...`, `routeviews2-rib...`), which RIBs and update files
+    of one collector share; else the RIB's view name or BGP id; else the file's stem."""
     match = _COLLECTOR_FROM_NAME.match(path.name)
     if match:
         return match["name"].lower()
-    bgp_id = getattr(report, "collector_bgp_id", None)
-    return str(bgp_id) if bgp_id else path.name.split(".")[0]
+    for attribute in ("view_name", "collector_bgp_id"):
+        value = getattr(report, attribute, None)
+        if isinstance(value, str) and value:
+            return value
+    return path.name.split(".")[0]
 
 
 def _first_event(path: Path) -> RouteEvent | None:
@@ -395,7 +400,10 @@ def _build_tables(inputs: _Inputs, routes: RouteAccumulator) -> tuple[SnapshotTa
             routes.prefixes.setdefault(text, len(routes.prefixes))
         v = p_temp = q_old = np.zeros(0, dtype=np.uint32)
         source = inputs.ipasn_file
-    v4_keys, v6_texts, remap = _sort_prefixes(routes.prefixes)
+    live = set(np.unique(p_temp).tolist()) if len(p_temp) else set(routes.prefixes.values())
+    v4_keys, v6_texts, remap = _sort_prefixes(
+        {t: i for t, i in routes.prefixes.items() if i in live}, len(routes.prefixes)
+    )
     p = remap[p_temp] if len(p_temp) else p_temp
     order = np.lexsort((p, v))
     v, p, q_old = v[order], p[order], q_old[order]
@@ -403,7 +411,7 @@ def _build_tables(inputs: _Inputs, routes: RouteAccumulator) -> tuple[SnapshotTa
     elems, offsets, sets, path_remap, path_origin = _encode_paths(routes.paths, used)
     q = path_remap[q_old] if len(q_old) else q_old
     route_origin = path_origin[q] if len(q) else q
-    n_prefixes = len(routes.prefixes)
+    n_prefixes = len(v4_keys) + len(v6_texts)
     if source == "routes":
         moas_offsets, moas_asns, moas_vantages = _moas(p, route_origin, v, n_prefixes)
     else:

@@ -20,18 +20,15 @@ Large arrays are memory-mapped: loading is near instant and untouched pages cost
 
 from __future__ import annotations
 
-import asyncio
 import bisect
-import contextlib
 import functools
 import ipaddress
 import json
-import logging
 import shutil
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -39,11 +36,10 @@ import numpy as np
 import numpy.typing as npt
 import pyasn
 
-from bot.answer import Section, Source
+from bot.answer import Source
 
 FORMAT_VERSION = 1
 KEEP_SNAPSHOTS = 2
-log = logging.getLogger(__name__)
 
 AsPath = tuple[int | frozenset[int], ...]
 U32 = npt.NDArray[np.uint32]
@@ -543,11 +539,14 @@ class Snapshot:
         origins = self.origins_of_prefix(prefix_id) if prefix_id is not None else []
         return IpMatch(ip, prefix, origins or [OriginSeen(int(asn), 0)])
 
-    def data_sources(self) -> list[Source]:
+    def data_sources(self, stale_after: timedelta = timedelta(days=2)) -> list[Source]:
+        """Collectors and files behind every answer, routing data older than `stale_after` flagged stale."""
+        now = datetime.now(UTC)
         sources = [
             Source(
                 name=f"BGP collector {c.name}",
                 date=c.data_end,
+                stale=c.data_end is None or now - c.data_end > stale_after,
                 detail=f"{c.vantage_points} vantage points, {c.routes:,} routes; files: "
                 + ", ".join(f.name for f in self.provenance.files if f.collector == c.name),
             )
@@ -572,56 +571,3 @@ def _read_json(path: Path) -> dict[str, Any]:
 def load_current(data_dir: Path) -> Snapshot | None:
     folder = current_folder(data_dir)
     return Snapshot(folder) if folder is not None else None
-
-
-class SnapshotStore:
-    """The serving snapshot as a Services component; imports swap a new one in without a restart."""
-
-    name = "snapshot"
-
-    def __init__(self, data_dir: Path) -> None:
-        self.data_dir = data_dir
-        self.current: Snapshot | None = None
-        self.error: str = ""
-        self.refresher: asyncio.Task[None] | None = None
-
-    async def start(self) -> None:
-        try:
-            self.current = await asyncio.to_thread(load_current, self.data_dir)
-            self.error = ""
-        except (OSError, ValueError, KeyError) as exc:
-            self.error = f"could not load the snapshot in {self.data_dir}: {exc}"
-            log.exception("loading routing snapshot failed")
-
-    async def reload(self) -> Snapshot | None:
-        """Load whatever `current` now points to and serve it; the old one serves until then."""
-        fresh = await asyncio.to_thread(load_current, self.data_dir)
-        self.current, self.error = fresh, ""
-        return fresh
-
-    def swap(self, snapshot: Snapshot) -> None:
-        self.current = snapshot
-
-    async def close(self) -> None:
-        if self.refresher is not None:
-            self.refresher.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self.refresher
-            self.refresher = None
-
-    def status(self) -> Section:
-        snapshot = self.current
-        if snapshot is None:
-            text = self.error or (
-                f"No routing snapshot in {self.data_dir}. Run `silkroute data update` or "
-                "`silkroute data import FILE...`."
-            )
-            return Section("Routing snapshot", text)
-        p = snapshot.provenance
-        date = p.data_date.strftime("%Y-%m-%d %H:%M UTC") if p.data_date else "unknown"
-        return Section(
-            "Routing snapshot",
-            f"{snapshot.snapshot_id}: data of {date}, {p.prefixes_v4:,} IPv4 + {p.prefixes_v6:,} IPv6 prefixes, "
-            f"{p.routes:,} routes from {p.vantage_points} vantage points"
-            + (f"; {len(p.truncated_files)} truncated file(s)" if p.truncated_files else ""),
-        )

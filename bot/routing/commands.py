@@ -1,0 +1,59 @@
+"""The `/lookup` command declaration and the bridge from a handler's context to the serving snapshot."""
+
+from __future__ import annotations
+
+import dns.asyncresolver
+
+from bot.answer import Answer, Unavailable
+from bot.commands import CommandSpec, Context, Option
+from bot.routing.lookup import EXAMPLE, REGISTRATION_NOTE, lookup
+from bot.routing.snapshot import Snapshot
+from bot.routing.store import SnapshotStore
+from bot.services import Services
+
+NO_SNAPSHOT = (
+    "No routing snapshot is loaded yet. Build one with `silkroute data update` (downloads public data) or "
+    "`silkroute data import RIB.bz2 delegated-extended asnames.json`."
+)
+
+
+def snapshot_store(services: Services) -> SnapshotStore | None:
+    for component in services.components:
+        if isinstance(component, SnapshotStore):
+            return component
+    return None
+
+
+def require_snapshot(services: Services) -> Snapshot:
+    """The serving snapshot, or Unavailable telling the operator how to get one."""
+    store = snapshot_store(services)
+    if store is None or store.current is None:
+        raise Unavailable(NO_SNAPSHOT, example="silkroute data update")
+    return store.current
+
+
+def make_resolver(services: Services) -> dns.asyncresolver.Resolver | None:
+    """The system's resolver; None offline, so a domain lookup says why instead of hanging."""
+    if services.settings.core.silkroute_offline:
+        return None
+    return dns.asyncresolver.Resolver()
+
+
+async def lookup_handler(ctx: Context, target: str) -> Answer:
+    return await lookup(require_snapshot(ctx.services), target, make_resolver(ctx.services))
+
+
+COMMANDS: list[CommandSpec] = [
+    CommandSpec(
+        name="lookup",
+        description="What the BGP snapshot knows about an AS, IP address, prefix or domain",
+        example=EXAMPLE,
+        handler=lookup_handler,
+        options=(Option("target", "AS number (AS9198), IP address, prefix (2.72.0.0/18) or domain"),),
+        help=(
+            "AS: name, registration country, prefixes it originates, upstream neighbours and how many vantage "
+            "points see it. IP: covering prefix and every origin AS. Prefix: exact or covering route, "
+            "more-specifics, origins. Domain: the IP answer for each address. " + REGISTRATION_NOTE
+        ),
+    ),
+]

@@ -1,0 +1,189 @@
+"""`data update`: download the current public routing data, resumably, then import it as a new snapshot.
+
+Full RIBs are hundreds of MB and real downloads get cut, so each file is fetched into a `.part` file that the
+next attempt continues with an HTTP Range request; size and time caps stop a runaway mirror.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from urllib.parse import urlparse
+
+import aiohttp
+from tqdm import tqdm
+
+from bot.answer import Unavailable
+from bot.routing.importer import ImportReport, import_files
+from bot.settings import Settings
+
+log = logging.getLogger(__name__)
+CHUNK = 1 << 16
+IMPORT_HINT = "silkroute data import FILE... (RIB/updates .bz2/.gz, delegated stats, AS names)"
+
+
+@dataclass(frozen=True, slots=True)
+class DataSource:
+    """One file to fetch: a human name for messages, its URL, and the local name the importer will see."""
+
+    name: str
+    url: str
+    filename: str
+
+
+class DownloadFailed(Unavailable):
+    """A source could not be fetched; the message names it and suggests importing local files instead."""
+
+
+def sources_for(settings: Settings, day: datetime | None = None) -> list[DataSource]:
+    """The four public sources, the RouteViews URL filled with yesterday's date (today's may not exist yet)."""
+    routing = settings.routing
+    date = (day or datetime.now(UTC)) - timedelta(days=1)
+    rib_url = routing.silkroute_routeviews_rib_url.format(
+        yyyy=f"{date:%Y}", mm=f"{date:%m}", yyyymmdd=f"{date:%Y%m%d}"
+    )
+    bview_path = urlparse(routing.silkroute_ris_bview_url).path.strip("/").split("/")
+    collector = next((part for part in bview_path if part.startswith("rrc")), "ris")
+    return [
+        DataSource("RouteViews RIB", rib_url, f"routeviews-rib.{date:%Y%m%d}.bz2"),
+        DataSource(
+            f"RIPE RIS {collector} bview", routing.silkroute_ris_bview_url, f"ris-{collector}-bview.latest.gz"
+        ),
+        DataSource(
+            "NRO delegated-extended stats", routing.silkroute_delegated_url, "nro-delegated-stats.txt"
+        ),
+        DataSource("AS names", routing.silkroute_asnames_url, "asnames.txt"),
+    ]
+
+
+async def download(
+    session: aiohttp.ClientSession, source: DataSource, folder: Path, settings: Settings
+) -> Path:
+    """Fetch one source into `folder`, resuming a `.part` left by an earlier attempt; retries with backoff."""
+    routing = settings.routing
+    target = folder / source.filename
+    part = target.with_name(target.name + ".part")
+    delay = 0.5
+    for attempt in range(routing.silkroute_download_retries + 1):
+        try:
+            async with asyncio.timeout(routing.silkroute_download_timeout_seconds):
+                await _fetch_into(session, source, part, routing.silkroute_download_max_bytes)
+            part.replace(target)
+            return target
+        except (aiohttp.ClientError, TimeoutError, ConnectionError) as exc:
+            if isinstance(exc, aiohttp.ClientResponseError) and 400 <= exc.status < 500:
+                raise DownloadFailed(
+                    f"{source.name}: {source.url} answered HTTP {exc.status}.", example=IMPORT_HINT
+                ) from None
+            if attempt == routing.silkroute_download_retries:
+                raise DownloadFailed(
+                    f"{source.name} could not be downloaded from {source.url} "
+                    f"({type(exc).__name__}: {exc or 'no details'}). Offline? Import local files instead.",
+                    example=IMPORT_HINT,
+                ) from None
+            log.warning("download of %s failed (%s), retry %d in %.1fs", source.name, exc, attempt + 1, delay)
+            await asyncio.sleep(delay)
+            delay *= 2
+    raise AssertionError("unreachable: the loop returns or raises")
+
+
+def _resume_offset(part: Path) -> int:
+    """Bytes already fetched by an earlier attempt (a local stat: too quick to need a thread)."""
+    return part.stat().st_size if part.exists() else 0
+
+
+async def _fetch_into(session: aiohttp.ClientSession, source: DataSource, part: Path, max_bytes: int) -> None:
+    have = _resume_offset(part)
+    headers = {"Range": f"bytes={have}-"} if have else {}
+    async with session.get(source.url, headers=headers) as response:
+        if response.status == 416 and have:
+            return  # the part already holds the whole file
+        response.raise_for_status()
+        if response.status != 206:
+            have = 0  # the server ignored the Range: start over
+        total = (response.content_length or 0) + have
+        if total > max_bytes:
+            raise DownloadFailed(
+                f"{source.name} is {total:,} bytes, over SILKROUTE_DOWNLOAD_MAX_BYTES={max_bytes:,}.",
+                example=IMPORT_HINT,
+            )
+        with (
+            part.open("ab" if have else "wb") as out,
+            tqdm(
+                total=total or None,
+                initial=have,
+                unit="B",
+                unit_scale=True,
+                desc=source.filename,
+                leave=False,
+            ) as bar,
+        ):
+            async for chunk in response.content.iter_chunked(CHUNK):
+                have += len(chunk)
+                if have > max_bytes:
+                    raise DownloadFailed(
+                        f"{source.name} grew over SILKROUTE_DOWNLOAD_MAX_BYTES={max_bytes:,}.",
+                        example=IMPORT_HINT,
+                    )
+                out.write(chunk)
+                bar.update(len(chunk))
+        if response.content_length is not None and have < total:
+            raise aiohttp.ClientPayloadError(f"connection closed after {have:,} of {total:,} bytes")
+
+
+async def download_all(
+    settings: Settings, folder: Path, sources: list[DataSource] | None = None
+) -> list[Path]:
+    """Fetch every source (one at a time: they share one link); the first failure stops the update."""
+    if settings.core.silkroute_offline:
+        raise DownloadFailed(
+            "silkroute is offline (SILKROUTE_OFFLINE=1): nothing can be downloaded.", example=IMPORT_HINT
+        )
+    await asyncio.to_thread(folder.mkdir, parents=True, exist_ok=True)
+    timeout = aiohttp.ClientTimeout(
+        sock_connect=settings.routing.silkroute_download_connect_timeout,
+        sock_read=settings.routing.silkroute_download_connect_timeout * 6,
+    )
+    headers = {"User-Agent": f"{settings.live.silkroute_client_name} data update"}
+    async with aiohttp.ClientSession(timeout=timeout, headers=headers) as session:
+        return [
+            await download(session, source, folder, settings) for source in sources or sources_for(settings)
+        ]
+
+
+async def update(settings: Settings, sources: list[DataSource] | None = None) -> ImportReport:
+    """Download everything, then import it; the previous snapshot serves until the new one is in place."""
+    data_dir = settings.core.silkroute_data_dir
+    files = await download_all(settings, data_dir / "downloads", sources)
+    report = await asyncio.to_thread(import_files, files, data_dir)
+    for path in files:
+        path.unlink(missing_ok=True)  # the snapshot records their sha256; the bytes are not needed again
+    return report
+
+
+async def refresh_forever(
+    settings: Settings,
+    on_new_snapshot: Callable[[], Awaitable[object]],
+    last_built: Callable[[], datetime | None],
+    run_update: Callable[[Settings], Awaitable[ImportReport]] = update,
+) -> None:
+    """Refresh every `silkroute_update_interval_hours` (0 = never); a failure is logged and retried next time."""
+    interval = timedelta(hours=settings.routing.silkroute_update_interval_hours)
+    if not interval:
+        return
+    while True:
+        built = last_built()
+        wait = (built + interval - datetime.now(UTC)).total_seconds() if built else 0.0
+        await asyncio.sleep(max(wait, 1.0))
+        try:
+            await run_update(settings)
+            await on_new_snapshot()
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("background routing data refresh failed; the current snapshot keeps serving")
+            await asyncio.sleep(interval.total_seconds())

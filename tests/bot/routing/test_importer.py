@@ -1,0 +1,124 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.routing.importer import ImportFailed, import_files
+from bot.routing.snapshot import Route, Snapshot, load_current
+from tests.bot.routing.snapshot_fixtures import PEER_A, PEER_B, PEER_C, all_files, write_rib
+
+
+def routes_by_peer(snapshot: Snapshot) -> set[tuple[str, str, tuple[object, ...]]]:
+    return {(snapshot.vantages[r.vantage].peer_ip, r.prefix, r.path) for r in snapshot.routes()}
+
+
+def test_rib_then_updates_replayed(tmp_path: Path) -> None:
+    report = import_files(all_files(tmp_path), tmp_path / "data")
+    snapshot = load_current(tmp_path / "data")
+    assert snapshot is not None and snapshot.folder == report.folder
+    assert routes_by_peer(snapshot) == {
+        # peer B's route to 2.72.0.0/18 was replaced by its update; peer A lost its own with the session
+        (PEER_B.ip, "2.72.0.0/18", (9002, 31133, 9198, 29355)),
+        # peer A: withdrawal, then session down (drops all), then one new announcement
+        (PEER_A.ip, "95.56.0.0/14", (3216, 9198)),
+        (PEER_B.ip, "95.56.0.0/14", (9002, 9198)),
+        (PEER_B.ip, "203.0.113.0/24", (9002, 64501)),
+        (PEER_C.ip, "203.0.113.0/24", (31133, 64500)),
+        (PEER_B.ip, "198.51.100.0/24", (9002, 1299, frozenset({7, 8}))),
+        (PEER_C.ip, "2a00:1a48::/29", (31133, 9198)),
+    }
+    assert {v.collector for v in snapshot.vantages} == {"rrc99"}
+    kinds = {f.name: (f.kind, f.role) for f in snapshot.provenance.files}
+    assert kinds == {
+        "rrc99-rib.20190101.0000.bz2": ("mrt", "rib"),
+        "rrc99-updates.20190101.0000.gz": ("mrt", "updates"),
+        "stats": ("delegated", ""),
+        "names.dat": ("asnames-json", ""),
+    }
+    assert all(len(f.sha256) == 64 and f.size > 0 for f in snapshot.provenance.files)
+    assert snapshot.provenance.data_date is not None and snapshot.provenance.data_date.minute == 1
+    assert report.warnings == []
+
+
+def test_read_api(tmp_path: Path) -> None:
+    import_files(all_files(tmp_path), tmp_path / "data")
+    snapshot = load_current(tmp_path / "data")
+    assert snapshot is not None
+    assert sorted(r.prefix for r in snapshot.routes_of_origin(9198)) == ["2a00:1a48::/29", "95.56.0.0/14", "95.56.0.0/14"]
+    assert [r.prefix for r in snapshot.routes_of_origin(9198, family=6)] == ["2a00:1a48::/29"]
+    assert snapshot.routes_of_origin(1299) == []  # its only path ends in an AS_SET: no origin
+    assert set(snapshot.origins()) == {29355, 9198, 64500, 64501}
+    assert set(snapshot.origins(6)) == {9198}
+    match = snapshot.lookup_ip("203.0.113.7")
+    assert match is not None and match.prefix == "203.0.113.0/24"
+    assert [(o.asn, o.vantage_points) for o in match.origins] == [(64500, 1), (64501, 1)]
+    assert snapshot.country_of_asn(29355) == "KZ" and snapshot.country_of_asn(3216) == "RU"  # name fallback
+    assert snapshot.as_name(29355) == "KCELL-AS"
+    assert list(snapshot.asns_in_country("kz")) == [9198, 29355]
+    assert snapshot.country_of_ip("95.59.255.255") == "KZ" and snapshot.country_of_ip("95.60.0.0") is None
+    assert [snapshot.prefix(i) for i in snapshot.more_specifics("2.0.0.0/8")] == ["2.72.0.0/18"]
+    assert isinstance(snapshot.routes_of_prefix(snapshot.prefix_id("2.72.0.0/18") or 0)[0], Route)
+    names = [s.name for s in snapshot.data_sources()]
+    assert names == ["BGP collector rrc99", "RIR delegated stats", "AS names"]
+
+
+def test_truncated_rib_keeps_complete_records(tmp_path: Path) -> None:
+    full = write_rib(tmp_path / "full-rib.x")
+    cut = write_rib(tmp_path / "cut-rib.x", cut=full.stat().st_size - 20)
+    report = import_files([cut], tmp_path / "data")
+    record = report.provenance.files[0]
+    assert record.truncated and record.events < 11
+    assert report.warnings and "truncated" in report.warnings[0]
+    assert 0 < report.provenance.routes < 11
+
+
+@pytest.mark.parametrize(
+    ("content", "reason"),
+    [(b"", "empty"), (b"\x00\x01\x02\x03" * 100, "binary but not MRT"), (b"hello world\n", "not MRT, RIR")],
+)
+def test_bad_file_fails_and_keeps_previous_snapshot(tmp_path: Path, content: bytes, reason: str) -> None:
+    data = tmp_path / "data"
+    good = import_files(all_files(tmp_path), data)
+    bad = tmp_path / "bad.bin"
+    bad.write_bytes(content)
+    with pytest.raises(ImportFailed, match=reason) as caught:
+        import_files([*all_files(tmp_path), bad], data)
+    assert "silkroute data import" in caught.value.user_text()
+    assert (data / "current").resolve() == good.folder
+    assert [p.name for p in (data / "snapshots").iterdir()] == [good.folder.name]
+
+
+def test_failure_while_writing_cleans_temp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    data = tmp_path / "data"
+    good = import_files(all_files(tmp_path), data)
+
+    def fail(*_args: object) -> None:
+        raise OSError("disk full")
+
+    monkeypatch.setattr("bot.routing.importer.write_snapshot", fail)
+    with pytest.raises(OSError, match="disk full"):
+        import_files(all_files(tmp_path), data)
+    assert [p.name for p in (data / "snapshots").iterdir()] == [good.folder.name]
+    assert load_current(data) is not None
+
+
+def test_ipasn_only_and_no_routes(tmp_path: Path) -> None:
+    ipasn = tmp_path / "some.dat"
+    ipasn.write_text("; IP-ASN32-DAT file\n2.72.0.0/14\t29355\n95.56.0.0/14\t9198\n2a00:1a48::/29\t9198\n")
+    report = import_files([ipasn], tmp_path / "data")
+    snapshot = load_current(tmp_path / "data")
+    assert snapshot is not None and report.provenance.ip_to_as_source == "some.dat"
+    match = snapshot.lookup_ip("2a00:1a48::1")
+    assert match is not None and match.origins[0].asn == 9198
+    assert [s.name for s in snapshot.data_sources()] == ["pyasn IPASN file"]
+    names = tmp_path / "names.json"
+    names.write_text('{"1": "ONE"}')
+    with pytest.raises(ImportFailed, match="No routes"):
+        import_files([names], tmp_path / "data2")
+    assert not (tmp_path / "data2" / "current").exists()
+
+
+def test_missing_file(tmp_path: Path) -> None:
+    with pytest.raises(ImportFailed, match="does not exist"):
+        import_files([tmp_path / "nope.bz2"], tmp_path / "data")
