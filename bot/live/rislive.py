@@ -16,7 +16,7 @@ import json
 import logging
 import random
 import time
-from collections.abc import AsyncIterator, Callable, Iterable
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
@@ -276,7 +276,7 @@ class RisLiveClient:
     def accepts(self, message: RisMessage) -> bool:
         return not self._subs or any(sub.matches(message) for sub in self._subs)
 
-    async def events(self) -> AsyncIterator[RisEvent]:
+    async def events(self) -> AsyncGenerator[RisEvent, None]:
         """Run the feed forever: connect, subscribe, read; on any failure report it, back off and reconnect."""
         self._http.check_online(RISLIVE)
         attempt = 0

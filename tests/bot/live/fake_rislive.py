@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
+import itertools
 import json
 import re
 from collections.abc import AsyncIterator, Iterable, Iterator
@@ -28,6 +29,7 @@ from bot.routing.mrt import MrtReader, RouteEvent
 def ris_messages_from_events(events: Iterable[RouteEvent], host: str = "rrc00") -> Iterator[dict[str, Any]]:
     """Group consecutive MRT events of one peer, second and path into `ris_message` data, as RIS Live does."""
     batch: list[RouteEvent] = []
+    serial = itertools.count()
 
     def flush() -> dict[str, Any]:
         first = batch[0]
@@ -36,7 +38,7 @@ def ris_messages_from_events(events: Iterable[RouteEvent], host: str = "rrc00") 
             "timestamp": float(first.timestamp),
             "peer": first.peer_ip,
             "peer_asn": str(first.peer_asn),
-            "id": f"{first.peer_ip}-{first.timestamp}",
+            "id": f"{first.peer_ip}-{first.timestamp}-{next(serial)}",
             "host": host,
             "type": "UPDATE",
             "path": path,
@@ -55,7 +57,10 @@ def ris_messages_from_events(events: Iterable[RouteEvent], host: str = "rrc00") 
         if event.kind not in ("A", "W"):
             continue
         if batch and (event.peer_ip, event.timestamp, event.as_path, event.kind) != (
-            batch[0].peer_ip, batch[0].timestamp, batch[0].as_path, batch[0].kind
+            batch[0].peer_ip,
+            batch[0].timestamp,
+            batch[0].as_path,
+            batch[0].kind,
         ):
             yield flush()
             batch = []
@@ -102,12 +107,16 @@ def _server_side_match(sub: dict[str, Any], data: dict[str, Any]) -> bool:
     if sub.get("require") == "withdrawals" and not withdrawn:
         return False
     if sub.get("path"):
-        flat = " ".join(str(h) for hop in data.get("path") or () for h in (hop if isinstance(hop, list) else [hop]))
+        flat = " ".join(
+            str(h) for hop in data.get("path") or () for h in (hop if isinstance(hop, list) else [hop])
+        )
         pattern = str(sub["path"])
         negate = pattern.startswith("!")
         body = pattern.lstrip("!").replace(",", " ")
-        regex = ("^" if body.startswith("^") else r"(^|\s)") + re.escape(body.strip("^$")) + (
-            "$" if body.endswith("$") else r"(\s|$)"
+        regex = (
+            ("^" if body.startswith("^") else r"(^|\s)")
+            + re.escape(body.strip("^$"))
+            + ("$" if body.endswith("$") else r"(\s|$)")
         )
         if bool(re.search(regex, flat)) == negate:
             return False
@@ -180,9 +189,9 @@ class FakeRisLive:
         self._changed.set()
         self._changed = asyncio.Event()
 
-    async def wait_for(self, *, subscriptions: int, connections: int = 1, timeout: float = 5.0) -> None:
+    async def wait_for(self, *, subscriptions: int, connections: int = 1, within: float = 5.0) -> None:
         """Until `connections` sockets have been opened and the live ones hold `subscriptions` filters."""
-        async with asyncio.timeout(timeout):
+        async with asyncio.timeout(within):
             while not (
                 self.connections >= connections
                 and self.clients
@@ -210,7 +219,7 @@ class FakeRisLive:
     async def drop_clients(self) -> None:
         """Close every socket abruptly, as RIS Live does in practice (the client sees the socket end)."""
         for client in list(self.clients):
-            transport = client.ws._req.transport if client.ws._req is not None else None  # noqa: SLF001
+            transport = client.ws._req.transport if client.ws._req is not None else None
             if transport is not None:
                 transport.abort()
 

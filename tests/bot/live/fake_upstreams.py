@@ -93,16 +93,56 @@ DOCUMENTED: dict[str, dict[str, Any]] = {
 
 # IHR rows shaped after the documented result fields (routing-sources.md); values invented for tests.
 IHR_ALLOWED = {
-    "hegemony/": {"originasn", "asn", "af", "timebin", "timebin__gte", "timebin__lte", "hege", "hege__gte",
-                  "hege__lte", "page", "ordering"},
-    "hegemony/countries/": {"country", "asn", "af", "weightscheme", "transitonly", "timebin", "timebin__gte",
-                            "timebin__lte", "hege", "hege__gte", "hege__lte", "page", "ordering"},
-    "disco/events/": {"streamname", "streamtype", "starttime", "starttime__gte", "starttime__lte", "endtime",
-                      "endtime__gte", "endtime__lte", "avglevel", "avglevel__gte", "avglevel__lte", "page",
-                      "ordering"},
+    "hegemony/": {
+        "originasn",
+        "asn",
+        "af",
+        "timebin",
+        "timebin__gte",
+        "timebin__lte",
+        "hege",
+        "hege__gte",
+        "hege__lte",
+        "page",
+        "ordering",
+    },
+    "hegemony/countries/": {
+        "country",
+        "asn",
+        "af",
+        "weightscheme",
+        "transitonly",
+        "timebin",
+        "timebin__gte",
+        "timebin__lte",
+        "hege",
+        "hege__gte",
+        "hege__lte",
+        "page",
+        "ordering",
+    },
+    "disco/events/": {
+        "streamname",
+        "streamtype",
+        "starttime",
+        "starttime__gte",
+        "starttime__lte",
+        "endtime",
+        "endtime__gte",
+        "endtime__lte",
+        "avglevel",
+        "avglevel__gte",
+        "avglevel__lte",
+        "page",
+        "ordering",
+    },
 }
-_HEGE = [(9198, "KAZTELECOM-AS", 1.0), (3216, "SOVAM-AS", 0.41), (9002, "RETN-AS", 0.27),
-         (20485, "TRANSTELECOM", 0.12)]
+_HEGE = [
+    (9198, "KAZTELECOM-AS", 1.0),
+    (3216, "SOVAM-AS", 0.41),
+    (9002, "RETN-AS", 0.27),
+    (20485, "TRANSTELECOM", 0.12),
+]
 
 
 def ihr_rows(path: str, query: dict[str, str]) -> list[dict[str, Any]]:
@@ -111,28 +151,69 @@ def ihr_rows(path: str, query: dict[str, str]) -> list[dict[str, Any]]:
     if path == "hegemony/":
         origin = int(query.get("originasn", "0"))
         return [
-            {"timebin": timebin, "originasn": origin, "asn": asn, "hege": hege, "af": int(query.get("af", 4)),
-             "asn_name": name, "originasn_name": "KAZTELECOM-AS"}
+            {
+                "timebin": timebin,
+                "originasn": origin,
+                "asn": asn,
+                "hege": hege,
+                "af": int(query.get("af", 4)),
+                "asn_name": name,
+                "originasn_name": "KAZTELECOM-AS",
+            }
             for asn, name, hege in _HEGE
         ]
     if path == "hegemony/countries/":
         return [
-            {"timebin": timebin, "country": query.get("country", "KZ"), "asn": asn, "hege": hege / 2,
-             "af": 4, "asn_name": name, "weight": 0.0, "weightscheme": query.get("weightscheme", "eyeball"),
-             "transitonly": query.get("transitonly") == "true"}
+            {
+                "timebin": timebin,
+                "country": query.get("country", "KZ"),
+                "asn": asn,
+                "hege": hege / 2,
+                "af": 4,
+                "asn_name": name,
+                "weight": 0.0,
+                "weightscheme": query.get("weightscheme", "eyeball"),
+                "transitonly": query.get("transitonly") == "true",
+            }
             for asn, name, hege in _HEGE
         ]
     return [
-        {"streamname": query.get("streamname", "9198"), "streamtype": query.get("streamtype", "asn"),
-         "starttime": "2024-10-09T13:05:00", "endtime": "2024-10-09T13:40:00", "avglevel": 14.2,
-         "nbdiscoprobes": 11, "totalprobes": 40, "ongoing": None},
-        {"streamname": query.get("streamname", "9198"), "streamtype": query.get("streamtype", "asn"),
-         "starttime": "2024-10-08T02:00:00", "endtime": "2024-10-08T02:10:00", "avglevel": 6.0,
-         "nbdiscoprobes": 3, "totalprobes": 40, "ongoing": None},
+        {
+            "streamname": query.get("streamname", "9198"),
+            "streamtype": query.get("streamtype", "asn"),
+            "starttime": "2024-10-09T13:05:00",
+            "endtime": "2024-10-09T13:40:00",
+            "avglevel": 14.2,
+            "nbdiscoprobes": 11,
+            "totalprobes": 40,
+            "ongoing": None,
+        },
+        {
+            "streamname": query.get("streamname", "9198"),
+            "streamtype": query.get("streamtype", "asn"),
+            "starttime": "2024-10-08T02:00:00",
+            "endtime": "2024-10-08T02:10:00",
+            "avglevel": 6.0,
+            "nbdiscoprobes": 3,
+            "totalprobes": 40,
+            "ongoing": None,
+        },
     ]
 
 
-FAULTS = {"500", "429", "slow", "malformed", "truncated", "reset", "404", "400", "huge", "504", "ripestat-error"}
+FAULTS = {
+    "500",
+    "429",
+    "slow",
+    "malformed",
+    "truncated",
+    "reset",
+    "404",
+    "400",
+    "huge",
+    "504",
+    "ripestat-error",
+}
 
 
 @dataclass
@@ -200,9 +281,18 @@ class FakeUpstreams:
         if call in DOCUMENTED:
             return {
                 "messages": [["warning", "Latest available results are 27 hours old."]],
-                "see_also": [], "version": "1.0", "data_call_name": call, "data_call_status": "supported",
-                "cached": False, "data": DOCUMENTED[call], "query_id": "test", "process_time": 1,
-                "server_id": "fake", "build_version": "fake", "status": "ok", "status_code": 200,
+                "see_also": [],
+                "version": "1.0",
+                "data_call_name": call,
+                "data_call_status": "supported",
+                "cached": False,
+                "data": DOCUMENTED[call],
+                "query_id": "test",
+                "process_time": 1,
+                "server_id": "fake",
+                "build_version": "fake",
+                "status": "ok",
+                "status_code": 200,
                 "time": "2024-10-10T08:05:00.000000",
             }
         return None
@@ -218,7 +308,8 @@ class FakeUpstreams:
         if unexpected:
             self._count(request, key)
             return web.json_response(
-                {"error": "invalid_query_params", "unexpected": unexpected, "allowed": sorted(allowed)}, status=400
+                {"error": "invalid_query_params", "unexpected": unexpected, "allowed": sorted(allowed)},
+                status=400,
             )
         rows = ihr_rows(path, query)
         page = int(query.get("page", "1"))
@@ -245,8 +336,10 @@ class FakeUpstreams:
             fault.times -= 1
             return await self._fault(request, fault)
         if body is None:
-            return web.json_response({"status": "error", "status_code": 404, "messages": [["error", "no such call"]],
-                                      "data": {}}, status=404)
+            return web.json_response(
+                {"status": "error", "status_code": 404, "messages": [["error", "no such call"]], "data": {}},
+                status=404,
+            )
         return web.json_response(body)
 
     async def _fault(self, request: web.Request, fault: Fault) -> web.StreamResponse:
@@ -260,12 +353,23 @@ class FakeUpstreams:
             return web.json_response({"detail": "Not found"}, status=404)
         if kind == "400":
             return web.json_response(
-                {"status": "error", "status_code": 400, "messages": [["error", "Invalid resource 'x'"]], "data": {}},
+                {
+                    "status": "error",
+                    "status_code": 400,
+                    "messages": [["error", "Invalid resource 'x'"]],
+                    "data": {},
+                },
                 status=400,
             )
         if kind == "ripestat-error":
-            return web.json_response({"status": "error", "status_code": 500, "data": {},
-                                      "messages": [["error", "Backend unavailable"]]})
+            return web.json_response(
+                {
+                    "status": "error",
+                    "status_code": 500,
+                    "data": {},
+                    "messages": [["error", "Backend unavailable"]],
+                }
+            )
         if kind == "slow":
             await asyncio.sleep(self.slow_seconds)
             return web.json_response({"status": "ok", "data": {}})

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
 
 import pytest
 
@@ -30,10 +31,10 @@ def clock() -> Clock:
 
 
 @pytest.fixture
-async def ripestat(fake_upstreams: FakeUpstreams, clock: Clock) -> RipestatClient:
+async def ripestat(fake_upstreams: FakeUpstreams, clock: Clock) -> AsyncIterator[RipestatClient]:
     http = HttpLayer(fake_upstreams.settings())
     client = RipestatClient(http, LiveCache(timer=clock))
-    yield client  # type: ignore[misc]
+    yield client
     await http.close()
 
 

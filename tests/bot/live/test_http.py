@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
 
 import pytest
 
@@ -27,9 +28,9 @@ KEY = "ripestat:looking-glass"
 
 
 @pytest.fixture
-async def http(live_settings: Settings) -> HttpLayer:
+async def http(live_settings: Settings) -> AsyncIterator[HttpLayer]:
     layer = HttpLayer(live_settings)
-    yield layer  # type: ignore[misc]
+    yield layer
     await layer.close()
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -16,9 +17,9 @@ NOW = datetime(2024, 10, 10, 8, 7, tzinfo=UTC)
 
 
 @pytest.fixture
-async def ihr(fake_upstreams: FakeUpstreams) -> IhrClient:
+async def ihr(fake_upstreams: FakeUpstreams) -> AsyncIterator[IhrClient]:
     http = HttpLayer(fake_upstreams.settings())
-    yield IhrClient(http, LiveCache(), now=lambda: NOW)  # type: ignore[misc]
+    yield IhrClient(http, LiveCache(), now=lambda: NOW)
     await http.close()
 
 
@@ -51,7 +52,9 @@ async def test_country_dependency_and_disco_events(ihr: IhrClient, fake_upstream
     assert fake_upstreams.queries[-1][1]["streamname"] == "9198"
 
 
-async def test_invalid_query_params_names_the_parameter(ihr: IhrClient, fake_upstreams: FakeUpstreams) -> None:
+async def test_invalid_query_params_names_the_parameter(
+    ihr: IhrClient, fake_upstreams: FakeUpstreams
+) -> None:
     with pytest.raises(IhrInvalidParams) as caught:
         await ihr._get("hegemony/", {"originasn": "9198", "format": "json"})
     assert caught.value.user_text() == (
@@ -60,7 +63,9 @@ async def test_invalid_query_params_names_the_parameter(ihr: IhrClient, fake_ups
     assert fake_upstreams.requests["ihr:hegemony/"] == 1  # a 400 is never retried
 
 
-async def test_504_is_reported_with_a_hint_and_not_repeated(ihr: IhrClient, fake_upstreams: FakeUpstreams) -> None:
+async def test_504_is_reported_with_a_hint_and_not_repeated(
+    ihr: IhrClient, fake_upstreams: FakeUpstreams
+) -> None:
     fake_upstreams.fail("ihr:hegemony/", "504")
     with pytest.raises(IhrGatewayTimeout, match="try a shorter time range"):
         await ihr.hegemony(9198)
@@ -74,7 +79,9 @@ async def test_ranges_beyond_ihr_limits_are_bad_input(ihr: IhrClient) -> None:
         await ihr.country_hegemony("KZ", start=NOW, end=NOW - timedelta(days=1))
 
 
-async def test_historical_bins_use_the_long_lived_cache(ihr: IhrClient, fake_upstreams: FakeUpstreams) -> None:
+async def test_historical_bins_use_the_long_lived_cache(
+    ihr: IhrClient, fake_upstreams: FakeUpstreams
+) -> None:
     past = NOW - timedelta(days=30)
     await ihr.hegemony(9198, start=past - timedelta(hours=1), end=past)
     await ihr.hegemony(9198, start=past - timedelta(hours=1), end=past)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
 import pytest
@@ -20,16 +21,20 @@ from tests.bot.live.fake_upstreams import FakeUpstreams
 
 
 @pytest.fixture
-async def ripestat(fake_upstreams: FakeUpstreams) -> RipestatClient:
+async def ripestat(fake_upstreams: FakeUpstreams) -> AsyncIterator[RipestatClient]:
     http = HttpLayer(fake_upstreams.settings())
-    yield RipestatClient(http, LiveCache())  # type: ignore[misc]
+    yield RipestatClient(http, LiveCache())
     await http.close()
 
 
 async def test_looking_glass_from_the_real_recording(ripestat: RipestatClient) -> None:
     result = await ripestat.looking_glass("140.78.0.0/16")
     route = result.routes[0]
-    assert (route.collector, route.peer, route.as_path) == ("RRC00", "2.56.11.1", (34854, 6939, 1853, 1853, 1205))
+    assert (route.collector, route.peer, route.as_path) == (
+        "RRC00",
+        "2.56.11.1",
+        (34854, 6939, 1853, 1853, 1205),
+    )
     assert result.origins == (1205,)
     assert result.meta.data_time == datetime(2021, 4, 15, 12, 51, 4, tzinfo=UTC)
     assert result.meta.to_source().name == "RIPEstat"
@@ -64,7 +69,9 @@ async def test_documented_calls_parse_and_surface_warnings(ripestat: RipestatCli
     assert kz.country == "KZ" and 9198 in kz.asns
 
 
-async def test_sourceapp_and_resource_are_sent(ripestat: RipestatClient, fake_upstreams: FakeUpstreams) -> None:
+async def test_sourceapp_and_resource_are_sent(
+    ripestat: RipestatClient, fake_upstreams: FakeUpstreams
+) -> None:
     await ripestat.rpki_validation("as3333", "193.0.0.1/21")
     key, query, _ = fake_upstreams.queries[-1]
     assert key == "ripestat:rpki-validation"
@@ -89,7 +96,7 @@ async def test_unreadable_answers_are_clear_errors(
     ripestat: RipestatClient, fake_upstreams: FakeUpstreams, kind: str, error: type[UpstreamError]
 ) -> None:
     fake_upstreams.fail("ripestat:looking-glass", kind)
-    with pytest.raises(error, match="^RIPEstat: "):
+    with pytest.raises(error, match=r"^RIPEstat: "):
         await ripestat.looking_glass("140.78.0.0/16")
 
 
