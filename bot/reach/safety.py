@@ -36,8 +36,8 @@ def address_class(address: IPAddress) -> str | None:
             isinstance(address, ipaddress.IPv4Address) and address in _CGNAT,
             "carrier-grade NAT (100.64.0.0/10)",
         ),
-        (address.is_private, "private"),
         (address.is_reserved, "reserved"),
+        (address.is_private, "private"),
         (not address.is_global, "not globally routable"),
     )
     return next((label for hit, label in checks if hit), None)

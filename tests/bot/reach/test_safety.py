@@ -1,0 +1,80 @@
+"""The default policy refuses every non-public class, whether typed literally or returned by DNS."""
+
+from __future__ import annotations
+
+import ipaddress
+
+import pytest
+
+from bot.reach.probe import check_target
+from bot.reach.safety import ALLOWED_PORTS, SafetyPolicy
+from bot.reach.targets import parse_target
+from tests.bot.reach.conftest import Lab
+
+UNSAFE = [
+    ("127.0.0.1", "loopback"),
+    ("::1", "loopback"),
+    ("10.1.2.3", "private"),
+    ("172.16.0.1", "private"),
+    ("192.168.1.1", "private"),
+    ("fc00::1", "private"),
+    ("fd12:3456::1", "private"),
+    ("169.254.169.254", "cloud metadata"),
+    ("169.254.10.1", "link-local"),
+    ("fe80::1", "link-local"),
+    ("100.64.0.1", "carrier-grade NAT"),
+    ("224.0.0.1", "multicast"),
+    ("ff02::1", "multicast"),
+    ("240.0.0.1", "reserved"),
+    ("0.0.0.0", "unspecified"),
+    ("::", "unspecified"),
+    ("::ffff:127.0.0.1", "loopback"),
+]
+
+
+@pytest.mark.parametrize(("address", "kind"), UNSAFE)
+def test_default_policy_refuses_each_class(address: str, kind: str) -> None:
+    reason = SafetyPolicy().refusal(ipaddress.ip_address(address), 443)
+    assert reason is not None
+    assert kind in reason
+
+
+def test_public_addresses_on_web_ports_pass_and_other_ports_do_not() -> None:
+    policy = SafetyPolicy()
+    for port in ALLOWED_PORTS:
+        assert policy.refusal(ipaddress.ip_address("95.56.0.1"), port) is None
+    assert "port 22" in (policy.refusal(ipaddress.ip_address("95.56.0.1"), 22) or "")
+    assert policy.refusal(ipaddress.ip_address("2a00:12f8::1"), 443) is None
+
+
+def test_the_test_switch_turns_the_rules_off() -> None:
+    assert SafetyPolicy(allow_unsafe=True).refusal(ipaddress.ip_address("127.0.0.1"), 22) is None
+
+
+@pytest.mark.parametrize(("address", "kind"), UNSAFE)
+async def test_literal_targets_are_refused_without_connecting(lab: Lab, address: str, kind: str) -> None:
+    server = await lab.web()
+    config = await lab.config(policy=SafetyPolicy())
+    target = parse_target(f"[{address}]:443" if ":" in address else f"{address}:443")
+    report = await check_target(target, config, None)
+    assert report.verdict == "refused_unsafe_target"
+    assert kind in report.reason
+    assert report.addresses[0].tcp is None
+    assert server.hits == []
+
+
+@pytest.mark.parametrize(("address", "kind"), UNSAFE)
+async def test_names_resolving_to_unsafe_addresses_are_refused(lab: Lab, address: str, kind: str) -> None:
+    config = await lab.config({"inside.test": [address]}, policy=SafetyPolicy())
+    report = await check_target(parse_target("https://inside.test/"), config, None)
+    assert report.verdict == "refused_unsafe_target"
+    assert kind in report.reason
+    assert all(a.tcp is None for a in report.addresses)
+
+
+async def test_a_listening_loopback_server_gets_no_connection_when_named_by_dns(lab: Lab) -> None:
+    server = await lab.web()
+    config = await lab.config({"inside.test": ["127.0.0.1"]}, policy=SafetyPolicy(exempt=frozenset()))
+    report = await check_target(parse_target(f"http://inside.test:{server.port}/"), config, None)
+    assert report.verdict == "refused_unsafe_target"
+    assert server.hits == []
