@@ -23,3 +23,5 @@ class SpecCog(commands.Cog):
             raise LookupError(f"no command specs named {sorted(missing)}")
         app_commands: list[Any] = build_app_commands(bot, specs)
         self.__cog_app_commands__ = app_commands
+        # discord.py keys cogs by name; every cog here is a SpecCog, so the class name alone would collide.
+        self.__cog_name__ = "SpecCog:" + ",".join(names)
