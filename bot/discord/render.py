@@ -38,12 +38,12 @@ def _chunks(text: str, limit: int) -> list[str]:
     pieces: list[str] = []
     current = ""
     for line in text.splitlines(keepends=True):
+        if current and len(current) + len(line) > limit:
+            pieces.append(current)
+            current = ""
         while len(line) > limit:
             pieces.append(line[:limit])
             line = line[limit:]
-        if len(current) + len(line) > limit:
-            pieces.append(current)
-            current = ""
         current += line
     if current:
         pieces.append(current)
@@ -59,11 +59,13 @@ def _fields(answer: Answer) -> list[tuple[str, str]]:
         if not body:
             continue
         inner_limit = FIELD_LIMIT - 8  # room to re-open and close a code block in each piece
+        in_code = False  # a table split over several fields is re-fenced in each one
         for index, piece in enumerate(_chunks(body, inner_limit)):
-            if piece.count("```") % 2 == 1:
-                piece = piece + "```" if piece.lstrip().startswith("```") else "```\n" + piece
+            reopen = "```\n" if in_code else ""
+            in_code ^= piece.count("```") % 2 == 1
+            value = reopen + piece.rstrip("\n") + ("\n```" if in_code else "")
             name = section.title if index == 0 else f"{section.title} (cont.)"
-            fields.append((name[:TITLE_LIMIT], piece))
+            fields.append((name[:TITLE_LIMIT], value))
     if answer.sources:
         sources = "\n".join(f"• {format_source(s)}" for s in answer.sources)
         fields.extend(
