@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 NO_MENTIONS = discord.AllowedMentions.none()
+EPHEMERAL_DEFER = "silkroute_ephemeral_defer"  # key in `Interaction.extras`, read by `reply_error`
 
 
 def caller_of(interaction: discord.Interaction[Any], manager_role_id: int | None) -> Caller:
@@ -48,12 +49,20 @@ async def reply_error(interaction: discord.Interaction[Any], text: str) -> None:
     if not interaction.response.is_done():
         await interaction.response.send_message(text, ephemeral=True, allowed_mentions=NO_MENTIONS)
         return
-    if interaction.response.type == discord.InteractionResponseType.deferred_channel_message:
-        # A public "thinking…" message would swallow the ephemeral flag of the first follow-up.
+    public_defer = not interaction.extras.get(EPHEMERAL_DEFER, False)
+    if interaction.response.type == discord.InteractionResponseType.deferred_channel_message and public_defer:
+        # The first follow-up after a public "thinking…" defer replaces it and cannot be ephemeral, and a
+        # follow-up after deleting it fails with Unknown Message; so settle the placeholder, answer
+        # privately, then remove the placeholder.
+        await interaction.edit_original_response(
+            content="This command could not be answered.", embeds=[], allowed_mentions=NO_MENTIONS
+        )
+        await interaction.followup.send(text, ephemeral=True, allowed_mentions=NO_MENTIONS)
         try:
             await interaction.delete_original_response()
         except discord.HTTPException:
             log.debug("could not delete the deferred response", exc_info=True)
+        return
     await interaction.followup.send(text, ephemeral=True, allowed_mentions=NO_MENTIONS)
 
 
@@ -83,6 +92,7 @@ def build_command(bot: SilkrouteBot, spec: CommandSpec) -> app_commands.Command[
     """One app command whose callback defers, runs the spec's handler and renders the answer."""
 
     async def callback(interaction: discord.Interaction[Any], **options: Any) -> None:
+        interaction.extras[EPHEMERAL_DEFER] = spec.ephemeral
         await interaction.response.defer(thinking=True, ephemeral=spec.ephemeral)
 
         async def progress(partial: Answer) -> None:
