@@ -6,6 +6,7 @@ import asyncio
 import logging
 import pkgutil
 import signal
+from collections.abc import Sequence
 from typing import Any
 
 import discord
@@ -38,6 +39,10 @@ class SilkrouteTree(app_commands.CommandTree["SilkrouteBot"]):
         if isinstance(original, CommandError):
             text = original.user_text()
             log.info("/%s: %s", interaction.command.qualified_name if interaction.command else "?", text)
+        elif isinstance(original, app_commands.CommandNotFound):
+            # Discord still shows a command this version no longer has until the next sync reaches the user.
+            text = f"`/{original.name}` is not a command of this bot any more. Example: /help"
+            log.info("unknown command /%s (stale command list in Discord)", original.name)
         else:
             log.error("app command failed", exc_info=(type(original), original, original.__traceback__))
             text = "Something went wrong while answering; the error was logged."
@@ -50,7 +55,15 @@ class SilkrouteTree(app_commands.CommandTree["SilkrouteBot"]):
 class SilkrouteBot(commands.Bot):
     """Slash-command bot; message content is not needed, so that privileged intent stays off."""
 
-    def __init__(self, settings: Settings, services: Services, registry: Registry, **options: Any) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        services: Services,
+        registry: Registry,
+        *,
+        extensions: Sequence[str] | None = None,
+        **options: Any,
+    ) -> None:
         intents = discord.Intents.default()
         intents.message_content = False
         super().__init__(
@@ -63,10 +76,13 @@ class SilkrouteBot(commands.Bot):
         self.settings = settings
         self.services = services
         self.registry = registry
+        # Tests load their own extensions (a broken one, test-only commands) by passing names here.
+        self.extension_list = list(extensions) if extensions is not None else extension_names()
+        self._services_closed = False
 
     async def setup_hook(self) -> None:
         await self.services.start()
-        for name in extension_names():
+        for name in self.extension_list:
             try:
                 await self.load_extension(name)
             except Exception as exc:
@@ -86,8 +102,11 @@ class SilkrouteBot(commands.Bot):
         log.info("synced %d commands %s", len(synced), f"to guild {guild_id}" if guild_id else "globally")
 
     async def close(self) -> None:
+        """Close services once, however many times close() is called (a second Ctrl-C, SIGTERM, `async with`)."""
         try:
-            await self.services.close()
+            if not self._services_closed:
+                self._services_closed = True
+                await self.services.close()
         finally:
             await super().close()
 
@@ -99,10 +118,11 @@ def install_signal_handlers(bot: SilkrouteBot) -> None:
         loop.add_signal_handler(sig, lambda: asyncio.ensure_future(bot.close()))
 
 
-async def run_discord(settings: Settings) -> int:
+async def run_discord(settings: Settings, services: Services | None = None) -> int:
+    """Connect until closed (SIGINT/SIGTERM); `services` lets a test watch them being closed."""
     token = settings.discord.discord_token
     assert token is not None
-    bot = SilkrouteBot(settings, build_services(settings), build_registry())
+    bot = SilkrouteBot(settings, services or build_services(settings), build_registry())
     install_signal_handlers(bot)
     async with bot:
         try:
