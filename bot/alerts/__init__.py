@@ -1,0 +1,1 @@
+"""Watches, monitors and the alert lifecycle; nothing here knows about Discord (sinks deliver)."""

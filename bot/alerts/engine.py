@@ -1,0 +1,87 @@
+"""The alert lifecycle: open → re-notified after an interval → resolved, deduplicated by key, per guild.
+
+Findings are idempotent: a monitor may report the same open condition many times, only the first opens
+an alert (and queues one message); re-notification happens only after `renotify_seconds`; a resolution
+queues a recovery message only for an alert the team was told about.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from bot.alerts.model import AlertKind, Clock, Finding
+from bot.state.store import AlertRecord, AlertStore, Mute, NewAlert
+
+ONE_SHOT_KINDS = frozenset({AlertKind.UPSTREAM, AlertKind.EXIT, AlertKind.TEST})
+"""News, not a condition: told once, nothing to recover from, never re-notified."""
+
+
+class AlertEngine:
+    def __init__(self, store: AlertStore, clock: Clock, renotify_seconds: float) -> None:
+        self.store = store
+        self.clock = clock
+        self.renotify_seconds = renotify_seconds
+
+    async def is_muted(self, guild_id: int, target: str, kind: str) -> bool:
+        now = self.clock()
+        return any(
+            m.target in (target, "*") and m.kind in (kind, "all")
+            for m in await self.store.active_mutes(now, guild_id)
+        )
+
+    async def apply(self, finding: Finding, guilds: Iterable[int]) -> list[AlertRecord]:
+        """Apply one finding to every guild watching its target; returns alerts opened or resolved."""
+        changed: list[AlertRecord] = []
+        now = self.clock()
+        for guild_id in guilds:
+            current = await self.store.open_alert(guild_id, finding.dedupe_key)
+            if finding.active and current is None:
+                muted = await self.is_muted(guild_id, finding.target, finding.kind.value)
+                record = await self.store.create_alert(self._new(finding, guild_id), now, muted=muted)
+                if finding.kind in ONE_SHOT_KINDS:
+                    await self.store.resolve_alert(record.id, now, "news", {}, notify=False)
+                changed.append(record)
+            elif not finding.active and current is not None:
+                await self.store.resolve_alert(
+                    current.id,
+                    now,
+                    finding.summary,
+                    {"resolution": finding.evidence},
+                    notify=not current.muted,
+                )
+                resolved = await self.store.alert(current.id)
+                assert resolved is not None
+                changed.append(resolved)
+        return changed
+
+    @staticmethod
+    def _new(finding: Finding, guild_id: int) -> NewAlert:
+        return NewAlert(
+            guild_id=guild_id,
+            dedupe_key=finding.dedupe_key,
+            kind=finding.kind.value,
+            target=finding.target,
+            severity=finding.severity,
+            title=finding.title,
+            summary=finding.summary,
+            evidence=finding.evidence,
+        )
+
+    async def renotify_due(self) -> int:
+        """Queue a reminder for every open, told, unacknowledged alert last told `renotify_seconds` ago."""
+        now = self.clock()
+        count = 0
+        for alert in await self.store.open_alerts():
+            if alert.muted or alert.acked_by or alert.last_notified_at is None:
+                continue
+            if now - alert.last_notified_at >= self.renotify_seconds:
+                if await self.is_muted(alert.guild_id, alert.target, alert.kind):
+                    continue
+                await self.store.renotify(alert.id, alert.guild_id, now)
+                count += 1
+        return count
+
+    async def mute(self, guild_id: int, target: str, kind: str, seconds: float, who: str) -> Mute:
+        mute = Mute(guild_id, target, kind, self.clock() + seconds, who)
+        await self.store.mute(mute)
+        return mute

@@ -1,0 +1,344 @@
+"""The alert system as a service component: state, monitors, the feed loop, periodic checks and the sender.
+
+`start()` only opens the state file (so one-shot CLI commands can manage watches); `attach(sink)` starts
+the live parts once something can show alerts: the Discord client or the console. Dependencies it does
+not get injected (RIS Live, RIPEstat, snapshot, reach) are looked up among the other components then.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from typing import Any, Protocol
+
+from bot.alerts.engine import AlertEngine
+from bot.alerts.index import upstream_of
+from bot.alerts.model import CONSOLE_GUILD, AlertKind, Clock, Finding
+from bot.alerts.monitors import Baseline, FeedHealthMonitor, HijackCandidate, RouteMonitor, SiteMonitor
+from bot.alerts.sinks import AlertSink, OutboxSender
+from bot.answer import Section, Unavailable
+from bot.live.rislive import FeedStatus, RisEvent, RisSubscription
+from bot.settings import Settings
+from bot.state.db import StateDB
+from bot.state.store import AlertRecord, AlertStore, NewAlert, Watch
+
+log = logging.getLogger(__name__)
+
+
+class RpkiResult(Protocol):
+    @property
+    def status(self) -> str: ...
+
+
+class RpkiChecker(Protocol):
+    """RIPEstat's rpki-validation call, as `bot.live.ripestat.RipestatClient` offers it."""
+
+    async def rpki_validation(self, asn: int | str, prefix: str) -> RpkiResult: ...
+
+
+class Feed(Protocol):
+    """A RIS Live feed as `bot.live.rislive.RisLiveClient` offers it."""
+
+    def events(self) -> AsyncIterator[RisEvent]: ...
+
+    async def subscribe(self, subscription: RisSubscription) -> None: ...
+
+    async def unsubscribe(self, subscription: RisSubscription) -> None: ...
+
+
+FeedFactory = Callable[[tuple[RisSubscription, ...]], Feed]
+SiteProbe = Callable[[str], Awaitable[tuple[str, str]]]
+"""Check one site URL; returns (verdict, one-sentence reason) as `/reach` does."""
+
+
+class SnapshotBaseline:
+    """Expected origins and upstreams from the routing snapshot component, when one is loaded."""
+
+    def __init__(self, store: Any) -> None:
+        self.store = store
+
+    def origins_of(self, prefix: str) -> set[int]:
+        snapshot = self.store.current
+        prefix_id = snapshot.prefix_id(prefix) if snapshot is not None else None
+        return {o.asn for o in snapshot.origins_of_prefix(prefix_id)} if prefix_id is not None else set()
+
+    def upstreams_of(self, asn: int) -> set[int]:
+        snapshot = self.store.current
+        if snapshot is None:
+            return set()
+        found = (
+            upstream_of(tuple(h for h in r.path if isinstance(h, int)), asn)
+            for r in snapshot.routes_of_origin(asn)
+        )
+        return {u for u in found if u is not None}
+
+
+def subscriptions_for(watches: Sequence[Watch]) -> tuple[RisSubscription, ...]:
+    """Prefix watches with their more-specifics; AS watches by origin (`<asn>$`)."""
+    subs: dict[RisSubscription, None] = {}
+    for watch in watches:
+        if watch.kind == "prefix":
+            subs[RisSubscription(prefix=watch.target, more_specific=True)] = None
+        elif watch.kind == "asn":
+            subs[RisSubscription(path=f"{watch.target[2:]}$")] = None
+    return tuple(subs)
+
+
+def _component(components: Sequence[Any], name: str) -> Any:
+    return next((c for c in components if getattr(c, "name", None) == name), None)
+
+
+class AlertSystem:
+    """Component "alerts"."""
+
+    name = "alerts"
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        components: Sequence[Any] = (),
+        clock: Clock = time.time,
+        feed_factory: FeedFactory | None = None,
+        rpki: RpkiChecker | None = None,
+        probe: SiteProbe | None = None,
+        baseline: Baseline | None = None,
+        batch_window: float = 2.0,
+        tick_seconds: float = 5.0,
+    ) -> None:
+        self.settings = settings
+        self.components = components
+        self.clock = clock
+        self.feed_factory = feed_factory
+        self.rpki = rpki
+        self.probe = probe
+        self.batch_window = batch_window
+        self.tick_seconds = tick_seconds
+        a = settings.alerts
+        self.db = StateDB(settings.core.silkroute_state_db)
+        self.store = AlertStore(self.db)
+        self.engine = AlertEngine(self.store, clock, a.silkroute_renotify_hours * 3600)
+        self.routes = RouteMonitor(
+            min_peers=a.silkroute_visibility_min_peers,
+            confirm_seconds=a.silkroute_visibility_confirm_seconds,
+            baseline=baseline,
+        )
+        self.feed_health = FeedHealthMonitor(a.silkroute_feed_silence_seconds, clock())
+        self.sites = SiteMonitor()
+        self.sink: AlertSink | None = None
+        self.sender: OutboxSender | None = None
+        self.feed: Feed | None = None
+        self.feed_note = "not started"
+        self.messages = 0
+        self._watches: list[Watch] = []
+        self._guilds_by_target: dict[str, set[int]] = {}
+        self._tasks: list[asyncio.Task[None]] = []
+        self._last_site_check = float("-inf")
+
+    # lifetime -----------------------------------------------------------------------------------
+    async def start(self) -> None:
+        await self.db.open()
+        if self.routes.baseline is None and (snapshot := _component(self.components, "snapshot")) is not None:
+            self.routes.baseline = SnapshotBaseline(snapshot)
+        await self.reload_watches()
+        for alert in await self.store.open_alerts():
+            if alert.kind == AlertKind.FEED:
+                self.feed_health.restore()
+            elif alert.kind == AlertKind.SITE:
+                self.sites.restore(alert.target)
+            else:
+                self.routes.restore(
+                    alert.kind, alert.target, alert.dedupe_key.split(":", 1)[1], alert.evidence
+                )
+
+    async def attach(self, sink: AlertSink) -> None:
+        """Start delivering to `sink` and start the monitors' loops."""
+        self.sink = sink
+        self.sender = OutboxSender(
+            self.store, sink, self.channel_of, self.clock, batch_window=self.batch_window
+        )
+        self._tasks.append(asyncio.create_task(self.sender.run(), name="alert-sender"))
+        self._tasks.append(asyncio.create_task(self._tick_forever(), name="alert-ticker"))
+        feed = self._make_feed()
+        if feed is not None:
+            self.feed = feed
+            self._tasks.append(asyncio.create_task(self._consume(feed), name="alert-feed"))
+        self.sender.wake.set()
+
+    def _make_feed(self) -> Feed | None:
+        if self.feed_factory is None:
+            live = _component(self.components, "live")
+            if live is None:
+                self.feed_note = "no live sources component"
+                return None
+            if live.offline:
+                self.feed_note = "off (SILKROUTE_OFFLINE=1): BGP monitors idle"
+                return None
+            self.feed_factory = live.rislive
+            self.rpki = self.rpki or live.ripestat
+        assert self.feed_factory is not None
+        self.feed_note = "connecting"
+        return self.feed_factory(subscriptions_for(self._watches))
+
+    async def close(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._tasks.clear()
+        await self.db.close()
+
+    def status(self) -> Section:
+        sender = self.sender
+        delivery = (
+            f"{sender.delivered} messages delivered, {sender.failures} failed attempts"
+            if sender
+            else "no alert channel attached in this process"
+        )
+        return Section(
+            "Alerts",
+            f"{len(self._watches)} watches; RIS Live: {self.feed_note}, {self.messages} messages; {delivery}.",
+        )
+
+    # watches ------------------------------------------------------------------------------------
+    async def reload_watches(self) -> None:
+        """Re-read watches and re-point monitors and the feed's subscriptions at them."""
+        old = set(subscriptions_for(self._watches))
+        self._watches = await self.store.watches()
+        self._guilds_by_target = {}
+        for watch in self._watches:
+            self._guilds_by_target.setdefault(watch.target, set()).add(watch.guild_id)
+        self.routes.set_watches((w.kind, w.target) for w in self._watches)
+        new = set(subscriptions_for(self._watches))
+        if self.feed is not None:
+            for sub in old - new:
+                await self.feed.unsubscribe(sub)
+            for sub in new - old:
+                await self.feed.subscribe(sub)
+
+    def guilds_for(self, finding: Finding) -> set[int]:
+        if finding.target:
+            return self._guilds_by_target.get(finding.target, set())
+        return {w.guild_id for w in self._watches}
+
+    async def channel_of(self, guild_id: int) -> int | None:
+        if guild_id == CONSOLE_GUILD:
+            return 0
+        return await self.store.alert_channel(guild_id) or self.settings.discord.alert_channel_id
+
+    # events -------------------------------------------------------------------------------------
+    async def handle(self, event: RisEvent) -> list[AlertRecord]:
+        """Feed one RIS Live event through the monitors; returns alerts opened or resolved."""
+        now = self.clock()
+        if isinstance(event, FeedStatus):
+            self.feed_note = f"{event.state.value}{' — ' + event.detail if event.detail else ''}"
+            return await self._apply(self.feed_health.on_state(event, now))
+        self.messages += 1
+        findings = self.feed_health.on_message(now) if self.feed_health.alerted else []
+        route_findings, candidates = self.routes.process(event, now)
+        changed = await self._apply([*findings, *route_findings])
+        for candidate in candidates:
+            finding = await self._verify(candidate)
+            if finding is not None:
+                changed += await self._apply([finding])
+        return changed
+
+    async def _verify(self, candidate: HijackCandidate) -> Finding | None:
+        """BGPalerter's rule: an origin change that RPKI says is valid is not a hijack."""
+        if self.rpki is None:
+            rpki = "not checked (no live sources)"
+        else:
+            try:
+                result = await self.rpki.rpki_validation(candidate.origin, candidate.prefix)
+            except Unavailable as exc:
+                rpki = f"could not be checked ({exc.message})"
+            else:
+                if result.status == "valid":
+                    log.info("origin change %s is RPKI-valid: no alert", candidate.key)
+                    self.routes.confirm_hijack(candidate, alerted=False)
+                    return None
+                rpki = str(result.status)
+        self.routes.confirm_hijack(candidate, alerted=True)
+        return candidate.finding(rpki)
+
+    async def _apply(self, findings: Sequence[Finding]) -> list[AlertRecord]:
+        changed: list[AlertRecord] = []
+        for finding in findings:
+            changed += await self.engine.apply(finding, self.guilds_for(finding))
+        if changed and self.sender is not None:
+            self.sender.wake.set()
+        return changed
+
+    async def tick(self) -> list[AlertRecord]:
+        """Time-based work: confirm visibility losses, feed silence, reminders, site checks when due."""
+        now = self.clock()
+        changed = await self._apply([*self.routes.tick(now), *self.feed_health.tick(now)])
+        if await self.engine.renotify_due() and self.sender is not None:
+            self.sender.wake.set()
+        if (
+            self.probe is not None
+            and now - self._last_site_check >= self.settings.alerts.silkroute_site_check_minutes * 60
+        ):
+            self._last_site_check = now
+            changed += await self.check_sites()
+        return changed
+
+    async def check_sites(self) -> list[AlertRecord]:
+        assert self.probe is not None
+        changed: list[AlertRecord] = []
+        for site in sorted({w.target for w in self._watches if w.kind == "site"}):
+            verdict, reason = await self.probe(site)
+            changed += await self._apply(self.sites.observe(site, verdict, reason))
+        return changed
+
+    async def send_test(self, guild_id: int, who: str) -> AlertRecord:
+        """A sample alert through the real path: state, outbox, sender, sink."""
+        now = self.clock()
+        record = await self.store.create_alert(
+            NewAlert(
+                guild_id=guild_id,
+                dedupe_key=f"test:{now}",
+                kind=AlertKind.TEST.value,
+                target="",
+                severity="info",
+                title="Test alert",
+                summary=f"Requested by {who}. If you can read this, alerts reach this channel.",
+                evidence={"paths": [["rrc00/192.0.2.1", "3216 9198"]]},
+            ),
+            now,
+            muted=False,
+            event="test",
+        )
+        await self.store.resolve_alert(record.id, now, "test", {}, notify=False)
+        if self.sender is not None:
+            self.sender.wake.set()
+        return record
+
+    async def _consume(self, feed: Feed) -> None:
+        try:
+            async for event in feed.events():
+                try:
+                    await self.handle(event)
+                except Exception:
+                    log.exception("alert monitors failed on a feed event")
+        except Unavailable as exc:
+            self.feed_note = f"stopped: {exc.message}"
+
+    async def _tick_forever(self) -> None:
+        while True:
+            await asyncio.sleep(self.tick_seconds)
+            try:
+                await self.tick()
+            except Exception:
+                log.exception("alert tick failed")
+
+
+def alert_system(components: Sequence[Any]) -> AlertSystem:
+    system = _component(components, "alerts")
+    if not isinstance(system, AlertSystem):
+        raise Unavailable("The alert system is not running in this process.")
+    return system

@@ -1,0 +1,152 @@
+"""One aiosqlite connection with versioned schema migrations.
+
+Migrations are numbered SQL scripts applied in order inside a transaction and recorded in
+`schema_migrations`, so an old database file upgrades itself on start and a new one is built
+from the same steps; nothing ever edits an applied migration.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import aiosqlite
+
+MIGRATIONS: Sequence[tuple[int, str]] = (
+    (
+        1,
+        """
+        CREATE TABLE watches (
+            id INTEGER PRIMARY KEY,
+            guild_id INTEGER NOT NULL,
+            kind TEXT NOT NULL CHECK (kind IN ('asn', 'prefix', 'site')),
+            target TEXT NOT NULL,
+            note TEXT NOT NULL DEFAULT '',
+            created_by TEXT NOT NULL,
+            created_at REAL NOT NULL,
+            UNIQUE (guild_id, target)
+        );
+        CREATE TABLE guild_settings (
+            guild_id INTEGER PRIMARY KEY,
+            alert_channel_id INTEGER
+        );
+        CREATE TABLE mutes (
+            guild_id INTEGER NOT NULL,
+            target TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            until REAL NOT NULL,
+            created_by TEXT NOT NULL,
+            PRIMARY KEY (guild_id, target, kind)
+        );
+        CREATE TABLE alerts (
+            id INTEGER PRIMARY KEY,
+            guild_id INTEGER NOT NULL,
+            dedupe_key TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            target TEXT NOT NULL,
+            state TEXT NOT NULL CHECK (state IN ('open', 'resolved')),
+            severity TEXT NOT NULL,
+            title TEXT NOT NULL,
+            summary TEXT NOT NULL,
+            evidence TEXT NOT NULL,
+            opened_at REAL NOT NULL,
+            last_notified_at REAL,
+            resolved_at REAL,
+            resolution TEXT NOT NULL DEFAULT '',
+            acked_by TEXT,
+            muted INTEGER NOT NULL DEFAULT 0
+        );
+        CREATE UNIQUE INDEX alerts_one_open_per_key ON alerts (guild_id, dedupe_key) WHERE state = 'open';
+        CREATE INDEX alerts_by_guild ON alerts (guild_id, opened_at);
+        CREATE TABLE outbox (
+            id INTEGER PRIMARY KEY,
+            alert_id INTEGER NOT NULL REFERENCES alerts (id),
+            guild_id INTEGER NOT NULL,
+            event TEXT NOT NULL CHECK (event IN ('opened', 'renotify', 'resolved', 'test')),
+            created_at REAL NOT NULL,
+            attempts INTEGER NOT NULL DEFAULT 0,
+            next_attempt_at REAL NOT NULL DEFAULT 0,
+            last_error TEXT NOT NULL DEFAULT '',
+            sent_at REAL,
+            message_ref TEXT
+        );
+        CREATE INDEX outbox_pending ON outbox (sent_at, next_attempt_at);
+        """,
+    ),
+)
+
+
+class StateDB:
+    """The state file; callers use `transaction()` for writes so each change commits whole or not at all."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._conn: aiosqlite.Connection | None = None
+
+    @property
+    def conn(self) -> aiosqlite.Connection:
+        if self._conn is None:
+            raise RuntimeError("state database is not open")
+        return self._conn
+
+    async def open(self) -> None:
+        if self._conn is not None:
+            return
+        if str(self.path) != ":memory:":
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        # isolation_level=None: we issue BEGIN/COMMIT ourselves, so nothing is committed implicitly.
+        self._conn = await aiosqlite.connect(self.path, isolation_level=None)
+        self._conn.row_factory = aiosqlite.Row
+        await self._conn.execute("PRAGMA journal_mode=WAL")
+        await self._conn.execute("PRAGMA foreign_keys=ON")
+        await self._conn.execute("PRAGMA busy_timeout=5000")
+        await self.migrate()
+
+    async def close(self) -> None:
+        if self._conn is not None:
+            await self._conn.close()
+            self._conn = None
+
+    async def schema_version(self) -> int:
+        async with self.conn.execute("SELECT COALESCE(MAX(version), 0) FROM schema_migrations") as cursor:
+            row = await cursor.fetchone()
+        return int(row[0]) if row else 0
+
+    async def migrate(self, migrations: Sequence[tuple[int, str]] = MIGRATIONS) -> list[int]:
+        """Apply every migration newer than the file's version; returns the versions applied."""
+        await self.conn.execute(
+            "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at REAL NOT NULL)"
+        )
+        current = await self.schema_version()
+        applied: list[int] = []
+        for version, script in sorted(migrations):
+            if version <= current:
+                continue
+            async with self.transaction() as conn:
+                for statement in _statements(script):
+                    await conn.execute(statement)
+                await conn.execute(
+                    "INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)",
+                    (version, time.time()),
+                )
+            applied.append(version)
+        return applied
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
+        """BEGIN IMMEDIATE … COMMIT, rolled back on any exception."""
+        conn = self.conn
+        await conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield conn
+        except BaseException:
+            await conn.execute("ROLLBACK")
+            raise
+        await conn.execute("COMMIT")
+
+
+def _statements(script: str) -> list[str]:
+    """Split a migration into statements (our migrations hold no ';' inside literals or triggers)."""
+    return [part.strip() for part in script.split(";") if part.strip()]
