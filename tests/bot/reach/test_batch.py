@@ -1,0 +1,76 @@
+"""reach-batch: a plain list and the Citizen Lab CSV, three report formats, bounded concurrency."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+
+import pytest
+
+from bot.answer import BadInput
+from bot.reach.batch import read_targets, run_batch
+from bot.reach.targets import parse_target
+from bot.settings import LiveSettings, ReachSettings, Settings
+from tests.bot.reach.conftest import Lab
+from tests.bot.reach.servers import closed_port
+
+
+async def _settings(lab: Lab) -> Settings:
+    dns = await lab.dns({"site.test": ["127.0.0.1"]})
+    reach = ReachSettings(
+        silkroute_allow_unsafe_targets=True,
+        silkroute_public_resolver=f"127.0.0.1:{dns.port}",
+        silkroute_system_resolver=f"127.0.0.1:{dns.port}",
+        silkroute_reach_timeout=2.0,
+    )
+    return Settings(reach=reach, live=LiveSettings())
+
+
+def test_reads_the_url_column_of_the_citizen_lab_list(shared_data: Path) -> None:
+    path = shared_data / "sites" / "citizenlab-kz.csv"
+    targets, invalid = read_targets(path)
+    with path.open(encoding="utf-8") as handle:
+        urls = {row["url"] for row in csv.DictReader(handle)}
+    assert invalid == []
+    assert {t.url for t in targets} == {parse_target(u).url for u in urls}
+    assert len(targets) > 500
+    assert any(t.host == "www.akorda.kz" for t in targets)
+    assert all(t.scheme in {"http", "https"} for t in targets)
+
+
+def test_plain_list_skips_comments_and_keeps_bad_lines_apart(tmp_path: Path) -> None:
+    path = tmp_path / "sites.txt"
+    path.write_text("# news\nnur.kz\n\nftp://old.kz\nnur.kz  # again\nhttp://kaspi.kz\n")
+    targets, invalid = read_targets(path)
+    assert [t.url for t in targets] == ["https://nur.kz/", "http://kaspi.kz/"]
+    assert invalid[0][0] == "ftp://old.kz"
+
+
+@pytest.mark.parametrize("output_format", ["table", "csv", "json"])
+async def test_writes_each_format(lab: Lab, tmp_path: Path, output_format: str) -> None:
+    server = await lab.web()
+    path = tmp_path / "list.txt"
+    path.write_text(f"http://site.test:{server.port}/\nhttp://site.test:{closed_port()}/\nmailto:x\n")
+    output = tmp_path / f"report.{output_format}"
+    text = await run_batch(
+        path, await _settings(lab), output_format=output_format, output=output, concurrency=2, progress=False
+    )
+    assert output.read_text() == text
+    if output_format == "json":
+        document = json.loads(text)
+        assert [t["verdict"] for t in document["targets"]] == ["reachable", "tcp"]
+        assert document["invalid"][0]["target"] == "mailto:x"
+    elif output_format == "csv":
+        rows = list(csv.DictReader(io.StringIO(text)))
+        assert [r["verdict"] for r in rows] == ["reachable", "tcp", "bad_input"]
+    else:
+        assert "reachable" in text and "3 targets" in text
+
+
+async def test_rejects_unknown_format_and_missing_file(tmp_path: Path) -> None:
+    with pytest.raises(BadInput):
+        await run_batch(tmp_path / "x.txt", Settings(), output_format="xml")
+    with pytest.raises(BadInput, match="Cannot read"):
+        await run_batch(tmp_path / "missing.txt", Settings())
