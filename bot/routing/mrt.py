@@ -189,12 +189,12 @@ def open_decompressed(path: Path) -> BinaryIO:
 
 
 def looks_like_mrt(head: bytes) -> bool:
-    """True when the first decompressed bytes hold plausible MRT headers (up to three consecutive ones)."""
+    """True when the first decompressed bytes hold plausible MRT headers (the first two, when present)."""
     if len(head) < _HEADER.size:
         return False
     pos = 0
     checked = 0
-    while pos + _HEADER.size <= len(head) and checked < 3:
+    while pos + _HEADER.size <= len(head) and checked < 2:
         _, rtype, subtype, length = _HEADER.unpack_from(head, pos)
         if rtype not in _MAX_SUBTYPE or subtype > _MAX_SUBTYPE[rtype] or length > MAX_RECORD_LENGTH:
             return False
@@ -463,7 +463,8 @@ class MrtReader:
         self._finish(buf, pos, inflater)
 
     def _check_head(self, head: bytes) -> None:
-        if looks_like_mrt(head):
+        """Only the first header must be sane here: later corruption is the record loop's job."""
+        if looks_like_mrt(head[: _HEADER.size]):
             return
         sample = head[:16]
         if sample[:1] in (b"<", b"{", b"[") or all(32 <= b < 127 or b in (9, 10, 13) for b in sample):
