@@ -32,6 +32,17 @@ class IhrGatewayTimeout(UpstreamHTTPError):
     """IHR gave up on a slow query (504 after ~30 s); a shorter time range usually helps."""
 
 
+S = TypeVar("S", "HegemonyScore", "CountryScore")
+
+
+def _latest(scores: tuple[S, ...]) -> tuple[S, ...]:
+    """Scores of the newest time bin only, highest hegemony first."""
+    if not scores:
+        return ()
+    newest = max(score.timebin for score in scores)
+    return tuple(sorted((s for s in scores if s.timebin == newest), key=lambda s: -s.hege))
+
+
 @dataclass(frozen=True, slots=True)
 class HegemonyScore:
     timebin: datetime
@@ -53,10 +64,7 @@ class Hegemony(LiveResult):
 
     def latest(self) -> tuple[HegemonyScore, ...]:
         """Scores of the newest time bin, highest first: what `/transit` shows next to ours."""
-        if not self.scores:
-            return ()
-        newest = max(score.timebin for score in self.scores)
-        return tuple(sorted((s for s in self.scores if s.timebin == newest), key=lambda s: -s.hege))
+        return _latest(self.scores)
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,10 +89,7 @@ class CountryHegemony(LiveResult):
     truncated: bool = False
 
     def latest(self) -> tuple[CountryScore, ...]:
-        if not self.scores:
-            return ()
-        newest = max(score.timebin for score in self.scores)
-        return tuple(sorted((s for s in self.scores if s.timebin == newest), key=lambda s: -s.hege))
+        return _latest(self.scores)
 
 
 @dataclass(frozen=True, slots=True)

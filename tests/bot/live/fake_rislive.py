@@ -24,6 +24,7 @@ from aiohttp import WSMsgType, web
 from aiohttp.test_utils import TestServer
 
 from bot.routing.mrt import MrtReader, RouteEvent
+from tests.bot.live.fake_upstreams import serving
 
 
 def ris_messages_from_events(events: Iterable[RouteEvent], host: str = "rrc00") -> Iterator[dict[str, Any]]:
@@ -227,12 +228,9 @@ class FakeRisLive:
 @pytest.fixture
 async def fake_rislive() -> AsyncIterator[FakeRisLive]:
     fake = FakeRisLive()
-    server = TestServer(fake.app(), host="127.0.0.1")
-    await server.start_server()
-    fake.server = server
-    try:
-        yield fake
-    finally:
-        for client in list(fake.clients):
-            await client.ws.close()
-        await server.close()
+    async with serving(fake.app()) as fake.server:
+        try:
+            yield fake
+        finally:
+            for client in list(fake.clients):
+                await client.ws.close()

@@ -10,6 +10,7 @@ call, so tests can assert how many actually reached "upstream".
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import socket
 import struct
@@ -398,17 +399,23 @@ def _abort(request: web.Request) -> None:
     transport.abort()
 
 
+@contextlib.asynccontextmanager
+async def serving(app: web.Application) -> AsyncIterator[TestServer]:
+    """Run an aiohttp app on 127.0.0.1 on a free port for the duration of the block."""
+    server = TestServer(app, host="127.0.0.1")
+    await server.start_server()
+    try:
+        yield server
+    finally:
+        await server.close()
+
+
 @pytest.fixture
 async def fake_upstreams(shared_data: Path) -> AsyncIterator[FakeUpstreams]:
     """A running fake RIPEstat + IHR on 127.0.0.1."""
     fake = FakeUpstreams(shared_data / "ripestat")
-    server = TestServer(fake.app(), host="127.0.0.1")
-    await server.start_server()
-    fake.server = server
-    try:
+    async with serving(fake.app()) as fake.server:
         yield fake
-    finally:
-        await server.close()
 
 
 @pytest.fixture
