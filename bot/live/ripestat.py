@@ -269,13 +269,13 @@ class RipestatClient:
         resource = normalise_ip_resource(resource)
         return await self._call("looking-glass", {"resource": resource}, parse)
 
-    async def routing_status(self, query: int | str) -> RoutingStatus:
+    async def routing_status(self, resource: int | str) -> RoutingStatus:
         def parse(data: Mapping[str, Any], meta: LiveMeta) -> RoutingStatus:
             visibility = data.get("visibility") or {}
             v4, v6 = visibility.get("v4") or {}, visibility.get("v6") or {}
             return RoutingStatus(
                 meta=meta,
-                resource=resource,
+                resource=key,
                 origins=tuple(int(o["origin"]) for o in data.get("origins") or ()),
                 v4_peers_seeing=int(v4.get("ris_peers_seeing", 0)),
                 v4_peers_total=int(v4.get("total_ris_peers", 0)),
@@ -287,8 +287,8 @@ class RipestatClient:
                 less_specifics=_prefix_origins(data.get("less_specifics")),
             )
 
-        resource = normalise_resource(query)
-        return await self._call("routing-status", {"resource": resource}, parse)
+        key = normalise_resource(resource)
+        return await self._call("routing-status", {"resource": key}, parse)
 
     async def visibility(self, resource: str) -> Visibility:
         def parse(data: Mapping[str, Any], meta: LiveMeta) -> Visibility:
@@ -389,15 +389,15 @@ class RipestatClient:
         number = normalise_asn(asn)
         return await self._call("announced-prefixes", {"resource": f"AS{number}"}, parse)
 
-    async def rir_stats_country(self, query: int | str) -> RirStatsCountry:
+    async def rir_stats_country(self, resource: int | str) -> RirStatsCountry:
         def parse(data: Mapping[str, Any], meta: LiveMeta) -> RirStatsCountry:
             located = tuple(
                 (str(item["resource"]), str(item.get("location") or "")) for item in data["located_resources"]
             )
-            return RirStatsCountry(meta=meta, resource=resource, located=located)
+            return RirStatsCountry(meta=meta, resource=key, located=located)
 
-        resource = normalise_resource(query)
-        return await self._call("rir-stats-country", {"resource": resource}, parse)
+        key = normalise_resource(resource)
+        return await self._call("rir-stats-country", {"resource": key}, parse)
 
     async def country_resource_list(self, country: str) -> CountryResources:
         def parse(data: Mapping[str, Any], meta: LiveMeta) -> CountryResources:
