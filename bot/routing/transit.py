@@ -20,7 +20,7 @@ Everything is computed lazily per snapshot: one origin from `routes_of_origin`, 
 
 from __future__ import annotations
 
-import ipaddress
+import socket
 import threading
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
@@ -115,7 +115,7 @@ class OriginTransit:
     countries: Shares
     transit: Hegemony
     unregistered_before_exit: float
-    vantage_ids: frozenset[int]
+    vantage_ids: tuple[int, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,8 +173,17 @@ def address_space(prefixes: Iterable[str], family: int) -> int:
     distinct = set(prefixes)
     if family == 6:
         return len(distinct)
-    networks = [ipaddress.IPv4Network(p, strict=False) for p in distinct]
-    return sum(n.num_addresses for n in ipaddress.collapse_addresses(networks))
+    spans = []
+    for prefix in distinct:
+        address, _, length = prefix.partition("/")
+        start = int.from_bytes(socket.inet_aton(address), "big")
+        spans.append((start, start + (1 << (32 - int(length)))))
+    covered = reach = 0
+    for start, end in sorted(spans):  # merge overlapping spans, counting each address once
+        if end > reach:
+            covered += end - max(start, reach)
+            reach = end
+    return covered
 
 
 @dataclass(slots=True)
@@ -212,7 +221,7 @@ def compute_origin(
     vantages: dict[int, _Vantage] = defaultdict(_Vantage)
     # Many prefixes of one origin share a path per vantage: clean and walk each distinct path once.
     by_path: dict[tuple[int, tuple[PathHop, ...]], float] = defaultdict(float)
-    prefixes: set[str] = set()
+    weights: dict[str, int] = {}  # also the set of distinct prefixes
     dropped = {"as_set": 0, "loop": 0, "empty": 0}
     routes_used = 0
     cleaned: dict[tuple[PathHop, ...], tuple[int, ...] | str] = {}
@@ -227,8 +236,11 @@ def compute_origin(
         if path[-1] != origin:
             continue
         routes_used += 1
-        prefixes.add(route.prefix)
-        by_path[(route.vantage, raw)] += prefix_weight(route.prefix)
+        prefix = route.prefix
+        known = weights.get(prefix)
+        if known is None:
+            known = weights[prefix] = prefix_weight(prefix)
+        by_path[(route.vantage, raw)] += known
     for (vantage_id, raw), weight in by_path.items():
         path = cleaned[raw]
         assert not isinstance(path, str)
@@ -265,13 +277,13 @@ def compute_origin(
         routes=routes_used,
         dropped_as_set=dropped["as_set"],
         dropped_loop=dropped["loop"],
-        prefixes=len(prefixes),
-        address_space=address_space(prefixes, family) if prefixes else 0,
+        prefixes=len(weights),
+        address_space=address_space(weights, family),
         exit_countries=_sorted_shares(_combined_shares(leaving)),
         countries=_sorted_shares(_combined_shares([(acc.countries, acc.total) for acc in seen])),
         transit=_sorted_shares(_combined_shares([(acc.transit, acc.total) for acc in seen])),
         unregistered_before_exit=trimmed_mean(unregistered, len(seen)) if seen else 0.0,
-        vantage_ids=frozenset(vantages),
+        vantage_ids=tuple(sorted(vantages)),  # a tuple: a third of a frozenset's memory
     )
 
 
@@ -297,7 +309,7 @@ def combine_country(
         weight = result.address_space
         space += weight
         weight_sum += weight
-        vantage_ids |= result.vantage_ids
+        vantage_ids.update(result.vantage_ids)
         for cc, share in result.countries:
             presence[cc] += weight * share
         for asn, hegemony in result.transit:
@@ -341,6 +353,8 @@ class TransitIndex:
         self._countries: dict[tuple[str, int], CountryTransit] = {}
         self._country_of: dict[int, str | None] = {}
         self._lock = threading.Lock()
+        # Rendered charts (~30 kB each) by (title, rows): rendering costs ~100 ms, far more than the numbers.
+        self.charts: LRUCache[tuple[str, int], bytes] = LRUCache(maxsize=128)
 
     def country_of(self, asn: int) -> str | None:
         try:

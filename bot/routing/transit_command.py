@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 from urllib.parse import urlsplit
@@ -247,7 +247,7 @@ def _shares_json(shares: Sequence[tuple[str, float]]) -> list[dict[str, Any]]:
     return [{"country": cc, "share": round(share, 6)} for cc, share in shares]
 
 
-def _collectors(data: TransitData, vantage_ids: frozenset[int]) -> list[str]:
+def _collectors(data: TransitData, vantage_ids: Iterable[int]) -> list[str]:
     return sorted({data.vantages[v].collector for v in vantage_ids})
 
 
@@ -272,12 +272,17 @@ async def _chart(
     rows: int,
     sources: str,
 ) -> Attachment:
-    png = await render_chart_async(
-        title,
-        [(cc, share) for cc, share in exits[: min(rows, CHART_ROWS)]],
-        [(f"AS{asn} {_cc(index, asn)}", value) for asn, value in transit[: min(rows, CHART_ROWS)]],
-        f"Registration countries, not where the fibre runs. Data: {sources}",
-    )
+    """The PNG for this answer, rendered once per snapshot, title and row count."""
+    shown = min(rows, CHART_ROWS)
+    png = index.charts.get((title, shown))
+    if png is None:
+        png = await render_chart_async(
+            title,
+            [(cc, share) for cc, share in exits[:shown]],
+            [(f"AS{asn} {_cc(index, asn)}", value) for asn, value in transit[:shown]],
+            f"Registration countries, not where the fibre runs. Data: {sources}",
+        )
+        index.charts[(title, shown)] = png
     return Attachment("transit.png", png, f"{title}: exit countries and top transit ASes")
 
 
