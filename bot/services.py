@@ -9,10 +9,13 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 from bot.answer import Section
+from bot.live import LiveSources
 from bot.settings import Settings
+
+T = TypeVar("T")
 
 
 class Component(Protocol):
@@ -36,6 +39,10 @@ class Services:
     failed_extensions: dict[str, str] = field(default_factory=dict)
     components: list[Component] = field(default_factory=list)
 
+    def find(self, kind: type[T]) -> T | None:
+        """The component of this type, or None when this process runs without it."""
+        return next((c for c in self.components if isinstance(c, kind)), None)
+
     async def start(self) -> None:
         for component in self.components:
             await component.start()
@@ -51,4 +58,6 @@ class Services:
 
 def build_services(settings: Settings) -> Services:
     """Create every component from settings, without starting anything (no I/O here)."""
-    return Services(settings=settings)
+    services = Services(settings=settings)
+    services.components.append(LiveSources(settings))
+    return services
