@@ -21,6 +21,7 @@ import numpy.typing as npt
 
 from bot.answer import BadInput
 from bot.routing.asnames import AsNames, parse_asn_txt, parse_asnames_json
+from bot.routing.asns import address_origin
 from bot.routing.inputs import FileKind, UnknownFileKind, detect_kind, open_text, parse_ipasn
 from bot.routing.mrt import MrtFormatError, MrtReader, RouteEvent
 from bot.routing.registry import Registrations, parse_delegated
@@ -189,8 +190,10 @@ def _encode_paths(
     dict[int, list[list[int]]],
     npt.NDArray[np.uint32],
     npt.NDArray[np.uint32],
+    npt.NDArray[np.uint32],
 ]:
-    """Flat path table of the used paths; returns elems, offsets, sets, remap old->new, origin per new path."""
+    """Flat path table of the used paths: elems, offsets, sets, remap old->new, and per new path its origin
+    (last AS) and its address origin (see `address_origin`)."""
     by_id: list[AsPath] = [()] * len(paths)
     for path, pid in paths.items():
         by_id[pid] = path
@@ -199,6 +202,7 @@ def _encode_paths(
     sets: dict[int, list[list[int]]] = {}
     remap = np.zeros(len(paths), dtype=np.uint32)
     origins = array("I")
+    address_origins = array("I")
     for new, old in enumerate(used.tolist()):
         path = by_id[old]
         remap[old] = new
@@ -210,12 +214,14 @@ def _encode_paths(
         offsets.append(len(elems))
         last = path[-1] if path else 0
         origins.append(last if isinstance(last, int) else 0)
+        address_origins.append(address_origin(path))
     return (
         np.frombuffer(elems, dtype=np.uint32).copy(),
         np.frombuffer(offsets, dtype=np.int64).copy(),
         sets,
         remap,
         np.frombuffer(origins, dtype=np.uint32).copy(),
+        np.frombuffer(address_origins, dtype=np.uint32).copy(),
     )
 
 
@@ -408,12 +414,12 @@ def _build_tables(inputs: _Inputs, routes: RouteAccumulator) -> tuple[SnapshotTa
     order = np.lexsort((p, v))
     v, p, q_old = v[order], p[order], q_old[order]
     used = np.unique(q_old)
-    elems, offsets, sets, path_remap, path_origin = _encode_paths(routes.paths, used)
+    elems, offsets, sets, path_remap, path_origin, path_address_origin = _encode_paths(routes.paths, used)
     q = path_remap[q_old] if len(q_old) else q_old
     route_origin = path_origin[q] if len(q) else q
     n_prefixes = len(v4_keys) + len(v6_texts)
     if source == "routes":
-        moas_offsets, moas_asns, moas_vantages = _moas(p, route_origin, v, n_prefixes)
+        moas_offsets, moas_asns, moas_vantages = _moas(p, path_address_origin[q], v, n_prefixes)
     else:
         pairs = sorted((int(remap[routes.prefixes[text]]), asn) for text, asn in inputs.ipasn)
         moas_asns = np.array([a for _, a in pairs], dtype=np.uint32)

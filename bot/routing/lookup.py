@@ -13,23 +13,14 @@ import dns.exception
 import dns.resolver
 
 from bot.answer import Answer, BadInput, Section, Source, Table, Unavailable
+from bot.routing.asns import MAX_ASN, reserved_reason
 from bot.routing.snapshot import AsPath, OriginSeen, Route, Snapshot
 
 EXAMPLE = "/lookup target:AS9198"
-MAX_ASN = 4_294_967_295
 MAX_ROWS = 15
 _ASN = re.compile(r"^(?:AS)?(\d+)$", re.IGNORECASE)
 _DOMAIN = re.compile(
     r"^(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-9-]{0,62}\.?$", re.I
-)
-_RESERVED_ASNS = (
-    (23456, 23456, "AS_TRANS"),
-    (64496, 64511, "reserved for documentation"),
-    (64512, 65534, "private use"),
-    (65535, 65535, "reserved"),
-    (65536, 65551, "reserved for documentation"),
-    (4_200_000_000, 4_294_967_294, "private use"),
-    (4_294_967_295, 4_294_967_295, "reserved"),
 )
 REGISTRATION_NOTE = "Countries are where the networks are registered (RIR data), not where their cables run."
 
@@ -44,9 +35,9 @@ def parse_asn(text: str) -> int | None:
         raise BadInput(
             f"AS{asn} is not a usable AS number (valid: 1 to {MAX_ASN}, AS0 is reserved).", example=EXAMPLE
         )
-    for low, high, why in _RESERVED_ASNS:
-        if low <= asn <= high:
-            raise BadInput(f"AS{asn} is {why}: it never appears on the public Internet.", example=EXAMPLE)
+    why = reserved_reason(asn)
+    if why is not None:
+        raise BadInput(f"AS{asn} is {why}: it never appears on the public Internet.", example=EXAMPLE)
     return asn
 
 

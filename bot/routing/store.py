@@ -76,6 +76,7 @@ class SnapshotStore:
         return Section(
             "Routing snapshot",
             f"{snapshot.snapshot_id}: data of {date}, {p.prefixes_v4:,} IPv4 + {p.prefixes_v6:,} IPv6 prefixes, "
-            f"{p.routes:,} routes from {p.vantage_points} vantage points"
+            f"{p.routes:,} routes from {p.vantage_points} vantage points "
+            f"({', '.join(c.name for c in p.collectors) or 'no collector: IP -> AS only'})"
             + (f"; {len(p.truncated_files)} truncated file(s)" if p.truncated_files else ""),
         )

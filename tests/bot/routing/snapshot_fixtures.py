@@ -22,20 +22,34 @@ def attrs(*path: int, as_set: tuple[int, ...] = ()) -> bytes:
 
 
 def write_rib(path: Path, compression: str = "plain", cut: int | None = None) -> Path:
-    """rrc99 RIB: three peers; MOAS on 203.0.113.0/24; an AS_SET path; an IPv6 route from peer C."""
+    """rrc99 RIB: three peers; MOAS on 185.12.0.0/24; an AS_SET path; an IPv6 route from peer C."""
     records = [
         w.peer_index_table([PEER_A, PEER_B, PEER_C], view=""),
-        w.rib(T0, 0, "2.72.0.0/18", [w.RibEntry(0, attrs(3216, 9198, 29355)), w.RibEntry(1, attrs(9002, 9198, 29355))]),
+        w.rib(
+            T0,
+            0,
+            "2.72.0.0/18",
+            [w.RibEntry(0, attrs(3216, 9198, 29355)), w.RibEntry(1, attrs(9002, 9198, 29355))],
+        ),
         w.rib(T0, 1, "2.72.64.0/18", [w.RibEntry(0, attrs(3216, 9198, 9198, 29355))]),
         w.rib(T0, 2, "95.56.0.0/14", [w.RibEntry(0, attrs(3216, 9198)), w.RibEntry(1, attrs(9002, 9198))]),
         w.rib(
             T0,
             3,
-            "203.0.113.0/24",
-            [w.RibEntry(0, attrs(3216, 64500)), w.RibEntry(1, attrs(9002, 64501)), w.RibEntry(2, attrs(31133, 64500))],
+            "185.12.0.0/24",
+            [
+                w.RibEntry(0, attrs(3216, 20764)),
+                w.RibEntry(1, attrs(9002, 43727)),
+                w.RibEntry(2, attrs(31133, 20764)),
+            ],
         ),
-        w.rib(T0, 4, "198.51.100.0/24", [w.RibEntry(1, attrs(9002, 1299, as_set=(7, 8)))]),
-        w.rib(T0, 5, "2a00:1a48::/29", [w.RibEntry(2, w.path_attributes([(w.AS_SEQUENCE, (31133, 9198))]) + w.mp_reach_abbreviated())]),
+        w.rib(T0, 4, "193.0.0.0/21", [w.RibEntry(1, attrs(9002, 1299, as_set=(7, 8)))]),
+        w.rib(
+            T0,
+            5,
+            "2a00:1a48::/29",
+            [w.RibEntry(2, w.path_attributes([(w.AS_SEQUENCE, (31133, 9198))]) + w.mp_reach_abbreviated())],
+        ),
     ]
     return w.write(path, records, compression, cut)
 
@@ -68,7 +82,12 @@ def write_registry(path: Path) -> Path:
 
 
 def write_names(path: Path) -> Path:
-    names = {"9198": "KAZTELECOM-AS JSC Kazakhtelecom, KZ", "29355": "KCELL-AS, KZ", "3216": "SOVAM-AS, RU", "9002": "RETN-AS, GB"}
+    names = {
+        "9198": "KAZTELECOM-AS JSC Kazakhtelecom, KZ",
+        "29355": "KCELL-AS, KZ",
+        "3216": "SOVAM-AS, RU",
+        "9002": "RETN-AS, GB",
+    }
     path.write_text(json.dumps(names))
     return path
 

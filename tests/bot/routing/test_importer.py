@@ -23,9 +23,9 @@ def test_rib_then_updates_replayed(tmp_path: Path) -> None:
         # peer A: withdrawal, then session down (drops all), then one new announcement
         (PEER_A.ip, "95.56.0.0/14", (3216, 9198)),
         (PEER_B.ip, "95.56.0.0/14", (9002, 9198)),
-        (PEER_B.ip, "203.0.113.0/24", (9002, 64501)),
-        (PEER_C.ip, "203.0.113.0/24", (31133, 64500)),
-        (PEER_B.ip, "198.51.100.0/24", (9002, 1299, frozenset({7, 8}))),
+        (PEER_B.ip, "185.12.0.0/24", (9002, 43727)),
+        (PEER_C.ip, "185.12.0.0/24", (31133, 20764)),
+        (PEER_B.ip, "193.0.0.0/21", (9002, 1299, frozenset({7, 8}))),
         (PEER_C.ip, "2a00:1a48::/29", (31133, 9198)),
     }
     assert {v.collector for v in snapshot.vantages} == {"rrc99"}
@@ -45,14 +45,18 @@ def test_read_api(tmp_path: Path) -> None:
     import_files(all_files(tmp_path), tmp_path / "data")
     snapshot = load_current(tmp_path / "data")
     assert snapshot is not None
-    assert sorted(r.prefix for r in snapshot.routes_of_origin(9198)) == ["2a00:1a48::/29", "95.56.0.0/14", "95.56.0.0/14"]
+    assert sorted(r.prefix for r in snapshot.routes_of_origin(9198)) == [
+        "2a00:1a48::/29",
+        "95.56.0.0/14",
+        "95.56.0.0/14",
+    ]
     assert [r.prefix for r in snapshot.routes_of_origin(9198, family=6)] == ["2a00:1a48::/29"]
     assert snapshot.routes_of_origin(1299) == []  # its only path ends in an AS_SET: no origin
-    assert set(snapshot.origins()) == {29355, 9198, 64500, 64501}
+    assert set(snapshot.origins()) == {29355, 9198, 20764, 43727}
     assert set(snapshot.origins(6)) == {9198}
-    match = snapshot.lookup_ip("203.0.113.7")
-    assert match is not None and match.prefix == "203.0.113.0/24"
-    assert [(o.asn, o.vantage_points) for o in match.origins] == [(64500, 1), (64501, 1)]
+    match = snapshot.lookup_ip("185.12.0.9")
+    assert match is not None and match.prefix == "185.12.0.0/24"
+    assert [(o.asn, o.vantage_points) for o in match.origins] == [(20764, 1), (43727, 1)]
     assert snapshot.country_of_asn(29355) == "KZ" and snapshot.country_of_asn(3216) == "RU"  # name fallback
     assert snapshot.as_name(29355) == "KCELL-AS"
     assert list(snapshot.asns_in_country("kz")) == [9198, 29355]

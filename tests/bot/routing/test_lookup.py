@@ -1,0 +1,195 @@
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import dns.asyncresolver
+import dns.message
+import dns.rcode
+import dns.rrset
+import pytest
+
+from bot.answer import BadInput, Unavailable
+from bot.commands import Caller, Context
+from bot.routing.commands import COMMANDS, lookup_handler
+from bot.routing.importer import import_files
+from bot.routing.lookup import lookup
+from bot.routing.snapshot import Snapshot, load_current
+from bot.routing.store import SnapshotStore
+from bot.services import Services
+from bot.settings import Settings
+from tests.bot.routing.snapshot_fixtures import all_files
+
+REAL = [
+    "mrt/routeviews2-rib.20140523.0600.first1MiB.bz2",
+    "mrt/ris-rrc00-updates.20190101.0000.gz",
+    "registry/delegated-derived.20260201.txt.gz",
+    "asnames/asnames-pyasn.2016.json.gz",
+]
+
+
+@pytest.fixture(scope="module")
+def real(shared_data: Path, tmp_path_factory: pytest.TempPathFactory) -> Snapshot:
+    data = tmp_path_factory.mktemp("real")
+    import_files([shared_data / name for name in REAL], data)
+    snapshot = load_current(data)
+    assert snapshot is not None
+    return snapshot
+
+
+@pytest.fixture
+def small(tmp_path: Path) -> Snapshot:
+    import_files(all_files(tmp_path), tmp_path / "data")
+    snapshot = load_current(tmp_path / "data")
+    assert snapshot is not None
+    return snapshot
+
+
+def check_common(data: dict[str, object]) -> None:
+    for key in ("asn", "prefix", "origins", "as_name", "country", "vantage_points"):
+        assert key in data, key
+
+
+async def test_kazakhtelecom(real: Snapshot) -> None:
+    answer = await lookup(real, "AS9198", None)
+    check_common(answer.data)
+    assert answer.data["asn"] == 9198 and answer.data["country"] == "KZ"
+    assert "Kazakhtelecom" in str(answer.data["as_name"])
+    assert int(answer.data["vantage_points"]) > 30  # both collectors
+    assert any(p["prefix"].startswith("95.5") for p in answer.data["prefixes"])
+    neighbours = {n["asn"]: n["vantage_points"] for n in answer.data["neighbours"]}
+    assert 3216 in neighbours and neighbours[3216] >= 10
+    assert answer.data["ipv4_addresses"] > 100_000
+    names = [s.name for s in answer.sources]
+    assert (
+        names[:2] == ["BGP collector routeviews2", "BGP collector rrc00"] and "RIR delegated stats" in names
+    )
+    assert all(s.date is not None for s in answer.sources[:3])
+    assert (await lookup(real, "9198", None)).data["asn"] == 9198
+
+
+async def test_kcell_as_prefix_and_address(real: Snapshot) -> None:
+    by_as = await lookup(real, "as29355", None)
+    assert by_as.data["country"] == "KZ" and 9198 in {n["asn"] for n in by_as.data["neighbours"]}
+    prefix = await lookup(real, "2.72.0.0/18", None)
+    check_common(prefix.data)
+    assert (
+        prefix.data["exact"] and prefix.data["prefix"] == "2.72.0.0/18" and prefix.data["origins"] == [29355]
+    )
+    assert int(prefix.data["vantage_points"]) >= 30
+    ip = await lookup(real, "2.72.0.1", None)
+    check_common(ip.data)
+    assert ip.data["prefix"] == "2.72.0.0/18" and ip.data["asn"] == 29355
+    assert ip.data["country"] == "KZ" and ip.data["address_country"] == "KZ"
+
+
+async def test_kazakhtelecom_block_and_its_more_specifics(real: Snapshot) -> None:
+    answer = await lookup(real, "95.56.0.0/14", None)
+    check_common(answer.data)
+    specifics = answer.data["more_specifics"]
+    assert specifics and all(s["prefix"].startswith("95.5") for s in specifics)
+    assert 9198 in {a for s in specifics for a in s["origins"]}
+    covered = await lookup(real, "95.56.0.1", None)
+    assert covered.data["asn"] == 9198 and covered.data["address_country"] == "KZ"
+
+
+async def test_moas_prefix_lists_every_origin(small: Snapshot) -> None:
+    answer = await lookup(small, "185.12.0.9", None)
+    assert answer.data["origins"] == [20764, 43727]
+    covering = await lookup(small, "95.57.0.0/16", None)
+    assert not covering.data["exact"] and covering.data["prefix"] == "95.56.0.0/14"
+
+
+@pytest.mark.parametrize(
+    ("target", "message"),
+    [
+        ("AS0", "not a usable AS"),
+        ("AS4294967296", "not a usable AS"),
+        ("AS64512", "private use"),
+        ("AS4200000000", "private use"),
+        ("AS23456", "AS_TRANS"),
+        ("AS12345", "unknown to the snapshot"),
+        ("10.1.2.3", "private, reserved"),
+        ("192.168.0.1", "private, reserved"),
+        ("fe80::1", "private, reserved"),
+        ("95.56.0.0/33", "not a valid prefix"),
+        ("10.0.0.0/8", "private or reserved"),
+        ("1.2.3", "not an AS number"),
+        ("", "Give an AS"),
+        ("hello world", "not an AS number"),
+        ("8.8.0.0/16", "No route covers"),
+    ],
+)
+async def test_bad_input(small: Snapshot, target: str, message: str) -> None:
+    with pytest.raises(BadInput, match=message) as caught:
+        await lookup(small, target, None)
+    assert caught.value.example and caught.value.example.startswith("/lookup target:")
+
+
+async def test_domain_needs_a_resolver(small: Snapshot) -> None:
+    with pytest.raises(Unavailable, match="offline"):
+        await lookup(small, "kcell.test", None)
+
+
+class _DnsServer(asyncio.DatagramProtocol):
+    """A two-name authoritative server on 127.0.0.1: enough to exercise resolution without the Internet."""
+
+    records = {"kcell.test.": ("A", "2.72.0.1"), "both.test.": ("A", "185.12.0.9")}
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport
+
+    def datagram_received(self, data: bytes, addr: tuple[str, int]) -> None:
+        query = dns.message.from_wire(data)
+        response = dns.message.make_response(query)
+        question = query.question[0]
+        found = self.records.get(question.name.to_text())
+        if found is None:
+            response.set_rcode(dns.rcode.NXDOMAIN)
+        elif dns.rdatatype.to_text(question.rdtype) == found[0]:
+            response.answer.append(dns.rrset.from_text(question.name, 60, "IN", found[0], found[1]))
+        self.transport.sendto(response.to_wire(), addr)  # type: ignore[attr-defined]
+
+
+@pytest.fixture
+async def resolver() -> AsyncIterator[dns.asyncresolver.Resolver]:
+    loop = asyncio.get_running_loop()
+    transport, _ = await loop.create_datagram_endpoint(_DnsServer, local_addr=("127.0.0.1", 0))
+    resolver = dns.asyncresolver.Resolver(configure=False)
+    resolver.nameservers = ["127.0.0.1"]
+    resolver.port = transport.get_extra_info("sockname")[1]
+    resolver.lifetime = 2.0
+    yield resolver
+    transport.close()
+
+
+async def test_domain_resolved_through_local_dns(
+    small: Snapshot, resolver: dns.asyncresolver.Resolver
+) -> None:
+    answer = await lookup(small, "kcell.test", resolver)
+    check_common(answer.data)
+    assert answer.data["domain"] == "kcell.test" and answer.data["asn"] == 29355
+    assert [a["ip"] for a in answer.data["addresses"]] == ["2.72.0.1"]
+    assert answer.sources[-1].name == "DNS"
+    with pytest.raises(BadInput, match="NXDOMAIN"):
+        await lookup(small, "missing.test", resolver)
+
+
+async def test_handler_through_services(tmp_path: Path) -> None:
+    services = Services(settings=Settings())
+    ctx = Context(services=services, caller=Caller("tester", can_manage=False))
+    with pytest.raises(Unavailable, match="silkroute data"):
+        await lookup_handler(ctx, target="AS9198")
+    store = SnapshotStore(tmp_path / "data")
+    services.components.append(store)
+    await services.start()
+    with pytest.raises(Unavailable, match="No routing snapshot"):
+        await lookup_handler(ctx, target="AS9198")
+    assert "No routing snapshot" in store.status().text
+    import_files(all_files(tmp_path), tmp_path / "data")
+    await store.reload()
+    answer = await lookup_handler(ctx, target="AS29355")
+    assert answer.data["asn"] == 29355 and "rrc99" in store.status().text
+    assert [c.name for c in COMMANDS] == ["lookup"]
+    await services.close()

@@ -1,0 +1,75 @@
+"""The snapshot built from real data: Kazakh answers and IP -> AS checked against pyasn's own MRT reader."""
+
+from __future__ import annotations
+
+import bz2
+import gzip
+import random
+import struct
+from pathlib import Path
+
+import pyasn
+import pyasn.mrtx
+import pytest
+
+from bot.routing.importer import import_files
+from bot.routing.snapshot import Snapshot, load_current
+
+RIB = "mrt/routeviews2-rib.20140523.0600.first1MiB.bz2"
+
+
+@pytest.fixture(scope="module")
+def rib_only(shared_data: Path, tmp_path_factory: pytest.TempPathFactory) -> Snapshot:
+    data = tmp_path_factory.mktemp("rib-only")
+    import_files([shared_data / RIB], data)
+    snapshot = load_current(data)
+    assert snapshot is not None
+    return snapshot
+
+
+@pytest.fixture(scope="module")
+def pyasn_oracle(shared_data: Path, tmp_path_factory: pytest.TempPathFactory) -> pyasn.pyasn:
+    """pyasn's converter on the same RIB: the cut bz2 is decompressed to its last complete MRT record first,
+    because pyasn's reader stops at the cut."""
+    folder = tmp_path_factory.mktemp("oracle")
+    raw = bz2.BZ2Decompressor().decompress((shared_data / RIB).read_bytes())
+    pos = 0
+    while pos + 12 <= len(raw) and pos + 12 + struct.unpack_from(">I", raw, pos + 8)[0] <= len(raw):
+        pos += 12 + struct.unpack_from(">I", raw, pos + 8)[0]
+    (folder / "rib.gz").write_bytes(gzip.compress(raw[:pos], 1))
+    prefixes = pyasn.mrtx.parse_mrt_file(str(folder / "rib.gz"), skip_record_on_error=True)
+    pyasn.mrtx.dump_prefixes_to_text_file(prefixes, str(folder / "ipasn.dat"), "rib")
+    return pyasn.pyasn(str(folder / "ipasn.dat"))
+
+
+def test_ip_to_as_agrees_with_pyasn(rib_only: Snapshot, pyasn_oracle: pyasn.pyasn) -> None:
+    rng = random.Random(20140523)
+    compared = 0
+    for _ in range(6000):
+        ip = f"{rng.randint(1, 5)}.{rng.randint(0, 255)}.{rng.randint(0, 255)}.{rng.randint(0, 255)}"
+        asn, prefix = pyasn_oracle.lookup(ip)
+        ours = rib_only.lookup_ip(ip)
+        if prefix is None:
+            assert ours is None, ip
+            continue
+        assert ours is not None and ours.prefix == prefix, ip
+        assert asn in [o.asn for o in ours.origins], ip
+        compared += 1
+    assert compared > 4000
+
+
+def test_truncated_rib_reported(rib_only: Snapshot) -> None:
+    (record,) = rib_only.provenance.files
+    assert record.truncated and record.events > 250_000 and record.collector == "routeviews2"
+    assert rib_only.provenance.prefixes_v4 == 9072
+    assert len(rib_only.vantages) == 35
+    assert [s.name for s in rib_only.data_sources()] == ["BGP collector routeviews2"]
+
+
+def test_kcell_routes_seen_from_many_vantages(rib_only: Snapshot) -> None:
+    routes = rib_only.routes_of_origin(29355)
+    assert {r.prefix for r in routes} >= {"2.72.0.0/18"}
+    assert any(r.path[-4:] == (701, 3216, 9198, 29355) for r in routes)
+    prefix_id = rib_only.prefix_id("2.72.0.0/18")
+    assert prefix_id is not None
+    assert len({r.vantage for r in rib_only.routes_of_prefix(prefix_id)}) >= 30
