@@ -120,7 +120,7 @@ class SyntheticTable:
         for asn, count in zip(asns, counts, strict=True):
             keys = array("Q")
             for _ in range(max(1, round(count * scale))):
-                length = rng.choice((24, 24, 24, 23, 22, 20, 16))
+                length = rng.choice((24, 24, 24, 24, 24, 24, 23, 22, 21, 20))
                 keys.append(base << 8 | length)
                 base += 1 << (32 - length)
             self.prefix_keys[asn] = keys

@@ -230,8 +230,8 @@ def _share_rows(shares: Sequence[tuple[str, float]], rows: int) -> list[list[str
     return [[cc, country_name(cc), _pct(share)] for cc, share in shares[:rows]]
 
 
-def _cc(data: TransitIndex, asn: int) -> str:
-    return data.country_of(asn) or UNKNOWN_COUNTRY
+def _cc(index: TransitIndex, asn: int) -> str:
+    return index.country_of(asn) or UNKNOWN_COUNTRY
 
 
 def _transit_json(
@@ -286,137 +286,144 @@ async def _chart(
     return Attachment("transit.png", png, f"{title}: exit countries and top transit ASes")
 
 
-def _common_sections(
+@dataclass(frozen=True, slots=True)
+class _Shares:
+    """What both answer kinds show: exit countries, presence, transit ASes and the vantage points behind them."""
+
+    exits: Sequence[tuple[str, float]]
+    countries: Sequence[tuple[str, float]]
+    transit: Sequence[tuple[int, float]]
+    vantage_ids: Iterable[int]
+
+
+async def _answer(
     index: TransitIndex,
-    exits: Sequence[tuple[str, float]],
-    countries: Sequence[tuple[str, float]],
-    transit: Sequence[tuple[int, float]],
-    rows: int,
+    shares: _Shares,
+    *,
+    title: str,
+    summary: str,
+    basis: str,
     transit_title: str,
-) -> list[Section]:
-    data = index.data
-    return [
+    rows: int,
+    data: dict[str, Any],
+) -> Answer:
+    """Tables, sources, chart and the common JSON fields around an origin's or a country's numbers."""
+    snapshot = index.data
+    collectors = _collectors(snapshot, shares.vantage_ids)
+    sources = snapshot.data_sources()
+    source_text = "; ".join(f"{s.name} {s.date:%Y-%m-%d}" if s.date else s.name for s in sources)
+    transit_rows = [
+        [f"AS{asn}", snapshot.as_name(asn) or "?", _cc(index, asn), _pct(value)]
+        for asn, value in shares.transit[:rows]
+    ]
+    sections = [
         Section(
             "Exit countries",
-            text="" if exits else "none",
-            table=Table(["country", "name", "share"], _share_rows(exits, rows)),
+            "" if shares.exits else "none",
+            Table(["country", "name", "share"], _share_rows(shares.exits, rows)),
         ),
         Section(
             "Country presence on paths",
-            table=Table(["country", "name", "share"], _share_rows(countries, rows)),
+            table=Table(["country", "name", "share"], _share_rows(shares.countries, rows)),
         ),
         Section(
             transit_title,
-            text="" if transit else "none",
-            table=Table(
-                ["ASN", "name", "country", "hegemony"],
-                [
-                    [f"AS{asn}", data.as_name(asn) or "?", _cc(index, asn), _pct(value)]
-                    for asn, value in transit[:rows]
-                ],
-            ),
+            "" if shares.transit else "none",
+            Table(["ASN", "name", "country", "hegemony"], transit_rows),
+        ),
+        Section(
+            "Basis",
+            f"{basis}\nCollectors: {', '.join(collectors) or 'none'}.\nDefinitions: /help command:transit.",
         ),
     ]
+    return Answer(
+        command="transit",
+        title=title,
+        summary=f"{summary} {REGISTRATION_NOTE}",
+        sections=sections,
+        sources=sources,
+        data={
+            **data,
+            "vantage_points": len(set(shares.vantage_ids)),
+            "collectors": collectors,
+            "exit_countries": _shares_json(shares.exits),
+            "countries": _shares_json(shares.countries),
+            "transit_ases": _transit_json(index, shares.transit, rows),
+            "countries_are": "registration",
+        },
+        attachments=[await _chart(title, index, shares.exits, shares.transit, rows, source_text)],
+    )
 
 
 async def _origin_answer(
     index: TransitIndex, result: OriginTransit, rows: int, how: dict[str, Any] | None, target: str
 ) -> Answer:
-    data = index.data
     fam = f"IPv{result.family}"
-    name = data.as_name(result.origin) or "name unknown"
-    home = result.country or UNKNOWN_COUNTRY
-    collectors = _collectors(data, result.vantage_ids)
-    sources = data.data_sources()
-    source_text = "; ".join(f"{s.name} {s.date:%Y-%m-%d}" if s.date else s.name for s in sources)
+    name = index.data.as_name(result.origin) or "name unknown"
     resolved = (
         f"{how['input']} is originated by AS{result.origin} (covering prefix {how['prefix']}). "
         if how
         else ""
     )
     summary = (
-        f"{resolved}AS{result.origin} ({name}, registered in {home}): {result.vantage_points} vantage points saw "
-        f"{result.prefixes} {fam} prefixes ({_space_text(result.address_space, result.family)}). "
-        f"{_exit_text(result.exit_countries, result.country)} {REGISTRATION_NOTE}"
+        f"{resolved}AS{result.origin} ({name}, registered in {result.country or UNKNOWN_COUNTRY}): "
+        f"{result.vantage_points} vantage points saw {result.prefixes} {fam} prefixes "
+        f"({_space_text(result.address_space, result.family)}). {_exit_text(result.exit_countries, result.country)}"
     )
     basis = (
-        f"Vantage points: {result.vantage_points} with routes, {result.leaving_vantage_points} with a leaving route; "
-        f"collectors: {', '.join(collectors) or 'none'}.\n"
-        f"Routes used: {result.routes}; dropped: {result.dropped_as_set} with an AS_SET, {result.dropped_loop} with a loop.\n"
-        f"Route weight passing an unregistered AS before leaving (or never leaving): {_pct(result.unregistered_before_exit)}.\n"
-        "Definitions: /help command:transit."
+        f"Vantage points: {result.vantage_points} with routes, {result.leaving_vantage_points} with a leaving route.\n"
+        f"Routes used: {result.routes}; dropped: {result.dropped_as_set} with an AS_SET, "
+        f"{result.dropped_loop} with a loop.\nRoute weight passing an unregistered AS before leaving "
+        f"(or never leaving): {_pct(result.unregistered_before_exit)}."
     )
-    sections = _common_sections(
-        index, result.exit_countries, result.countries, result.transit, rows, "Transit ASes"
-    )
-    sections.append(Section("Basis", text=basis))
-    title = f"Transit of AS{result.origin} {name} ({fam})"
-    return Answer(
-        command="transit",
-        title=title,
+    return await _answer(
+        index,
+        _Shares(result.exit_countries, result.countries, result.transit, result.vantage_ids),
+        title=f"Transit of AS{result.origin} {name} ({fam})",
         summary=summary,
-        sections=sections,
-        sources=sources,
+        basis=basis,
+        transit_title="Transit ASes",
+        rows=rows,
         data={
             "target": target,
             "kind": "asn",
             "family": fam.lower(),
             "asn": result.origin,
-            "as_name": data.as_name(result.origin),
+            "as_name": index.data.as_name(result.origin),
             "country": result.country,
             "resolved_from": how,
-            "vantage_points": result.vantage_points,
             "leaving_vantage_points": result.leaving_vantage_points,
-            "collectors": collectors,
             "routes": result.routes,
             "dropped": {"as_set": result.dropped_as_set, "loop": result.dropped_loop},
             "prefixes": result.prefixes,
             "address_space": result.address_space,
             "unregistered_before_exit": round(result.unregistered_before_exit, 6),
-            "exit_countries": _shares_json(result.exit_countries),
-            "countries": _shares_json(result.countries),
-            "transit_ases": _transit_json(index, result.transit, rows),
-            "countries_are": "registration",
         },
-        attachments=[await _chart(title, index, result.exit_countries, result.transit, rows, source_text)],
     )
 
 
 async def _country_answer(index: TransitIndex, result: CountryTransit, rows: int, target: str) -> Answer:
-    data = index.data
     fam = f"IPv{result.family}"
     name = country_name(result.country)
-    collectors = _collectors(data, result.vantage_ids)
-    sources = data.data_sources()
-    source_text = "; ".join(f"{s.name} {s.date:%Y-%m-%d}" if s.date else s.name for s in sources)
+    space = _space_text(result.address_space, result.family)
     summary = (
         f"{name} ({result.country}): {result.origin_ases} of its {result.registered_ases} registered ASes originate "
-        f"{fam} routes here, covering {_space_text(result.address_space, result.family)}, seen by "
-        f"{len(result.vantage_ids)} vantage points. {_exit_text(result.exit_countries, result.country)} "
-        f"{REGISTRATION_NOTE}"
+        f"{fam} routes here, covering {space}, seen by {len(result.vantage_ids)} vantage points. "
+        f"{_exit_text(result.exit_countries, result.country)}"
     )
     basis = (
-        f"Origin ASes: {result.registered_ases} registered in {result.country}, {result.origin_ases} with {fam} routes, "
-        f"{result.leaving_origin_ases} with a route leaving {result.country}. Weighted by each origin's "
-        f"announced address space ({_space_text(result.address_space, result.family)} in all).\n"
-        f"Collectors: {', '.join(collectors) or 'none'}.\nDefinitions: /help command:transit."
+        f"Origin ASes: {result.registered_ases} registered in {result.country}, {result.origin_ases} with {fam} "
+        f"routes, {result.leaving_origin_ases} with a route leaving {result.country}. Weighted by each origin's "
+        f"announced address space ({space} in all)."
     )
-    sections = _common_sections(
+    return await _answer(
         index,
-        result.exit_countries,
-        result.countries,
-        result.transit,
-        rows,
-        f"Foreign transit ASes {result.country} depends on",
-    )
-    sections.append(Section("Basis", text=basis))
-    title = f"Transit of {name} ({result.country}, {fam})"
-    return Answer(
-        command="transit",
-        title=title,
+        _Shares(result.exit_countries, result.countries, result.transit, result.vantage_ids),
+        title=f"Transit of {name} ({result.country}, {fam})",
         summary=summary,
-        sections=sections,
-        sources=sources,
+        basis=basis,
+        transit_title=f"Foreign transit ASes {result.country} depends on",
+        rows=rows,
         data={
             "target": target,
             "kind": "country",
@@ -427,14 +434,7 @@ async def _country_answer(index: TransitIndex, result: CountryTransit, rows: int
             "origin_ases": result.origin_ases,
             "leaving_origin_ases": result.leaving_origin_ases,
             "address_space": result.address_space,
-            "vantage_points": len(result.vantage_ids),
-            "collectors": collectors,
-            "exit_countries": _shares_json(result.exit_countries),
-            "countries": _shares_json(result.countries),
-            "transit_ases": _transit_json(index, result.transit, rows),
-            "countries_are": "registration",
         },
-        attachments=[await _chart(title, index, result.exit_countries, result.transit, rows, source_text)],
     )
 
 
