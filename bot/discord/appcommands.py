@@ -37,8 +37,14 @@ def caller_of(interaction: discord.Interaction[Any], manager_role_id: int | None
 
 
 async def send_answer(interaction: discord.Interaction[Any], answer: Answer, *, ephemeral: bool) -> None:
-    """Send an answer after a defer: the first follow-up replaces the 'thinking…' message."""
-    for message in render_messages(answer):
+    """Send an answer after a defer: the first message replaces 'thinking…' (or a progress report)."""
+    first, *rest = render_messages(answer)
+    # A follow-up would replace only an untouched 'thinking…'; after a progress edit it would leave
+    # the partial answer standing as a second message, so the first message is always an edit.
+    await interaction.edit_original_response(
+        embeds=first.embeds, attachments=first.files, allowed_mentions=NO_MENTIONS
+    )
+    for message in rest:
         await interaction.followup.send(
             embeds=message.embeds, files=message.files, ephemeral=ephemeral, allowed_mentions=NO_MENTIONS
         )
