@@ -114,7 +114,6 @@ class FakeDiscord:
             ("POST", re.compile(r"/interactions/(\d+)/([^/]+)/callback"), self._callback),
             ("POST", re.compile(r"/webhooks/(\d+)/([^/]+)"), self._followup),
             ("PATCH", re.compile(r"/webhooks/(\d+)/([^/]+)/messages/(@original|\d+)"), self._edit),
-            ("GET", re.compile(r"/webhooks/(\d+)/([^/]+)/messages/(@original|\d+)"), self._edit),
             ("DELETE", re.compile(r"/webhooks/(\d+)/([^/]+)/messages/(@original|\d+)"), self._delete),
             ("POST", re.compile(r"/channels/(\d+)/messages"), self._channel_message),
         ]

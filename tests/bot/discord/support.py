@@ -15,7 +15,7 @@ from bot.settings import DiscordSettings, Settings
 FAKE_TOKEN = "MTIzNDU2Nzg5MDEyMzQ1Njc4.fake-token.do-not-leak-0123456789abcdef"
 EXTRA_EXTENSION = "tests.bot.discord.ext_extra"
 BROKEN_EXTENSION = "tests.bot.discord.ext_broken"
-TEST_COMMANDS = ["boom", "bad", "admin", "long", "echo"]
+TEST_COMMANDS = ["boom", "bad", "admin", "long", "echo", "slow"]
 LONG_SECTIONS = 40
 LONG_TABLE_ROWS = 150
 
@@ -51,6 +51,12 @@ async def echo(ctx: Context, text: str, count: int = 1, loud: bool = False) -> A
     return Answer(command="echo", title="Echo", summary=said, data={"said": said})
 
 
+async def slow(ctx: Context) -> Answer:
+    """Shows a partial answer first, as long-running commands (traceroutes, reach checks) do."""
+    await ctx.report_progress(Answer(command="slow", title="Slow", summary="working… 1 of 2 probes done"))
+    return Answer(command="slow", title="Slow", summary="both probes done")
+
+
 def extra_specs() -> list[CommandSpec]:
     """Commands that exist only in tests: they fail, refuse, or answer long on purpose."""
     return [
@@ -58,6 +64,7 @@ def extra_specs() -> list[CommandSpec]:
         CommandSpec("bad", "Always rejects its input", "/bad", bad),
         CommandSpec("admin", "Only for managers", "/admin", admin, manage_only=True),
         CommandSpec("long", "A very long answer", "/long", long_answer),
+        CommandSpec("slow", "Reports progress before answering", "/slow", slow),
         CommandSpec(
             "echo",
             "Repeat text",

@@ -118,6 +118,15 @@ async def test_options_reach_the_handler_with_their_types_and_defaults(simcord_e
     assert only_message(plain).embeds[0].description == "hi"
 
 
+async def test_progress_is_replaced_by_the_final_answer(simcord_env: simcord.Env) -> None:
+    channel = simcord_env.create_guild().create_text_channel("ops")
+
+    result = await member(simcord_env, "alice").slash(channel, "slow")
+
+    (embed,) = only_message(result).embeds  # the partial answer does not linger as a second message
+    assert embed.description == "both probes done"
+
+
 async def test_a_crashing_command_answers_briefly_and_logs_the_traceback(
     simcord_env: simcord.Env, caplog: pytest.LogCaptureFixture
 ) -> None:

@@ -99,6 +99,19 @@ async def test_a_slash_command_is_deferred_then_answered(fake_discord: FakeDisco
     assert answer[0].json["allowed_mentions"] == {"parse": []}
 
 
+async def test_a_long_answer_goes_out_as_several_messages_with_its_file(fake_discord: FakeDiscord) -> None:
+    bot = wire_bot(fake_discord)
+    async with connected(bot, FAKE_TOKEN):
+        interaction = await fake_discord.inject_interaction("long")
+        await fake_discord.until(lambda: [r for r in answered(fake_discord, interaction) if r.files])
+
+    first, *followups = answered(fake_discord, interaction)
+    assert first.method == "PATCH" and first.path.endswith("/messages/@original")
+    assert followups and all(r.method == "POST" for r in followups)
+    assert followups[-1].files == [("peers.csv", b"asn,name\nAS64500,peer-000\n")]
+    assert followups[-1].json["attachments"][0]["filename"] == "peers.csv"
+
+
 async def test_status_over_the_wire_names_the_version(fake_discord: FakeDiscord) -> None:
     bot = wire_bot(fake_discord)
     async with connected(bot, FAKE_TOKEN):
@@ -171,10 +184,10 @@ async def test_a_429_on_a_channel_message_is_retried(fake_discord: FakeDiscord) 
     assert message.content == "after the limit"
 
 
-async def test_a_429_on_a_follow_up_is_retried(fake_discord: FakeDiscord) -> None:
+async def test_a_429_on_the_interaction_answer_is_retried(fake_discord: FakeDiscord) -> None:
     bot = wire_bot(fake_discord)
     async with connected(bot, FAKE_TOKEN):
-        fake_discord.rate_limit_next("POST", r"/webhooks/\d+/[^/]+", retry_after=0.05)
+        fake_discord.rate_limit_next("PATCH", r"/webhooks/\d+/[^/]+/messages/@original", retry_after=0.05)
         interaction = await fake_discord.inject_interaction("echo", {"text": "hi"})
         await fake_discord.until(lambda: [r for r in answered(fake_discord, interaction) if r.status == 200])
 
