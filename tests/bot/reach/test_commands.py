@@ -76,7 +76,7 @@ async def _context(lab: Lab, records: dict[str, list[str]], snapshot: FakeSnapsh
         silkroute_reach_extra_ca_file=lab.ca_file,
     )
     services = Services(settings=Settings(reach=reach))
-    services.components.append(SnapshotStore(snapshot))  # type: ignore[arg-type]
+    services.components.append(SnapshotStore(snapshot))
     return Context(services=services, caller=Caller("tester", False), progress=Progress())
 
 

@@ -14,6 +14,7 @@ from cryptography import x509
 from bot.reach.interception import InterceptionDetector, shipped_roots, spki_sha256
 from bot.reach.probe import ReachConfig, TargetReport, check_target
 from bot.reach.targets import parse_target
+from bot.reach.tls import TlsResult
 from tests.bot.reach.conftest import Lab
 from tests.bot.reach.servers import NOW, Issued, closed_port, make_ca, make_leaf, name, server_context
 
@@ -28,12 +29,18 @@ async def _check(
     return await check_target(parse_target(f"https://site.test:{server.port}/"), config, None)
 
 
+def _tls(report: TargetReport) -> TlsResult:
+    tls = report.addresses[0].tls
+    assert tls is not None
+    return tls
+
+
 async def test_trusted_chain_is_reachable_with_version_cipher_and_chain(lab: Lab) -> None:
     report = await _check(lab, make_leaf(lab.ca, "site.test"), [lab.ca])
     assert report.verdict == "reachable", report.reason
-    tls = report.addresses[0].tls
+    tls = _tls(report)
     assert tls.verified is True
-    assert tls.version.startswith("TLSv1.")
+    assert tls.version is not None and tls.version.startswith("TLSv1.")
     assert tls.cipher
     assert [c.subject for c in tls.chain] == ["CN=site.test", "CN=Test Root CA,O=Test Trust,C=KZ"]
     assert tls.interception == []
@@ -64,7 +71,7 @@ async def test_root_named_like_isca_is_interception_even_without_a_known_key(lab
     isca = make_ca(name(C="KZ", O="ISCA", CN="Information Security Certification Authority"))
     report = await _check(lab, make_leaf(isca, "site.test"), [isca])
     assert report.verdict == "tls_intercepted", report.reason
-    findings = report.addresses[0].tls.interception
+    findings = _tls(report).interception
     assert {f.how for f in findings} == {"issuer_name", "subject_name"}
     root_finding = next(f for f in findings if f.how == "subject_name")
     assert (root_finding.position, root_finding.spki_sha256) == (1, spki_sha256(isca.cert))
@@ -75,7 +82,7 @@ async def test_leaf_alone_issued_by_qaznet_name_is_caught_by_its_issuer(lab: Lab
     qaznet = make_ca(name(C="KZ", CN="Qaznet Trust Network"))
     report = await _check(lab, make_leaf(qaznet, "site.test"), [])
     assert report.verdict == "tls_intercepted"
-    assert report.addresses[0].tls.interception[0].how == "issuer_name"
+    assert _tls(report).interception[0].how == "issuer_name"
 
 
 async def test_root_key_added_by_configuration_is_interception(lab: Lab) -> None:
@@ -87,7 +94,7 @@ async def test_root_key_added_by_configuration_is_interception(lab: Lab) -> None
     config = dataclasses.replace(base, detector=detector)
     report = await _check(lab, make_leaf(innocent, "site.test"), [innocent], config)
     assert report.verdict == "tls_intercepted"
-    finding = report.addresses[0].tls.interception[0]
+    finding = _tls(report).interception[0]
     assert (finding.how, finding.position) == ("spki", 1)
     assert "added by configuration" in finding.detail
 
