@@ -9,7 +9,7 @@ from bot.answer import Answer, Attachment, BadInput, Section, Table
 from bot.catalog import build_registry
 from bot.commands import CommandSpec, Context, Option, Registry
 from bot.discord.client import SilkrouteBot
-from bot.services import Services
+from bot.services import Component, Services
 from bot.settings import DiscordSettings, Settings
 
 FAKE_TOKEN = "MTIzNDU2Nzg5MDEyMzQ1Njc4.fake-token.do-not-leak-0123456789abcdef"
@@ -112,7 +112,7 @@ def make_bot(
     settings: Settings | None = None,
     *,
     extensions: Sequence[str] = ("cogs.meta", EXTRA_EXTENSION),
-    components: Sequence[Any] = (),
+    components: Sequence[Component] = (),
     **options: Any,
 ) -> SilkrouteBot:
     settings = settings or make_settings()

@@ -14,6 +14,7 @@ import discord
 import pytest
 import pytest_asyncio
 
+from bot import __version__
 from bot.discord.client import SilkrouteBot, run_discord
 from bot.services import Services
 from tests.bot.discord.fake_discord import FakeDiscord, Interaction, RecordedRequest, connected
@@ -120,8 +121,7 @@ async def test_status_over_the_wire_names_the_version(fake_discord: FakeDiscord)
 
     (embed,) = embeds_of(answer)
     assert embed["title"] == "silkroute status"
-    assert discord.__version__ not in embed["description"]  # our version, not the library's
-    assert "silkroute " in embed["description"]
+    assert embed["description"].startswith(f"silkroute {__version__}, up ")
 
 
 async def test_an_error_after_the_defer_reaches_the_user_privately(fake_discord: FakeDiscord) -> None:
