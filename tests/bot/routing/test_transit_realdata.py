@@ -47,7 +47,9 @@ def naive_trimmed_mean(values: list[float]) -> float:
     return sum(kept) / len(kept)
 
 
-def naive_routes_by_vantage(all_routes: list[Any], origin: int) -> dict[int, list[tuple[int, list[int]]]]:
+def naive_routes_by_vantage(
+    all_routes: list[Any], origin: int, prefixes: set[str]
+) -> dict[int, list[tuple[int, list[int]]]]:
     by_vantage: dict[int, list[tuple[int, list[int]]]] = {}
     for route in all_routes:
         if any(isinstance(hop, frozenset) for hop in route.path):
@@ -60,11 +62,13 @@ def naive_routes_by_vantage(all_routes: list[Any], origin: int) -> dict[int, lis
             continue
         weight = 1 if ":" in route.prefix else 2 ** (32 - int(route.prefix.split("/")[1]))
         by_vantage.setdefault(route.vantage, []).append((weight, path))
+        prefixes.add(route.prefix)
     return by_vantage
 
 
 def naive_origin(all_routes: list[Any], origin: int, country: Callable[[int], str | None]) -> dict[str, Any]:
-    by_vantage = naive_routes_by_vantage(all_routes, origin)
+    prefixes: set[str] = set()
+    by_vantage = naive_routes_by_vantage(all_routes, origin, prefixes)
     home = country(origin)
     hegemony_values: dict[int, list[float]] = {}
     presence_values: dict[str, list[float]] = {}
@@ -84,9 +88,9 @@ def naive_origin(all_routes: list[Any], origin: int, country: Callable[[int], st
         leaving = []
         for weight, path in routes:
             for asn in reversed(path[:-1]):
-                cc = country(asn)
-                if home is not None and cc is not None and cc != home:
-                    leaving.append((weight, cc))
+                hop_country = country(asn)
+                if home is not None and hop_country is not None and hop_country != home:
+                    leaving.append((weight, hop_country))
                     break
         if leaving:
             leaving_per_vantage.append(leaving)
@@ -100,12 +104,9 @@ def naive_origin(all_routes: list[Any], origin: int, country: Callable[[int], st
         result = {key: naive_trimmed_mean(vals) for key, vals in values.items()}
         return {key: value for key, value in result.items() if value > 0}
 
-    prefixes = {
-        route.prefix for route in all_routes if route.vantage in by_vantage and _origin_is(route, origin)
-    }
     space = sum(
-        net.num_addresses
-        for net in ipaddress.collapse_addresses(ipaddress.ip_network(p) for p in prefixes if ":" not in p)
+        int(net.num_addresses)
+        for net in ipaddress.collapse_addresses(ipaddress.IPv4Network(p) for p in prefixes if ":" not in p)
     )
     return {
         "vantage_points": len(by_vantage),
@@ -114,11 +115,6 @@ def naive_origin(all_routes: list[Any], origin: int, country: Callable[[int], st
         "exits": combined(exit_values),
         "space": space,
     }
-
-
-def _origin_is(route: Any, origin: int) -> bool:
-    last = route.path[-1] if route.path else None
-    return last == origin
 
 
 def naive_country(all_routes: list[Any], cc: str, country: Callable[[int], str | None]) -> dict[str, Any]:
