@@ -46,7 +46,7 @@ class AlertEngine:
                     current.id,
                     now,
                     finding.summary,
-                    {"resolution": finding.evidence},
+                    {"resolution": finding.evidence, "resolved_title": finding.title},
                     notify=not current.muted,
                 )
                 resolved = await self.store.alert(current.id)

@@ -43,6 +43,13 @@ def status_tag(entry: Entry) -> str:
     return "OPEN"
 
 
+def entry_title(entry: Entry) -> str:
+    """A recovery reads as one ("Recovered: … visible again"), not as the problem it ends."""
+    if entry.event == "resolved":
+        return str(entry.alert.evidence.get("resolved_title") or entry.alert.title)
+    return entry.alert.title
+
+
 def _when(ts: float | None) -> str:
     return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%d %H:%M:%S UTC") if ts else "—"
 
@@ -67,7 +74,7 @@ def _evidence_section(entry: Entry) -> Section:
         rows.extend([label, peer, path] for peer, path in evidence.get(key, ()))
     resolution = evidence.get("resolution") or {}
     rows.extend(["after", peer, path] for peer, path in resolution.get("paths_now", ()))
-    title = f"{status_tag(entry)} · {alert.title}"
+    title = f"{status_tag(entry)} · {entry_title(entry)}"
     return Section(
         title, text="\n".join(lines), table=Table(["when", "peer", "AS path"], rows) if rows else None
     )
@@ -83,14 +90,14 @@ def render_delivery(delivery: Delivery) -> Answer:
     entries = delivery.entries
     first = entries[0]
     if len(entries) == 1:
-        title = f"{status_tag(first)}: {first.alert.title}"
+        title = f"{status_tag(first)}: {entry_title(first)}"
         summary = first.alert.summary
         if first.event == "resolved":
             summary = f"{first.alert.resolution}\n(was: {first.alert.summary})"
     else:
         target = first.alert.target or "the live feed"
         title = f"{len(entries)} alerts for {target}"
-        summary = "\n".join(f"• {status_tag(e)}: {e.alert.title}" for e in entries)
+        summary = "\n".join(f"• {status_tag(e)}: {entry_title(e)}" for e in entries)
     worst = max(entries, key=lambda e: _rank(e))
     severity = (
         Severity.OK if all(e.event == "resolved" for e in entries) else _SEVERITY.get(worst.alert.severity)

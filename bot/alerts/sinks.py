@@ -124,11 +124,16 @@ class OutboxSender:
         self.retry_base = retry_base
         self.retry_max = retry_max
         self.wake = asyncio.Event()
+        self._lock = asyncio.Lock()  # a drain must never overlap another: both would send the same rows
         self.delivered = 0
         self.failures = 0
 
     async def drain_once(self) -> int:
         """Send every due row once; returns the number of messages delivered."""
+        async with self._lock:
+            return await self._drain()
+
+    async def _drain(self) -> int:
         items = await self.store.pending(self.clock())
         sent = 0
         for delivery, outbox_ids, attempts in await self._batches(items):

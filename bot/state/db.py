@@ -7,6 +7,7 @@ from the same steps; nothing ever edits an applied migration.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
@@ -84,6 +85,8 @@ class StateDB:
     def __init__(self, path: Path) -> None:
         self.path = path
         self._conn: aiosqlite.Connection | None = None
+        # One connection is shared by the monitors and the sender: their transactions must not interleave.
+        self._write = asyncio.Lock()
 
     @property
     def conn(self) -> aiosqlite.Connection:
@@ -137,14 +140,15 @@ class StateDB:
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
         """BEGIN IMMEDIATE … COMMIT, rolled back on any exception."""
-        conn = self.conn
-        await conn.execute("BEGIN IMMEDIATE")
-        try:
-            yield conn
-        except BaseException:
-            await conn.execute("ROLLBACK")
-            raise
-        await conn.execute("COMMIT")
+        async with self._write:
+            conn = self.conn
+            await conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield conn
+            except BaseException:
+                await conn.execute("ROLLBACK")
+                raise
+            await conn.execute("COMMIT")
 
 
 def _statements(script: str) -> list[str]:
