@@ -132,10 +132,11 @@ async def test_domain_needs_a_resolver(small: Snapshot) -> None:
         await lookup(small, "kcell.test", None)
 
 
+DNS_RECORDS = {"kcell.test.": ("A", "2.72.0.1"), "both.test.": ("A", "185.12.0.9")}
+
+
 class _DnsServer(asyncio.DatagramProtocol):
     """A two-name authoritative server on 127.0.0.1: enough to exercise resolution without the Internet."""
-
-    records = {"kcell.test.": ("A", "2.72.0.1"), "both.test.": ("A", "185.12.0.9")}
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = transport
@@ -144,7 +145,7 @@ class _DnsServer(asyncio.DatagramProtocol):
         query = dns.message.from_wire(data)
         response = dns.message.make_response(query)
         question = query.question[0]
-        found = self.records.get(question.name.to_text())
+        found = DNS_RECORDS.get(question.name.to_text())
         if found is None:
             response.set_rcode(dns.rcode.NXDOMAIN)
         elif dns.rdatatype.to_text(question.rdtype) == found[0]:

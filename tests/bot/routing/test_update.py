@@ -1,0 +1,187 @@
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import socket
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+from aiohttp import web
+
+from bot.routing.data_commands import status_command, update_command
+from bot.routing.importer import import_files
+from bot.routing.snapshot import load_current
+from bot.routing.store import SnapshotStore
+from bot.routing.update import DownloadFailed, download_all, sources_for
+from bot.settings import CoreSettings, RoutingSettings, Settings
+from tests.bot.routing.snapshot_fixtures import write_names, write_registry, write_rib
+
+
+@dataclass
+class Mirror:
+    """A local mirror in the public layout; `drop_once` cuts the first response of a file mid-body."""
+
+    files: dict[str, bytes]
+    drop_once: set[str] = field(default_factory=set)
+    requests: list[tuple[str, str]] = field(default_factory=list)
+
+    async def handle(self, request: web.Request) -> web.StreamResponse:
+        name = request.path
+        self.requests.append((name, request.headers.get("Range", "")))
+        body = self.files.get(name)
+        if body is None:
+            raise web.HTTPNotFound()
+        start = (
+            int(request.headers["Range"].removeprefix("bytes=").rstrip("-"))
+            if "Range" in request.headers
+            else 0
+        )
+        response = web.StreamResponse(status=206 if start else 200)
+        response.content_length = len(body) - start
+        await response.prepare(request)
+        if name in self.drop_once:
+            self.drop_once.discard(name)
+            await response.write(body[start : start + (len(body) - start) // 2])
+            assert request.transport is not None
+            request.transport.close()  # a dropped connection, as real downloads suffer
+            return response
+        await response.write(body[start:])
+        return response
+
+
+def routing_settings(base: str, data_dir: Path, **extra: object) -> Settings:
+    routing = RoutingSettings(
+        silkroute_routeviews_rib_url=base + "/bgpdata/{yyyy}.{mm}/RIBS/rib.{yyyymmdd}.0000.bz2",
+        silkroute_ris_bview_url=base + "/rrc00/latest-bview.gz",
+        silkroute_delegated_url=base + "/nro-delegated-stats",
+        silkroute_asnames_url=base + "/asn.txt",
+        silkroute_download_retries=2,
+        **extra,  # type: ignore[arg-type]
+    )
+    return Settings(core=CoreSettings(silkroute_data_dir=data_dir, silkroute_offline=False), routing=routing)
+
+
+async def serve(mirror: Mirror) -> tuple[web.AppRunner, str]:
+    app = web.Application()
+    app.router.add_get("/{tail:.*}", mirror.handle)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = runner.addresses[0][1]
+    return runner, f"http://127.0.0.1:{port}"
+
+
+def real_mirror(shared: Path, rib_path: str) -> Mirror:
+    return Mirror(
+        {
+            rib_path: (shared / "mrt/routeviews2-rib.20140523.0600.first1MiB.bz2").read_bytes(),
+            "/rrc00/latest-bview.gz": (shared / "mrt/ris-rrc00-updates.20190101.0000.gz").read_bytes(),
+            "/nro-delegated-stats": (shared / "registry/delegated-derived.20260201.txt.gz").read_bytes(),
+            "/asn.txt": (shared / "asnames/asnames-pyasn.2016.json.gz").read_bytes(),
+        }
+    )
+
+
+@pytest.fixture
+async def mirror_factory() -> AsyncIterator[list[web.AppRunner]]:
+    runners: list[web.AppRunner] = []
+    yield runners
+    for runner in runners:
+        await runner.cleanup()
+
+
+async def test_update_from_mirror_resumes_a_dropped_download(
+    shared_data: Path, tmp_path: Path, mirror_factory: list[web.AppRunner]
+) -> None:
+    probe = routing_settings("http://x", tmp_path)
+    rib_path = "/" + sources_for(probe)[0].url.split("/", 3)[3]
+    mirror = real_mirror(shared_data, rib_path)
+    mirror.drop_once.add(rib_path)
+    runner, base = await serve(mirror)
+    mirror_factory.append(runner)
+    settings = routing_settings(base, tmp_path / "data")
+    answer = await update_command(settings)
+    rib_requests = [r for r in mirror.requests if r[0] == rib_path]
+    assert (
+        rib_requests[0][1] == ""
+        and rib_requests[1][1].startswith("bytes=")
+        and rib_requests[1][1] != "bytes=0-"
+    )
+    snapshot = load_current(tmp_path / "data")
+    assert snapshot is not None
+    rib = next(f for f in snapshot.provenance.files if f.name.startswith("routeviews-rib"))
+    assert rib.sha256 == hashlib.sha256(mirror.files[rib_path]).hexdigest()
+    assert {c.name for c in snapshot.provenance.collectors} == {"routeviews", "rrc00"}
+    assert answer.command == "data update" and "truncated" in answer.sections[0].text
+    assert not list((tmp_path / "data" / "downloads").iterdir())
+    status = await status_command(tmp_path / "data")
+    assert status.data["vantage_points"] == snapshot.provenance.vantage_points
+
+
+async def test_server_down_fails_fast_naming_the_source(tmp_path: Path) -> None:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    settings = routing_settings(f"http://127.0.0.1:{port}", tmp_path / "data")
+    started = time.monotonic()
+    with pytest.raises(DownloadFailed, match="RouteViews RIB could not be downloaded") as caught:
+        await update_command(settings)
+    assert time.monotonic() - started < 10
+    assert "silkroute data import" in caught.value.user_text()
+    assert not (tmp_path / "data" / "current").exists()
+
+
+async def test_offline_and_size_cap(tmp_path: Path, mirror_factory: list[web.AppRunner]) -> None:
+    offline = Settings(core=CoreSettings(silkroute_data_dir=tmp_path, silkroute_offline=True))
+    with pytest.raises(DownloadFailed, match="offline"):
+        await download_all(offline, tmp_path / "dl")
+    mirror = Mirror({"/asn.txt": b"9198 KAZTELECOM-AS, KZ\n" * 100})
+    runner, base = await serve(mirror)
+    mirror_factory.append(runner)
+    settings = routing_settings(base, tmp_path / "data", silkroute_download_max_bytes=1000)
+    with pytest.raises(DownloadFailed, match="SILKROUTE_DOWNLOAD_MAX_BYTES"):
+        await download_all(settings, tmp_path / "dl", [sources_for(settings)[3]])
+    with pytest.raises(DownloadFailed, match="HTTP 404"):
+        await download_all(settings, tmp_path / "dl", [sources_for(settings)[0]])
+
+
+async def test_background_refresh_keeps_serving_old_snapshot(
+    tmp_path: Path, mirror_factory: list[web.AppRunner]
+) -> None:
+    files = tmp_path / "files"
+    files.mkdir()
+    probe = routing_settings("http://x", tmp_path)
+    rib_path = "/" + sources_for(probe)[0].url.split("/", 3)[3]
+    mirror = Mirror(
+        {
+            rib_path: write_rib(files / "rib", "bzip2").read_bytes(),
+            "/rrc00/latest-bview.gz": write_rib(files / "bview", "gzip").read_bytes(),
+            "/nro-delegated-stats": write_registry(files / "reg").read_bytes(),
+            "/asn.txt": write_names(files / "names").read_bytes(),
+        }
+    )
+    runner, base = await serve(mirror)
+    mirror_factory.append(runner)
+    old = import_files([write_rib(files / "rrc98-rib.x")], tmp_path / "data").folder
+    settings = routing_settings(base, tmp_path / "data", silkroute_update_interval_hours=0.0005)  # 1.8 s
+    store = SnapshotStore(tmp_path / "data", settings)
+    await store.start()
+    assert store.current is not None and store.current.folder == old and store.refresher is not None
+    for _ in range(100):
+        await asyncio.sleep(0.1)
+        assert store.current is not None  # never a gap while the refresh downloads and imports
+        if store.current.folder != old:
+            break
+    fresh = store.current
+    assert fresh.folder != old and {c.name for c in fresh.provenance.collectors} == {"routeviews", "rrc00"}
+    await store.close()
+    assert store.refresher is None
+    off = SnapshotStore(
+        tmp_path / "data", routing_settings(base, tmp_path / "data", silkroute_update_interval_hours=0)
+    )
+    await off.start()
+    assert off.refresher is None and off.current is not None and off.current.folder == fresh.folder
