@@ -54,7 +54,7 @@ def make_help(registry: Registry) -> CommandSpec:
         if command:
             spec = registry.get(command.removeprefix("/").strip().lower())
             if spec is None:
-                raise BadInput(f"No command called `{command}`.", example="/help command:transit")
+                raise BadInput(f"No command called `{command}`.", example="/help command:status")
             options = Table(
                 ["option", "type", "required", "description"],
                 [
@@ -88,7 +88,7 @@ def make_help(registry: Registry) -> CommandSpec:
     return CommandSpec(
         name="help",
         description="Every command with an example",
-        example="/help command:transit",
+        example="/help command:status",
         handler=help_handler,
         options=(Option("command", "Explain one command", required=False),),
         ephemeral=True,

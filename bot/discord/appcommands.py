@@ -140,7 +140,10 @@ def build_command(bot: SilkrouteBot, spec: CommandSpec) -> app_commands.Command[
     callback.__discord_app_commands_param_autocomplete__ = {  # type: ignore[attr-defined]
         o.name: _autocomplete(bot, o) for o in spec.options if o.autocomplete is not None
     }
-    return app_commands.Command(name=spec.leaf, description=spec.description[:100], callback=callback)
+    command = app_commands.Command(name=spec.leaf, description=spec.description[:100], callback=callback)
+    # Manage-only commands act on a server's settings: offer them in servers only, never in DMs.
+    command.guild_only = spec.manage_only
+    return command
 
 
 def build_app_commands(
@@ -156,7 +159,12 @@ def build_app_commands(
             continue
         group = groups.get(spec.group)
         if group is None:
-            group = app_commands.Group(name=spec.group, description=f"/{spec.group} commands")
+            members = [s for s in specs if s.group == spec.group]
+            group = app_commands.Group(
+                name=spec.group,
+                description=f"/{spec.group} commands",
+                guild_only=any(s.manage_only for s in members),
+            )
             groups[spec.group] = group
             built.append(group)
         group.add_command(command)

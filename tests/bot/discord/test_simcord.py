@@ -79,7 +79,7 @@ async def test_help_lists_every_command_with_its_example(simcord_env: simcord.En
     for spec in [*extra_specs()]:
         assert f"/{spec.name}" in text
         assert spec.example in text
-    assert "/status" in text and "/help command:transit" in text
+    assert "/status" in text and "/help command:status" in text
 
 
 async def test_help_for_one_command_shows_its_options(simcord_env: simcord.Env) -> None:
