@@ -379,6 +379,7 @@ class MrtReader:
         self._v6_prefixes: dict[bytes, str] = {}
         self._rib_paths: dict[bytes, AsPath] = {}
         self._v1_paths: dict[bytes, AsPath] = {}
+        self._paths: dict[tuple[bytes, bytes | None, int], AsPath] = {}
         self._update_attrs: dict[tuple[bytes, int, bool], _Attrs] = {}
         self._peer_table: list[tuple[str, int]] | None = None
 
@@ -454,7 +455,7 @@ class MrtReader:
                 if events:
                     report.events += len(events)
                     yield from events
-            for cache in (self._rib_paths, self._v1_paths, self._update_attrs):
+            for cache in (self._rib_paths, self._v1_paths, self._update_attrs, self._paths):
                 if len(cache) > _CACHE_LIMIT:
                     cache.clear()
         if not started:
@@ -747,25 +748,44 @@ class MrtReader:
             yield code, pos, pos + length
             pos += length
 
-    def _as_path(
-        self, blob: bytes, as_path: tuple[int, int] | None, as4_path: tuple[int, int] | None, asn_size: int
-    ) -> AsPath:
+    def _as_path(self, as_path: bytes | None, as4_path: bytes | None, asn_size: int) -> AsPath:
+        """Decoded once per distinct AS_PATH (+AS4_PATH) value: blobs differ by next hop, MED or
+        communities far more often than by path, and equal paths then share one tuple in memory."""
         if as_path is None:
             return ()
-        segments = _segments(blob, as_path[0], as_path[1], asn_size)
-        if asn_size == 2 and as4_path is not None:
-            segments = _merge_as4(segments, _segments(blob, as4_path[0], as4_path[1], 4))
-        return _flatten(segments)
+        key = (as_path, as4_path if asn_size == 2 else None, asn_size)
+        path = self._paths.get(key)
+        if path is None:
+            segments = _segments(as_path, 0, len(as_path), asn_size)
+            if key[1] is not None:
+                segments = _merge_as4(segments, _segments(as4_path or b"", 0, len(as4_path or b""), 4))
+            path = self._paths[key] = _flatten(segments)
+        return path
 
     def _rib_path(self, blob: bytes, asn_size: int, cache: dict[bytes, AsPath]) -> AsPath:
-        """AS path of a RIB entry; MP_REACH_NLRI there is the abbreviated next-hop-only form and is ignored."""
+        """AS path of a RIB entry; its MP_REACH_NLRI (next hop only, or a full copy) is not needed."""
         as_path = as4_path = None
-        for code, start, stop in self._walk_attrs(blob):
+        pos = 0
+        size = len(blob)
+        while pos < size:  # inline attribute walk: this runs once per distinct blob of a whole RIB
+            if pos + 3 > size:
+                raise _Corrupt("path attribute header cut short")
+            code = blob[pos + 1]
+            if blob[pos] & 0x10:
+                length = (blob[pos + 2] << 8) | blob[pos + 3]
+                pos += 4
+            else:
+                length = blob[pos + 2]
+                pos += 3
+            stop = pos + length
+            if stop > size:
+                raise _Corrupt(f"path attribute {code} runs past the attribute block")
             if code == 2:
-                as_path = (start, stop)
+                as_path = blob[pos:stop]
             elif code == 17:
-                as4_path = (start, stop)
-        path = cache[blob] = self._as_path(blob, as_path, as4_path, asn_size)
+                as4_path = blob[pos:stop]
+            pos = stop
+        path = cache[blob] = self._as_path(as_path, as4_path, asn_size)
         return path
 
     def _parse_update_attrs(self, key: tuple[bytes, int, bool]) -> _Attrs:
@@ -776,9 +796,9 @@ class MrtReader:
         multicast = 0
         for code, start, stop in self._walk_attrs(blob):
             if code == 2:
-                as_path = (start, stop)
+                as_path = blob[start:stop]
             elif code == 17:
-                as4_path = (start, stop)
+                as4_path = blob[start:stop]
             elif code in (14, 15):
                 mp = (self._mp_reach if code == 14 else self._mp_unreach)(blob, start, stop, addpath)
                 if mp is None:
@@ -788,7 +808,7 @@ class MrtReader:
                     multicast += len(prefixes)
                 else:
                     (announced if code == 14 else withdrawn).extend(prefixes)
-        attrs = _Attrs(self._as_path(blob, as_path, as4_path, asn_size), announced, withdrawn, multicast)
+        attrs = _Attrs(self._as_path(as_path, as4_path, asn_size), announced, withdrawn, multicast)
         self._update_attrs[key] = attrs
         return attrs
 
