@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from bot.commands import Registry
 from bot.meta import STATUS, make_help
+from bot.reach.commands import COMMANDS as REACH_COMMANDS
 
 
 def build_registry() -> Registry:
     registry = Registry()
     registry.add(STATUS)
     registry.add(make_help(registry))
+    registry.extend(REACH_COMMANDS)
     return registry

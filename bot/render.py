@@ -25,9 +25,11 @@ def format_table(table: Table) -> str:
 
 
 def format_source(source: Source, now: datetime | None = None) -> str:
-    date = source.date.strftime("%Y-%m-%d %H:%M UTC") if source.date else "date unknown"
     stale = ", STALE" if source.stale else ""
     detail = f" ({source.detail})" if source.detail else ""
+    if source.date is None:
+        return f"{source.name}{detail}: data date unknown{stale}"
+    date = source.date.strftime("%Y-%m-%d %H:%M UTC")
     return f"{source.name}{detail}: data of {date} ({source.age_text(now)}{stale})"
 
 

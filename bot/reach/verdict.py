@@ -106,7 +106,7 @@ def _why(address: AddressReport, report: TargetReport) -> str:
     outcome = address.outcome
     if outcome == "refused_unsafe_target":
         refusal = address.refused or (http.error if http else None)
-        return f"Not checked for safety: {refusal}."
+        return f"Refused for safety, nothing was sent: {refusal}."
     if outcome in {"tcp", "bgp_unrouted"}:
         error = tcp.error if tcp else "not attempted"
         unrouted = (

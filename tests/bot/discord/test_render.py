@@ -28,4 +28,4 @@ def test_sources_are_listed_and_severity_sets_the_colour() -> None:
 
     assert embed.colour is not None and embed.colour.value == 0xE74C3C
     assert embed.fields[-1].name == "Data used"
-    assert "RIPEstat (visibility): data of date unknown" in (embed.fields[-1].value or "")
+    assert "RIPEstat (visibility): data date unknown" in (embed.fields[-1].value or "")

@@ -18,7 +18,13 @@ from bot import __version__
 from bot.discord.client import SilkrouteBot, run_discord
 from bot.services import Services
 from tests.bot.discord.fake_discord import FakeDiscord, Interaction, RecordedRequest, connected
-from tests.bot.discord.support import FAKE_TOKEN, RecordingComponent, extra_registry, make_bot, make_settings
+from tests.bot.discord.support import (
+    FAKE_TOKEN,
+    RecordingComponent,
+    extra_specs,
+    make_bot,
+    make_settings,
+)
 
 EPHEMERAL = 64
 
@@ -53,7 +59,7 @@ async def test_login_ready_and_guild_command_sync(fake_discord: FakeDiscord) -> 
     assert sync.path == f"/applications/{fake_discord.application_id}/guilds/{fake_discord.guild_id}/commands"
     assert not fake_discord.requests_to("PUT", r"/applications/\d+/commands")  # no slow global sync
     synced = {c["name"]: c for c in sync.json}
-    assert set(synced) == {spec.name for spec in extra_registry()}
+    assert set(synced) == {"status", "help"} | {spec.name for spec in extra_specs()}
     assert synced["echo"]["options"] == [
         {"type": 3, "name": "text", "description": "What to say", "required": True},
         {

@@ -1,0 +1,8 @@
+"""`/reach`: is a site reachable, and which stage fails."""
+
+from bot.discord.client import SilkrouteBot
+from bot.discord.cog import SpecCog
+
+
+async def setup(bot: SilkrouteBot) -> None:
+    await bot.add_cog(SpecCog(bot, ["reach"]))
