@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 from bot.answer import Answer, Attachment, BadInput, Section, Table, Unavailable
 from bot.commands import CommandSpec, Context, Option
 from bot.reach.dns import Nameserver, resolve
+from bot.routing.asns import MAX_ASN, reserved_reason
 from bot.routing.country_names import (
     UNKNOWN_COUNTRY,
     complete_countries,
@@ -68,18 +69,6 @@ Definitions:
 
 {REGISTRATION_NOTE}"""
 
-# IANA special-purpose AS numbers (RFC 7607, 6793, 5398, 6996, 7300) and the reserved 65552-131071 block.
-_SPECIAL_ASNS: tuple[tuple[int, int, str], ...] = (
-    (0, 0, "reserved (RFC 7607) and never routed"),
-    (23456, 23456, "AS_TRANS (RFC 6793), a placeholder for 4-byte ASNs, not a network"),
-    (64496, 64511, "reserved for documentation (RFC 5398)"),
-    (64512, 65534, "a private-use ASN (RFC 6996), never seen on the public Internet"),
-    (65535, 65535, "reserved (RFC 7300)"),
-    (65536, 65551, "reserved for documentation (RFC 5398)"),
-    (65552, 131071, "reserved by IANA"),
-    (4200000000, 4294967294, "a private-use ASN (RFC 6996), never seen on the public Internet"),
-    (4294967295, 4294967295, "reserved (RFC 7300)"),
-)
 _ASN = re.compile(r"^(?:AS)?\s*(\d+)$", re.IGNORECASE)
 _IP_LIKE = re.compile(r"^[0-9.]+(/\d*)?$|^[0-9a-f:.]*:[0-9a-f:.]*(/\d*)?$", re.IGNORECASE)
 _HOSTNAME = re.compile(
@@ -128,12 +117,14 @@ def current_snapshot(ctx: Context) -> TransitData:
 
 
 def check_asn(asn: int) -> None:
-    """Refuse numbers that cannot be a public network, saying why."""
-    if asn > 4294967295:
-        raise BadInput(f"AS{asn} is not an AS number: they are 32-bit (at most 4294967295).", example=EXAMPLE)
-    for low, high, why in _SPECIAL_ASNS:
-        if low <= asn <= high:
-            raise BadInput(f"AS{asn} is {why}, so it has no transit to show.", example=EXAMPLE)
+    """Refuse numbers that cannot be a public network, saying why (the /lookup rules in `bot.routing.asns`)."""
+    if asn > MAX_ASN:
+        raise BadInput(f"AS{asn} is not an AS number: they are 32-bit (at most {MAX_ASN}).", example=EXAMPLE)
+    why = reserved_reason(asn)
+    if why is not None:
+        raise BadInput(
+            f"AS{asn} is not a public network's AS number ({why}), so it has no transit.", example=EXAMPLE
+        )
 
 
 def parse_target(text: str) -> Target:
