@@ -14,7 +14,10 @@ from bot.answer import EXIT_CODES, Answer, CommandError
 from bot.catalog import build_registry
 from bot.commands import Context, Registry, parse_command_line
 from bot.console import CONSOLE_CALLER, Console
+from bot.reach.batch import run_batch
 from bot.render import answer_json, dumps, error_json, render_text
+from bot.routing.data_commands import import_command, status_command, update_command
+from bot.routing.store import SnapshotStore
 from bot.runner import execute
 from bot.services import Services, build_services
 from bot.settings import Settings, SettingsError, load_settings
@@ -74,11 +77,7 @@ async def cmd_ask(settings: Settings, line: str, as_json: bool) -> int:
         if line == "-":
             return await _ask_lines(registry, services)
         name, result = await ask_one(line, registry, services)
-    if isinstance(result, CommandError):
-        print(dumps(error_json(name, result)) if as_json else f"error: {result.user_text()}")
-        return EXIT_CODES[result.kind]
-    print(dumps(answer_json(result)) if as_json else render_text(result))
-    return 0
+    return _print_result(result, name, as_json)
 
 
 async def _ask_lines(registry: Registry, services: Services) -> int:
@@ -113,6 +112,56 @@ async def cmd_run(settings: Settings) -> int:
     return await run_discord(settings)
 
 
+def _print_result(result: Answer | CommandError, name: str | None, as_json: bool) -> int:
+    """Print an answer or an error in the chosen form and return the documented exit code."""
+    if isinstance(result, CommandError):
+        print(dumps(error_json(name, result)) if as_json else f"error: {result.user_text()}")
+        return EXIT_CODES[result.kind]
+    print(dumps(answer_json(result)) if as_json else render_text(result))
+    return 0
+
+
+async def cmd_data(settings: Settings, args: argparse.Namespace) -> int:
+    """`silkroute data import|update|status`: build, download or describe the routing snapshot."""
+    data_dir = args.data_dir or settings.core.silkroute_data_dir
+    result: Answer | CommandError
+    try:
+        if args.data_command == "import":
+            result = await import_command(args.paths, data_dir)
+        elif args.data_command == "update":
+            settings.core.silkroute_data_dir = data_dir
+            result = await update_command(settings)
+        else:
+            result = await status_command(data_dir)
+    except CommandError as error:
+        result = error
+    return _print_result(result, f"data {args.data_command}", args.json)
+
+
+async def cmd_reach_batch(settings: Settings, args: argparse.Namespace) -> int:
+    """Check a list or CSV of sites, e.g. the Citizen Lab test list, and write a report."""
+    store = SnapshotStore(settings.core.silkroute_data_dir)
+    await store.start()
+    try:
+        text = await run_batch(
+            args.file,
+            settings,
+            output_format=args.format,
+            output=args.output,
+            concurrency=args.concurrency,
+            snapshot=store.current,
+            progress=True,
+        )
+    except CommandError as error:
+        print(f"error: {error.user_text()}", file=sys.stderr)
+        return EXIT_CODES[error.kind]
+    if args.output is None:
+        print(text)
+    else:
+        print(f"report written to {args.output}", file=sys.stderr)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="silkroute", description=__doc__)
     parser.add_argument("--env-file", type=Path, default=Path(".env"), help="settings file (default: .env)")
@@ -126,6 +175,26 @@ def build_parser() -> argparse.ArgumentParser:
         "line", help='the command as typed in Discord, or "-" for one command per stdin line (JSON Lines out)'
     )
     ask.add_argument("--json", action="store_true", help="print the JSON answer")
+
+    data = sub.add_parser("data", help="build, download or describe the routing snapshot")
+    data_sub = data.add_subparsers(dest="data_command", required=True)
+    imp = data_sub.add_parser(
+        "import", help="build a snapshot from local MRT, delegated-stats, AS-name or IPASN files"
+    )
+    imp.add_argument("paths", nargs="+", type=Path, help="files of any supported kind (detected by content)")
+    data_sub.add_parser("update", help="download current public data, then import it")
+    data_sub.add_parser("status", help="describe the snapshot being served")
+    for data_parser in data_sub.choices.values():
+        data_parser.add_argument(
+            "--data-dir", type=Path, help="snapshot folder (default: SILKROUTE_DATA_DIR)"
+        )
+        data_parser.add_argument("--json", action="store_true", help="print the JSON answer")
+
+    batch = sub.add_parser("reach-batch", help="check every site of a list or CSV file and write a report")
+    batch.add_argument("file", type=Path, help="one target per line, or a CSV with a url column")
+    batch.add_argument("--format", choices=("table", "csv", "json"), default="table")
+    batch.add_argument("--output", type=Path, help="write the report here instead of standard output")
+    batch.add_argument("--concurrency", type=int, default=8, help="checks at once (default 8)")
     return parser
 
 
@@ -141,6 +210,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         coroutine = cmd_ask(settings, args.line, args.json or args.line == "-")
     elif args.command == "console":
         coroutine = cmd_console(settings)
+    elif args.command == "data":
+        coroutine = cmd_data(settings, args)
+    elif args.command == "reach-batch":
+        coroutine = cmd_reach_batch(settings, args)
     else:
         coroutine = cmd_run(settings)
     try:

@@ -140,7 +140,9 @@ def build_command(bot: SilkrouteBot, spec: CommandSpec) -> app_commands.Command[
     callback.__discord_app_commands_param_autocomplete__ = {  # type: ignore[attr-defined]
         o.name: _autocomplete(bot, o) for o in spec.options if o.autocomplete is not None
     }
-    command = app_commands.Command(name=spec.leaf, description=spec.description[:100], callback=callback)
+    command: app_commands.Command[Any, ..., None] = app_commands.Command(
+        name=spec.leaf, description=spec.description[:100], callback=callback
+    )
     # Manage-only commands act on a server's settings: offer them in servers only, never in DMs.
     command.guild_only = spec.manage_only
     return command
