@@ -13,6 +13,7 @@ from typing import Protocol, TypeVar
 
 from bot.answer import Section
 from bot.live import LiveSources
+from bot.routing.store import SnapshotStore
 from bot.settings import Settings
 
 T = TypeVar("T")
@@ -59,5 +60,6 @@ class Services:
 def build_services(settings: Settings) -> Services:
     """Create every component from settings, without starting anything (no I/O here)."""
     services = Services(settings=settings)
+    services.components.append(SnapshotStore(settings.core.silkroute_data_dir, settings))
     services.components.append(LiveSources(settings))
     return services

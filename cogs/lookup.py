@@ -1,0 +1,8 @@
+"""`/lookup`: who originates an address, prefix or AS, from the routing snapshot."""
+
+from bot.discord.client import SilkrouteBot
+from bot.discord.cog import SpecCog
+
+
+async def setup(bot: SilkrouteBot) -> None:
+    await bot.add_cog(SpecCog(bot, ["lookup"]))

@@ -1,0 +1,8 @@
+"""`/transit`: which countries and networks an AS or a country depends on."""
+
+from bot.discord.client import SilkrouteBot
+from bot.discord.cog import SpecCog
+
+
+async def setup(bot: SilkrouteBot) -> None:
+    await bot.add_cog(SpecCog(bot, ["transit"]))
