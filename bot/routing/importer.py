@@ -21,7 +21,7 @@ import numpy.typing as npt
 
 from bot.answer import BadInput
 from bot.routing.asnames import AsNames, parse_asn_txt, parse_asnames_json
-from bot.routing.asns import address_origin
+from bot.routing.asns import address_origin, is_public
 from bot.routing.inputs import FileKind, UnknownFileKind, detect_kind, open_text, parse_ipasn
 from bot.routing.mrt import MrtFormatError, MrtReader, RouteEvent
 from bot.routing.registry import Registrations, parse_delegated
@@ -206,15 +206,21 @@ def _encode_paths(
     for new, old in enumerate(used.tolist()):
         path = by_id[old]
         remap[old] = new
-        if any(isinstance(e, frozenset) for e in path):
+        mark = len(elems)
+        try:
+            elems.extend(path)  # an AS_SET raises TypeError: handled below
+        except TypeError:
+            del elems[mark:]
             sets[new] = [sorted(e) for e in path if isinstance(e, frozenset)]
             elems.extend(0 if isinstance(e, frozenset) else e for e in path)
-        else:
-            elems.extend(path)
         offsets.append(len(elems))
         last = path[-1] if path else 0
-        origins.append(last if isinstance(last, int) else 0)
-        address_origins.append(address_origin(path))
+        if isinstance(last, int):
+            origins.append(last)
+            address_origins.append(last if is_public(last) else address_origin(path))
+        else:
+            origins.append(0)
+            address_origins.append(address_origin(path))
     return (
         np.frombuffer(elems, dtype=np.uint32).copy(),
         np.frombuffer(offsets, dtype=np.int64).copy(),
@@ -384,6 +390,25 @@ def import_files(paths: Iterable[Path], data_dir: Path, progress: Progress | Non
         for record in inputs.records:
             if record.kind == FileKind.IPASN.value:
                 record.note = "not used: the MRT routes give IP -> AS"
+    return _install(inputs, routes, Path(data_dir), say)
+
+
+def import_events(
+    streams: Iterable[tuple[str, Iterable[RouteEvent]]], data_dir: Path, progress: Progress | None = None
+) -> ImportReport:
+    """Build a snapshot straight from (collector, RouteEvent stream) pairs, in order: for generated tables
+    (benchmarks, tests) and for feeds that are not MRT files."""
+    say = progress or (lambda _message: None)
+    routes = RouteAccumulator()
+    for collector, events in streams:
+        say(f"reading {collector}")
+        routes.consume(collector, events)
+    if not routes.base_path and not routes.overlay:
+        raise ImportFailed("No routes to build a snapshot from: every event stream was empty.")
+    return _install(_Inputs(), routes, Path(data_dir), say)
+
+
+def _install(inputs: _Inputs, routes: RouteAccumulator, data_dir: Path, say: Progress) -> ImportReport:
     say("building tables")
     tables, provenance = _build_tables(inputs, routes)
     warnings = [
@@ -393,7 +418,7 @@ def import_files(paths: Iterable[Path], data_dir: Path, progress: Progress | Non
         warnings.append(f"{provenance.skipped_corrupt} corrupt MRT record(s) skipped")
     warnings += [f"{r.name}: {r.note}" for r in inputs.records if r.note]
     say("writing snapshot")
-    folder = install_snapshot(Path(data_dir), lambda target: write_snapshot(target, tables, provenance))
+    folder = install_snapshot(data_dir, lambda target: write_snapshot(target, tables, provenance))
     return ImportReport(folder, provenance, warnings)
 
 
@@ -427,6 +452,9 @@ def _build_tables(inputs: _Inputs, routes: RouteAccumulator) -> tuple[SnapshotTa
         moas_offsets = np.searchsorted(
             np.array([i for i, _ in pairs], dtype=np.int64), np.arange(n_prefixes + 1)
         ).astype(np.int64)
+    first_of_pair = np.ones(len(v), dtype=bool)
+    first_of_pair[1:] = (v[1:] != v[:-1]) | (p[1:] != p[:-1])  # routes are sorted by (vantage, prefix)
+    prefix_vantages = np.bincount(p[first_of_pair], minlength=n_prefixes).astype(np.uint32)
     by_origin = np.argsort(route_origin, kind="stable")
     sorted_origins = route_origin[by_origin]
     has_origin = sorted_origins != 0
@@ -444,6 +472,7 @@ def _build_tables(inputs: _Inputs, routes: RouteAccumulator) -> tuple[SnapshotTa
         path_elems=elems,
         path_offsets=offsets,
         path_sets=sets,
+        prefix_vantages=prefix_vantages,
         moas_offsets=moas_offsets,
         moas_asns=moas_asns,
         moas_vantages=moas_vantages,

@@ -14,7 +14,7 @@ import dns.resolver
 
 from bot.answer import Answer, BadInput, Section, Source, Table, Unavailable
 from bot.routing.asns import MAX_ASN, reserved_reason
-from bot.routing.snapshot import AsPath, OriginSeen, Route, Snapshot
+from bot.routing.snapshot import AsPath, OriginSeen, Snapshot
 
 EXAMPLE = "/lookup target:AS9198"
 MAX_ROWS = 15
@@ -195,7 +195,7 @@ def _ip_data(snapshot: Snapshot, ip: str) -> tuple[dict[str, Any], Section]:
         )
         return data, Section(ip, text)
     prefix_id = snapshot.prefix_id(match.prefix)
-    vantages = _vantages(snapshot.routes_of_prefix(prefix_id)) if prefix_id is not None else set()
+    vantages = snapshot.vantage_count(prefix_id) if prefix_id is not None else 0
     top = match.origins[0].asn
     data = {
         "kind": "ip",
@@ -207,18 +207,14 @@ def _ip_data(snapshot: Snapshot, ip: str) -> tuple[dict[str, Any], Section]:
             {**_as_label(snapshot, o.asn), "vantage_points": o.vantage_points} for o in match.origins
         ],
         "address_country": address_country,
-        "vantage_points": len(vantages),
+        "vantage_points": vantages,
     }
     text = (
         f"{ip} is in {match.prefix}, originated by "
         + ", ".join(f"AS{o.asn} ({snapshot.as_name(o.asn) or '?'})" for o in match.origins)
-        + f". Address registered in {address_country or '?'}; seen by {len(vantages)} vantage points."
+        + f". Address registered in {address_country or '?'}; seen by {vantages} vantage points."
     )
     return data, Section(ip, text, _origins_table(snapshot, match.origins))
-
-
-def _vantages(routes: Sequence[Route]) -> set[int]:
-    return {r.vantage for r in routes}
 
 
 def lookup_ip(snapshot: Snapshot, ip: str) -> Answer:
@@ -246,15 +242,15 @@ def lookup_prefix(snapshot: Snapshot, network: ipaddress.IPv4Network | ipaddress
     data: dict[str, Any] = {"kind": "prefix", "query": text, "exact": bool(matched and matched[0] == text)}
     if matched is not None:
         origins = snapshot.origins_of_prefix(matched[1])
-        vantages = _vantages(snapshot.routes_of_prefix(matched[1]))
+        vantages = snapshot.vantage_count(matched[1])
         top = origins[0].asn if origins else None
         data.update(_as_label(snapshot, top) if top else {"asn": None, "as_name": None, "country": None})
-        data.update(prefix=matched[0], origins=[o.asn for o in origins], vantage_points=len(vantages))
+        data.update(prefix=matched[0], origins=[o.asn for o in origins], vantage_points=vantages)
         how = "Exact match" if data["exact"] else f"Not announced itself; covered by {matched[0]}"
         summary = (
             f"{how}, originated by "
             + ", ".join(f"AS{o.asn}" for o in origins)
-            + (f", seen by {len(vantages)} of {len(snapshot.vantages)} vantage points.")
+            + (f", seen by {vantages} of {len(snapshot.vantages)} vantage points.")
         )
         sections.append(Section(f"Origins of {matched[0]}", "", _origins_table(snapshot, origins)))
     else:

@@ -216,6 +216,7 @@ class SnapshotTables:
     path_elems: U32
     path_offsets: I64
     path_sets: dict[int, list[list[int]]]
+    prefix_vantages: U32
     moas_offsets: I64
     moas_asns: U32
     moas_vantages: U32
@@ -237,6 +238,7 @@ _ARRAYS = (
     "vantage_offsets",
     "path_elems",
     "path_offsets",
+    "prefix_vantages",
     "moas_offsets",
     "moas_asns",
     "moas_vantages",
@@ -338,6 +340,7 @@ class Snapshot:
         self._vantage_offsets: I64 = np.asarray(arrays["vantage_offsets"])
         self._path_elems: U32 = arrays["path_elems"]
         self._path_offsets: I64 = arrays["path_offsets"]
+        self._prefix_vantages: U32 = arrays["prefix_vantages"]
         self._moas_offsets: I64 = arrays["moas_offsets"]
         self._moas_asns: U32 = arrays["moas_asns"]
         self._moas_vantages: U32 = arrays["moas_vantages"]
@@ -388,6 +391,10 @@ class Snapshot:
 
     def prefix_id(self, prefix: str) -> int | None:
         """Id of an announced prefix given in canonical form, or None."""
+        if ":" not in prefix and "/" in prefix:  # the hot path of every IP lookup: no ipaddress parsing
+            key = v4_key(prefix)
+            i = int(np.searchsorted(self._v4_keys, np.uint64(key)))
+            return i if i < self.n_v4 and int(self._v4_keys[i]) == key else None
         found = self._prefix_range(prefix, exact=True)
         return found.start if found else None
 
@@ -471,6 +478,10 @@ class Snapshot:
             return []
         start, end = int(self._origin_offsets[position]), int(self._origin_offsets[position + 1])
         return self._routes_at(np.asarray(self._origin_routes[start:end]), family)
+
+    def vantage_count(self, prefix_id: int) -> int:
+        """How many vantage points have a route to this exact prefix (precomputed at import)."""
+        return int(self._prefix_vantages[prefix_id])
 
     def routes_of_prefix(self, prefix_id: int) -> list[Route]:
         """All routes to one prefix: one binary search per vantage slice."""
