@@ -375,12 +375,15 @@ class FeedHealthMonitor:
         self.down_since: float | None = None
         self.down_reason = ""
         self.alerted = False
+        self.active = False  # no feed in this process (offline, one-shot CLI): nothing to judge
 
     def on_message(self, now: float) -> list[Finding]:
+        self.active = True
         self.last_message_at = now
         return self._back(now, "messages are arriving again")
 
     def on_state(self, event: FeedStatus, now: float) -> list[Finding]:
+        self.active = True
         if event.state is FeedState.ERROR:
             return []
         if event.state in (FeedState.CONNECTED, FeedState.RESUMED):
@@ -409,7 +412,7 @@ class FeedHealthMonitor:
         ]
 
     def tick(self, now: float) -> list[Finding]:
-        if self.alerted:
+        if self.alerted or not self.active:
             return []
         silent_for = now - self.last_message_at
         down_for = now - self.down_since if self.down_since is not None else silent_for

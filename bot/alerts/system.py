@@ -157,6 +157,7 @@ class AlertSystem:
     async def attach(self, sink: AlertSink) -> None:
         """Start delivering to `sink` and start the monitors' loops."""
         self.sink = sink
+        await self.store.retry_now()
         self.sender = OutboxSender(
             self.store, sink, self.channel_of, self.clock, batch_window=self.batch_window
         )
@@ -238,7 +239,7 @@ class AlertSystem:
             self.feed_note = f"{event.state.value}{' — ' + event.detail if event.detail else ''}"
             return await self._apply(self.feed_health.on_state(event, now))
         self.messages += 1
-        findings = self.feed_health.on_message(now) if self.feed_health.alerted else []
+        findings = self.feed_health.on_message(now)
         route_findings, candidates = self.routes.process(event, now)
         changed = await self._apply([*findings, *route_findings])
         for candidate in candidates:

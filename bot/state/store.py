@@ -274,6 +274,11 @@ class AlertStore:
             for row in rows
         ]
 
+    async def retry_now(self) -> None:
+        """After a restart a new sink may work at once: forget the backoff of rows still pending."""
+        async with self.db.transaction() as conn:
+            await conn.execute("UPDATE outbox SET next_attempt_at = 0 WHERE sent_at IS NULL")
+
     async def pending_count(self) -> int:
         rows = await self._rows("SELECT COUNT(*) FROM outbox WHERE sent_at IS NULL")
         return int(rows[0][0])

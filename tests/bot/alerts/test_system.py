@@ -1,0 +1,205 @@
+"""The alert lifecycle end to end on the state file: outage, restart, re-notify, ack, mute, storms, feed, sites."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from bot.alerts.system import AlertSystem
+from bot.live.rislive import FeedState, FeedStatus, RisMessage
+from tests.bot.alerts.support import ManualClock, RecordingSink, settings_for
+
+PREFIX = "194.187.246.0/24"
+PEERS = [(f"192.0.2.{i}", 64600 + i) for i in range(1, 15)]
+
+
+def update(
+    peer: tuple[str, int], path: list[int] | None = None, *, withdraw: str = "", prefix: str = PREFIX
+) -> RisMessage:
+    data: dict[str, Any] = {
+        "timestamp": 0,
+        "peer": peer[0],
+        "peer_asn": peer[1],
+        "host": "rrc00",
+        "type": "UPDATE",
+    }
+    if withdraw:
+        data["withdrawals"] = [withdraw]
+    else:
+        data["path"] = path or [peer[1], 3216, 35673]
+        data["announcements"] = [{"next_hop": peer[0], "prefixes": [prefix]}]
+    return RisMessage.from_json(data)
+
+
+class Run:
+    """One life of the alert system on a state file; `kill()` ends it without any shutdown work."""
+
+    def __init__(
+        self, tmp: Path, clock: ManualClock, sink: RecordingSink, batch_window: float = 0, **alerts: Any
+    ) -> None:
+        alerts.setdefault("silkroute_feed_silence_seconds", 10**6)  # feed health has its own test
+        self.system = AlertSystem(
+            settings_for(tmp, **alerts), clock=clock, batch_window=batch_window, tick_seconds=3600
+        )
+        self.sink = sink
+        self.seen = 0
+
+    async def __aenter__(self) -> Run:
+        await self.system.start()
+        await self.system.attach(self.sink)
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.system.close()
+
+    async def feed(self, *events: RisMessage | FeedStatus) -> None:
+        for event in events:
+            await self.system.handle(event)
+
+    async def delivered(self) -> list[str]:
+        await self.system.tick()
+        assert self.system.sender is not None
+        await self.system.sender.drain_once()
+        new, self.seen = self.sink.titles[self.seen :], len(self.sink.titles)
+        return new
+
+    async def baseline(self) -> None:
+        await self.feed(*(update(p) for p in PEERS))
+
+    async def lose(self, count: int, clock: ManualClock) -> list[str]:
+        await self.feed(*(update(p, withdraw=PREFIX) for p in PEERS[:count]))
+        clock.advance(361)
+        return await self.delivered()
+
+
+LOSS = f"OPEN: Visibility loss: {PREFIX} withdrawn by 10 peers"
+RECOVERED = f"RESOLVED: Recovered: {PREFIX} is visible again"
+HIJACK = f"OPEN: Possible hijack: {PREFIX} originated by AS64511"
+
+
+async def test_restart_delivers_pending_once_and_recovers_open_alerts(tmp_path: Path) -> None:
+    clock, sink = ManualClock(), RecordingSink()
+    run = Run(tmp_path, clock, sink)
+    await run.__aenter__()
+    await run.system.store.add_watch(1, "prefix", PREFIX, "", "alice", clock())
+    await run.system.reload_watches()
+    await run.baseline()
+    assert await run.lose(10, clock) == [LOSS]  # open and delivered
+    sink.down = True  # Discord outage: the hijack alert stays in the outbox
+    await run.feed(update(PEERS[12], [PEERS[12][1], 3216, 64511]))
+    assert await run.delivered() == []
+    assert await run.system.store.pending_count() == 1
+    for task in run.system._tasks:  # killed: no close(), nothing flushed beyond what was committed
+        task.cancel()
+    await run.system.db.close()
+
+    sink2 = RecordingSink()
+    async with Run(tmp_path, clock, sink2) as second:
+        assert await second.delivered() == [HIJACK]  # the pending one, once; the open one not again
+        assert "RPKI: not checked" in sink2.deliveries[0].entries[0].alert.summary
+        await second.feed(*(update(p) for p in PEERS[:10]))  # the lost peers return
+        await second.feed(update(PEERS[12]))  # and the hijacked peer chooses the right origin again
+        assert await second.delivered() == [
+            RECOVERED,
+            f"RESOLVED: Back to normal: {PREFIX} no longer originated by AS64511",
+        ]
+    sink3 = RecordingSink()
+    async with Run(tmp_path, clock, sink3) as third:
+        assert await third.delivered() == []  # nothing resolved is re-sent after another restart
+        assert await third.system.store.pending_count() == 0
+
+
+async def test_opened_and_resolved_during_outage_is_one_message(tmp_path: Path) -> None:
+    clock, sink = ManualClock(), RecordingSink()
+    async with Run(tmp_path, clock, sink) as run:
+        await run.system.store.add_watch(1, "prefix", PREFIX, "", "alice", clock())
+        await run.system.reload_watches()
+        await run.baseline()
+        sink.down = True
+        assert await run.lose(10, clock) == []
+        await run.feed(*(update(p) for p in PEERS[:10]))
+        sink.down = False
+        clock.advance(600)  # past the retry backoff
+        assert await run.delivered() == [
+            f"RESOLVED (opened and resolved while delivery was paused): {RECOVERED[10:]}"
+        ]
+
+
+async def test_renotify_after_interval_until_acknowledged(tmp_path: Path) -> None:
+    clock, sink = ManualClock(), RecordingSink()
+    async with Run(tmp_path, clock, sink) as run:
+        await run.system.store.add_watch(1, "prefix", PREFIX, "", "alice", clock())
+        await run.system.reload_watches()
+        await run.baseline()
+        assert await run.lose(10, clock) == [LOSS]
+        clock.advance(23 * 3600)
+        assert await run.delivered() == []
+        clock.advance(3600)
+        assert await run.delivered() == [LOSS.replace("OPEN", "STILL OPEN")]
+        assert sink.deliveries[-1].wants_oncall
+        alert = (await run.system.store.open_alerts())[0]
+        await run.system.store.ack(alert.id, "bob")
+        clock.advance(48 * 3600)
+        assert await run.delivered() == []
+
+
+async def test_muted_target_records_but_does_not_send(tmp_path: Path) -> None:
+    clock, sink = ManualClock(), RecordingSink()
+    async with Run(tmp_path, clock, sink) as run:
+        await run.system.store.add_watch(1, "prefix", PREFIX, "", "alice", clock())
+        await run.system.reload_watches()
+        await run.system.engine.mute(1, PREFIX, "visibility", 3600, "bob")
+        await run.baseline()
+        assert await run.lose(10, clock) == []
+        await run.feed(*(update(p) for p in PEERS[:10]))
+        assert await run.delivered() == []
+        history = await run.system.store.history(1, 10)
+        assert [(a.kind, a.state, a.muted) for a in history] == [("visibility", "resolved", True)]
+
+
+async def test_storm_for_one_watch_is_one_message(tmp_path: Path) -> None:
+    clock, sink = ManualClock(), RecordingSink()
+    async with Run(tmp_path, clock, sink, batch_window=5) as run:  # the sender task waits; we drain first
+        await run.system.store.add_watch(1, "prefix", PREFIX, "", "alice", clock())
+        await run.system.store.add_watch(2, "prefix", PREFIX, "", "carol", clock())
+        await run.system.reload_watches()
+        await run.baseline()
+        specifics = [f"194.187.246.{i * 16}/28" for i in range(8)]
+        await run.feed(*(update(PEERS[0], [PEERS[0][1], 64511], prefix=p) for p in specifics))
+        titles = await run.delivered()
+        assert titles == [f"8 alerts for {PREFIX}", f"8 alerts for {PREFIX}"]  # one per guild
+        assert sorted(d.guild_id for d in sink.deliveries) == [1, 2]
+        assert [d.channel_id for d in sink.deliveries] == [777, 777]  # the ALERT_CHANNEL_ID default
+
+
+async def test_feed_silence_and_return(tmp_path: Path) -> None:
+    clock, sink = ManualClock(), RecordingSink()
+    async with Run(tmp_path, clock, sink, silkroute_feed_silence_seconds=300) as run:
+        await run.system.store.add_watch(1, "asn", "AS35673", "", "alice", clock())
+        await run.system.reload_watches()
+        await run.feed(FeedStatus(FeedState.DISCONNECTED, "socket closed (code 1006)", at=clock()))
+        clock.advance(200)
+        assert await run.delivered() == []
+        clock.advance(101)
+        assert await run.delivered() == ["OPEN: RIS Live feed is down"]
+        await run.feed(FeedStatus(FeedState.CONNECTED, "subscribed", at=clock()))
+        assert await run.delivered() == ["RESOLVED: RIS Live feed is back"]
+
+
+async def test_site_alerts_on_state_changes_only(tmp_path: Path) -> None:
+    clock, sink = ManualClock(), RecordingSink()
+    verdicts = iter(["reachable", "tls_timeout", "tls_timeout", "reachable", "reachable"])
+
+    async def probe(site: str) -> tuple[str, str]:
+        return next(verdicts), "handshake stalled after the ClientHello"
+
+    run = Run(tmp_path, clock, sink)
+    run.system.probe = probe
+    async with run:
+        await run.system.store.add_watch(1, "site", "https://egov.kz/", "", "alice", clock())
+        await run.system.reload_watches()
+        titles = []
+        for _ in range(5):
+            titles += await run.delivered()
+            clock.advance(601)
+        assert titles == ["OPEN: https://egov.kz/ is down", "RESOLVED: https://egov.kz/ is reachable again"]
