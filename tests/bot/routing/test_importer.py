@@ -4,9 +4,13 @@ from pathlib import Path
 
 import pytest
 
-from bot.routing.importer import ImportFailed, import_files
-from bot.routing.snapshot import Route, Snapshot, load_current
-from tests.bot.routing.snapshot_fixtures import PEER_A, PEER_B, PEER_C, all_files, write_rib
+from bot.answer import Severity
+from bot.routing.data_commands import import_command
+from bot.routing.importer import ImportFailed, import_events, import_files
+from bot.routing.mrt import RouteEvent
+from bot.routing.snapshot import OriginSeen, Route, Snapshot, load_current
+from tests.bot.routing import mrt_writer as w
+from tests.bot.routing.snapshot_fixtures import PEER_A, PEER_B, PEER_C, T0, all_files, attrs, write_rib
 
 
 def routes_by_peer(snapshot: Snapshot) -> set[tuple[str, str, tuple[object, ...]]]:
@@ -126,3 +130,53 @@ def test_ipasn_only_and_no_routes(tmp_path: Path) -> None:
 def test_missing_file(tmp_path: Path) -> None:
     with pytest.raises(ImportFailed, match="does not exist"):
         import_files([tmp_path / "nope.bz2"], tmp_path / "data")
+
+
+def test_add_path_routes_replayed_per_path_id(tmp_path: Path) -> None:
+    rib = w.write(
+        tmp_path / "rrc97-rib.x",
+        [
+            w.peer_index_table([PEER_A], view=""),
+            w.rib(
+                T0,
+                0,
+                "2.72.0.0/18",
+                [w.RibEntry(0, attrs(3216, 29355), 1), w.RibEntry(0, attrs(3216, 9198, 29355), 2)],
+            ),
+        ],
+    )
+    withdraw_2 = w.bgp_update(withdrawn=w.nlri(["2.72.0.0/18"], path_ids=[2]))
+    announce_3 = w.bgp_update(
+        attributes=attrs(3216, 20764, 29355), announced=w.nlri(["2.72.0.0/18"], path_ids=[3])
+    )
+    updates = w.write(
+        tmp_path / "rrc97-updates.x",
+        [
+            w.bgp4mp(T0 + 5, PEER_A, withdraw_2, addpath=True),
+            w.bgp4mp(T0 + 6, PEER_A, announce_3, addpath=True),
+        ],
+    )
+    import_files([rib, updates], tmp_path / "data")
+    snapshot = load_current(tmp_path / "data")
+    assert snapshot is not None
+    assert sorted(r.path for r in snapshot.routes()) == [(3216, 20764, 29355), (3216, 29355)]
+    prefix_id = snapshot.prefix_id("2.72.0.0/18")
+    assert prefix_id is not None and snapshot.vantage_count(prefix_id) == 1
+    assert snapshot.origins_of_prefix(prefix_id) == [OriginSeen(29355, 1)]
+
+
+def test_import_events_and_import_answer(tmp_path: Path) -> None:
+    events = [RouteEvent("B", T0, "192.0.2.1", 3216, "2.72.0.0/18", (3216, 29355), None)]
+    report = import_events([("gen", events)], tmp_path / "data")
+    assert report.provenance.routes == 1 and report.provenance.collectors[0].name == "gen"
+    with pytest.raises(ImportFailed, match="empty"):
+        import_events([("gen", [])], tmp_path / "data")
+
+
+async def test_import_command_reports_truncation(tmp_path: Path) -> None:
+    full = write_rib(tmp_path / "full-rib.x")
+    cut = write_rib(tmp_path / "rrc96-rib.x", cut=full.stat().st_size - 20)
+    answer = await import_command([cut], tmp_path / "data")
+    assert answer.severity == Severity.WARNING and "truncated" in answer.sections[0].text
+    assert answer.data["routes"] == answer.data["collectors"][0]["routes"] > 0
+    assert answer.sources[0].name == "BGP collector rrc96" and answer.sources[0].stale
