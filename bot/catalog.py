@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bot.alerts.commands import COMMANDS as ALERT_COMMANDS
 from bot.commands import Registry
 from bot.meta import STATUS, make_help
 from bot.reach.commands import COMMANDS as REACH_COMMANDS
@@ -16,4 +17,5 @@ def build_registry() -> Registry:
     registry.extend(LOOKUP_COMMANDS)
     registry.extend(TRANSIT_COMMANDS)
     registry.extend(REACH_COMMANDS)
+    registry.extend(ALERT_COMMANDS)
     return registry

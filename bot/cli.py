@@ -10,6 +10,8 @@ import sys
 from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 
+from bot.alerts.sinks import ConsoleSink
+from bot.alerts.system import alert_system
 from bot.answer import EXIT_CODES, Answer, CommandError
 from bot.catalog import build_registry
 from bot.commands import Context, Registry, parse_command_line
@@ -99,6 +101,7 @@ async def cmd_console(settings: Settings) -> int:
     registry = build_registry()
     async with running_services(settings) as services:
         console = Console(services, registry, output_dir=Path("silkroute-output"))
+        await alert_system(services.components).attach(ConsoleSink(console.show_alert))
         await console.run(history_file=settings.core.silkroute_state_db.parent / "console_history")
     return 0
 

@@ -11,6 +11,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Protocol, TypeVar
 
+from bot.alerts.system import AlertSystem
 from bot.answer import Section
 from bot.live import LiveSources
 from bot.routing.store import SnapshotStore
@@ -62,4 +63,5 @@ def build_services(settings: Settings) -> Services:
     services = Services(settings=settings)
     services.components.append(SnapshotStore(settings.core.silkroute_data_dir, settings))
     services.components.append(LiveSources(settings))
+    services.components.append(AlertSystem(settings, components=services.components))
     return services

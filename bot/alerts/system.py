@@ -76,6 +76,20 @@ class SnapshotBaseline:
         return {u for u in found if u is not None}
 
 
+def reach_probe(settings: Settings) -> SiteProbe:
+    """Watched sites are checked by the same stages as `/reach`; only the verdict and its reason matter here."""
+    from bot.reach.probe import ReachConfig, check_target
+    from bot.reach.targets import parse_target
+
+    config = ReachConfig.from_settings(settings)
+
+    async def probe(site: str) -> tuple[str, str]:
+        report = await check_target(parse_target(site), config, None)
+        return report.verdict, report.reason
+
+    return probe
+
+
 def subscriptions_for(watches: Sequence[Watch]) -> tuple[RisSubscription, ...]:
     """Prefix watches with their more-specifics; AS watches by origin (`<asn>$`)."""
     subs: dict[RisSubscription, None] = {}
@@ -158,6 +172,8 @@ class AlertSystem:
         """Start delivering to `sink` and start the monitors' loops."""
         self.sink = sink
         await self.store.retry_now()
+        if self.probe is None:
+            self.probe = reach_probe(self.settings)
         self.sender = OutboxSender(
             self.store, sink, self.channel_of, self.clock, batch_window=self.batch_window
         )
