@@ -126,8 +126,11 @@ class RouteAccumulator:
             span = self.collector_ranges.setdefault(collector, [first, last])
             span[0], span[1] = min(span[0], first), max(span[1], last)
 
-    def final_routes(self) -> tuple[npt.NDArray[np.uint32], npt.NDArray[np.uint32], npt.NDArray[np.uint32]]:
-        """(vantage, temp prefix id, path id) for every live route, duplicates resolved to the last one."""
+    def final_routes(
+        self, prefix_remap: npt.NDArray[np.uint32]
+    ) -> tuple[npt.NDArray[np.uint32], npt.NDArray[np.uint32], npt.NDArray[np.uint32]]:
+        """(vantage, final prefix id, path id) of every live route sorted by (vantage, prefix), duplicates
+        resolved to the last one. The accumulated arrays are released: a full table must not live twice."""
         v = np.frombuffer(self.base_vantage, dtype=np.uint32)
         p = np.frombuffer(self.base_prefix, dtype=np.uint32)
         a = np.frombuffer(self.base_addpath, dtype=np.uint32)
@@ -145,6 +148,9 @@ class RouteAccumulator:
                 if (int(p[i]), int(a[i])) in self.overlay[int(v[i])]:
                     keep[i] = False  # an update replaced or withdrew this RIB entry
         v, p, a, q = v[keep], p[keep], a[keep], q[keep]
+        self.base_vantage, self.base_prefix, self.base_addpath, self.base_path = (
+            array("I") for _ in range(4)
+        )
         extra = [
             (vv, pp, aa, qq) for vv, e in self.overlay.items() for (pp, aa), qq in e.items() if qq is not None
         ]
@@ -156,6 +162,7 @@ class RouteAccumulator:
                 np.concatenate([a, ea]),
                 np.concatenate([q, eq]),
             )
+        p = prefix_remap[p]
         order = np.lexsort((a, p, v)) if a.any() else np.lexsort((p, v))
         v, p, a, q = v[order], p[order], a[order], q[order]
         if len(v) > 1:
@@ -424,20 +431,21 @@ def _install(inputs: _Inputs, routes: RouteAccumulator, data_dir: Path, say: Pro
 
 def _build_tables(inputs: _Inputs, routes: RouteAccumulator) -> tuple[SnapshotTables, Provenance]:
     if routes.base_path or routes.overlay:
-        v, p_temp, q_old = routes.final_routes()
+        v4_keys, v6_texts, remap = _sort_prefixes(routes.prefixes, len(routes.prefixes))
+        v, p, q_old = routes.final_routes(remap)
+        # drop prefixes no live route uses; the renumbering is monotonic, so the sort order holds
+        used_prefix = np.bincount(p, minlength=len(remap)) > 0
+        p = (np.cumsum(used_prefix) - 1).astype(np.uint32)[p]
+        n4 = len(v4_keys)
+        v4_keys = v4_keys[used_prefix[:n4]]
+        v6_texts = [t for t, u in zip(v6_texts, used_prefix[n4:].tolist(), strict=True) if u]
         source = "routes"
     else:
         for text, _asn in inputs.ipasn:
             routes.prefixes.setdefault(text, len(routes.prefixes))
-        v = p_temp = q_old = np.zeros(0, dtype=np.uint32)
+        v4_keys, v6_texts, remap = _sort_prefixes(routes.prefixes, len(routes.prefixes))
+        v = p = q_old = np.zeros(0, dtype=np.uint32)
         source = inputs.ipasn_file
-    live = set(np.unique(p_temp).tolist()) if len(p_temp) else set(routes.prefixes.values())
-    v4_keys, v6_texts, remap = _sort_prefixes(
-        {t: i for t, i in routes.prefixes.items() if i in live}, len(routes.prefixes)
-    )
-    p = remap[p_temp] if len(p_temp) else p_temp
-    order = np.lexsort((p, v))
-    v, p, q_old = v[order], p[order], q_old[order]
     used = np.unique(q_old)
     elems, offsets, sets, path_remap, path_origin, path_address_origin = _encode_paths(routes.paths, used)
     q = path_remap[q_old] if len(q_old) else q_old
