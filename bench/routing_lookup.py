@@ -44,7 +44,7 @@ def main() -> None:
     assert snapshot is not None
     bare = pyasn.pyasn(str(report.folder / "ipasn.dat"))
     rng = random.Random(7)
-    ips = []
+    ips: list[str] = []
     while len(ips) < args.count:  # covered addresses only, so every path does its full work
         ip = f"{rng.randint(1, 5)}.{rng.randint(0, 255)}.{rng.randint(0, 255)}.{rng.randint(1, 254)}"
         if bare.lookup(ip)[1] is not None:
@@ -64,7 +64,7 @@ def main() -> None:
         begun = time.perf_counter()
         for ip in ips:
             await lookup(snapshot, ip, None)
-        return args.count / (time.perf_counter() - begun)
+        return float(args.count / (time.perf_counter() - begun))
 
     full = asyncio.run(answers())
     print(f"{args.count:,} covered random addresses, snapshot of {snapshot.provenance.routes:,} routes")
