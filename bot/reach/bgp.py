@@ -13,7 +13,6 @@ from typing import Any, Protocol
 
 from bot.answer import Source
 from bot.reach.safety import IPAddress
-from bot.services import Services
 
 
 class OriginView(Protocol):
@@ -46,15 +45,6 @@ class RoutingView(Protocol):
     def country_of_ip(self, ip: str) -> str | None: ...
 
     def data_sources(self) -> list[Source]: ...
-
-
-def snapshot_of(services: Services) -> RoutingView | None:
-    """The snapshot served by the component named "snapshot", or None when none is loaded."""
-    for component in services.components:
-        if component.name == "snapshot":
-            current: RoutingView | None = getattr(component, "current", None)
-            return current
-    return None
 
 
 @dataclass(slots=True)

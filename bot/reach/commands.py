@@ -5,10 +5,10 @@ from __future__ import annotations
 from bot.answer import Answer, BadInput
 from bot.commands import CommandSpec, Context, Option
 from bot.reach.atlas import AtlasClient, atlas_section
-from bot.reach.bgp import snapshot_of
 from bot.reach.probe import ReachConfig, TargetReport, check_each
 from bot.reach.report import build_answer
 from bot.reach.targets import EXAMPLE, MAX_TARGETS, Target, parse_targets
+from bot.routing.store import serving_snapshot
 
 HELP = (
     "Checks DNS (system vs public resolver), BGP visibility, TCP, TLS (chain, Kazakh state interception "
@@ -24,7 +24,7 @@ async def reach(ctx: Context, target: str, vantage: str = "local", asn: int | No
     targets = parse_targets(target)
     settings = ctx.services.settings
     config = ReachConfig.from_settings(settings)
-    snapshot = snapshot_of(ctx.services)
+    snapshot = serving_snapshot(ctx.services)
     if asn is not None and vantage != "atlas":
         raise BadInput(
             "`asn` chooses RIPE Atlas probes, so it needs `vantage:atlas`.", example=_ATLAS_EXAMPLE

@@ -4,32 +4,11 @@ from __future__ import annotations
 
 import dns.asyncresolver
 
-from bot.answer import Answer, Unavailable
+from bot.answer import Answer
 from bot.commands import CommandSpec, Context, Option
 from bot.routing.lookup import EXAMPLE, REGISTRATION_NOTE, lookup
-from bot.routing.snapshot import Snapshot
-from bot.routing.store import SnapshotStore
+from bot.routing.store import require_snapshot
 from bot.services import Services
-
-NO_SNAPSHOT = (
-    "No routing snapshot is loaded yet. Build one with `silkroute data update` (downloads public data) or "
-    "`silkroute data import RIB.bz2 delegated-extended asnames.json`."
-)
-
-
-def snapshot_store(services: Services) -> SnapshotStore | None:
-    for component in services.components:
-        if isinstance(component, SnapshotStore):
-            return component
-    return None
-
-
-def require_snapshot(services: Services) -> Snapshot:
-    """The serving snapshot, or Unavailable telling the operator how to get one."""
-    store = snapshot_store(services)
-    if store is None or store.current is None:
-        raise Unavailable(NO_SNAPSHOT, example="silkroute data update")
-    return store.current
 
 
 def make_resolver(services: Services) -> dns.asyncresolver.Resolver | None:

@@ -11,13 +11,22 @@ import contextlib
 import logging
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from bot.answer import Section
+from bot.answer import Section, Unavailable
 from bot.routing.snapshot import Snapshot, load_current
 from bot.routing.update import refresh_forever
 from bot.settings import Settings
 
+if TYPE_CHECKING:
+    from bot.services import Services
+
 log = logging.getLogger(__name__)
+
+NO_SNAPSHOT = (
+    "No routing snapshot is loaded yet. Build one with `silkroute data update` (downloads public data) or "
+    "`silkroute data import RIB.bz2 delegated-extended asnames.json`."
+)
 
 
 class SnapshotStore:
@@ -80,3 +89,17 @@ class SnapshotStore:
             f"({', '.join(c.name for c in p.collectors) or 'no collector: IP -> AS only'})"
             + (f"; {len(p.truncated_files)} truncated file(s)" if p.truncated_files else ""),
         )
+
+
+def serving_snapshot(services: Services) -> Snapshot | None:
+    """The snapshot being served, or None when this process has none (checks then say so)."""
+    store = services.find(SnapshotStore)
+    return store.current if store is not None else None
+
+
+def require_snapshot(services: Services) -> Snapshot:
+    """The serving snapshot, or Unavailable telling the operator how to get one."""
+    snapshot = serving_snapshot(services)
+    if snapshot is None:
+        raise Unavailable(NO_SNAPSHOT, example="silkroute data update")
+    return snapshot

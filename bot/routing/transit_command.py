@@ -11,7 +11,7 @@ import ipaddress
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any
 from urllib.parse import urlsplit
 
 from bot.answer import Answer, Attachment, BadInput, Section, Table, Unavailable
@@ -25,6 +25,7 @@ from bot.routing.country_names import (
     find_country,
     suggest_countries,
 )
+from bot.routing.store import require_snapshot
 from bot.routing.transit import CountryTransit, OriginTransit, TransitData, TransitIndex, TransitIndexes
 from bot.routing.transit_chart import render_chart_async
 from bot.services import Services
@@ -34,7 +35,6 @@ IMPORT_HINT = "silkroute data import routeviews2-rib.20140523.0600.bz2 delegated
 REGISTRATION_NOTE = (
     "Countries are the networks' *registration* countries (RIR delegated files), not where the fibre runs."
 )
-SNAPSHOT_COMPONENT = "snapshot"
 CHART_ROWS = 20
 DNS_SECONDS = 5.0
 
@@ -99,21 +99,6 @@ class DomainTarget:
 
 
 Target = AsTarget | CountryTarget | AddressTarget | DomainTarget
-
-
-def current_snapshot(ctx: Context) -> TransitData:
-    """The snapshot served by the component named "snapshot" (its `current` attribute), or a clear error."""
-    for component in ctx.services.components:
-        if component.name == SNAPSHOT_COMPONENT:
-            snapshot = getattr(component, "current", None)
-            if snapshot is not None:
-                return cast(TransitData, snapshot)
-            break
-    raise Unavailable(
-        "No routing snapshot is loaded, so there are no AS paths to analyse. "
-        "Import BGP and registry data first (or run `silkroute data update`).",
-        example=IMPORT_HINT,
-    )
 
 
 def check_asn(asn: int) -> None:
@@ -439,7 +424,7 @@ async def transit(ctx: Context, target: str, family: str = "ipv4", rows: int = 1
         raise BadInput("rows must be between 1 and 50.", example="/transit target:KZ rows:25")
     fam = 4 if family == "ipv4" else 6
     parsed = parse_target(target)
-    data = current_snapshot(ctx)
+    data: TransitData = require_snapshot(ctx.services)
     index = _INDEXES.for_snapshot(data)
     resolved = await _resolve_target(ctx, data, parsed, fam)
     if isinstance(resolved, CountryTarget):

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import cast
 
 import pytest
 
-from bot.answer import Answer, BadInput, Section, Severity, Unavailable
+from bot.answer import Answer, BadInput, Severity, Unavailable
 from bot.commands import Caller, Context, Registry, parse_command_line
 from bot.reach.commands import COMMANDS
 from bot.reach.verdict import VERDICTS
+from bot.routing.snapshot import Snapshot
+from bot.routing.store import SnapshotStore
 from bot.services import Services
 from bot.settings import ReachSettings, Settings
 from tests.bot.reach.conftest import Lab
@@ -45,17 +49,11 @@ class FakeSnapshot:
         return []
 
 
-@dataclass
-class SnapshotStore:
-    current: FakeSnapshot | None
-    name: str = "snapshot"
-
-    async def start(self) -> None: ...
-
-    async def close(self) -> None: ...
-
-    def status(self) -> Section:
-        return Section("Routing snapshot")
+def serving(snapshot: FakeSnapshot | None) -> SnapshotStore:
+    """A real snapshot store serving a hand-built routing view instead of a snapshot read from disk."""
+    store = SnapshotStore(Path("unused"))
+    store.current = cast(Snapshot, snapshot)
+    return store
 
 
 @dataclass
@@ -76,7 +74,7 @@ async def _context(lab: Lab, records: dict[str, list[str]], snapshot: FakeSnapsh
         silkroute_reach_extra_ca_file=lab.ca_file,
     )
     services = Services(settings=Settings(reach=reach))
-    services.components.append(SnapshotStore(snapshot))
+    services.components.append(serving(snapshot))
     return Context(services=services, caller=Caller("tester", False), progress=Progress())
 
 

@@ -5,14 +5,18 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import cast
 
 import dns.message
 import dns.rcode
 import dns.rrset
 import pytest
 
-from bot.answer import Answer, BadInput, Section, Unavailable
+from bot.answer import Answer, BadInput, Unavailable
 from bot.commands import Caller, Context
+from bot.routing.snapshot import Snapshot
+from bot.routing.store import SnapshotStore
 from bot.routing.transit_command import TRANSIT, TRANSIT_COMMANDS, complete_country, parse_target, transit
 from bot.services import Services
 from bot.settings import Settings
@@ -41,21 +45,11 @@ def kz_data() -> FakeData:
     return data
 
 
-@dataclass
-class FakeStore:
-    """Stands in for the snapshot helper's `SnapshotStore` component (name "snapshot", `current`)."""
-
-    current: FakeData | None
-    name: str = "snapshot"
-
-    async def start(self) -> None:
-        return None
-
-    async def close(self) -> None:
-        return None
-
-    def status(self) -> Section:
-        return Section("Routing snapshot", "test")
+def serving(data: FakeData | None) -> SnapshotStore:
+    """A real snapshot store serving the hand-built route set instead of a snapshot read from disk."""
+    store = SnapshotStore(Path("unused"))
+    store.current = cast(Snapshot, data)
+    return store
 
 
 @dataclass
@@ -64,7 +58,7 @@ class Ask:
     settings: Settings = field(default_factory=Settings)
 
     def ctx(self) -> Context:
-        services = Services(settings=self.settings, components=[FakeStore(self.data)])
+        services = Services(settings=self.settings, components=[serving(self.data)])
         return Context(services=services, caller=Caller("tester", can_manage=False))
 
     async def __call__(self, target: str, **options: str | int) -> Answer:
@@ -169,7 +163,7 @@ async def test_no_snapshot_is_unavailable_and_says_how_to_import() -> None:
     with pytest.raises(Unavailable) as caught:
         await Ask(data=None)("AS9198")
     assert "No routing snapshot" in caught.value.message
-    assert caught.value.example and "silkroute data import" in caught.value.example
+    assert caught.value.example and "silkroute data" in caught.value.example
 
 
 async def test_domain_is_refused_offline() -> None:
