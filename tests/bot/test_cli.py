@@ -19,7 +19,7 @@ def silkroute(*args: str, stdin: str = "", env: dict[str, str] | None = None) ->
         text=True,
         timeout=60,
         env={**os.environ, **(env or {})},
-        cwd=os.getcwd(),
+        cwd=Path.cwd(),
     )
 
 
