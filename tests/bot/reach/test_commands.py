@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import cast
 
 import pytest
 
@@ -12,12 +10,11 @@ from bot.answer import Answer, BadInput, Severity, Unavailable
 from bot.commands import Caller, Context, Registry, parse_command_line
 from bot.reach.commands import COMMANDS
 from bot.reach.verdict import VERDICTS
-from bot.routing.snapshot import Snapshot
-from bot.routing.store import SnapshotStore
 from bot.services import Services
 from bot.settings import ReachSettings, Settings
 from tests.bot.reach.conftest import Lab
 from tests.bot.reach.servers import closed_port
+from tests.bot.routing.snapshot_fixtures import serving
 
 
 @dataclass
@@ -47,13 +44,6 @@ class FakeSnapshot:
 
     def data_sources(self) -> list[object]:
         return []
-
-
-def serving(snapshot: FakeSnapshot | None) -> SnapshotStore:
-    """A real snapshot store serving a hand-built routing view instead of a snapshot read from disk."""
-    store = SnapshotStore(Path("unused"))
-    store.current = cast(Snapshot, snapshot)
-    return store
 
 
 @dataclass

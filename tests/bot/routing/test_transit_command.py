@@ -5,8 +5,6 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import cast
 
 import dns.message
 import dns.rcode
@@ -15,11 +13,10 @@ import pytest
 
 from bot.answer import Answer, BadInput, Unavailable
 from bot.commands import Caller, Context
-from bot.routing.snapshot import Snapshot
-from bot.routing.store import SnapshotStore
 from bot.routing.transit_command import TRANSIT, TRANSIT_COMMANDS, complete_country, parse_target, transit
 from bot.services import Services
 from bot.settings import Settings
+from tests.bot.routing.snapshot_fixtures import serving
 from tests.bot.routing.transit_fake import FakeData
 
 
@@ -43,13 +40,6 @@ def kz_data() -> FakeData:
         data.add(v, "95.56.0.0/16", peer, upstream, 9198, 9198)
         data.add(v, "2a00:12f8::/32", peer, upstream, 9198)
     return data
-
-
-def serving(data: FakeData | None) -> SnapshotStore:
-    """A real snapshot store serving the hand-built route set instead of a snapshot read from disk."""
-    store = SnapshotStore(Path("unused"))
-    store.current = cast(Snapshot, data)
-    return store
 
 
 @dataclass

@@ -18,7 +18,7 @@ from bot.routing.transit import TransitIndex
 from bot.routing.transit_command import transit
 from bot.services import Services
 from bot.settings import Settings
-from tests.bot.routing.test_transit_command import FakeStore
+from tests.bot.routing.snapshot_fixtures import serving
 
 FILES = (
     "mrt/routeviews2-rib.20140523.0600.first1MiB.bz2",
@@ -183,7 +183,7 @@ def test_kz_country_matches_the_naive_implementation(snapshot: Snapshot, ipv4_ro
 
 
 async def test_transit_answers_on_the_real_snapshot(snapshot: Snapshot) -> None:
-    services = Services(settings=Settings(), components=[FakeStore(snapshot)])  # type: ignore[arg-type]
+    services = Services(settings=Settings(), components=[serving(snapshot)])
     ctx = Context(services=services, caller=Caller("tester", can_manage=False))
     by_as = await transit(ctx, "AS9198")
     assert by_as.data["as_name"] and by_as.data["country"] == "KZ"
