@@ -6,7 +6,8 @@ import dns.asyncresolver
 
 from bot.answer import Answer
 from bot.commands import CommandSpec, Context, Option
-from bot.routing.lookup import EXAMPLE, REGISTRATION_NOTE, lookup
+from bot.live.enrich import online_sources
+from bot.routing.lookup import EXAMPLE, REGISTRATION_NOTE, add_live, lookup
 from bot.routing.store import require_snapshot
 from bot.services import Services
 
@@ -19,7 +20,10 @@ def make_resolver(services: Services) -> dns.asyncresolver.Resolver | None:
 
 
 async def lookup_handler(ctx: Context, target: str) -> Answer:
-    return await lookup(require_snapshot(ctx.services), target, make_resolver(ctx.services))
+    """The snapshot answer, plus RIPEstat's view of right now when the live sources answer."""
+    answer = await lookup(require_snapshot(ctx.services), target, make_resolver(ctx.services))
+    await add_live(answer, online_sources(ctx.services))
+    return answer
 
 
 COMMANDS: list[CommandSpec] = [
@@ -32,7 +36,10 @@ COMMANDS: list[CommandSpec] = [
         help=(
             "AS: name, registration country, prefixes it originates, upstream neighbours and how many vantage "
             "points see it. IP: covering prefix and every origin AS. Prefix: exact or covering route, "
-            "more-specifics, origins. Domain: the IP answer for each address. " + REGISTRATION_NOTE
+            "more-specifics, origins. Domain: the IP answer for each address. When the live sources are reachable, "
+            "a RIPEstat section adds current visibility, origins (flagged when they differ from the snapshot) "
+            "and RPKI status, or for an AS its holder, announced state and upstream count. "
+            + REGISTRATION_NOTE
         ),
     ),
 ]
