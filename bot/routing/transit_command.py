@@ -9,13 +9,14 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
 from bot.answer import Answer, Attachment, BadInput, Section, Table, Unavailable
 from bot.commands import CommandSpec, Context, Option
+from bot.live.enrich import Failed, LiveParts, attempt, online_sources, stale_label
 from bot.reach.dns import Nameserver, resolve
 from bot.routing.asns import MAX_ASN, reserved_reason
 from bot.routing.country_names import (
@@ -211,12 +212,20 @@ def _cc(index: TransitIndex, asn: int) -> str:
 
 
 def _transit_json(
-    index: TransitIndex, transit: Sequence[tuple[int, float]], rows: int
+    index: TransitIndex, transit: Sequence[tuple[int, float]], rows: int, ihr: Mapping[int, float] | None
 ) -> list[dict[str, Any]]:
-    return [
-        {"asn": asn, "name": index.data.as_name(asn), "country": _cc(index, asn), "hegemony": round(value, 6)}
-        for asn, value in transit[:rows]
-    ]
+    items = []
+    for asn, value in transit[:rows]:
+        item = {
+            "asn": asn,
+            "name": index.data.as_name(asn),
+            "country": _cc(index, asn),
+            "hegemony": round(value, 6),
+        }
+        if ihr is not None:
+            item["ihr_hegemony"] = round(ihr[asn], 6) if asn in ihr else None
+        items.append(item)
+    return items
 
 
 def _shares_json(shares: Sequence[tuple[str, float]]) -> list[dict[str, Any]]:
@@ -282,14 +291,19 @@ async def _answer(
     transit_title: str,
     rows: int,
     data: dict[str, Any],
+    ihr: Mapping[int, float] | None = None,
 ) -> Answer:
-    """Tables, sources, chart and the common JSON fields around an origin's or a country's numbers."""
+    """Tables, sources, chart and the common JSON fields around an origin's or a country's numbers.
+
+    `ihr` is IHR's hegemony per AS for an origin answer (empty when IHR gave none): a column when present.
+    """
     snapshot = index.data
     collectors = _collectors(snapshot, shares.vantage_ids)
     sources = snapshot.data_sources()
     source_text = "; ".join(f"{s.name} {s.date:%Y-%m-%d}" if s.date else s.name for s in sources)
     transit_rows = [
         [f"AS{asn}", snapshot.as_name(asn) or "?", _cc(index, asn), _pct(value)]
+        + ([_pct(ihr[asn]) if asn in ihr else "–"] if ihr else [])
         for asn, value in shares.transit[:rows]
     ]
     sections = [
@@ -305,7 +319,7 @@ async def _answer(
         Section(
             transit_title,
             "" if shares.transit else "none",
-            Table(["ASN", "name", "country", "hegemony"], transit_rows),
+            Table(["ASN", "name", "country", "hegemony", *(["IHR"] if ihr else [])], transit_rows),
         ),
         Section(
             "Basis",
@@ -324,7 +338,7 @@ async def _answer(
             "collectors": collectors,
             "exit_countries": _shares_json(shares.exits),
             "countries": _shares_json(shares.countries),
-            "transit_ases": _transit_json(index, shares.transit, rows),
+            "transit_ases": _transit_json(index, shares.transit, rows, ihr),
             "countries_are": "registration",
         },
         attachments=[await _chart(title, index, shares.exits, shares.transit, rows, source_text)],
@@ -332,7 +346,12 @@ async def _answer(
 
 
 async def _origin_answer(
-    index: TransitIndex, result: OriginTransit, rows: int, how: dict[str, Any] | None, target: str
+    index: TransitIndex,
+    result: OriginTransit,
+    rows: int,
+    how: dict[str, Any] | None,
+    target: str,
+    ihr: Mapping[int, float],
 ) -> Answer:
     fam = f"IPv{result.family}"
     name = index.data.as_name(result.origin) or "name unknown"
@@ -375,6 +394,7 @@ async def _origin_answer(
             "address_space": result.address_space,
             "unregistered_before_exit": round(result.unregistered_before_exit, 6),
         },
+        ihr=ihr,
     )
 
 
@@ -438,7 +458,50 @@ async def transit(ctx: Context, target: str, family: str = "ipv4", rows: int = 1
             f"AS{asn} originates no {family} routes in the loaded snapshot (no vantage point saw one).",
             example=EXAMPLE if fam == 4 else "/transit target:AS9198 family:ipv6",
         )
-    return await _origin_answer(index, result, rows, how, target)
+    return await _with_ihr(ctx.services, index, result, rows, how, target)
+
+
+IHR_NOTE = (
+    "IHR computes hegemony from every RIS and RouteViews peer over the last hours; ours rests on the "
+    "snapshot's vantage points and date, so the two may differ."
+)
+
+
+async def _with_ihr(
+    services: Services,
+    index: TransitIndex,
+    result: OriginTransit,
+    rows: int,
+    how: dict[str, Any] | None,
+    target: str,
+) -> Answer:
+    """Our answer with IHR's latest AS hegemony for the same origin alongside, when IHR answers."""
+    parts = LiveParts()
+    live = online_sources(services)
+    if isinstance(live, Failed):
+        parts.use(live)
+        hegemony = None
+    else:
+        hegemony = parts.use(
+            await attempt(live.ihr.hegemony(result.origin, af=result.family), "IHR AS hegemony")
+        )
+    latest = hegemony.latest() if hegemony is not None else ()
+    answer = await _origin_answer(
+        index, result, rows, how, target, {s.asn: s.hege for s in latest if s.asn != result.origin}
+    )
+    lines = []
+    if hegemony is not None and latest:
+        timebin = latest[0].timebin
+        lines.append(
+            f"IHR AS hegemony towards AS{result.origin} (IPv{result.family}), time bin "
+            f"{timebin:%Y-%m-%d %H:%M} UTC{stale_label(hegemony.meta)}: the IHR column above. {IHR_NOTE}"
+        )
+        answer.data["ihr_timebin"] = timebin.isoformat()
+    elif hegemony is not None:
+        lines.append(f"IHR has no AS hegemony for AS{result.origin} (IPv{result.family}) in the last hour.")
+    answer.data["ihr_error"] = parts.error
+    parts.add_to(answer, "Internet Health Report", lines)
+    return answer
 
 
 async def _country_result(index: TransitIndex, code: str, family: int) -> CountryTransit:

@@ -69,6 +69,7 @@ async def test_as_answer_has_tables_data_sources_and_chart() -> None:
         "name": "ROSTELECOM",
         "country": "RU",
         "hegemony": 0.666667,
+        "ihr_hegemony": None,  # no live sources in this process
     }
     assert {c["country"] for c in data["countries"]} == {"US", "RU", "CN"}
     assert data["collectors"] == ["rrc00"]
