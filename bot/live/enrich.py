@@ -12,13 +12,15 @@ import logging
 from collections.abc import Awaitable
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from bot.answer import Answer, Section, Source, Table, humanize_age
 from bot.live.http import UpstreamError
 from bot.live.results import LiveMeta, LiveResult
 from bot.live.sources import LiveSources
-from bot.services import Services
+
+if TYPE_CHECKING:  # bot.services builds every component; importing it here would make a cycle
+    from bot.services import Services
 
 log = logging.getLogger(__name__)
 
@@ -94,11 +96,19 @@ class LiveParts:
     def unavailable_line(self) -> str:
         return f"Live data unavailable: {self.error}" if self.failures else ""
 
-    def add_to(self, answer: Answer, title: str, lines: list[str], table: Table | None = None) -> None:
-        """Append the live section (or just the unavailable note) and the sources of the parts used."""
+    def section(self, title: str, lines: list[str], table: Table | None = None) -> Section | None:
+        """The live section: the parts' lines, upstream notes and the unavailable note; None if empty."""
         text = "\n".join(
             [*lines, *(f"Upstream says: {note}" for note in self.notes), self.unavailable_line()]
         ).strip()
-        if text or table is not None:
-            answer.sections.append(Section(title, text, table))
+        return Section(title, text, table) if text or table is not None else None
+
+    def add_to(self, answer: Answer, title: str, lines: list[str], table: Table | None = None) -> None:
+        """Append the live section (or just the unavailable note) and the sources of the parts used."""
+        section = self.section(title, lines, table)
+        if section is not None:
+            answer.sections.append(section)
+        self.add_sources(answer)
+
+    def add_sources(self, answer: Answer) -> None:
         answer.sources += [s for s in self.sources if s not in answer.sources]

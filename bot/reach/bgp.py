@@ -2,16 +2,21 @@
 
 Announced in BGP is reported apart from reachable: during the January 2022 shutdown Kazakh prefixes
 stayed visible while no packets passed. The snapshot is another area's component; reach reads it
-through the small `RoutingView` protocol and works (saying so) without it.
+through the small `RoutingView` protocol and works (saying so) without it. When the live sources answer,
+RIPEstat's routing status adds how the prefix is seen right now (`live_bgp`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import asyncio
+import ipaddress
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from bot.answer import Source
+from bot.live.enrich import Failed, LiveParts, attempt, stale_label
+from bot.live.sources import LiveSources
 from bot.reach.safety import IPAddress
 
 
@@ -101,3 +106,62 @@ def network_of(address: IPAddress, snapshot: RoutingView | None) -> Network:
     name = snapshot.as_name(asns[0]) if asns else None
     seen = sum(o.vantage_points for o in origins)
     return Network(match.prefix, asns, seen, name, country, known=True)
+
+
+@dataclass(frozen=True, slots=True)
+class LiveRouting:
+    """RIPEstat's routing status right now for the prefix covering one address (the address if unknown)."""
+
+    resource: str
+    announced: bool
+    origins: tuple[int, ...]
+    peers_seeing: int
+    peers_total: int
+    note: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "resource": self.resource,
+            "announced": self.announced,
+            "origins": list(self.origins),
+            "ris_peers_seeing": self.peers_seeing,
+            "total_ris_peers": self.peers_total,
+            "stale": bool(self.note),
+        }
+
+
+@dataclass
+class LiveBgp:
+    """Live BGP visibility per address (text form) and the parts' sources and failures for the answer."""
+
+    by_address: dict[str, LiveRouting] = field(default_factory=dict)
+    parts: LiveParts = field(default_factory=LiveParts)
+
+
+async def live_bgp(addresses: Iterable[tuple[IPAddress, Network]], live: LiveSources | Failed) -> LiveBgp:
+    """Ask RIPEstat's routing status once per distinct prefix, all at once; failures become notes."""
+    result = LiveBgp()
+    if isinstance(live, Failed):
+        result.parts.use(live)
+        return result
+    resources = {str(address): network.prefix or str(address) for address, network in addresses}
+    distinct = sorted(set(resources.values()))
+    answers = await asyncio.gather(
+        *(attempt(live.ripestat.routing_status(r), f"live BGP visibility of {r}") for r in distinct)
+    )
+    by_resource = {}
+    for resource, answer in zip(distinct, answers, strict=True):
+        status = result.parts.use(answer)
+        if status is None:
+            continue
+        family = ipaddress.ip_network(resource, strict=False).version
+        seeing, total = (
+            (status.v4_peers_seeing, status.v4_peers_total)
+            if family == 4
+            else (status.v6_peers_seeing, status.v6_peers_total)
+        )
+        by_resource[resource] = LiveRouting(
+            resource, status.announced, status.origins, seeing, total, stale_label(status.meta).strip()
+        )
+    result.by_address = {a: by_resource[r] for a, r in resources.items() if r in by_resource}
+    return result

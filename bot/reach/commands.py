@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from bot.answer import Answer, BadInput
 from bot.commands import CommandSpec, Context, Option
+from bot.live.enrich import online_sources
 from bot.reach.atlas import AtlasClient, atlas_section
+from bot.reach.bgp import live_bgp
 from bot.reach.probe import ReachConfig, TargetReport, check_each
 from bot.reach.report import build_answer
 from bot.reach.targets import EXAMPLE, MAX_TARGETS, Target, parse_targets
@@ -37,10 +39,14 @@ async def reach(ctx: Context, target: str, vantage: str = "local", asn: int | No
         if pending or atlas is not None:
             await ctx.report_progress(build_answer(_ordered(targets, done), pending, config, snapshot))
     reports = _ordered(targets, done)
+    live = await live_bgp(
+        [(a.address, a.network) for r in reports for a in r.addresses if not a.refused],
+        online_sources(ctx.services),
+    )
     if atlas is None:
-        return build_answer(reports, [], config, snapshot)
+        return build_answer(reports, [], config, snapshot, live=live)
     measurements = await atlas.measure(targets, asn, config.detector)
-    answer = build_answer(reports, [], config, snapshot, [atlas_section(measurements)])
+    answer = build_answer(reports, [], config, snapshot, [atlas_section(measurements)], live=live)
     answer.data["atlas"] = [m.to_json() for m in measurements]
     if any(m.intercepted for m in measurements):
         answer.summary += " RIPE Atlas probes inside Kazakhstan saw an interception certificate."

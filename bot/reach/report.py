@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from bot.answer import Answer, Section, Severity, Source, Table
-from bot.reach.bgp import RoutingView
+from bot.reach.bgp import LiveBgp, RoutingView
 from bot.reach.probe import AddressReport, ReachConfig, TargetReport
 from bot.reach.targets import Target
 from bot.reach.verdict import STAGE_OF
@@ -19,9 +19,18 @@ _SEVERITY = {
 _ORDER = [Severity.INFO, Severity.OK, Severity.WARNING, Severity.CRITICAL]
 
 
-def target_data(report: TargetReport) -> dict[str, Any]:
-    """The JSON for one target: verdict, reason, failed stage, dns and every address's stages."""
-    return {
+def target_data(report: TargetReport, live: LiveBgp | None = None) -> dict[str, Any]:
+    """The JSON for one target: verdict, reason, failed stage, dns and every address's stages.
+
+    With `live`, each address gets `bgp_live` (RIPEstat's routing status now, or null) and the target
+    `bgp_live_error` (why some or all of it is missing, or null).
+    """
+    addresses = [a.to_json() for a in report.addresses]
+    if live is not None:
+        for address, item in zip(report.addresses, addresses, strict=True):
+            routing = live.by_address.get(str(address.address))
+            item["bgp_live"] = routing.to_json() if routing else None
+    data: dict[str, Any] = {
         "target": report.target.text,
         "url": report.target.url,
         "verdict": report.verdict,
@@ -30,8 +39,11 @@ def target_data(report: TargetReport) -> dict[str, Any]:
         "seconds": round(report.seconds, 3),
         "routing_snapshot": report.routing_known,
         "dns": report.dns.to_json() if report.dns else None,
-        "addresses": [a.to_json() for a in report.addresses],
+        "addresses": addresses,
     }
+    if live is not None:
+        data["bgp_live_error"] = live.parts.error
+    return data
 
 
 def build_answer(
@@ -40,14 +52,18 @@ def build_answer(
     config: ReachConfig,
     snapshot: RoutingView | None,
     extra_sections: list[Section] | None = None,
+    live: LiveBgp | None = None,
 ) -> Answer:
-    """One answer for one or many targets; `pending` lists those still running (progress messages)."""
+    """One answer for one or many targets; `pending` lists those still running (progress messages).
+
+    `live` (final answers only) adds RIPEstat's current BGP view next to the snapshot's, with its sources.
+    """
     severity = max(
         (_SEVERITY.get(r.verdict, Severity.WARNING) for r in reports), key=_ORDER.index, default=Severity.INFO
     )
-    data: dict[str, Any] = {"targets": [target_data(r) for r in reports]}
+    data: dict[str, Any] = {"targets": [target_data(r, live) for r in reports]}
     if len(reports) == 1 and not pending:
-        data.update(target_data(reports[0]))
+        data.update(target_data(reports[0], live))
         sections = _detail_sections(reports[0])
         title = f"Reachability of {reports[0].target.host}"
         summary = f"**{reports[0].verdict}** — {reports[0].reason}"
@@ -62,8 +78,10 @@ def build_answer(
         summary = f"{done}" + (f"; {len(pending)} still being checked…" if pending else ".")
     if pending:
         data["pending"] = [t.text for t in pending]
+    if live is not None:
+        _add_live_section(sections, reports, live)
     sections += extra_sections or []
-    return Answer(
+    answer = Answer(
         command="reach",
         title=title,
         summary=summary,
@@ -72,6 +90,34 @@ def build_answer(
         sources=_sources(config, snapshot),
         data=data,
     )
+    if live is not None:
+        live.parts.add_sources(answer)
+    return answer
+
+
+def _add_live_section(sections: list[Section], reports: list[TargetReport], live: LiveBgp) -> None:
+    """RIPEstat's view right now, placed after the snapshot's BGP section (or the overview)."""
+    table = Table(["address", "resource", "announced", "RIS peers seeing", "origins", "note"])
+    for a in (a for r in reports for a in r.addresses):
+        routing = live.by_address.get(str(a.address))
+        if routing is not None:
+            origins = " ".join(f"AS{x}" for x in routing.origins) or "–"
+            table.rows.append(
+                [
+                    str(a.address),
+                    routing.resource,
+                    "yes" if routing.announced else "no",
+                    f"{routing.peers_seeing} of {routing.peers_total}",
+                    origins,
+                    routing.note,
+                ]
+            )
+    lines = ["RIPEstat's routing status now, reported apart from reachability."] if table.rows else []
+    section = live.parts.section("2 BGP live (RIPEstat)", lines, table if table.rows else None)
+    if section is None:
+        return
+    after = next((i + 1 for i, s in enumerate(sections) if s.title == "2 BGP"), min(1, len(sections)))
+    sections.insert(after, section)
 
 
 def _overview(reports: list[TargetReport], pending: list[Target]) -> Section:
