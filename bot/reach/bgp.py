@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from bot.answer import Source
-from bot.live.enrich import Failed, LiveParts, attempt, stale_label
+from bot.live.enrich import Failed, LiveParts, attempt, peers_seeing, stale_label
 from bot.live.sources import LiveSources
 from bot.reach.safety import IPAddress
 
@@ -155,11 +155,7 @@ async def live_bgp(addresses: Iterable[tuple[IPAddress, Network]], live: LiveSou
         if status is None:
             continue
         family = ipaddress.ip_network(resource, strict=False).version
-        seeing, total = (
-            (status.v4_peers_seeing, status.v4_peers_total)
-            if family == 4
-            else (status.v6_peers_seeing, status.v6_peers_total)
-        )
+        seeing, total = peers_seeing(status, family)
         by_resource[resource] = LiveRouting(
             resource, status.announced, status.origins, seeing, total, stale_label(status.meta).strip()
         )

@@ -14,7 +14,7 @@ import dns.exception
 import dns.resolver
 
 from bot.answer import Answer, BadInput, Section, Severity, Source, Table, Unavailable
-from bot.live.enrich import Failed, LiveParts, attempt, stale_label
+from bot.live.enrich import Failed, LiveParts, attempt, peers_seeing, stale_label
 from bot.live.ripestat import RoutingStatus
 from bot.live.sources import LiveSources
 from bot.routing.asns import MAX_ASN, reserved_reason
@@ -353,11 +353,7 @@ MAX_RPKI = 5
 
 
 def _visibility(status: RoutingStatus, family: int) -> tuple[dict[str, Any], str]:
-    seeing, total = (
-        (status.v4_peers_seeing, status.v4_peers_total)
-        if family == 4
-        else (status.v6_peers_seeing, status.v6_peers_total)
-    )
+    seeing, total = peers_seeing(status, family)
     data = {"family": f"ipv{family}", "ris_peers_seeing": seeing, "total_ris_peers": total}
     text = f"Visibility: seen by {seeing} of {total} RIS peers (IPv{family}){stale_label(status.meta)}."
     return {**data, "stale": status.meta.stale}, text
