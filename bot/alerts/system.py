@@ -168,17 +168,25 @@ class AlertSystem:
                     alert.kind, alert.target, alert.dedupe_key.split(":", 1)[1], alert.evidence
                 )
 
-    async def attach(self, sink: AlertSink) -> None:
-        """Start delivering to `sink` and start the monitors' loops."""
+    async def attach(self, sink: AlertSink, *, background: bool = True) -> None:
+        """Start delivering to `sink` and start the feed (a second call only swaps the sink).
+
+        With `background=False` the caller runs `pump()` on its own schedule instead of our sender and
+        ticker tasks (the Discord client uses `discord.ext.tasks`, which its test harness can drive).
+        """
         self.sink = sink
+        if self.sender is not None:
+            self.sender.sink = sink
+            return
         await self.store.retry_now()
         if self.probe is None:
             self.probe = reach_probe(self.settings)
         self.sender = OutboxSender(
             self.store, sink, self.channel_of, self.clock, batch_window=self.batch_window
         )
-        self._tasks.append(asyncio.create_task(self.sender.run(), name="alert-sender"))
-        self._tasks.append(asyncio.create_task(self._tick_forever(), name="alert-ticker"))
+        if background:
+            self._tasks.append(asyncio.create_task(self.sender.run(), name="alert-sender"))
+            self._tasks.append(asyncio.create_task(self._tick_forever(), name="alert-ticker"))
         feed = self._make_feed()
         if feed is not None:
             self.feed = feed
@@ -345,13 +353,19 @@ class AlertSystem:
         except Unavailable as exc:
             self.feed_note = f"stopped: {exc.message}"
 
+    async def pump(self) -> None:
+        """One round of time-based checks and one outbox drain; never raises (the next round retries)."""
+        try:
+            await self.tick()
+            if self.sender is not None:
+                await self.sender.drain_once()
+        except Exception:
+            log.exception("alert tick failed")
+
     async def _tick_forever(self) -> None:
         while True:
             await asyncio.sleep(self.tick_seconds)
-            try:
-                await self.tick()
-            except Exception:
-                log.exception("alert tick failed")
+            await self.pump()
 
 
 def alert_system(components: Sequence[Any]) -> AlertSystem:

@@ -102,7 +102,9 @@ class StateDB:
         # isolation_level=None: we issue BEGIN/COMMIT ourselves, so nothing is committed implicitly.
         self._conn = await aiosqlite.connect(self.path, isolation_level=None)
         self._conn.row_factory = aiosqlite.Row
-        await self._conn.execute("PRAGMA journal_mode=WAL")
+        await self._conn.execute_fetchall(
+            "PRAGMA journal_mode=WAL"
+        )  # returns a row: fetch it, or COMMIT fails
         await self._conn.execute("PRAGMA foreign_keys=ON")
         await self._conn.execute("PRAGMA busy_timeout=5000")
         await self.migrate()
@@ -113,9 +115,10 @@ class StateDB:
             self._conn = None
 
     async def schema_version(self) -> int:
-        async with self.conn.execute("SELECT COALESCE(MAX(version), 0) FROM schema_migrations") as cursor:
-            row = await cursor.fetchone()
-        return int(row[0]) if row else 0
+        rows = list(
+            await self.conn.execute_fetchall("SELECT COALESCE(MAX(version), 0) FROM schema_migrations")
+        )
+        return int(rows[0][0]) if rows else 0
 
     async def migrate(self, migrations: Sequence[tuple[int, str]] = MIGRATIONS) -> list[int]:
         """Apply every migration newer than the file's version; returns the versions applied."""

@@ -108,8 +108,9 @@ class AlertStore:
         self.db = db
 
     async def _rows(self, sql: str, params: Iterable[Any] = ()) -> list[aiosqlite.Row]:
-        async with self.db.conn.execute(sql, tuple(params)) as cursor:
-            return list(await cursor.fetchall())
+        # One call runs execute and fetchall together in the database thread, so no statement is left
+        # open while another task commits on the shared connection.
+        return list(await self.db.conn.execute_fetchall(sql, tuple(params)))
 
     # watches ---------------------------------------------------------------------------------
     async def add_watch(
@@ -234,10 +235,9 @@ class AlertStore:
                 (now, resolution, json.dumps(dict(evidence), sort_keys=True), alert_id),
             )
             if notify:
-                guild = await (
-                    await conn.execute("SELECT guild_id FROM alerts WHERE id = ?", (alert_id,))
-                ).fetchone()
-                assert guild is not None
+                (guild,) = await conn.execute_fetchall(
+                    "SELECT guild_id FROM alerts WHERE id = ?", (alert_id,)
+                )
                 await self._enqueue(conn, alert_id, guild[0], "resolved", now)
 
     async def renotify(self, alert_id: int, guild_id: int, now: float) -> None:
