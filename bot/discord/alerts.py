@@ -15,10 +15,11 @@ from discord.ext import tasks
 
 from bot.alerts.render import render_delivery
 from bot.alerts.sinks import ChannelRef, Delivery, DeliveryError, channel_id_of
-from bot.alerts.system import alert_system
+from bot.alerts.system import AlertSystem, alert_system
 from bot.answer import BadInput
 from bot.discord.appcommands import NO_MENTIONS, caller_of
 from bot.discord.render import render_messages
+from bot.state.store import AlertRecord
 
 if TYPE_CHECKING:
     from bot.discord.client import SilkrouteBot
@@ -91,6 +92,18 @@ class DiscordSink:
         return ChannelRef(channel.id, f"#{channel.name}")
 
 
+async def _alert_here(
+    interaction: discord.Interaction[Any], alert_id: int
+) -> tuple[AlertSystem, AlertRecord | None]:
+    """The button's alert, or None (after telling the user) when it belongs to another server."""
+    system = alert_system(interaction.client.services.components)
+    record = await system.store.alert(alert_id)
+    if record is None or record.guild_id != interaction.guild_id:
+        await interaction.response.send_message("That alert is not from this server.", ephemeral=True)
+        return system, None
+    return system, record
+
+
 class AckButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"silkroute:ack:(?P<id>\d+)"):
     """Acknowledge: stops re-notification of the alert (and of the others in the same message)."""
 
@@ -109,10 +122,8 @@ class AckButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"silkr
         return cls(int(match["id"]))
 
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
-        system = alert_system(interaction.client.services.components)
-        record = await system.store.alert(self.alert_id)
-        if record is None or record.guild_id != interaction.guild_id:
-            await interaction.response.send_message("That alert is not from this server.", ephemeral=True)
+        system, record = await _alert_here(interaction, self.alert_id)
+        if record is None:
             return
         who = str(interaction.user)
         for alert in await system.store.open_alerts(record.guild_id):
@@ -142,13 +153,10 @@ class MuteButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"silk
         return cls(int(match["id"]))
 
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
-        bot = interaction.client
-        system = alert_system(bot.services.components)
-        record = await system.store.alert(self.alert_id)
-        if record is None or record.guild_id != interaction.guild_id:
-            await interaction.response.send_message("That alert is not from this server.", ephemeral=True)
+        system, record = await _alert_here(interaction, self.alert_id)
+        if record is None:
             return
-        if not caller_of(interaction, bot.settings.discord.watch_manager_role_id).can_manage:
+        if not caller_of(interaction, interaction.client.settings.discord.watch_manager_role_id).can_manage:
             await interaction.response.send_message(
                 "Muting needs the Manage Server permission or the watch-manager role.", ephemeral=True
             )
