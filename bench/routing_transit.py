@@ -26,8 +26,10 @@ from typing import Any, NamedTuple
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bot.answer import Section, Source
+from bot.answer import Source
 from bot.commands import Caller, Context
+from bot.routing.snapshot import Route, Vantage
+from bot.routing.store import SnapshotStore
 from bot.routing.transit import TransitIndex
 from bot.routing.transit_chart import render_chart
 from bot.routing.transit_command import transit
@@ -47,18 +49,6 @@ COUNTRIES = [
 OTHER = [f"X{i}" for i in range(150)]
 TIER1 = [174, 701, 1299, 2914, 3257, 3320, 3356, 3491, 5511, 6453, 6461, 6762, 6830, 7018, 12956]
 KZ_UPSTREAMS = [12389, 20485, 31133, 3216, 9002, 43727, 20764, 4134]
-
-
-class Vantage(NamedTuple):
-    collector: str
-    peer_ip: str
-    peer_asn: int
-
-
-class Route(NamedTuple):
-    vantage: int
-    prefix: str
-    path: tuple[int, ...]
 
 
 class Seen(NamedTuple):
@@ -177,20 +167,11 @@ class SyntheticTable:
         return [Source("synthetic full table", datetime(2026, 1, 1, tzinfo=UTC), "generated in memory")]
 
 
-class Store:
-    name = "snapshot"
-
-    def __init__(self, current: Any) -> None:
-        self.current = current
-
-    async def start(self) -> None:
-        return None
-
-    async def close(self) -> None:
-        return None
-
-    def status(self) -> Section:
-        return Section("snapshot", "synthetic")
+def serving(table: Any) -> SnapshotStore:
+    """A real snapshot store serving the synthetic table, so the handler runs its normal path."""
+    store = SnapshotStore(Path("unused"))
+    store.current = table
+    return store
 
 
 def seconds(call: Callable[[], Any]) -> float:
@@ -249,7 +230,7 @@ def main() -> None:
     tracemalloc.stop()
     cached = len(fresh._origins)
 
-    services = Services(settings=Settings(), components=[Store(table)])
+    services = Services(settings=Settings(), components=[serving(table)])
     ctx = Context(services=services, caller=Caller("bench", can_manage=False))
 
     async def handler_timings() -> list[tuple[str, float]]:

@@ -9,20 +9,7 @@ from datetime import UTC, datetime
 from typing import NamedTuple
 
 from bot.answer import Source
-
-Hop = int | frozenset[int]
-
-
-class Vantage(NamedTuple):
-    collector: str
-    peer_ip: str
-    peer_asn: int
-
-
-class Route(NamedTuple):
-    vantage: int
-    prefix: str
-    path: tuple[Hop, ...]
+from bot.routing.snapshot import Route, Vantage
 
 
 class Seen(NamedTuple):
@@ -50,7 +37,7 @@ class FakeData:
         self.vantages.append(Vantage(collector, f"192.0.2.{len(self.vantages) + 1}", peer_asn))
         return len(self.vantages) - 1
 
-    def add(self, vantage: int, prefix: str, *path: Hop) -> None:
+    def add(self, vantage: int, prefix: str, *path: int | frozenset[int]) -> None:
         self.table.append(Route(vantage, prefix, tuple(path)))
 
     def routes_of_origin(self, asn: int, family: int | None = None) -> Sequence[Route]:
