@@ -21,21 +21,11 @@ from bot.services import Services
 from bot.settings import Settings
 from tests.bot.routing.snapshot_fixtures import all_files
 
-REAL = [
-    "mrt/routeviews2-rib.20140523.0600.first1MiB.bz2",
-    "mrt/ris-rrc00-updates.20190101.0000.gz",
-    "registry/delegated-derived.20260201.txt.gz",
-    "asnames/asnames-pyasn.2016.json.gz",
-]
 
-
-@pytest.fixture(scope="module")
-def real(shared_data: Path, tmp_path_factory: pytest.TempPathFactory) -> Snapshot:
-    data = tmp_path_factory.mktemp("real")
-    import_files([shared_data / name for name in REAL], data)
-    snapshot = load_current(data)
-    assert snapshot is not None
-    return snapshot
+@pytest.fixture(scope="session")
+def real(real_snapshot: Snapshot) -> Snapshot:
+    """The shared real snapshot under this module's name for it."""
+    return real_snapshot
 
 
 @pytest.fixture

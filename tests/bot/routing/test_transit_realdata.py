@@ -6,35 +6,23 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from bot.commands import Caller, Context
-from bot.routing.importer import import_files
-from bot.routing.snapshot import Snapshot, load_current
+from bot.routing.snapshot import Snapshot
 from bot.routing.transit import TransitIndex
 from bot.routing.transit_command import transit
 from bot.services import Services
 from bot.settings import Settings
 from tests.bot.routing.snapshot_fixtures import serving
 
-FILES = (
-    "mrt/routeviews2-rib.20140523.0600.first1MiB.bz2",
-    "mrt/ris-rrc00-updates.20190101.0000.gz",
-    "registry/delegated-derived.20260201.txt.gz",
-    "asnames/asnames-libloc.20221029.json.gz",
-)
 
-
-@pytest.fixture(scope="module")
-def snapshot(shared_data: Path, tmp_path_factory: pytest.TempPathFactory) -> Snapshot:
-    data_dir = tmp_path_factory.mktemp("snapshot")
-    import_files([shared_data / name for name in FILES], data_dir)
-    loaded = load_current(data_dir)
-    assert loaded is not None
-    return loaded
+@pytest.fixture(scope="session")
+def snapshot(real_snapshot: Snapshot) -> Snapshot:
+    """The shared real snapshot under this module's name for it."""
+    return real_snapshot
 
 
 # ---- the naive implementation -------------------------------------------------------------------------------
