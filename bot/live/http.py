@@ -195,6 +195,20 @@ class HttpLayer:
 
     async def get_json(self, source: str, path: str, params: Mapping[str, str] | None = None) -> Any:
         """GET `path` under the source's base URL and decode JSON, retrying what is worth retrying."""
+        return await self.request_json(source, path, params=params)
+
+    async def request_json(
+        self,
+        source: str,
+        path: str,
+        *,
+        method: str = "GET",
+        params: Mapping[str, str] | None = None,
+        json_body: Any = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> Any:
+        """Send one request and decode JSON. A GET is retried on any transient failure; other methods only
+        on 429, where the server refused before acting, so a POST never creates something twice."""
         self.check_online(source)
         url = self.url(source, path)
         query = self.identified(source, params or {})
@@ -205,9 +219,10 @@ class HttpLayer:
             try:
                 async with self._limit(source):
                     stats.requests += 1
-                    return await self._attempt(source, url, query)
+                    return await self._attempt(source, method, url, query, json_body, headers)
             except _Retryable as exc:
-                if attempt >= retries:
+                retryable = method == "GET" or isinstance(exc.final, UpstreamRateLimited)
+                if attempt >= retries or not retryable:
                     stats.failures += 1
                     raise exc.final from None
                 delay = max(self.backoff(attempt), exc.retry_after)
@@ -221,9 +236,19 @@ class HttpLayer:
                 stats.failures += 1
                 raise
 
-    async def _attempt(self, source: str, url: str, query: Mapping[str, str]) -> Any:
+    async def _attempt(
+        self,
+        source: str,
+        method: str,
+        url: str,
+        query: Mapping[str, str],
+        json_body: Any,
+        headers: Mapping[str, str] | None,
+    ) -> Any:
         try:
-            async with self.session().get(url, params=query) as response:
+            async with self.session().request(
+                method, url, params=query, json=json_body, headers=headers
+            ) as response:
                 body = await self._read_capped(source, response)
                 status = response.status
                 retry_after = self._retry_after(response.headers.get("Retry-After"))

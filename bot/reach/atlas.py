@@ -13,10 +13,11 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-import aiohttp
 from cryptography import x509
 
 from bot.answer import BadInput, Section, Table, Unavailable
+from bot.live import LiveSources
+from bot.live.http import ATLAS, HttpLayer, UpstreamHTTPError, UpstreamRateLimited
 from bot.reach.interception import Finding, InterceptionDetector
 from bot.reach.targets import Target
 from bot.reach.tls import CertInfo
@@ -71,17 +72,16 @@ class Measurement:
 
 @dataclass(frozen=True, slots=True)
 class AtlasClient:
-    """Creates measurements and polls their results within a bounded wait."""
+    """Creates one-off measurements and polls their results through the shared live HTTP layer."""
 
-    base_url: str
+    http: HttpLayer
     key: str
     probes: int
     wait_seconds: float
     poll_seconds: float
-    request_timeout: float
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> AtlasClient:
+    def from_settings(cls, settings: Settings, live: LiveSources | None) -> AtlasClient:
         """Unavailable (with the variable to set) when Atlas is not configured or live calls are off."""
         key = settings.live.ripe_atlas_key
         if key is None or not key.get_secret_value().strip():
@@ -89,38 +89,32 @@ class AtlasClient:
                 "The RIPE Atlas vantage needs an API key: set RIPE_ATLAS_KEY (measurements cost credits).",
                 example='/reach target:"kaspi.kz" vantage:local',
             )
-        if settings.core.silkroute_offline:
+        if settings.core.silkroute_offline or live is None:
             raise Unavailable("Live sources are switched off (SILKROUTE_OFFLINE=1), including RIPE Atlas.")
         return cls(
-            base_url=settings.live.ripe_atlas_url.rstrip("/"),
+            http=live.http,
             key=key.get_secret_value().strip(),
             probes=settings.reach.silkroute_atlas_probes,
             wait_seconds=settings.reach.silkroute_atlas_wait_seconds,
             poll_seconds=settings.reach.silkroute_atlas_poll_seconds,
-            request_timeout=settings.live.silkroute_http_read_timeout,
         )
 
     async def measure(
         self, targets: list[Target], asn: int | None, detector: InterceptionDetector
     ) -> list[Measurement]:
         """Create one sslcert measurement per target, then poll until every probe answered or time runs out."""
-        headers = {"Authorization": f"Key {self.key}"}
-        timeout = aiohttp.ClientTimeout(total=self.request_timeout)
-        async with aiohttp.ClientSession(headers=headers, timeout=timeout) as session:
-            ids = await self._create(session, targets, asn)
-            measurements = [Measurement(t, i, self.probes) for t, i in zip(targets, ids, strict=True)]
-            deadline = time.monotonic() + self.wait_seconds
-            while True:
-                for measurement in measurements:
-                    if not measurement.complete:
-                        await self._poll(session, measurement, detector)
-                if all(m.complete for m in measurements) or time.monotonic() >= deadline:
-                    return measurements
-                await asyncio.sleep(min(self.poll_seconds, max(0.0, deadline - time.monotonic())))
+        ids = await self._create(targets, asn)
+        measurements = [Measurement(t, i, self.probes) for t, i in zip(targets, ids, strict=True)]
+        deadline = time.monotonic() + self.wait_seconds
+        while True:
+            for measurement in measurements:
+                if not measurement.complete:
+                    await self._poll(measurement, detector)
+            if all(m.complete for m in measurements) or time.monotonic() >= deadline:
+                return measurements
+            await asyncio.sleep(min(self.poll_seconds, max(0.0, deadline - time.monotonic())))
 
-    async def _create(
-        self, session: aiohttp.ClientSession, targets: list[Target], asn: int | None
-    ) -> list[int]:
+    async def _create(self, targets: list[Target], asn: int | None) -> list[int]:
         definitions = [
             {
                 "type": "sslcert",
@@ -138,17 +132,14 @@ class AtlasClient:
             "probes": [probes or {"requested": self.probes, "type": "country", "value": "KZ"}],
             "is_oneoff": True,
         }
-        payload = await self._json(session, "POST", f"{self.base_url}/measurements/", body)
+        payload = await self._json("/measurements/", "POST", body)
         ids = payload.get("measurements") if isinstance(payload, dict) else None
         if not isinstance(ids, list) or len(ids) != len(targets):
             raise Unavailable("RIPE Atlas did not return the measurement ids it was asked to create.")
         return [int(i) for i in ids]
 
-    async def _poll(
-        self, session: aiohttp.ClientSession, measurement: Measurement, detector: InterceptionDetector
-    ) -> None:
-        url = f"{self.base_url}/measurements/{measurement.measurement_id}/results/"
-        rows = await self._json(session, "GET", url, None)
+    async def _poll(self, measurement: Measurement, detector: InterceptionDetector) -> None:
+        rows = await self._json(f"/measurements/{measurement.measurement_id}/results/", "GET", None)
         if not isinstance(rows, list):
             raise Unavailable(
                 f"RIPE Atlas returned no result list for measurement {measurement.measurement_id}."
@@ -156,23 +147,21 @@ class AtlasClient:
         measurement.results = [probe_result(row, detector) for row in rows if isinstance(row, dict)]
         measurement.complete = len(measurement.results) >= measurement.requested
 
-    async def _json(self, session: aiohttp.ClientSession, method: str, url: str, body: Any) -> Any:
+    async def _json(self, path: str, method: str, body: Any) -> Any:
+        """One Atlas call; the statuses Atlas uses for the key and the definition get Atlas's own words."""
+        headers = {"Authorization": f"Key {self.key}"}
         try:
-            async with session.request(method, url, json=body) as response:
-                payload = await response.json(content_type=None)
-                if response.status == 429:
-                    raise Unavailable(
-                        "RIPE Atlas is rate-limiting measurement creation (HTTP 429); try later."
-                    )
-                if response.status in {401, 403}:
-                    raise Unavailable("RIPE Atlas refused the API key (RIPE_ATLAS_KEY).")
-                if response.status == 400:
-                    raise BadInput(f"RIPE Atlas rejected the measurement: {_detail(payload)}")
-                if response.status >= 400:
-                    raise Unavailable(f"RIPE Atlas answered HTTP {response.status}: {_detail(payload)}")
-                return payload
-        except (aiohttp.ClientError, TimeoutError, ValueError) as exc:
-            raise Unavailable(f"RIPE Atlas could not be reached ({type(exc).__name__}).") from None
+            return await self.http.request_json(ATLAS, path, method=method, json_body=body, headers=headers)
+        except UpstreamRateLimited:
+            raise Unavailable(
+                "RIPE Atlas is rate-limiting measurement creation (HTTP 429); try later."
+            ) from None
+        except UpstreamHTTPError as exc:
+            if exc.status in {401, 403}:
+                raise Unavailable("RIPE Atlas refused the API key (RIPE_ATLAS_KEY).") from None
+            if exc.status == 400:
+                raise BadInput(f"RIPE Atlas rejected the measurement: {_detail(exc.body)}") from None
+            raise
 
 
 def probe_result(row: dict[str, Any], detector: InterceptionDetector) -> ProbeResult:

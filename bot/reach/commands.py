@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from bot.answer import Answer, BadInput
 from bot.commands import CommandSpec, Context, Option
+from bot.live import LiveSources
 from bot.live.enrich import online_sources
 from bot.reach.atlas import AtlasClient, atlas_section
 from bot.reach.bgp import live_bgp
@@ -31,7 +32,9 @@ async def reach(ctx: Context, target: str, vantage: str = "local", asn: int | No
         raise BadInput(
             "`asn` chooses RIPE Atlas probes, so it needs `vantage:atlas`.", example=_ATLAS_EXAMPLE
         )
-    atlas = AtlasClient.from_settings(settings) if vantage == "atlas" else None
+    atlas = (
+        AtlasClient.from_settings(settings, ctx.services.find(LiveSources)) if vantage == "atlas" else None
+    )
     done: dict[str, TargetReport] = {}
     async for report in check_each(targets, config, snapshot, concurrency=MAX_TARGETS):
         done[report.target.url] = report

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.live import LiveSources
 from bot.reach.dns import Nameserver
 from bot.reach.interception import InterceptionDetector
 from bot.reach.probe import ReachConfig
@@ -23,7 +24,7 @@ __all__ = ["fake_upstreams", "lab", "live_settings"]  # the fake RIPEstat for /r
 class Lab:
     tmp: Path
     ca: Issued = field(default_factory=lambda: make_ca(name(C="KZ", O="Test Trust", CN="Test Root CA")))
-    closers: list[WebServer | StallServer | DnsServer] = field(default_factory=list)
+    closers: list[WebServer | StallServer | DnsServer | LiveSources] = field(default_factory=list)
 
     @property
     def ca_file(self) -> Path:

@@ -10,6 +10,7 @@ from aiohttp import web
 
 from bot.answer import Unavailable
 from bot.commands import Caller, Context
+from bot.live import LiveSources
 from bot.reach.commands import COMMANDS
 from bot.services import Services
 from bot.settings import CoreSettings, LiveSettings, ReachSettings, Settings
@@ -66,7 +67,11 @@ async def _context(lab: Lab, atlas: FakeAtlas) -> tuple[Context, int]:
     dns = await lab.dns({"site.test": ["127.0.0.1"]})
     settings = Settings(
         core=CoreSettings(silkroute_offline=False),
-        live=LiveSettings(ripe_atlas_url=f"http://127.0.0.1:{port}/api/v2", ripe_atlas_key="secret-key"),
+        live=LiveSettings(
+            ripe_atlas_url=f"http://127.0.0.1:{port}/api/v2",
+            ripe_atlas_key="secret-key",
+            silkroute_http_retries=0,
+        ),
         reach=ReachSettings(
             silkroute_allow_unsafe_targets=True,
             silkroute_public_resolver=f"127.0.0.1:{dns.port}",
@@ -76,7 +81,11 @@ async def _context(lab: Lab, atlas: FakeAtlas) -> tuple[Context, int]:
             silkroute_atlas_poll_seconds=0.01,
         ),
     )
-    return Context(services=Services(settings=settings), caller=Caller("tester", False)), server.port
+    live = LiveSources(settings)
+    lab.closers.append(live)
+    return Context(
+        services=Services(settings=settings, components=[live]), caller=Caller("tester", False)
+    ), server.port
 
 
 async def test_probes_chains_are_checked_for_interception(lab: Lab) -> None:
