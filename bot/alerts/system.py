@@ -26,6 +26,7 @@ from bot.state.db import StateDB
 from bot.state.store import AlertRecord, AlertStore, NewAlert, Watch
 
 log = logging.getLogger(__name__)
+FLUSH_SECONDS = 10.0
 
 
 class RpkiResult(Protocol):
@@ -150,6 +151,7 @@ class AlertSystem:
         self._watches: list[Watch] = []
         self._guilds_by_target: dict[str, set[int]] = {}
         self._tasks: list[asyncio.Task[None]] = []
+        self._flush_on_close = False
         self._last_site_check = float("-inf")
 
     # lifetime -----------------------------------------------------------------------------------
@@ -185,6 +187,7 @@ class AlertSystem:
             self.store, sink, self.channel_of, self.clock, batch_window=self.batch_window
         )
         if background:
+            self._flush_on_close = True
             self._tasks.append(asyncio.create_task(self.sender.run(), name="alert-sender"))
             self._tasks.append(asyncio.create_task(self._tick_forever(), name="alert-ticker"))
         feed = self._make_feed()
@@ -215,7 +218,19 @@ class AlertSystem:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         self._tasks.clear()
+        if self._flush_on_close and self.sender is not None:
+            await self._flush()
         await self.db.close()
+
+    async def _flush(self) -> None:
+        """Our own sender's last round: a console fed by a pipe ends right after its last command, and the
+        alerts that command queued (`/alerts test`) must still be shown. Bounded, so closing never hangs."""
+        assert self.sender is not None
+        try:
+            async with asyncio.timeout(FLUSH_SECONDS):
+                await self.sender.drain_once()
+        except Exception:
+            log.exception("last alert delivery before closing failed; the rows stay pending")
 
     def status(self) -> Section:
         sender = self.sender
