@@ -224,7 +224,9 @@ def _ip_data(snapshot: Snapshot, ip: str) -> tuple[dict[str, Any], Section]:
 def lookup_ip(snapshot: Snapshot, ip: str) -> Answer:
     data, section = _ip_data(snapshot, ip)
     title = f"{ip} — AS{data['asn']} {data['as_name'] or ''}".strip() if data["asn"] else ip
-    return _answer(snapshot, title, section.text, [section], data)
+    # The summary already says what the section's text says; keep only its table.
+    sections = [Section("Origins", table=section.table)] if section.table else []
+    return _answer(snapshot, title, section.text, sections, data)
 
 
 def lookup_prefix(snapshot: Snapshot, network: ipaddress.IPv4Network | ipaddress.IPv6Network) -> Answer:
