@@ -138,7 +138,10 @@ def parse_target(text: str) -> Target:
     country = find_country(raw)
     if country is not None:
         return CountryTarget(country.code)
-    host = urlsplit(raw).hostname if "://" in raw else raw
+    try:
+        host = urlsplit(raw).hostname if "://" in raw else raw
+    except ValueError:  # e.g. an unclosed IPv6 bracket, `http://[::1`
+        raise BadInput(f"{raw!r} is not a valid URL.", example="/transit target:https://nur.kz/") from None
     if host and "." in host and _HOSTNAME.match(host):
         return DomainTarget(host.rstrip(".").lower())
     hints = suggest_countries(raw)

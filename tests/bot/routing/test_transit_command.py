@@ -226,3 +226,10 @@ def test_spec_documents_the_definitions() -> None:
         assert phrase in TRANSIT.help
     target = TRANSIT.option("target")
     assert target is not None and target.autocomplete is complete_country
+
+
+@pytest.mark.parametrize("target", ["http://[::1", "https://[nur.kz/"])
+async def test_malformed_url_is_bad_input_not_a_crash(target: str) -> None:
+    with pytest.raises(BadInput) as caught:
+        await Ask()(target)
+    assert caught.value.example and caught.value.example.startswith("/transit target:")
