@@ -14,6 +14,7 @@ MAX_TARGETS = 10
 EXAMPLE = '/reach target:"nur.kz kaspi.kz https://egov.kz/cms/ru"'
 DEFAULT_PORTS = {"http": 80, "https": 443}
 _LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
+_BRACKETED = re.compile(r"\[[^\]]*\](:[0-9]*)?")
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,7 +62,12 @@ def parse_target(token: str) -> Target:
         raw = f"[{raw}]"
     if "://" not in raw:
         raw = _guess_scheme(raw) + raw
-    parts = urlsplit(raw)
+    try:
+        parts = urlsplit(raw)
+    except ValueError:
+        raise BadInput(
+            f"{token!r} is not a valid URL (check the [ ] around an IPv6 address).", example=EXAMPLE
+        ) from None
     scheme = parts.scheme.lower()
     if scheme not in DEFAULT_PORTS:
         raise BadInput(
@@ -75,7 +81,11 @@ def parse_target(token: str) -> Target:
         raise BadInput(
             f"{token!r} has an invalid port; ports are whole numbers 1–65535.", example=EXAMPLE
         ) from None
-    host = _normalise_host(parts.hostname or "", token)
+    if not parts.hostname:
+        raise BadInput(f"{token!r} has no host name.", example=EXAMPLE)
+    if parts.netloc.startswith("[") and not _BRACKETED.fullmatch(parts.netloc):
+        raise BadInput(f"{token!r} is not a valid URL: nothing but a port may follow ].", example=EXAMPLE)
+    host = normalise_host(f"[{parts.hostname}]" if "[" in parts.netloc else parts.hostname)
     if port == 0:
         raise BadInput(f"{token!r} has an invalid port; ports are whole numbers 1–65535.", example=EXAMPLE)
     port = port or DEFAULT_PORTS[scheme]
@@ -102,19 +112,33 @@ def _is_bare_ipv6(text: str) -> bool:
         return False
 
 
-def _normalise_host(host: str, token: str) -> str:
-    """Lower-case, IDNA-encode names (so қазақстан.kz works) and validate every label."""
-    if not host:
-        raise BadInput(f"{token!r} has no host name.", example=EXAMPLE)
+def normalise_host(host: str, *, example: str = EXAMPLE) -> str:
+    """The canonical form of a host name or address literal, or BadInput (with `example`) when invalid.
+
+    Lower-cases and IDNA-encodes names (so қазақстан.kz works) and validates every label; an address
+    keeps its compressed form, an IPv6 one may come in [brackets] but never with a %scope (a local
+    interface). Shared by every command that takes a host, so they all accept the same names.
+    """
+    text = host.strip()
+    if not text:
+        raise BadInput("Give a host name or IP address.", example=example)
+    bracketed = text.startswith("[") or text.endswith("]")
+    inner = text[1:-1] if bracketed and text.startswith("[") and text.endswith("]") else text
     try:
-        return str(ipaddress.ip_address(host))
+        address = ipaddress.ip_address(inner)
     except ValueError:
-        pass
+        address = None
+    if address is not None and not (isinstance(address, ipaddress.IPv6Address) and address.scope_id):
+        if bracketed and address.version != 6:
+            raise BadInput(f"{host!r}: only IPv6 addresses go in [brackets].", example=example)
+        return str(address)
+    if bracketed or "%" in inner:
+        raise BadInput(f"{host!r} is not a valid IPv6 address.", example=example)
     try:
-        ascii_host = host.rstrip(".").encode("idna").decode("ascii").lower()
+        ascii_host = inner.rstrip(".").encode("idna").decode("ascii").lower()
     except UnicodeError:
-        raise BadInput(f"{host!r} is not a valid host name.", example=EXAMPLE) from None
+        raise BadInput(f"{host!r} is not a valid host name.", example=example) from None
     labels = ascii_host.split(".")
     if len(ascii_host) > 253 or not all(_LABEL.match(label) for label in labels):
-        raise BadInput(f"{host!r} is not a valid host name.", example=EXAMPLE)
+        raise BadInput(f"{host!r} is not a valid host name.", example=example)
     return ascii_host
