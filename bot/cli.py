@@ -16,7 +16,7 @@ from bot.alerts.system import alert_system
 from bot.answer import EXIT_CODES, Answer, CommandError
 from bot.catalog import build_registry
 from bot.commands import Context, Registry, parse_command_line
-from bot.console import CONSOLE_CALLER, Console
+from bot.console import CONSOLE_CALLER, Console, stdin_lines
 from bot.reach.batch import run_batch
 from bot.render import answer_json, dumps, error_json, render_text
 from bot.routing.data_commands import import_command, status_command, update_command
@@ -28,25 +28,26 @@ from bot.settings import Settings, SettingsError, load_settings
 log = logging.getLogger("silkroute")
 
 
-class SecretFilter(logging.Filter):
-    """Blanks the Discord token wherever a log line might carry it."""
+class RedactingFormatter(logging.Formatter):
+    """Blanks the Discord token in the whole formatted record, tracebacks included."""
 
-    def __init__(self, secret: str | None) -> None:
-        super().__init__()
+    def __init__(self, fmt: str, secret: str | None) -> None:
+        super().__init__(fmt)
         self.secret = secret
 
-    def filter(self, record: logging.LogRecord) -> bool:
-        if self.secret and self.secret in record.getMessage():
-            record.msg = record.getMessage().replace(self.secret, "[token hidden]")
-            record.args = ()
-        return True
+    def format(self, record: logging.LogRecord) -> str:
+        text = super().format(record)
+        return text.replace(self.secret, "[token hidden]") if self.secret else text
 
 
 def configure_logging(settings: Settings) -> None:
     token = settings.discord.discord_token
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    handler.addFilter(SecretFilter(token.get_secret_value() if token else None))
+    handler.setFormatter(
+        RedactingFormatter(
+            "%(asctime)s %(levelname)s %(name)s: %(message)s", token.get_secret_value() if token else None
+        )
+    )
     logging.basicConfig(level=settings.core.log_level, handlers=[handler], force=True)
 
 
@@ -86,7 +87,7 @@ async def cmd_ask(settings: Settings, line: str, as_json: bool) -> int:
 async def _ask_lines(registry: Registry, services: Services) -> int:
     """JSON Lines in, JSON Lines out, one process: scripts pay start-up once."""
     worst = 0
-    for line in sys.stdin:
+    async for line in stdin_lines():
         if not line.strip():
             continue
         name, result = await ask_one(line, registry, services)

@@ -7,6 +7,7 @@ parses the same text a user would type in Discord (`/transit target:AS9198`) int
 
 from __future__ import annotations
 
+import logging
 import shlex
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -16,6 +17,8 @@ from bot.answer import Answer, BadInput
 
 if TYPE_CHECKING:
     from bot.services import Services
+
+log = logging.getLogger(__name__)
 
 OptionValue = str | int | bool
 Autocomplete = Callable[["Services", str], Awaitable[list[str]]]
@@ -86,9 +89,16 @@ class Context:
     progress: ProgressCallback | None = None
 
     async def report_progress(self, partial: Answer) -> None:
-        """Show a partial answer while work goes on (Discord edits the message; the console prints)."""
-        if self.progress is not None:
+        """Show a partial answer while work goes on (Discord edits the message; the console prints).
+
+        Best effort: a failed progress display must not turn an answer whose work finished into an error.
+        """
+        if self.progress is None:
+            return
+        try:
             await self.progress(partial)
+        except Exception:
+            log.warning("showing progress of /%s failed", partial.command, exc_info=True)
 
 
 Handler = Callable[..., Awaitable[Answer]]

@@ -6,8 +6,9 @@ work without Discord.
 
 from __future__ import annotations
 
+import asyncio
 import sys
-from collections.abc import Iterable
+from collections.abc import AsyncIterator, Iterable
 from pathlib import Path
 
 from prompt_toolkit import PromptSession
@@ -24,6 +25,12 @@ from bot.services import Services
 
 CONSOLE_CALLER = Caller(name="console", can_manage=True)
 QUIT_WORDS = {"quit", "exit", "/quit", "/exit"}
+
+
+async def stdin_lines() -> AsyncIterator[str]:
+    """Lines of a piped standard input, read in a thread so alerts and feeds keep running meanwhile."""
+    while line := await asyncio.to_thread(sys.stdin.readline):
+        yield line
 
 
 class CommandCompleter(Completer):
@@ -77,7 +84,7 @@ class Console:
         for attachment in answer.attachments:
             self.output_dir.mkdir(parents=True, exist_ok=True)
             path = self.output_dir / attachment.filename
-            path.write_bytes(attachment.content)
+            await asyncio.to_thread(path.write_bytes, attachment.content)
             text += f"\n[attachment written to {path}]"
         return text
 
@@ -89,7 +96,7 @@ class Console:
         """Interactive loop with history and completion; plain line reading when stdin is not a terminal."""
         print("silkroute console: type /help, Tab completes, Ctrl-D or /quit leaves.", flush=True)
         if not sys.stdin.isatty():
-            for line in sys.stdin:
+            async for line in stdin_lines():
                 if line.strip().lower() in QUIT_WORDS:
                     break
                 if line.strip():

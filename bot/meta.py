@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import platform
 import time
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import discord
 
 from bot import __version__
 from bot.answer import Answer, BadInput, Section, Severity, Table, humanize_age
 from bot.commands import CommandSpec, Context, Option, Registry
+from bot.routing.snapshot import Snapshot
+from bot.routing.store import serving_snapshot
 
 
 async def status(ctx: Context) -> Answer:
@@ -28,14 +30,24 @@ async def status(ctx: Context) -> Answer:
             )
         )
     mode = "offline (live sources off)" if services.settings.core.silkroute_offline else "online"
+    snapshot = serving_snapshot(services)
     summary = f"silkroute {__version__}, up {uptime}, {mode}."
+    if snapshot is None:
+        summary += " No routing snapshot loaded."
+        severity = Severity.WARNING
+    else:
+        dated = snapshot.provenance.data_date
+        age = humanize_age(datetime.now(UTC) - dated) if dated else "of unknown age"
+        summary += f" Routing snapshot {snapshot.snapshot_id}, data {age}."
     return Answer(
         command="status",
         title="silkroute status",
         summary=summary,
         severity=severity,
         sections=sections,
+        sources=snapshot.data_sources() if snapshot else [],
         data={
+            "snapshot": _snapshot_data(snapshot),
             "version": __version__,
             "uptime_seconds": round(time.time() - services.started_at, 1),
             "offline": services.settings.core.silkroute_offline,
@@ -45,6 +57,20 @@ async def status(ctx: Context) -> Answer:
             "failed_extensions": dict(services.failed_extensions),
         },
     )
+
+
+def _snapshot_data(snapshot: Snapshot | None) -> dict[str, object] | None:
+    """What a monitoring script needs to alert on a stale snapshot: its id, data date and age."""
+    if snapshot is None:
+        return None
+    dated = snapshot.provenance.data_date
+    return {
+        "id": snapshot.snapshot_id,
+        "data_date": dated.isoformat() if dated else None,
+        "age_seconds": round((datetime.now(UTC) - dated).total_seconds()) if dated else None,
+        "vantage_points": snapshot.provenance.vantage_points,
+        "routes": snapshot.provenance.routes,
+    }
 
 
 def make_help(registry: Registry) -> CommandSpec:

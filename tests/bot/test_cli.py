@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+
+from bot.cli import configure_logging
+from bot.settings import load_settings
 
 
 def silkroute(
@@ -84,3 +88,23 @@ def test_env_file_option_is_used(tmp_path: Path) -> None:
     env_file.write_text("SILKROUTE_OFFLINE=1\n")
     result = silkroute("--env-file", str(env_file), "ask", "/status", "--json")
     assert json.loads(result.stdout)["data"]["offline"] is True
+
+
+def test_log_lines_and_tracebacks_never_show_the_token(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DISCORD_TOKEN", "MTIz.secret-token-value")
+    configure_logging(load_settings(None))
+    try:
+        log = logging.getLogger("silkroute.test")
+        log.warning("connecting with %s", "MTIz.secret-token-value")
+        try:
+            raise RuntimeError("login failed for MTIz.secret-token-value")
+        except RuntimeError:
+            log.exception("boom")
+    finally:
+        logging.basicConfig(force=True)
+    err = capsys.readouterr().err
+    assert "RuntimeError: login failed for [token hidden]" in err
+    assert "connecting with [token hidden]" in err
+    assert "secret-token-value" not in err
