@@ -63,6 +63,11 @@ def _parse_prefix(text: str) -> ipaddress.IPv4Network | ipaddress.IPv6Network:
             f"{text!r} is not a valid prefix (address/length, length up to 32 for IPv4 and 128 for IPv6).",
             example="/lookup target:95.56.0.0/14",
         ) from None
+    if network.prefixlen == 0:
+        raise BadInput(
+            f"{network} is the whole address space (a default route), not a prefix to look up.",
+            example="/lookup target:95.56.0.0/14",
+        )
     if not network.is_global:
         raise BadInput(
             f"{network} is private or reserved address space.", example="/lookup target:2.72.0.0/18"
@@ -232,7 +237,8 @@ def lookup_ip(snapshot: Snapshot, ip: str) -> Answer:
 def lookup_prefix(snapshot: Snapshot, network: ipaddress.IPv4Network | ipaddress.IPv6Network) -> Answer:
     text = str(network)
     matched = None
-    for length in range(network.prefixlen, -1, -1):
+    # Not down to /0: a default route leaked by one peer covers everything and says nothing.
+    for length in range(network.prefixlen, 0, -1):
         candidate = str(network.supernet(new_prefix=length))
         prefix_id = snapshot.prefix_id(candidate)
         if prefix_id is not None:

@@ -184,3 +184,14 @@ async def test_handler_through_services(tmp_path: Path) -> None:
     assert answer.data["asn"] == 29355 and "rrc99" in store.status().text
     assert [c.name for c in COMMANDS] == ["lookup"]
     await services.close()
+
+
+async def test_a_leaked_default_route_covers_nothing(real: Snapshot) -> None:
+    assert real.prefix_id("0.0.0.0/0") is not None  # one peer of the 2014 RIB leaks a default route
+    answer = await lookup(real, "128.0.0.0/1", None)
+    assert answer.data["prefix"] is None and answer.data["origins"] == []
+    assert "0.0.0.0/0" not in answer.summary and "more-specifics" in answer.summary
+    for target in ("0.0.0.0/0", "::/0", "95.56.0.1/0"):
+        with pytest.raises(BadInput, match="whole address space") as caught:
+            await lookup(real, target, None)
+        assert caught.value.example and caught.value.example.startswith("/lookup target:")
