@@ -41,15 +41,19 @@ CSV_COLUMNS = [
 
 
 def read_targets(path: Path) -> tuple[list[Target], list[tuple[str, str]]]:
-    """Targets from a CSV with a `url` column or from one-per-line text; unreadable lines are kept apart."""
-    text = path.read_text(encoding="utf-8-sig")
+    """Targets from a CSV with a `url` column or from one-per-line text; unreadable lines are kept apart.
+
+    A malformed line is reported with the rest of the results; a file that is not text at all (a
+    spreadsheet, an image) is refused as a whole, since its "lines" would only be noise.
+    """
+    text = _read_text(path)
     first = text.splitlines()[0] if text.strip() else ""
+    invalid: list[tuple[str, str]] = []
     if "url" in [c.strip().lower() for c in next(csv.reader([first]), [])]:
-        rows = [row.get("url") or "" for row in csv.DictReader(io.StringIO(text))]
+        rows = _csv_urls(text, invalid)
     else:
         rows = [line.split("#", 1)[0] for line in text.splitlines()]
     targets: dict[str, Target] = {}
-    invalid: list[tuple[str, str]] = []
     for raw in (r.strip() for r in rows):
         if not raw:
             continue
@@ -60,6 +64,35 @@ def read_targets(path: Path) -> tuple[list[Target], list[tuple[str, str]]]:
             continue
         targets.setdefault(target.url, target)
     return list(targets.values()), invalid
+
+
+def _csv_urls(text: str, invalid: list[tuple[str, str]]) -> list[str]:
+    """The `url` column; a row the CSV reader cannot parse goes to `invalid` and reading goes on."""
+    reader = csv.DictReader(io.StringIO(text))
+    urls: list[str] = []
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            return urls
+        except csv.Error as exc:
+            invalid.append((f"line {reader.line_num + 1}", f"not valid CSV: {exc}"))
+            continue
+        urls.append(row.get("url") or "")
+
+
+def _read_text(path: Path) -> str:
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+        binary = "\x00" in text
+    except UnicodeDecodeError:
+        binary = True
+    if binary:
+        raise BadInput(
+            f"{path} is not a UTF-8 text or CSV file (save it as CSV UTF-8 or plain text).",
+            example="silkroute reach-batch sites.txt",
+        )
+    return text
 
 
 async def run_batch(

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from bot.answer import BadInput
+from bot.cli import main
 from bot.reach.batch import read_targets, run_batch
 from bot.reach.targets import parse_target
 from bot.settings import LiveSettings, ReachSettings, Settings
@@ -74,3 +75,41 @@ async def test_rejects_unknown_format_and_missing_file(tmp_path: Path) -> None:
         await run_batch(tmp_path / "x.txt", Settings(), output_format="xml")
     with pytest.raises(BadInput, match="Cannot read"):
         await run_batch(tmp_path / "missing.txt", Settings())
+
+
+def test_a_malformed_line_is_reported_and_the_rest_still_read(tmp_path: Path) -> None:
+    path = tmp_path / "sites.txt"
+    path.write_text("nur.kz\nhttp://[::1\nkaspi.kz\n")
+    targets, invalid = read_targets(path)
+    assert [t.host for t in targets] == ["nur.kz", "kaspi.kz"]
+    assert [raw for raw, _ in invalid] == ["http://[::1"]
+
+
+@pytest.mark.parametrize(
+    "content", [b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\xff\xfe", b"nur.kz\n\x00\x00kaspi.kz\n"]
+)
+def test_a_binary_file_is_bad_input(tmp_path: Path, content: bytes) -> None:
+    path = tmp_path / "sites.csv"
+    path.write_bytes(content)
+    with pytest.raises(BadInput, match="not a UTF-8 text or CSV file"):
+        read_targets(path)
+
+
+def test_the_cli_exits_non_zero_on_a_file_it_cannot_read(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    binary = tmp_path / "sites.bin"
+    binary.write_bytes(b"\xff\xfe\x00\x01" * 64)
+    assert main(["reach-batch", str(binary)]) == 2
+    assert main(["reach-batch", str(tmp_path / "missing.txt")]) == 2
+    errors = capsys.readouterr().err
+    assert "not a UTF-8 text or CSV file" in errors and "Cannot read" in errors
+    assert "Traceback" not in errors
+
+
+def test_a_csv_row_the_reader_cannot_parse_is_reported_and_the_rest_still_read(tmp_path: Path) -> None:
+    path = tmp_path / "sites.csv"
+    path.write_text("url,category\n" + "x" * 200_000 + ",NEWS\nhttps://nur.kz/,NEWS\n")
+    targets, invalid = read_targets(path)
+    assert [t.url for t in targets] == ["https://nur.kz/"]
+    assert invalid == [("line 2", "not valid CSV: field larger than field limit (131072)")]
