@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import re
-from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -18,7 +17,8 @@ from bot.live.enrich import Failed, LiveParts, attempt, peers_seeing, stale_labe
 from bot.live.ripestat import RoutingStatus
 from bot.live.sources import LiveSources
 from bot.routing.asns import MAX_ASN, reserved_reason
-from bot.routing.snapshot import AsPath, OriginSeen, Snapshot
+from bot.routing.snapshot import OriginSeen, Snapshot
+from bot.routing.transit import address_space, clean_path
 
 EXAMPLE = "/lookup target:AS9198"
 MAX_ROWS = 15
@@ -75,26 +75,6 @@ def _parse_prefix(text: str) -> ipaddress.IPv4Network | ipaddress.IPv6Network:
     return network
 
 
-def _collapse(path: AsPath) -> list[int] | None:
-    """Path without prepending; None when it has an AS_SET or a loop (such paths name no clear neighbour)."""
-    collapsed: list[int] = []
-    for hop in path:
-        if isinstance(hop, frozenset):
-            return None
-        if collapsed and collapsed[-1] == hop:
-            continue
-        if hop in collapsed:
-            return None
-        collapsed.append(hop)
-    return collapsed
-
-
-def _ipv4_space(prefixes: Sequence[str]) -> int:
-    """Distinct IPv4 addresses covered (more-specifics of an announced prefix are not counted twice)."""
-    networks = ipaddress.collapse_addresses(ipaddress.IPv4Network(p) for p in prefixes if ":" not in p)
-    return sum(n.num_addresses for n in networks)
-
-
 def _as_label(snapshot: Snapshot, asn: int) -> dict[str, Any]:
     return {"asn": asn, "as_name": snapshot.as_name(asn), "country": snapshot.country_of_asn(asn)}
 
@@ -139,11 +119,11 @@ def lookup_asn(snapshot: Snapshot, asn: int) -> Answer:
     upstreams: dict[int, set[int]] = {}
     for route in routes:
         per_prefix.setdefault(route.prefix, set()).add(route.vantage)
-        collapsed = _collapse(route.path)
-        if collapsed and len(collapsed) >= 2:
-            upstreams.setdefault(collapsed[-2], set()).add(route.vantage)
+        path = clean_path(route.path)  # a path with an AS_SET or a loop names no clear neighbour
+        if not isinstance(path, str) and len(path) >= 2:
+            upstreams.setdefault(path[-2], set()).add(route.vantage)
     vantages = {r.vantage for r in routes}
-    v4_space = _ipv4_space(list(per_prefix))
+    v4_space = address_space((p for p in per_prefix if ":" not in p), 4)
     neighbours = sorted(upstreams.items(), key=lambda item: (-len(item[1]), item[0]))
     summary = (
         f"Registered in {country or 'an unknown country'}. Originates {len(per_prefix):,} prefixes "
