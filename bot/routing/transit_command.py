@@ -173,8 +173,8 @@ async def resolve_domain(ctx: Context, name: str, family: int) -> list[str]:
 
 
 def _origin_of_address(data: TransitData, address: str, label: str) -> tuple[int, dict[str, Any]]:
-    match = data.lookup_ip(address)
     """The most-seen origin of the covering prefix (others are listed in the answer's data)."""
+    match = data.lookup_ip(address)
     origins = [seen.asn for seen in match.origins] if match is not None else []
     if match is None or not origins:
         raise BadInput(f"No route in the snapshot covers {label}.", example="/transit target:95.56.0.1")
@@ -438,13 +438,10 @@ async def _country_answer(index: TransitIndex, result: CountryTransit, rows: int
 
 
 async def transit(ctx: Context, target: str, family: str = "ipv4", rows: int = 10) -> Answer:
-    """Answer `/transit`: cold results are computed in a worker thread, warm ones come from the index."""
-    if family not in {"ipv4", "ipv6"}:
-        raise BadInput(
-            f"family must be ipv4 or ipv6, not {family!r}.", example="/transit target:AS9198 family:ipv6"
-        )
-    if not 1 <= rows <= 50:
-        raise BadInput("rows must be between 1 and 50.", example="/transit target:KZ rows:25")
+    """Answer `/transit`: cold results are computed in a worker thread, warm ones come from the index.
+
+    `family` and `rows` arrive checked by their Options (choices, min/max), so they are not checked again.
+    """
     fam = 4 if family == "ipv4" else 6
     parsed = parse_target(target)
     data: TransitData = require_snapshot(ctx.services)

@@ -13,7 +13,15 @@ import pytest
 
 from bot.answer import Answer, BadInput, Unavailable
 from bot.commands import Caller, Context
-from bot.routing.transit_command import TRANSIT, TRANSIT_COMMANDS, complete_country, parse_target, transit
+from bot.routing.transit_command import (
+    EXAMPLE,
+    TRANSIT,
+    TRANSIT_COMMANDS,
+    _origin_of_address,
+    complete_country,
+    parse_target,
+    transit,
+)
 from bot.services import Services
 from bot.settings import Settings
 from tests.bot.routing.snapshot_fixtures import serving
@@ -143,11 +151,18 @@ async def test_bad_input_is_explained_with_a_working_example(target: str, words:
     assert caught.value.example and caught.value.example.startswith("/transit target:")
 
 
-async def test_bad_options() -> None:
+def test_options_are_checked_by_their_spec() -> None:
+    rows, family = TRANSIT.option("rows"), TRANSIT.option("family")
+    assert rows is not None and family is not None
     with pytest.raises(BadInput, match="rows"):
-        await Ask()("AS9198", rows=51)
+        rows.convert("51", EXAMPLE)
     with pytest.raises(BadInput, match="family"):
-        await Ask()("AS9198", family="ipv5")
+        family.convert("ipv5", EXAMPLE)
+
+
+def test_every_helper_keeps_its_docstring() -> None:
+    """A docstring placed after the first statement is a dead string, not documentation."""
+    assert _origin_of_address.__doc__ and "covering prefix" in _origin_of_address.__doc__
 
 
 async def test_no_snapshot_is_unavailable_and_says_how_to_import() -> None:
