@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import ipaddress
+import socket
+from typing import Any
 
 import pytest
 
+from bot.reach import probe
 from bot.reach.probe import check_target
 from bot.reach.safety import ALLOWED_PORTS, SafetyPolicy
 from bot.reach.targets import parse_target
@@ -32,6 +35,32 @@ UNSAFE = [
 ]
 
 
+@pytest.fixture
+def no_connections(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
+    """Proves a refused target gets no connection: the probe's TCP connect records and fails.
+
+    The socket-level guard is only a safety net so a regression can never reach a non-loopback
+    address from a test run (local DNS servers on 127.0.0.1 are still allowed).
+    """
+    calls: list[Any] = []
+
+    async def forbidden_connect(*args: Any) -> Any:
+        calls.append(args)
+        raise AssertionError(f"the probe tried to connect: {args}")
+
+    real_connect = socket.socket.connect
+
+    def loopback_only(sock: socket.socket, address: Any) -> None:
+        if not ipaddress.ip_address(address[0]).is_loopback:
+            calls.append(address)
+            raise AssertionError(f"a test tried to connect to {address}")
+        real_connect(sock, address)
+
+    monkeypatch.setattr(probe, "tcp_connect", forbidden_connect)
+    monkeypatch.setattr(socket.socket, "connect", loopback_only)
+    return calls
+
+
 @pytest.mark.parametrize(("address", "kind"), UNSAFE)
 def test_default_policy_refuses_each_class(address: str, kind: str) -> None:
     reason = SafetyPolicy().refusal(ipaddress.ip_address(address), 443)
@@ -52,24 +81,29 @@ def test_the_test_switch_turns_the_rules_off() -> None:
 
 
 @pytest.mark.parametrize(("address", "kind"), UNSAFE)
-async def test_literal_targets_are_refused_without_connecting(lab: Lab, address: str, kind: str) -> None:
-    server = await lab.web()
+async def test_literal_targets_are_refused_without_connecting(
+    lab: Lab, no_connections: list[Any], address: str, kind: str
+) -> None:
     config = await lab.config(policy=SafetyPolicy())
     target = parse_target(f"[{address}]:443" if ":" in address else f"{address}:443")
     report = await check_target(target, config, None)
     assert report.verdict == "refused_unsafe_target"
     assert kind in report.reason
     assert report.addresses[0].tcp is None
-    assert server.hits == []
+    assert no_connections == []
 
 
 @pytest.mark.parametrize(("address", "kind"), UNSAFE)
-async def test_names_resolving_to_unsafe_addresses_are_refused(lab: Lab, address: str, kind: str) -> None:
+async def test_names_resolving_to_unsafe_addresses_are_refused(
+    lab: Lab, no_connections: list[Any], address: str, kind: str
+) -> None:
     config = await lab.config({"inside.test": [address]}, policy=SafetyPolicy())
     report = await check_target(parse_target("https://inside.test/"), config, None)
     assert report.verdict == "refused_unsafe_target"
     assert kind in report.reason
+    assert [str(a.address) for a in report.addresses] == [str(ipaddress.ip_address(address))]
     assert all(a.tcp is None for a in report.addresses)
+    assert no_connections == []
 
 
 async def test_a_listening_loopback_server_gets_no_connection_when_named_by_dns(lab: Lab) -> None:
