@@ -22,16 +22,25 @@ def address_class(address: IPAddress) -> str | None:
     """Why an address is not a public Internet host, or None when it is.
 
     The order matters only for the wording: 169.254.169.254 is named as the cloud metadata service
-    before the generic link-local rule, and IPv4-mapped IPv6 is judged by the IPv4 inside it.
+    before the generic link-local rule, and IPv4-mapped IPv6 is judged by the IPv4 inside it. 6to4
+    and Teredo addresses carry IPv4 addresses that relays unwrap, so a private one inside is refused.
     """
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        return address_class(address.ipv4_mapped)
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped is not None:
+            return address_class(address.ipv4_mapped)
+        wrapped = [("6to4", address.sixtofour)] if address.sixtofour is not None else []
+        wrapped += [("Teredo", inner) for inner in address.teredo or ()]
+        for tunnel, inner in wrapped:
+            kind = address_class(inner)
+            if kind is not None:
+                return f"{tunnel} wrapper of a {kind}"
     checks: tuple[tuple[bool, str], ...] = (
         (address.is_unspecified, "unspecified"),
         (address.is_loopback, "loopback"),
         (address == _METADATA, "link-local (cloud metadata service)"),
         (address.is_link_local, "link-local"),
         (address.is_multicast, "multicast"),
+        (isinstance(address, ipaddress.IPv6Address) and address.is_site_local, "site-local (fec0::/10)"),
         (
             isinstance(address, ipaddress.IPv4Address) and address in _CGNAT,
             "carrier-grade NAT (100.64.0.0/10)",

@@ -32,6 +32,13 @@ UNSAFE = [
     ("0.0.0.0", "unspecified"),
     ("::", "unspecified"),
     ("::ffff:127.0.0.1", "loopback"),
+    ("2002:a00:1::1", "6to4 wrapper of a private"),
+    ("2002:7f00:1::", "6to4 wrapper of a loopback"),
+    ("2002:a9fe:a9fe::1", "6to4 wrapper of a link-local (cloud metadata"),
+    ("2001:0:4136:e378:8000:63bf:f5ff:fffe", "Teredo wrapper of a private"),  # client 10.0.0.1
+    ("2001:0:a00:1::3fff:fdd2", "Teredo wrapper of a private"),  # server 10.0.0.1
+    ("fec0::1", "site-local"),
+    ("feff::1", "site-local"),
 ]
 
 
@@ -74,6 +81,7 @@ def test_public_addresses_on_web_ports_pass_and_other_ports_do_not() -> None:
         assert policy.refusal(ipaddress.ip_address("95.56.0.1"), port) is None
     assert "port 22" in (policy.refusal(ipaddress.ip_address("95.56.0.1"), 22) or "")
     assert policy.refusal(ipaddress.ip_address("2a00:12f8::1"), 443) is None
+    assert policy.refusal(ipaddress.ip_address("2002:5f38:1::1"), 443) is None  # 6to4 of 95.56.0.1
 
 
 def test_the_test_switch_turns_the_rules_off() -> None:
