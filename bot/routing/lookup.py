@@ -22,6 +22,7 @@ from bot.routing.transit import address_space, clean_path
 
 EXAMPLE = "/lookup target:AS9198"
 MAX_ROWS = 15
+MAX_MORE_SPECIFICS = 1_000  # in the JSON data; a /1 holds ~100k on a full table
 _ASN = re.compile(r"^(?:AS)?(\d+)$", re.IGNORECASE)
 _DOMAIN = re.compile(
     r"^(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-9-]{0,62}\.?$", re.I
@@ -248,17 +249,20 @@ def lookup_prefix(snapshot: Snapshot, network: ipaddress.IPv4Network | ipaddress
     else:
         data.update(asn=None, as_name=None, country=None, prefix=None, origins=[], vantage_points=0)
         summary = f"{text} is not announced and no announced prefix covers it, but {len(inside)} more-specifics are."
-    specifics = [snapshot.prefix(i) for i in inside]
+    total = len(inside)
+    data["more_specifics_total"] = total
     data["more_specifics"] = [
-        {"prefix": p, "origins": [o.asn for o in snapshot.origins_of_prefix(i)]}
-        for p, i in zip(specifics, inside, strict=True)
+        {"prefix": snapshot.prefix(i), "origins": [o.asn for o in snapshot.origins_of_prefix(i)]}
+        for i in inside[:MAX_MORE_SPECIFICS]
     ]
-    if specifics:
+    if inside:
+        left_out = total - len(data["more_specifics"])
         sections.append(
             Section(
                 "More-specific prefixes",
-                f"{len(specifics)} announced inside {text}"
-                + (f", first {MAX_ROWS} shown" if len(specifics) > MAX_ROWS else ""),
+                f"{total:,} announced inside {text}"
+                + (f", first {MAX_ROWS} shown" if total > MAX_ROWS else "")
+                + (f"; {left_out:,} left out of the JSON data" if left_out else ""),
                 Table(
                     ["Prefix", "Origins"],
                     [
@@ -313,10 +317,10 @@ async def lookup(snapshot: Snapshot, target: str, resolver: dns.asyncresolver.Re
     if not text:
         raise BadInput("Give an AS, an IP address, a prefix or a domain.", example=EXAMPLE)
     asn = parse_asn(text)
-    if asn is not None:
-        return lookup_asn(snapshot, asn)
+    if asn is not None:  # an AS's routes or a prefix's more-specifics can be ~100k rows: off the event loop
+        return await asyncio.to_thread(lookup_asn, snapshot, asn)
     if "/" in text:
-        return lookup_prefix(snapshot, _parse_prefix(text))
+        return await asyncio.to_thread(lookup_prefix, snapshot, _parse_prefix(text))
     try:
         address = _public_address(text)
     except ValueError:

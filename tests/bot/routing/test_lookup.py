@@ -1,8 +1,10 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import cast
 
 import dns.asyncresolver
 import dns.message
@@ -14,7 +16,7 @@ from bot.answer import BadInput, Unavailable
 from bot.commands import Caller, Context
 from bot.routing.commands import COMMANDS, lookup_handler
 from bot.routing.importer import import_files
-from bot.routing.lookup import lookup
+from bot.routing.lookup import MAX_MORE_SPECIFICS, lookup
 from bot.routing.snapshot import Snapshot, load_current
 from bot.routing.store import SnapshotStore
 from bot.services import Services
@@ -195,3 +197,36 @@ async def test_a_leaked_default_route_covers_nothing(real: Snapshot) -> None:
         with pytest.raises(BadInput, match="whole address space") as caught:
             await lookup(real, target, None)
         assert caught.value.example and caught.value.example.startswith("/lookup target:")
+
+
+class _ThreadRecorder:
+    """The real snapshot, noting which threads call into it (a /lookup must not block the event loop)."""
+
+    def __init__(self, snapshot: Snapshot) -> None:
+        self._snapshot = snapshot
+        self.threads: set[int] = set()
+
+    def __getattr__(self, name: str) -> object:
+        self.threads.add(threading.get_ident())
+        return getattr(self._snapshot, name)
+
+
+@pytest.mark.parametrize("target", ["AS9198", "95.56.0.0/14"])
+async def test_snapshot_work_runs_off_the_event_loop(real: Snapshot, target: str) -> None:
+    recorder = _ThreadRecorder(real)
+    answer = await lookup(cast(Snapshot, recorder), target, None)
+    assert 9198 in {
+        answer.data.get("asn"),
+        *(a for s in answer.data.get("more_specifics", []) for a in s["origins"]),
+    }
+    assert recorder.threads and threading.get_ident() not in recorder.threads
+
+
+async def test_more_specifics_are_capped_in_the_data(real: Snapshot) -> None:
+    answer = await lookup(real, "0.0.0.0/1", None)
+    total = answer.data["more_specifics_total"]
+    assert total > MAX_MORE_SPECIFICS == len(answer.data["more_specifics"]) == 1000
+    section = next(s for s in answer.sections if s.title == "More-specific prefixes")
+    assert f"{total:,} announced" in section.text and f"{total - 1000:,} left out" in section.text
+    small = await lookup(real, "95.56.0.0/14", None)
+    assert small.data["more_specifics_total"] == len(small.data["more_specifics"])
