@@ -45,6 +45,10 @@ class RoutingView(Protocol):
 
     def lookup_ip(self, ip: str) -> IpMatchView | None: ...
 
+    def prefix_id(self, prefix: str) -> int | None: ...
+
+    def vantage_count(self, prefix_id: int) -> int: ...
+
     def as_name(self, asn: int) -> str | None: ...
 
     def country_of_ip(self, ip: str) -> str | None: ...
@@ -104,7 +108,9 @@ def network_of(address: IPAddress, snapshot: RoutingView | None) -> Network:
     origins = sorted(match.origins, key=lambda o: -o.vantage_points)
     asns = [o.asn for o in origins]
     name = snapshot.as_name(asns[0]) if asns else None
-    seen = sum(o.vantage_points for o in origins)
+    # One vantage point can see several origins (MOAS), so the per-origin counts do not add up.
+    prefix_id = snapshot.prefix_id(match.prefix)
+    seen = snapshot.vantage_count(prefix_id) if prefix_id is not None else 0
     return Network(match.prefix, asns, seen, name, country, known=True)
 
 

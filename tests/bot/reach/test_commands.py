@@ -36,6 +36,12 @@ class FakeSnapshot:
     def lookup_ip(self, ip: str) -> Match | None:
         return Match("127.0.0.0/8", [Origin(9198, 40)]) if ip != "127.0.0.3" else None
 
+    def prefix_id(self, prefix: str) -> int | None:
+        return 0 if prefix == "127.0.0.0/8" else None
+
+    def vantage_count(self, prefix_id: int) -> int:
+        return 40
+
     def as_name(self, asn: int) -> str | None:
         return {9198: "KAZTELECOM-AS"}.get(asn)
 

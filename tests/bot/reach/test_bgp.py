@@ -1,0 +1,51 @@
+"""The snapshot stage: how many vantage points see a prefix comes from the snapshot, not a sum per origin."""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass
+
+from bot.answer import Source
+from bot.reach.bgp import network_of
+
+
+@dataclass
+class Origin:
+    asn: int
+    vantage_points: int
+
+
+@dataclass
+class Match:
+    prefix: str
+    origins: list[Origin]
+
+
+@dataclass
+class MoasSnapshot:
+    """185.12.0.0/24 announced by two origins; 50 vantage points see it, most of them both origins."""
+
+    def lookup_ip(self, ip: str) -> Match | None:
+        return Match("185.12.0.0/24", [Origin(43727, 30), Origin(20764, 45)])
+
+    def prefix_id(self, prefix: str) -> int | None:
+        return 7 if prefix == "185.12.0.0/24" else None
+
+    def vantage_count(self, prefix_id: int) -> int:
+        return {7: 50}[prefix_id]
+
+    def as_name(self, asn: int) -> str | None:
+        return {20764: "RASCOM-AS"}.get(asn)
+
+    def country_of_ip(self, ip: str) -> str | None:
+        return "RU"
+
+    def data_sources(self) -> list[Source]:
+        return []
+
+
+def test_several_origins_are_not_counted_twice() -> None:
+    network = network_of(ipaddress.ip_address("185.12.0.1"), MoasSnapshot())
+    assert network.origins == [20764, 43727]  # the most widely seen origin first
+    assert network.as_name == "RASCOM-AS"
+    assert network.seen_by == 50
