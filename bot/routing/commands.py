@@ -2,26 +2,18 @@
 
 from __future__ import annotations
 
-import dns.asyncresolver
-
 from bot.answer import Answer
 from bot.commands import CommandSpec, Context, Option
 from bot.live.enrich import online_sources
 from bot.routing.lookup import EXAMPLE, REGISTRATION_NOTE, add_live, lookup
 from bot.routing.store import require_snapshot
-from bot.services import Services
-
-
-def make_resolver(services: Services) -> dns.asyncresolver.Resolver | None:
-    """The system's resolver; None offline, so a domain lookup says why instead of hanging."""
-    if services.settings.core.silkroute_offline:
-        return None
-    return dns.asyncresolver.Resolver()
+from bot.routing.targets import HostResolver
 
 
 async def lookup_handler(ctx: Context, target: str) -> Answer:
     """The snapshot answer, plus RIPEstat's view of right now when the live sources answer."""
-    answer = await lookup(require_snapshot(ctx.services), target, make_resolver(ctx.services))
+    resolver = HostResolver.from_settings(ctx.services.settings)
+    answer = await lookup(require_snapshot(ctx.services), target, resolver)
     await add_live(answer, online_sources(ctx.services))
     return answer
 

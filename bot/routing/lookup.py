@@ -8,16 +8,13 @@ import re
 from datetime import UTC, datetime
 from typing import Any
 
-import dns.asyncresolver
-import dns.exception
-import dns.resolver
-
-from bot.answer import Answer, BadInput, Section, Severity, Source, Table, Unavailable
+from bot.answer import Answer, BadInput, Section, Severity, Source, Table
 from bot.live.enrich import Failed, LiveParts, attempt, peers_seeing, stale_label
 from bot.live.ripestat import RoutingStatus
 from bot.live.sources import LiveSources
 from bot.routing.asns import MAX_ASN, reserved_reason
 from bot.routing.snapshot import OriginSeen, Snapshot
+from bot.routing.targets import HostResolver, resolve_host
 from bot.routing.transit import address_space, clean_path
 
 EXAMPLE = "/lookup target:AS9198"
@@ -275,43 +272,20 @@ def lookup_prefix(snapshot: Snapshot, network: ipaddress.IPv4Network | ipaddress
     return _answer(snapshot, f"{text}", summary, sections, data)
 
 
-async def resolve(domain: str, resolver: dns.asyncresolver.Resolver) -> list[str]:
-    """A and AAAA addresses of a domain; BadInput when it does not exist, Unavailable is the caller's call."""
-    addresses: list[str] = []
-    for rdtype in ("A", "AAAA"):
-        try:
-            answer = await resolver.resolve(domain, rdtype)
-        except (dns.resolver.NoAnswer, dns.resolver.NoNameservers):
-            continue
-        except dns.resolver.NXDOMAIN:
-            raise BadInput(f"{domain} does not exist (NXDOMAIN).", example="/lookup target:nur.kz") from None
-        addresses.extend(r.to_text() for r in answer)
-    return addresses
-
-
-async def lookup_domain(snapshot: Snapshot, domain: str, resolver: dns.asyncresolver.Resolver) -> Answer:
-    try:
-        addresses = await resolve(domain, resolver)
-    except dns.exception.Timeout:
-        raise Unavailable(
-            f"DNS resolution of {domain} timed out.", example="/lookup target:95.56.0.1"
-        ) from None
-    if not addresses:
-        raise BadInput(f"{domain} has no A or AAAA record.", example="/lookup target:nur.kz")
-    results = [_ip_data(snapshot, ip) for ip in addresses]
+async def lookup_domain(snapshot: Snapshot, domain: str, resolver: HostResolver | None) -> Answer:
+    lookup = await resolve_host(resolver, domain, "lookup")
+    results = [_ip_data(snapshot, ip) for ip in lookup.addresses]
     first = results[0][0]
     data = {**first, "kind": "domain", "domain": domain, "addresses": [d for d, _ in results]}
-    summary = f"{domain} resolves to {', '.join(addresses)}. " + results[0][1].text
+    summary = f"{domain} resolves to {', '.join(lookup.addresses)}. " + results[0][1].text
     answer = _answer(snapshot, domain, summary, [s for _, s in results], data)
     answer.sources.append(
-        Source(
-            "DNS", datetime.now(UTC), f"A/AAAA of {domain} via {', '.join(map(str, resolver.nameservers))}"
-        )
+        Source("DNS", datetime.now(UTC), f"A/AAAA of {domain} via the {lookup.resolver} resolver")
     )
     return answer
 
 
-async def lookup(snapshot: Snapshot, target: str, resolver: dns.asyncresolver.Resolver | None) -> Answer:
+async def lookup(snapshot: Snapshot, target: str, resolver: HostResolver | None) -> Answer:
     """Dispatch on the target's shape: AS, prefix, address, domain — in that order."""
     text = target.strip()
     if not text:
@@ -328,11 +302,6 @@ async def lookup(snapshot: Snapshot, target: str, resolver: dns.asyncresolver.Re
     else:
         return lookup_ip(snapshot, str(address))
     if _DOMAIN.match(text) and not re.fullmatch(r"[\d.]+", text):
-        if resolver is None:
-            raise Unavailable(
-                f"Cannot resolve {text}: silkroute is offline (SILKROUTE_OFFLINE=1).",
-                example="/lookup target:95.56.0.1",
-            )
         return await lookup_domain(snapshot, text.rstrip("."), resolver)
     raise BadInput(
         f"{text!r} is not an AS number, an IP address, a prefix or a domain.",

@@ -14,10 +14,9 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from bot.answer import Answer, Attachment, BadInput, Section, Table, Unavailable
+from bot.answer import Answer, Attachment, BadInput, Section, Table
 from bot.commands import CommandSpec, Context, Option
 from bot.live.enrich import Failed, LiveParts, attempt, online_sources, stale_label
-from bot.reach.dns import Nameserver, resolve
 from bot.routing.asns import MAX_ASN, reserved_reason
 from bot.routing.country_names import (
     UNKNOWN_COUNTRY,
@@ -27,6 +26,7 @@ from bot.routing.country_names import (
     suggest_countries,
 )
 from bot.routing.store import require_snapshot
+from bot.routing.targets import HostResolver, resolve_host
 from bot.routing.transit import CountryTransit, OriginTransit, TransitData, TransitIndex, TransitIndexes
 from bot.routing.transit_chart import render_chart_async
 from bot.services import Services
@@ -37,7 +37,6 @@ REGISTRATION_NOTE = (
     "Countries are the networks' *registration* countries (RIR delegated files), not where the fibre runs."
 )
 CHART_ROWS = 20
-DNS_SECONDS = 5.0
 
 TRANSIT_HELP = f"""\
 Which countries and networks an origin AS (or every AS registered in a country) depends on to reach the
@@ -154,21 +153,10 @@ def parse_target(text: str) -> Target:
 
 async def resolve_domain(ctx: Context, name: str, family: int) -> list[str]:
     """The domain's addresses of one family, through the resolver `/reach` calls the system one."""
-    if ctx.services.settings.core.silkroute_offline:
-        raise Unavailable(
-            f"Offline mode: cannot resolve {name}. Give its IP address or AS instead.",
-            example="/transit target:95.56.0.1",
-        )
-    override = ctx.services.settings.reach.silkroute_system_resolver
-    lookup = await resolve(name, Nameserver.parse(override) if override else None, within=DNS_SECONDS)
-    if lookup.error == "timeout":
-        raise Unavailable(
-            f"Resolving {name} timed out after {DNS_SECONDS:.0f} s.", example="/transit target:AS9198"
-        )
+    lookup = await resolve_host(HostResolver.from_settings(ctx.services.settings), name, "transit")
     addresses = [a for a in lookup.addresses if ipaddress.ip_address(a).version == family]
-    if lookup.error or not addresses:
-        why = lookup.error or f"no IPv{family} address"
-        raise BadInput(f"Could not resolve {name}: {why}.", example="/transit target:nur.kz")
+    if not addresses:
+        raise BadInput(f"Could not resolve {name}: no IPv{family} address.", example="/transit target:nur.kz")
     return addresses
 
 

@@ -6,7 +6,6 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import cast
 
-import dns.asyncresolver
 import dns.message
 import dns.rcode
 import dns.rrset
@@ -14,11 +13,13 @@ import pytest
 
 from bot.answer import BadInput, Unavailable
 from bot.commands import Caller, Context
+from bot.reach.dns import Nameserver
 from bot.routing.commands import COMMANDS, lookup_handler
 from bot.routing.importer import import_files
 from bot.routing.lookup import MAX_MORE_SPECIFICS, lookup
 from bot.routing.snapshot import Snapshot, load_current
 from bot.routing.store import SnapshotStore
+from bot.routing.targets import HostResolver
 from bot.services import Services
 from bot.settings import Settings
 from tests.bot.routing.snapshot_fixtures import all_files
@@ -120,15 +121,16 @@ async def test_bad_input(small: Snapshot, target: str, message: str) -> None:
 
 
 async def test_domain_needs_a_resolver(small: Snapshot) -> None:
-    with pytest.raises(Unavailable, match="offline"):
+    with pytest.raises(Unavailable, match="Offline mode"):
         await lookup(small, "kcell.test", None)
 
 
 DNS_RECORDS = {"kcell.test.": ("A", "2.72.0.1"), "both.test.": ("A", "185.12.0.9")}
+SERVFAIL = "broken.test."
 
 
 class _DnsServer(asyncio.DatagramProtocol):
-    """A two-name authoritative server on 127.0.0.1: enough to exercise resolution without the Internet."""
+    """A tiny authoritative server on 127.0.0.1: enough to exercise resolution without the Internet."""
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = transport
@@ -138,7 +140,9 @@ class _DnsServer(asyncio.DatagramProtocol):
         response = dns.message.make_response(query)
         question = query.question[0]
         found = DNS_RECORDS.get(question.name.to_text())
-        if found is None:
+        if question.name.to_text() == SERVFAIL:
+            response.set_rcode(dns.rcode.SERVFAIL)
+        elif found is None:
             response.set_rcode(dns.rcode.NXDOMAIN)
         elif dns.rdatatype.to_text(question.rdtype) == found[0]:
             response.answer.append(dns.rrset.from_text(question.name, 60, "IN", found[0], found[1]))
@@ -146,27 +150,40 @@ class _DnsServer(asyncio.DatagramProtocol):
 
 
 @pytest.fixture
-async def resolver() -> AsyncIterator[dns.asyncresolver.Resolver]:
+async def resolver() -> AsyncIterator[HostResolver]:
     loop = asyncio.get_running_loop()
     transport, _ = await loop.create_datagram_endpoint(_DnsServer, local_addr=("127.0.0.1", 0))
-    resolver = dns.asyncresolver.Resolver(configure=False)
-    resolver.nameservers = ["127.0.0.1"]
-    resolver.port = transport.get_extra_info("sockname")[1]
-    resolver.lifetime = 2.0
-    yield resolver
+    yield HostResolver(Nameserver("127.0.0.1", transport.get_extra_info("sockname")[1]), within=2.0)
     transport.close()
 
 
-async def test_domain_resolved_through_local_dns(
-    small: Snapshot, resolver: dns.asyncresolver.Resolver
-) -> None:
+async def test_domain_resolved_through_local_dns(small: Snapshot, resolver: HostResolver) -> None:
     answer = await lookup(small, "kcell.test", resolver)
     check_common(answer.data)
     assert answer.data["domain"] == "kcell.test" and answer.data["asn"] == 29355
     assert [a["ip"] for a in answer.data["addresses"]] == ["2.72.0.1"]
-    assert answer.sources[-1].name == "DNS"
+    assert answer.sources[-1].name == "DNS" and "127.0.0.1" in answer.sources[-1].detail
     with pytest.raises(BadInput, match="NXDOMAIN"):
         await lookup(small, "missing.test", resolver)
+
+
+async def test_a_failing_resolver_is_unavailable_not_a_missing_name(
+    small: Snapshot, resolver: HostResolver
+) -> None:
+    with pytest.raises(Unavailable, match="SERVFAIL") as caught:
+        await lookup(small, "broken.test", resolver)
+    assert caught.value.example == "/lookup target:95.56.0.1"
+
+
+async def test_a_silent_resolver_times_out_as_unavailable(small: Snapshot) -> None:
+    loop = asyncio.get_running_loop()
+    silent, _ = await loop.create_datagram_endpoint(asyncio.DatagramProtocol, local_addr=("127.0.0.1", 0))
+    try:
+        port = silent.get_extra_info("sockname")[1]
+        with pytest.raises(Unavailable, match="timed out"):
+            await lookup(small, "kcell.test", HostResolver(Nameserver("127.0.0.1", port), within=0.2))
+    finally:
+        silent.close()
 
 
 async def test_handler_through_services(tmp_path: Path) -> None:

@@ -179,7 +179,7 @@ async def test_domain_is_refused_offline() -> None:
 
 @pytest.fixture
 async def dns_server() -> AsyncIterator[int]:
-    """A tiny authoritative server on 127.0.0.1: nur.kz A 95.56.7.7, anything else NXDOMAIN."""
+    """A tiny authoritative server on 127.0.0.1: nur.kz A 95.56.7.7, broken.kz SERVFAIL, anything else NXDOMAIN."""
 
     class Answerer(asyncio.DatagramProtocol):
         def connection_made(self, transport: asyncio.BaseTransport) -> None:
@@ -189,7 +189,9 @@ async def dns_server() -> AsyncIterator[int]:
             query = dns.message.from_wire(wire)
             reply = dns.message.make_response(query)
             question = query.question[0]
-            if question.name.to_text() == "nur.kz.":
+            if question.name.to_text() == "broken.kz.":
+                reply.set_rcode(dns.rcode.SERVFAIL)
+            elif question.name.to_text() == "nur.kz.":
                 if question.rdtype == dns.rdatatype.A:
                     reply.answer.append(dns.rrset.from_text("nur.kz.", 60, "IN", "A", "95.56.7.7"))
             else:
@@ -216,6 +218,8 @@ async def test_domain_resolves_through_the_configured_resolver(
         await ask("nope.kz")
     with pytest.raises(BadInput, match="no IPv6 address"):
         await ask("nur.kz", family="ipv6")
+    with pytest.raises(Unavailable, match="SERVFAIL"):
+        await ask("broken.kz")
 
 
 def test_target_kinds() -> None:
