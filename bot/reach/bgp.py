@@ -40,8 +40,18 @@ class IpMatchView(Protocol):
     def origins(self) -> Sequence[OriginView]: ...
 
 
+class ProvenanceView(Protocol):
+    """What reach reads from the snapshot's `Provenance`: which MRT files were cut short."""
+
+    @property
+    def truncated_files(self) -> list[str]: ...
+
+
 class RoutingView(Protocol):
     """The part of `bot.routing.snapshot.Snapshot` that reach uses."""
+
+    @property
+    def provenance(self) -> ProvenanceView: ...
 
     def lookup_ip(self, ip: str) -> IpMatchView | None: ...
 
@@ -66,6 +76,7 @@ class Network:
     as_name: str | None = None
     country: str | None = None
     known: bool = False
+    gaps: str | None = None
 
     @property
     def asn(self) -> int | None:
@@ -75,6 +86,11 @@ class Network:
     def announced(self) -> bool | None:
         """True/False from the snapshot; None when there is no snapshot to ask."""
         return bool(self.prefix and self.origins) if self.known else None
+
+    @property
+    def proven_unannounced(self) -> bool:
+        """Absent from a fresh, complete snapshot; absence from a stale or partial one proves nothing."""
+        return self.announced is False and self.gaps is None
 
     def label(self) -> str:
         """`AS9198 (KAZTELECOM, KZ)` or why the network is not known, for one-line reasons."""
@@ -97,21 +113,36 @@ class Network:
         }
 
 
+ROUTING_SOURCE_PREFIX = "BGP collector"  # how `Snapshot.data_sources` names its routing data
+
+
+def snapshot_gaps(snapshot: RoutingView) -> str | None:
+    """Why the snapshot may miss announced prefixes ("stale", "partial" or both), or None when it cannot."""
+    routing = [s for s in snapshot.data_sources() if s.name.startswith(ROUTING_SOURCE_PREFIX)]
+    gaps = []
+    if not routing or any(s.stale for s in routing):
+        gaps.append("stale")
+    if snapshot.provenance.truncated_files:
+        gaps.append("partial")
+    return " and ".join(gaps) or None
+
+
 def network_of(address: IPAddress, snapshot: RoutingView | None) -> Network:
-    """Annotate one address from the snapshot (prefix, origins, AS name, country)."""
+    """Annotate one address from the snapshot (prefix, origins, AS name, country, the snapshot's gaps)."""
     if snapshot is None:
         return Network()
+    gaps = snapshot_gaps(snapshot)
     match = snapshot.lookup_ip(str(address))
     country = snapshot.country_of_ip(str(address))
     if match is None:
-        return Network(country=country, known=True)
+        return Network(country=country, known=True, gaps=gaps)
     origins = sorted(match.origins, key=lambda o: -o.vantage_points)
     asns = [o.asn for o in origins]
     name = snapshot.as_name(asns[0]) if asns else None
     # One vantage point can see several origins (MOAS), so the per-origin counts do not add up.
     prefix_id = snapshot.prefix_id(match.prefix)
     seen = snapshot.vantage_count(prefix_id) if prefix_id is not None else 0
-    return Network(match.prefix, asns, seen, name, country, known=True)
+    return Network(match.prefix, asns, seen, name, country, known=True, gaps=gaps)
 
 
 @dataclass(frozen=True, slots=True)

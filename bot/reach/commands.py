@@ -8,7 +8,7 @@ from bot.live import LiveSources
 from bot.live.enrich import online_sources
 from bot.reach.atlas import AtlasClient, atlas_section
 from bot.reach.bgp import live_bgp
-from bot.reach.probe import ReachConfig, TargetReport, check_each
+from bot.reach.probe import ReachConfig, TargetReport, apply_live_routing, check_each
 from bot.reach.report import build_answer
 from bot.reach.targets import EXAMPLE, MAX_TARGETS, Target, parse_targets
 from bot.routing.store import serving_snapshot
@@ -46,6 +46,8 @@ async def reach(ctx: Context, target: str, vantage: str = "local", asn: int | No
         [(a.address, a.network) for r in reports for a in r.addresses if not a.refused],
         online_sources(ctx.services),
     )
+    for report in reports:
+        apply_live_routing(report, live.by_address)
     if atlas is None:
         return build_answer(reports, [], config, snapshot, live=live)
     measurements = await atlas.measure(targets, asn, config.detector)

@@ -5,13 +5,13 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from bot.answer import Unavailable
-from bot.reach.bgp import Network, RoutingView, network_of
+from bot.reach.bgp import LiveRouting, Network, RoutingView, network_of
 from bot.reach.dns import Lookup, Nameserver, compare, resolve
 from bot.reach.http import HttpLimits, HttpResult, fetch
 from bot.reach.interception import InterceptionDetector
@@ -100,6 +100,7 @@ class AddressReport:
     tls: TlsResult | None = None
     http: HttpResult | None = None
     outcome: str = ""
+    live_announced: bool | None = None
 
     @property
     def from_system(self) -> bool:
@@ -211,6 +212,15 @@ async def _connect_stages(report: AddressReport, target: Target, config: ReachCo
 async def _addresses(host: str, config: ReachConfig) -> list[str]:
     """Redirect hops resolve through the same resolver a user's browser would use."""
     return (await resolve(host, config.system_resolver, config.timeout)).addresses
+
+
+def apply_live_routing(report: TargetReport, live: Mapping[str, LiveRouting]) -> None:
+    """Re-decide with live BGP (fetched after the checks): it settles whether a silent address is unrouted."""
+    for address in report.addresses:
+        routing = live.get(str(address.address))
+        address.live_announced = routing.announced if routing is not None else None
+        address.outcome = address_outcome(address)
+    report.verdict, report.reason = decide(report)
 
 
 async def check_each(

@@ -52,7 +52,7 @@ def address_outcome(report: AddressReport) -> str:
     if report.refused is not None:
         return "refused_unsafe_target"
     if report.tcp is None or not report.tcp.ok:
-        return "bgp_unrouted" if report.network.announced is False else "tcp"
+        return "bgp_unrouted" if _unrouted(report) else "tcp"
     if report.tls is not None and report.tls.status != "ok":
         return {"timeout": "tls_timeout", "intercepted": "tls_intercepted"}.get(
             report.tls.status, "tls_failure"
@@ -63,6 +63,13 @@ def address_outcome(report: AddressReport) -> str:
         "error_status": "http_error_status",
         "refused": "refused_unsafe_target",
     }.get(status, "http_failure")
+
+
+def _unrouted(report: AddressReport) -> bool:
+    """Live routing status, when RIPEstat answered, is the current truth; else a fresh, complete snapshot."""
+    if report.live_announced is not None:
+        return not report.live_announced
+    return report.network.proven_unannounced
 
 
 def decide(report: TargetReport) -> tuple[str, str]:
@@ -109,10 +116,9 @@ def _why(address: AddressReport, report: TargetReport) -> str:
         return f"Refused for safety, nothing was sent: {refusal}."
     if outcome in {"tcp", "bgp_unrouted"}:
         error = tcp.error if tcp else "not attempted"
-        unrouted = (
-            " and no announced prefix covers it in the routing snapshot" if outcome == "bgp_unrouted" else ""
+        return (
+            f"TCP connection to {where} port {report.target.port} failed ({error}){_routing_note(address)}."
         )
-        return f"TCP connection to {where} port {report.target.port} failed ({error}){unrouted}."
     if outcome == "tls_timeout" and tls is not None:
         return (
             f"The TLS handshake with {where} for {host} {tls.error} — the way most Kazakh ISPs block a site by "
@@ -138,3 +144,14 @@ def _why(address: AddressReport, report: TargetReport) -> str:
     if report.dns is not None and report.dns.consistency == "inconsistent":
         note = f" (the resolvers disagreed: {report.dns.why})"
     return answer + note + "."
+
+
+def _routing_note(address: AddressReport) -> str:
+    """What BGP says about an address that did not connect, including why it did not decide the verdict."""
+    if address.outcome == "bgp_unrouted":
+        if address.live_announced is False:
+            return " and RIPEstat sees no announced prefix covering it now"
+        return " and no announced prefix covers it in the routing snapshot"
+    if address.live_announced is None and address.network.announced is False and address.network.gaps:
+        return f"; prefix not in the ({address.network.gaps}) snapshot"
+    return ""

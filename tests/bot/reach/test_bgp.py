@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import ipaddress
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from bot.answer import Source
 from bot.reach.bgp import network_of
+from tests.bot.reach.test_commands import Provenance
 
 
 @dataclass
@@ -24,6 +25,8 @@ class Match:
 @dataclass
 class MoasSnapshot:
     """185.12.0.0/24 announced by two origins; 50 vantage points see it, most of them both origins."""
+
+    provenance: Provenance = field(default_factory=Provenance)
 
     def lookup_ip(self, ip: str) -> Match | None:
         return Match("185.12.0.0/24", [Origin(43727, 30), Origin(20764, 45)])

@@ -8,12 +8,14 @@ from __future__ import annotations
 import contextlib
 from collections.abc import AsyncIterator
 
+import pytest
+
 from bot.answer import Answer, Section
 from bot.commands import Caller, Context
 from bot.live.cache import ENDPOINTS
 from bot.reach.commands import reach
 from bot.settings import ReachSettings
-from tests.bot.live.fake_upstreams import FakeUpstreams
+from tests.bot.live.fake_upstreams import DOCUMENTED, FakeUpstreams
 from tests.bot.live.live_world import Clock, live_services
 from tests.bot.reach.conftest import Lab
 from tests.bot.reach.servers import closed_port
@@ -29,7 +31,7 @@ class Checker:
 
     @contextlib.asynccontextmanager
     async def context(
-        self, *, offline: bool = False, clock: Clock | None = None, snapshot: bool = True
+        self, *, offline: bool = False, clock: Clock | None = None, snapshot: bool = True, stale: bool = False
     ) -> AsyncIterator[Context]:
         dns = await self.lab.dns({"site.test": ["127.0.0.1"], "gone.test": ["127.0.0.3"]})
         settings = ReachSettings(
@@ -38,7 +40,7 @@ class Checker:
             silkroute_system_resolver=f"127.0.0.1:{dns.port}",
             silkroute_reach_timeout=1.0,
         )
-        store = serving(FakeSnapshot() if snapshot else None)
+        store = serving(FakeSnapshot(stale=stale) if snapshot else None)
         async with live_services(self.fake, store, offline=offline, clock=clock, reach=settings) as services:
             yield Context(services=services, caller=Caller("tester", False), progress=Progress())
 
@@ -122,3 +124,34 @@ async def test_offline_asks_nothing(lab: Lab, fake_upstreams: FakeUpstreams) -> 
     assert answer.data["verdict"] == "reachable" and answer.data["addresses"][0]["bgp_live"] is None
     assert "SILKROUTE_OFFLINE=1" in answer.data["bgp_live_error"]
     assert not any(s.name == "RIPEstat" for s in answer.sources)
+
+
+async def test_live_not_announced_makes_a_silent_address_unrouted_despite_a_stale_snapshot(
+    lab: Lab, fake_upstreams: FakeUpstreams, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    unannounced = {"origins": [], "visibility": {"v4": {"ris_peers_seeing": 0, "total_ris_peers": 356}}}
+    monkeypatch.setitem(DOCUMENTED, "routing-status", unannounced)
+    async with Checker(lab, fake_upstreams).context(stale=True) as ctx:
+        answer = await reach(ctx, target=f"http://gone.test:{closed_port()}/")
+    assert answer.data["verdict"] == "bgp_unrouted"
+    assert answer.data["reason"].endswith("and RIPEstat sees no announced prefix covering it now.")
+    assert answer.data["addresses"][0]["outcome"] == "bgp_unrouted"
+
+
+async def test_live_announced_overrides_a_snapshot_that_misses_the_prefix(
+    lab: Lab, fake_upstreams: FakeUpstreams
+) -> None:
+    async with Checker(lab, fake_upstreams).context() as ctx:
+        answer = await reach(ctx, target=f"http://gone.test:{closed_port()}/")
+    assert answer.data["addresses"][0]["bgp_live"]["announced"] is True
+    assert answer.data["verdict"] == "tcp"
+    assert answer.data["reason"].endswith("failed (connection refused).")
+
+
+async def test_without_live_data_a_stale_snapshot_does_not_call_an_address_unrouted(
+    lab: Lab, fake_upstreams: FakeUpstreams
+) -> None:
+    async with Checker(lab, fake_upstreams).context(offline=True, stale=True) as ctx:
+        answer = await reach(ctx, target=f"http://gone.test:{closed_port()}/")
+    assert answer.data["verdict"] == "tcp"
+    assert answer.data["reason"].endswith("; prefix not in the (stale) snapshot.")

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
 import pytest
 
-from bot.answer import Answer, BadInput, Severity, Unavailable
+from bot.answer import Answer, BadInput, Severity, Source, Unavailable
 from bot.commands import Caller, Context, Registry, parse_command_line
 from bot.reach.commands import COMMANDS
 from bot.reach.verdict import VERDICTS
@@ -30,8 +31,19 @@ class Match:
 
 
 @dataclass
+class Provenance:
+    truncated_files: list[str] = field(default_factory=list)
+
+
+@dataclass
 class FakeSnapshot:
-    """Stands in for the routing area's Snapshot: 127.0.0.0/8 announced by AS9198, except 127.0.0.3."""
+    """Stands in for the routing area's Snapshot: 127.0.0.0/8 announced by AS9198, except 127.0.0.3.
+
+    Fresh and complete unless `stale` or `provenance.truncated_files` say otherwise.
+    """
+
+    stale: bool = False
+    provenance: Provenance = field(default_factory=Provenance)
 
     def lookup_ip(self, ip: str) -> Match | None:
         return Match("127.0.0.0/8", [Origin(9198, 40)]) if ip != "127.0.0.3" else None
@@ -48,8 +60,11 @@ class FakeSnapshot:
     def country_of_ip(self, ip: str) -> str | None:
         return "KZ"
 
-    def data_sources(self) -> list[object]:
-        return []
+    def data_sources(self) -> list[Source]:
+        return [
+            Source("BGP collector rrc00", datetime(2024, 10, 10, tzinfo=UTC), stale=self.stale),
+            Source("AS names", None, "asnames.txt"),
+        ]
 
 
 @dataclass
@@ -112,6 +127,24 @@ async def test_unannounced_address_that_does_not_connect_is_bgp_unrouted(lab: La
     ctx = await _context(lab, {"gone.test": ["127.0.0.3"]}, FakeSnapshot())
     answer = await COMMANDS[0].handler(ctx, target=f"http://gone.test:{closed_port()}/")
     assert answer.data["verdict"] == "bgp_unrouted"
+    assert answer.data["addresses"][0]["announced"] is False
+
+
+@pytest.mark.parametrize(
+    ("snapshot", "gaps"),
+    [
+        (FakeSnapshot(stale=True), "stale"),
+        (FakeSnapshot(provenance=Provenance(["rrc00/bview.20241010.0800.gz"])), "partial"),
+        (FakeSnapshot(stale=True, provenance=Provenance(["rrc00/bview.gz"])), "stale and partial"),
+    ],
+)
+async def test_absence_from_a_stale_or_partial_snapshot_is_a_plain_tcp_failure(
+    lab: Lab, snapshot: FakeSnapshot, gaps: str
+) -> None:
+    ctx = await _context(lab, {"gone.test": ["127.0.0.3"]}, snapshot)
+    answer = await COMMANDS[0].handler(ctx, target=f"http://gone.test:{closed_port()}/")
+    assert answer.data["verdict"] == "tcp"
+    assert answer.data["reason"].endswith(f"; prefix not in the ({gaps}) snapshot.")
     assert answer.data["addresses"][0]["announced"] is False
 
 
