@@ -1,17 +1,22 @@
 """`data update`: download the current public routing data, resumably, then import it as a new snapshot.
 
 Full RIBs are hundreds of MB and real downloads get cut, so each file is fetched into a `.part` file that the
-next attempt continues with an HTTP Range request; size and time caps stop a runaway mirror.
+next attempt continues with an HTTP Range request; size and time caps stop a runaway mirror. Most sources are
+"latest" URLs whose bytes change daily, so a `.part` is only resumed under the validator (ETag or
+Last-Modified) its bytes came with, sent as `If-Range`: a changed file comes back whole instead of spliced.
 """
 
 from __future__ import annotations
 
 import asyncio
+import email.utils
 import logging
-from collections.abc import Awaitable, Callable
+import os
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import BinaryIO
 from urllib.parse import urlparse
 
 import aiohttp
@@ -60,20 +65,58 @@ def sources_for(settings: Settings, day: datetime | None = None) -> list[DataSou
     ]
 
 
+class PartialDownload:
+    """A download in progress: the `.part` bytes plus, next to them, the validator they were served under.
+
+    Without the validator a leftover `.part` could be yesterday's file, so it is never resumed blind.
+    """
+
+    def __init__(self, target: Path) -> None:
+        self.target = target
+        self.path = target.with_name(target.name + ".part")
+        self.validator_path = target.with_name(target.name + ".part.validator")
+
+    def resume_point(self) -> tuple[int, str]:
+        """Bytes held and their validator; a part without a validator is deleted (it cannot be proven current)."""
+        validator = (
+            self.validator_path.read_text(encoding="utf-8").strip() if self.validator_path.exists() else ""
+        )
+        if not validator:
+            self.path.unlink(missing_ok=True)
+            return 0, ""
+        return (self.path.stat().st_size if self.path.exists() else 0), validator
+
+    def open_at(self, offset: int, validator: str) -> BinaryIO:
+        """Append after `offset` bytes, or start over recording the new validator before the first byte lands."""
+        if offset:
+            return self.path.open("ab")
+        if validator:
+            self.validator_path.write_text(validator, encoding="utf-8")
+        else:
+            self.validator_path.unlink(missing_ok=True)
+        return self.path.open("wb")
+
+    def finish(self, modified: datetime | None) -> None:
+        """Move the complete file into place, dated like the server's copy so importers can tell its age."""
+        if modified is not None:
+            os.utime(self.path, (modified.timestamp(), modified.timestamp()))
+        self.path.replace(self.target)
+        self.validator_path.unlink(missing_ok=True)
+
+
 async def download(
     session: aiohttp.ClientSession, source: DataSource, folder: Path, settings: Settings
 ) -> Path:
     """Fetch one source into `folder`, resuming a `.part` left by an earlier attempt; retries with backoff."""
     routing = settings.routing
-    target = folder / source.filename
-    part = target.with_name(target.name + ".part")
+    part = PartialDownload(folder / source.filename)
     delay = 0.5
     for attempt in range(routing.silkroute_download_retries + 1):
         try:
             async with asyncio.timeout(routing.silkroute_download_timeout_seconds):
-                await _fetch_into(session, source, part, routing.silkroute_download_max_bytes)
-            part.replace(target)
-            return target
+                modified = await _fetch_into(session, source, part, routing.silkroute_download_max_bytes)
+            await asyncio.to_thread(part.finish, modified)
+            return part.target
         except (aiohttp.ClientError, TimeoutError, ConnectionError) as exc:
             if isinstance(exc, aiohttp.ClientResponseError) and 400 <= exc.status < 500:
                 raise DownloadFailed(
@@ -91,20 +134,31 @@ async def download(
     raise AssertionError("unreachable: the loop returns or raises")
 
 
-def _resume_offset(part: Path) -> int:
-    """Bytes already fetched by an earlier attempt (a local stat: too quick to need a thread)."""
-    return part.stat().st_size if part.exists() else 0
+def _validator(headers: Mapping[str, str]) -> str:
+    """A strong ETag, else Last-Modified: what If-Range accepts (RFC 9110 13.1.5; a weak ETag is not allowed)."""
+    etag = headers.get("ETag", "")
+    return etag if etag and not etag.startswith("W/") else headers.get("Last-Modified", "")
 
 
-async def _fetch_into(session: aiohttp.ClientSession, source: DataSource, part: Path, max_bytes: int) -> None:
-    have = _resume_offset(part)
-    headers = {"Range": f"bytes={have}-"} if have else {}
+def _last_modified(headers: Mapping[str, str]) -> datetime | None:
+    try:
+        return email.utils.parsedate_to_datetime(headers["Last-Modified"])
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
+async def _fetch_into(
+    session: aiohttp.ClientSession, source: DataSource, part: PartialDownload, max_bytes: int
+) -> datetime | None:
+    """Stream the source into `part`, returning the server's Last-Modified date if it gave one."""
+    have, validator = await asyncio.to_thread(part.resume_point)
+    headers = {"Range": f"bytes={have}-", "If-Range": validator} if have else {}
     async with session.get(source.url, headers=headers) as response:
         if response.status == 416 and have:
-            return  # the part already holds the whole file
+            return _last_modified(response.headers)  # the validator matched: the part is already whole
         response.raise_for_status()
         if response.status != 206:
-            have = 0  # the server ignored the Range: start over
+            have = 0  # the file changed since the part was cut (If-Range failed) or ranges are unsupported
         total = (response.content_length or 0) + have
         if total > max_bytes:
             raise DownloadFailed(
@@ -112,7 +166,7 @@ async def _fetch_into(session: aiohttp.ClientSession, source: DataSource, part: 
                 example=IMPORT_HINT,
             )
         with (
-            part.open("ab" if have else "wb") as out,
+            part.open_at(have, _validator(response.headers)) as out,
             tqdm(
                 total=total or None,
                 initial=have,
@@ -133,6 +187,7 @@ async def _fetch_into(session: aiohttp.ClientSession, source: DataSource, part: 
                 bar.update(len(chunk))
         if response.content_length is not None and have < total:
             raise aiohttp.ClientPayloadError(f"connection closed after {have:,} of {total:,} bytes")
+        return _last_modified(response.headers)
 
 
 async def download_all(

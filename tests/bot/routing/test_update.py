@@ -6,6 +6,7 @@ import socket
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -22,29 +23,42 @@ from tests.bot.routing.snapshot_fixtures import write_names, write_registry, wri
 
 @dataclass
 class Mirror:
-    """A local mirror in the public layout; `drop_once` cuts the first response of a file mid-body."""
+    """A local mirror in the public layout; `drop_once` cuts the first response of a file mid-body.
+
+    Like a real static server it sends an ETag (unless `validators` is off) and Last-Modified, and honours
+    `If-Range`: a Range whose validator no longer matches gets the whole current file with 200.
+    """
 
     files: dict[str, bytes]
     drop_once: set[str] = field(default_factory=set)
-    requests: list[tuple[str, str]] = field(default_factory=list)
+    requests: list[tuple[str, str, str]] = field(default_factory=list)
+    validators: bool = True
+    modified: datetime = datetime(2024, 3, 1, 12, 0, tzinfo=UTC)
 
     async def handle(self, request: web.Request) -> web.StreamResponse:
         name = request.path
-        self.requests.append((name, request.headers.get("Range", "")))
+        self.requests.append((name, request.headers.get("Range", ""), request.headers.get("If-Range", "")))
         body = self.files.get(name)
         if body is None:
             raise web.HTTPNotFound()
+        etag = f'"{hashlib.sha256(body).hexdigest()[:16]}"'
+        if_range = request.headers.get("If-Range")
         start = (
             int(request.headers["Range"].removeprefix("bytes=").rstrip("-"))
-            if "Range" in request.headers
+            if "Range" in request.headers and if_range in (None, etag)
             else 0
         )
         response = web.StreamResponse(status=206 if start else 200)
         response.content_length = len(body) - start
+        if self.validators:
+            response.headers["ETag"] = etag
+            response.last_modified = self.modified
         await response.prepare(request)
         if name in self.drop_once:
             self.drop_once.discard(name)
             await response.write(body[start : start + (len(body) - start) // 2])
+            # aiohttp's client drops bytes still buffered when it sees the cut, so give it time to read them
+            await asyncio.sleep(0.3)
             assert request.transport is not None
             request.transport.close()  # a dropped connection, as real downloads suffer
             return response
@@ -58,8 +72,7 @@ def routing_settings(base: str, data_dir: Path, **extra: object) -> Settings:
         silkroute_ris_bview_url=base + "/rrc00/latest-bview.gz",
         silkroute_delegated_url=base + "/nro-delegated-stats",
         silkroute_asnames_url=base + "/asn.txt",
-        silkroute_download_retries=2,
-        **extra,  # type: ignore[arg-type]
+        **({"silkroute_download_retries": 2} | extra),  # type: ignore[arg-type]
     )
     return Settings(core=CoreSettings(silkroute_data_dir=data_dir, silkroute_offline=False), routing=routing)
 
@@ -185,3 +198,39 @@ async def test_background_refresh_keeps_serving_old_snapshot(
     )
     await off.start()
     assert off.refresher is None and off.current is not None and off.current.folder == fresh.folder
+
+
+async def test_a_file_changed_since_the_cut_is_fetched_whole_not_spliced(
+    tmp_path: Path, mirror_factory: list[web.AppRunner]
+) -> None:
+    """`latest` URLs change daily: yesterday's cut `.part` must not get today's tail appended."""
+    old, new = bytes(range(256)) * 400, bytes(reversed(range(256))) * 500
+    mirror = Mirror({"/asn.txt": old}, drop_once={"/asn.txt"})
+    runner, base = await serve(mirror)
+    mirror_factory.append(runner)
+    source = [sources_for(routing_settings(base, tmp_path))[3]]
+    cut = routing_settings(base, tmp_path, silkroute_download_retries=0)
+    with pytest.raises(DownloadFailed):
+        await download_all(cut, tmp_path / "dl", source)
+    assert (tmp_path / "dl" / "asnames.txt.part").stat().st_size == len(old) // 2
+    mirror.files["/asn.txt"] = new  # the next day's file
+    (path,) = await download_all(routing_settings(base, tmp_path), tmp_path / "dl", source)
+    assert path.read_bytes() == new
+    assert mirror.requests[1][1] == f"bytes={len(old) // 2}-" and mirror.requests[1][2].startswith('"')
+    assert path.stat().st_mtime == mirror.modified.timestamp()  # dated like the server's copy
+    assert sorted(p.name for p in (tmp_path / "dl").iterdir()) == ["asnames.txt"]
+
+
+async def test_a_part_without_validator_is_discarded(
+    tmp_path: Path, mirror_factory: list[web.AppRunner]
+) -> None:
+    body = b"9198 KAZTELECOM-AS, KZ\n" * 500
+    mirror = Mirror({"/asn.txt": body}, drop_once={"/asn.txt"}, validators=False)
+    runner, base = await serve(mirror)
+    mirror_factory.append(runner)
+    settings = routing_settings(base, tmp_path)
+    (tmp_path / "dl").mkdir()
+    (tmp_path / "dl" / "asnames.txt.part").write_bytes(b"left over from some earlier run")
+    (path,) = await download_all(settings, tmp_path / "dl", [sources_for(settings)[3]])
+    assert path.read_bytes() == body
+    assert [r[1] for r in mirror.requests] == ["", ""]  # the cut (no validator) restarted from zero too
