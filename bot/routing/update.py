@@ -12,6 +12,7 @@ import asyncio
 import email.utils
 import logging
 import os
+import sys
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -28,6 +29,7 @@ from bot.settings import Settings
 
 log = logging.getLogger(__name__)
 CHUNK = 1 << 16
+WRITE_BATCH = 1 << 22  # 4 MiB per hand-off to a writer thread: few thread hops, bounded memory
 IMPORT_HINT = "silkroute data import FILE... (RIB/updates .bz2/.gz, delegated stats, AS names)"
 
 
@@ -105,7 +107,12 @@ class PartialDownload:
 
 
 async def download(
-    session: aiohttp.ClientSession, source: DataSource, folder: Path, settings: Settings
+    session: aiohttp.ClientSession,
+    source: DataSource,
+    folder: Path,
+    settings: Settings,
+    *,
+    show_progress: bool = True,
 ) -> Path:
     """Fetch one source into `folder`, resuming a `.part` left by an earlier attempt; retries with backoff."""
     routing = settings.routing
@@ -114,7 +121,9 @@ async def download(
     for attempt in range(routing.silkroute_download_retries + 1):
         try:
             async with asyncio.timeout(routing.silkroute_download_timeout_seconds):
-                modified = await _fetch_into(session, source, part, routing.silkroute_download_max_bytes)
+                modified = await _fetch_into(
+                    session, source, part, routing.silkroute_download_max_bytes, show_progress
+                )
             await asyncio.to_thread(part.finish, modified)
             return part.target
         except (aiohttp.ClientError, TimeoutError, ConnectionError) as exc:
@@ -148,7 +157,11 @@ def _last_modified(headers: Mapping[str, str]) -> datetime | None:
 
 
 async def _fetch_into(
-    session: aiohttp.ClientSession, source: DataSource, part: PartialDownload, max_bytes: int
+    session: aiohttp.ClientSession,
+    source: DataSource,
+    part: PartialDownload,
+    max_bytes: int,
+    show_progress: bool,
 ) -> datetime | None:
     """Stream the source into `part`, returning the server's Last-Modified date if it gave one."""
     have, validator = await asyncio.to_thread(part.resume_point)
@@ -165,35 +178,52 @@ async def _fetch_into(
                 f"{source.name} is {total:,} bytes, over SILKROUTE_DOWNLOAD_MAX_BYTES={max_bytes:,}.",
                 example=IMPORT_HINT,
             )
-        with (
-            part.open_at(have, _validator(response.headers)) as out,
-            tqdm(
+        out = await asyncio.to_thread(part.open_at, have, _validator(response.headers))
+        pending: list[bytes] = []
+        buffered = 0
+        try:
+            with tqdm(
                 total=total or None,
                 initial=have,
                 unit="B",
                 unit_scale=True,
                 desc=source.filename,
                 leave=False,
-            ) as bar,
-        ):
-            async for chunk in response.content.iter_chunked(CHUNK):
-                have += len(chunk)
-                if have > max_bytes:
-                    raise DownloadFailed(
-                        f"{source.name} grew over SILKROUTE_DOWNLOAD_MAX_BYTES={max_bytes:,}.",
-                        example=IMPORT_HINT,
-                    )
-                out.write(chunk)
-                bar.update(len(chunk))
+                disable=not (show_progress and sys.stderr.isatty()),
+            ) as bar:
+                async for chunk in response.content.iter_chunked(CHUNK):
+                    have += len(chunk)
+                    if have > max_bytes:
+                        raise DownloadFailed(
+                            f"{source.name} grew over SILKROUTE_DOWNLOAD_MAX_BYTES={max_bytes:,}.",
+                            example=IMPORT_HINT,
+                        )
+                    pending.append(chunk)
+                    buffered += len(chunk)
+                    bar.update(len(chunk))
+                    if buffered >= WRITE_BATCH:  # disk writes stay off the event loop
+                        batch, pending, buffered = b"".join(pending), [], 0
+                        await asyncio.to_thread(out.write, batch)
+        finally:
+            # bytes that arrived before a cut are kept: the next attempt resumes after them
+            await asyncio.to_thread(_write_and_close, out, b"".join(pending))
         if response.content_length is not None and have < total:
             raise aiohttp.ClientPayloadError(f"connection closed after {have:,} of {total:,} bytes")
         return _last_modified(response.headers)
 
 
+def _write_and_close(out: BinaryIO, tail: bytes) -> None:
+    with out:
+        out.write(tail)
+
+
 async def download_all(
-    settings: Settings, folder: Path, sources: list[DataSource] | None = None
+    settings: Settings, folder: Path, sources: list[DataSource] | None = None, *, show_progress: bool = True
 ) -> list[Path]:
-    """Fetch every source (one at a time: they share one link); the first failure stops the update."""
+    """Fetch every source (one at a time: they share one link); the first failure stops the update.
+
+    `show_progress` draws a progress bar on an interactive stderr; the bot's background refresh turns it off.
+    """
     if settings.core.silkroute_offline:
         raise DownloadFailed(
             "silkroute is offline (SILKROUTE_OFFLINE=1): nothing can be downloaded.", example=IMPORT_HINT
@@ -206,25 +236,33 @@ async def download_all(
     headers = {"User-Agent": f"{settings.live.silkroute_client_name} data update"}
     async with aiohttp.ClientSession(timeout=timeout, headers=headers) as session:
         return [
-            await download(session, source, folder, settings) for source in sources or sources_for(settings)
+            await download(session, source, folder, settings, show_progress=show_progress)
+            for source in sources or sources_for(settings)
         ]
 
 
-async def update(settings: Settings, sources: list[DataSource] | None = None) -> ImportReport:
+async def update(
+    settings: Settings, sources: list[DataSource] | None = None, *, show_progress: bool = True
+) -> ImportReport:
     """Download everything, then import it; the previous snapshot serves until the new one is in place."""
     data_dir = settings.core.silkroute_data_dir
-    files = await download_all(settings, data_dir / "downloads", sources)
+    files = await download_all(settings, data_dir / "downloads", sources, show_progress=show_progress)
     report = await asyncio.to_thread(import_files, files, data_dir)
     for path in files:
         path.unlink(missing_ok=True)  # the snapshot records their sha256; the bytes are not needed again
     return report
 
 
+async def background_update(settings: Settings) -> ImportReport:
+    """The bot's scheduled update: no progress bar, which would scribble over the bot's log output."""
+    return await update(settings, show_progress=False)
+
+
 async def refresh_forever(
     settings: Settings,
     on_new_snapshot: Callable[[], Awaitable[object]],
     last_built: Callable[[], datetime | None],
-    run_update: Callable[[Settings], Awaitable[ImportReport]] = update,
+    run_update: Callable[[Settings], Awaitable[ImportReport]] = background_update,
 ) -> None:
     """Refresh every `silkroute_update_interval_hours` (0 = never); a failure is logged and retried next time."""
     interval = timedelta(hours=settings.routing.silkroute_update_interval_hours)

@@ -2,7 +2,9 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import io
 import socket
+import sys
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -16,7 +18,7 @@ from bot.routing.data_commands import status_command, update_command
 from bot.routing.importer import import_files
 from bot.routing.snapshot import load_current
 from bot.routing.store import SnapshotStore
-from bot.routing.update import DownloadFailed, download_all, sources_for
+from bot.routing.update import DownloadFailed, background_update, download_all, refresh_forever, sources_for
 from bot.settings import CoreSettings, RoutingSettings, Settings
 from tests.bot.routing.snapshot_fixtures import write_names, write_registry, write_rib
 
@@ -234,3 +236,27 @@ async def test_a_part_without_validator_is_discarded(
     (path,) = await download_all(settings, tmp_path / "dl", [sources_for(settings)[3]])
     assert path.read_bytes() == body
     assert [r[1] for r in mirror.requests] == ["", ""]  # the cut (no validator) restarted from zero too
+
+
+class FakeTty(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+async def test_progress_bar_only_on_a_terminal_and_never_in_the_background(
+    tmp_path: Path, mirror_factory: list[web.AppRunner], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    mirror = Mirror({"/asn.txt": b"9198 KAZTELECOM-AS, KZ\n" * 500})
+    runner, base = await serve(mirror)
+    mirror_factory.append(runner)
+    settings = routing_settings(base, tmp_path)
+    source = [sources_for(settings)[3]]
+    for stderr, show, drawn in (
+        (io.StringIO(), True, False),  # piped or logged: no bar
+        (FakeTty(), True, True),
+        (FakeTty(), False, False),  # the bot's background refresh
+    ):
+        monkeypatch.setattr(sys, "stderr", stderr)
+        await download_all(settings, tmp_path / "dl", source, show_progress=show)
+        assert ("asnames.txt" in stderr.getvalue()) is drawn
+    assert refresh_forever.__defaults__ == (background_update,)
