@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import ssl
+import threading
 import time
 import warnings
 from dataclasses import dataclass, field
@@ -154,7 +155,8 @@ async def tls_handshake(
         cipher=connection.get_cipher_name(),
         chain=[CertInfo.of(cert) for cert in chain],
     )
-    result.verify_error = verify_chain(chain, server_name, extra_ca_file)
+    # Verifying (and the first load of the CA bundle) is CPU work: a thread keeps the other checks moving.
+    result.verify_error = await asyncio.to_thread(verify_chain, chain, server_name, extra_ca_file)
     result.verified = result.verify_error is None
     result.interception = detector.check(chain)
     if result.interception:
@@ -252,9 +254,21 @@ def verify_chain(chain: list[x509.Certificate], server_name: str, extra_ca_file:
     return None
 
 
-@cache
+_TRUST_STORE_LOCK = threading.Lock()
+
+
 def trust_store(extra_ca_file: Path | None) -> verification.Store:
-    """The system trust store (the same bundle OpenSSL uses), plus an optional extra PEM file."""
+    """The system trust store (the same bundle OpenSSL uses), plus an optional extra PEM file.
+
+    Loaded once per extra file, lazily; the lock keeps concurrent verification threads from each
+    parsing the whole bundle on a cold start.
+    """
+    with _TRUST_STORE_LOCK:
+        return _load_trust_store(extra_ca_file)
+
+
+@cache
+def _load_trust_store(extra_ca_file: Path | None) -> verification.Store:
     paths = ssl.get_default_verify_paths()
     bundle = Path(paths.cafile or paths.openssl_cafile)
     with warnings.catch_warnings():

@@ -6,10 +6,12 @@ import asyncio
 import dataclasses
 import datetime as dt
 import json
+import threading
 from pathlib import Path
 
 import pytest
 from cryptography import x509
+from cryptography.x509 import verification
 
 from bot.reach.interception import InterceptionDetector, shipped_roots, spki_sha256
 from bot.reach.probe import ReachConfig, TargetReport, check_target
@@ -154,3 +156,27 @@ def test_real_kazakh_roots_are_recognised_by_spki_from_their_pems(shared_data: P
 def test_an_ordinary_certificate_is_not_flagged() -> None:
     ca = make_ca(name(C="KZ", O="Kazakhtelecom", CN="Some Ordinary CA"))
     assert InterceptionDetector().check([make_leaf(ca, "kaspi.kz").cert, ca.cert]) == []
+
+
+async def test_trust_store_load_and_chain_verification_run_off_the_event_loop(
+    lab: Lab, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Parsing the CA bundle and verifying take milliseconds each: a thread keeps the loop serving others."""
+    threads: list[tuple[str, threading.Thread]] = []
+    load, builder = x509.load_pem_x509_certificates, verification.PolicyBuilder
+
+    def recording_load(data: bytes) -> list[x509.Certificate]:
+        threads.append(("load", threading.current_thread()))
+        return load(data)
+
+    def recording_builder() -> verification.PolicyBuilder:
+        threads.append(("verify", threading.current_thread()))
+        return builder()
+
+    monkeypatch.setattr(x509, "load_pem_x509_certificates", recording_load)
+    monkeypatch.setattr(verification, "PolicyBuilder", recording_builder)
+    loop_thread = threading.current_thread()
+    report = await _check(lab, make_leaf(lab.ca, "site.test"), [lab.ca])  # a new extra CA file: a fresh load
+    assert _tls(report).verified is True
+    assert {kind for kind, _ in threads} == {"load", "verify"}
+    assert all(thread is not loop_thread for _, thread in threads)
