@@ -24,6 +24,7 @@ import aiohttp
 from tqdm import tqdm
 
 from bot.answer import Unavailable
+from bot.live.http import HttpLayer
 from bot.routing.importer import ImportReport, import_files
 from bot.settings import Settings
 
@@ -114,10 +115,11 @@ async def download(
     *,
     show_progress: bool = True,
 ) -> Path:
-    """Fetch one source into `folder`, resuming a `.part` left by an earlier attempt; retries with backoff."""
+    """Fetch one source into `folder`, resuming a `.part` left by an earlier attempt; retries wait as long as
+    the live HTTP layer's would, so every retrying client follows one backoff policy."""
     routing = settings.routing
     part = PartialDownload(folder / source.filename)
-    delay = 0.5
+    policy = HttpLayer(settings)
     for attempt in range(routing.silkroute_download_retries + 1):
         try:
             async with asyncio.timeout(routing.silkroute_download_timeout_seconds):
@@ -137,9 +139,9 @@ async def download(
                     f"({type(exc).__name__}: {exc or 'no details'}). Offline? Import local files instead.",
                     example=IMPORT_HINT,
                 ) from None
+            delay = policy.backoff(attempt)
             log.warning("download of %s failed (%s), retry %d in %.1fs", source.name, exc, attempt + 1, delay)
             await asyncio.sleep(delay)
-            delay *= 2
     raise AssertionError("unreachable: the loop returns or raises")
 
 

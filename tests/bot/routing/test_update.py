@@ -19,7 +19,7 @@ from bot.routing.importer import import_files
 from bot.routing.snapshot import load_current
 from bot.routing.store import SnapshotStore
 from bot.routing.update import DownloadFailed, background_update, download_all, refresh_forever, sources_for
-from bot.settings import CoreSettings, RoutingSettings, Settings
+from bot.settings import CoreSettings, LiveSettings, RoutingSettings, Settings
 from tests.bot.routing.snapshot_fixtures import write_names, write_registry, write_rib
 
 
@@ -148,6 +148,19 @@ async def test_server_down_fails_fast_naming_the_source(tmp_path: Path) -> None:
     assert time.monotonic() - started < 10
     assert "silkroute data import" in caught.value.user_text()
     assert not (tmp_path / "data" / "current").exists()
+
+
+async def test_download_retries_follow_the_live_backoff_policy(tmp_path: Path) -> None:
+    """One backoff formula for every retrying client: with the live step at zero, retries do not wait."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    settings = routing_settings(f"http://127.0.0.1:{port}", tmp_path, silkroute_download_retries=4)
+    settings.live = LiveSettings(silkroute_http_backoff_seconds=0.0)
+    started = time.monotonic()
+    with pytest.raises(DownloadFailed, match="AS names could not be downloaded"):
+        await download_all(settings, tmp_path / "dl", [sources_for(settings)[3]])
+    assert time.monotonic() - started < 1.0  # a private 0.5 s doubling would wait 7.5 s
 
 
 async def test_offline_and_size_cap(tmp_path: Path, mirror_factory: list[web.AppRunner]) -> None:
