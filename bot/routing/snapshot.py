@@ -21,12 +21,11 @@ Large arrays are memory-mapped: loading is near instant and untouched pages cost
 from __future__ import annotations
 
 import bisect
-import functools
 import ipaddress
 import json
 import shutil
 import uuid
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -375,10 +374,6 @@ class Snapshot:
 
     # prefixes
 
-    @property
-    def prefix_count(self) -> int:
-        return self.n_v4 + len(self._prefix_v6)
-
     def prefix(self, prefix_id: int) -> str:
         if prefix_id < self.n_v4:
             return v4_text(int(self._v4_keys[prefix_id]))
@@ -422,12 +417,9 @@ class Snapshot:
             return range(offset + first, offset + first + 1) if hit else None
         return range(offset + first, offset + last)
 
-    def family_of(self, prefix_id: int) -> int:
-        return 4 if prefix_id < self.n_v4 else 6
-
     # paths and routes
 
-    def path(self, path_id: int) -> AsPath:
+    def _path(self, path_id: int) -> AsPath:
         cached = self._path_cache.get(path_id)
         if cached is not None:
             return cached
@@ -458,7 +450,7 @@ class Snapshot:
         vantages = self._vantage_of_routes(indices).tolist()
         paths = np.asarray(self._route_path[indices]).tolist()
         return [
-            Route(v, self.prefix(p), self.path(q))
+            Route(v, self.prefix(p), self._path(q))
             for v, p, q in zip(vantages, prefixes.tolist(), paths, strict=True)
         ]
 
@@ -467,10 +459,6 @@ class Snapshot:
         total = len(self._route_prefix)
         for start in range(0, total, 65536):
             yield from self._routes_at(np.arange(start, min(total, start + 65536)), family)
-
-    @property
-    def route_count(self) -> int:
-        return len(self._route_prefix)
 
     def routes_of_origin(self, asn: int, family: int | None = None) -> Sequence[Route]:
         position = int(np.searchsorted(self._origin_asns, asn))
@@ -482,27 +470,6 @@ class Snapshot:
     def vantage_count(self, prefix_id: int) -> int:
         """How many vantage points have a route to this exact prefix (precomputed at import)."""
         return int(self._prefix_vantages[prefix_id])
-
-    def routes_of_prefix(self, prefix_id: int) -> list[Route]:
-        """All routes to one prefix: one binary search per vantage slice."""
-        hits: list[int] = []
-        for v in range(len(self.vantages)):
-            lo, hi = int(self._vantage_offsets[v]), int(self._vantage_offsets[v + 1])
-            i = lo + int(np.searchsorted(self._route_prefix[lo:hi], prefix_id, side="left"))
-            while i < hi and int(self._route_prefix[i]) == prefix_id:
-                hits.append(i)
-                i += 1
-        return self._routes_at(np.asarray(hits, dtype=np.int64), None)
-
-    @functools.cache  # noqa: B019 - one snapshot lives as long as its cache should
-    def origins(self, family: int | None = None) -> Iterable[int]:
-        """Origin ASes, optionally only those with a route in one address family."""
-        if family is None or not len(self._origin_asns):
-            return tuple(self._origin_asns.tolist())
-        in_family = self._family_mask(np.asarray(self._route_prefix[self._origin_routes]), family)
-        assert in_family is not None
-        counts = np.add.reduceat(in_family.astype(np.int64), np.asarray(self._origin_offsets[:-1]))
-        return tuple(self._origin_asns[counts > 0].tolist())
 
     def origins_of_prefix(self, prefix_id: int) -> list[OriginSeen]:
         start, end = int(self._moas_offsets[prefix_id]), int(self._moas_offsets[prefix_id + 1])
