@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
-import re
 from datetime import UTC, datetime
 from typing import Any
 
@@ -12,65 +11,15 @@ from bot.answer import Answer, BadInput, Section, Severity, Source, Table
 from bot.live.enrich import Failed, LiveParts, attempt, peers_seeing, stale_label
 from bot.live.ripestat import RoutingStatus
 from bot.live.sources import LiveSources
-from bot.routing.asns import MAX_ASN, reserved_reason
+from bot.routing.asns import parse_asn
 from bot.routing.snapshot import OriginSeen, Snapshot
-from bot.routing.targets import HostResolver, resolve_host
+from bot.routing.targets import HostResolver, Network, parse_host, parse_network, resolve_host
 from bot.routing.transit import address_space, clean_path
 
 EXAMPLE = "/lookup target:AS9198"
 MAX_ROWS = 15
 MAX_MORE_SPECIFICS = 1_000  # in the JSON data; a /1 holds ~100k on a full table
-_ASN = re.compile(r"^(?:AS)?(\d+)$", re.IGNORECASE)
-_DOMAIN = re.compile(
-    r"^(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-9-]{0,62}\.?$", re.I
-)
 REGISTRATION_NOTE = "Countries are where the networks are registered (RIR data), not where their cables run."
-
-
-def parse_asn(text: str) -> int | None:
-    """The ASN in `AS9198` / `9198`, None when the text is not AS-shaped; BadInput for impossible numbers."""
-    match = _ASN.match(text.strip())
-    if match is None:
-        return None
-    asn = int(match[1])
-    if asn == 0 or asn > MAX_ASN:
-        raise BadInput(
-            f"AS{asn} is not a usable AS number (valid: 1 to {MAX_ASN}, AS0 is reserved).", example=EXAMPLE
-        )
-    why = reserved_reason(asn)
-    if why is not None:
-        raise BadInput(f"AS{asn} is {why}: it never appears on the public Internet.", example=EXAMPLE)
-    return asn
-
-
-def _public_address(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address:
-    address = ipaddress.ip_address(text)
-    if not address.is_global or address.is_multicast:
-        raise BadInput(
-            f"{address} is a private, reserved or otherwise non-public address: no public route reaches it.",
-            example="/lookup target:95.56.0.1",
-        )
-    return address
-
-
-def _parse_prefix(text: str) -> ipaddress.IPv4Network | ipaddress.IPv6Network:
-    try:
-        network = ipaddress.ip_network(text, strict=False)
-    except ValueError:
-        raise BadInput(
-            f"{text!r} is not a valid prefix (address/length, length up to 32 for IPv4 and 128 for IPv6).",
-            example="/lookup target:95.56.0.0/14",
-        ) from None
-    if network.prefixlen == 0:
-        raise BadInput(
-            f"{network} is the whole address space (a default route), not a prefix to look up.",
-            example="/lookup target:95.56.0.0/14",
-        )
-    if not network.is_global:
-        raise BadInput(
-            f"{network} is private or reserved address space.", example="/lookup target:2.72.0.0/18"
-        )
-    return network
 
 
 def _as_label(snapshot: Snapshot, asn: int) -> dict[str, Any]:
@@ -212,7 +161,7 @@ def lookup_ip(snapshot: Snapshot, ip: str) -> Answer:
     return _answer(snapshot, title, section.text, sections, data)
 
 
-def lookup_prefix(snapshot: Snapshot, network: ipaddress.IPv4Network | ipaddress.IPv6Network) -> Answer:
+def lookup_prefix(snapshot: Snapshot, network: Network) -> Answer:
     text = str(network)
     matched = None
     # Not down to /0: a default route leaked by one peer covers everything and says nothing.
@@ -290,19 +239,17 @@ async def lookup(snapshot: Snapshot, target: str, resolver: HostResolver | None)
     text = target.strip()
     if not text:
         raise BadInput("Give an AS, an IP address, a prefix or a domain.", example=EXAMPLE)
-    asn = parse_asn(text)
+    asn = parse_asn(text, "lookup")
     if asn is not None:  # an AS's routes or a prefix's more-specifics can be ~100k rows: off the event loop
         return await asyncio.to_thread(lookup_asn, snapshot, asn)
-    if "/" in text:
-        return await asyncio.to_thread(lookup_prefix, snapshot, _parse_prefix(text))
-    try:
-        address = _public_address(text)
-    except ValueError:
-        pass
-    else:
-        return lookup_ip(snapshot, str(address))
-    if _DOMAIN.match(text) and not re.fullmatch(r"[\d.]+", text):
-        return await lookup_domain(snapshot, text.rstrip("."), resolver)
+    network = parse_network(text, "lookup")
+    if network is not None and "/" in text:
+        return await asyncio.to_thread(lookup_prefix, snapshot, network)
+    host = network or parse_host(text, "lookup")
+    if isinstance(host, str):
+        return await lookup_domain(snapshot, host, resolver)
+    if host is not None:
+        return lookup_ip(snapshot, str(host.network_address))
     raise BadInput(
         f"{text!r} is not an AS number, an IP address, a prefix or a domain.",
         example=f"{EXAMPLE}, /lookup target:95.56.0.1, /lookup target:2.72.0.0/18, /lookup target:nur.kz",

@@ -8,16 +8,14 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
-import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
 
 from bot.answer import Answer, Attachment, BadInput, Section, Table
 from bot.commands import CommandSpec, Context, Option
 from bot.live.enrich import Failed, LiveParts, attempt, online_sources, stale_label
-from bot.routing.asns import MAX_ASN, reserved_reason
+from bot.routing.asns import looks_like_asn, parse_asn
 from bot.routing.country_names import (
     UNKNOWN_COUNTRY,
     complete_countries,
@@ -26,7 +24,13 @@ from bot.routing.country_names import (
     suggest_countries,
 )
 from bot.routing.store import require_snapshot
-from bot.routing.targets import HostResolver, resolve_host
+from bot.routing.targets import (
+    HostResolver,
+    looks_like_address,
+    parse_host,
+    parse_network,
+    resolve_host,
+)
 from bot.routing.transit import CountryTransit, OriginTransit, TransitData, TransitIndex, TransitIndexes
 from bot.routing.transit_chart import render_chart_async
 from bot.services import Services
@@ -69,12 +73,6 @@ Definitions:
 
 {REGISTRATION_NOTE}"""
 
-_ASN = re.compile(r"^(?:AS)?\s*(\d+)$", re.IGNORECASE)
-_IP_LIKE = re.compile(r"^[0-9.]+(/\d*)?$|^[0-9a-f:.]*:[0-9a-f:.]*(/\d*)?$", re.IGNORECASE)
-_HOSTNAME = re.compile(
-    r"^(?=.{1,253}$)([a-z0-9_]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-9-]{0,62}\.?$", re.IGNORECASE
-)
-
 _INDEXES = TransitIndexes()
 
 
@@ -101,48 +99,25 @@ class DomainTarget:
 Target = AsTarget | CountryTarget | AddressTarget | DomainTarget
 
 
-def check_asn(asn: int) -> None:
-    """Refuse numbers that cannot be a public network, saying why (the /lookup rules in `bot.routing.asns`)."""
-    if asn > MAX_ASN:
-        raise BadInput(f"AS{asn} is not an AS number: they are 32-bit (at most {MAX_ASN}).", example=EXAMPLE)
-    why = reserved_reason(asn)
-    if why is not None:
-        raise BadInput(
-            f"AS{asn} is not a public network's AS number ({why}), so it has no transit.", example=EXAMPLE
-        )
-
-
 def parse_target(text: str) -> Target:
-    """Classify the user's target: AS, IP/prefix, country (code or name), or domain — in that order."""
+    """Classify the user's target: AS, IP/prefix, country (code or name), or domain/URL — in that order."""
     raw = text.strip()
     if not raw:
         raise BadInput("Give an AS, a country, an IP, a prefix or a domain.", example=EXAMPLE)
-    if match := _ASN.match(raw):
-        asn = int(match.group(1))
-        check_asn(asn)
+    asn = parse_asn(raw, "transit")
+    if asn is not None:
         return AsTarget(asn)
-    if _IP_LIKE.match(raw):
-        try:
-            network = ipaddress.ip_network(raw, strict=False)
-        except ValueError:
-            raise BadInput(
-                f"{raw!r} is not a valid IP address or prefix.", example="/transit target:95.56.0.1"
-            ) from None
-        if not network.network_address.is_global:
-            raise BadInput(
-                f"{raw} is a private, reserved or special-purpose address: no public route leads to it.",
-                example="/transit target:95.56.0.1",
-            )
+    network = parse_network(raw, "transit")
+    if network is not None:
         return AddressTarget(network)
     country = find_country(raw)
     if country is not None:
         return CountryTarget(country.code)
-    try:
-        host = urlsplit(raw).hostname if "://" in raw else raw
-    except ValueError:  # e.g. an unclosed IPv6 bracket, `http://[::1`
-        raise BadInput(f"{raw!r} is not a valid URL.", example="/transit target:https://nur.kz/") from None
-    if host and "." in host and _HOSTNAME.match(host):
-        return DomainTarget(host.rstrip(".").lower())
+    host = parse_host(raw, "transit")
+    if isinstance(host, str):
+        return DomainTarget(host)
+    if host is not None:
+        return AddressTarget(host)
     hints = suggest_countries(raw)
     also = f" Did you mean {', '.join(hints)}?" if hints else ""
     raise BadInput(
@@ -514,7 +489,7 @@ async def complete_country(services: Services, prefix: str) -> list[str]:
     """Autocomplete for `target`: country labels, unless the text already looks like an AS or an address."""
     del services  # the country table is static; the signature is the shared autocomplete shape
     text = prefix.strip()
-    if _ASN.match(text) or _IP_LIKE.match(text) or "." in text:
+    if looks_like_asn(text) or looks_like_address(text) or "." in text:
         return []
     return complete_countries(text)
 
