@@ -10,9 +10,11 @@ import json
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
 _TRAILING_CC = re.compile(r"^(?P<name>.*\S),\s*(?P<cc>[A-Z]{2})$")
 _ASN_TXT_LINE = re.compile(r"^(?:AS)?(?P<asn>\d+)\s+(?P<name>\S.*)$")
+_NAME_DATE = re.compile(r"(?<!\d)(?P<y>(?:19|20)\d\d)-?(?P<m>[01]\d)-?(?P<d>[0-3]\d)(?!\d)")
 
 
 @dataclass(slots=True)
@@ -34,6 +36,16 @@ class AsNames:
     def merge(self, other: AsNames) -> None:
         self.names.update(other.names)
         self.countries.update(other.countries)
+
+
+def date_from_name(filename: str) -> datetime | None:
+    """The date a names file's name carries (`asnames-libloc.20221029.json.gz`): the files hold none inside."""
+    for match in _NAME_DATE.finditer(filename):
+        try:
+            return datetime(int(match["y"]), int(match["m"]), int(match["d"]), tzinfo=UTC)
+        except ValueError:
+            continue  # eight digits that are no calendar date
+    return None
 
 
 def looks_like_asnames_json(text_head: str) -> bool:

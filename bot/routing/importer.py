@@ -20,7 +20,7 @@ import numpy as np
 import numpy.typing as npt
 
 from bot.answer import BadInput
-from bot.routing.asnames import AsNames, parse_asn_txt, parse_asnames_json
+from bot.routing.asnames import AsNames, date_from_name, parse_asn_txt, parse_asnames_json
 from bot.routing.asns import address_origin, is_public
 from bot.routing.inputs import FileKind, UnknownFileKind, detect_kind, open_text, parse_ipasn
 from bot.routing.mrt import MrtFormatError, MrtReader, RouteEvent
@@ -337,14 +337,26 @@ def _classify(paths: list[Path], progress: Progress) -> _Inputs:
         elif kind is FileKind.ASNAMES_JSON:
             with open_text(path) as text:
                 inputs.names.merge(parse_asnames_json(text.read()))
+            _date_names_file(path, record)
         elif kind is FileKind.ASNAMES_TEXT:
             with open_text(path) as text:
                 inputs.names.merge(parse_asn_txt(text))
+            _date_names_file(path, record)
         else:
             with open_text(path) as text:
                 inputs.ipasn.extend(parse_ipasn(text))
             inputs.ipasn_file = path.name
     return inputs
+
+
+def _date_names_file(path: Path, record: FileRecord) -> None:
+    """Names files hold no date: use the one in the file name, else the file's mtime (which `data update`
+    sets to the server's Last-Modified), so answers can say how old the names are."""
+    named = date_from_name(path.name)
+    if named is not None:
+        record.last_timestamp, record.dated_by = int(named.timestamp()), "file name"
+    else:
+        record.last_timestamp, record.dated_by = int(path.stat().st_mtime), "modification time"
 
 
 def _read_mrt(path: Path, record: FileRecord, routes: RouteAccumulator) -> None:

@@ -92,6 +92,9 @@ class FileRecord:
     first_timestamp: int | None = None
     last_timestamp: int | None = None
     note: str = ""
+    dated_by: str = (
+        ""  # where a file without dates inside got its date (AS names: "file name" or "modification time")
+    )
 
 
 @dataclass(slots=True)
@@ -535,9 +538,13 @@ class Snapshot:
         registry = [f.name for f in self.provenance.files if f.kind == "delegated"]
         if registry:
             sources.append(Source("RIR delegated stats", self.provenance.registry_date, ", ".join(registry)))
-        names = [f.name for f in self.provenance.files if f.kind.startswith("asnames")]
+        names = [f for f in self.provenance.files if f.kind.startswith("asnames")]
         if names:
-            sources.append(Source("AS names", None, ", ".join(names)))
+            dates = [f.last_timestamp for f in names if f.last_timestamp is not None]
+            detail = ", ".join(
+                f"{f.name} (date from its {f.dated_by})" if f.dated_by else f.name for f in names
+            )
+            sources.append(Source("AS names", ts_to_datetime(max(dates)) if dates else None, detail))
         return sources
 
 

@@ -1,8 +1,15 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 
-from bot.routing.asnames import looks_like_asn_txt, looks_like_asnames_json, parse_asn_txt, parse_asnames_json
+from bot.routing.asnames import (
+    date_from_name,
+    looks_like_asn_txt,
+    looks_like_asnames_json,
+    parse_asn_txt,
+    parse_asnames_json,
+)
 
 
 def test_json_names_split_trailing_country() -> None:
@@ -24,3 +31,11 @@ def test_asn_txt_lines() -> None:
     assert names.names[65000] == "SOMETHING, ZZ"  # ZZ is "unknown", not a country
     assert not looks_like_asn_txt(["1.0.0.0/24\t15169"])
     assert not looks_like_asnames_json("[1, 2]")
+
+
+def test_date_from_name() -> None:
+    assert date_from_name("asnames-libloc.20221029.json.gz") == datetime(2022, 10, 29, tzinfo=UTC)
+    assert date_from_name("asn-2024-03-01.txt") == datetime(2024, 3, 1, tzinfo=UTC)
+    assert date_from_name("asnames-pyasn.2016.json.gz") is None  # a year alone is no date
+    assert date_from_name("names.20221399.json") is None  # eight digits, but no calendar date
+    assert date_from_name("asnames.txt") is None

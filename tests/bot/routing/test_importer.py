@@ -1,7 +1,9 @@
 from __future__ import annotations
 
 import gc
+import os
 import weakref
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -12,7 +14,16 @@ from bot.routing.importer import ImportFailed, import_events, import_files
 from bot.routing.mrt import RouteEvent
 from bot.routing.snapshot import OriginSeen, Snapshot, load_current
 from tests.bot.routing import mrt_writer as w
-from tests.bot.routing.snapshot_fixtures import PEER_A, PEER_B, PEER_C, T0, all_files, attrs, write_rib
+from tests.bot.routing.snapshot_fixtures import (
+    PEER_A,
+    PEER_B,
+    PEER_C,
+    T0,
+    all_files,
+    attrs,
+    write_names,
+    write_rib,
+)
 
 
 def routes_by_peer(snapshot: Snapshot) -> set[tuple[str, str, tuple[object, ...]]]:
@@ -200,3 +211,21 @@ async def test_import_command_reports_truncation(tmp_path: Path) -> None:
     assert answer.severity == Severity.WARNING and "truncated" in answer.sections[0].text
     assert answer.data["routes"] == answer.data["collectors"][0]["routes"] > 0
     assert answer.sources[0].name == "BGP collector rrc96" and answer.sources[0].stale
+
+
+def test_as_names_source_is_dated(tmp_path: Path) -> None:
+    """The names files hold no date inside: the file name gives one, else the file's modification time."""
+    dated = write_names(tmp_path / "asnames-libloc.20221029.json.gz")
+    import_files([write_rib(tmp_path / "rrc99-rib.x"), dated], tmp_path / "data")
+    snapshot = load_current(tmp_path / "data")
+    assert snapshot is not None
+    (names,) = [s for s in snapshot.data_sources() if s.name == "AS names"]
+    assert names.date == datetime(2022, 10, 29, tzinfo=UTC) and "date from its file name" in names.detail
+    undated = write_names(tmp_path / "asnames.txt")
+    os.utime(undated, (1_700_000_000, 1_700_000_000))
+    import_files([write_rib(tmp_path / "rrc99-rib.x"), undated], tmp_path / "data")
+    snapshot = load_current(tmp_path / "data")
+    assert snapshot is not None
+    (names,) = [s for s in snapshot.data_sources() if s.name == "AS names"]
+    assert names.date == datetime.fromtimestamp(1_700_000_000, UTC)
+    assert names.detail == "asnames.txt (date from its modification time)"
