@@ -23,7 +23,7 @@ from urllib.parse import urlparse
 import aiohttp
 from tqdm import tqdm
 
-from bot.answer import Unavailable
+from bot.answer import CommandError, Unavailable
 from bot.live.http import HttpLayer
 from bot.routing.importer import ImportReport, import_files
 from bot.settings import Settings
@@ -140,7 +140,7 @@ async def download(
                     example=IMPORT_HINT,
                 ) from None
             delay = policy.backoff(attempt)
-            log.warning("download of %s failed (%s), retry %d in %.1fs", source.name, exc, attempt + 1, delay)
+            log.info("download of %s failed (%s), retry %d in %.1fs", source.name, exc, attempt + 1, delay)
             await asyncio.sleep(delay)
     raise AssertionError("unreachable: the loop returns or raises")
 
@@ -279,6 +279,10 @@ async def refresh_forever(
             await on_new_snapshot()
         except asyncio.CancelledError:
             raise
+        except CommandError as exc:
+            # Expected failures (offline, a source down) already say what went wrong: no traceback.
+            log.warning("background routing data refresh failed: %s", exc.user_text())
+            await asyncio.sleep(interval.total_seconds())
         except Exception:
             log.exception("background routing data refresh failed; the current snapshot keeps serving")
             await asyncio.sleep(interval.total_seconds())
