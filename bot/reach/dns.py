@@ -8,6 +8,7 @@ share an address or an origin AS (CDNs hand out different addresses of the same 
 from __future__ import annotations
 
 import asyncio
+import enum
 import ipaddress
 import socket
 import time
@@ -55,6 +56,8 @@ class Lookup:
     addresses: list[str] = field(default_factory=list)
     error: str | None = None
     seconds: float = 0.0
+    # Why it failed, for callers that must tell a name that does not exist from a resolver in trouble.
+    failure: LookupFailure | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -76,14 +79,32 @@ async def resolve(host: str, nameserver: Nameserver | None, within: float) -> Lo
             else:
                 addresses = await _direct_lookup(host, nameserver, within)
     except TimeoutError:
-        return Lookup(label, error="timeout", seconds=time.perf_counter() - started)
+        return Lookup(
+            label, error="timeout", seconds=time.perf_counter() - started, failure=LookupFailure.TIMEOUT
+        )
     except LookupFailed as exc:
-        return Lookup(label, error=str(exc), seconds=time.perf_counter() - started)
+        return Lookup(label, error=str(exc), seconds=time.perf_counter() - started, failure=exc.failure)
     return Lookup(label, addresses=addresses, seconds=time.perf_counter() - started)
+
+
+class LookupFailure(enum.StrEnum):
+    """The kinds of DNS failure a user must be told apart: bad name, or resolver trouble."""
+
+    NO_SUCH_NAME = "no_such_name"
+    RESOLVER = "resolver"
+    TIMEOUT = "timeout"
+
+
+# getaddrinfo's ways of saying "this name has no address" (the others are resolver trouble).
+_NO_NAME_CODES = {socket.EAI_NONAME, getattr(socket, "EAI_NODATA", socket.EAI_NONAME)}
 
 
 class LookupFailed(Exception):
     """The resolver answered, but with no usable address (NXDOMAIN, SERVFAIL, no records)."""
+
+    def __init__(self, message: str, failure: LookupFailure) -> None:
+        super().__init__(message)
+        self.failure = failure
 
 
 async def _system_lookup(host: str) -> list[str]:
@@ -91,7 +112,8 @@ async def _system_lookup(host: str) -> list[str]:
     try:
         infos = await loop.getaddrinfo(host, None, type=socket.SOCK_STREAM)
     except socket.gaierror as exc:
-        raise LookupFailed(exc.strerror or str(exc)) from None
+        failure = LookupFailure.NO_SUCH_NAME if exc.errno in _NO_NAME_CODES else LookupFailure.RESOLVER
+        raise LookupFailed(exc.strerror or str(exc), failure) from None
     return _unique(str(info[4][0]) for info in infos)
 
 
@@ -103,7 +125,7 @@ async def _direct_lookup(host: str, nameserver: Nameserver, within: float) -> li
     answers = await asyncio.gather(*(_records(resolver, host, rdtype) for rdtype in ("A", "AAAA")))
     addresses = _unique(address for answer in answers for address in answer)
     if not addresses:
-        raise LookupFailed("no A or AAAA records")
+        raise LookupFailed("no A or AAAA records", LookupFailure.NO_SUCH_NAME)
     return addresses
 
 
@@ -111,11 +133,11 @@ async def _records(resolver: dns.asyncresolver.Resolver, host: str, rdtype: str)
     try:
         answer = await resolver.resolve(host, rdtype, search=False)
     except dns.resolver.NXDOMAIN:
-        raise LookupFailed("NXDOMAIN: the name does not exist") from None
+        raise LookupFailed("NXDOMAIN: the name does not exist", LookupFailure.NO_SUCH_NAME) from None
     except dns.resolver.NoAnswer:
         return []
     except dns.resolver.NoNameservers:
-        raise LookupFailed("the resolver answered SERVFAIL or refused") from None
+        raise LookupFailed("the resolver answered SERVFAIL or refused", LookupFailure.RESOLVER) from None
     except dns.exception.Timeout:
         raise TimeoutError from None
     return [rdata.to_text() for rdata in answer]

@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 
 from bot.answer import BadInput, Unavailable
-from bot.reach.dns import Lookup, Nameserver, resolve
+from bot.reach.dns import Lookup, LookupFailure, Nameserver, resolve
 from bot.reach.safety import address_class
 from bot.reach.targets import normalise_host, parse_target
 from bot.settings import Settings
@@ -25,13 +25,6 @@ DNS_SECONDS = 5.0
 # What `bot.reach.dns` reports for "no such name / no address": its own texts for a direct query, and the
 # C library's (glibc, BSD) for the system resolver. Anything else (SERVFAIL, refused, temporary failure)
 # is the resolver's fault.
-_NO_SUCH_NAME = (
-    "NXDOMAIN",
-    "no A or AAAA records",
-    "Name or service not known",
-    "No address associated with hostname",
-    "nodename nor servname provided",
-)
 
 
 def looks_like_address(text: str) -> bool:
@@ -129,14 +122,14 @@ async def resolve_host(resolver: HostResolver | None, host: str, command: str) -
             example=f"/{command} target:95.56.0.1",
         )
     lookup = await resolve(host, resolver.nameserver, within=resolver.within)
-    if lookup.error == "timeout":
+    if lookup.failure is LookupFailure.TIMEOUT:
         raise Unavailable(
             f"Resolving {host} timed out after {resolver.within:g} s ({lookup.resolver} resolver).",
             example=f"/{command} target:95.56.0.1",
         )
     if lookup.error is None:
         return lookup
-    if lookup.error.startswith(_NO_SUCH_NAME):
+    if lookup.failure is LookupFailure.NO_SUCH_NAME:
         raise BadInput(f"Could not resolve {host}: {lookup.error}.", example=f"/{command} target:nur.kz")
     raise Unavailable(
         f"Could not resolve {host}: {lookup.error} ({lookup.resolver} resolver). Try again later, "
