@@ -14,6 +14,8 @@ from bot.state.store import AlertRecord, AlertStore, Mute, NewAlert
 
 ONE_SHOT_KINDS = frozenset({AlertKind.UPSTREAM, AlertKind.EXIT, AlertKind.TEST})
 """News, not a condition: told once, nothing to recover from, never re-notified."""
+NEWS_MEMORY_SECONDS = 7 * 86400
+"""The same news (a new upstream seen live, then again in the next snapshot) is not told twice in a week."""
 
 
 class AlertEngine:
@@ -36,6 +38,10 @@ class AlertEngine:
         for guild_id in guilds:
             current = await self.store.open_alert(guild_id, finding.dedupe_key)
             if finding.active and current is None:
+                if finding.kind in ONE_SHOT_KINDS and await self.store.told_since(
+                    guild_id, finding.dedupe_key, now - NEWS_MEMORY_SECONDS
+                ):
+                    continue
                 muted = await self.is_muted(guild_id, finding.target, finding.kind.value)
                 record = await self.store.create_alert(self._new(finding, guild_id), now, muted=muted)
                 if finding.kind in ONE_SHOT_KINDS:

@@ -12,6 +12,7 @@ from typing import Any
 from bot.alerts.model import AlertKind
 from bot.alerts.sinks import Delivery, Entry
 from bot.answer import Answer, Section, Severity, Source, Table
+from bot.state.store import AlertRecord
 
 _SEVERITY = {
     "critical": Severity.CRITICAL,
@@ -54,7 +55,7 @@ def _when(ts: float | None) -> str:
     return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%d %H:%M:%S UTC") if ts else "—"
 
 
-def _evidence_section(entry: Entry) -> Section:
+def _evidence_sections(entry: Entry) -> list[Section]:
     alert = entry.alert
     evidence = alert.evidence
     lines = [f"Alert #{alert.id} · {alert.kind} · opened {_when(alert.opened_at)}"]
@@ -65,6 +66,11 @@ def _evidence_section(entry: Entry) -> Section:
     for key in ("expected_origins", "new_origin", "known_upstreams", "new_upstream", "rpki", "peers_seeing"):
         if key in evidence:
             lines.append(f"{key.replace('_', ' ')}: {_value(evidence[key])}")
+    if "snapshot_after" in evidence:
+        lines.append(
+            f"snapshots: {evidence['snapshot_before']} (data of {evidence['data_date_before']}) → "
+            f"{evidence['snapshot_after']} (data of {evidence['data_date_after']})"
+        )
     if lost := evidence.get("lost_peers"):
         lines.append(
             f"peers that lost it ({len(lost)}): {', '.join(lost[:10])}{' …' if len(lost) > 10 else ''}"
@@ -75,9 +81,22 @@ def _evidence_section(entry: Entry) -> Section:
     resolution = evidence.get("resolution") or {}
     rows.extend(["after", peer, path] for peer, path in resolution.get("paths_now", ()))
     title = f"{status_tag(entry)} · {entry_title(entry)}"
-    return Section(
-        title, text="\n".join(lines), table=Table(["when", "peer", "AS path"], rows) if rows else None
-    )
+    sections = [
+        Section(
+            title, text="\n".join(lines), table=Table(["when", "peer", "AS path"], rows) if rows else None
+        )
+    ]
+    if shares := evidence.get("exit_shares"):
+        sections.append(
+            Section(
+                f"Exit countries of AS{evidence['asn']} (IPv4 route share, before → after)",
+                table=Table(
+                    ["country", "before", "after", "change"],
+                    [[cc, f"{old:.1%}", f"{new:.1%}", f"{new - old:+.1%}"] for cc, old, new in shares],
+                ),
+            )
+        )
+    return sections
 
 
 def _value(value: Any) -> str:
@@ -103,13 +122,7 @@ def render_delivery(delivery: Delivery) -> Answer:
         Severity.OK if all(e.event == "resolved" for e in entries) else _SEVERITY.get(worst.alert.severity)
     )
     sources = sorted(
-        {
-            Source(
-                _SOURCES.get(AlertKind(e.alert.kind), e.alert.kind),
-                datetime.fromtimestamp(e.alert.opened_at, UTC),
-            )
-            for e in entries
-        },
+        {_source(e.alert) for e in entries},
         key=lambda s: (s.name, s.date or datetime.min.replace(tzinfo=UTC)),
     )
     if any("rpki" in e.alert.evidence for e in entries):
@@ -119,9 +132,23 @@ def render_delivery(delivery: Delivery) -> Answer:
         title=title,
         summary=summary,
         severity=severity or Severity.INFO,
-        sections=[_evidence_section(e) for e in entries],
+        sections=[section for e in entries for section in _evidence_sections(e)],
         sources=sources,
         data={"alerts": [{"id": e.alert.id, "event": e.event, "key": e.alert.dedupe_key} for e in entries]},
+    )
+
+
+def _source(alert: AlertRecord) -> Source:
+    """Snapshot comparisons cite the newer snapshot and its data date; the others the time they saw it."""
+    if "snapshot_after" in alert.evidence:
+        date = alert.evidence["data_date_after"]
+        return Source(
+            "routing snapshot",
+            datetime.strptime(date, "%Y-%m-%d %H:%M UTC").replace(tzinfo=UTC) if date != "unknown" else None,
+            f"{alert.evidence['snapshot_after']} compared with {alert.evidence['snapshot_before']}",
+        )
+    return Source(
+        _SOURCES.get(AlertKind(alert.kind), alert.kind), datetime.fromtimestamp(alert.opened_at, UTC)
     )
 
 

@@ -15,7 +15,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from typing import Any, Protocol
 
 from bot.alerts.engine import AlertEngine
-from bot.alerts.index import upstream_of
+from bot.alerts.exits import AsView, SnapshotMonitor, upstream_samples, views_of
 from bot.alerts.model import CONSOLE_GUILD, AlertKind, Clock, Finding
 from bot.alerts.monitors import Baseline, FeedHealthMonitor, HijackCandidate, RouteMonitor, SiteMonitor
 from bot.alerts.sinks import AlertSink, OutboxSender
@@ -68,13 +68,7 @@ class SnapshotBaseline:
 
     def upstreams_of(self, asn: int) -> set[int]:
         snapshot = self.store.current
-        if snapshot is None:
-            return set()
-        found = (
-            upstream_of(tuple(h for h in r.path if isinstance(h, int)), asn)
-            for r in snapshot.routes_of_origin(asn)
-        )
-        return {u for u in found if u is not None}
+        return set(upstream_samples(snapshot, asn)) if snapshot is not None else set()
 
 
 def reach_probe(settings: Settings) -> SiteProbe:
@@ -143,6 +137,8 @@ class AlertSystem:
         )
         self.feed_health = FeedHealthMonitor(a.silkroute_feed_silence_seconds, clock())
         self.sites = SiteMonitor()
+        self.snapshots = SnapshotMonitor(a.silkroute_exit_shift_threshold)
+        self._snapshot_checked: tuple[str, tuple[int, ...]] | None = None
         self.sink: AlertSink | None = None
         self.sender: OutboxSender | None = None
         self.feed: Feed | None = None
@@ -317,6 +313,7 @@ class AlertSystem:
         """Time-based work: confirm visibility losses, feed silence, reminders, site checks when due."""
         now = self.clock()
         changed = await self._apply([*self.routes.tick(now), *self.feed_health.tick(now)])
+        changed += await self.check_snapshot()
         if await self.engine.renotify_due() and self.sender is not None:
             self.sender.wake.set()
         if (
@@ -325,6 +322,40 @@ class AlertSystem:
         ):
             self._last_site_check = now
             changed += await self.check_sites()
+        return changed
+
+    async def check_snapshot(self) -> list[AlertRecord]:
+        """Once per served snapshot (and per set of AS watches): compare each watched AS with the last view.
+
+        Polling the store's `current` on the tick sees every swap (refresher, `/data import`, a restart on a
+        newer snapshot) without the store knowing about alerts. Alerts are applied before the new views are
+        saved: a crash in between repeats the comparison, and the news rule keeps that from telling twice.
+        """
+        store = _component(self.components, "snapshot")
+        snapshot = getattr(store, "current", None)
+        asns = tuple(sorted({int(w.target[2:]) for w in self._watches if w.kind == "asn"}))
+        if snapshot is None or (snapshot.snapshot_id, asns) == self._snapshot_checked:
+            return []
+        previous: dict[int, AsView] = {}
+        for asn in asns:
+            stored = await self.store.snapshot_view(f"AS{asn}")
+            if stored is not None:
+                previous[asn] = AsView.from_json(stored)
+        stale = [a for a in asns if a not in previous or previous[a].snapshot_id != snapshot.snapshot_id]
+        views = await asyncio.to_thread(views_of, snapshot, stale)
+        findings = [
+            finding
+            for asn, view in views.items()
+            if asn in previous
+            for finding in self.snapshots.compare(f"AS{asn}", previous[asn], view)
+        ]
+        changed = await self._apply(findings)
+        await self.store.save_snapshot_views(
+            {f"AS{asn}": (view.snapshot_id, view.to_json()) for asn, view in views.items()},
+            self.clock(),
+            keep=[f"AS{asn}" for asn in asns],
+        )
+        self._snapshot_checked = (snapshot.snapshot_id, asns)
         return changed
 
     async def check_sites(self) -> list[AlertRecord]:

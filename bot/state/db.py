@@ -76,6 +76,18 @@ MIGRATIONS: Sequence[tuple[int, str]] = (
         CREATE INDEX outbox_pending ON outbox (sent_at, next_attempt_at);
         """,
     ),
+    (
+        2,
+        """
+        CREATE TABLE snapshot_views (
+            target TEXT PRIMARY KEY,
+            snapshot_id TEXT NOT NULL,
+            view TEXT NOT NULL,
+            seen_at REAL NOT NULL
+        );
+        CREATE INDEX alerts_by_key ON alerts (guild_id, dedupe_key, opened_at);
+        """,
+    ),
 )
 
 

@@ -252,6 +252,39 @@ class AlertStore:
             )
         return await self.alert(alert_id)
 
+    async def told_since(self, guild_id: int, dedupe_key: str, since: float) -> bool:
+        """Whether an alert with this key opened for this guild at or after `since`."""
+        rows = await self._rows(
+            "SELECT 1 FROM alerts WHERE guild_id = ? AND dedupe_key = ? AND opened_at >= ? LIMIT 1",
+            (guild_id, dedupe_key, since),
+        )
+        return bool(rows)
+
+    # snapshot views --------------------------------------------------------------------------
+    async def snapshot_view(self, target: str) -> dict[str, Any] | None:
+        """What the last routing snapshot seen said about a watched target (JSON), or None."""
+        rows = await self._rows("SELECT view FROM snapshot_views WHERE target = ?", (target,))
+        return dict(json.loads(rows[0][0])) if rows else None
+
+    async def save_snapshot_views(
+        self, views: Mapping[str, tuple[str, Mapping[str, Any]]], now: float, keep: Iterable[str]
+    ) -> None:
+        """Store (snapshot id, view) per target and forget targets no longer in `keep`, in one step."""
+        kept = list(keep)
+        async with self.db.transaction() as conn:
+            await conn.executemany(
+                "INSERT INTO snapshot_views (target, snapshot_id, view, seen_at) VALUES (?, ?, ?, ?)"
+                " ON CONFLICT (target) DO UPDATE SET snapshot_id = excluded.snapshot_id,"
+                " view = excluded.view, seen_at = excluded.seen_at",
+                [
+                    (target, snapshot_id, json.dumps(dict(view), sort_keys=True), now)
+                    for target, (snapshot_id, view) in views.items()
+                ],
+            )
+            await conn.execute(
+                f"DELETE FROM snapshot_views WHERE target NOT IN ({', '.join('?' * len(kept))})", kept
+            )
+
     # outbox ----------------------------------------------------------------------------------
     @staticmethod
     async def _enqueue(

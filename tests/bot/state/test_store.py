@@ -1,0 +1,34 @@
+"""Snapshot views per watched target and the 'already told' query behind one-shot news."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from bot.state.db import StateDB
+from bot.state.store import AlertStore, NewAlert
+
+
+async def test_snapshot_views_upsert_and_forget_unwatched_targets(tmp_path: Path) -> None:
+    db = StateDB(tmp_path / "state.sqlite3")
+    await db.open()
+    store = AlertStore(db)
+    await store.save_snapshot_views({"AS1": ("s1", {"n": 1}), "AS2": ("s1", {"n": 2})}, 10.0, ["AS1", "AS2"])
+    await store.save_snapshot_views({"AS1": ("s2", {"n": 3})}, 20.0, ["AS1"])
+    assert await store.snapshot_view("AS1") == {"n": 3}
+    assert await store.snapshot_view("AS2") is None
+    await store.save_snapshot_views({}, 30.0, [])
+    assert await store.snapshot_view("AS1") is None
+    await db.close()
+
+
+async def test_told_since_sees_only_this_guild_and_key_after_the_time(tmp_path: Path) -> None:
+    db = StateDB(tmp_path / "state.sqlite3")
+    await db.open()
+    store = AlertStore(db)
+    new = NewAlert(1, "upstream:AS1:AS2", "upstream", "AS1", "info", "t", "s", {})
+    await store.create_alert(new, 100.0, muted=False)
+    assert await store.told_since(1, "upstream:AS1:AS2", 50.0)
+    assert not await store.told_since(1, "upstream:AS1:AS2", 101.0)
+    assert not await store.told_since(2, "upstream:AS1:AS2", 50.0)
+    assert not await store.told_since(1, "upstream:AS1:AS3", 50.0)
+    await db.close()
