@@ -127,11 +127,17 @@ class OutboxSender:
         self._lock = asyncio.Lock()  # a drain must never overlap another: both would send the same rows
         self.delivered = 0
         self.failures = 0
+        self.stopped = False
 
     async def drain_once(self) -> int:
         """Send every due row once; returns the number of messages delivered."""
         async with self._lock:
-            return await self._drain()
+            return 0 if self.stopped else await self._drain()
+
+    async def stop(self) -> None:
+        """Let a drain in progress mark its rows sent, then start no other (the state file is closing)."""
+        async with self._lock:
+            self.stopped = True
 
     async def _drain(self) -> int:
         items = await self.store.pending(self.clock())

@@ -148,6 +148,8 @@ class AlertSystem:
         self._guilds_by_target: dict[str, set[int]] = {}
         self._tasks: list[asyncio.Task[None]] = []
         self._flush_on_close = False
+        self._pumping = asyncio.Lock()
+        self._closed = False
         self._last_site_check = float("-inf")
 
     # lifetime -----------------------------------------------------------------------------------
@@ -208,14 +210,19 @@ class AlertSystem:
         return self.feed_factory(subscriptions_for(self._watches))
 
     async def close(self) -> None:
+        """Stop without cutting a delivery in half: a message posted but not marked sent would go out again."""
+        async with self._pumping:
+            self._closed = True
+        if self.sender is not None:
+            if self._flush_on_close:
+                await self._flush()
+            await self.sender.stop()
         for task in self._tasks:
             task.cancel()
         for task in self._tasks:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         self._tasks.clear()
-        if self._flush_on_close and self.sender is not None:
-            await self._flush()
         await self.db.close()
 
     async def _flush(self) -> None:
@@ -400,13 +407,18 @@ class AlertSystem:
             self.feed_note = f"stopped: {exc.message}"
 
     async def pump(self) -> None:
-        """One round of time-based checks and one outbox drain; never raises (the next round retries)."""
-        try:
-            await self.tick()
-            if self.sender is not None:
-                await self.sender.drain_once()
-        except Exception:
-            log.exception("alert tick failed")
+        """One round of time-based checks and one outbox drain; never raises (the next round retries).
+
+        The Discord pump loop may still fire while the bot closes: after `close()` a round does nothing."""
+        async with self._pumping:
+            if self._closed:
+                return
+            try:
+                await self.tick()
+                if self.sender is not None:
+                    await self.sender.drain_once()
+            except Exception:
+                log.exception("alert tick failed")
 
     async def _tick_forever(self) -> None:
         while True:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Any
 
+import aiohttp
 import discord
 from discord.ext import tasks
 
@@ -67,6 +68,10 @@ class DiscordSink:
                 sent.append(str(posted.id))
         except discord.HTTPException as exc:
             raise DeliveryError(f"Discord refused the message ({exc.status}: {exc.text or exc})") from exc
+        except discord.RateLimited as exc:
+            raise DeliveryError(f"Discord rate-limits us for {exc.retry_after:.0f} s") from exc
+        except (OSError, aiohttp.ClientError, TimeoutError) as exc:
+            raise DeliveryError(f"Discord is unreachable ({type(exc).__name__}: {exc})") from exc
         return ",".join(sent)
 
     async def resolve_channel(self, guild_id: int, raw: str) -> ChannelRef:
