@@ -50,7 +50,7 @@ def parse_network(text: str, command: str) -> Network | None:
         ) from None
     if network.prefixlen == 0:
         raise BadInput(
-            f"{network} is the whole address space (a default route), not a prefix to look up.",
+            f"{network} is the whole address space (a default route), not one network's prefix.",
             example=f"/{command} target:95.56.0.0/14",
         )
     why = _non_public(network)

@@ -26,12 +26,12 @@ def test_watchable_targets_are_normalised(text: str, kind: str, target: str) -> 
 @pytest.mark.parametrize(
     ("text", "reason"),
     [
-        ("AS64512", "private ASN"),
+        ("AS64512", "private use"),
         ("AS23456", "AS_TRANS"),
         ("AS0", "reserved"),
         ("10.0.0.0/8", "private address space"),
         ("100.64.0.0/10", "carrier-grade NAT"),
-        ("0.0.0.0/0", "cannot be watched"),
+        ("0.0.0.0/0", "whole address space"),
         ("5.0.0.0/7", "too wide"),
         ("95.56.0.1", "single address"),
         ("http://127.0.0.1/", "loopback"),
