@@ -12,7 +12,7 @@ import contextlib
 import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from bot.alerts.engine import AlertEngine
 from bot.alerts.exits import AsView, SnapshotMonitor, upstream_samples, views_of
@@ -20,10 +20,14 @@ from bot.alerts.model import CONSOLE_GUILD, AlertKind, Clock, Finding
 from bot.alerts.monitors import Baseline, FeedHealthMonitor, HijackCandidate, RouteMonitor, SiteMonitor
 from bot.alerts.sinks import AlertSink, OutboxSender
 from bot.answer import Section, Unavailable
+from bot.live import LiveSources
 from bot.live.rislive import FeedStatus, RisEvent, RisSubscription
+from bot.routing.store import SnapshotStore
 from bot.settings import Settings
 from bot.state.db import StateDB
 from bot.state.store import AlertRecord, AlertStore, NewAlert, Watch
+
+T = TypeVar("T")
 
 log = logging.getLogger(__name__)
 FLUSH_SECONDS = 10.0
@@ -96,8 +100,9 @@ def subscriptions_for(watches: Sequence[Watch]) -> tuple[RisSubscription, ...]:
     return tuple(subs)
 
 
-def _component(components: Sequence[Any], name: str) -> Any:
-    return next((c for c in components if getattr(c, "name", None) == name), None)
+def _find(components: Sequence[Any], kind: type[T]) -> T | None:
+    """The component of this type among the services' components (they are created before this one)."""
+    return next((c for c in components if isinstance(c, kind)), None)
 
 
 class AlertSystem:
@@ -155,7 +160,7 @@ class AlertSystem:
     # lifetime -----------------------------------------------------------------------------------
     async def start(self) -> None:
         await self.db.open()
-        if self.routes.baseline is None and (snapshot := _component(self.components, "snapshot")) is not None:
+        if self.routes.baseline is None and (snapshot := _find(self.components, SnapshotStore)) is not None:
             self.routes.baseline = SnapshotBaseline(snapshot)
         await self.reload_watches()
         for alert in await self.store.open_alerts():
@@ -188,15 +193,23 @@ class AlertSystem:
             self._flush_on_close = True
             self._tasks.append(asyncio.create_task(self.sender.run(), name="alert-sender"))
             self._tasks.append(asyncio.create_task(self._tick_forever(), name="alert-ticker"))
+        self._start_feed()
+        self.sender.wake.set()
+
+    def _start_feed(self) -> None:
+        """Connect to RIS Live once something is watched: with no watches there is nothing to listen for."""
+        if self.feed is not None or not self._watches:
+            if not self._watches:
+                self.feed_note = "idle: nothing watched yet"
+            return
         feed = self._make_feed()
         if feed is not None:
             self.feed = feed
             self._tasks.append(asyncio.create_task(self._consume(feed), name="alert-feed"))
-        self.sender.wake.set()
 
     def _make_feed(self) -> Feed | None:
         if self.feed_factory is None:
-            live = _component(self.components, "live")
+            live = _find(self.components, LiveSources)
             if live is None:
                 self.feed_note = "no live sources component"
                 return None
@@ -257,7 +270,9 @@ class AlertSystem:
             self._guilds_by_target.setdefault(watch.target, set()).add(watch.guild_id)
         self.routes.set_watches((w.kind, w.target) for w in self._watches)
         new = set(subscriptions_for(self._watches))
-        if self.feed is not None:
+        if self.feed is None and self.sender is not None:
+            self._start_feed()
+        elif self.feed is not None:
             for sub in old - new:
                 await self.feed.unsubscribe(sub)
             for sub in new - old:
@@ -338,7 +353,7 @@ class AlertSystem:
         newer snapshot) without the store knowing about alerts. Alerts are applied before the new views are
         saved: a crash in between repeats the comparison, and the news rule keeps that from telling twice.
         """
-        store = _component(self.components, "snapshot")
+        store = _find(self.components, SnapshotStore)
         snapshot = getattr(store, "current", None)
         asns = tuple(sorted({int(w.target[2:]) for w in self._watches if w.kind == "asn"}))
         if snapshot is None or (snapshot.snapshot_id, asns) == self._snapshot_checked:
@@ -427,7 +442,8 @@ class AlertSystem:
 
 
 def alert_system(components: Sequence[Any]) -> AlertSystem:
-    system = _component(components, "alerts")
-    if not isinstance(system, AlertSystem):
+    """The running alert system, or Unavailable for commands that need it."""
+    system = _find(components, AlertSystem)
+    if system is None:
         raise Unavailable("The alert system is not running in this process.")
     return system

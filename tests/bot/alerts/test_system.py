@@ -203,3 +203,32 @@ async def test_site_alerts_on_state_changes_only(tmp_path: Path) -> None:
             titles += await run.delivered()
             clock.advance(601)
         assert titles == ["OPEN: https://egov.kz/ is down", "RESOLVED: https://egov.kz/ is reachable again"]
+
+
+async def test_ris_live_is_opened_only_once_something_is_watched(tmp_path: Path) -> None:
+    opened: list[tuple[Any, ...]] = []
+
+    class NoFeed:
+        async def subscribe(self, subscription: Any) -> None: ...
+
+        async def unsubscribe(self, subscription: Any) -> None: ...
+
+        async def events(self) -> Any:
+            return
+            yield
+
+    def factory(subscriptions: tuple[Any, ...]) -> NoFeed:
+        opened.append(subscriptions)
+        return NoFeed()
+
+    system = AlertSystem(settings_for(tmp_path), clock=ManualClock(), feed_factory=factory, tick_seconds=3600)
+    await system.start()
+    await system.attach(RecordingSink())
+    try:
+        assert opened == []
+        assert "nothing watched" in system.status().text
+        await system.store.add_watch(1, "prefix", PREFIX, note="", created_by="test", now=0.0)
+        await system.reload_watches()
+        assert len(opened) == 1 and opened[0][0].prefix == PREFIX
+    finally:
+        await system.close()
