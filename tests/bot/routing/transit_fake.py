@@ -6,21 +6,9 @@ import ipaddress
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import NamedTuple
 
 from bot.answer import Source
-from bot.routing.snapshot import Route, Vantage
-
-
-class Seen(NamedTuple):
-    asn: int
-    vantage_points: int
-
-
-class Match(NamedTuple):
-    ip: str
-    prefix: str
-    origins: list[Seen]
+from bot.routing.snapshot import IpMatch, OriginSeen, Route, Vantage
 
 
 @dataclass
@@ -56,7 +44,7 @@ class FakeData:
     def as_name(self, asn: int) -> str | None:
         return self.names.get(asn)
 
-    def lookup_ip(self, ip: str) -> Match | None:
+    def lookup_ip(self, ip: str) -> IpMatch | None:
         address = ipaddress.ip_address(ip)
         covering = [
             r for r in self.table if address in ipaddress.ip_network(r.prefix) and isinstance(r.path[-1], int)
@@ -68,8 +56,8 @@ class FakeData:
         counts: dict[int, set[int]] = {}
         for r in routes:
             counts.setdefault(int(r.path[-1]), set()).add(r.vantage)  # type: ignore[arg-type]
-        origins = sorted((Seen(a, len(v)) for a, v in counts.items()), key=lambda s: -s.vantage_points)
-        return Match(ip, routes[0].prefix, origins)
+        origins = sorted((OriginSeen(a, len(v)) for a, v in counts.items()), key=lambda s: -s.vantage_points)
+        return IpMatch(ip, routes[0].prefix, origins)
 
     def data_sources(self) -> list[Source]:
         return [Source("BGP collector rrc00", self.date, "hand-built test routes")]
