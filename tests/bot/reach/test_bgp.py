@@ -7,19 +7,8 @@ from dataclasses import dataclass, field
 
 from bot.answer import Source
 from bot.reach.bgp import network_of
+from bot.routing.snapshot import IpMatch, OriginSeen
 from tests.bot.reach.test_commands import Provenance
-
-
-@dataclass
-class Origin:
-    asn: int
-    vantage_points: int
-
-
-@dataclass
-class Match:
-    prefix: str
-    origins: list[Origin]
 
 
 @dataclass
@@ -28,8 +17,8 @@ class MoasSnapshot:
 
     provenance: Provenance = field(default_factory=Provenance)
 
-    def lookup_ip(self, ip: str) -> Match | None:
-        return Match("185.12.0.0/24", [Origin(43727, 30), Origin(20764, 45)])
+    def lookup_ip(self, ip: str) -> IpMatch | None:
+        return IpMatch(ip, "185.12.0.0/24", [OriginSeen(43727, 30), OriginSeen(20764, 45)])
 
     def prefix_id(self, prefix: str) -> int | None:
         return 7 if prefix == "185.12.0.0/24" else None

@@ -11,23 +11,12 @@ from bot.answer import Answer, BadInput, Severity, Source, Unavailable
 from bot.commands import Caller, Context, Registry, parse_command_line
 from bot.reach.commands import COMMANDS
 from bot.reach.verdict import VERDICTS
+from bot.routing.snapshot import IpMatch, OriginSeen
 from bot.services import Services
 from bot.settings import ReachSettings, Settings
 from tests.bot.reach.conftest import Lab
 from tests.bot.reach.servers import closed_port
 from tests.bot.routing.snapshot_fixtures import serving
-
-
-@dataclass
-class Origin:
-    asn: int
-    vantage_points: int
-
-
-@dataclass
-class Match:
-    prefix: str
-    origins: list[Origin]
 
 
 @dataclass
@@ -45,8 +34,8 @@ class FakeSnapshot:
     stale: bool = False
     provenance: Provenance = field(default_factory=Provenance)
 
-    def lookup_ip(self, ip: str) -> Match | None:
-        return Match("127.0.0.0/8", [Origin(9198, 40)]) if ip != "127.0.0.3" else None
+    def lookup_ip(self, ip: str) -> IpMatch | None:
+        return IpMatch(ip, "127.0.0.0/8", [OriginSeen(9198, 40)]) if ip != "127.0.0.3" else None
 
     def prefix_id(self, prefix: str) -> int | None:
         return 0 if prefix == "127.0.0.0/8" else None
