@@ -15,7 +15,8 @@ from bot.reach.interception import InterceptionDetector
 from bot.reach.probe import ReachConfig
 from bot.reach.safety import SafetyPolicy
 from tests.bot.live.conftest import fake_upstreams, live_settings
-from tests.bot.reach.servers import DnsServer, Handler, Issued, StallServer, WebServer, make_ca, name
+from tests.bot.reach.servers import Handler, Issued, StallServer, WebServer, make_ca, name
+from tests.local_dns import DnsServer
 
 __all__ = ["fake_upstreams", "lab", "live_settings"]  # the fake RIPEstat for /reach's live BGP stage
 

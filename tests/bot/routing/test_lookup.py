@@ -6,9 +6,6 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import cast
 
-import dns.message
-import dns.rcode
-import dns.rrset
 import pytest
 
 from bot.answer import BadInput, Unavailable
@@ -23,6 +20,7 @@ from bot.routing.targets import HostResolver
 from bot.services import Services
 from bot.settings import Settings
 from tests.bot.routing.snapshot_fixtures import all_files
+from tests.local_dns import SERVFAIL, serving_dns
 
 
 @pytest.fixture(scope="session")
@@ -125,36 +123,11 @@ async def test_domain_needs_a_resolver(small: Snapshot) -> None:
         await lookup(small, "kcell.test", None)
 
 
-DNS_RECORDS = {"kcell.test.": ("A", "2.72.0.1"), "both.test.": ("A", "185.12.0.9")}
-SERVFAIL = "broken.test."
-
-
-class _DnsServer(asyncio.DatagramProtocol):
-    """A tiny authoritative server on 127.0.0.1: enough to exercise resolution without the Internet."""
-
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        self.transport = transport
-
-    def datagram_received(self, data: bytes, addr: tuple[str, int]) -> None:
-        query = dns.message.from_wire(data)
-        response = dns.message.make_response(query)
-        question = query.question[0]
-        found = DNS_RECORDS.get(question.name.to_text())
-        if question.name.to_text() == SERVFAIL:
-            response.set_rcode(dns.rcode.SERVFAIL)
-        elif found is None:
-            response.set_rcode(dns.rcode.NXDOMAIN)
-        elif dns.rdatatype.to_text(question.rdtype) == found[0]:
-            response.answer.append(dns.rrset.from_text(question.name, 60, "IN", found[0], found[1]))
-        self.transport.sendto(response.to_wire(), addr)  # type: ignore[attr-defined]
-
-
 @pytest.fixture
 async def resolver() -> AsyncIterator[HostResolver]:
-    loop = asyncio.get_running_loop()
-    transport, _ = await loop.create_datagram_endpoint(_DnsServer, local_addr=("127.0.0.1", 0))
-    yield HostResolver(Nameserver("127.0.0.1", transport.get_extra_info("sockname")[1]), within=2.0)
-    transport.close()
+    records = {"kcell.test": ["2.72.0.1"], "both.test": ["185.12.0.9"], "broken.test": [SERVFAIL]}
+    async for port in serving_dns(records):
+        yield HostResolver(Nameserver("127.0.0.1", port), within=2.0)
 
 
 async def test_domain_resolved_through_local_dns(small: Snapshot, resolver: HostResolver) -> None:

@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 
-import dns.message
-import dns.rcode
-import dns.rrset
 import pytest
 
 from bot.answer import BadInput
@@ -21,6 +17,7 @@ from bot.routing.transit_command import transit
 from bot.services import Services
 from bot.settings import Settings
 from tests.bot.routing.snapshot_fixtures import serving
+from tests.local_dns import serving_dns
 
 IDN = "қазақстан.kz"
 IDN_ASCII = "xn--80aaa0a6awh12ed.kz."
@@ -73,27 +70,9 @@ async def test_lookup_and_transit_agree(real_snapshot: Snapshot, target: str) ->
 
 @pytest.fixture
 async def idn_dns() -> AsyncIterator[int]:
-    """127.0.0.1 server: қазақстан.kz (in its IDNA form) A 95.56.7.7, anything else NXDOMAIN."""
-
-    class Answerer(asyncio.DatagramProtocol):
-        def connection_made(self, transport: asyncio.BaseTransport) -> None:
-            self.transport = transport
-
-        def datagram_received(self, wire: bytes, addr: tuple[str, int]) -> None:
-            query = dns.message.from_wire(wire)
-            reply = dns.message.make_response(query)
-            question = query.question[0]
-            if question.name.to_text() != IDN_ASCII:
-                reply.set_rcode(dns.rcode.NXDOMAIN)
-            elif question.rdtype == dns.rdatatype.A:
-                reply.answer.append(dns.rrset.from_text(IDN_ASCII, 60, "IN", "A", "95.56.7.7"))
-            self.transport.sendto(reply.to_wire(), addr)  # type: ignore[attr-defined]
-
-    transport, _ = await asyncio.get_running_loop().create_datagram_endpoint(
-        Answerer, local_addr=("127.0.0.1", 0)
-    )
-    yield transport.get_extra_info("sockname")[1]
-    transport.close()
+    """қазақстан.kz (in its IDNA form) A 95.56.7.7, anything else NXDOMAIN."""
+    async for port in serving_dns({IDN_ASCII.rstrip("."): ["95.56.7.7"]}):
+        yield port
 
 
 async def test_an_idn_works_in_lookup_and_transit(

@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
-import dns.message
-import dns.rcode
-import dns.rrset
 import pytest
 
 from bot.answer import Answer, BadInput, Unavailable
@@ -26,6 +22,7 @@ from bot.services import Services
 from bot.settings import Settings
 from tests.bot.routing.snapshot_fixtures import serving
 from tests.bot.routing.transit_fake import FakeData
+from tests.local_dns import SERVFAIL, serving_dns
 
 
 def kz_data() -> FakeData:
@@ -179,30 +176,9 @@ async def test_domain_is_refused_offline() -> None:
 
 @pytest.fixture
 async def dns_server() -> AsyncIterator[int]:
-    """A tiny authoritative server on 127.0.0.1: nur.kz A 95.56.7.7, broken.kz SERVFAIL, anything else NXDOMAIN."""
-
-    class Answerer(asyncio.DatagramProtocol):
-        def connection_made(self, transport: asyncio.BaseTransport) -> None:
-            self.transport = transport
-
-        def datagram_received(self, wire: bytes, addr: tuple[str, int]) -> None:
-            query = dns.message.from_wire(wire)
-            reply = dns.message.make_response(query)
-            question = query.question[0]
-            if question.name.to_text() == "broken.kz.":
-                reply.set_rcode(dns.rcode.SERVFAIL)
-            elif question.name.to_text() == "nur.kz.":
-                if question.rdtype == dns.rdatatype.A:
-                    reply.answer.append(dns.rrset.from_text("nur.kz.", 60, "IN", "A", "95.56.7.7"))
-            else:
-                reply.set_rcode(dns.rcode.NXDOMAIN)
-            self.transport.sendto(reply.to_wire(), addr)  # type: ignore[attr-defined]
-
-    transport, _ = await asyncio.get_running_loop().create_datagram_endpoint(
-        Answerer, local_addr=("127.0.0.1", 0)
-    )
-    yield transport.get_extra_info("sockname")[1]
-    transport.close()
+    """nur.kz A 95.56.7.7, broken.kz SERVFAIL, anything else NXDOMAIN."""
+    async for port in serving_dns({"nur.kz": ["95.56.7.7"], "broken.kz": [SERVFAIL]}):
+        yield port
 
 
 async def test_domain_resolves_through_the_configured_resolver(
