@@ -4,7 +4,9 @@ Run: .venv/bin/python bench/routing_fullsize.py [--v4 900000] [--v6 100000] [--v
 Routes are fed to the snapshot builder as RouteEvents (`importer.import_events`), not through MRT files, so
 this measures the builder and the on-disk format; MRT decoding speed is bench/routing_mrt_import.py's job.
 Paths look like a real table: peer AS, one of 15 tier-1s, one of 3,000 upstreams, one of 70,000 origins
-(about 2.1M distinct paths). Baselines in the same run: merely generating the events (import / generation
+(about 2.1M distinct paths); every 25th prefix belongs to one of 5 large origins (~8k prefixes each, as the
+largest real origins), the rest spread evenly (~13 each). Generated RIR delegated-stats lines register every AS
+(a large DE set, a 300-AS KZ set, US, RU and others) so country answers on the snapshot are meaningful. Baselines in the same run: merely generating the events (import / generation
 ratio) and pyasn loading the snapshot's own IPASN file (snapshot load / pyasn load ratio).
 Everything is written under /tmp and removed afterwards unless --keep.
 """
@@ -23,11 +25,46 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bot.routing.importer import import_events
+from bot.routing.importer import ImportReport, RouteAccumulator, _Inputs, _install
 from bot.routing.mrt import RouteEvent
+from bot.routing.registry import parse_delegated
 
 ORIGINS = 70_000
+LARGE_ORIGINS = 5  # AS1000..AS1004 take every 25th prefix
 TIMESTAMP = 1_700_000_000
+PUBLIC_SHIFT = 76_000  # origins from 64000 up become 140000+: 64496-131071 are private or reserved ASNs
+# Registration blocks (first ASN, count, RIR, country) covering tier-1s, upstreams, origins and peers.
+REGISTRY_BLOCKS = [
+    (100, 15, "arin", "US"),
+    (1000, 9000, "ripencc", "DE"),  # includes the large origins
+    (10000, 1500, "ripencc", "RU"),  # half the upstreams
+    (11500, 1500, "ripencc", "NL"),  # the other half
+    (13000, 17000, "arin", "US"),
+    (30000, 10000, "ripencc", "RU"),
+    (40000, 10000, "lacnic", "BR"),
+    (50000, 10000, "apnic", "CN"),
+    (60000, 300, "ripencc", "KZ"),
+    (60300, 3700, "ripencc", "GB"),
+    (64000 + PUBLIC_SHIFT, 7000, "ripencc", "GB"),  # origins moved out of the private/reserved ASNs
+    (200000, 15, "ripencc", "NL"),  # peers
+    (200015, 15, "arin", "US"),
+]
+
+
+def delegated_lines() -> list[str]:
+    """A delegated-stats file's lines for REGISTRY_BLOCKS, as an RIR publishes them."""
+    return [f"2|nro|20231114|{len(REGISTRY_BLOCKS)}|19700101|20231114|+0000"] + [
+        f"{rir}|{cc}|asn|{first}|{count}|20100101|allocated" for first, count, rir, cc in REGISTRY_BLOCKS
+    ]
+
+
+def import_with_registry(
+    stream: Iterator[RouteEvent], registry_lines: list[str], data_dir: Path
+) -> ImportReport:
+    """`importer.import_events` plus registration data: it takes no registry, so this feeds the same steps."""
+    routes = RouteAccumulator()
+    routes.consume("bench", stream)
+    return _install(_Inputs(registry=parse_delegated(registry_lines)), routes, data_dir, lambda _m: None)
 
 
 def prefixes(v4: int, v6: int) -> list[str]:
@@ -47,9 +84,10 @@ def prefixes(v4: int, v6: int) -> list[str]:
 
 def events(prefix_list: list[str], vantages: int) -> Iterator[RouteEvent]:
     """A TABLE_DUMP_V2-like order: each prefix, then every vantage's route to it."""
-    peers = [(f"192.0.2.{v + 1}", 100_000 + v) for v in range(vantages)]
+    peers = [(f"192.0.2.{v + 1}", 200_000 + v) for v in range(vantages)]
     for i, prefix in enumerate(prefix_list):
-        origin = 1000 + i % ORIGINS
+        origin = 1000 + (i // 25) % LARGE_ORIGINS if i % 25 == 0 else 1000 + i % ORIGINS
+        origin += PUBLIC_SHIFT if origin >= 64000 else 0
         upstream = 10_000 + (origin * 7919) % 3000
         for v, (peer_ip, peer_asn) in enumerate(peers):
             tier1 = 100 + (origin + v) % 15
@@ -99,7 +137,7 @@ def main() -> None:
     assert generated == total
 
     started = time.perf_counter()
-    report = import_events([("bench", events(prefix_list, args.vantages))], args.data)
+    report = import_with_registry(events(prefix_list, args.vantages), delegated_lines(), args.data)
     elapsed = time.perf_counter() - started
     peak_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # our own peak: we were not forked
     size = sum(p.stat().st_size for p in report.folder.iterdir()) / 1e6

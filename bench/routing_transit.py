@@ -1,12 +1,16 @@
 """Benchmark `/transit`: latency for an AS and for a country, cold and warm, and the memory the index adds.
 
-Runs on a synthetic full-size table generated in memory in the `TransitData` shape (>= 900k IPv4 prefixes x
-30 vantage points = 27M routes, ~70k origins in a realistic country mix), because the full-table snapshot is
-built by the snapshot area's own benchmark. Routes are materialised per origin on request, as the real
-snapshot does from its memory-mapped arrays. Every latency is printed as a ratio to a bare dict lookup of a
-precomputed answer, measured in the same run.
+Default: a synthetic full-size table generated in memory in the `TransitData` shape (>= 900k IPv4 prefixes x
+30 vantage points = 27M routes, ~70k origins in a realistic country mix), routes materialised per origin on
+request as the real snapshot does from its memory-mapped arrays.
+`--snapshot DIR`: a real snapshot (`load_current(DIR)`, e.g. the one `bench/routing_fullsize.py --keep --data
+DIR` builds), served by a SnapshotStore; it measures the largest origin, a median-sized one, the country
+holding the most ASes and KZ.
+Every latency is printed as a ratio to a bare dict lookup of a precomputed answer, measured in the same run.
+Memory: process RSS (anonymous part separately: the snapshot's memory-mapped pages are file-backed) around
+the timed pass, and tracemalloc's count of Python allocations in a second pass on a fresh index.
 
-    .venv/bin/python bench/routing_transit.py [--prefixes 900000] [--vantages 30]
+    .venv/bin/python bench/routing_transit.py [--prefixes 900000] [--vantages 30] [--snapshot DIR]
 """
 
 from __future__ import annotations
@@ -19,18 +23,21 @@ import time
 import timeit
 import tracemalloc
 from array import array
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any, NamedTuple
+
+import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bot.answer import Source
 from bot.commands import Caller, Context
-from bot.routing.snapshot import Route, Vantage
+from bot.routing.snapshot import Route, Snapshot, Vantage
 from bot.routing.store import SnapshotStore
-from bot.routing.transit import TransitIndex
+from bot.routing.transit import TransitData, TransitIndex
 from bot.routing.transit_chart import render_chart
 from bot.routing.transit_command import transit
 from bot.services import Services
@@ -167,11 +174,20 @@ class SyntheticTable:
         return [Source("synthetic full table", datetime(2026, 1, 1, tzinfo=UTC), "generated in memory")]
 
 
-def serving(table: Any) -> SnapshotStore:
-    """A real snapshot store serving the synthetic table, so the handler runs its normal path."""
-    store = SnapshotStore(Path("unused"))
-    store.current = table
-    return store
+class Case(NamedTuple):
+    """One measured target: an origin AS (int) or a country code (str)."""
+
+    label: str
+    target: int | str
+
+    def run(self, index: TransitIndex) -> object:
+        if isinstance(self.target, int):
+            return index.origin(self.target, 4)
+        return index.country(self.target, 4)
+
+    @property
+    def command(self) -> str:
+        return f"AS{self.target}" if isinstance(self.target, int) else self.target
 
 
 def seconds(call: Callable[[], Any]) -> float:
@@ -180,23 +196,110 @@ def seconds(call: Callable[[], Any]) -> float:
     return time.perf_counter() - started
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--prefixes", type=int, default=900_000)
-    parser.add_argument("--vantages", type=int, default=30)
-    args = parser.parse_args()
+def rss_mb() -> dict[str, float]:
+    """VmRSS and its anonymous part (the index lives there; mapped snapshot pages are RssFile)."""
+    fields = dict(line.split(":", 1) for line in Path("/proc/self/status").read_text().splitlines())
+    return {key: int(fields[key].split()[0]) / 1024 for key in ("VmRSS", "RssAnon")}
 
-    started = time.perf_counter()
-    table = SyntheticTable(args.prefixes, args.vantages)
-    print(
-        f"synthetic table: {table.prefix_count:,} IPv4 prefixes x {len(table.vantages)} vantages = "
-        f"{table.prefix_count * len(table.vantages):,} routes, {len(table.prefix_keys):,} origins, "
-        f"{len(table.asns_in_country('KZ'))} KZ ASes (built in {time.perf_counter() - started:.1f} s)"
-    )
+
+def synthetic_cases(table: SyntheticTable) -> tuple[list[Case], list[Case]]:
+    """Measured cases and the subset timed through the handler."""
     big = max(table.prefix_keys, key=lambda a: len(table.prefix_keys[a]))
     print(
         f"largest origin AS{big}: {len(table.prefix_keys[big]):,} prefixes; AS9198: {len(table.prefix_keys[9198])}"
     )
+    cases = [
+        Case("AS9198", 9198),
+        Case(f"AS{big} (largest)", big),
+        Case("KZ country", "KZ"),
+        Case("DE country", "DE"),
+    ]
+    return cases, [cases[0], cases[2]]
+
+
+def snapshot_cases(snapshot: Snapshot) -> tuple[list[Case], list[Case]]:
+    """The largest origin, a median-sized one, the country with the most ASes, and KZ when registered."""
+    sizes = np.diff(np.asarray(snapshot._origin_offsets))
+    asns = np.asarray(snapshot._origin_asns)
+    order = np.argsort(sizes, kind="stable")
+    big, small = int(asns[order[-1]]), int(asns[order[len(order) // 2]])
+    codes = {cc for cc in map(snapshot.country_of_asn, asns.tolist()) if cc}
+    crowded = max(sorted(codes), key=lambda cc: len(snapshot.asns_in_country(cc)))
+    for asn in (big, small):
+        print(
+            f"AS{asn} ({snapshot.country_of_asn(asn)}): {int(sizes[np.searchsorted(asns, asn)]):,} routes "
+            "(all families)"
+        )
+    for cc in (crowded, "KZ"):
+        print(f"{cc}: {len(snapshot.asns_in_country(cc)):,} registered ASes")
+    cases = [
+        Case(f"AS{big} (largest origin)", big),
+        Case(f"AS{small} (median origin)", small),
+        Case(f"{crowded} country (most ASes)", crowded),
+    ]
+    if snapshot.asns_in_country("KZ"):
+        cases.append(Case("KZ country", "KZ"))
+    return cases, cases
+
+
+async def serve(args: argparse.Namespace) -> tuple[SnapshotStore, str]:
+    """The store that handlers will read: the real snapshot in DIR, or the synthetic table put in its place."""
+    started = time.perf_counter()
+    if args.snapshot is not None:
+        store = SnapshotStore(args.snapshot)
+        await store.start()  # no settings: no background refresh
+        if store.current is None:
+            raise SystemExit(f"no snapshot in {args.snapshot}: {store.error}")
+        p = store.current.provenance
+        about = (
+            f"snapshot {store.current.snapshot_id}: {p.prefixes_v4:,} IPv4 + {p.prefixes_v6:,} IPv6 prefixes, "
+            f"{p.routes:,} routes, {p.vantage_points} vantages"
+        )
+    else:
+        table = SyntheticTable(args.prefixes, args.vantages)
+        store = SnapshotStore(Path("unused"))
+        store.current = table  # type: ignore[assignment]  # the synthetic table has the TransitData shape
+        about = (
+            f"synthetic table: {table.prefix_count:,} IPv4 prefixes x {len(table.vantages)} vantages = "
+            f"{table.prefix_count * len(table.vantages):,} routes, {len(table.prefix_keys):,} origins, "
+            f"{len(table.asns_in_country('KZ'))} KZ ASes"
+        )
+    return store, f"{about} (ready in {time.perf_counter() - started:.1f} s)"
+
+
+def memory_pass(data: TransitData, cases: Sequence[Case]) -> Iterator[tuple[str, float, int]]:
+    """(label, MB traced after it, origin results cached) per case, on a fresh index: tracemalloc slows the
+    work several-fold, so the timed pass runs without it."""
+    tracemalloc.start()
+    fresh = TransitIndex(data)
+    before = tracemalloc.get_traced_memory()[0]
+    try:
+        for case in cases:
+            case.run(fresh)
+            yield case.label, (tracemalloc.get_traced_memory()[0] - before) / 1e6, len(fresh._origins)
+    finally:
+        tracemalloc.stop()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--prefixes", type=int, default=900_000, help="synthetic mode only")
+    parser.add_argument("--vantages", type=int, default=30, help="synthetic mode only")
+    parser.add_argument("--snapshot", type=Path, help="measure the real snapshot in this data dir instead")
+    args = parser.parse_args()
+    asyncio.run(run(args))
+
+
+async def run(args: argparse.Namespace) -> None:
+    store, about = await serve(args)
+    print(about)
+    current: object = store.current  # the synthetic table stands in for a Snapshot at run time
+    data: TransitData
+    if isinstance(current, Snapshot):
+        data, (cases, handled) = current, snapshot_cases(current)
+    else:
+        assert isinstance(current, SyntheticTable)
+        data, (cases, handled) = current, synthetic_cases(current)
 
     answers = {("AS9198", 4): object()}
     loops = 1_000_000
@@ -206,52 +309,41 @@ def main() -> None:
     def ratio(value: float) -> str:
         return f"{value * 1e3:10.2f} ms  = {value / baseline:>14,.0f} x dict lookup"
 
-    index = TransitIndex(table)
-    rows = [
-        ("AS9198 compute, cold", seconds(lambda: index.origin(9198, 4))),
-        ("AS9198 compute, warm", seconds(lambda: index.origin(9198, 4))),
-        (f"AS{big} (largest) compute, cold", seconds(lambda: index.origin(big, 4))),
-        (f"AS{big} (largest) compute, warm", seconds(lambda: index.origin(big, 4))),
-        ("KZ country compute, cold", seconds(lambda: index.country("KZ", 4))),
-        ("KZ country compute, warm", seconds(lambda: index.country("KZ", 4))),
-        ("DE country compute, cold", seconds(lambda: index.country("DE", 4))),
-        ("DE country compute, warm", seconds(lambda: index.country("DE", 4))),
-    ]
-    # Memory in a second pass on a fresh index: tracemalloc slows the timed work above several-fold.
-    tracemalloc.start()
-    fresh = TransitIndex(table)
-    before = tracemalloc.get_traced_memory()[0]
-    for target in (9198, big):
-        fresh.origin(target, 4)
-    fresh.country("KZ", 4)
-    kz_memory = tracemalloc.get_traced_memory()[0] - before
-    fresh.country("DE", 4)
-    de_memory = tracemalloc.get_traced_memory()[0] - before
-    tracemalloc.stop()
-    cached = len(fresh._origins)
+    index = TransitIndex(data)
+    rows = []
+    rss_before = rss_mb()
+    for case in cases:
+        for state in ("cold", "warm"):
+            rows.append((f"{case.label} compute, {state}", seconds(partial(case.run, index))))
+    rss_after = rss_mb()
 
-    services = Services(settings=Settings(), components=[serving(table)])
-    ctx = Context(services=services, caller=Caller("bench", can_manage=False))
-
-    async def handler_timings() -> list[tuple[str, float]]:
-        timings = []
-        for target, state in (("AS9198", "cold"), ("AS9198", "warm"), ("KZ", "cold"), ("KZ", "warm")):
-            started = time.perf_counter()
-            await transit(ctx, target)
-            timings.append(
-                (f"/transit {target} full handler, {state} (index + chart)", time.perf_counter() - started)
-            )
-        return timings
-
-    render_chart("warm-up", [], [], "")  # matplotlib's one-off import is not part of any answer's latency
-    rows += asyncio.run(handler_timings())
-    for label, value in rows:
-        print(f"{label:<52} {ratio(value)}")
-    print(
-        f"memory added by the index: {kz_memory / 1e6:.2f} MB after AS9198 + largest AS + KZ; "
-        f"{de_memory / 1e6:.1f} MB after DE too ({cached:,} origin results cached, "
-        f"{de_memory / max(cached, 1) / 1e3:.2f} kB each; LRU capped at 20,000 origins)"
+    ctx = Context(
+        services=Services(settings=Settings(), components=[store]), caller=Caller("bench", can_manage=False)
     )
+    render_chart("warm-up", [], [], "")  # matplotlib's one-off import is not part of any answer's latency
+    for case in handled:
+        for state in ("cold", "warm"):
+            started = time.perf_counter()
+            await transit(ctx, case.command)
+            rows.append(
+                (
+                    f"/transit {case.command} full handler, {state} (index + chart)",
+                    time.perf_counter() - started,
+                )
+            )
+    for label, value in rows:
+        print(f"{label:<56} {ratio(value)}")
+    print(
+        f"RSS around the timed index pass: {rss_before['VmRSS']:,.0f} -> {rss_after['VmRSS']:,.0f} MB "
+        f"(+{rss_after['VmRSS'] - rss_before['VmRSS']:,.0f}); anonymous {rss_before['RssAnon']:,.0f} -> "
+        f"{rss_after['RssAnon']:,.0f} MB (+{rss_after['RssAnon'] - rss_before['RssAnon']:,.0f}); "
+        f"{len(index._origins):,} origin results cached"
+    )
+    for label, traced, cached in memory_pass(data, cases):
+        print(
+            f"tracemalloc, fresh index, after {label}: {traced:,.2f} MB, {cached:,} origin results cached "
+            f"({traced * 1e3 / max(cached, 1):.2f} kB each; LRU capped at 20,000 origins)"
+        )
 
 
 if __name__ == "__main__":
