@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -29,3 +31,15 @@ def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("SILKROUTE_OFFLINE", "1")
     return tmp_path
+
+
+@pytest.fixture(autouse=True)
+def no_leaked_sqlite_threads() -> Iterator[None]:
+    """Fail the test that leaves an aiosqlite connection open: its worker thread keeps the test process
+    from ever exiting (the run hangs after printing its summary), which would otherwise surface nowhere."""
+    before = set(threading.enumerate())
+    yield
+    for thread in set(threading.enumerate()) - before:
+        if "_connection_worker_thread" in thread.name:
+            thread.join(timeout=2)
+            assert not thread.is_alive(), "a test left an aiosqlite connection open (close the StateDB)"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import discord
@@ -17,8 +18,11 @@ from tests.bot.discord.support import make_bot
 
 
 @pytest.fixture
-def system(tmp_path: Path) -> AlertSystem:
-    return AlertSystem(settings_for(tmp_path), batch_window=0, tick_seconds=3600)
+async def system(tmp_path: Path) -> AsyncIterator[AlertSystem]:
+    """SimCord does not close the bot, so the test closes the alert system (and its SQLite thread) itself."""
+    alerts = AlertSystem(settings_for(tmp_path), batch_window=0, tick_seconds=3600)
+    yield alerts
+    await alerts.close()
 
 
 @pytest.fixture
