@@ -25,7 +25,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bot.routing.importer import ImportReport, RouteAccumulator, _Inputs, _install
+from bot.routing.importer import import_events
 from bot.routing.mrt import RouteEvent
 from bot.routing.registry import parse_delegated
 
@@ -56,15 +56,6 @@ def delegated_lines() -> list[str]:
     return [f"2|nro|20231114|{len(REGISTRY_BLOCKS)}|19700101|20231114|+0000"] + [
         f"{rir}|{cc}|asn|{first}|{count}|20100101|allocated" for first, count, rir, cc in REGISTRY_BLOCKS
     ]
-
-
-def import_with_registry(
-    stream: Iterator[RouteEvent], registry_lines: list[str], data_dir: Path
-) -> ImportReport:
-    """`importer.import_events` plus registration data: it takes no registry, so this feeds the same steps."""
-    routes = RouteAccumulator()
-    routes.consume("bench", stream)
-    return _install(_Inputs(registry=parse_delegated(registry_lines)), routes, data_dir, lambda _m: None)
 
 
 def prefixes(v4: int, v6: int) -> list[str]:
@@ -137,7 +128,11 @@ def main() -> None:
     assert generated == total
 
     started = time.perf_counter()
-    report = import_with_registry(events(prefix_list, args.vantages), delegated_lines(), args.data)
+    report = import_events(
+        [("bench", events(prefix_list, args.vantages))],
+        args.data,
+        registry=parse_delegated(delegated_lines()),
+    )
     elapsed = time.perf_counter() - started
     peak_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # our own peak: we were not forked
     size = sum(p.stat().st_size for p in report.folder.iterdir()) / 1e6

@@ -413,10 +413,13 @@ def import_files(paths: Iterable[Path], data_dir: Path, progress: Progress | Non
 
 
 def import_events(
-    streams: Iterable[tuple[str, Iterable[RouteEvent]]], data_dir: Path, progress: Progress | None = None
+    streams: Iterable[tuple[str, Iterable[RouteEvent]]],
+    data_dir: Path,
+    progress: Progress | None = None,
+    registry: Registrations | None = None,
 ) -> ImportReport:
     """Build a snapshot straight from (collector, RouteEvent stream) pairs, in order: for generated tables
-    (benchmarks, tests) and for feeds that are not MRT files."""
+    (benchmarks, tests) and for feeds that are not MRT files; `registry` gives registration countries."""
     say = progress or (lambda _message: None)
     routes = RouteAccumulator()
     for collector, events in streams:
@@ -424,7 +427,7 @@ def import_events(
         routes.consume(collector, events)
     if not routes.base_path and not routes.overlay:
         raise ImportFailed("No routes to build a snapshot from: every event stream was empty.")
-    return _install(_Inputs(), routes, Path(data_dir), say)
+    return _install(_Inputs(registry=registry or Registrations()), routes, Path(data_dir), say)
 
 
 def _install(inputs: _Inputs, routes: RouteAccumulator, data_dir: Path, say: Progress) -> ImportReport:
