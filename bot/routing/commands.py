@@ -6,14 +6,14 @@ from bot.answer import Answer
 from bot.commands import CommandSpec, Context, Option
 from bot.live.enrich import online_sources
 from bot.routing.lookup import EXAMPLE, REGISTRATION_NOTE, add_live, lookup
-from bot.routing.store import require_snapshot
+from bot.routing.store import serving_snapshot
 from bot.routing.targets import HostResolver
 
 
 async def lookup_handler(ctx: Context, target: str) -> Answer:
     """The snapshot answer, plus RIPEstat's view of right now when the live sources answer."""
     resolver = HostResolver.from_settings(ctx.services.settings)
-    answer = await lookup(require_snapshot(ctx.services), target, resolver)
+    answer = await lookup(serving_snapshot(ctx.services), target, resolver)
     await add_live(answer, online_sources(ctx.services))
     return answer
 

@@ -7,12 +7,13 @@ import ipaddress
 from datetime import UTC, datetime
 from typing import Any
 
-from bot.answer import Answer, BadInput, Section, Severity, Source, Table
+from bot.answer import Answer, BadInput, Section, Severity, Source, Table, Unavailable
 from bot.live.enrich import Failed, LiveParts, attempt, peers_seeing, stale_label
 from bot.live.ripestat import RoutingStatus
 from bot.live.sources import LiveSources
 from bot.routing.asns import parse_asn
 from bot.routing.snapshot import OriginSeen, Snapshot
+from bot.routing.store import NO_SNAPSHOT
 from bot.routing.targets import HostResolver, Network, parse_host, parse_network, resolve_host
 from bot.routing.transit import address_space, clean_path
 
@@ -234,26 +235,36 @@ async def lookup_domain(snapshot: Snapshot, domain: str, resolver: HostResolver 
     return answer
 
 
-async def lookup(snapshot: Snapshot, target: str, resolver: HostResolver | None) -> Answer:
-    """Dispatch on the target's shape: AS, prefix, address, domain — in that order."""
+async def lookup(snapshot: Snapshot | None, target: str, resolver: HostResolver | None) -> Answer:
+    """Dispatch on the target's shape: AS, prefix, address, domain — in that order.
+
+    The target is checked before the snapshot is required, so bad input is called bad input even on a
+    bot that has no routing data yet.
+    """
     text = target.strip()
     if not text:
         raise BadInput("Give an AS, an IP address, a prefix or a domain.", example=EXAMPLE)
     asn = parse_asn(text, "lookup")
     if asn is not None:  # an AS's routes or a prefix's more-specifics can be ~100k rows: off the event loop
-        return await asyncio.to_thread(lookup_asn, snapshot, asn)
+        return await asyncio.to_thread(lookup_asn, _loaded(snapshot), asn)
     network = parse_network(text, "lookup")
     if network is not None and "/" in text:
-        return await asyncio.to_thread(lookup_prefix, snapshot, network)
+        return await asyncio.to_thread(lookup_prefix, _loaded(snapshot), network)
     host = network or parse_host(text, "lookup")
     if isinstance(host, str):
-        return await lookup_domain(snapshot, host, resolver)
+        return await lookup_domain(_loaded(snapshot), host, resolver)
     if host is not None:
-        return lookup_ip(snapshot, str(host.network_address))
+        return lookup_ip(_loaded(snapshot), str(host.network_address))
     raise BadInput(
         f"{text!r} is not an AS number, an IP address, a prefix or a domain.",
         example=f"{EXAMPLE}, /lookup target:95.56.0.1, /lookup target:2.72.0.0/18, /lookup target:nur.kz",
     )
+
+
+def _loaded(snapshot: Snapshot | None) -> Snapshot:
+    if snapshot is None:
+        raise Unavailable(NO_SNAPSHOT, example="silkroute data update")
+    return snapshot
 
 
 LIVE_TITLE = "Live (RIPEstat)"

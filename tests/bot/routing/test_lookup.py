@@ -220,3 +220,14 @@ async def test_more_specifics_are_capped_in_the_data(real: Snapshot) -> None:
     assert f"{total:,} announced" in section.text and f"{total - 1000:,} left out" in section.text
     small = await lookup(real, "95.56.0.0/14", None)
     assert small.data["more_specifics_total"] == len(small.data["more_specifics"])
+
+
+@pytest.mark.parametrize("target", ["95.56.0.0/33", "1.2.3", "AS0", "10.0.0.1"])
+async def test_bad_input_is_bad_input_even_without_a_snapshot(target: str) -> None:
+    with pytest.raises(BadInput):
+        await lookup(None, target, None)
+
+
+async def test_a_good_target_without_a_snapshot_says_how_to_get_one() -> None:
+    with pytest.raises(Unavailable, match="No routing snapshot"):
+        await lookup(None, "AS9198", None)
