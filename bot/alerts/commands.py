@@ -93,7 +93,7 @@ async def watch_list(ctx: Context) -> Answer:
     return Answer(
         command="watch list",
         title="Watches",
-        summary=f"{len(watches)} watches on this server."
+        summary=f"{len(watches)} {'watch' if len(watches) == 1 else 'watches'} on this server."
         if watches
         else f"Nothing is watched yet. Try {WATCH_EXAMPLE}",
         sections=[Section("Watched targets", table=table)] if watches else [],

@@ -73,7 +73,7 @@ async def test_watch_and_alerts_permissions_input_and_delivery(
     unwatchable = reply(await alice.slash(ops, "watch add", target="192.168.0.0/16"))
     assert "private address space" in unwatchable.content
     listing = reply(await bob.slash(ops, "watch list"))  # reading is for everyone
-    assert "1 watches on this server" in text_of(listing)
+    assert "1 watch on this server" in text_of(listing)
 
     unknown = reply(await alice.slash(ops, "alerts channel", channel="#nowhere"))
     assert unknown.ephemeral and "Unknown channel '#nowhere'" in unknown.content
