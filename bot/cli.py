@@ -15,13 +15,13 @@ from bot.alerts.sinks import ConsoleSink
 from bot.alerts.system import alert_system
 from bot.answer import EXIT_CODES, Answer, CommandError
 from bot.catalog import build_registry
-from bot.commands import Context, Registry, parse_command_line
+from bot.commands import Context, Registry
 from bot.console import CONSOLE_CALLER, Console, stdin_lines
 from bot.reach.batch import run_batch
 from bot.render import answer_json, dumps, error_json, render_text
 from bot.routing.data_commands import import_command, status_command, update_command
 from bot.routing.store import SnapshotStore
-from bot.runner import execute
+from bot.runner import answer_line
 from bot.services import Services, build_services
 from bot.settings import Settings, SettingsError, load_settings
 
@@ -52,8 +52,8 @@ def configure_logging(settings: Settings) -> None:
 
 
 @contextlib.asynccontextmanager
-async def running_services(settings: Settings) -> AsyncIterator[Services]:
-    services = build_services(settings)
+async def running_services(settings: Settings, *, long_running: bool) -> AsyncIterator[Services]:
+    services = build_services(settings, long_running=long_running)
     await services.start()
     try:
         yield services
@@ -61,36 +61,23 @@ async def running_services(settings: Settings) -> AsyncIterator[Services]:
         await services.close()
 
 
-async def ask_one(
-    line: str, registry: Registry, services: Services
-) -> tuple[str | None, Answer | CommandError]:
-    """Answer one command line; the name is returned for the JSON `command` field even on errors."""
-    name = None
-    try:
-        invocation = parse_command_line(line, registry)
-        name = invocation.spec.name
-        ctx = Context(services=services, caller=CONSOLE_CALLER)
-        return name, await execute(invocation.spec, ctx, invocation.options)
-    except CommandError as error:
-        return name, error
-
-
 async def cmd_ask(settings: Settings, line: str, as_json: bool) -> int:
     registry = build_registry()
-    async with running_services(settings) as services:
+    async with running_services(settings, long_running=False) as services:
         if line == "-":
             return await _ask_lines(registry, services)
-        name, result = await ask_one(line, registry, services)
+        name, result = await answer_line(line, registry, Context(services=services, caller=CONSOLE_CALLER))
     return _print_result(result, name, as_json)
 
 
 async def _ask_lines(registry: Registry, services: Services) -> int:
     """JSON Lines in, JSON Lines out, one process: scripts pay start-up once."""
     worst = 0
+    ctx = Context(services=services, caller=CONSOLE_CALLER)
     async for line in stdin_lines():
         if not line.strip():
             continue
-        name, result = await ask_one(line, registry, services)
+        name, result = await answer_line(line, registry, ctx)
         if isinstance(result, CommandError):
             print(dumps(error_json(name, result)), flush=True)
             worst = max(worst, EXIT_CODES[result.kind])
@@ -101,7 +88,7 @@ async def _ask_lines(registry: Registry, services: Services) -> int:
 
 async def cmd_console(settings: Settings) -> int:
     registry = build_registry()
-    async with running_services(settings) as services:
+    async with running_services(settings, long_running=True) as services:
         console = Console(services, registry, output_dir=Path("silkroute-output"))
         await alert_system(services.components).attach(ConsoleSink(console.show_alert))
         await console.run(history_file=settings.core.silkroute_state_db.parent / "console_history")

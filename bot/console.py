@@ -18,9 +18,9 @@ from prompt_toolkit.history import FileHistory, InMemoryHistory
 from prompt_toolkit.patch_stdout import patch_stdout
 
 from bot.answer import Answer, CommandError
-from bot.commands import Caller, Context, Registry, parse_command_line
+from bot.commands import Caller, Context, Registry
 from bot.render import render_text
-from bot.runner import execute
+from bot.runner import answer_line
 from bot.services import Services
 
 CONSOLE_CALLER = Caller(name="console", can_manage=True)
@@ -40,23 +40,23 @@ class CommandCompleter(Completer):
         self.registry = registry
 
     def get_completions(self, document: Document, complete_event: CompleteEvent) -> Iterable[Completion]:
-        text = document.text_before_cursor
-        words = text.split()
-        current = "" if text.endswith(" ") else (words[-1] if words else "")
-        typed = [w.removeprefix("/").lower() for w in (words if text.endswith(" ") else words[:-1])]
-        if not typed or (len(typed) == 1 and self.registry.get(typed[0]) is None):
-            for spec in self.registry:
-                full = "/" + spec.name
-                candidate = full if not typed else full.split(" ", 1)[-1]
-                if candidate.startswith(current if current.startswith("/") or typed else "/" + current):
-                    yield Completion(candidate + " ", start_position=-len(current))
+        head, _, current = document.text_before_cursor.rpartition(" ")
+        typed = [w.removeprefix("/").lower() for w in head.split()]
+        spec = self.registry.get(" ".join(typed[:2])) or (self.registry.get(typed[0]) if typed else None)
+        if spec is not None:
+            for option in spec.options:
+                name = f"{option.name}:"
+                if name.startswith(current) and f" {name}" not in f" {head}":
+                    yield Completion(name, start_position=-len(current))
             return
-        spec = self.registry.get(" ".join(typed[:2])) or self.registry.get(typed[0])
-        if spec is None:
+        if len(typed) > 1:
             return
-        for option in spec.options:
-            if f"{option.name}:".startswith(current) and f"{option.name}:" not in text:
-                yield Completion(f"{option.name}:", start_position=-len(current))
+        group = f"{typed[0]} " if typed else ""  # after "/watch ", complete its subcommands
+        wanted = group + current.removeprefix("/").lower()
+        for candidate in self.registry:
+            if candidate.name.startswith(wanted):
+                shown = candidate.name[len(group) :]
+                yield Completion(("" if group else "/") + shown + " ", start_position=-len(current))
 
 
 class Console:
@@ -75,11 +75,9 @@ class Console:
 
     async def answer_line(self, line: str) -> str:
         """Answer one line as text; errors become one readable line, never a traceback."""
-        try:
-            invocation = parse_command_line(line, self.registry)
-            answer = await execute(invocation.spec, self.context(), invocation.options)
-        except CommandError as error:
-            return f"error: {error.user_text()}"
+        _, answer = await answer_line(line, self.registry, self.context())
+        if isinstance(answer, CommandError):
+            return f"error: {answer.user_text()}"
         text = render_text(answer)
         for attachment in answer.attachments:
             self.output_dir.mkdir(parents=True, exist_ok=True)
@@ -97,10 +95,8 @@ class Console:
         print("silkroute console: type /help, Tab completes, Ctrl-D or /quit leaves.", flush=True)
         if not sys.stdin.isatty():
             async for line in stdin_lines():
-                if line.strip().lower() in QUIT_WORDS:
+                if not await self._handle(line):
                     break
-                if line.strip():
-                    print(await self.answer_line(line), flush=True)
             return
         history = FileHistory(str(history_file)) if history_file else InMemoryHistory()
         if history_file:
@@ -114,7 +110,13 @@ class Console:
                     line = await session.prompt_async("silkroute> ")
                 except (EOFError, KeyboardInterrupt):
                     break
-                if line.strip().lower() in QUIT_WORDS:
+                if not await self._handle(line):
                     break
-                if line.strip():
-                    print(await self.answer_line(line), flush=True)
+
+    async def _handle(self, line: str) -> bool:
+        """Answer one line; False when the user asked to leave."""
+        if line.strip().lower() in QUIT_WORDS:
+            return False
+        if line.strip():
+            print(await self.answer_line(line), flush=True)
+        return True

@@ -6,7 +6,7 @@ import logging
 from typing import Any
 
 from bot.answer import Answer, CommandError, ErrorKind, Forbidden
-from bot.commands import CommandSpec, Context
+from bot.commands import CommandSpec, Context, Registry, parse_command_line
 
 log = logging.getLogger(__name__)
 
@@ -32,3 +32,17 @@ async def execute(spec: CommandSpec, ctx: Context, options: dict[str, Any]) -> A
         raise InternalError(
             f"`/{spec.name}` failed unexpectedly ({type(exc).__name__}); the error was logged."
         ) from exc
+
+
+async def answer_line(
+    line: str, registry: Registry, ctx: Context
+) -> tuple[str | None, Answer | CommandError]:
+    """Parse and run one typed line (console, `ask`); the command's name comes back even on errors, for
+    the JSON `command` field."""
+    name = None
+    try:
+        invocation = parse_command_line(line, registry)
+        name = invocation.spec.name
+        return name, await execute(invocation.spec, ctx, invocation.options)
+    except CommandError as error:
+        return name, error

@@ -58,10 +58,16 @@ class Services:
                 logging.getLogger(__name__).exception("closing %s failed", component.name)
 
 
-def build_services(settings: Settings) -> Services:
-    """Create every component from settings, without starting anything (no I/O here)."""
+def build_services(settings: Settings, *, long_running: bool = True) -> Services:
+    """Create every component from settings, without starting anything (no I/O here).
+
+    A one-shot `silkroute ask` is not long-running: it must not start the daily data refresh, which
+    would begin a download at once when there is no snapshot yet.
+    """
     services = Services(settings=settings)
-    services.components.append(SnapshotStore(settings.core.silkroute_data_dir, settings))
+    services.components.append(
+        SnapshotStore(settings.core.silkroute_data_dir, settings if long_running else None)
+    )
     services.components.append(LiveSources(settings))
     services.components.append(AlertSystem(settings, components=services.components))
     return services

@@ -54,3 +54,9 @@ async def test_unexpected_errors_become_one_line(tmp_path: Path) -> None:
     console = Console(build_services(load_settings(None)), registry, output_dir=tmp_path)
     text = await console.answer_line("/broken")
     assert text.startswith("error: `/broken` failed unexpectedly (ZeroDivisionError)")
+
+
+def test_completes_subcommands_after_a_group_word() -> None:
+    assert _complete("/watch ") == ["add ", "list ", "remove "]
+    assert _complete("/watch a") == ["add "]
+    assert _complete("/watch add ") == ["target:", "note:"]
