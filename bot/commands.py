@@ -129,6 +129,11 @@ class CommandSpec:
     def option(self, name: str) -> Option | None:
         return next((o for o in self.options if o.name == name), None)
 
+    def with_defaults(self, given: dict[str, OptionValue]) -> dict[str, OptionValue]:
+        """The given values plus the defaults of options left out (the same for Discord and console)."""
+        defaults = {o.name: o.default for o in self.options if o.name not in given and o.default is not None}
+        return {**given, **defaults}
+
 
 @dataclass(slots=True)
 class Registry:
@@ -223,12 +228,9 @@ def _bind_options(spec: CommandSpec, tokens: Sequence[str]) -> dict[str, OptionV
             raise BadInput(f"Option `{option.name}` given twice.", example=spec.example)
         values[option.name] = option.convert(raw, spec.example)
     for option in spec.options:
-        if option.name not in values:
-            if option.required:
-                raise BadInput(f"`/{spec.name}` needs option `{option.name}`.", example=spec.example)
-            if option.default is not None:
-                values[option.name] = option.default
-    return values
+        if option.required and option.name not in values:
+            raise BadInput(f"`/{spec.name}` needs option `{option.name}`.", example=spec.example)
+    return spec.with_defaults(values)
 
 
 def _looks_like_value(token: str) -> bool:

@@ -113,10 +113,7 @@ def build_command(bot: SilkrouteBot, spec: CommandSpec) -> app_commands.Command[
             channel_id=interaction.channel_id,
             progress=progress,
         )
-        given = {k: v for k, v in options.items() if v is not None}
-        for option in spec.options:
-            if option.name not in given and option.default is not None:
-                given[option.name] = option.default
+        given = spec.with_defaults({k: v for k, v in options.items() if v is not None})
         answer = await execute(spec, ctx, given)
         await send_answer(interaction, answer, ephemeral=spec.ephemeral)
 
