@@ -367,8 +367,9 @@ class Snapshot:
             pyasn.pyasn(str(folder / "ipasn.dat")) if (folder / "ipasn.dat").stat().st_size else None
         )
         self._path_cache: dict[int, AsPath] = {}
-        self._v6_keys: list[int] | None = None
-        self._by_country: dict[str, list[int]] | None = None
+        # Built here, not on first use: loading runs in a worker thread, a first query on the event loop.
+        self._v6_keys = [v6_key(p) for p in self._prefix_v6]
+        self._by_country = self._group_by_country()
         self._route_vantage: I64 | None = None
 
     @property
@@ -381,11 +382,6 @@ class Snapshot:
         if prefix_id < self.n_v4:
             return v4_text(int(self._v4_keys[prefix_id]))
         return self._prefix_v6[prefix_id - self.n_v4]
-
-    def _v6key_list(self) -> list[int]:
-        if self._v6_keys is None:
-            self._v6_keys = [v6_key(p) for p in self._prefix_v6]
-        return self._v6_keys
 
     def prefix_id(self, prefix: str) -> int | None:
         """Id of an announced prefix given in canonical form, or None."""
@@ -411,7 +407,7 @@ class Snapshot:
             first = int(np.searchsorted(keys, np.uint64(low), side="left"))
             last = int(np.searchsorted(keys, np.uint64(high), side="right"))
         else:
-            keys = self._v6key_list()
+            keys = self._v6_keys
             offset = self.n_v4
             first = bisect.bisect_left(keys, low)
             last = bisect.bisect_right(keys, high)
@@ -488,13 +484,14 @@ class Snapshot:
     def country_of_asn(self, asn: int) -> str | None:
         return self._asn_country.get(asn) or self._name_country.get(asn)
 
+    def _group_by_country(self) -> dict[str, list[int]]:
+        grouped: dict[str, set[int]] = {}
+        for source in (self._name_country, self._asn_country):
+            for asn in source:
+                grouped.setdefault(self.country_of_asn(asn) or "", set()).add(asn)
+        return {k: sorted(v) for k, v in grouped.items()}
+
     def asns_in_country(self, cc: str) -> Sequence[int]:
-        if self._by_country is None:
-            grouped: dict[str, set[int]] = {}
-            for source in (self._name_country, self._asn_country):  # registry wins: applied last
-                for asn in source:
-                    grouped.setdefault(self.country_of_asn(asn) or "", set()).add(asn)
-            self._by_country = {k: sorted(v) for k, v in grouped.items()}
         return self._by_country.get(cc.upper(), [])
 
     def as_name(self, asn: int) -> str | None:
