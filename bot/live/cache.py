@@ -128,9 +128,6 @@ class LiveCache:
         self._inflight: dict[Hashable, asyncio.Task[Cached[Any]]] = {}
         self._stats = {e.source: CacheStats() for e in endpoints.values()}
 
-    def endpoint(self, name: str) -> Endpoint:
-        return self._endpoints[name]
-
     def stats(self, source: str) -> CacheStats:
         return self._stats.setdefault(source, CacheStats())
 

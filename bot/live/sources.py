@@ -42,11 +42,11 @@ class LiveSources:
         await self.http.close()
 
     def status(self) -> Section:
-        """Per source: cached answers, hits, misses, shared waits, stale serves, upstream requests and errors."""
+        """Per source: cached answers, hits (and how many of them were cached "not found"), misses, shared waits, stale serves, upstream requests and errors."""
         if self.offline:
             return Section("Live sources", "Off (SILKROUTE_OFFLINE=1): answers use the local snapshot only.")
         table = Table(
-            ["source", "cached", "hits", "misses", "shared", "stale", "requests", "retries", "errors"]
+            ["source", "cached", "hits", "not found", "misses", "shared", "stale", "requests", "retries", "errors"]
         )
         for source in self.cache.sources():
             stats = self.cache.stats(source)
@@ -56,6 +56,7 @@ class LiveSources:
                     display_name(source),
                     str(self.cache.size(source)),
                     str(stats.hits),
+                    str(stats.negative_hits),
                     str(stats.misses),
                     str(stats.coalesced),
                     str(stats.stale_serves),
