@@ -25,11 +25,18 @@ async def test_status_shows_cache_and_upstream_counters_per_source(fake_upstream
     finally:
         await component.close()
     assert section.table is not None
-    rows = {row[0]: row for row in section.table.rows}
-    assert section.table.columns[:4] == ["source", "cached", "hits", "misses"]
-    assert rows["RIPEstat"][1:4] == ["1", "1", "1"]
-    assert rows["Internet Health Report"][-1] == "1"  # errors
-    assert rows["Internet Health Report"][6] == "3"  # requests: one try and two retries
+    columns = section.table.columns
+    rows = {row[0]: dict(zip(columns, row, strict=True)) for row in section.table.rows}
+    assert columns[:3] == ["source", "cached", "hits"]
+    ripestat = rows["RIPEstat"]
+    assert [ripestat["cached"], ripestat["hits"], ripestat["misses"], ripestat["not found"]] == [
+        "1",
+        "1",
+        "1",
+        "0",
+    ]
+    assert rows["Internet Health Report"]["errors"] == "1"
+    assert rows["Internet Health Report"]["requests"] == "3"  # one try and two retries
 
 
 def test_status_says_when_live_sources_are_off() -> None:
