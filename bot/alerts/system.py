@@ -154,6 +154,9 @@ class AlertSystem:
         self._tasks: list[asyncio.Task[None]] = []
         self._flush_on_close = False
         self._pumping = asyncio.Lock()
+        self._monitoring = asyncio.Lock()
+        """Held around "ask a monitor, apply its findings": the feed and the pump both do that, and an
+        interleaving could resolve an alert before its opening is stored (the resolve would be lost)."""
         self._closed = False
         self._last_site_check = float("-inf")
 
@@ -291,37 +294,36 @@ class AlertSystem:
     # events -------------------------------------------------------------------------------------
     async def handle(self, event: RisEvent) -> list[AlertRecord]:
         """Feed one RIS Live event through the monitors; returns alerts opened or resolved."""
-        now = self.clock()
         if isinstance(event, FeedStatus):
             self.feed_note = f"{event.state.value}{' — ' + event.detail if event.detail else ''}"
-            return await self._apply(self.feed_health.on_state(event, now))
+            async with self._monitoring:
+                return await self._apply(self.feed_health.on_state(event, self.clock()))
         self.messages += 1
-        findings = self.feed_health.on_message(now)
-        route_findings, candidates = self.routes.process(event, now)
-        changed = await self._apply([*findings, *route_findings])
+        async with self._monitoring:
+            now = self.clock()
+            route_findings, candidates = self.routes.process(event, now)
+            changed = await self._apply([*self.feed_health.on_message(now), *route_findings])
         for candidate in candidates:
-            finding = await self._verify(candidate)
-            if finding is not None:
-                changed += await self._apply([finding])
+            rpki = await self._rpki_of(candidate)
+            async with self._monitoring:
+                self.routes.confirm_hijack(candidate, alerted=rpki is not None)
+                if rpki is not None:
+                    changed += await self._apply([candidate.finding(rpki)])
         return changed
 
-    async def _verify(self, candidate: HijackCandidate) -> Finding | None:
-        """BGPalerter's rule: an origin change that RPKI says is valid is not a hijack."""
+    async def _rpki_of(self, candidate: HijackCandidate) -> str | None:
+        """The RPKI verdict to show on the alert, or None when RPKI says the origin is valid: BGPalerter's
+        rule is that a valid origin change is not a hijack. Asked outside the monitor lock (a network call)."""
         if self.rpki is None:
-            rpki = "not checked (no live sources)"
-        else:
-            try:
-                result = await self.rpki.rpki_validation(candidate.origin, candidate.prefix)
-            except Unavailable as exc:
-                rpki = f"could not be checked ({exc.message})"
-            else:
-                if result.status == "valid":
-                    log.info("origin change %s is RPKI-valid: no alert", candidate.key)
-                    self.routes.confirm_hijack(candidate, alerted=False)
-                    return None
-                rpki = str(result.status)
-        self.routes.confirm_hijack(candidate, alerted=True)
-        return candidate.finding(rpki)
+            return "not checked (no live sources)"
+        try:
+            result = await self.rpki.rpki_validation(candidate.origin, candidate.prefix)
+        except Unavailable as exc:
+            return f"could not be checked ({exc.message})"
+        if result.status == "valid":
+            log.info("origin change %s is RPKI-valid: no alert", candidate.key)
+            return None
+        return str(result.status)
 
     async def _apply(self, findings: Sequence[Finding]) -> list[AlertRecord]:
         changed: list[AlertRecord] = []
@@ -334,7 +336,8 @@ class AlertSystem:
     async def tick(self) -> list[AlertRecord]:
         """Time-based work: confirm visibility losses, feed silence, reminders, site checks when due."""
         now = self.clock()
-        changed = await self._apply([*self.routes.tick(now), *self.feed_health.tick(now)])
+        async with self._monitoring:
+            changed = await self._apply([*self.routes.tick(now), *self.feed_health.tick(now)])
         changed += await self.check_snapshot()
         if await self.engine.renotify_due() and self.sender is not None:
             self.sender.wake.set()
@@ -365,13 +368,15 @@ class AlertSystem:
                 previous[asn] = AsView.from_json(stored)
         stale = [a for a in asns if a not in previous or previous[a].snapshot_id != snapshot.snapshot_id]
         views = await asyncio.to_thread(views_of, snapshot, stale)
-        findings = [
-            finding
-            for asn, view in views.items()
-            if asn in previous
-            for finding in self.snapshots.compare(f"AS{asn}", previous[asn], view)
-        ]
-        changed = await self._apply(findings)
+        async with self._monitoring:
+            changed = await self._apply(
+                [
+                    finding
+                    for asn, view in views.items()
+                    if asn in previous
+                    for finding in self.snapshots.compare(f"AS{asn}", previous[asn], view)
+                ]
+            )
         await self.store.save_snapshot_views(
             {f"AS{asn}": (view.snapshot_id, view.to_json()) for asn, view in views.items()},
             self.clock(),
@@ -385,7 +390,8 @@ class AlertSystem:
         changed: list[AlertRecord] = []
         for site in sorted({w.target for w in self._watches if w.kind == "site"}):
             verdict, reason = await self.probe(site)
-            changed += await self._apply(self.sites.observe(site, verdict, reason))
+            async with self._monitoring:
+                changed += await self._apply(self.sites.observe(site, verdict, reason))
         return changed
 
     async def send_test(self, guild_id: int, who: str) -> AlertRecord:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 from typing import Any
 
@@ -232,3 +233,17 @@ async def test_ris_live_is_opened_only_once_something_is_watched(tmp_path: Path)
         assert len(opened) == 1 and opened[0][0].prefix == PREFIX
     finally:
         await system.close()
+
+
+async def test_recovery_racing_the_confirming_tick_still_resolves(tmp_path: Path) -> None:
+    """The pump confirms a loss while the feed reports the recovery: the resolve must not be dropped."""
+    clock, sink = ManualClock(), RecordingSink()
+    async with Run(tmp_path, clock, sink) as run:
+        await run.system.store.add_watch(1, "prefix", PREFIX, "", "alice", clock())
+        await run.system.reload_watches()
+        await run.baseline()
+        await run.feed(*(update(p, withdraw=PREFIX) for p in PEERS[:10]))
+        clock.advance(361)
+        await asyncio.gather(run.system.tick(), run.feed(*(update(p) for p in PEERS[:10])))
+        assert await run.system.store.open_alerts() == []
+        assert await run.delivered() == [LOSS, RECOVERED]
