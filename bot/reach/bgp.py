@@ -39,6 +39,9 @@ class IpMatchView(Protocol):
     @property
     def origins(self) -> Sequence[OriginView]: ...
 
+    @property
+    def vantage_points(self) -> int: ...
+
 
 class ProvenanceView(Protocol):
     """What reach reads from the snapshot's `Provenance`: which MRT files were cut short."""
@@ -54,10 +57,6 @@ class RoutingView(Protocol):
     def provenance(self) -> ProvenanceView: ...
 
     def lookup_ip(self, ip: str) -> IpMatchView | None: ...
-
-    def prefix_id(self, prefix: str) -> int | None: ...
-
-    def vantage_count(self, prefix_id: int) -> int: ...
 
     def as_name(self, asn: int) -> str | None: ...
 
@@ -139,10 +138,7 @@ def network_of(address: IPAddress, snapshot: RoutingView | None) -> Network:
     origins = sorted(match.origins, key=lambda o: -o.vantage_points)
     asns = [o.asn for o in origins]
     name = snapshot.as_name(asns[0]) if asns else None
-    # One vantage point can see several origins (MOAS), so the per-origin counts do not add up.
-    prefix_id = snapshot.prefix_id(match.prefix)
-    seen = snapshot.vantage_count(prefix_id) if prefix_id is not None else 0
-    return Network(match.prefix, asns, seen, name, country, known=True, gaps=gaps)
+    return Network(match.prefix, asns, match.vantage_points, name, country, known=True, gaps=gaps)
 
 
 @dataclass(frozen=True, slots=True)

@@ -131,8 +131,7 @@ def _ip_data(snapshot: Snapshot, ip: str) -> tuple[dict[str, Any], Section]:
             f"{ip}: no announced prefix covers it in this snapshot (registered in {address_country or '?'})."
         )
         return data, Section(ip, text)
-    prefix_id = snapshot.prefix_id(match.prefix)
-    vantages = snapshot.vantage_count(prefix_id) if prefix_id is not None else 0
+    vantages = match.vantage_points
     top = match.origins[0].asn
     data = {
         "kind": "ip",

@@ -71,6 +71,8 @@ class IpMatch(NamedTuple):
     ip: str
     prefix: str
     origins: list[OriginSeen]
+    # Vantage points with a route to the prefix; not the sum over origins (one vantage may see several).
+    vantage_points: int = 0
 
 
 @dataclass(slots=True)
@@ -514,8 +516,10 @@ class Snapshot:
         if prefix is None:
             return None
         prefix_id = self.prefix_id(prefix)
-        origins = self.origins_of_prefix(prefix_id) if prefix_id is not None else []
-        return IpMatch(ip, prefix, origins or [OriginSeen(int(asn), 0)])
+        if prefix_id is None:
+            return IpMatch(ip, prefix, [OriginSeen(int(asn), 0)])
+        origins = self.origins_of_prefix(prefix_id) or [OriginSeen(int(asn), 0)]
+        return IpMatch(ip, prefix, origins, self.vantage_count(prefix_id))
 
     def data_sources(self, stale_after: timedelta = timedelta(days=2)) -> list[Source]:
         """Collectors and files behind every answer, routing data older than `stale_after` flagged stale."""

@@ -18,13 +18,7 @@ class MoasSnapshot:
     provenance: Provenance = field(default_factory=Provenance)
 
     def lookup_ip(self, ip: str) -> IpMatch | None:
-        return IpMatch(ip, "185.12.0.0/24", [OriginSeen(43727, 30), OriginSeen(20764, 45)])
-
-    def prefix_id(self, prefix: str) -> int | None:
-        return 7 if prefix == "185.12.0.0/24" else None
-
-    def vantage_count(self, prefix_id: int) -> int:
-        return {7: 50}[prefix_id]
+        return IpMatch(ip, "185.12.0.0/24", [OriginSeen(43727, 30), OriginSeen(20764, 45)], vantage_points=50)
 
     def as_name(self, asn: int) -> str | None:
         return {20764: "RASCOM-AS"}.get(asn)

@@ -58,6 +58,13 @@ def test_ip_to_as_agrees_with_pyasn(rib_only: Snapshot, pyasn_oracle: pyasn.pyas
     assert compared > 4000
 
 
+def test_ip_match_counts_the_vantage_points_of_its_prefix(rib_only: Snapshot) -> None:
+    match = rib_only.lookup_ip("2.72.0.1")
+    assert match is not None and match.prefix == "2.72.0.0/18"
+    seeing = {route.vantage for route in rib_only.routes(4) if route.prefix == match.prefix}
+    assert match.vantage_points == len(seeing) >= 30
+
+
 def test_truncated_rib_reported(rib_only: Snapshot) -> None:
     (record,) = rib_only.provenance.files
     assert record.truncated and record.events > 250_000 and record.collector == "routeviews2"
