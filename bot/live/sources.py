@@ -46,7 +46,18 @@ class LiveSources:
         if self.offline:
             return Section("Live sources", "Off (SILKROUTE_OFFLINE=1): answers use the local snapshot only.")
         table = Table(
-            ["source", "cached", "hits", "not found", "misses", "shared", "stale", "requests", "retries", "errors"]
+            [
+                "source",
+                "cached",
+                "hits",
+                "not found",
+                "misses",
+                "shared",
+                "stale",
+                "requests",
+                "retries",
+                "errors",
+            ]
         )
         for source in self.cache.sources():
             stats = self.cache.stats(source)
