@@ -229,12 +229,13 @@ class AlertStore:
     ) -> None:
         """Close an alert; `notify` only when the opening was told to the team (a muted one stays quiet)."""
         async with self.db.transaction() as conn:
-            await conn.execute(
+            cursor = await conn.execute(
                 "UPDATE alerts SET state = 'resolved', resolved_at = ?, resolution = ?,"
                 " evidence = json_patch(evidence, ?) WHERE id = ? AND state = 'open'",
                 (now, resolution, json.dumps(dict(evidence), sort_keys=True), alert_id),
             )
-            if notify:
+            # Already resolved (by another path, or twice): the team was told once, not again.
+            if notify and cursor.rowcount == 1:
                 (guild,) = await conn.execute_fetchall(
                     "SELECT guild_id FROM alerts WHERE id = ?", (alert_id,)
                 )

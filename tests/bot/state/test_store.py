@@ -32,3 +32,18 @@ async def test_told_since_sees_only_this_guild_and_key_after_the_time(tmp_path: 
     assert not await store.told_since(2, "upstream:AS1:AS2", 50.0)
     assert not await store.told_since(1, "upstream:AS1:AS3", 50.0)
     await db.close()
+
+
+async def test_resolving_twice_queues_one_resolved_message(tmp_path: Path) -> None:
+    db = StateDB(tmp_path / "state.sqlite3")
+    await db.open()
+    store = AlertStore(db)
+    record = await store.create_alert(
+        NewAlert(1, "k", "site", "x", "warning", "t", "s", {}), 1.0, muted=False
+    )
+    await store.resolve_alert(record.id, 2.0, "up", {}, notify=True)
+    await store.resolve_alert(record.id, 3.0, "up again", {}, notify=True)
+    assert [item.event for item in await store.pending(10.0)] == ["opened", "resolved"]
+    resolved = await store.alert(record.id)
+    assert resolved is not None and resolved.resolution == "up"
+    await db.close()
