@@ -67,13 +67,17 @@ async def watch_add(ctx: Context, target: str, note: str = "") -> Answer:
 async def watch_remove(ctx: Context, target: str) -> Answer:
     system, guild = _system(ctx), _guild(ctx)
     parsed = parse_watch_target(target)
-    if not await system.store.remove_watch(guild, parsed.target):
+    resolved = await system.store.remove_watch(guild, parsed.target, system.clock())
+    if resolved is None:
         raise BadInput(f"{parsed.target} is not watched here; see `/watch list`.", example=WATCH_EXAMPLE)
     await system.reload_watches()
+    closed = (
+        f"its {resolved} open alert(s) were resolved ('watch removed')" if resolved else "no alert was open"
+    )
     return Answer(
         command="watch remove",
         title=f"Stopped watching {parsed.target}",
-        summary=f"{parsed.target} is no longer watched; its open alerts stay in `/alerts history`.",
+        summary=f"{parsed.target} is no longer watched; {closed}. Past alerts stay in `/alerts history`.",
         severity=Severity.OK,
         sources=[_state_source(system)],
         data={"removed": parsed.target},

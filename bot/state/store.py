@@ -129,12 +129,23 @@ class AlertStore:
         assert watch_id is not None
         return Watch(watch_id, guild_id, kind, target, note, created_by, now)
 
-    async def remove_watch(self, guild_id: int, target: str) -> bool:
+    async def remove_watch(self, guild_id: int, target: str, now: float) -> int | None:
+        """None when not watched; else how many of the guild's open alerts for it were resolved with it.
+
+        Nothing would ever resolve them otherwise (no monitor looks at the target any more) and they
+        would be re-notified forever; the team asked for silence, so no message is queued."""
         async with self.db.transaction() as conn:
             cursor = await conn.execute(
                 "DELETE FROM watches WHERE guild_id = ? AND target = ?", (guild_id, target)
             )
-            return cursor.rowcount > 0
+            if cursor.rowcount == 0:
+                return None
+            cursor = await conn.execute(
+                "UPDATE alerts SET state = 'resolved', resolved_at = ?, resolution = 'watch removed'"
+                " WHERE guild_id = ? AND target = ? AND state = 'open'",
+                (now, guild_id, target),
+            )
+            return cursor.rowcount
 
     async def watches(self, guild_id: int | None = None) -> list[Watch]:
         where, params = ("WHERE guild_id = ?", (guild_id,)) if guild_id is not None else ("", ())

@@ -47,3 +47,18 @@ async def test_resolving_twice_queues_one_resolved_message(tmp_path: Path) -> No
     resolved = await store.alert(record.id)
     assert resolved is not None and resolved.resolution == "up"
     await db.close()
+
+
+async def test_removing_a_watch_resolves_its_open_alerts_quietly(tmp_path: Path) -> None:
+    db = StateDB(tmp_path / "state.sqlite3")
+    await db.open()
+    store = AlertStore(db)
+    await store.add_watch(1, "site", "x", "", "alice", 0.0)
+    await store.add_watch(2, "site", "x", "", "bob", 0.0)
+    for guild in (1, 2):
+        await store.create_alert(NewAlert(guild, "k", "site", "x", "warning", "t", "s", {}), 1.0, muted=False)
+    assert await store.remove_watch(1, "x", 5.0) == 1
+    assert await store.remove_watch(1, "x", 6.0) is None
+    assert [a.guild_id for a in await store.open_alerts()] == [2]
+    assert [item.event for item in await store.pending(10.0)] == ["opened", "opened"]
+    await db.close()
