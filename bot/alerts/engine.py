@@ -43,9 +43,12 @@ class AlertEngine:
                 ):
                     continue
                 muted = await self.is_muted(guild_id, finding.target, finding.kind.value)
-                record = await self.store.create_alert(self._new(finding, guild_id), now, muted=muted)
-                if finding.kind in ONE_SHOT_KINDS:
-                    await self.store.resolve_alert(record.id, now, "news", {}, notify=False)
+                record = await self.store.create_alert(
+                    self._new(finding, guild_id),
+                    now,
+                    muted=muted,
+                    resolution="news" if finding.kind in ONE_SHOT_KINDS else None,
+                )
                 changed.append(record)
             elif not finding.active and current is not None:
                 await self.store.resolve_alert(

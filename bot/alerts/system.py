@@ -411,8 +411,8 @@ class AlertSystem:
             now,
             muted=False,
             event="test",
+            resolution="test",
         )
-        await self.store.resolve_alert(record.id, now, "test", {}, notify=False)
         if self.sender is not None:
             self.sender.wake.set()
         return record

@@ -206,18 +206,29 @@ class AlertStore:
         return [_alert(row) for row in rows]
 
     async def create_alert(
-        self, new: NewAlert, now: float, *, muted: bool, event: str = "opened"
+        self,
+        new: NewAlert,
+        now: float,
+        *,
+        muted: bool,
+        event: str = "opened",
+        resolution: str | None = None,
     ) -> AlertRecord:
-        """Insert an open alert and, unless muted, its outbox row, in one transaction."""
+        """Insert an alert and, unless muted, its outbox row, in one transaction.
+
+        With a `resolution` the alert is one-shot news, stored already resolved: a crash can never
+        leave it open (and re-notified) between an opening and a closing step."""
         async with self.db.transaction() as conn:
             cursor = await conn.execute(
                 "INSERT INTO alerts (guild_id, dedupe_key, kind, target, state, severity, title, summary,"
-                " evidence, opened_at, last_notified_at, muted) VALUES (?, ?, ?, ?, 'open', ?, ?, ?, ?, ?, ?, ?)",
+                " evidence, opened_at, last_notified_at, muted, resolved_at, resolution)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     new.guild_id,
                     new.dedupe_key,
                     new.kind,
                     new.target,
+                    "open" if resolution is None else "resolved",
                     new.severity,
                     new.title,
                     new.summary,
@@ -225,6 +236,8 @@ class AlertStore:
                     now,
                     None if muted else now,
                     int(muted),
+                    None if resolution is None else now,
+                    resolution or "",
                 ),
             )
             alert_id = cursor.lastrowid

@@ -62,3 +62,15 @@ async def test_removing_a_watch_resolves_its_open_alerts_quietly(tmp_path: Path)
     assert [a.guild_id for a in await store.open_alerts()] == [2]
     assert [item.event for item in await store.pending(10.0)] == ["opened", "opened"]
     await db.close()
+
+
+async def test_one_shot_alert_is_stored_resolved_with_its_message(tmp_path: Path) -> None:
+    db = StateDB(tmp_path / "state.sqlite3")
+    await db.open()
+    store = AlertStore(db)
+    new = NewAlert(1, "upstream:AS1:AS2", "upstream", "AS1", "info", "t", "s", {})
+    record = await store.create_alert(new, 5.0, muted=False, resolution="news")
+    assert (record.state, record.resolved_at, record.resolution) == ("resolved", 5.0, "news")
+    assert await store.open_alerts() == []
+    assert [item.event for item in await store.pending(10.0)] == ["opened"]
+    await db.close()
