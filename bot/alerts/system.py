@@ -320,6 +320,10 @@ class AlertSystem:
             result = await self.rpki.rpki_validation(candidate.origin, candidate.prefix)
         except Unavailable as exc:
             return f"could not be checked ({exc.message})"
+        except Exception as exc:
+            # A malformed answer or a client bug must not drop a possible hijack: alert without RPKI.
+            log.exception("RPKI check of %s failed", candidate.key)
+            return f"could not be checked ({type(exc).__name__})"
         if result.status == "valid":
             log.info("origin change %s is RPKI-valid: no alert", candidate.key)
             return None

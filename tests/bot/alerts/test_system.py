@@ -247,3 +247,21 @@ async def test_recovery_racing_the_confirming_tick_still_resolves(tmp_path: Path
         await asyncio.gather(run.system.tick(), run.feed(*(update(p) for p in PEERS[:10])))
         assert await run.system.store.open_alerts() == []
         assert await run.delivered() == [LOSS, RECOVERED]
+
+
+class BrokenRpki:
+    async def rpki_validation(self, asn: int | str, prefix: str) -> Any:
+        raise ValueError("unexpected answer shape")
+
+
+async def test_hijack_is_alerted_when_the_rpki_check_breaks(tmp_path: Path) -> None:
+    clock, sink = ManualClock(), RecordingSink()
+    async with Run(tmp_path, clock, sink) as run:
+        run.system.rpki = BrokenRpki()
+        await run.system.store.add_watch(1, "prefix", PREFIX, "", "alice", clock())
+        await run.system.reload_watches()
+        await run.baseline()
+        await run.feed(update(PEERS[0], [PEERS[0][1], 64511]))
+        assert await run.delivered() == [HIJACK]
+        (alert,) = await run.system.store.open_alerts()
+        assert alert.evidence["rpki"] == "could not be checked (ValueError)"
