@@ -203,6 +203,9 @@ class RouteMonitor:
                 if prefix in self._hijacks_by_prefix:
                     self._clear_hijack_peer(prefix, peer, findings)
                 continue
+            if prefix in self._hijacks_by_prefix:
+                # A peer carries one route per prefix: switching to this origin ends its carrying of others.
+                self._clear_hijack_peer(prefix, peer, findings, keep=origin)
             hijack = self._hijacks.get((prefix, origin))
             if hijack is None:
                 hijack = self._hijacks[(prefix, origin)] = _Hijack(target)
@@ -222,9 +225,13 @@ class RouteMonitor:
             hijack.carriers[peer] = update.path
             return
 
-    def _clear_hijack_peer(self, prefix: str, peer: str, findings: list[Finding]) -> None:
-        """A peer withdrew the prefix or chose a legitimate origin again; the last one ends the hijack."""
+    def _clear_hijack_peer(
+        self, prefix: str, peer: str, findings: list[Finding], keep: int | None = None
+    ) -> None:
+        """A peer withdrew the prefix or chose another origin (`keep`); the last carrier ends a hijack."""
         for origin in list(self._hijacks_by_prefix.get(prefix, ())):
+            if origin == keep:
+                continue
             hijack = self._hijacks[(prefix, origin)]
             hijack.carriers.pop(peer, None)
             if hijack.carriers:

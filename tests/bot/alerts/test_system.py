@@ -265,3 +265,18 @@ async def test_hijack_is_alerted_when_the_rpki_check_breaks(tmp_path: Path) -> N
         assert await run.delivered() == [HIJACK]
         (alert,) = await run.system.store.open_alerts()
         assert alert.evidence["rpki"] == "could not be checked (ValueError)"
+
+
+async def test_peer_switching_hijack_origin_ends_the_first_hijack(tmp_path: Path) -> None:
+    clock, sink = ManualClock(), RecordingSink()
+    async with Run(tmp_path, clock, sink) as run:
+        await run.system.store.add_watch(1, "prefix", PREFIX, "", "alice", clock())
+        await run.system.reload_watches()
+        await run.baseline()
+        await run.feed(update(PEERS[0], [PEERS[0][1], 64511]))
+        assert await run.delivered() == [HIJACK]
+        await run.feed(update(PEERS[0], [PEERS[0][1], 64512]))
+        assert await run.delivered() == [
+            f"RESOLVED: Back to normal: {PREFIX} no longer originated by AS64511",
+            HIJACK.replace("64511", "64512"),
+        ]

@@ -61,8 +61,9 @@ async def posts(fake: FakeDiscord, channel: int, count: int) -> list[RecordedReq
 
 
 async def hijack(system: AlertSystem, origin: int) -> list[int]:
-    """Announce the watched prefix from `origin`; the ids of the alerts that opened."""
-    return [a.id for a in await system.handle(announce(origin))]
+    """Announce the watched prefix from `origin`, each origin by its own peer (a peer switching origin
+    would end its earlier hijack); the ids of the alerts that opened."""
+    return [a.id for a in await system.handle(announce(origin, peer=origin % 200 + 1))]
 
 
 def refused(fake: FakeDiscord, route: str) -> list[RecordedRequest]:
