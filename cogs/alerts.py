@@ -1,10 +1,25 @@
 """`/alerts channel|history|mute|test`, the persistent Ack/Mute buttons, and Discord as the alert channel."""
 
+from typing import Any
+
+from discord.ext import tasks
+
 from bot.discord.alerts import start_discord_alerts
 from bot.discord.client import SilkrouteBot
 from bot.discord.cog import SpecCog
 
 
+class AlertsCog(SpecCog):
+    """Owns the alert pump loop, so unloading (or reloading) the extension stops it instead of leaking it."""
+
+    pump: tasks.Loop[Any] | None = None
+
+    async def cog_unload(self) -> None:
+        if self.pump is not None:
+            self.pump.cancel()
+
+
 async def setup(bot: SilkrouteBot) -> None:
-    await bot.add_cog(SpecCog(bot, ["alerts"]), override=True)
-    await start_discord_alerts(bot)
+    cog = AlertsCog(bot, ["alerts"])
+    await bot.add_cog(cog, override=True)
+    cog.pump = await start_discord_alerts(bot)

@@ -114,3 +114,14 @@ async def test_watch_and_alerts_permissions_input_and_delivery(
     (alert,) = await system.store.open_alerts(guild.id)
     assert alert.acked_by == "bob"
     assert len(simcord_env.errors) == 5  # the five refusals above, each answered to the user
+
+
+async def test_unloading_the_extension_stops_the_alert_pump(
+    simcord_env: simcord.Env, simcord_bot: SilkrouteBot, system: AlertSystem
+) -> None:
+    cog = simcord_bot.get_cog("SpecCog:alerts")
+    pump = getattr(cog, "pump", None)
+    assert pump is not None and pump.is_running()
+    await simcord_bot.unload_extension("cogs.alerts")
+    await simcord_env.advance_time(PUMP_SECONDS)
+    assert not pump.is_running()
