@@ -280,3 +280,12 @@ async def test_peer_switching_hijack_origin_ends_the_first_hijack(tmp_path: Path
             f"RESOLVED: Back to normal: {PREFIX} no longer originated by AS64511",
             HIJACK.replace("64511", "64512"),
         ]
+
+
+async def test_offline_sites_are_not_probed(tmp_path: Path) -> None:
+    clock, sink = ManualClock(), RecordingSink()
+    async with Run(tmp_path, clock, sink) as run:
+        await run.system.store.add_watch(1, "site", "https://127.0.0.1:9/", "", "alice", clock())
+        await run.system.reload_watches()
+        assert run.system.probe is None
+        assert await run.delivered() == []
