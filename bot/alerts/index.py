@@ -25,12 +25,6 @@ class PrefixIndex:
             self._lengths[network.version] = sorted({*self._lengths[network.version], network.prefixlen})
         self._by_len[key][int(network.network_address)] = value
 
-    def remove(self, prefix: str) -> None:
-        network = ipaddress.ip_network(prefix, strict=False)
-        table = self._by_len.get((network.version, network.prefixlen))
-        if table is not None:
-            table.pop(int(network.network_address), None)
-
     def covering(self, prefix: str) -> list[tuple[str, str]]:
         """(watched prefix, value) for every entry covering `prefix`, most specific last."""
         try:
@@ -51,19 +45,12 @@ class PrefixIndex:
                 found.append((_text(version, masked, length), value))
         return found
 
-    def __len__(self) -> int:
-        return sum(len(t) for t in self._by_len.values())
-
 
 def _text(version: int, address: int, length: int) -> str:
     net = (
         ipaddress.IPv4Network((address, length)) if version == 4 else ipaddress.IPv6Network((address, length))
     )
     return str(net)
-
-
-def origin_of(path: tuple[int, ...]) -> int | None:
-    return path[-1] if path else None
 
 
 def upstream_of(path: tuple[int, ...], asn: int) -> int | None:

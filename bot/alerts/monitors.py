@@ -142,9 +142,6 @@ class RouteMonitor:
                     self._upstreams[asn] = set(known)
                     self._asn_first_seen[asn] = float("-inf")
 
-    def watched_prefixes(self) -> int:
-        return len(self._prefixes)
-
     # feed ---------------------------------------------------------------------------------------
     def process(self, update: RisMessage, now: float) -> tuple[list[Finding], list[HijackCandidate]]:
         findings: list[Finding] = []

@@ -29,10 +29,6 @@ class WatchTarget:
     kind: str  # asn | prefix | site
     target: str  # normal form, the key of the watch
 
-    @property
-    def asn(self) -> int:
-        return int(self.target[2:])
-
 
 def parse_watch_target(text: str) -> WatchTarget:
     """Normalise an AS, prefix or site; raise BadInput naming why a target cannot be watched.
