@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.alerts.index import upstream_of
-from bot.alerts.model import AlertKind, Finding
+from bot.alerts.model import AlertKind, Finding, upstream_news
 from bot.routing.snapshot import Snapshot
 from bot.routing.transit import TransitIndex, clean_path
 
@@ -135,13 +135,14 @@ class SnapshotMonitor:
     def _new_upstream(target: str, before: AsView, after: AsView, upstream: int) -> Finding:
         asn = after.asn
         known = sorted(before.upstreams)
+        key, title = upstream_news(asn, upstream)
         return Finding(
             kind=AlertKind.UPSTREAM,
             target=target,
-            key=f"AS{asn}:AS{upstream}",
+            key=key,
             active=True,
             severity="info",
-            title=f"New upstream: AS{asn} reached through AS{upstream}",
+            title=title,
             summary=f"Snapshot {after.snapshot_id} (data of {after.data_date}) has paths through AS{upstream} "
             f"to AS{asn}; snapshot {before.snapshot_id} had none. Known upstreams: "
             f"{', '.join(f'AS{a}' for a in known)}.",

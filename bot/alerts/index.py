@@ -7,7 +7,6 @@ that covers an announcement costs one dict lookup per distinct watched length, n
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Iterable
 
 
 class PrefixIndex:
@@ -59,12 +58,3 @@ def upstream_of(path: tuple[int, ...], asn: int) -> int | None:
         if path[index] == asn and path[index - 1] != asn:
             return path[index - 1]
     return None
-
-
-def dedupe(values: Iterable[int]) -> tuple[int, ...]:
-    """Remove prepending from a path so evidence reads as hops."""
-    out: list[int] = []
-    for value in values:
-        if not out or out[-1] != value:
-            out.append(value)
-    return tuple(out)

@@ -11,9 +11,10 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from bot.alerts.index import PrefixIndex, dedupe, upstream_of
-from bot.alerts.model import AlertKind, Finding
+from bot.alerts.index import PrefixIndex, upstream_of
+from bot.alerts.model import AlertKind, Finding, upstream_news
 from bot.live.rislive import FeedState, FeedStatus, RisMessage
+from bot.routing.transit import clean_path
 
 MAX_EVIDENCE_PATHS = 5
 
@@ -31,8 +32,10 @@ def peer_key(message: RisMessage) -> str:
     return f"{message.host}/{message.peer}"
 
 
-def _path_text(path: Iterable[int]) -> str:
-    return " ".join(str(hop) for hop in dedupe(path))
+def _path_text(path: tuple[int, ...]) -> str:
+    """Evidence reads as hops (prepending collapsed); a path clean_path drops is shown as received."""
+    cleaned = clean_path(path)
+    return " ".join(str(hop) for hop in (path if isinstance(cleaned, str) else cleaned))
 
 
 @dataclass(slots=True)
@@ -284,7 +287,9 @@ class RouteMonitor:
             )
 
     def _check_upstream(self, asn: int, update: RisMessage, now: float, findings: list[Finding]) -> None:
-        upstream = upstream_of(update.path, asn)
+        # The same path hygiene as the snapshot's transit view: looped paths say nothing about upstreams.
+        cleaned = clean_path(update.path)
+        upstream = None if isinstance(cleaned, str) else upstream_of(cleaned, asn)
         if upstream is None:
             return
         known = self._upstreams.setdefault(asn, set())
@@ -294,14 +299,15 @@ class RouteMonitor:
         known.add(upstream)
         if now - first < self.upstream_warmup_seconds:
             return
+        key, title = upstream_news(asn, upstream)
         findings.append(
             Finding(
                 kind=AlertKind.UPSTREAM,
                 target=self._asns[asn],
-                key=f"AS{asn}:AS{upstream}",
+                key=key,
                 active=True,
                 severity="info",
-                title=f"New upstream: AS{asn} reached through AS{upstream}",
+                title=title,
                 summary=f"AS{upstream} appears as an upstream of AS{asn} on {peer_key(update)}'s path for "
                 f"{', '.join(update.announced[:3])}; known upstreams: "
                 f"{', '.join(f'AS{a}' for a in sorted(known - {upstream})) or 'none'}.",

@@ -6,6 +6,7 @@ import asyncio
 from pathlib import Path
 from typing import Any
 
+from bot.alerts.monitors import RouteMonitor
 from bot.alerts.system import AlertSystem
 from bot.live.rislive import FeedState, FeedStatus, RisMessage
 from tests.bot.alerts.support import ManualClock, RecordingSink, settings_for
@@ -289,3 +290,12 @@ async def test_offline_sites_are_not_probed(tmp_path: Path) -> None:
         await run.system.reload_watches()
         assert run.system.probe is None
         assert await run.delivered() == []
+
+
+def test_looped_live_path_names_no_new_upstream() -> None:
+    monitor = RouteMonitor(min_peers=10, confirm_seconds=300, upstream_warmup_seconds=0)
+    monitor.set_watches([("asn", "AS35673")])
+    first, _ = monitor.process(update(PEERS[0], [PEERS[0][1], 3216, 3216, 35673]), 0.0)
+    assert [f.title for f in first] == ["New upstream: AS35673 reached through AS3216"]
+    looped, _ = monitor.process(update(PEERS[1], [PEERS[1][1], 174, 35673, 174, 35673]), 1.0)
+    assert looped == []
