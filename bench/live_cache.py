@@ -22,7 +22,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bot.live import LiveSources
-from bot.live.http import HttpLayer
+from bot.live.http_client import HttpLayer
 from tests.bot.live.fake_upstreams import FakeUpstreams, serving
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "ripestat"

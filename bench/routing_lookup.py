@@ -22,7 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import pyasn
 
 from bot.routing.importer import import_files
-from bot.routing.lookup import lookup
+from bot.app.features.lookup.answers import lookup
 from bot.routing.snapshot import load_current
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"

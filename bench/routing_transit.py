@@ -33,15 +33,15 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bot.answer import Source
-from bot.commands import Caller, Context
+from bot.app.answer import Source
+from bot.app.commands import Caller, Context
 from bot.routing.snapshot import Route, Snapshot, Vantage
-from bot.routing.store import SnapshotStore
+from bot.routing.snapshot_store import SnapshotStore
 from bot.routing.transit import TransitData, TransitIndex
-from bot.routing.transit_chart import render_chart
-from bot.routing.transit_command import transit
-from bot.services import Services
-from bot.settings import Settings
+from bot.app.features.transit.chart import render_chart
+from bot.app.features.transit.command import transit
+from bot.app.wiring import Services
+from bot.core.settings import Settings
 
 # Country mix of origins, roughly as in the delegated files (share of ~70k origin ASes).
 COUNTRIES = [

@@ -1,1 +1,1 @@
-"""discord.py extensions, one per command group; each is a thin `SpecCog` over specs from `bot.catalog`."""
+"""discord.py extensions, one per command group; each is a thin `SpecCog` over specs from `bot.app.catalog`."""

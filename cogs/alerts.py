@@ -4,9 +4,9 @@ from typing import Any
 
 from discord.ext import tasks
 
-from bot.discord.alerts import start_discord_alerts
-from bot.discord.client import SilkrouteBot
-from bot.discord.cog import SpecCog
+from bot.frontends.discord.alert_channel import start_discord_alerts
+from bot.frontends.discord.client import SilkrouteBot
+from bot.frontends.discord.spec_cog import SpecCog
 
 
 class AlertsCog(SpecCog):

@@ -1,7 +1,7 @@
 """`/lookup`: who originates an address, prefix or AS, from the routing snapshot."""
 
-from bot.discord.client import SilkrouteBot
-from bot.discord.cog import SpecCog
+from bot.frontends.discord.client import SilkrouteBot
+from bot.frontends.discord.spec_cog import SpecCog
 
 
 async def setup(bot: SilkrouteBot) -> None:

@@ -1,7 +1,7 @@
 """`/reach`: is a site reachable, and which stage fails."""
 
-from bot.discord.client import SilkrouteBot
-from bot.discord.cog import SpecCog
+from bot.frontends.discord.client import SilkrouteBot
+from bot.frontends.discord.spec_cog import SpecCog
 
 
 async def setup(bot: SilkrouteBot) -> None:

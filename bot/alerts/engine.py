@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from bot.alerts.model import AlertKind, Clock, Finding
-from bot.state.store import AlertRecord, AlertStore, Mute, NewAlert
+from bot.alerts.repository import AlertRecord, AlertStore, Mute, NewAlert
 
 ONE_SHOT_KINDS = frozenset({AlertKind.UPSTREAM, AlertKind.EXIT, AlertKind.TEST})
 """News, not a condition: told once, nothing to recover from, never re-notified."""

@@ -1,7 +1,7 @@
 """Monitors: turn feed events and periodic checks into findings (BGPalerter's connectors → monitors → reports).
 
 Monitors are synchronous and keep only in-memory state, so the feed loop stays fast; anything needing
-I/O (RPKI validation, site probes) is done by `bot.alerts.system` around them. Open alerts are handed
+I/O (RPKI validation, site probes) is done by `bot.alerts.service` around them. Open alerts are handed
 back to monitors after a restart (`restore`) so a recovery can still be recognised.
 """
 

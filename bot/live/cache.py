@@ -16,7 +16,7 @@ from typing import Any, Generic, TypeVar
 
 from cachetools import LRUCache, TTLCache
 
-from bot.live.http import UpstreamError, UpstreamNotFound
+from bot.live.http_client import UpstreamError, UpstreamNotFound
 
 T = TypeVar("T")
 

@@ -13,9 +13,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 from urllib.parse import parse_qs, urlsplit
 
-from bot.answer import BadInput
+from bot.app.answer import BadInput
 from bot.live.cache import LiveCache
-from bot.live.http import IHR, HttpLayer, UpstreamBadResponse, UpstreamHTTPError, UpstreamRejected
+from bot.live.http_client import IHR, HttpLayer, UpstreamBadResponse, UpstreamHTTPError, UpstreamRejected
 from bot.live.results import LiveMeta, LiveResult, cached_result, parse_time, shape_error
 from bot.live.ripestat import normalise_asn, normalise_country
 

@@ -11,9 +11,9 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
-from bot.answer import Source
+from bot.app.answer import Source
 from bot.live.cache import LiveCache
-from bot.live.http import UpstreamBadResponse
+from bot.live.http_client import UpstreamBadResponse
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -14,9 +14,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
-from bot.answer import BadInput
+from bot.app.answer import BadInput
 from bot.live.cache import LiveCache
-from bot.live.http import (
+from bot.live.http_client import (
     RIPESTAT,
     HttpLayer,
     UpstreamBadResponse,

@@ -23,7 +23,7 @@ from typing import Any
 
 import aiohttp
 
-from bot.live.http import RISLIVE, HttpLayer, UpstreamError
+from bot.live.http_client import RISLIVE, HttpLayer, UpstreamError
 
 log = logging.getLogger(__name__)
 

@@ -15,13 +15,13 @@ from typing import Any
 
 from cryptography import x509
 
-from bot.answer import BadInput, Section, Table, Unavailable
+from bot.app.answer import BadInput, Section, Table, Unavailable
 from bot.live import LiveSources
-from bot.live.http import ATLAS, HttpLayer, UpstreamHTTPError, UpstreamRateLimited
+from bot.live.http_client import ATLAS, HttpLayer, UpstreamHTTPError, UpstreamRateLimited
 from bot.reach.interception import Finding, InterceptionDetector
 from bot.reach.targets import Target
 from bot.reach.tls import CertInfo
-from bot.settings import Settings
+from bot.core.settings import Settings
 
 
 @dataclass(slots=True)

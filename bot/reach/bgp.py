@@ -14,10 +14,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from bot.answer import Source
-from bot.live.enrich import Failed, LiveParts, attempt, peers_seeing, stale_label
+from bot.app.answer import Source
+from bot.app.live_parts import Failed, LiveParts, attempt, peers_seeing, stale_label
 from bot.live.sources import LiveSources
-from bot.reach.safety import IPAddress
+from bot.net.address_safety import IPAddress
 
 
 class OriginView(Protocol):

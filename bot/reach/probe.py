@@ -10,16 +10,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bot.answer import Unavailable
+from bot.app.answer import Unavailable
 from bot.reach.bgp import LiveRouting, Network, RoutingView, network_of
-from bot.reach.dns import Lookup, Nameserver, compare, resolve
-from bot.reach.http import HttpLimits, HttpResult, fetch
+from bot.net.dns import Lookup, Nameserver, compare, resolve
+from bot.reach.fetch import HttpLimits, HttpResult, fetch
 from bot.reach.interception import InterceptionDetector
-from bot.reach.safety import IPAddress, SafetyPolicy
+from bot.net.address_safety import IPAddress, SafetyPolicy
 from bot.reach.targets import Target
 from bot.reach.tls import TcpResult, TlsResult, tcp_connect, tls_handshake
 from bot.reach.verdict import address_outcome, decide
-from bot.settings import Settings
+from bot.core.settings import Settings
 
 MAX_SYSTEM_ADDRESSES = 4
 MAX_CONTROL_ADDRESSES = 2

@@ -7,8 +7,8 @@ import re
 from dataclasses import dataclass
 from urllib.parse import urlsplit, urlunsplit
 
-from bot.answer import BadInput
-from bot.reach.safety import IPAddress
+from bot.app.answer import BadInput
+from bot.net.address_safety import IPAddress
 
 MAX_TARGETS = 10
 EXAMPLE = '/reach target:"nur.kz kaspi.kz https://egov.kz/cms/ru"'

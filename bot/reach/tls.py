@@ -28,7 +28,7 @@ from cryptography.x509 import verification
 from OpenSSL import SSL
 
 from bot.reach.interception import Finding, InterceptionDetector, spki_sha256
-from bot.reach.safety import IPAddress
+from bot.net.address_safety import IPAddress
 
 
 @dataclass(slots=True)

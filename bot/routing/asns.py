@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from bot.answer import BadInput
+from bot.app.answer import BadInput
 from bot.routing.snapshot import AsPath
 
 MAX_ASN = 4_294_967_295

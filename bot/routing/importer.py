@@ -19,10 +19,10 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from bot.answer import BadInput
+from bot.app.answer import BadInput
 from bot.routing.asnames import AsNames, date_from_name, parse_asn_txt, parse_asnames_json
 from bot.routing.asns import address_origin, is_public
-from bot.routing.inputs import FileKind, UnknownFileKind, detect_kind, open_text, parse_ipasn
+from bot.routing.input_kinds import FileKind, UnknownFileKind, detect_kind, open_text, parse_ipasn
 from bot.routing.mrt import MrtFormatError, MrtReader, RouteEvent
 from bot.routing.registry import Registrations, parse_delegated
 from bot.routing.snapshot import (

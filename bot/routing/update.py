@@ -23,10 +23,10 @@ from urllib.parse import urlparse
 import aiohttp
 from tqdm import tqdm
 
-from bot.answer import CommandError, Unavailable
-from bot.live.http import HttpLayer
+from bot.app.answer import CommandError, Unavailable
+from bot.live.http_client import HttpLayer
 from bot.routing.importer import ImportReport, import_files
-from bot.settings import Settings
+from bot.core.settings import Settings
 
 log = logging.getLogger(__name__)
 CHUNK = 1 << 16

@@ -10,11 +10,11 @@ import pytest
 import simcord
 
 from bot.alerts.model import AlertKind, Finding
-from bot.alerts.system import AlertSystem
-from bot.discord.alerts import PUMP_SECONDS
-from bot.discord.client import SilkrouteBot
+from bot.alerts.service import AlertSystem
+from bot.frontends.discord.alert_channel import PUMP_SECONDS
+from bot.frontends.discord.client import SilkrouteBot
 from tests.bot.alerts.support import settings_for
-from tests.bot.discord.support import make_bot
+from tests.bot.frontends.discord.support import make_bot
 
 
 @pytest.fixture

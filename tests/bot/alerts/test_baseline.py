@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bot.alerts.exits import views_of
 from bot.alerts.monitors import RouteMonitor
-from bot.alerts.system import SnapshotBaseline
+from bot.alerts.service import SnapshotBaseline
 from bot.live.rislive import RisMessage
 from bot.routing.snapshot import Snapshot
 from tests.bot.routing.snapshot_fixtures import serving

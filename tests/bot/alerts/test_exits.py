@@ -10,11 +10,11 @@ import pytest
 import pytest_asyncio
 
 from bot.alerts.model import AlertKind
-from bot.alerts.render import render_delivery
-from bot.alerts.system import AlertSystem
-from bot.render import render_text
+from bot.app.features.alerts.presentation import render_delivery
+from bot.alerts.service import AlertSystem
+from bot.app.render import render_text
 from bot.routing.importer import import_files
-from bot.routing.store import SnapshotStore
+from bot.routing.snapshot_store import SnapshotStore
 from tests.bot.alerts.support import ManualClock, RecordingSink, settings_for
 from tests.bot.routing import mrt_writer as w
 from tests.bot.routing.snapshot_fixtures import PEER_A, PEER_B, T0, attrs, write_names

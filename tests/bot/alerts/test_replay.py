@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from bot.alerts.index import upstream_of
-from bot.alerts.system import AlertSystem
+from bot.alerts.service import AlertSystem
 from bot.live.sources import LiveSources
 from tests.bot.alerts.support import ManualClock, RecordingSink, RpkiServer, live_settings, settings_for
 from tests.bot.live.fake_rislive import FakeRisLive, ris_messages_from_mrt

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.alerts.monitors import RouteMonitor
-from bot.alerts.system import AlertSystem
+from bot.alerts.service import AlertSystem
 from bot.live.rislive import FeedState, FeedStatus, RisMessage
 from tests.bot.alerts.support import ManualClock, RecordingSink, settings_for
 

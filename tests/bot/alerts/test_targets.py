@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from bot.alerts.targets import parse_duration, parse_watch_target
-from bot.answer import BadInput
+from bot.app.features.alerts.targets import parse_duration, parse_watch_target
+from bot.app.answer import BadInput
 
 
 @pytest.mark.parametrize(

@@ -24,7 +24,7 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
-from bot.settings import CoreSettings, LiveSettings, Settings
+from bot.core.settings import CoreSettings, LiveSettings, Settings
 
 # Calls whose real recorded response exists, by call name -> file in ../shared/data/ripestat/.
 RECORDED = {

@@ -13,8 +13,8 @@ from typing import Any
 
 from bot.live import LiveSources
 from bot.live.cache import LiveCache
-from bot.services import Component, Services
-from bot.settings import CoreSettings, Settings
+from bot.app.wiring import Component, Services
+from bot.core.settings import CoreSettings, Settings
 from tests.bot.live.fake_upstreams import FakeUpstreams
 
 

@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 import pytest
 
 from bot.live.cache import ENDPOINTS, LiveCache, normalise
-from bot.live.http import HttpLayer, UpstreamHTTPError, UpstreamNotFound
+from bot.live.http_client import HttpLayer, UpstreamHTTPError, UpstreamNotFound
 from bot.live.ripestat import RipestatClient
 from tests.bot.live.fake_upstreams import FakeUpstreams
 

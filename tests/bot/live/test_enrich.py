@@ -6,12 +6,12 @@ from datetime import UTC, datetime
 
 import pytest
 
-from bot.answer import Answer
-from bot.live.enrich import Failed, LiveParts, attempt, online_sources, stale_label
-from bot.live.http import UpstreamTimeout
+from bot.app.answer import Answer
+from bot.app.live_parts import Failed, LiveParts, attempt, online_sources, stale_label
+from bot.live.http_client import UpstreamTimeout
 from bot.live.results import LiveMeta, LiveResult
-from bot.services import Services
-from bot.settings import Settings
+from bot.app.wiring import Services
+from bot.core.settings import Settings
 
 T = datetime(2024, 10, 10, 8, tzinfo=UTC)
 

@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 import pytest
 
 from bot import __version__
-from bot.live.http import (
+from bot.live.http_client import (
     HttpLayer,
     LiveOffline,
     UpstreamBadResponse,
@@ -20,7 +20,7 @@ from bot.live.http import (
     UpstreamRejected,
     UpstreamTimeout,
 )
-from bot.settings import Settings
+from bot.core.settings import Settings
 from tests.bot.live.fake_upstreams import FakeUpstreams
 
 PATH = "data/looking-glass/data.json"

@@ -7,9 +7,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.answer import BadInput
+from bot.app.answer import BadInput
 from bot.live.cache import LiveCache
-from bot.live.http import HttpLayer
+from bot.live.http_client import HttpLayer
 from bot.live.ihr import IhrClient, IhrGatewayTimeout, IhrInvalidParams
 from tests.bot.live.fake_upstreams import FakeUpstreams
 

@@ -7,9 +7,9 @@ from datetime import UTC, datetime
 
 import pytest
 
-from bot.answer import BadInput
+from bot.app.answer import BadInput
 from bot.live.cache import LiveCache
-from bot.live.http import (
+from bot.live.http_client import (
     HttpLayer,
     UpstreamBadResponse,
     UpstreamConnectionError,

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.live.http import HttpLayer, LiveOffline
+from bot.live.http_client import HttpLayer, LiveOffline
 from bot.live.rislive import (
     FeedState,
     FeedStatus,
@@ -18,7 +18,7 @@ from bot.live.rislive import (
     RisMessage,
     RisSubscription,
 )
-from bot.settings import CoreSettings, LiveSettings, Settings
+from bot.core.settings import CoreSettings, LiveSettings, Settings
 from tests.bot.live.fake_rislive import (
     FakeRisLive,
     _server_side_match,

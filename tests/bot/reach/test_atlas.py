@@ -8,12 +8,12 @@ from typing import Any
 import pytest
 from aiohttp import web
 
-from bot.answer import Unavailable
-from bot.commands import Caller, Context
+from bot.app.answer import Unavailable
+from bot.app.commands import Caller, Context
 from bot.live import LiveSources
-from bot.reach.commands import COMMANDS
-from bot.services import Services
-from bot.settings import CoreSettings, LiveSettings, ReachSettings, Settings
+from bot.app.features.reach.command import COMMANDS
+from bot.app.wiring import Services
+from bot.core.settings import CoreSettings, LiveSettings, ReachSettings, Settings
 from tests.bot.reach.conftest import Lab
 from tests.bot.reach.servers import WebServer, make_ca, make_leaf, name
 

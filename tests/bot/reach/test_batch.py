@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from bot.answer import BadInput
-from bot.cli import main
-from bot.reach.batch import read_targets, run_batch
+from bot.app.answer import BadInput
+from bot.frontends.cli import main
+from bot.app.features.reach.batch import read_targets, run_batch
 from bot.reach.targets import parse_target
-from bot.settings import LiveSettings, ReachSettings, Settings
+from bot.core.settings import LiveSettings, ReachSettings, Settings
 from tests.bot.reach.conftest import Lab
 from tests.bot.reach.servers import closed_port
 

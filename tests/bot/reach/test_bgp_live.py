@@ -10,11 +10,11 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from bot.answer import Answer, Section
-from bot.commands import Caller, Context
+from bot.app.answer import Answer, Section
+from bot.app.commands import Caller, Context
 from bot.live.cache import ENDPOINTS
-from bot.reach.commands import reach
-from bot.settings import ReachSettings
+from bot.app.features.reach.command import reach
+from bot.core.settings import ReachSettings
 from tests.bot.live.fake_upstreams import DOCUMENTED, FakeUpstreams
 from tests.bot.live.live_world import Clock, live_services
 from tests.bot.reach.conftest import Lab

@@ -7,13 +7,13 @@ from datetime import UTC, datetime
 
 import pytest
 
-from bot.answer import Answer, BadInput, Severity, Source, Unavailable
-from bot.commands import Caller, Context, Registry, parse_command_line
-from bot.reach.commands import COMMANDS
+from bot.app.answer import Answer, BadInput, Severity, Source, Unavailable
+from bot.app.commands import Caller, Context, Registry, parse_command_line
+from bot.app.features.reach.command import COMMANDS
 from bot.reach.verdict import VERDICTS
 from bot.routing.snapshot import IpMatch, OriginSeen
-from bot.services import Services
-from bot.settings import ReachSettings, Settings
+from bot.app.wiring import Services
+from bot.core.settings import ReachSettings, Settings
 from tests.bot.reach.conftest import Lab
 from tests.bot.reach.servers import closed_port
 from tests.bot.routing.snapshot_fixtures import serving

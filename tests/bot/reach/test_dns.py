@@ -6,7 +6,7 @@ import ipaddress
 
 import pytest
 
-from bot.reach.dns import Lookup, Nameserver, compare, resolve
+from bot.net.dns import Lookup, Nameserver, compare, resolve
 from bot.reach.probe import check_target
 from bot.reach.targets import parse_target
 from tests.bot.reach.conftest import Lab

@@ -10,7 +10,7 @@ import pytest
 
 from bot.reach import probe
 from bot.reach.probe import check_target
-from bot.reach.safety import ALLOWED_PORTS, SafetyPolicy
+from bot.net.address_safety import ALLOWED_PORTS, SafetyPolicy
 from bot.reach.targets import parse_target
 from tests.bot.reach.conftest import Lab
 

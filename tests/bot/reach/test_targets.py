@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.answer import BadInput
+from bot.app.answer import BadInput
 from bot.reach.targets import normalise_host, parse_target, parse_targets
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any, cast
 
 from bot.routing.snapshot import Snapshot
-from bot.routing.store import SnapshotStore
+from bot.routing.snapshot_store import SnapshotStore
 from tests.bot.routing import mrt_writer as w
 
 

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.answer import Severity
-from bot.routing.data_commands import import_command
+from bot.app.answer import Severity
+from bot.app.features.data import import_command
 from bot.routing.importer import ImportFailed, import_events, import_files
 from bot.routing.mrt import RouteEvent
 from bot.routing.snapshot import OriginSeen, Snapshot, load_current

@@ -8,17 +8,17 @@ from typing import cast
 
 import pytest
 
-from bot.answer import BadInput, Unavailable
-from bot.commands import Caller, Context
-from bot.reach.dns import Nameserver
-from bot.routing.commands import COMMANDS, lookup_handler
+from bot.app.answer import BadInput, Unavailable
+from bot.app.commands import Caller, Context
+from bot.net.dns import Nameserver
+from bot.app.features.lookup.command import COMMANDS, lookup_handler
 from bot.routing.importer import import_files
-from bot.routing.lookup import MAX_MORE_SPECIFICS, lookup
+from bot.app.features.lookup.answers import MAX_MORE_SPECIFICS, lookup
 from bot.routing.snapshot import Snapshot, load_current
-from bot.routing.store import SnapshotStore
-from bot.routing.targets import HostResolver
-from bot.services import Services
-from bot.settings import Settings
+from bot.routing.snapshot_store import SnapshotStore
+from bot.app.targets import HostResolver
+from bot.app.wiring import Services
+from bot.core.settings import Settings
 from tests.bot.routing.snapshot_fixtures import all_files
 from tests.local_dns import SERVFAIL, serving_dns
 

@@ -12,15 +12,15 @@ from pathlib import Path
 
 import pytest
 
-from bot.answer import Answer, Severity
-from bot.commands import Caller, Context
+from bot.app.answer import Answer, Severity
+from bot.app.commands import Caller, Context
 from bot.live.cache import ENDPOINTS
-from bot.routing.commands import lookup_handler
+from bot.app.features.lookup.command import lookup_handler
 from bot.routing.importer import import_files
-from bot.routing.lookup import LIVE_TITLE
+from bot.app.features.lookup.answers import LIVE_TITLE
 from bot.routing.snapshot import Snapshot, load_current
-from bot.routing.store import SnapshotStore
-from bot.services import Services
+from bot.routing.snapshot_store import SnapshotStore
+from bot.app.wiring import Services
 from tests.bot.live.fake_upstreams import FakeUpstreams
 from tests.bot.live.live_world import Clock, live_services
 from tests.bot.routing.snapshot_fixtures import all_files, serving
@@ -165,7 +165,7 @@ async def test_offline_makes_no_live_call_at_all(fake_upstreams: FakeUpstreams, 
 
 
 async def test_without_the_live_component_the_answer_says_so(store: SnapshotStore, tmp_path: Path) -> None:
-    from bot.settings import Settings
+    from bot.core.settings import Settings
 
     answer = await ask(Services(settings=Settings(), components=[store]), "AS9198")
     assert answer.data["live"] is None and "not running" in answer.data["live_error"]

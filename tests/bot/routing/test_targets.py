@@ -6,16 +6,16 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from bot.answer import BadInput
-from bot.commands import Caller, Context
-from bot.reach.dns import Nameserver
+from bot.app.answer import BadInput
+from bot.app.commands import Caller, Context
+from bot.net.dns import Nameserver
 from bot.routing.asns import parse_asn
-from bot.routing.lookup import lookup
+from bot.app.features.lookup.answers import lookup
 from bot.routing.snapshot import Snapshot
-from bot.routing.targets import HostResolver
-from bot.routing.transit_command import transit
-from bot.services import Services
-from bot.settings import Settings
+from bot.app.targets import HostResolver
+from bot.app.features.transit.command import transit
+from bot.app.wiring import Services
+from bot.core.settings import Settings
 from tests.bot.routing.snapshot_fixtures import serving
 from tests.local_dns import serving_dns
 

@@ -7,9 +7,9 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from bot.answer import Answer, BadInput, Unavailable
-from bot.commands import Caller, Context
-from bot.routing.transit_command import (
+from bot.app.answer import Answer, BadInput, Unavailable
+from bot.app.commands import Caller, Context
+from bot.app.features.transit.command import (
     EXAMPLE,
     TRANSIT,
     TRANSIT_COMMANDS,
@@ -18,8 +18,8 @@ from bot.routing.transit_command import (
     parse_target,
     transit,
 )
-from bot.services import Services
-from bot.settings import Settings
+from bot.app.wiring import Services
+from bot.core.settings import Settings
 from tests.bot.routing.snapshot_fixtures import serving
 from tests.bot.routing.transit_fake import FakeData
 from tests.local_dns import SERVFAIL, serving_dns

@@ -10,12 +10,12 @@ from typing import Any
 
 import pytest
 
-from bot.commands import Caller, Context
+from bot.app.commands import Caller, Context
 from bot.routing.snapshot import Snapshot
 from bot.routing.transit import TransitIndex
-from bot.routing.transit_command import transit
-from bot.services import Services
-from bot.settings import Settings
+from bot.app.features.transit.command import transit
+from bot.app.wiring import Services
+from bot.core.settings import Settings
 from tests.bot.routing.snapshot_fixtures import serving
 
 

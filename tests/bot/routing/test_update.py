@@ -14,12 +14,12 @@ from pathlib import Path
 import pytest
 from aiohttp import web
 
-from bot.routing.data_commands import status_command, update_command
+from bot.app.features.data import status_command, update_command
 from bot.routing.importer import import_files
 from bot.routing.snapshot import load_current
-from bot.routing.store import SnapshotStore
+from bot.routing.snapshot_store import SnapshotStore
 from bot.routing.update import DownloadFailed, background_update, download_all, refresh_forever, sources_for
-from bot.settings import CoreSettings, LiveSettings, RoutingSettings, Settings
+from bot.core.settings import CoreSettings, LiveSettings, RoutingSettings, Settings
 from tests.bot.routing.snapshot_fixtures import write_names, write_registry, write_rib
 
 

@@ -1,0 +1,238 @@
+"""The command model: each command is declared once, here-shaped, and served by Discord, console and CLI.
+
+A `CommandSpec` names the command, its typed options, an example, and the async handler that
+computes an `Answer`. `bot.frontends.discord.slash_commands` turns specs into slash commands; `bot.frontends.console`
+parses the same text a user would type in Discord (`/transit target:AS9198`) into a call.
+"""
+
+from __future__ import annotations
+
+import logging
+import shlex
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from bot.app.answer import Answer, BadInput
+
+if TYPE_CHECKING:
+    from bot.app.wiring import Services
+
+log = logging.getLogger(__name__)
+
+OptionValue = str | int | bool
+Autocomplete = Callable[["Services", str], Awaitable[list[str]]]
+
+
+@dataclass(frozen=True, slots=True)
+class Option:
+    """One typed option of a command, as Discord shows it."""
+
+    name: str
+    description: str
+    type: type[str] | type[int] | type[bool] = str
+    required: bool = True
+    default: OptionValue | None = None
+    choices: tuple[str, ...] = ()
+    min_value: int | None = None
+    max_value: int | None = None
+    autocomplete: Autocomplete | None = None
+
+    def convert(self, raw: str, example: str) -> OptionValue:
+        """Turn console text into the option's type, with the same rules Discord applies."""
+        if self.type is bool:
+            lowered = raw.strip().lower()
+            if lowered in {"true", "yes", "1", "on"}:
+                return True
+            if lowered in {"false", "no", "0", "off"}:
+                return False
+            raise BadInput(f"Option `{self.name}` takes true or false, not {raw!r}.", example=example)
+        if self.type is int:
+            try:
+                number = int(raw.strip())
+            except ValueError:
+                raise BadInput(
+                    f"Option `{self.name}` takes a whole number, not {raw!r}.", example=example
+                ) from None
+            if self.min_value is not None and number < self.min_value:
+                raise BadInput(f"Option `{self.name}` must be at least {self.min_value}.", example=example)
+            if self.max_value is not None and number > self.max_value:
+                raise BadInput(f"Option `{self.name}` must be at most {self.max_value}.", example=example)
+            return number
+        if self.choices and raw not in self.choices:
+            raise BadInput(
+                f"Option `{self.name}` takes one of {', '.join(self.choices)}, not {raw!r}.", example=example
+            )
+        return raw
+
+
+@dataclass(frozen=True, slots=True)
+class Caller:
+    """Who asked: enough to check permissions without depending on Discord types."""
+
+    name: str
+    can_manage: bool
+    user_id: int | None = None
+
+
+ProgressCallback = Callable[[Answer], Awaitable[None]]
+
+
+@dataclass(slots=True)
+class Context:
+    """What a handler may use besides its options: services, the caller, and where it was asked."""
+
+    services: Services
+    caller: Caller
+    guild_id: int | None = None
+    channel_id: int | None = None
+    progress: ProgressCallback | None = None
+
+    async def report_progress(self, partial: Answer) -> None:
+        """Show a partial answer while work goes on (Discord edits the message; the console prints).
+
+        Best effort: a failed progress display must not turn an answer whose work finished into an error.
+        """
+        if self.progress is None:
+            return
+        try:
+            await self.progress(partial)
+        except Exception:
+            log.warning("showing progress of /%s failed", partial.command, exc_info=True)
+
+
+Handler = Callable[..., Awaitable[Answer]]
+
+
+@dataclass(frozen=True, slots=True)
+class CommandSpec:
+    """A command declared once: name ("transit" or "watch add"), options, example, handler."""
+
+    name: str
+    description: str
+    example: str
+    handler: Handler
+    options: tuple[Option, ...] = ()
+    help: str = ""
+    manage_only: bool = False
+    ephemeral: bool = False
+
+    @property
+    def group(self) -> str | None:
+        """The slash-command group ("watch" for "watch add"), or None for a top-level command."""
+        return self.name.split(" ", 1)[0] if " " in self.name else None
+
+    @property
+    def leaf(self) -> str:
+        return self.name.rsplit(" ", 1)[-1]
+
+    def option(self, name: str) -> Option | None:
+        return next((o for o in self.options if o.name == name), None)
+
+    def with_defaults(self, given: dict[str, OptionValue]) -> dict[str, OptionValue]:
+        """The given values plus the defaults of options left out (the same for Discord and console)."""
+        defaults = {o.name: o.default for o in self.options if o.name not in given and o.default is not None}
+        return {**given, **defaults}
+
+
+@dataclass(slots=True)
+class Registry:
+    """All commands by name; the single list the console, CLI, /help and Discord are built from."""
+
+    specs: dict[str, CommandSpec] = field(default_factory=dict)
+
+    def add(self, spec: CommandSpec) -> None:
+        if spec.name in self.specs:
+            raise ValueError(f"command {spec.name!r} declared twice")
+        self.specs[spec.name] = spec
+
+    def extend(self, specs: Iterable[CommandSpec]) -> None:
+        for spec in specs:
+            self.add(spec)
+
+    def __iter__(self) -> Any:
+        return iter(sorted(self.specs.values(), key=lambda s: s.name))
+
+    def __len__(self) -> int:
+        return len(self.specs)
+
+    def get(self, name: str) -> CommandSpec | None:
+        return self.specs.get(name)
+
+    def groups(self) -> dict[str | None, list[CommandSpec]]:
+        """Specs keyed by their group name (None for top-level commands)."""
+        grouped: dict[str | None, list[CommandSpec]] = {}
+        for spec in self:
+            grouped.setdefault(spec.group, []).append(spec)
+        return grouped
+
+
+@dataclass(frozen=True, slots=True)
+class Invocation:
+    """A parsed command line: which command and its converted option values."""
+
+    spec: CommandSpec
+    options: dict[str, OptionValue]
+
+
+def parse_command_line(line: str, registry: Registry) -> Invocation:
+    """Parse what a user types in Discord (`/transit target:AS9198`) into an invocation.
+
+    Values are `name:value`; quote values with spaces (`target:"nur.kz kaspi.kz"`). A bare value
+    fills the next unnamed option in order, so `lookup AS9198` works too.
+    """
+    try:
+        tokens = shlex.split(line.strip())
+    except ValueError as exc:
+        raise BadInput(
+            f"Could not read that line ({exc}).", example='/reach target:"nur.kz kaspi.kz"'
+        ) from None
+    if not tokens:
+        raise BadInput("Empty command.", example="/help")
+    tokens[0] = tokens[0].removeprefix("/")
+    spec, rest = _match_command(tokens, registry)
+    return Invocation(spec, _bind_options(spec, rest))
+
+
+def _match_command(tokens: Sequence[str], registry: Registry) -> tuple[CommandSpec, Sequence[str]]:
+    for width in (2, 1):
+        name = " ".join(tokens[:width]).lower()
+        spec = registry.get(name)
+        if spec is not None:
+            return spec, tokens[width:]
+    first = tokens[0].lower()
+    group_members = [s.name for s in registry if s.group == first]
+    if group_members:
+        raise BadInput(
+            f"`/{first}` needs a subcommand: {', '.join('/' + n for n in group_members)}.",
+            example=registry.specs[group_members[0]].example,
+        )
+    known = ", ".join("/" + s.name for s in registry)
+    raise BadInput(f"Unknown command `/{first}`. Commands: {known}.", example="/help")
+
+
+def _bind_options(spec: CommandSpec, tokens: Sequence[str]) -> dict[str, OptionValue]:
+    values: dict[str, OptionValue] = {}
+    for token in tokens:
+        name, sep, raw = token.partition(":")
+        option = spec.option(name.lower()) if sep else None
+        if option is None and sep and not _looks_like_value(token):
+            names = ", ".join(o.name for o in spec.options) or "none"
+            raise BadInput(f"`/{spec.name}` has no option `{name}` (options: {names}).", example=spec.example)
+        if option is None:
+            remaining = [o for o in spec.options if o.name not in values]
+            if not remaining:
+                raise BadInput(f"Too many values for `/{spec.name}`: {token!r}.", example=spec.example)
+            option, raw = remaining[0], token
+        if option.name in values:
+            raise BadInput(f"Option `{option.name}` given twice.", example=spec.example)
+        values[option.name] = option.convert(raw, spec.example)
+    for option in spec.options:
+        if option.required and option.name not in values:
+            raise BadInput(f"`/{spec.name}` needs option `{option.name}`.", example=spec.example)
+    return spec.with_defaults(values)
+
+
+def _looks_like_value(token: str) -> bool:
+    """Values that contain ':' themselves (IPv6 addresses, URLs) are not `name:value` pairs."""
+    return token.count(":") > 1 or "://" in token

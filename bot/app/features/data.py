@@ -1,0 +1,120 @@
+"""Answers for `silkroute data import|update|status`: what was built, from what, and what was lost."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from bot.app.answer import Answer, Section, Severity, Table
+from bot.routing.importer import ImportReport, import_files
+from bot.routing.snapshot import Provenance, Snapshot
+from bot.routing.snapshot_store import SnapshotStore
+from bot.routing.update import update
+from bot.core.settings import Settings
+
+
+def _when(provenance: Provenance) -> str:
+    date = provenance.data_date
+    return date.strftime("%Y-%m-%d %H:%M UTC") if date else "unknown date"
+
+
+def _provenance_sections(provenance: Provenance) -> list[Section]:
+    files = Table(
+        ["File", "Kind", "Collector", "Size", "Records", "Routes read", "Lost", "sha256"],
+        [
+            [
+                f.name,
+                f.role or f.kind,
+                f.collector,
+                f"{f.size:,}",
+                f"{f.records:,}" if f.kind == "mrt" else "",
+                f"{f.events:,}" if f.kind == "mrt" else "",
+                (f"truncated (~{f.events_lost_estimate:,} routes)" if f.truncated else "")
+                + (f" {f.skipped_corrupt} corrupt" if f.skipped_corrupt else ""),
+                f.sha256[:16],
+            ]
+            for f in provenance.files
+        ],
+    )
+    collectors = Table(
+        ["Collector", "Data from", "Data to", "Vantage points", "Routes"],
+        [
+            [
+                c.name,
+                c.data_start.strftime("%Y-%m-%d %H:%M") if c.data_start else "?",
+                c.data_end.strftime("%Y-%m-%d %H:%M") if c.data_end else "?",
+                str(c.vantage_points),
+                f"{c.routes:,}",
+            ]
+            for c in provenance.collectors
+        ],
+    )
+    return [Section("Collectors", "", collectors), Section("Files", "", files)]
+
+
+def _provenance_data(provenance: Provenance, folder: Path) -> dict[str, object]:
+    return {"snapshot": str(folder), **provenance.to_json(), "vantage_points": provenance.vantage_points}
+
+
+def report_answer(report: ImportReport) -> Answer:
+    p = report.provenance
+    summary = (
+        f"Snapshot {report.folder.name} is now serving: {p.prefixes_v4:,} IPv4 + {p.prefixes_v6:,} IPv6 prefixes, "
+        f"{p.routes:,} routes ({p.unique_paths:,} distinct AS paths) from {p.vantage_points} vantage points, "
+        f"data of {_when(p)}."
+    )
+    sections = _provenance_sections(p)
+    if report.warnings:
+        sections.insert(0, Section("Warnings", "\n".join(report.warnings)))
+    return Answer(
+        command="data import",
+        title="Routing snapshot imported",
+        summary=summary,
+        severity=Severity.WARNING if report.warnings else Severity.OK,
+        sections=sections,
+        sources=Snapshot(report.folder).data_sources(),
+        data={**_provenance_data(p, report.folder), "warnings": report.warnings},
+    )
+
+
+async def import_command(paths: list[Path], data_dir: Path) -> Answer:
+    """Import local files (off the event loop); ImportFailed (a BadInput) leaves the old snapshot serving."""
+    report = await asyncio.to_thread(import_files, paths, data_dir)
+    return report_answer(report)
+
+
+async def update_command(settings: Settings) -> Answer:
+    """Download current public data and import it; DownloadFailed (Unavailable) names the failing source."""
+    answer = report_answer(await update(settings))
+    answer.command, answer.title = "data update", "Routing data updated"
+    return answer
+
+
+def status_answer(store: SnapshotStore) -> Answer:
+    snapshot = store.current
+    if snapshot is None:
+        return Answer(
+            command="data status",
+            title="No routing snapshot",
+            summary=store.status().text,
+            severity=Severity.WARNING,
+            data={"snapshot": None},
+        )
+    p = snapshot.provenance
+    warnings = [f"{name} was truncated" for name in p.truncated_files]
+    return Answer(
+        command="data status",
+        title=f"Routing snapshot {snapshot.snapshot_id}",
+        summary=store.status().text + f". Built {p.built_at:%Y-%m-%d %H:%M UTC}.",
+        severity=Severity.WARNING if warnings else Severity.OK,
+        sections=_provenance_sections(p),
+        sources=snapshot.data_sources(),
+        data=_provenance_data(p, snapshot.folder),
+    )
+
+
+async def status_command(data_dir: Path) -> Answer:
+    """`silkroute data status` outside the bot: load the current snapshot and describe it."""
+    store = SnapshotStore(data_dir)
+    await store.start()
+    return status_answer(store)

@@ -1,0 +1,129 @@
+"""`/status` and `/help`: what the bot is running on, and how to ask it things."""
+
+from __future__ import annotations
+
+import platform
+import time
+from datetime import UTC, datetime, timedelta
+
+import discord
+
+from bot import __version__
+from bot.app.answer import Answer, BadInput, Section, Severity, Table, humanize_age
+from bot.app.commands import CommandSpec, Context, Option, Registry
+from bot.routing.snapshot import Snapshot
+from bot.routing.snapshot_store import serving_snapshot
+
+
+async def status(ctx: Context) -> Answer:
+    """Version, uptime, and each component's own health line (snapshot, caches, feeds)."""
+    services = ctx.services
+    uptime = humanize_age(timedelta(seconds=time.time() - services.started_at)).removesuffix(" old")
+    sections = [component.status() for component in services.components]
+    severity = Severity.OK
+    if services.failed_extensions:
+        severity = Severity.WARNING
+        sections.append(
+            Section(
+                "Extensions that failed to load",
+                table=Table(["extension", "error"], [[k, v] for k, v in services.failed_extensions.items()]),
+            )
+        )
+    mode = "offline (live sources off)" if services.settings.core.silkroute_offline else "online"
+    snapshot = serving_snapshot(services)
+    summary = f"silkroute {__version__}, up {uptime}, {mode}."
+    if snapshot is None:
+        summary += " No routing snapshot loaded."
+        severity = Severity.WARNING
+    else:
+        dated = snapshot.provenance.data_date
+        age = humanize_age(datetime.now(UTC) - dated) if dated else "of unknown age"
+        summary += f" Routing snapshot {snapshot.snapshot_id}, data {age}."
+    return Answer(
+        command="status",
+        title="silkroute status",
+        summary=summary,
+        severity=severity,
+        sections=sections,
+        sources=snapshot.data_sources() if snapshot else [],
+        data={
+            "snapshot": _snapshot_data(snapshot),
+            "version": __version__,
+            "uptime_seconds": round(time.time() - services.started_at, 1),
+            "offline": services.settings.core.silkroute_offline,
+            "python": platform.python_version(),
+            "discord_py": discord.__version__,
+            "components": {s.title: s.text for s in sections},
+            "failed_extensions": dict(services.failed_extensions),
+        },
+    )
+
+
+def _snapshot_data(snapshot: Snapshot | None) -> dict[str, object] | None:
+    """What a monitoring script needs to alert on a stale snapshot: its id, data date and age."""
+    if snapshot is None:
+        return None
+    dated = snapshot.provenance.data_date
+    return {
+        "id": snapshot.snapshot_id,
+        "data_date": dated.isoformat() if dated else None,
+        "age_seconds": round((datetime.now(UTC) - dated).total_seconds()) if dated else None,
+        "vantage_points": snapshot.provenance.vantage_points,
+        "routes": snapshot.provenance.routes,
+    }
+
+
+def make_help(registry: Registry) -> CommandSpec:
+    """`/help` lists every command of the registry it is given, so it can never fall out of date."""
+
+    async def help_handler(ctx: Context, command: str | None = None) -> Answer:
+        if command:
+            spec = registry.get(command.removeprefix("/").strip().lower())
+            if spec is None:
+                raise BadInput(f"No command called `{command}`.", example="/help command:status")
+            options = Table(
+                ["option", "type", "required", "description"],
+                [
+                    [o.name, o.type.__name__, "yes" if o.required else "no", o.description]
+                    for o in spec.options
+                ],
+            )
+            sections = [Section("Options", table=options)] if spec.options else []
+            if spec.help:
+                sections.append(Section("How it works", spec.help))
+            return Answer(
+                command="help",
+                title=f"/{spec.name}",
+                summary=f"{spec.description}\nExample: `{spec.example}`",
+                sections=sections,
+                data={
+                    "command": spec.name,
+                    "example": spec.example,
+                    "options": [o.name for o in spec.options],
+                },
+            )
+        rows = [[f"/{s.name}", s.description, s.example] for s in registry]
+        return Answer(
+            command="help",
+            title="silkroute commands",
+            summary="Ask about Kazakhstan's routing and reachability. `/help command:<name>` explains one command.",
+            sections=[Section("Commands", table=Table(["command", "what it does", "example"], rows))],
+            data={"commands": [{"name": s.name, "example": s.example} for s in registry]},
+        )
+
+    return CommandSpec(
+        name="help",
+        description="Every command with an example",
+        example="/help command:status",
+        handler=help_handler,
+        options=(Option("command", "Explain one command", required=False),),
+        ephemeral=True,
+    )
+
+
+STATUS = CommandSpec(
+    name="status",
+    description="Version, uptime, data snapshot age, cache and feed health",
+    example="/status",
+    handler=status,
+)

@@ -1,0 +1,94 @@
+"""The `/reach` command: parse targets, check them concurrently, show results as they arrive."""
+
+from __future__ import annotations
+
+from bot.app.answer import Answer, BadInput
+from bot.app.commands import CommandSpec, Context, Option
+from bot.live import LiveSources
+from bot.app.live_parts import online_sources
+from bot.reach.atlas import AtlasClient, atlas_section
+from bot.reach.bgp import live_bgp
+from bot.reach.probe import ReachConfig, TargetReport, apply_live_routing, check_each
+from bot.app.features.reach.presentation import build_answer
+from bot.reach.targets import EXAMPLE, MAX_TARGETS, Target, parse_targets
+from bot.routing.snapshot_store import serving_snapshot
+
+HELP = (
+    "Checks DNS (system vs public resolver), BGP visibility, TCP, TLS (chain, Kazakh state interception "
+    "roots, handshakes stalled after the ClientHello) and HTTP for each address, and names the stage that "
+    f"failed. Up to {MAX_TARGETS} targets separated by spaces or commas; only http/https on ports 80, 443, "
+    "8080 and 8443; private, loopback, link-local and other non-public addresses are refused. "
+    "`vantage:atlas` adds RIPE Atlas probes inside Kazakhstan (needs RIPE_ATLAS_KEY; `asn` picks one ISP)."
+)
+
+
+async def reach(ctx: Context, target: str, vantage: str = "local", asn: int | None = None) -> Answer:
+    """Check every target; with several, the message is updated as each one finishes."""
+    targets = parse_targets(target)
+    settings = ctx.services.settings
+    config = ReachConfig.from_settings(settings)
+    snapshot = serving_snapshot(ctx.services)
+    if asn is not None and vantage != "atlas":
+        raise BadInput(
+            "`asn` chooses RIPE Atlas probes, so it needs `vantage:atlas`.", example=_ATLAS_EXAMPLE
+        )
+    atlas = (
+        AtlasClient.from_settings(settings, ctx.services.find(LiveSources)) if vantage == "atlas" else None
+    )
+    done: dict[str, TargetReport] = {}
+    async for report in check_each(targets, config, snapshot, concurrency=MAX_TARGETS):
+        done[report.target.url] = report
+        pending = [t for t in targets if t.url not in done]
+        if pending or atlas is not None:
+            await ctx.report_progress(build_answer(_ordered(targets, done), pending, config, snapshot))
+    reports = _ordered(targets, done)
+    live = await live_bgp(
+        [(a.address, a.network) for r in reports for a in r.addresses if not a.refused],
+        online_sources(ctx.services),
+    )
+    for report in reports:
+        apply_live_routing(report, live.by_address)
+    if atlas is None:
+        return build_answer(reports, [], config, snapshot, live=live)
+    measurements = await atlas.measure(targets, asn, config.detector)
+    answer = build_answer(reports, [], config, snapshot, [atlas_section(measurements)], live=live)
+    answer.data["atlas"] = [m.to_json() for m in measurements]
+    if any(m.intercepted for m in measurements):
+        answer.summary += " RIPE Atlas probes inside Kazakhstan saw an interception certificate."
+    return answer
+
+
+def _ordered(targets: list[Target], done: dict[str, TargetReport]) -> list[TargetReport]:
+    """Reports in the order the user typed the targets, whatever order they finished in."""
+    return [done[t.url] for t in targets if t.url in done]
+
+
+_ATLAS_EXAMPLE = '/reach target:"kaspi.kz" vantage:atlas asn:9198'
+
+COMMANDS: list[CommandSpec] = [
+    CommandSpec(
+        name="reach",
+        description="Is a site reachable from here (or from Kazakhstan), and which stage fails?",
+        example=EXAMPLE,
+        handler=reach,
+        options=(
+            Option("target", f"Domains, URLs or IPs, up to {MAX_TARGETS}, separated by spaces or commas"),
+            Option(
+                "vantage",
+                "Check from the bot's host (local) or also from RIPE Atlas probes in Kazakhstan (atlas)",
+                required=False,
+                default="local",
+                choices=("local", "atlas"),
+            ),
+            Option(
+                "asn",
+                "With vantage:atlas, use probes in this AS (e.g. 9198 Kazakhtelecom)",
+                type=int,
+                required=False,
+                min_value=1,
+                max_value=4_294_967_295,
+            ),
+        ),
+        help=HELP,
+    )
+]

@@ -1,0 +1,48 @@
+"""Run a parsed command with the same checks and error handling everywhere it can be asked."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from bot.app.answer import Answer, CommandError, ErrorKind, Forbidden
+from bot.app.commands import CommandSpec, Context, Registry, parse_command_line
+
+log = logging.getLogger(__name__)
+
+
+class InternalError(CommandError):
+    """An unexpected failure: the user gets a short apology, the log gets the traceback."""
+
+    kind = ErrorKind.INTERNAL
+
+
+async def execute(spec: CommandSpec, ctx: Context, options: dict[str, Any]) -> Answer:
+    """Check permission, call the handler, and turn any unexpected exception into `InternalError`."""
+    if spec.manage_only and not ctx.caller.can_manage:
+        raise Forbidden(
+            f"`/{spec.name}` needs the Manage Server permission or the configured watch-manager role."
+        )
+    try:
+        return await spec.handler(ctx, **options)
+    except CommandError:
+        raise
+    except Exception as exc:
+        log.exception("command /%s failed with options %r", spec.name, options)
+        raise InternalError(
+            f"`/{spec.name}` failed unexpectedly ({type(exc).__name__}); the error was logged."
+        ) from exc
+
+
+async def answer_line(
+    line: str, registry: Registry, ctx: Context
+) -> tuple[str | None, Answer | CommandError]:
+    """Parse and run one typed line (console, `ask`); the command's name comes back even on errors, for
+    the JSON `command` field."""
+    name = None
+    try:
+        invocation = parse_command_line(line, registry)
+        name = invocation.spec.name
+        return name, await execute(invocation.spec, ctx, invocation.options)
+    except CommandError as error:
+        return name, error

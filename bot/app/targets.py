@@ -1,0 +1,138 @@
+"""Addresses, prefixes and hosts as `/lookup` and `/transit` read them, and resolving a host.
+
+One parser per kind of target, so both commands accept and refuse the same texts with the same words (the
+AS parser is `bot.routing.asns.parse_asn`). Hosts and URLs go through `/reach`'s parser, so an IDN such as
+қазақстан.kz works everywhere. A name that does not exist is the user's mistake (BadInput); a resolver that
+fails or times out is ours (Unavailable), so the user is told to retry rather than to fix a good name.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from dataclasses import dataclass
+
+from bot.app.answer import BadInput, Unavailable
+from bot.net.dns import Lookup, LookupFailure, Nameserver, resolve
+from bot.net.address_safety import address_class
+from bot.reach.targets import normalise_host, parse_target
+from bot.core.settings import Settings
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+_ADDRESS_LIKE = re.compile(r"^[0-9.]+(/\d*)?$|^[0-9a-f:.]*:[0-9a-f:.]*(/\d*)?$", re.IGNORECASE)
+
+DNS_SECONDS = 5.0
+# What `bot.net.dns` reports for "no such name / no address": its own texts for a direct query, and the
+# C library's (glibc, BSD) for the system resolver. Anything else (SERVFAIL, refused, temporary failure)
+# is the resolver's fault.
+
+
+def looks_like_address(text: str) -> bool:
+    """Digits and dots, or hex and colons (with an optional /length): meant as an address or a prefix."""
+    return _ADDRESS_LIKE.match(text.strip()) is not None
+
+
+def parse_network(text: str, command: str) -> Network | None:
+    """An address (as a /32 or /128) or a prefix; None when the text is not address-shaped.
+
+    BadInput when it is malformed, the whole address space (/0: only a leaked default route matches it) or
+    address space no public route reaches (private, reserved, multicast, documentation...).
+    """
+    raw = text.strip()
+    if not looks_like_address(raw):
+        return None
+    try:
+        network = ipaddress.ip_network(raw, strict=False)
+    except ValueError:
+        raise BadInput(
+            f"{raw!r} is not a valid IP address or prefix (prefix lengths go up to 32 for IPv4, 128 for IPv6).",
+            example=f"/{command} target:95.56.0.0/14",
+        ) from None
+    if network.prefixlen == 0:
+        raise BadInput(
+            f"{network} is the whole address space (a default route), not one network's prefix.",
+            example=f"/{command} target:95.56.0.0/14",
+        )
+    why = _non_public(network)
+    if why is not None:
+        shown = network.network_address if network.num_addresses == 1 else network
+        raise BadInput(
+            f"{shown} is {why} address space: no public route leads to it.",
+            example=f"/{command} target:95.56.0.1",
+        )
+    return network
+
+
+def _non_public(network: Network) -> str | None:
+    """`/reach`'s address rules for one address; for a prefix, whether it lies inside non-public space."""
+    if network.num_addresses == 1:
+        return address_class(network.network_address)
+    if network.is_multicast:
+        return "multicast"
+    if not network.is_global:
+        return address_class(network.network_address) or "not globally routable"
+    return None
+
+
+def parse_host(text: str, command: str) -> str | Network | None:
+    """The canonical (IDNA, lower-case) host of a domain or URL, or its address when the URL names one.
+
+    None when the text is neither a URL nor dotted (a lone word is not taken for a domain); BadInput when
+    it is meant as one but is malformed (`http://[::1`, `bad_name!.kz`).
+    """
+    raw = text.strip()
+    example = f"/{command} target:nur.kz"
+    if "://" in raw:
+        try:
+            host = parse_target(raw).host
+        except BadInput as exc:
+            raise BadInput(exc.message, example=example) from None
+    elif "." in raw:
+        host = normalise_host(raw, example=example)
+    else:
+        return None
+    if looks_like_address(host):
+        return parse_network(host, command)
+    if "." not in host:
+        raise BadInput(f"{host!r} is not a domain name (it has no dot).", example=example)
+    return host
+
+
+@dataclass(frozen=True, slots=True)
+class HostResolver:
+    """Which resolver to ask: the operating system's (None) or SILKROUTE_SYSTEM_RESOLVER, as `/reach` does."""
+
+    nameserver: Nameserver | None = None
+    within: float = DNS_SECONDS
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> HostResolver | None:
+        """None offline, so a domain target says why instead of hanging."""
+        if settings.core.silkroute_offline:
+            return None
+        override = settings.reach.silkroute_system_resolver
+        return cls(Nameserver.parse(override) if override else None)
+
+
+async def resolve_host(resolver: HostResolver | None, host: str, command: str) -> Lookup:
+    """A and AAAA of `host` (queried at once); raises BadInput for a name without addresses, else Unavailable."""
+    if resolver is None:
+        raise Unavailable(
+            f"Offline mode (SILKROUTE_OFFLINE=1): cannot resolve {host}. Give its IP address or AS instead.",
+            example=f"/{command} target:95.56.0.1",
+        )
+    lookup = await resolve(host, resolver.nameserver, within=resolver.within)
+    if lookup.failure is LookupFailure.TIMEOUT:
+        raise Unavailable(
+            f"Resolving {host} timed out after {resolver.within:g} s ({lookup.resolver} resolver).",
+            example=f"/{command} target:95.56.0.1",
+        )
+    if lookup.error is None:
+        return lookup
+    if lookup.failure is LookupFailure.NO_SUCH_NAME:
+        raise BadInput(f"Could not resolve {host}: {lookup.error}.", example=f"/{command} target:nur.kz")
+    raise Unavailable(
+        f"Could not resolve {host}: {lookup.error} ({lookup.resolver} resolver). Try again later, "
+        "or give its IP address or AS instead.",
+        example=f"/{command} target:95.56.0.1",
+    )

@@ -1,1 +1,0 @@
-"""The Discord side: the bot client, slash commands built from command specs, and embed rendering."""

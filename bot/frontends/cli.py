@@ -1,0 +1,222 @@
+"""`silkroute` command line: run the bot, open the console, or ask one command from a script."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import os
+import sys
+from collections.abc import AsyncIterator, Sequence
+from pathlib import Path
+
+from bot.alerts.delivery import ConsoleSink
+from bot.alerts.service import alert_system
+from bot.app.answer import EXIT_CODES, Answer, CommandError
+from bot.app.catalog import build_registry
+from bot.app.commands import Context, Registry
+from bot.frontends.console import CONSOLE_CALLER, Console, stdin_lines
+from bot.app.features.reach.batch import run_batch
+from bot.app.render import answer_json, dumps, error_json, render_text
+from bot.app.features.data import import_command, status_command, update_command
+from bot.routing.snapshot_store import SnapshotStore
+from bot.app.runner import answer_line
+from bot.app.wiring import Services, build_services
+from bot.core.settings import Settings, SettingsError, load_settings
+
+log = logging.getLogger("silkroute")
+
+
+class RedactingFormatter(logging.Formatter):
+    """Blanks the Discord token in the whole formatted record, tracebacks included."""
+
+    def __init__(self, fmt: str, secret: str | None) -> None:
+        super().__init__(fmt)
+        self.secret = secret
+
+    def format(self, record: logging.LogRecord) -> str:
+        text = super().format(record)
+        return text.replace(self.secret, "[token hidden]") if self.secret else text
+
+
+def configure_logging(settings: Settings) -> None:
+    token = settings.discord.discord_token
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(
+        RedactingFormatter(
+            "%(asctime)s %(levelname)s %(name)s: %(message)s", token.get_secret_value() if token else None
+        )
+    )
+    logging.basicConfig(level=settings.core.log_level, handlers=[handler], force=True)
+
+
+@contextlib.asynccontextmanager
+async def running_services(settings: Settings, *, long_running: bool) -> AsyncIterator[Services]:
+    services = build_services(settings, long_running=long_running)
+    await services.start()
+    try:
+        yield services
+    finally:
+        await services.close()
+
+
+async def cmd_ask(settings: Settings, line: str, as_json: bool) -> int:
+    registry = build_registry()
+    async with running_services(settings, long_running=False) as services:
+        if line == "-":
+            return await _ask_lines(registry, services)
+        name, result = await answer_line(line, registry, Context(services=services, caller=CONSOLE_CALLER))
+    return _print_result(result, name, as_json)
+
+
+async def _ask_lines(registry: Registry, services: Services) -> int:
+    """JSON Lines in, JSON Lines out, one process: scripts pay start-up once."""
+    worst = 0
+    ctx = Context(services=services, caller=CONSOLE_CALLER)
+    async for line in stdin_lines():
+        if not line.strip():
+            continue
+        name, result = await answer_line(line, registry, ctx)
+        if isinstance(result, CommandError):
+            print(dumps(error_json(name, result)), flush=True)
+            worst = max(worst, EXIT_CODES[result.kind])
+        else:
+            print(dumps(answer_json(result)), flush=True)
+    return worst
+
+
+async def cmd_console(settings: Settings) -> int:
+    registry = build_registry()
+    async with running_services(settings, long_running=True) as services:
+        console = Console(services, registry, output_dir=Path("silkroute-output"))
+        await alert_system(services.components).attach(ConsoleSink(console.show_alert))
+        await console.run(history_file=settings.core.silkroute_state_db.parent / "console_history")
+    return 0
+
+
+async def cmd_run(settings: Settings) -> int:
+    if settings.discord.discord_token is None:
+        print("No DISCORD_TOKEN set: opening the local console instead of connecting to Discord.", flush=True)
+        return await cmd_console(settings)
+    from bot.frontends.discord.client import run_discord
+
+    return await run_discord(settings)
+
+
+def _print_result(result: Answer | CommandError, name: str | None, as_json: bool) -> int:
+    """Print an answer or an error in the chosen form and return the documented exit code."""
+    if isinstance(result, CommandError):
+        print(dumps(error_json(name, result)) if as_json else f"error: {result.user_text()}")
+        return EXIT_CODES[result.kind]
+    print(dumps(answer_json(result)) if as_json else render_text(result))
+    return 0
+
+
+async def cmd_data(settings: Settings, args: argparse.Namespace) -> int:
+    """`silkroute data import|update|status`: build, download or describe the routing snapshot."""
+    data_dir = args.data_dir or settings.core.silkroute_data_dir
+    result: Answer | CommandError
+    try:
+        if args.data_command == "import":
+            result = await import_command(args.paths, data_dir)
+        elif args.data_command == "update":
+            settings.core.silkroute_data_dir = data_dir
+            result = await update_command(settings)
+        else:
+            result = await status_command(data_dir)
+    except CommandError as error:
+        result = error
+    return _print_result(result, f"data {args.data_command}", args.json)
+
+
+async def cmd_reach_batch(settings: Settings, args: argparse.Namespace) -> int:
+    """Check a list or CSV of sites, e.g. the Citizen Lab test list, and write a report."""
+    store = SnapshotStore(settings.core.silkroute_data_dir)
+    await store.start()
+    try:
+        text = await run_batch(
+            args.file,
+            settings,
+            output_format=args.format,
+            output=args.output,
+            concurrency=args.concurrency,
+            snapshot=store.current,
+            progress=True,
+        )
+    except CommandError as error:
+        print(f"error: {error.user_text()}", file=sys.stderr)
+        return EXIT_CODES[error.kind]
+    if args.output is None:
+        print(text)
+    else:
+        print(f"report written to {args.output}", file=sys.stderr)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="silkroute", description=__doc__)
+    parser.add_argument("--env-file", type=Path, default=Path(".env"), help="settings file (default: .env)")
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("run", help="connect to Discord (console when DISCORD_TOKEN is unset)")
+    sub.add_parser("console", help="interactive prompt taking the same commands as Discord")
+    ask = sub.add_parser(
+        "ask", help='answer one command, e.g. silkroute ask "/status"; "-" reads lines from stdin'
+    )
+    ask.add_argument(
+        "line", help='the command as typed in Discord, or "-" for one command per stdin line (JSON Lines out)'
+    )
+    ask.add_argument("--json", action="store_true", help="print the JSON answer")
+
+    data = sub.add_parser("data", help="build, download or describe the routing snapshot")
+    data_sub = data.add_subparsers(dest="data_command", required=True)
+    imp = data_sub.add_parser(
+        "import", help="build a snapshot from local MRT, delegated-stats, AS-name or IPASN files"
+    )
+    imp.add_argument("paths", nargs="+", type=Path, help="files of any supported kind (detected by content)")
+    data_sub.add_parser("update", help="download current public data, then import it")
+    data_sub.add_parser("status", help="describe the snapshot being served")
+    for data_parser in data_sub.choices.values():
+        data_parser.add_argument(
+            "--data-dir", type=Path, help="snapshot folder (default: SILKROUTE_DATA_DIR)"
+        )
+        data_parser.add_argument("--json", action="store_true", help="print the JSON answer")
+
+    batch = sub.add_parser("reach-batch", help="check every site of a list or CSV file and write a report")
+    batch.add_argument("file", type=Path, help="one target per line, or a CSV with a url column")
+    batch.add_argument("--format", choices=("table", "csv", "json"), default="table")
+    batch.add_argument("--output", type=Path, help="write the report here instead of standard output")
+    batch.add_argument("--concurrency", type=int, default=8, help="checks at once (default 8)")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        settings = load_settings(args.env_file)
+    except SettingsError as exc:
+        print(f"silkroute: {exc}", file=sys.stderr)
+        return 2
+    configure_logging(settings)
+    if args.command == "ask":
+        coroutine = cmd_ask(settings, args.line, args.json or args.line == "-")
+    elif args.command == "console":
+        coroutine = cmd_console(settings)
+    elif args.command == "data":
+        coroutine = cmd_data(settings, args)
+    elif args.command == "reach-batch":
+        coroutine = cmd_reach_batch(settings, args)
+    else:
+        coroutine = cmd_run(settings)
+    try:
+        return asyncio.run(coroutine)
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        # The reader (`| head`) went away: not an error of ours; keep Python from complaining at exit.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

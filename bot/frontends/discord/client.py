@@ -1,0 +1,133 @@
+"""The discord.py client: loads every cog safely, syncs commands, answers errors, shuts down cleanly."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import pkgutil
+import signal
+from collections.abc import Sequence
+from typing import Any
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+import cogs
+from bot.app.answer import CommandError
+from bot.app.catalog import build_registry
+from bot.app.commands import Registry
+from bot.frontends.discord.slash_commands import NO_MENTIONS, reply_error
+from bot.app.wiring import Services, build_services
+from bot.core.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+def extension_names() -> list[str]:
+    """Every module in the `cogs` package is an extension; a new file is picked up without a list to edit."""
+    return sorted(f"cogs.{m.name}" for m in pkgutil.iter_modules(cogs.__path__) if not m.name.startswith("_"))
+
+
+class SilkrouteTree(app_commands.CommandTree["SilkrouteBot"]):
+    """The single app-command error handler: answer the user briefly, log the traceback."""
+
+    async def on_error(
+        self, interaction: discord.Interaction[Any], error: app_commands.AppCommandError
+    ) -> None:
+        original = error.original if isinstance(error, app_commands.CommandInvokeError) else error
+        if isinstance(original, CommandError):
+            text = original.user_text()
+            log.info("/%s: %s", interaction.command.qualified_name if interaction.command else "?", text)
+        elif isinstance(original, app_commands.CommandNotFound):
+            # Discord still shows a command this version no longer has until the next sync reaches the user.
+            text = f"`/{original.name}` is not a command of this bot any more. Example: /help"
+            log.info("unknown command /%s (stale command list in Discord)", original.name)
+        else:
+            log.error("app command failed", exc_info=(type(original), original, original.__traceback__))
+            text = "Something went wrong while answering; the error was logged."
+        try:
+            await reply_error(interaction, text)
+        except discord.HTTPException:
+            log.warning("could not tell the user about the error", exc_info=True)
+
+
+class SilkrouteBot(commands.Bot):
+    """Slash-command bot; message content is not needed, so that privileged intent stays off."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        services: Services,
+        registry: Registry,
+        *,
+        extensions: Sequence[str] | None = None,
+        **options: Any,
+    ) -> None:
+        intents = discord.Intents.default()
+        intents.message_content = False
+        super().__init__(
+            command_prefix=commands.when_mentioned,
+            intents=intents,
+            allowed_mentions=NO_MENTIONS,
+            tree_cls=SilkrouteTree,
+            **options,
+        )
+        self.settings = settings
+        self.services = services
+        self.registry = registry
+        # Tests load their own extensions (a broken one, test-only commands) by passing names here.
+        self.extension_list = list(extensions) if extensions is not None else extension_names()
+        self._services_closed = False
+
+    async def setup_hook(self) -> None:
+        await self.services.start()
+        for name in self.extension_list:
+            try:
+                await self.load_extension(name)
+            except Exception as exc:
+                log.exception("extension %s failed to load", name)
+                self.services.failed_extensions[name] = f"{type(exc).__name__}: {exc}"
+        await self.sync_commands()
+
+    async def sync_commands(self) -> None:
+        """One guild syncs instantly (good for a team server); global sync can take up to an hour."""
+        guild_id = self.settings.discord.discord_guild_id
+        if guild_id:
+            guild = discord.Object(id=guild_id)
+            self.tree.copy_global_to(guild=guild)
+            synced = await self.tree.sync(guild=guild)
+        else:
+            synced = await self.tree.sync()
+        log.info("synced %d commands %s", len(synced), f"to guild {guild_id}" if guild_id else "globally")
+
+    async def close(self) -> None:
+        """Close services once, however many times close() is called (a second Ctrl-C, SIGTERM, `async with`)."""
+        try:
+            if not self._services_closed:
+                self._services_closed = True
+                await self.services.close()
+        finally:
+            await super().close()
+
+
+def install_signal_handlers(bot: SilkrouteBot) -> None:
+    """SIGINT/SIGTERM close the bot (and with it the HTTP session and database) instead of killing it."""
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, lambda: asyncio.ensure_future(bot.close()))
+
+
+async def run_discord(settings: Settings, services: Services | None = None) -> int:
+    """Connect until closed (SIGINT/SIGTERM); `services` lets a test watch them being closed."""
+    token = settings.discord.discord_token
+    assert token is not None
+    bot = SilkrouteBot(settings, services or build_services(settings), build_registry())
+    install_signal_handlers(bot)
+    async with bot:
+        try:
+            await bot.start(token.get_secret_value())
+        except discord.LoginFailure:
+            log.error("Discord refused the token in DISCORD_TOKEN; check it in the developer portal.")
+            return 2
+    return 0

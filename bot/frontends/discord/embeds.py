@@ -1,0 +1,106 @@
+"""Answer → Discord messages, within Discord's embed limits (split across embeds and messages when long)."""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass, field
+
+import discord
+
+from bot.app.answer import Answer, Severity
+from bot.app.render import format_source, format_table
+
+COLOURS = {
+    Severity.INFO: discord.Colour.blurple(),
+    Severity.OK: discord.Colour.green(),
+    Severity.WARNING: discord.Colour.orange(),
+    Severity.CRITICAL: discord.Colour.red(),
+}
+TITLE_LIMIT = 256
+DESCRIPTION_LIMIT = 4096
+FIELD_LIMIT = 1024
+FIELDS_PER_EMBED = 25
+EMBED_TOTAL_LIMIT = 6000
+EMBEDS_PER_MESSAGE = 10
+MESSAGE_BUDGET = 5800  # below the 6,000 characters Discord allows across one message's embeds
+
+
+@dataclass
+class DiscordMessage:
+    """One message to send: embeds plus files."""
+
+    embeds: list[discord.Embed] = field(default_factory=list)
+    files: list[discord.File] = field(default_factory=list)
+
+
+def _chunks(text: str, limit: int) -> list[str]:
+    """Split on line boundaries so tables stay readable; hard-split only lines longer than the limit."""
+    pieces: list[str] = []
+    current = ""
+    for line in text.splitlines(keepends=True):
+        if current and len(current) + len(line) > limit:
+            pieces.append(current)
+            current = ""
+        while len(line) > limit:
+            pieces.append(line[:limit])
+            line = line[limit:]
+        current += line
+    if current:
+        pieces.append(current)
+    return pieces or [""]
+
+
+def _fields(answer: Answer) -> list[tuple[str, str]]:
+    fields: list[tuple[str, str]] = []
+    for section in answer.sections:
+        body = section.text
+        if section.table is not None and section.table.rows:
+            body = (body + "\n" if body else "") + "```\n" + format_table(section.table) + "\n```"
+        if not body:
+            continue
+        inner_limit = FIELD_LIMIT - 8  # room to re-open and close a code block in each piece
+        in_code = False  # a table split over several fields is re-fenced in each one
+        for index, piece in enumerate(_chunks(body, inner_limit)):
+            reopen = "```\n" if in_code else ""
+            in_code ^= piece.count("```") % 2 == 1
+            value = reopen + piece.rstrip("\n") + ("\n```" if in_code else "")
+            name = section.title if index == 0 else f"{section.title} (cont.)"
+            fields.append((name[:TITLE_LIMIT], value))
+    if answer.sources:
+        sources = "\n".join(f"• {format_source(s)}" for s in answer.sources)
+        fields.extend(
+            ("Data used" if i == 0 else "Data used (cont.)", p)
+            for i, p in enumerate(_chunks(sources, FIELD_LIMIT))
+        )
+    return fields
+
+
+def render_messages(answer: Answer) -> list[DiscordMessage]:
+    """Lay the answer out as embeds; open a new embed or message whenever a limit would be crossed."""
+    colour = COLOURS[answer.severity]
+    description = answer.summary[:DESCRIPTION_LIMIT]
+    first = discord.Embed(title=answer.title[:TITLE_LIMIT], description=description, colour=colour)
+    messages = [DiscordMessage(embeds=[first])]
+    used = len(first.title or "") + len(description)
+    embed = first
+    for name, value in _fields(answer):
+        size = len(name) + len(value)
+        message = messages[-1]
+        if used + size > MESSAGE_BUDGET:
+            embed = discord.Embed(colour=colour)
+            messages.append(DiscordMessage(embeds=[embed]))
+            used = 0
+        elif len(embed.fields) >= FIELDS_PER_EMBED:
+            embed = discord.Embed(colour=colour)
+            if len(message.embeds) >= EMBEDS_PER_MESSAGE:
+                messages.append(DiscordMessage(embeds=[embed]))
+                used = 0
+            else:
+                message.embeds.append(embed)
+        embed.add_field(name=name, value=value, inline=False)
+        used += size
+    messages[-1].files = [
+        discord.File(io.BytesIO(a.content), filename=a.filename, description=a.description or None)
+        for a in answer.attachments
+    ]
+    return messages

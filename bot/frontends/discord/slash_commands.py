@@ -1,0 +1,170 @@
+"""Slash commands built from `CommandSpec`s, so each command is declared once for Discord and console.
+
+discord.py reads a command's options from its callback's signature; we give a generated callback the
+signature the spec describes (`__signature__`) plus the descriptions, choices and autocompletes.
+"""
+
+from __future__ import annotations
+
+import inspect
+import logging
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any
+
+import discord
+from discord import app_commands
+
+from bot.app.answer import Answer
+from bot.app.commands import Caller, CommandSpec, Context, Option
+from bot.frontends.discord.embeds import render_messages
+from bot.app.runner import execute
+
+if TYPE_CHECKING:
+    from bot.frontends.discord.client import SilkrouteBot
+
+log = logging.getLogger(__name__)
+NO_MENTIONS = discord.AllowedMentions.none()
+EPHEMERAL_DEFER = "silkroute_ephemeral_defer"  # key in `Interaction.extras`, read by `reply_error`
+
+
+def caller_of(interaction: discord.Interaction[Any], manager_role_id: int | None) -> Caller:
+    """Manage Server, or the configured manager role, may change watches and alert settings."""
+    user = interaction.user
+    can_manage = False
+    if isinstance(user, discord.Member):
+        can_manage = user.guild_permissions.manage_guild or any(r.id == manager_role_id for r in user.roles)
+    return Caller(name=str(user), can_manage=can_manage, user_id=user.id)
+
+
+async def send_answer(interaction: discord.Interaction[Any], answer: Answer, *, ephemeral: bool) -> None:
+    """Send an answer after a defer: the first message replaces 'thinking…' (or a progress report)."""
+    first, *rest = render_messages(answer)
+    # A follow-up would replace only an untouched 'thinking…'; after a progress edit it would leave
+    # the partial answer standing as a second message, so the first message is always an edit.
+    await interaction.edit_original_response(
+        embeds=first.embeds, attachments=first.files, allowed_mentions=NO_MENTIONS
+    )
+    for message in rest:
+        await interaction.followup.send(
+            embeds=message.embeds, files=message.files, ephemeral=ephemeral, allowed_mentions=NO_MENTIONS
+        )
+
+
+async def reply_error(interaction: discord.Interaction[Any], text: str) -> None:
+    """Tell the user what went wrong, ephemerally, whatever state the interaction is in."""
+    if not interaction.response.is_done():
+        await interaction.response.send_message(text, ephemeral=True, allowed_mentions=NO_MENTIONS)
+        return
+    public_defer = not interaction.extras.get(EPHEMERAL_DEFER, False)
+    if interaction.response.type == discord.InteractionResponseType.deferred_channel_message and public_defer:
+        # The first follow-up after a public "thinking…" defer replaces it and cannot be ephemeral, and a
+        # follow-up after deleting it fails with Unknown Message; so settle the placeholder, answer
+        # privately, then remove the placeholder.
+        await interaction.edit_original_response(
+            content="This command could not be answered.", embeds=[], allowed_mentions=NO_MENTIONS
+        )
+        await interaction.followup.send(text, ephemeral=True, allowed_mentions=NO_MENTIONS)
+        try:
+            await interaction.delete_original_response()
+        except discord.HTTPException:
+            log.debug("could not delete the deferred response", exc_info=True)
+        return
+    await interaction.followup.send(text, ephemeral=True, allowed_mentions=NO_MENTIONS)
+
+
+def _annotation(option: Option) -> Any:
+    base: Any = option.type
+    if option.type is int and (option.min_value is not None or option.max_value is not None):
+        base = app_commands.Range[int, option.min_value, option.max_value]
+    return base if option.required else base | None
+
+
+def _autocomplete(
+    bot: SilkrouteBot, option: Option
+) -> Callable[..., Awaitable[list[app_commands.Choice[str]]]]:
+    complete = option.autocomplete
+    assert complete is not None
+
+    async def autocomplete(
+        interaction: discord.Interaction[Any], current: str
+    ) -> list[app_commands.Choice[str]]:
+        names = await complete(bot.services, current)
+        return [app_commands.Choice(name=n[:100], value=n[:100]) for n in names[:25]]
+
+    return autocomplete
+
+
+def build_command(bot: SilkrouteBot, spec: CommandSpec) -> app_commands.Command[Any, ..., None]:
+    """One app command whose callback defers, runs the spec's handler and renders the answer."""
+
+    async def callback(interaction: discord.Interaction[Any], **options: Any) -> None:
+        interaction.extras[EPHEMERAL_DEFER] = spec.ephemeral
+        await interaction.response.defer(thinking=True, ephemeral=spec.ephemeral)
+
+        async def progress(partial: Answer) -> None:
+            await interaction.edit_original_response(
+                embeds=render_messages(partial)[0].embeds, allowed_mentions=NO_MENTIONS
+            )
+
+        ctx = Context(
+            services=bot.services,
+            caller=caller_of(interaction, bot.settings.discord.watch_manager_role_id),
+            guild_id=interaction.guild_id,
+            channel_id=interaction.channel_id,
+            progress=progress,
+        )
+        given = spec.with_defaults({k: v for k, v in options.items() if v is not None})
+        answer = await execute(spec, ctx, given)
+        await send_answer(interaction, answer, ephemeral=spec.ephemeral)
+
+    parameters = [inspect.Parameter("interaction", inspect.Parameter.POSITIONAL_OR_KEYWORD)]
+    parameters += [
+        inspect.Parameter(
+            o.name,
+            inspect.Parameter.KEYWORD_ONLY,
+            annotation=_annotation(o),
+            default=inspect.Parameter.empty if o.required else None,
+        )
+        for o in spec.options
+    ]
+    callback.__signature__ = inspect.Signature(parameters)  # type: ignore[attr-defined]
+    callback.__discord_app_commands_param_description__ = {  # type: ignore[attr-defined]
+        o.name: o.description[:100] for o in spec.options
+    }
+    callback.__discord_app_commands_param_choices__ = {  # type: ignore[attr-defined]
+        o.name: [app_commands.Choice(name=c, value=c) for c in o.choices] for o in spec.options if o.choices
+    }
+    callback.__discord_app_commands_param_autocomplete__ = {  # type: ignore[attr-defined]
+        o.name: _autocomplete(bot, o) for o in spec.options if o.autocomplete is not None
+    }
+    command: app_commands.Command[Any, ..., None] = app_commands.Command(
+        name=spec.leaf, description=spec.description[:100], callback=callback
+    )
+    # Manage-only commands act on a server's settings: offer them in servers only, never in DMs.
+    command.guild_only = spec.manage_only
+    return command
+
+
+def build_app_commands(
+    bot: SilkrouteBot, specs: list[CommandSpec]
+) -> list[app_commands.Command[Any, ..., None] | app_commands.Group]:
+    """Top-level specs become commands; "group leaf" specs become subcommands of one group each."""
+    built: list[app_commands.Command[Any, ..., None] | app_commands.Group] = []
+    groups: dict[str, app_commands.Group] = {}
+    for spec in specs:
+        command = build_command(bot, spec)
+        if spec.group is None:
+            built.append(command)
+            continue
+        group = groups.get(spec.group)
+        if group is None:
+            members = [s for s in specs if s.group == spec.group]
+            group = app_commands.Group(
+                name=spec.group,
+                description=f"/{spec.group} commands",
+                guild_only=any(s.manage_only for s in members),
+            )
+            groups[spec.group] = group
+            built.append(group)
+        group.add_command(command)
+    return built

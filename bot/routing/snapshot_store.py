@@ -1,0 +1,105 @@
+"""The serving snapshot as a Services component, with the optional background refresh.
+
+Handlers read `store.current` once per answer; a refresh or import swaps in a new Snapshot object, so an
+answer in progress finishes on the snapshot it started with.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from bot.app.answer import Section, Unavailable
+from bot.routing.snapshot import Snapshot, load_current
+from bot.routing.update import refresh_forever
+from bot.core.settings import Settings
+
+if TYPE_CHECKING:
+    from bot.app.wiring import Services
+
+log = logging.getLogger(__name__)
+
+NO_SNAPSHOT = (
+    "No routing snapshot is loaded yet. Build one with `silkroute data update` (downloads public data) or "
+    "`silkroute data import RIB.bz2 delegated-extended asnames.json`."
+)
+
+
+class SnapshotStore:
+    """Component "snapshot": loads `data_dir/current` off the event loop and serves it until replaced."""
+
+    name = "snapshot"
+
+    def __init__(self, data_dir: Path, settings: Settings | None = None) -> None:
+        self.data_dir = data_dir
+        self.settings = settings
+        self.current: Snapshot | None = None
+        self.error = ""
+        self.refresher: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        """Load the current snapshot; start the refresher when settings allow (online, interval > 0)."""
+        try:
+            await self.reload()
+        except (OSError, ValueError, KeyError, RuntimeError) as exc:
+            self.error = f"could not load the snapshot in {self.data_dir}: {exc}"
+            log.exception("loading the routing snapshot failed")
+        settings = self.settings
+        if (
+            settings
+            and settings.routing.silkroute_update_interval_hours
+            and not settings.core.silkroute_offline
+        ):
+            self.refresher = asyncio.create_task(refresh_forever(settings, self.reload, self._built_at))
+
+    def _built_at(self) -> datetime | None:
+        return self.current.provenance.built_at if self.current else None
+
+    async def reload(self) -> Snapshot | None:
+        """Serve whatever `current` points to now; the old snapshot serves until the new one is loaded."""
+        fresh = await asyncio.to_thread(load_current, self.data_dir)
+        self.current, self.error = fresh, ""
+        return fresh
+
+    async def close(self) -> None:
+        if self.refresher is not None:
+            self.refresher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self.refresher
+            self.refresher = None
+
+    def status(self) -> Section:
+        snapshot = self.current
+        if snapshot is None:
+            text = self.error or (
+                f"No routing snapshot in {self.data_dir}. Run `silkroute data update` or "
+                "`silkroute data import FILE...`."
+            )
+            return Section("Routing snapshot", text)
+        p = snapshot.provenance
+        date = p.data_date.strftime("%Y-%m-%d %H:%M UTC") if p.data_date else "unknown"
+        return Section(
+            "Routing snapshot",
+            f"{snapshot.snapshot_id}: data of {date}, {p.prefixes_v4:,} IPv4 + {p.prefixes_v6:,} IPv6 prefixes, "
+            f"{p.routes:,} routes from {p.vantage_points} vantage points "
+            f"({', '.join(c.name for c in p.collectors) or 'no collector: IP -> AS only'})"
+            + (f"; {len(p.truncated_files)} truncated file(s)" if p.truncated_files else ""),
+        )
+
+
+def serving_snapshot(services: Services) -> Snapshot | None:
+    """The snapshot being served, or None when this process has none (checks then say so)."""
+    store = services.find(SnapshotStore)
+    return store.current if store is not None else None
+
+
+def require_snapshot(services: Services) -> Snapshot:
+    """The serving snapshot, or Unavailable telling the operator how to get one."""
+    snapshot = serving_snapshot(services)
+    if snapshot is None:
+        raise Unavailable(NO_SNAPSHOT, example="silkroute data update")
+    return snapshot

@@ -1,9 +1,0 @@
-"""Test-only extension serving the commands of `support.extra_specs`, loaded beside `cogs.meta`."""
-
-from bot.discord.client import SilkrouteBot
-from bot.discord.cog import SpecCog
-from tests.bot.discord.support import TEST_COMMANDS
-
-
-async def setup(bot: SilkrouteBot) -> None:
-    await bot.add_cog(SpecCog(bot, TEST_COMMANDS))

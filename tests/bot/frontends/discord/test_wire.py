@@ -1,0 +1,289 @@
+"""The real bot over real sockets against a local fake Discord: login, sync, interactions, alerts, 429s."""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import logging
+import os
+import signal
+from collections.abc import AsyncIterator
+from typing import Any
+
+import discord
+import pytest
+import pytest_asyncio
+
+from bot import __version__
+from bot.frontends.discord.client import SilkrouteBot, run_discord
+from bot.app.wiring import Services
+from tests.bot.frontends.discord.fake_discord import FakeDiscord, Interaction, RecordedRequest, connected
+from tests.bot.frontends.discord.support import (
+    FAKE_TOKEN,
+    RecordingComponent,
+    extra_specs,
+    make_bot,
+    make_settings,
+)
+
+EPHEMERAL = 64
+
+
+def wire_bot(fake: FakeDiscord, **discord_settings: Any) -> SilkrouteBot:
+    discord_settings.setdefault("discord_guild_id", fake.guild_id)
+    settings = make_settings(discord_token=FAKE_TOKEN, **discord_settings)
+    return make_bot(settings, guild_ready_timeout=0.1)
+
+
+def answered(fake: FakeDiscord, interaction: Interaction) -> list[RecordedRequest]:
+    """The webhook requests that carry the answer (follow-ups or edits of @original), once they exist."""
+    return [r for r in fake.replies(interaction) if r.method in {"POST", "PATCH"} and "/webhooks/" in r.path]
+
+
+def embeds_of(requests: list[RecordedRequest]) -> list[dict[str, Any]]:
+    return [e for r in requests for e in (r.json or {}).get("embeds", [])]
+
+
+async def test_login_ready_and_guild_command_sync(fake_discord: FakeDiscord) -> None:
+    bot = wire_bot(fake_discord)
+
+    async with connected(bot, FAKE_TOKEN):
+        assert bot.user is not None and bot.user.id == int(fake_discord.bot_user["id"])
+        assert bot.get_guild(fake_discord.guild_id) is not None
+
+    paths = [(r.method, r.path) for r in fake_discord.requests]
+    assert paths[:2] == [("GET", "/users/@me"), ("GET", "/oauth2/applications/@me")]
+    (identify,) = fake_discord.frames(2)
+    assert not identify["d"]["intents"] & discord.Intents(message_content=True).value
+    (sync,) = fake_discord.requests_to("PUT", r"/applications/\d+/guilds/\d+/commands")
+    assert sync.path == f"/applications/{fake_discord.application_id}/guilds/{fake_discord.guild_id}/commands"
+    assert not fake_discord.requests_to("PUT", r"/applications/\d+/commands")  # no slow global sync
+    synced = {c["name"]: c for c in sync.json}
+    assert set(synced) == {"status", "help"} | {spec.name for spec in extra_specs()}
+    assert synced["echo"]["options"] == [
+        {"type": 3, "name": "text", "description": "What to say", "required": True},
+        {
+            "type": 4,
+            "name": "count",
+            "description": "How often",
+            "required": False,
+            "min_value": 1,
+            "max_value": 5,
+        },
+        {"type": 5, "name": "loud", "description": "Shout", "required": False},
+    ]
+    assert synced["help"]["options"][0] == {
+        "type": 3,
+        "name": "command",
+        "description": "Explain one command",
+        "required": False,
+    }
+    assert all(len(c["description"]) <= 100 for c in sync.json)
+
+
+async def test_commands_sync_globally_without_a_guild_id(fake_discord: FakeDiscord) -> None:
+    bot = wire_bot(fake_discord, discord_guild_id=None)
+
+    async with connected(bot, FAKE_TOKEN):
+        pass
+
+    (sync,) = fake_discord.requests_to("PUT", r"/applications/\d+/commands")
+    assert {c["name"] for c in sync.json} >= {"status", "help"}
+    assert not fake_discord.requests_to("PUT", r"/applications/\d+/guilds/\d+/commands")
+
+
+async def test_a_slash_command_is_deferred_then_answered(fake_discord: FakeDiscord) -> None:
+    bot = wire_bot(fake_discord)
+    async with connected(bot, FAKE_TOKEN):
+        interaction = await fake_discord.inject_interaction("echo", {"text": "hi", "count": 2, "loud": True})
+        answer = await fake_discord.until(lambda: answered(fake_discord, interaction))
+
+    callback, *_ = fake_discord.replies(interaction)
+    assert callback.path == interaction.callback_path and callback.json == {"type": 5}
+    assert callback.query == {"with_response": "1"}
+    (embed,) = embeds_of(answer)
+    assert embed["title"] == "Echo" and embed["description"] == "HI HI"
+    assert answer[0].json["allowed_mentions"] == {"parse": []}
+
+
+async def test_a_long_answer_goes_out_as_several_messages_with_its_file(fake_discord: FakeDiscord) -> None:
+    bot = wire_bot(fake_discord)
+    async with connected(bot, FAKE_TOKEN):
+        interaction = await fake_discord.inject_interaction("long")
+        await fake_discord.until(lambda: [r for r in answered(fake_discord, interaction) if r.files])
+
+    first, *followups = answered(fake_discord, interaction)
+    assert first.method == "PATCH" and first.path.endswith("/messages/@original")
+    assert followups and all(r.method == "POST" for r in followups)
+    assert followups[-1].files == [("peers.csv", b"asn,name\nAS64500,peer-000\n")]
+    assert followups[-1].json["attachments"][0]["filename"] == "peers.csv"
+
+
+async def test_status_over_the_wire_names_the_version(fake_discord: FakeDiscord) -> None:
+    bot = wire_bot(fake_discord)
+    async with connected(bot, FAKE_TOKEN):
+        interaction = await fake_discord.inject_interaction("status")
+        answer = await fake_discord.until(lambda: answered(fake_discord, interaction))
+
+    (embed,) = embeds_of(answer)
+    assert embed["title"] == "silkroute status"
+    assert embed["description"].startswith(f"silkroute {__version__}, up ")
+
+
+async def test_an_error_after_the_defer_reaches_the_user_privately(fake_discord: FakeDiscord) -> None:
+    bot = wire_bot(fake_discord)
+    async with connected(bot, FAKE_TOKEN):
+        interaction = await fake_discord.inject_interaction("bad")
+        await fake_discord.until(lambda: fake_discord.requests_to("DELETE", r"/webhooks/.*/@original"))
+
+    steps = [(r.method, r.path.rsplit("/", 1)[-1]) for r in fake_discord.replies(interaction)]
+    assert steps == [
+        ("POST", "callback"),  # public "thinking…"
+        ("PATCH", "@original"),  # settled, so the next follow-up is a message of its own
+        ("POST", interaction.token),  # the error, ephemeral
+        ("DELETE", "@original"),  # the public placeholder goes away
+    ]
+    followup = fake_discord.replies(interaction)[2].json
+    assert followup["flags"] & EPHEMERAL
+    assert followup["content"] == "`AS-1` is not an AS number. Example: /bad asn:AS9198"
+
+
+async def test_an_unknown_command_is_answered_before_any_defer(fake_discord: FakeDiscord) -> None:
+    bot = wire_bot(fake_discord)
+    async with connected(bot, FAKE_TOKEN):
+        interaction = await fake_discord.inject_interaction("retired")
+        await fake_discord.until(lambda: fake_discord.replies(interaction))
+
+    (callback,) = fake_discord.replies(interaction)
+    assert callback.json["type"] == 4
+    assert callback.json["data"]["flags"] & EPHEMERAL
+    assert "/help" in callback.json["data"]["content"]
+
+
+async def test_a_message_reaches_the_alert_channel(fake_discord: FakeDiscord) -> None:
+    alert_channel = fake_discord.channel_ids[1]
+    bot = wire_bot(fake_discord, alert_channel_id=alert_channel)
+    async with connected(bot, FAKE_TOKEN):
+        channel = bot.get_channel(bot.settings.discord.alert_channel_id or 0)
+        assert isinstance(channel, discord.TextChannel)
+        sent = await channel.send("AS9198 lost visibility", embed=discord.Embed(title="Alert"))
+        partial = bot.get_partial_messageable(alert_channel)
+        await partial.send("AS9198 is back")
+
+    first, second = fake_discord.channel_posts(alert_channel)
+    assert sent.channel.id == alert_channel
+    assert first.json["content"] == "AS9198 lost visibility"
+    assert first.json["embeds"][0]["title"] == "Alert"
+    assert first.json["allowed_mentions"] == {"parse": []}  # the bot-wide default: no pings by accident
+    assert second.json["content"] == "AS9198 is back"
+
+
+async def test_a_429_on_a_channel_message_is_retried(fake_discord: FakeDiscord) -> None:
+    channel_id = fake_discord.channel_ids[0]
+    bot = wire_bot(fake_discord)
+    async with connected(bot, FAKE_TOKEN):
+        fake_discord.rate_limit_next("POST", rf"/channels/{channel_id}/messages", retry_after=0.05)
+        message = await bot.get_partial_messageable(channel_id).send("after the limit")
+
+    attempts = fake_discord.requests_to("POST", rf"/channels/{channel_id}/messages")
+    assert [a.status for a in attempts] == [429, 200]
+    assert message.content == "after the limit"
+
+
+async def test_a_429_on_the_interaction_answer_is_retried(fake_discord: FakeDiscord) -> None:
+    bot = wire_bot(fake_discord)
+    async with connected(bot, FAKE_TOKEN):
+        fake_discord.rate_limit_next("PATCH", r"/webhooks/\d+/[^/]+/messages/@original", retry_after=0.05)
+        interaction = await fake_discord.inject_interaction("echo", {"text": "hi"})
+        await fake_discord.until(lambda: [r for r in answered(fake_discord, interaction) if r.status == 200])
+
+    attempts = [r.status for r in answered(fake_discord, interaction)]
+    assert attempts == [429, 200]
+
+
+async def test_the_bot_resumes_after_the_gateway_drops(fake_discord: FakeDiscord) -> None:
+    bot = wire_bot(fake_discord)
+    resumed = asyncio.Event()
+
+    async def on_resumed() -> None:
+        resumed.set()
+
+    bot.add_listener(on_resumed)
+    async with connected(bot, FAKE_TOKEN):
+        await fake_discord.drop_gateway()
+        async with asyncio.timeout(5):
+            await resumed.wait()
+        interaction = await fake_discord.inject_interaction("echo", {"text": "still here"})
+        answer = await fake_discord.until(lambda: answered(fake_discord, interaction))
+
+    assert fake_discord.connections == 2
+    (resume,) = fake_discord.frames(6)
+    assert resume["d"]["session_id"] == "fake-session-1" and resume["d"]["seq"] >= 2
+    assert len(fake_discord.frames(2)) == 1  # resumed, not identified again
+    assert embeds_of(answer)[0]["description"] == "still here"
+
+
+async def test_the_token_never_leaves_the_authorization_header(
+    fake_discord: FakeDiscord, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    bot = wire_bot(fake_discord, alert_channel_id=fake_discord.channel_ids[1])
+    async with connected(bot, FAKE_TOKEN):
+        for name in ("boom", "status", "help"):
+            interaction = await fake_discord.inject_interaction(name)
+            await fake_discord.until(functools.partial(answered, fake_discord, interaction))
+        await bot.get_partial_messageable(fake_discord.channel_ids[1]).send("alert")
+        await fake_discord.drop_gateway()
+        await fake_discord.until(lambda: fake_discord.frames(6))
+
+    assert fake_discord.requests[0].headers["Authorization"] == f"Bot {FAKE_TOKEN}"  # the search can find it
+    assert all(FAKE_TOKEN.encode() not in r.raw for r in fake_discord.requests)
+    assert all(FAKE_TOKEN not in r.path and FAKE_TOKEN not in str(r.query) for r in fake_discord.requests)
+    frames_without_auth = [f for f in fake_discord.gateway_frames if f["op"] not in (2, 6)]
+    assert FAKE_TOKEN not in str(frames_without_auth)
+    assert caplog.records
+    for record in caplog.records:
+        assert FAKE_TOKEN not in record.getMessage()
+        assert FAKE_TOKEN not in (caplog.handler.format(record) if record.exc_info else "")
+
+
+@pytest_asyncio.fixture
+async def restore_signal_handlers() -> AsyncIterator[None]:
+    """`run_discord` installs SIGINT/SIGTERM handlers on the test's loop; leave none behind."""
+    yield
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.remove_signal_handler(sig)
+
+
+async def test_sigterm_closes_the_bot_and_its_services_once(
+    fake_discord: FakeDiscord, restore_signal_handlers: None
+) -> None:
+    settings = make_settings(discord_token=FAKE_TOKEN, discord_guild_id=fake_discord.guild_id)
+    component = RecordingComponent()
+    run = asyncio.create_task(run_discord(settings, Services(settings=settings, components=[component])))
+    await fake_discord.until(
+        lambda: fake_discord.frames(2) and fake_discord.requests_to("PUT", r".*/commands")
+    )
+
+    os.kill(os.getpid(), signal.SIGTERM)
+    os.kill(os.getpid(), signal.SIGTERM)  # an impatient operator: still one clean close
+    async with asyncio.timeout(5):
+        code = await run
+
+    assert code == 0
+    assert (component.started, component.closed) == (1, 1)
+    await fake_discord.until(lambda: not fake_discord._sockets)
+
+
+async def test_a_refused_token_is_reported_without_a_traceback(
+    fake_discord: FakeDiscord, caplog: pytest.LogCaptureFixture, restore_signal_handlers: None
+) -> None:
+    settings = make_settings(discord_token="not-the-token", discord_guild_id=fake_discord.guild_id)
+
+    async with asyncio.timeout(5):
+        code = await run_discord(settings)
+
+    assert code == 2
+    assert "Discord refused the token in DISCORD_TOKEN" in caplog.text
+    assert "not-the-token" not in caplog.text

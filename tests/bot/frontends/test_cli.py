@@ -1,0 +1,110 @@
+"""The `silkroute` command as a script or a newcomer uses it: real processes, real exit codes."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bot.frontends.cli import configure_logging
+from bot.core.settings import load_settings
+
+
+def silkroute(
+    *args: str, stdin: str = "", env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, **(env or {})},
+        cwd=Path.cwd(),
+    )
+
+
+def test_ask_json_has_the_documented_shape() -> None:
+    result = silkroute("ask", "/status", "--json")
+    assert result.returncode == 0, result.stderr
+    payload = json.loads(result.stdout)
+    assert payload["ok"] is True
+    assert payload["command"] == "status"
+    assert set(payload) >= {"ok", "command", "data", "sources", "error"}
+    assert payload["data"]["version"]
+
+
+def test_bad_input_exits_2_with_one_line_and_no_traceback() -> None:
+    result = silkroute("ask", "/status verbose:yes")
+    assert result.returncode == 2
+    assert result.stdout.strip().startswith("error: `/status` has no option `verbose`")
+    assert "Traceback" not in result.stdout + result.stderr
+
+
+def test_ask_dash_answers_json_lines_in_one_process() -> None:
+    lines = "/status\n\n/help command:status\n/nope\n"
+    result = silkroute("ask", "-", stdin=lines)
+    answers = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [a["ok"] for a in answers] == [True, True, False]
+    assert answers[2]["error"]["kind"] == "bad_input"
+    assert "Example: /help" in answers[2]["error"]["message"]
+    assert answers[0]["data"]["uptime_seconds"] <= answers[1]["data"].get("uptime_seconds", 1e9)
+    assert result.returncode == 2
+
+
+def test_run_without_token_opens_the_console() -> None:
+    result = silkroute("run", stdin="/status\n/help\n/quit\n")
+    assert result.returncode == 0, result.stderr
+    assert "No DISCORD_TOKEN set" in result.stdout
+    assert "silkroute status" in result.stdout
+    assert "/help" in result.stdout and "Example" not in result.stderr
+
+
+def test_console_reports_malformed_lines_and_keeps_going() -> None:
+    result = silkroute("console", stdin='/help command:"status\n/status\n')
+    assert "error: Could not read that line" in result.stdout
+    assert "silkroute status" in result.stdout
+    assert "Traceback" not in result.stdout + result.stderr
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [("DISCORD_GUILD_ID", "not-a-number"), ("LOG_LEVEL", "chatty"), ("SILKROUTE_OFFLINE", "perhaps")],
+)
+def test_bad_settings_stop_start_up_naming_the_variable(variable: str, value: str) -> None:
+    result = silkroute("ask", "/status", env={variable: value})
+    assert result.returncode == 2
+    assert variable in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_env_file_option_is_used(tmp_path: Path) -> None:
+    env_file = tmp_path / "team.env"
+    env_file.write_text("SILKROUTE_OFFLINE=1\n")
+    result = silkroute("--env-file", str(env_file), "ask", "/status", "--json")
+    assert json.loads(result.stdout)["data"]["offline"] is True
+
+
+def test_log_lines_and_tracebacks_never_show_the_token(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DISCORD_TOKEN", "MTIz.secret-token-value")
+    configure_logging(load_settings(None))
+    try:
+        log = logging.getLogger("silkroute.test")
+        log.warning("connecting with %s", "MTIz.secret-token-value")
+        try:
+            raise RuntimeError("login failed for MTIz.secret-token-value")
+        except RuntimeError:
+            log.exception("boom")
+    finally:
+        logging.basicConfig(force=True)
+    err = capsys.readouterr().err
+    assert "RuntimeError: login failed for [token hidden]" in err
+    assert "connecting with [token hidden]" in err
+    assert "secret-token-value" not in err
