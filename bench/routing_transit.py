@@ -33,15 +33,15 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bot.app.answer import Source
 from bot.app.commands import Caller, Context
-from bot.routing.snapshot import Route, Snapshot, Vantage
-from bot.routing.snapshot_store import SnapshotStore
-from bot.routing.transit import TransitData, TransitIndex
 from bot.app.features.transit.chart import render_chart
 from bot.app.features.transit.command import transit
 from bot.app.wiring import Services
 from bot.core.settings import Settings
+from bot.core.values import Source
+from bot.routing.snapshot import Route, Snapshot, Vantage
+from bot.routing.snapshot_store import SnapshotStore
+from bot.routing.transit import TransitData, TransitIndex
 
 # Country mix of origins, roughly as in the delegated files (share of ~70k origin ASes).
 COUNTRIES = [

@@ -16,9 +16,9 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from bot.alerts.model import Clock
-from bot.app.answer import BadInput
-from bot.app.render import render_text
 from bot.alerts.repository import AlertRecord, AlertStore, OutboxItem
+from bot.app.render import render_text
+from bot.core.errors import InvalidInput
 
 log = logging.getLogger(__name__)
 CHANNEL_EXAMPLE = "/alerts channel channel:#noc-alerts"
@@ -93,7 +93,7 @@ class ConsoleSink:
     async def resolve_channel(self, guild_id: int, raw: str) -> ChannelRef:
         if raw.strip().lower() in ("console", "#console", "0"):
             return ChannelRef(0, "console")
-        raise BadInput(
+        raise InvalidInput(
             f"Unknown channel {raw!r}: the console has only one alert channel, `console`.",
             example="/alerts channel channel:console",
         )

@@ -14,18 +14,19 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from typing import Any, Protocol, TypeVar
 
+from bot.alerts.delivery import AlertSink, OutboxSender
 from bot.alerts.engine import AlertEngine
 from bot.alerts.exits import AsView, SnapshotMonitor, upstream_samples, views_of
 from bot.alerts.model import CONSOLE_GUILD, AlertKind, Clock, Finding
 from bot.alerts.monitors import Baseline, FeedHealthMonitor, HijackCandidate, RouteMonitor, SiteMonitor
-from bot.alerts.delivery import AlertSink, OutboxSender
-from bot.app.answer import Section, Unavailable
+from bot.alerts.repository import AlertRecord, AlertStore, NewAlert, Watch
+from bot.core.errors import DataUnavailable
+from bot.core.settings import Settings
+from bot.core.state_db import StateDB
+from bot.core.values import Section
 from bot.live import LiveSources
 from bot.live.rislive import FeedStatus, RisEvent, RisSubscription
 from bot.routing.snapshot_store import SnapshotStore
-from bot.core.settings import Settings
-from bot.core.state_db import StateDB
-from bot.alerts.repository import AlertRecord, AlertStore, NewAlert, Watch
 
 T = TypeVar("T")
 
@@ -319,7 +320,7 @@ class AlertSystem:
             return "not checked (no live sources)"
         try:
             result = await self.rpki.rpki_validation(candidate.origin, candidate.prefix)
-        except Unavailable as exc:
+        except DataUnavailable as exc:
             return f"could not be checked ({exc.message})"
         except Exception as exc:
             # A malformed answer or a client bug must not drop a possible hijack: alert without RPKI.
@@ -429,7 +430,7 @@ class AlertSystem:
                     await self.handle(event)
                 except Exception:
                     log.exception("alert monitors failed on a feed event")
-        except Unavailable as exc:
+        except DataUnavailable as exc:
             self.feed_note = f"stopped: {exc.message}"
 
     async def pump(self) -> None:
@@ -453,8 +454,8 @@ class AlertSystem:
 
 
 def alert_system(components: Sequence[Any]) -> AlertSystem:
-    """The running alert system, or Unavailable for commands that need it."""
+    """The running alert system, or DataUnavailable for commands that need it."""
     system = _find(components, AlertSystem)
     if system is None:
-        raise Unavailable("The alert system is not running in this process.")
+        raise DataUnavailable("The alert system is not running in this process.")
     return system

@@ -2,14 +2,18 @@
 
 One answer type for all commands lets the same logic be rendered as Discord embeds, console text
 or JSON without the logic knowing which; renderers live in `bot.app.render` and `bot.frontends.discord.embeds`.
+Capabilities raise the plain errors of `bot.core.errors`; `as_command_error` is the one place that turns
+them into what a user is shown.
 """
 
 from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
+
+from bot.core.errors import DataUnavailable, DomainError, InvalidInput
+from bot.core.values import Section, Source
 
 
 class Severity(enum.StrEnum):
@@ -19,58 +23,6 @@ class Severity(enum.StrEnum):
     OK = "ok"
     WARNING = "warning"
     CRITICAL = "critical"
-
-
-@dataclass(frozen=True, slots=True)
-class Source:
-    """A data source an answer rests on, with the date the data describes (not when it was fetched)."""
-
-    name: str
-    date: datetime | None
-    detail: str = ""
-    stale: bool = False
-
-    def age_text(self, now: datetime | None = None) -> str:
-        """Human age of the data, e.g. '3 h old', so every answer says how old its data is."""
-        if self.date is None:
-            return "date unknown"
-        return humanize_age((now or datetime.now(UTC)) - self.date)
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "name": self.name,
-            "date": self.date.isoformat() if self.date else None,
-            "detail": self.detail,
-            "stale": self.stale,
-        }
-
-
-def humanize_age(delta: Any) -> str:
-    """Render a timedelta as the coarsest unit that still tells the reader something."""
-    seconds = int(delta.total_seconds())
-    if seconds < 0:
-        return "in the future"
-    for unit, size in (("d", 86400), ("h", 3600), ("min", 60)):
-        if seconds >= size:
-            return f"{seconds // size} {unit} old"
-    return f"{seconds} s old"
-
-
-@dataclass(slots=True)
-class Table:
-    """Rows of cells; renderers align them (console) or put them in a code block (Discord)."""
-
-    columns: list[str]
-    rows: list[list[str]] = field(default_factory=list)
-
-
-@dataclass(slots=True)
-class Section:
-    """One titled part of an answer: free text, a table, or both."""
-
-    title: str
-    text: str = ""
-    table: Table | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,15 +65,10 @@ EXIT_CODES = {
 }
 
 
-class CommandError(Exception):
+class CommandError(DomainError):
     """An expected failure with a message fit to show a user as it is."""
 
     kind = ErrorKind.INTERNAL
-
-    def __init__(self, message: str, *, example: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.example = example
 
     def user_text(self) -> str:
         """One line for the user: what was wrong and, where it helps, an example that works."""
@@ -133,13 +80,13 @@ class CommandError(Exception):
         return {"kind": self.kind.value, "message": self.user_text()}
 
 
-class BadInput(CommandError):
+class BadInput(CommandError, InvalidInput):
     """The user's input cannot be answered as given."""
 
     kind = ErrorKind.BAD_INPUT
 
 
-class Unavailable(CommandError):
+class Unavailable(CommandError, DataUnavailable):
     """The data or upstream service the answer needs is missing or failing."""
 
     kind = ErrorKind.UNAVAILABLE
@@ -149,3 +96,16 @@ class Forbidden(CommandError):
     """The caller lacks the permission the command needs."""
 
     kind = ErrorKind.FORBIDDEN
+
+
+def as_command_error(error: DomainError, example: str | None = None) -> CommandError:
+    """The one place a capability's plain error becomes what the user is shown.
+
+    Bad input keeps the capability's example of a value that works, else takes the command's own
+    (`example`); anything else a capability raises means the data or an upstream is unavailable.
+    """
+    if isinstance(error, CommandError):
+        return error
+    if isinstance(error, InvalidInput):
+        return BadInput(error.message, example=error.example or example)
+    return Unavailable(error.message, example=error.example)

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from bot.app.features.alerts.commands import COMMANDS as ALERT_COMMANDS
 from bot.app.commands import Registry
+from bot.app.features.alerts.commands import COMMANDS as ALERT_COMMANDS
+from bot.app.features.lookup.command import COMMANDS as LOOKUP_COMMANDS
 from bot.app.features.meta import STATUS, make_help
 from bot.app.features.reach.command import COMMANDS as REACH_COMMANDS
-from bot.app.features.lookup.command import COMMANDS as LOOKUP_COMMANDS
 from bot.app.features.transit.command import TRANSIT_COMMANDS
 
 

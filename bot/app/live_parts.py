@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import TYPE_CHECKING, TypeVar
 
-from bot.app.answer import Answer, Section, Source, Table, humanize_age
+from bot.app.answer import Answer, as_command_error
+from bot.core.values import Section, Source, Table, humanize_age
 from bot.live.http_client import UpstreamError
 from bot.live.results import LiveMeta, LiveResult
 from bot.live.ripestat import RoutingStatus
@@ -52,7 +53,7 @@ async def attempt(call: Awaitable[R], what: str) -> R | Failed:
     try:
         return await call
     except UpstreamError as exc:
-        return Failed(f"{what}: {exc.user_text()}")
+        return Failed(f"{what}: {as_command_error(exc).user_text()}")
     except Exception as exc:  # a parser or client bug must not cost the user the snapshot answer
         log.exception("live call for %s failed unexpectedly", what)
         return Failed(f"{what}: internal error in the live lookup ({type(exc).__name__}).")

@@ -6,7 +6,8 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
-from bot.app.answer import Answer, CommandError, Source, Table
+from bot.app.answer import Answer, CommandError
+from bot.core.values import Source, Table
 
 
 def format_table(table: Table) -> str:

@@ -5,8 +5,9 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from bot.app.answer import Answer, CommandError, ErrorKind, Forbidden
+from bot.app.answer import Answer, CommandError, ErrorKind, Forbidden, as_command_error
 from bot.app.commands import CommandSpec, Context, Registry, parse_command_line
+from bot.core.errors import DomainError
 
 log = logging.getLogger(__name__)
 
@@ -25,8 +26,8 @@ async def execute(spec: CommandSpec, ctx: Context, options: dict[str, Any]) -> A
         )
     try:
         return await spec.handler(ctx, **options)
-    except CommandError:
-        raise
+    except DomainError as exc:
+        raise as_command_error(exc, spec.example) from None
     except Exception as exc:
         log.exception("command /%s failed with options %r", spec.name, options)
         raise InternalError(

@@ -13,10 +13,12 @@ import re
 from dataclasses import dataclass
 
 from bot.app.answer import BadInput, Unavailable
-from bot.net.dns import Lookup, LookupFailure, Nameserver, resolve
-from bot.net.address_safety import address_class
-from bot.reach.targets import normalise_host, parse_target
+from bot.core.errors import InvalidInput
 from bot.core.settings import Settings
+from bot.net.address_safety import address_class
+from bot.routing.asns import MAX_ASN, reserved_reason
+from bot.net.dns import Lookup, LookupFailure, Nameserver, resolve
+from bot.reach.targets import normalise_host, parse_target
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 _ADDRESS_LIKE = re.compile(r"^[0-9.]+(/\d*)?$|^[0-9a-f:.]*:[0-9a-f:.]*(/\d*)?$", re.IGNORECASE)
@@ -85,7 +87,7 @@ def parse_host(text: str, command: str) -> str | Network | None:
     if "://" in raw:
         try:
             host = parse_target(raw).host
-        except BadInput as exc:
+        except InvalidInput as exc:
             raise BadInput(exc.message, example=example) from None
     elif "." in raw:
         host = normalise_host(raw, example=example)
@@ -136,3 +138,29 @@ async def resolve_host(resolver: HostResolver | None, host: str, command: str) -
         "or give its IP address or AS instead.",
         example=f"/{command} target:95.56.0.1",
     )
+
+
+_AS_NUMBER = re.compile(r"^(?:AS\s*)?(\d{1,20})$", re.IGNORECASE)
+
+
+def looks_like_asn(text: str) -> bool:
+    """`AS9198`, `as9198`, `AS 9198` or `9198`, whether or not the number is usable."""
+    return _AS_NUMBER.match(text.strip()) is not None
+
+
+def parse_asn(text: str, command: str = "lookup") -> int | None:
+    """The ASN in an AS-shaped text, None when it is not AS-shaped; BadInput for a number no public network has.
+
+    One parser and one message for every command that takes an AS (`command` names it for the example).
+    """
+    match = _AS_NUMBER.match(text.strip())
+    if match is None:
+        return None
+    asn = int(match[1])
+    why = f"beyond the 32-bit range, at most {MAX_ASN}" if asn > MAX_ASN else reserved_reason(asn)
+    if why is not None:
+        raise BadInput(
+            f"AS{asn} is not a public network's AS number ({why}): it never appears on the public Internet.",
+            example=f"/{command} target:AS9198",
+        )
+    return asn

@@ -12,10 +12,10 @@ from dataclasses import dataclass, field
 from typing import Protocol, TypeVar
 
 from bot.alerts.service import AlertSystem
-from bot.app.answer import Section
+from bot.core.settings import Settings
+from bot.core.values import Section
 from bot.live import LiveSources
 from bot.routing.snapshot_store import SnapshotStore
-from bot.core.settings import Settings
 
 T = TypeVar("T")
 

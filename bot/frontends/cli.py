@@ -13,17 +13,18 @@ from pathlib import Path
 
 from bot.alerts.delivery import ConsoleSink
 from bot.alerts.service import alert_system
-from bot.app.answer import EXIT_CODES, Answer, CommandError
+from bot.app.answer import EXIT_CODES, Answer, CommandError, as_command_error
 from bot.app.catalog import build_registry
 from bot.app.commands import Context, Registry
-from bot.frontends.console import CONSOLE_CALLER, Console, stdin_lines
+from bot.app.features.data import import_command, status_command, update_command
 from bot.app.features.reach.batch import run_batch
 from bot.app.render import answer_json, dumps, error_json, render_text
-from bot.app.features.data import import_command, status_command, update_command
-from bot.routing.snapshot_store import SnapshotStore
 from bot.app.runner import answer_line
 from bot.app.wiring import Services, build_services
+from bot.core.errors import DomainError
 from bot.core.settings import Settings, SettingsError, load_settings
+from bot.frontends.console import CONSOLE_CALLER, Console, stdin_lines
+from bot.routing.snapshot_store import SnapshotStore
 
 log = logging.getLogger("silkroute")
 
@@ -125,8 +126,8 @@ async def cmd_data(settings: Settings, args: argparse.Namespace) -> int:
             result = await update_command(settings)
         else:
             result = await status_command(data_dir)
-    except CommandError as error:
-        result = error
+    except DomainError as error:
+        result = as_command_error(error)
     return _print_result(result, f"data {args.data_command}", args.json)
 
 
@@ -144,7 +145,8 @@ async def cmd_reach_batch(settings: Settings, args: argparse.Namespace) -> int:
             snapshot=store.current,
             progress=True,
         )
-    except CommandError as error:
+    except DomainError as exc:
+        error = as_command_error(exc)
         print(f"error: {error.user_text()}", file=sys.stderr)
         return EXIT_CODES[error.kind]
     if args.output is None:

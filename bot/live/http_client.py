@@ -22,7 +22,7 @@ from typing import Any
 import aiohttp
 
 from bot import __version__
-from bot.app.answer import Unavailable
+from bot.core.errors import DataUnavailable
 from bot.core.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -33,7 +33,7 @@ RISLIVE = "rislive"
 ATLAS = "atlas"
 
 
-class UpstreamError(Unavailable):
+class UpstreamError(DataUnavailable):
     """A live source failed; the message is fit to show a user and names the source."""
 
     def __init__(self, source: str, message: str) -> None:

@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 from urllib.parse import parse_qs, urlsplit
 
-from bot.app.answer import BadInput
+from bot.core.errors import InvalidInput
 from bot.live.cache import LiveCache
 from bot.live.http_client import IHR, HttpLayer, UpstreamBadResponse, UpstreamHTTPError, UpstreamRejected
 from bot.live.results import LiveMeta, LiveResult, cached_result, parse_time, shape_error
@@ -143,11 +143,11 @@ class IhrClient:
         end = _floor(end or self._now(), floor)
         start = _floor(start or end - default, floor)
         if start > end:
-            raise BadInput(
+            raise InvalidInput(
                 "The start time is after the end time.", example="start 2024-10-01, end 2024-10-02"
             )
         if end - start > limit:
-            raise BadInput(
+            raise InvalidInput(
                 f"IHR answers at most {limit.days} days per query.", example=f"a {limit.days}-day range"
             )
         return start, end
@@ -207,7 +207,7 @@ class IhrClient:
         """Country dependency (last 2 days by default, as bins are daily; IHR allows 31 days)."""
         code = normalise_country(country)
         if weightscheme not in ("as", "eyeball"):
-            raise BadInput(f"Unknown weight scheme '{weightscheme}'.", example="eyeball")
+            raise InvalidInput(f"Unknown weight scheme '{weightscheme}'.", example="eyeball")
         lo, hi = self._window(start, end, timedelta(days=2), timedelta(days=31), 15)
         params = {
             "country": code,
@@ -258,7 +258,7 @@ class IhrClient:
         elif streamtype == "country":
             name = normalise_country(streamname)
         else:
-            raise BadInput(f"Unknown stream type '{streamtype}'.", example="asn")
+            raise InvalidInput(f"Unknown stream type '{streamtype}'.", example="asn")
         lo, hi = self._window(start, end, timedelta(days=7), timedelta(days=31), 5)
         params = {
             "streamname": name,
@@ -353,7 +353,7 @@ class IhrClient:
 
 def _af(value: int) -> int:
     if value not in (4, 6):
-        raise BadInput(f"Address family must be 4 or 6, not {value}.", example="4")
+        raise InvalidInput(f"Address family must be 4 or 6, not {value}.", example="4")
     return value
 
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
-from bot.app.answer import Source
+from bot.core.values import Source
 from bot.live.cache import LiveCache
 from bot.live.http_client import UpstreamBadResponse
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
-from bot.app.answer import BadInput
+from bot.core.errors import InvalidInput
 from bot.live.cache import LiveCache
 from bot.live.http_client import (
     RIPESTAT,
@@ -35,7 +35,7 @@ def normalise_asn(value: int | str) -> int:
     """`AS9198`, `as 9198` and `9198` are the same network; anything else is bad input with an example."""
     match = _ASN.match(str(value))
     if not match or int(match.group(1)) > 0xFFFFFFFF:
-        raise BadInput(f"'{value}' is not an AS number.", example="AS9198")
+        raise InvalidInput(f"'{value}' is not an AS number.", example="AS9198")
     return int(match.group(1))
 
 
@@ -47,7 +47,7 @@ def normalise_ip_resource(value: str) -> str:
             return str(ipaddress.ip_network(text, strict=False))
         return str(ipaddress.ip_address(text))
     except ValueError:
-        raise BadInput(f"'{value}' is not an IP address or prefix.", example="95.56.0.0/16") from None
+        raise InvalidInput(f"'{value}' is not an IP address or prefix.", example="95.56.0.0/16") from None
 
 
 def normalise_resource(value: int | str) -> str:
@@ -60,7 +60,7 @@ def normalise_resource(value: int | str) -> str:
 def normalise_country(value: str) -> str:
     text = str(value).strip().upper()
     if not re.fullmatch(r"[A-Z]{2}", text):
-        raise BadInput(f"'{value}' is not a two-letter country code.", example="KZ")
+        raise InvalidInput(f"'{value}' is not a two-letter country code.", example="KZ")
     return text
 
 

@@ -6,13 +6,13 @@ whole process, and one place that reports their health for `/status`.
 
 from __future__ import annotations
 
-from bot.app.answer import Section, Table
+from bot.core.settings import Settings
+from bot.core.values import Section, Table
 from bot.live.cache import LiveCache
 from bot.live.http_client import HttpLayer, display_name
 from bot.live.ihr import IhrClient
 from bot.live.ripestat import RipestatClient
 from bot.live.rislive import RisLiveClient, RisSubscription
-from bot.core.settings import Settings
 
 
 class LiveSources:

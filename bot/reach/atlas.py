@@ -15,13 +15,14 @@ from typing import Any
 
 from cryptography import x509
 
-from bot.app.answer import BadInput, Section, Table, Unavailable
+from bot.core.errors import DataUnavailable, InvalidInput
+from bot.core.settings import Settings
+from bot.core.values import Section, Table
 from bot.live import LiveSources
 from bot.live.http_client import ATLAS, HttpLayer, UpstreamHTTPError, UpstreamRateLimited
 from bot.reach.interception import Finding, InterceptionDetector
 from bot.reach.targets import Target
 from bot.reach.tls import CertInfo
-from bot.core.settings import Settings
 
 
 @dataclass(slots=True)
@@ -82,15 +83,17 @@ class AtlasClient:
 
     @classmethod
     def from_settings(cls, settings: Settings, live: LiveSources | None) -> AtlasClient:
-        """Unavailable (with the variable to set) when Atlas is not configured or live calls are off."""
+        """DataUnavailable (with the variable to set) when Atlas is not configured or live calls are off."""
         key = settings.live.ripe_atlas_key
         if key is None or not key.get_secret_value().strip():
-            raise Unavailable(
+            raise DataUnavailable(
                 "The RIPE Atlas vantage needs an API key: set RIPE_ATLAS_KEY (measurements cost credits).",
                 example='/reach target:"kaspi.kz" vantage:local',
             )
         if settings.core.silkroute_offline or live is None:
-            raise Unavailable("Live sources are switched off (SILKROUTE_OFFLINE=1), including RIPE Atlas.")
+            raise DataUnavailable(
+                "Live sources are switched off (SILKROUTE_OFFLINE=1), including RIPE Atlas."
+            )
         return cls(
             http=live.http,
             key=key.get_secret_value().strip(),
@@ -135,13 +138,13 @@ class AtlasClient:
         payload = await self._json("/measurements/", "POST", body)
         ids = payload.get("measurements") if isinstance(payload, dict) else None
         if not isinstance(ids, list) or len(ids) != len(targets):
-            raise Unavailable("RIPE Atlas did not return the measurement ids it was asked to create.")
+            raise DataUnavailable("RIPE Atlas did not return the measurement ids it was asked to create.")
         return [int(i) for i in ids]
 
     async def _poll(self, measurement: Measurement, detector: InterceptionDetector) -> None:
         rows = await self._json(f"/measurements/{measurement.measurement_id}/results/", "GET", None)
         if not isinstance(rows, list):
-            raise Unavailable(
+            raise DataUnavailable(
                 f"RIPE Atlas returned no result list for measurement {measurement.measurement_id}."
             )
         measurement.results = [probe_result(row, detector) for row in rows if isinstance(row, dict)]
@@ -153,14 +156,14 @@ class AtlasClient:
         try:
             return await self.http.request_json(ATLAS, path, method=method, json_body=body, headers=headers)
         except UpstreamRateLimited:
-            raise Unavailable(
+            raise DataUnavailable(
                 "RIPE Atlas is rate-limiting measurement creation (HTTP 429); try later."
             ) from None
         except UpstreamHTTPError as exc:
             if exc.status in {401, 403}:
-                raise Unavailable("RIPE Atlas refused the API key (RIPE_ATLAS_KEY).") from None
+                raise DataUnavailable("RIPE Atlas refused the API key (RIPE_ATLAS_KEY).") from None
             if exc.status == 400:
-                raise BadInput(f"RIPE Atlas rejected the measurement: {_detail(exc.body)}") from None
+                raise InvalidInput(f"RIPE Atlas rejected the measurement: {_detail(exc.body)}") from None
             raise
 
 

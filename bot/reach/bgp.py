@@ -14,8 +14,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from bot.app.answer import Source
 from bot.app.live_parts import Failed, LiveParts, attempt, peers_seeing, stale_label
+from bot.core.values import Source
 from bot.live.sources import LiveSources
 from bot.net.address_safety import IPAddress
 

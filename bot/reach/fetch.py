@@ -24,7 +24,7 @@ import aiohttp
 from aiohttp.abc import AbstractResolver, ResolveResult
 from yarl import URL
 
-from bot.app.answer import BadInput
+from bot.core.errors import InvalidInput
 from bot.net.address_safety import IPAddress, SafetyPolicy
 from bot.reach.targets import parse_target
 
@@ -198,7 +198,7 @@ async def _vet_hop(
     """
     try:
         target = parse_target(str(url))
-    except BadInput as exc:
+    except InvalidInput as exc:
         return exc.message
     if target.host in vetted:
         candidates = [vetted[target.host]]

@@ -10,16 +10,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bot.app.answer import Unavailable
-from bot.reach.bgp import LiveRouting, Network, RoutingView, network_of
+from bot.core.errors import DataUnavailable
+from bot.core.settings import Settings
+from bot.net.address_safety import IPAddress, SafetyPolicy
 from bot.net.dns import Lookup, Nameserver, compare, resolve
+from bot.reach.bgp import LiveRouting, Network, RoutingView, network_of
 from bot.reach.fetch import HttpLimits, HttpResult, fetch
 from bot.reach.interception import InterceptionDetector
-from bot.net.address_safety import IPAddress, SafetyPolicy
 from bot.reach.targets import Target
 from bot.reach.tls import TcpResult, TlsResult, tcp_connect, tls_handshake
 from bot.reach.verdict import address_outcome, decide
-from bot.core.settings import Settings
 
 MAX_SYSTEM_ADDRESSES = 4
 MAX_CONTROL_ADDRESSES = 2
@@ -45,7 +45,7 @@ class ReachConfig:
         try:
             public = Nameserver.parse(reach.silkroute_public_resolver)
         except ValueError:
-            raise Unavailable(
+            raise DataUnavailable(
                 "SILKROUTE_PUBLIC_RESOLVER must be an IP address with an optional port."
             ) from None
         try:
@@ -53,13 +53,13 @@ class ReachConfig:
                 Nameserver.parse(reach.silkroute_system_resolver) if reach.silkroute_system_resolver else None
             )
         except ValueError:
-            raise Unavailable(
+            raise DataUnavailable(
                 "SILKROUTE_SYSTEM_RESOLVER must be empty or an IP address with a port."
             ) from None
         try:
             detector = InterceptionDetector.from_setting(reach.silkroute_extra_interception_spki)
         except ValueError as exc:
-            raise Unavailable(str(exc)) from None
+            raise DataUnavailable(str(exc)) from None
         return cls(
             policy=SafetyPolicy(allow_unsafe=reach.silkroute_allow_unsafe_targets),
             system_resolver=system,

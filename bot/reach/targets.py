@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass
 from urllib.parse import urlsplit, urlunsplit
 
-from bot.app.answer import BadInput
+from bot.core.errors import InvalidInput
 from bot.net.address_safety import IPAddress
 
 MAX_TARGETS = 10
@@ -44,9 +44,9 @@ def parse_targets(text: str) -> list[Target]:
     """Split on spaces and commas; up to ten targets, duplicates removed, order kept."""
     tokens = [t for t in re.split(r"[\s,]+", text.strip()) if t]
     if not tokens:
-        raise BadInput("Give a domain, URL or IP address to check.", example=EXAMPLE)
+        raise InvalidInput("Give a domain, URL or IP address to check.", example=EXAMPLE)
     if len(tokens) > MAX_TARGETS:
-        raise BadInput(f"At most {MAX_TARGETS} targets at once ({len(tokens)} given).", example=EXAMPLE)
+        raise InvalidInput(f"At most {MAX_TARGETS} targets at once ({len(tokens)} given).", example=EXAMPLE)
     targets: list[Target] = []
     for token in tokens:
         target = parse_target(token)
@@ -65,29 +65,31 @@ def parse_target(token: str) -> Target:
     try:
         parts = urlsplit(raw)
     except ValueError:
-        raise BadInput(
+        raise InvalidInput(
             f"{token!r} is not a valid URL (check the [ ] around an IPv6 address).", example=EXAMPLE
         ) from None
     scheme = parts.scheme.lower()
     if scheme not in DEFAULT_PORTS:
-        raise BadInput(
+        raise InvalidInput(
             f"Only http and https can be checked, not {parts.scheme}:// ({token}).", example=EXAMPLE
         )
     if parts.username is not None or parts.password is not None:
-        raise BadInput(f"User names and passwords in URLs are not accepted ({token}).", example=EXAMPLE)
+        raise InvalidInput(f"User names and passwords in URLs are not accepted ({token}).", example=EXAMPLE)
     try:
         port = parts.port
     except ValueError:
-        raise BadInput(
+        raise InvalidInput(
             f"{token!r} has an invalid port; ports are whole numbers 1–65535.", example=EXAMPLE
         ) from None
     if not parts.hostname:
-        raise BadInput(f"{token!r} has no host name.", example=EXAMPLE)
+        raise InvalidInput(f"{token!r} has no host name.", example=EXAMPLE)
     if parts.netloc.startswith("[") and not _BRACKETED.fullmatch(parts.netloc):
-        raise BadInput(f"{token!r} is not a valid URL: nothing but a port may follow ].", example=EXAMPLE)
+        raise InvalidInput(f"{token!r} is not a valid URL: nothing but a port may follow ].", example=EXAMPLE)
     host = normalise_host(f"[{parts.hostname}]" if "[" in parts.netloc else parts.hostname)
     if port == 0:
-        raise BadInput(f"{token!r} has an invalid port; ports are whole numbers 1–65535.", example=EXAMPLE)
+        raise InvalidInput(
+            f"{token!r} has an invalid port; ports are whole numbers 1–65535.", example=EXAMPLE
+        )
     port = port or DEFAULT_PORTS[scheme]
     netloc = f"[{host}]" if ":" in host else host
     if port != DEFAULT_PORTS[scheme]:
@@ -113,7 +115,7 @@ def _is_bare_ipv6(text: str) -> bool:
 
 
 def normalise_host(host: str, *, example: str = EXAMPLE) -> str:
-    """The canonical form of a host name or address literal, or BadInput (with `example`) when invalid.
+    """The canonical form of a host name or address literal, or InvalidInput (with `example`) when invalid.
 
     Lower-cases and IDNA-encodes names (so қазақстан.kz works) and validates every label; an address
     keeps its compressed form, an IPv6 one may come in [brackets] but never with a %scope (a local
@@ -121,7 +123,7 @@ def normalise_host(host: str, *, example: str = EXAMPLE) -> str:
     """
     text = host.strip()
     if not text:
-        raise BadInput("Give a host name or IP address.", example=example)
+        raise InvalidInput("Give a host name or IP address.", example=example)
     bracketed = text.startswith("[") or text.endswith("]")
     inner = text[1:-1] if bracketed and text.startswith("[") and text.endswith("]") else text
     try:
@@ -130,15 +132,15 @@ def normalise_host(host: str, *, example: str = EXAMPLE) -> str:
         address = None
     if address is not None and not (isinstance(address, ipaddress.IPv6Address) and address.scope_id):
         if bracketed and address.version != 6:
-            raise BadInput(f"{host!r}: only IPv6 addresses go in [brackets].", example=example)
+            raise InvalidInput(f"{host!r}: only IPv6 addresses go in [brackets].", example=example)
         return str(address)
     if bracketed or "%" in inner:
-        raise BadInput(f"{host!r} is not a valid IPv6 address.", example=example)
+        raise InvalidInput(f"{host!r} is not a valid IPv6 address.", example=example)
     try:
         ascii_host = inner.rstrip(".").encode("idna").decode("ascii").lower()
     except UnicodeError:
-        raise BadInput(f"{host!r} is not a valid host name.", example=example) from None
+        raise InvalidInput(f"{host!r} is not a valid host name.", example=example) from None
     labels = ascii_host.split(".")
     if len(ascii_host) > 253 or not all(_LABEL.match(label) for label in labels):
-        raise BadInput(f"{host!r} is not a valid host name.", example=example)
+        raise InvalidInput(f"{host!r} is not a valid host name.", example=example)
     return ascii_host

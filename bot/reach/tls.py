@@ -27,8 +27,8 @@ from cryptography.utils import CryptographyDeprecationWarning
 from cryptography.x509 import verification
 from OpenSSL import SSL
 
-from bot.reach.interception import Finding, InterceptionDetector, spki_sha256
 from bot.net.address_safety import IPAddress
+from bot.reach.interception import Finding, InterceptionDetector, spki_sha256
 
 
 @dataclass(slots=True)

@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-import re
-
-from bot.app.answer import BadInput
 from bot.routing.snapshot import AsPath
 
 MAX_ASN = 4_294_967_295
-_AS_NUMBER = re.compile(r"^(?:AS\s*)?(\d{1,20})$", re.IGNORECASE)
 _RESERVED = (
     (0, 0, "reserved (RFC 7607)"),
     (23456, 23456, "AS_TRANS (RFC 6793)"),
@@ -28,29 +24,6 @@ def reserved_reason(asn: int) -> str | None:
         if low <= asn <= high:
             return why
     return None
-
-
-def looks_like_asn(text: str) -> bool:
-    """`AS9198`, `as9198`, `AS 9198` or `9198`, whether or not the number is usable."""
-    return _AS_NUMBER.match(text.strip()) is not None
-
-
-def parse_asn(text: str, command: str = "lookup") -> int | None:
-    """The ASN in an AS-shaped text, None when it is not AS-shaped; BadInput for a number no public network has.
-
-    One parser and one message for every command that takes an AS (`command` names it for the example).
-    """
-    match = _AS_NUMBER.match(text.strip())
-    if match is None:
-        return None
-    asn = int(match[1])
-    why = f"beyond the 32-bit range, at most {MAX_ASN}" if asn > MAX_ASN else reserved_reason(asn)
-    if why is not None:
-        raise BadInput(
-            f"AS{asn} is not a public network's AS number ({why}): it never appears on the public Internet.",
-            example=f"/{command} target:AS9198",
-        )
-    return asn
 
 
 def is_public(asn: int) -> bool:

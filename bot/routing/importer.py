@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from bot.app.answer import BadInput
+from bot.core.errors import InvalidInput
 from bot.routing.asnames import AsNames, date_from_name, parse_asn_txt, parse_asnames_json
 from bot.routing.asns import address_origin, is_public
 from bot.routing.input_kinds import FileKind, UnknownFileKind, detect_kind, open_text, parse_ipasn
@@ -44,7 +44,7 @@ Progress = Callable[[str], None]
 IMPORT_EXAMPLE = "silkroute data import rib.20140523.0600.bz2 delegated-extended.txt asnames.json"
 
 
-class ImportFailed(BadInput):
+class ImportFailed(InvalidInput):
     """The import could not produce a snapshot; the previous one keeps serving. The message says why."""
 
     def __init__(self, message: str) -> None:

@@ -35,7 +35,7 @@ import numpy as np
 import numpy.typing as npt
 import pyasn
 
-from bot.app.answer import Source
+from bot.core.values import Source
 
 FORMAT_VERSION = 1
 KEEP_SNAPSHOTS = 2

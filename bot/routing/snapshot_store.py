@@ -13,10 +13,11 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from bot.app.answer import Section, Unavailable
+from bot.core.errors import DataUnavailable
+from bot.core.settings import Settings
+from bot.core.values import Section
 from bot.routing.snapshot import Snapshot, load_current
 from bot.routing.update import refresh_forever
-from bot.core.settings import Settings
 
 if TYPE_CHECKING:
     from bot.app.wiring import Services
@@ -98,8 +99,8 @@ def serving_snapshot(services: Services) -> Snapshot | None:
 
 
 def require_snapshot(services: Services) -> Snapshot:
-    """The serving snapshot, or Unavailable telling the operator how to get one."""
+    """The serving snapshot, or DataUnavailable telling the operator how to get one."""
     snapshot = serving_snapshot(services)
     if snapshot is None:
-        raise Unavailable(NO_SNAPSHOT, example="silkroute data update")
+        raise DataUnavailable(NO_SNAPSHOT, example="silkroute data update")
     return snapshot

@@ -29,7 +29,7 @@ from typing import Protocol, TypeVar
 
 from cachetools import LRUCache
 
-from bot.app.answer import Source
+from bot.core.values import Source
 from bot.routing.country_names import UNKNOWN_COUNTRY
 
 PathHop = int | frozenset[int]

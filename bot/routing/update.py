@@ -23,10 +23,10 @@ from urllib.parse import urlparse
 import aiohttp
 from tqdm import tqdm
 
-from bot.app.answer import CommandError, Unavailable
+from bot.core.errors import DataUnavailable, DomainError
+from bot.core.settings import Settings
 from bot.live.http_client import HttpLayer
 from bot.routing.importer import ImportReport, import_files
-from bot.core.settings import Settings
 
 log = logging.getLogger(__name__)
 CHUNK = 1 << 16
@@ -43,7 +43,7 @@ class DataSource:
     filename: str
 
 
-class DownloadFailed(Unavailable):
+class DownloadFailed(DataUnavailable):
     """A source could not be fetched; the message names it and suggests importing local files instead."""
 
 
@@ -279,9 +279,9 @@ async def refresh_forever(
             await on_new_snapshot()
         except asyncio.CancelledError:
             raise
-        except CommandError as exc:
+        except DomainError as exc:
             # Expected failures (offline, a source down) already say what went wrong: no traceback.
-            log.warning("background routing data refresh failed: %s", exc.user_text())
+            log.warning("background routing data refresh failed: %s", exc.message)
             await asyncio.sleep(interval.total_seconds())
         except Exception:
             log.exception("background routing data refresh failed; the current snapshot keeps serving")

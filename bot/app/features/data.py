@@ -5,12 +5,13 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-from bot.app.answer import Answer, Section, Severity, Table
+from bot.app.answer import Answer, Severity
+from bot.core.settings import Settings
+from bot.core.values import Section, Table
 from bot.routing.importer import ImportReport, import_files
 from bot.routing.snapshot import Provenance, Snapshot
 from bot.routing.snapshot_store import SnapshotStore
 from bot.routing.update import update
-from bot.core.settings import Settings
 
 
 def _when(provenance: Provenance) -> str:

@@ -9,8 +9,9 @@ from datetime import UTC, datetime, timedelta
 import discord
 
 from bot import __version__
-from bot.app.answer import Answer, BadInput, Section, Severity, Table, humanize_age
+from bot.app.answer import Answer, BadInput, Severity
 from bot.app.commands import CommandSpec, Context, Option, Registry
+from bot.core.values import Section, Table, humanize_age
 from bot.routing.snapshot import Snapshot
 from bot.routing.snapshot_store import serving_snapshot
 

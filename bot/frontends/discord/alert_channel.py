@@ -14,13 +14,13 @@ import aiohttp
 import discord
 from discord.ext import tasks
 
-from bot.app.features.alerts.presentation import render_delivery
 from bot.alerts.delivery import ChannelRef, Delivery, DeliveryError, channel_id_of
+from bot.alerts.repository import AlertRecord
 from bot.alerts.service import AlertSystem, alert_system
 from bot.app.answer import BadInput
-from bot.frontends.discord.slash_commands import NO_MENTIONS, caller_of
+from bot.app.features.alerts.presentation import render_delivery
 from bot.frontends.discord.embeds import render_messages
-from bot.alerts.repository import AlertRecord
+from bot.frontends.discord.slash_commands import NO_MENTIONS, caller_of
 
 if TYPE_CHECKING:
     from bot.frontends.discord.client import SilkrouteBot

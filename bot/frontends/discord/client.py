@@ -17,9 +17,9 @@ import cogs
 from bot.app.answer import CommandError
 from bot.app.catalog import build_registry
 from bot.app.commands import Registry
-from bot.frontends.discord.slash_commands import NO_MENTIONS, reply_error
 from bot.app.wiring import Services, build_services
 from bot.core.settings import Settings
+from bot.frontends.discord.slash_commands import NO_MENTIONS, reply_error
 
 log = logging.getLogger(__name__)
 

@@ -16,8 +16,8 @@ from discord import app_commands
 
 from bot.app.answer import Answer
 from bot.app.commands import Caller, CommandSpec, Context, Option
-from bot.frontends.discord.embeds import render_messages
 from bot.app.runner import execute
+from bot.frontends.discord.embeds import render_messages
 
 if TYPE_CHECKING:
     from bot.frontends.discord.client import SilkrouteBot

@@ -11,9 +11,9 @@ from typing import Any
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
-from bot.app.features.alerts.presentation import render_delivery
 from bot.alerts.delivery import ChannelRef, Delivery, DeliveryError
 from bot.app.answer import BadInput
+from bot.app.features.alerts.presentation import render_delivery
 from bot.core.settings import AlertSettings, CoreSettings, DiscordSettings, LiveSettings, Settings
 
 START = 1_546_300_800.0  # 2019-01-01 00:00 UTC, the time of the replayed RIS file

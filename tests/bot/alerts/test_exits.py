@@ -10,8 +10,8 @@ import pytest
 import pytest_asyncio
 
 from bot.alerts.model import AlertKind
-from bot.app.features.alerts.presentation import render_delivery
 from bot.alerts.service import AlertSystem
+from bot.app.features.alerts.presentation import render_delivery
 from bot.app.render import render_text
 from bot.routing.importer import import_files
 from bot.routing.snapshot_store import SnapshotStore

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bot.core.state_db import StateDB
 from bot.alerts.repository import AlertStore, NewAlert
+from bot.core.state_db import StateDB
 
 
 async def test_snapshot_views_upsert_and_forget_unwatched_targets(tmp_path: Path) -> None:

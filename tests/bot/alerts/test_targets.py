@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bot.app.features.alerts.targets import parse_duration, parse_watch_target
-from bot.app.answer import BadInput
+from bot.core.errors import InvalidInput
 
 
 @pytest.mark.parametrize(
@@ -39,7 +39,7 @@ def test_watchable_targets_are_normalised(text: str, kind: str, target: str) -> 
     ],
 )
 def test_unwatchable_targets_are_refused_with_a_reason(text: str, reason: str) -> None:
-    with pytest.raises(BadInput, match=reason) as caught:
+    with pytest.raises(InvalidInput, match=reason) as caught:
         parse_watch_target(text)
     assert caught.value.example
 
@@ -47,5 +47,5 @@ def test_unwatchable_targets_are_refused_with_a_reason(text: str, reason: str) -
 def test_durations() -> None:
     assert [parse_duration(t) for t in ("30m", "6h", "2d", "1w", "90s")] == [1800, 21600, 172800, 604800, 90]
     for bad in ("6x", "", "-1h", "0h", "100d"):
-        with pytest.raises(BadInput):
+        with pytest.raises(InvalidInput):
             parse_duration(bad)

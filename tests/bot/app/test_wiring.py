@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from bot.routing.snapshot_store import SnapshotStore
 from bot.app.wiring import build_services
 from bot.core.settings import load_settings
+from bot.routing.snapshot_store import SnapshotStore
 
 
 @pytest.mark.parametrize("long_running", [False, True])

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.frontends.cli import configure_logging
 from bot.core.settings import load_settings
+from bot.frontends.cli import configure_logging
 
 
 def silkroute(

@@ -10,9 +10,9 @@ from prompt_toolkit.document import Document
 from bot.app.answer import Answer, Attachment
 from bot.app.catalog import build_registry
 from bot.app.commands import CommandSpec, Context, Option
-from bot.frontends.console import CommandCompleter, Console
 from bot.app.wiring import build_services
 from bot.core.settings import load_settings
+from bot.frontends.console import CommandCompleter, Console
 
 
 def _complete(text: str) -> list[str]:

@@ -11,10 +11,10 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
-from bot.live import LiveSources
-from bot.live.cache import LiveCache
 from bot.app.wiring import Component, Services
 from bot.core.settings import CoreSettings, Settings
+from bot.live import LiveSources
+from bot.live.cache import LiveCache
 from tests.bot.live.fake_upstreams import FakeUpstreams
 
 

@@ -8,10 +8,10 @@ import pytest
 
 from bot.app.answer import Answer
 from bot.app.live_parts import Failed, LiveParts, attempt, online_sources, stale_label
-from bot.live.http_client import UpstreamTimeout
-from bot.live.results import LiveMeta, LiveResult
 from bot.app.wiring import Services
 from bot.core.settings import Settings
+from bot.live.http_client import UpstreamTimeout
+from bot.live.results import LiveMeta, LiveResult
 
 T = datetime(2024, 10, 10, 8, tzinfo=UTC)
 

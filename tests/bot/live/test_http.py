@@ -8,6 +8,8 @@ from collections.abc import AsyncIterator
 import pytest
 
 from bot import __version__
+from bot.app.answer import as_command_error
+from bot.core.settings import Settings
 from bot.live.http_client import (
     HttpLayer,
     LiveOffline,
@@ -20,7 +22,6 @@ from bot.live.http_client import (
     UpstreamRejected,
     UpstreamTimeout,
 )
-from bot.core.settings import Settings
 from tests.bot.live.fake_upstreams import FakeUpstreams
 
 PATH = "data/looking-glass/data.json"
@@ -67,8 +68,8 @@ async def test_retryable_faults_retry_up_to_the_limit_then_fail_clearly(
     fake_upstreams.fail(KEY, kind)
     with pytest.raises(error) as caught:
         await http.get_json("ripestat", PATH)
-    assert caught.value.user_text().startswith("RIPEstat: ")
-    assert words in caught.value.user_text()
+    assert as_command_error(caught.value).user_text().startswith("RIPEstat: ")
+    assert words in as_command_error(caught.value).user_text()
     assert fake_upstreams.requests[KEY] == requests  # one try + SILKROUTE_HTTP_RETRIES=2
     assert http.stats["ripestat"].retries == 2
     assert http.stats["ripestat"].failures == 1

@@ -7,7 +7,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.app.answer import BadInput
+from bot.app.answer import as_command_error
+from bot.core.errors import InvalidInput
 from bot.live.cache import LiveCache
 from bot.live.http_client import HttpLayer
 from bot.live.ihr import IhrClient, IhrGatewayTimeout, IhrInvalidParams
@@ -57,7 +58,7 @@ async def test_invalid_query_params_names_the_parameter(
 ) -> None:
     with pytest.raises(IhrInvalidParams) as caught:
         await ihr._get("hegemony/", {"originasn": "9198", "format": "json"})
-    assert caught.value.user_text() == (
+    assert as_command_error(caught.value).user_text() == (
         "Internet Health Report: rejected the parameter(s) format (invalid_query_params)."
     )
     assert fake_upstreams.requests["ihr:hegemony/"] == 1  # a 400 is never retried
@@ -73,9 +74,9 @@ async def test_504_is_reported_with_a_hint_and_not_repeated(
 
 
 async def test_ranges_beyond_ihr_limits_are_bad_input(ihr: IhrClient) -> None:
-    with pytest.raises(BadInput, match="at most 7 days"):
+    with pytest.raises(InvalidInput, match="at most 7 days"):
         await ihr.hegemony(9198, start=NOW - timedelta(days=8))
-    with pytest.raises(BadInput, match="start time is after the end"):
+    with pytest.raises(InvalidInput, match="start time is after the end"):
         await ihr.country_hegemony("KZ", start=NOW, end=NOW - timedelta(days=1))
 
 

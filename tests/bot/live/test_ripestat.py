@@ -7,7 +7,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from bot.app.answer import BadInput
+from bot.app.answer import as_command_error
+from bot.core.errors import InvalidInput
 from bot.live.cache import LiveCache
 from bot.live.http_client import (
     HttpLayer,
@@ -114,8 +115,10 @@ def test_input_normalisation() -> None:
     assert normalise_resource("AS9198") == "AS9198"
     assert normalise_resource("95.56.1.1/16") == "95.56.0.0/16"
     assert parse_as_path("701 3216 {9198,29355}") == (701, 3216, 9198, 29355)
-    with pytest.raises(BadInput) as caught:
+    with pytest.raises(InvalidInput) as caught:
         normalise_asn("Kazakhtelecom")
-    assert caught.value.user_text() == "'Kazakhtelecom' is not an AS number. Example: AS9198"
-    with pytest.raises(BadInput):
+    assert (
+        as_command_error(caught.value).user_text() == "'Kazakhtelecom' is not an AS number. Example: AS9198"
+    )
+    with pytest.raises(InvalidInput):
         normalise_resource("95.56.0.0/33")

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.core.settings import CoreSettings, LiveSettings, Settings
 from bot.live.http_client import HttpLayer, LiveOffline
 from bot.live.rislive import (
     FeedState,
@@ -18,7 +19,6 @@ from bot.live.rislive import (
     RisMessage,
     RisSubscription,
 )
-from bot.core.settings import CoreSettings, LiveSettings, Settings
 from tests.bot.live.fake_rislive import (
     FakeRisLive,
     _server_side_match,

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from bot.live import LiveSources
-from bot.live.http_client import UpstreamHTTPError
 from bot.app.wiring import Component
 from bot.core.settings import Settings
+from bot.live import LiveSources
+from bot.live.http_client import UpstreamHTTPError
 from tests.bot.live.fake_upstreams import FakeUpstreams
 
 

@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 
 from bot.live import LiveSources
+from bot.net.address_safety import SafetyPolicy
 from bot.net.dns import Nameserver
 from bot.reach.interception import InterceptionDetector
 from bot.reach.probe import ReachConfig
-from bot.net.address_safety import SafetyPolicy
 from tests.bot.live.conftest import fake_upstreams, live_settings
 from tests.bot.reach.servers import Handler, Issued, StallServer, WebServer, make_ca, name
 from tests.local_dns import DnsServer

@@ -8,12 +8,12 @@ from typing import Any
 import pytest
 from aiohttp import web
 
-from bot.app.answer import Unavailable
 from bot.app.commands import Caller, Context
-from bot.live import LiveSources
 from bot.app.features.reach.command import COMMANDS
 from bot.app.wiring import Services
+from bot.core.errors import DataUnavailable
 from bot.core.settings import CoreSettings, LiveSettings, ReachSettings, Settings
+from bot.live import LiveSources
 from tests.bot.reach.conftest import Lab
 from tests.bot.reach.servers import WebServer, make_ca, make_leaf, name
 
@@ -125,5 +125,5 @@ async def test_results_still_missing_at_the_deadline_are_reported_as_partial(lab
 async def test_rate_limit_is_unavailable_with_a_clear_message(lab: Lab) -> None:
     atlas = FakeAtlas([], status=429)
     ctx, port = await _context(lab, atlas)
-    with pytest.raises(Unavailable, match="rate-limiting"):
+    with pytest.raises(DataUnavailable, match="rate-limiting"):
         await COMMANDS[0].handler(ctx, target=f"http://site.test:{port}/", vantage="atlas")

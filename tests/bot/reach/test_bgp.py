@@ -5,7 +5,7 @@ from __future__ import annotations
 import ipaddress
 from dataclasses import dataclass, field
 
-from bot.app.answer import Source
+from bot.core.values import Source
 from bot.reach.bgp import network_of
 from bot.routing.snapshot import IpMatch, OriginSeen
 from tests.bot.reach.test_commands import Provenance

@@ -10,11 +10,12 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from bot.app.answer import Answer, Section
+from bot.app.answer import Answer
 from bot.app.commands import Caller, Context
-from bot.live.cache import ENDPOINTS
 from bot.app.features.reach.command import reach
 from bot.core.settings import ReachSettings
+from bot.core.values import Section
+from bot.live.cache import ENDPOINTS
 from tests.bot.live.fake_upstreams import DOCUMENTED, FakeUpstreams
 from tests.bot.live.live_world import Clock, live_services
 from tests.bot.reach.conftest import Lab

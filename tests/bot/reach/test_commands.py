@@ -7,13 +7,15 @@ from datetime import UTC, datetime
 
 import pytest
 
-from bot.app.answer import Answer, BadInput, Severity, Source, Unavailable
+from bot.app.answer import Answer, Severity
 from bot.app.commands import Caller, Context, Registry, parse_command_line
 from bot.app.features.reach.command import COMMANDS
+from bot.app.wiring import Services
+from bot.core.errors import DataUnavailable, InvalidInput
+from bot.core.settings import ReachSettings, Settings
+from bot.core.values import Source
 from bot.reach.verdict import VERDICTS
 from bot.routing.snapshot import IpMatch, OriginSeen
-from bot.app.wiring import Services
-from bot.core.settings import ReachSettings, Settings
 from tests.bot.reach.conftest import Lab
 from tests.bot.reach.servers import closed_port
 from tests.bot.routing.snapshot_fixtures import serving
@@ -158,9 +160,9 @@ async def test_several_targets_run_concurrently_and_report_progress(lab: Lab) ->
 
 async def test_asn_without_atlas_and_atlas_without_key_are_explained(lab: Lab) -> None:
     ctx = await _context(lab, {})
-    with pytest.raises(BadInput, match="vantage:atlas"):
+    with pytest.raises(InvalidInput, match="vantage:atlas"):
         await COMMANDS[0].handler(ctx, target="nur.kz", asn=9198)
-    with pytest.raises(Unavailable, match="RIPE_ATLAS_KEY"):
+    with pytest.raises(DataUnavailable, match="RIPE_ATLAS_KEY"):
         await COMMANDS[0].handler(ctx, target="nur.kz", vantage="atlas")
 
 

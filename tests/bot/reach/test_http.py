@@ -7,9 +7,9 @@ import ipaddress
 import pytest
 from aiohttp import web
 
+from bot.net.address_safety import SafetyPolicy
 from bot.reach.fetch import PinnedResolver
 from bot.reach.probe import check_target
-from bot.net.address_safety import SafetyPolicy
 from bot.reach.targets import parse_target
 from tests.bot.reach.conftest import Lab
 from tests.bot.reach.servers import WebServer, make_leaf, server_context

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.app.answer import BadInput
+from bot.core.errors import InvalidInput
 from bot.reach.targets import normalise_host, parse_target, parse_targets
 
 
@@ -45,7 +45,7 @@ def test_splits_on_spaces_and_commas_and_drops_duplicates() -> None:
     ],
 )
 def test_bad_input_explains_and_gives_a_working_example(text: str, words: str) -> None:
-    with pytest.raises(BadInput) as caught:
+    with pytest.raises(InvalidInput) as caught:
         parse_targets(text)
     assert words in caught.value.message
     assert caught.value.example is not None
@@ -54,7 +54,7 @@ def test_bad_input_explains_and_gives_a_working_example(text: str, words: str) -
 
 @pytest.mark.parametrize("text", ["http://[::1", "[::1", "https://[nur.kz]/", "http://[::1]x/"])
 def test_malformed_urls_are_bad_input_not_a_crash(text: str) -> None:
-    with pytest.raises(BadInput) as caught:
+    with pytest.raises(InvalidInput) as caught:
         parse_target(text)
     assert caught.value.example is not None
     parse_targets(caught.value.example.split(":", 1)[1].strip('"'))
@@ -75,6 +75,6 @@ def test_normalise_host_gives_the_canonical_form(host: str, canonical: str) -> N
 
 @pytest.mark.parametrize("host", ["", "bad_name!.kz", "[::1", "a" * 64 + ".kz", "nur.kz/path"])
 def test_normalise_host_refuses_with_the_callers_example(host: str) -> None:
-    with pytest.raises(BadInput) as caught:
+    with pytest.raises(InvalidInput) as caught:
         normalise_host(host, example="/lookup query:nur.kz")
     assert caught.value.example == "/lookup query:nur.kz"

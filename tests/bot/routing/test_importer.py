@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.app.answer import Severity
+from bot.app.answer import Severity, as_command_error
 from bot.app.features.data import import_command
 from bot.routing.importer import ImportFailed, import_events, import_files
 from bot.routing.mrt import RouteEvent
@@ -123,7 +123,7 @@ def test_bad_file_fails_and_keeps_previous_snapshot(tmp_path: Path, content: byt
     bad.write_bytes(content)
     with pytest.raises(ImportFailed, match=reason) as caught:
         import_files([*all_files(tmp_path), bad], data)
-    assert "silkroute data import" in caught.value.user_text()
+    assert "silkroute data import" in as_command_error(caught.value).user_text()
     assert (data / "current").resolve() == good.folder
     assert [p.name for p in (data / "snapshots").iterdir()] == [good.folder.name]
 

@@ -8,17 +8,17 @@ from typing import cast
 
 import pytest
 
-from bot.app.answer import BadInput, Unavailable
 from bot.app.commands import Caller, Context
-from bot.net.dns import Nameserver
-from bot.app.features.lookup.command import COMMANDS, lookup_handler
-from bot.routing.importer import import_files
 from bot.app.features.lookup.answers import MAX_MORE_SPECIFICS, lookup
-from bot.routing.snapshot import Snapshot, load_current
-from bot.routing.snapshot_store import SnapshotStore
+from bot.app.features.lookup.command import COMMANDS, lookup_handler
 from bot.app.targets import HostResolver
 from bot.app.wiring import Services
+from bot.core.errors import DataUnavailable, InvalidInput
 from bot.core.settings import Settings
+from bot.net.dns import Nameserver
+from bot.routing.importer import import_files
+from bot.routing.snapshot import Snapshot, load_current
+from bot.routing.snapshot_store import SnapshotStore
 from tests.bot.routing.snapshot_fixtures import all_files
 from tests.local_dns import SERVFAIL, serving_dns
 
@@ -113,13 +113,13 @@ async def test_moas_prefix_lists_every_origin(small: Snapshot) -> None:
     ],
 )
 async def test_bad_input(small: Snapshot, target: str, message: str) -> None:
-    with pytest.raises(BadInput, match=message) as caught:
+    with pytest.raises(InvalidInput, match=message) as caught:
         await lookup(small, target, None)
     assert caught.value.example and caught.value.example.startswith("/lookup target:")
 
 
 async def test_domain_needs_a_resolver(small: Snapshot) -> None:
-    with pytest.raises(Unavailable, match="Offline mode"):
+    with pytest.raises(DataUnavailable, match="Offline mode"):
         await lookup(small, "kcell.test", None)
 
 
@@ -136,14 +136,14 @@ async def test_domain_resolved_through_local_dns(small: Snapshot, resolver: Host
     assert answer.data["domain"] == "kcell.test" and answer.data["asn"] == 29355
     assert [a["ip"] for a in answer.data["addresses"]] == ["2.72.0.1"]
     assert answer.sources[-1].name == "DNS" and "127.0.0.1" in answer.sources[-1].detail
-    with pytest.raises(BadInput, match="NXDOMAIN"):
+    with pytest.raises(InvalidInput, match="NXDOMAIN"):
         await lookup(small, "missing.test", resolver)
 
 
 async def test_a_failing_resolver_is_unavailable_not_a_missing_name(
     small: Snapshot, resolver: HostResolver
 ) -> None:
-    with pytest.raises(Unavailable, match="SERVFAIL") as caught:
+    with pytest.raises(DataUnavailable, match="SERVFAIL") as caught:
         await lookup(small, "broken.test", resolver)
     assert caught.value.example == "/lookup target:95.56.0.1"
 
@@ -153,7 +153,7 @@ async def test_a_silent_resolver_times_out_as_unavailable(small: Snapshot) -> No
     silent, _ = await loop.create_datagram_endpoint(asyncio.DatagramProtocol, local_addr=("127.0.0.1", 0))
     try:
         port = silent.get_extra_info("sockname")[1]
-        with pytest.raises(Unavailable, match="timed out"):
+        with pytest.raises(DataUnavailable, match="timed out"):
             await lookup(small, "kcell.test", HostResolver(Nameserver("127.0.0.1", port), within=0.2))
     finally:
         silent.close()
@@ -162,12 +162,12 @@ async def test_a_silent_resolver_times_out_as_unavailable(small: Snapshot) -> No
 async def test_handler_through_services(tmp_path: Path) -> None:
     services = Services(settings=Settings())
     ctx = Context(services=services, caller=Caller("tester", can_manage=False))
-    with pytest.raises(Unavailable, match="silkroute data"):
+    with pytest.raises(DataUnavailable, match="silkroute data"):
         await lookup_handler(ctx, target="AS9198")
     store = SnapshotStore(tmp_path / "data")
     services.components.append(store)
     await services.start()
-    with pytest.raises(Unavailable, match="No routing snapshot"):
+    with pytest.raises(DataUnavailable, match="No routing snapshot"):
         await lookup_handler(ctx, target="AS9198")
     assert "No routing snapshot" in store.status().text
     import_files(all_files(tmp_path), tmp_path / "data")
@@ -184,7 +184,7 @@ async def test_a_leaked_default_route_covers_nothing(real: Snapshot) -> None:
     assert answer.data["prefix"] is None and answer.data["origins"] == []
     assert "0.0.0.0/0" not in answer.summary and "more-specifics" in answer.summary
     for target in ("0.0.0.0/0", "::/0", "95.56.0.1/0"):
-        with pytest.raises(BadInput, match="whole address space") as caught:
+        with pytest.raises(InvalidInput, match="whole address space") as caught:
             await lookup(real, target, None)
         assert caught.value.example and caught.value.example.startswith("/lookup target:")
 
@@ -224,10 +224,10 @@ async def test_more_specifics_are_capped_in_the_data(real: Snapshot) -> None:
 
 @pytest.mark.parametrize("target", ["95.56.0.0/33", "1.2.3", "AS0", "10.0.0.1"])
 async def test_bad_input_is_bad_input_even_without_a_snapshot(target: str) -> None:
-    with pytest.raises(BadInput):
+    with pytest.raises(InvalidInput):
         await lookup(None, target, None)
 
 
 async def test_a_good_target_without_a_snapshot_says_how_to_get_one() -> None:
-    with pytest.raises(Unavailable, match="No routing snapshot"):
+    with pytest.raises(DataUnavailable, match="No routing snapshot"):
         await lookup(None, "AS9198", None)

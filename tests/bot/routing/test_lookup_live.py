@@ -14,13 +14,13 @@ import pytest
 
 from bot.app.answer import Answer, Severity
 from bot.app.commands import Caller, Context
-from bot.live.cache import ENDPOINTS
-from bot.app.features.lookup.command import lookup_handler
-from bot.routing.importer import import_files
 from bot.app.features.lookup.answers import LIVE_TITLE
+from bot.app.features.lookup.command import lookup_handler
+from bot.app.wiring import Services
+from bot.live.cache import ENDPOINTS
+from bot.routing.importer import import_files
 from bot.routing.snapshot import Snapshot, load_current
 from bot.routing.snapshot_store import SnapshotStore
-from bot.app.wiring import Services
 from tests.bot.live.fake_upstreams import FakeUpstreams
 from tests.bot.live.live_world import Clock, live_services
 from tests.bot.routing.snapshot_fixtures import all_files, serving

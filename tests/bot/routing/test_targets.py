@@ -6,16 +6,15 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from bot.app.answer import BadInput
 from bot.app.commands import Caller, Context
-from bot.net.dns import Nameserver
-from bot.routing.asns import parse_asn
 from bot.app.features.lookup.answers import lookup
-from bot.routing.snapshot import Snapshot
-from bot.app.targets import HostResolver
 from bot.app.features.transit.command import transit
+from bot.app.targets import HostResolver, parse_asn
 from bot.app.wiring import Services
+from bot.core.errors import InvalidInput
 from bot.core.settings import Settings
+from bot.net.dns import Nameserver
+from bot.routing.snapshot import Snapshot
 from tests.bot.routing.snapshot_fixtures import serving
 from tests.local_dns import serving_dns
 
@@ -30,7 +29,7 @@ def test_every_as_spelling_is_one_asn(text: str) -> None:
 
 @pytest.mark.parametrize("text", ["AS0", "AS4294967296", "AS64512", "AS23456", "AS4200000000", "AS65535"])
 def test_unusable_asns_get_one_message(text: str) -> None:
-    with pytest.raises(BadInput, match="is not a public network's AS number") as caught:
+    with pytest.raises(InvalidInput, match="is not a public network's AS number") as caught:
         parse_asn(text, "watch add")
     assert caught.value.example == "/watch add target:AS9198"
 
@@ -59,9 +58,9 @@ def test_not_as_shaped_is_none() -> None:
 )
 async def test_lookup_and_transit_agree(real_snapshot: Snapshot, target: str) -> None:
     ctx = Context(Services(settings=Settings(), components=[serving(real_snapshot)]), Caller("t", False))
-    with pytest.raises(BadInput) as by_lookup:
+    with pytest.raises(InvalidInput) as by_lookup:
         await lookup(real_snapshot, target, None)
-    with pytest.raises(BadInput) as by_transit:
+    with pytest.raises(InvalidInput) as by_transit:
         await transit(ctx, target)
     assert by_lookup.value.message == by_transit.value.message
     assert str(by_lookup.value.example).startswith("/lookup target:")

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from bot.app.answer import Answer, BadInput, Unavailable
+from bot.app.answer import Answer
 from bot.app.commands import Caller, Context
 from bot.app.features.transit.command import (
     EXAMPLE,
@@ -19,6 +19,7 @@ from bot.app.features.transit.command import (
     transit,
 )
 from bot.app.wiring import Services
+from bot.core.errors import DataUnavailable, InvalidInput
 from bot.core.settings import Settings
 from tests.bot.routing.snapshot_fixtures import serving
 from tests.bot.routing.transit_fake import FakeData
@@ -142,7 +143,7 @@ async def test_address_targets_resolve_to_the_origin(target: str) -> None:
     ],
 )
 async def test_bad_input_is_explained_with_a_working_example(target: str, words: str) -> None:
-    with pytest.raises(BadInput) as caught:
+    with pytest.raises(InvalidInput) as caught:
         await Ask()(target)
     assert words in caught.value.message
     assert caught.value.example and caught.value.example.startswith("/transit target:")
@@ -151,9 +152,9 @@ async def test_bad_input_is_explained_with_a_working_example(target: str, words:
 def test_options_are_checked_by_their_spec() -> None:
     rows, family = TRANSIT.option("rows"), TRANSIT.option("family")
     assert rows is not None and family is not None
-    with pytest.raises(BadInput, match="rows"):
+    with pytest.raises(InvalidInput, match="rows"):
         rows.convert("51", EXAMPLE)
-    with pytest.raises(BadInput, match="family"):
+    with pytest.raises(InvalidInput, match="family"):
         family.convert("ipv5", EXAMPLE)
 
 
@@ -163,14 +164,14 @@ def test_every_helper_keeps_its_docstring() -> None:
 
 
 async def test_no_snapshot_is_unavailable_and_says_how_to_import() -> None:
-    with pytest.raises(Unavailable) as caught:
+    with pytest.raises(DataUnavailable) as caught:
         await Ask(data=None)("AS9198")
     assert "No routing snapshot" in caught.value.message
     assert caught.value.example and "silkroute data" in caught.value.example
 
 
 async def test_domain_is_refused_offline() -> None:
-    with pytest.raises(Unavailable, match="Offline mode"):
+    with pytest.raises(DataUnavailable, match="Offline mode"):
         await Ask()("nur.kz")
 
 
@@ -190,11 +191,11 @@ async def test_domain_resolves_through_the_configured_resolver(
     answer = await ask("https://nur.kz/news")
     assert answer.data["asn"] == 9198
     assert answer.data["resolved_from"]["addresses"] == ["95.56.7.7"]
-    with pytest.raises(BadInput, match=r"Could not resolve nope\.kz"):
+    with pytest.raises(InvalidInput, match=r"Could not resolve nope\.kz"):
         await ask("nope.kz")
-    with pytest.raises(BadInput, match="no IPv6 address"):
+    with pytest.raises(InvalidInput, match="no IPv6 address"):
         await ask("nur.kz", family="ipv6")
-    with pytest.raises(Unavailable, match="SERVFAIL"):
+    with pytest.raises(DataUnavailable, match="SERVFAIL"):
         await ask("broken.kz")
 
 
@@ -225,6 +226,6 @@ def test_spec_documents_the_definitions() -> None:
 
 @pytest.mark.parametrize("target", ["http://[::1", "https://[nur.kz/"])
 async def test_malformed_url_is_bad_input_not_a_crash(target: str) -> None:
-    with pytest.raises(BadInput) as caught:
+    with pytest.raises(InvalidInput) as caught:
         await Ask()(target)
     assert caught.value.example and caught.value.example.startswith("/transit target:")

@@ -10,13 +10,14 @@ from datetime import UTC, datetime
 
 import pytest
 
-from bot.app.answer import Answer, Section
+from bot.app.answer import Answer
 from bot.app.commands import Caller, Context
+from bot.app.features.transit.command import transit
+from bot.app.wiring import Services
+from bot.core.values import Section
 from bot.live import LiveSources
 from bot.live.cache import ENDPOINTS
 from bot.live.ihr import IhrClient
-from bot.app.features.transit.command import transit
-from bot.app.wiring import Services
 from tests.bot.live.fake_upstreams import FakeUpstreams
 from tests.bot.live.live_world import Clock, live_services
 from tests.bot.routing.snapshot_fixtures import serving

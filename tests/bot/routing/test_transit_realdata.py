@@ -11,11 +11,11 @@ from typing import Any
 import pytest
 
 from bot.app.commands import Caller, Context
-from bot.routing.snapshot import Snapshot
-from bot.routing.transit import TransitIndex
 from bot.app.features.transit.command import transit
 from bot.app.wiring import Services
 from bot.core.settings import Settings
+from bot.routing.snapshot import Snapshot
+from bot.routing.transit import TransitIndex
 from tests.bot.routing.snapshot_fixtures import serving
 
 

@@ -14,12 +14,13 @@ from pathlib import Path
 import pytest
 from aiohttp import web
 
+from bot.app.answer import as_command_error
 from bot.app.features.data import status_command, update_command
+from bot.core.settings import CoreSettings, LiveSettings, RoutingSettings, Settings
 from bot.routing.importer import import_files
 from bot.routing.snapshot import load_current
 from bot.routing.snapshot_store import SnapshotStore
 from bot.routing.update import DownloadFailed, background_update, download_all, refresh_forever, sources_for
-from bot.core.settings import CoreSettings, LiveSettings, RoutingSettings, Settings
 from tests.bot.routing.snapshot_fixtures import write_names, write_registry, write_rib
 
 
@@ -146,7 +147,7 @@ async def test_server_down_fails_fast_naming_the_source(tmp_path: Path) -> None:
     with pytest.raises(DownloadFailed, match="RouteViews RIB could not be downloaded") as caught:
         await update_command(settings)
     assert time.monotonic() - started < 10
-    assert "silkroute data import" in caught.value.user_text()
+    assert "silkroute data import" in as_command_error(caught.value).user_text()
     assert not (tmp_path / "data" / "current").exists()
 
 

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from bot.app.answer import Source
+from bot.core.values import Source
 from bot.routing.snapshot import IpMatch, OriginSeen, Route, Vantage
 
 

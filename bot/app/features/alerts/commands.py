@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from bot.alerts.model import CONSOLE_GUILD, MUTABLE_KINDS
 from bot.alerts.delivery import CHANNEL_EXAMPLE
+from bot.alerts.model import CONSOLE_GUILD, MUTABLE_KINDS
 from bot.alerts.service import AlertSystem, alert_system
-from bot.app.features.alerts.targets import MUTE_EXAMPLE, WATCH_EXAMPLE, parse_duration, parse_watch_target
-from bot.app.answer import Answer, BadInput, Section, Severity, Source, Table, Unavailable
+from bot.app.answer import Answer, BadInput, Severity, Unavailable
 from bot.app.commands import CommandSpec, Context, Option
+from bot.app.features.alerts.targets import MUTE_EXAMPLE, WATCH_EXAMPLE, parse_duration, parse_watch_target
+from bot.core.values import Section, Source, Table
 
 MAX_WATCHES_PER_GUILD = 1000
 

@@ -9,10 +9,11 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from bot.alerts.model import AlertKind
 from bot.alerts.delivery import Delivery, Entry
-from bot.app.answer import Answer, Section, Severity, Source, Table
+from bot.alerts.model import AlertKind
 from bot.alerts.repository import AlertRecord
+from bot.app.answer import Answer, Severity
+from bot.core.values import Section, Source, Table
 
 _SEVERITY = {
     "critical": Severity.CRITICAL,

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from bot.app.answer import Answer
 from bot.app.commands import CommandSpec, Context, Option
-from bot.app.live_parts import online_sources
 from bot.app.features.lookup.answers import EXAMPLE, REGISTRATION_NOTE, add_live, lookup
-from bot.routing.snapshot_store import serving_snapshot
+from bot.app.live_parts import online_sources
 from bot.app.targets import HostResolver
+from bot.routing.snapshot_store import serving_snapshot
 
 
 async def lookup_handler(ctx: Context, target: str) -> Answer:

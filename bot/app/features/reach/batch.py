@@ -16,14 +16,16 @@ from typing import Any
 
 from tqdm import tqdm
 
-from bot.app.answer import BadInput, Table
+from bot.app.answer import BadInput
+from bot.app.features.reach.presentation import target_data
+from bot.app.render import format_table
+from bot.core.errors import InvalidInput
+from bot.core.settings import Settings
+from bot.core.values import Table
 from bot.reach.bgp import RoutingView
 from bot.reach.probe import ReachConfig, TargetReport, check_each
-from bot.app.features.reach.presentation import target_data
 from bot.reach.targets import Target, parse_target
 from bot.reach.verdict import STAGE_OF
-from bot.app.render import format_table
-from bot.core.settings import Settings
 
 FORMATS = ("table", "csv", "json")
 CSV_COLUMNS = [
@@ -59,7 +61,7 @@ def read_targets(path: Path) -> tuple[list[Target], list[tuple[str, str]]]:
             continue
         try:
             target = parse_target(raw)
-        except BadInput as exc:
+        except InvalidInput as exc:
             invalid.append((raw, exc.message))
             continue
         targets.setdefault(target.url, target)

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from bot.app.answer import Answer, BadInput
 from bot.app.commands import CommandSpec, Context, Option
-from bot.live import LiveSources
+from bot.app.features.reach.presentation import build_answer
 from bot.app.live_parts import online_sources
+from bot.live import LiveSources
 from bot.reach.atlas import AtlasClient, atlas_section
 from bot.reach.bgp import live_bgp
 from bot.reach.probe import ReachConfig, TargetReport, apply_live_routing, check_each
-from bot.app.features.reach.presentation import build_answer
 from bot.reach.targets import EXAMPLE, MAX_TARGETS, Target, parse_targets
 from bot.routing.snapshot_store import serving_snapshot
 

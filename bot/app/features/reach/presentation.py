@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from bot.app.answer import Answer, Section, Severity, Source, Table
+from bot.app.answer import Answer, Severity
+from bot.core.values import Section, Source, Table
 from bot.reach.bgp import LiveBgp, RoutingView
 from bot.reach.probe import AddressReport, ReachConfig, TargetReport
 from bot.reach.targets import Target

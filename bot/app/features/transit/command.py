@@ -12,10 +12,20 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from bot.app.answer import Answer, Attachment, BadInput, Section, Table
+from bot.app.answer import Answer, Attachment, BadInput
 from bot.app.commands import CommandSpec, Context, Option
+from bot.app.features.transit.chart import render_chart_async
 from bot.app.live_parts import Failed, LiveParts, attempt, online_sources, stale_label
-from bot.routing.asns import looks_like_asn, parse_asn
+from bot.app.targets import (
+    HostResolver,
+    looks_like_address,
+    parse_host,
+    parse_network,
+    resolve_host,
+)
+from bot.app.wiring import Services
+from bot.core.values import Section, Table
+from bot.app.targets import looks_like_asn, parse_asn
 from bot.routing.country_names import (
     UNKNOWN_COUNTRY,
     complete_countries,
@@ -24,16 +34,7 @@ from bot.routing.country_names import (
     suggest_countries,
 )
 from bot.routing.snapshot_store import require_snapshot
-from bot.app.targets import (
-    HostResolver,
-    looks_like_address,
-    parse_host,
-    parse_network,
-    resolve_host,
-)
 from bot.routing.transit import CountryTransit, OriginTransit, TransitData, TransitIndex, TransitIndexes
-from bot.app.features.transit.chart import render_chart_async
-from bot.app.wiring import Services
 
 EXAMPLE = "/transit target:AS9198"
 IMPORT_HINT = "silkroute data import routeviews2-rib.20140523.0600.bz2 delegated-extended.txt"

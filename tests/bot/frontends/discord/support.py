@@ -5,12 +5,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from bot.app.answer import Answer, Attachment, BadInput, Section, Table
+from bot.app.answer import Answer, Attachment, BadInput
 from bot.app.catalog import build_registry
 from bot.app.commands import CommandSpec, Context, Option, Registry
-from bot.frontends.discord.client import SilkrouteBot
 from bot.app.wiring import Component, Services
 from bot.core.settings import DiscordSettings, Settings
+from bot.core.values import Section, Table
+from bot.frontends.discord.client import SilkrouteBot
 
 FAKE_TOKEN = "MTIzNDU2Nzg5MDEyMzQ1Njc4.fake-token.do-not-leak-0123456789abcdef"
 EXTRA_EXTENSION = "tests.bot.frontends.discord.ext_extra"

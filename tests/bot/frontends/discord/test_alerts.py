@@ -8,9 +8,9 @@ from typing import Any
 import pytest
 
 from bot.alerts.service import AlertSystem
+from bot.core.settings import DiscordSettings
 from bot.frontends.discord.client import SilkrouteBot
 from bot.live.rislive import RisMessage
-from bot.core.settings import DiscordSettings
 from tests.bot.alerts.support import ManualClock, settings_for
 from tests.bot.frontends.discord.fake_discord import FakeDiscord, RecordedRequest, connected
 from tests.bot.frontends.discord.support import FAKE_TOKEN, make_bot

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from bot.app.answer import Answer, Section, Severity, Source
+from bot.app.answer import Answer, Severity
+from bot.core.values import Section, Source
 from bot.frontends.discord.embeds import FIELD_LIMIT, render_messages
 
 

@@ -15,8 +15,8 @@ import pytest
 import pytest_asyncio
 
 from bot import __version__
-from bot.frontends.discord.client import SilkrouteBot, run_discord
 from bot.app.wiring import Services
+from bot.frontends.discord.client import SilkrouteBot, run_discord
 from tests.bot.frontends.discord.fake_discord import FakeDiscord, Interaction, RecordedRequest, connected
 from tests.bot.frontends.discord.support import (
     FAKE_TOKEN,
