@@ -31,12 +31,13 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from tests.helpers import make_services
+
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bot.app.commands import Caller, Context
 from bot.app.features.transit.chart import render_chart
 from bot.app.features.transit.command import transit
-from bot.app.wiring import Services
 from bot.core.settings import Settings
 from bot.core.values import Source
 from bot.routing.snapshot import Route, Snapshot, Vantage
@@ -318,7 +319,7 @@ async def run(args: argparse.Namespace) -> None:
     rss_after = rss_mb()
 
     ctx = Context(
-        services=Services(settings=Settings(), components=[store]), caller=Caller("bench", can_manage=False)
+        services=make_services(Settings(), snapshots=store), caller=Caller("bench", can_manage=False)
     )
     render_chart("warm-up", [], [], "")  # matplotlib's one-off import is not part of any answer's latency
     for case in handled:

@@ -12,7 +12,7 @@ import contextlib
 import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
-from typing import Any, Protocol, TypeVar
+from typing import Protocol, TypeVar
 
 from bot.alerts.delivery import AlertSink, OutboxSender
 from bot.alerts.engine import AlertEngine
@@ -63,13 +63,15 @@ SiteProbe = Callable[[str], Awaitable[tuple[str, str]]]
 class SnapshotBaseline:
     """Expected origins and upstreams from the routing snapshot component, when one is loaded."""
 
-    def __init__(self, store: Any) -> None:
+    def __init__(self, store: SnapshotStore) -> None:
         self.store = store
 
     def origins_of(self, prefix: str) -> set[int]:
         snapshot = self.store.current
         prefix_id = snapshot.prefix_id(prefix) if snapshot is not None else None
-        return {o.asn for o in snapshot.origins_of_prefix(prefix_id)} if prefix_id is not None else set()
+        if snapshot is None or prefix_id is None:
+            return set()
+        return {o.asn for o in snapshot.origins_of_prefix(prefix_id)}
 
     def upstreams_of(self, asn: int) -> set[int]:
         snapshot = self.store.current
@@ -101,11 +103,6 @@ def subscriptions_for(watches: Sequence[Watch]) -> tuple[RisSubscription, ...]:
     return tuple(subs)
 
 
-def _find(components: Sequence[Any], kind: type[T]) -> T | None:
-    """The component of this type among the services' components (they are created before this one)."""
-    return next((c for c in components if isinstance(c, kind)), None)
-
-
 class AlertSystem:
     """Component "alerts"."""
 
@@ -115,7 +112,8 @@ class AlertSystem:
         self,
         settings: Settings,
         *,
-        components: Sequence[Any] = (),
+        snapshots: SnapshotStore | None = None,
+        live: LiveSources | None = None,
         clock: Clock = time.time,
         feed_factory: FeedFactory | None = None,
         rpki: RpkiChecker | None = None,
@@ -125,7 +123,8 @@ class AlertSystem:
         tick_seconds: float = 5.0,
     ) -> None:
         self.settings = settings
-        self.components = components
+        self.snapshot_store = snapshots
+        self.live = live
         self.clock = clock
         self.feed_factory = feed_factory
         self.rpki = rpki
@@ -164,8 +163,8 @@ class AlertSystem:
     # lifetime -----------------------------------------------------------------------------------
     async def start(self) -> None:
         await self.db.open()
-        if self.routes.baseline is None and (snapshot := _find(self.components, SnapshotStore)) is not None:
-            self.routes.baseline = SnapshotBaseline(snapshot)
+        if self.routes.baseline is None and self.snapshot_store is not None:
+            self.routes.baseline = SnapshotBaseline(self.snapshot_store)
         await self.reload_watches()
         for alert in await self.store.open_alerts():
             if alert.kind == AlertKind.FEED:
@@ -214,7 +213,7 @@ class AlertSystem:
 
     def _make_feed(self) -> Feed | None:
         if self.feed_factory is None:
-            live = _find(self.components, LiveSources)
+            live = self.live
             if live is None:
                 self.feed_note = "no live sources component"
                 return None
@@ -362,8 +361,7 @@ class AlertSystem:
         newer snapshot) without the store knowing about alerts. Alerts are applied before the new views are
         saved: a crash in between repeats the comparison, and the news rule keeps that from telling twice.
         """
-        store = _find(self.components, SnapshotStore)
-        snapshot = getattr(store, "current", None)
+        snapshot = self.snapshot_store.current if self.snapshot_store is not None else None
         asns = tuple(sorted({int(w.target[2:]) for w in self._watches if w.kind == "asn"}))
         if snapshot is None or (snapshot.snapshot_id, asns) == self._snapshot_checked:
             return []
@@ -451,11 +449,3 @@ class AlertSystem:
         while True:
             await asyncio.sleep(self.tick_seconds)
             await self.pump()
-
-
-def alert_system(components: Sequence[Any]) -> AlertSystem:
-    """The running alert system, or DataUnavailable for commands that need it."""
-    system = _find(components, AlertSystem)
-    if system is None:
-        raise DataUnavailable("The alert system is not running in this process.")
-    return system

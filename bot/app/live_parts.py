@@ -38,9 +38,7 @@ class Failed:
 
 def online_sources(services: Services) -> LiveSources | Failed:
     """The live component when it may be called; otherwise why not (offline means: do not even try)."""
-    live = services.find(LiveSources)
-    if live is None:
-        return Failed("live sources are not running in this process.")
+    live = services.live
     if live.offline:
         return Failed(
             "live sources are switched off (SILKROUTE_OFFLINE=1); answered from the local snapshot."

@@ -16,9 +16,9 @@ from bot.app.answer import BadInput, Unavailable
 from bot.core.errors import InvalidInput
 from bot.core.settings import Settings
 from bot.net.address_safety import address_class
-from bot.routing.asns import MAX_ASN, reserved_reason
 from bot.net.dns import Lookup, LookupFailure, Nameserver, resolve
 from bot.reach.targets import normalise_host, parse_target
+from bot.routing.asns import MAX_ASN, reserved_reason
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 _ADDRESS_LIKE = re.compile(r"^[0-9.]+(/\d*)?$|^[0-9a-f:.]*:[0-9a-f:.]*(/\d*)?$", re.IGNORECASE)

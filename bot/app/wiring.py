@@ -1,7 +1,8 @@
-"""The long-lived parts a command may use (data snapshot, live clients, state), started and closed together.
+"""The composition root: every long-lived part is built here, once, with explicit typed arguments.
 
-Each area adds its component here; a component reports its own health for `/status`, so the status
-command needs no knowledge of the areas.
+Nothing below the application layer looks a collaborator up: the snapshot store, the live sources and the
+alert system are constructed in order and handed what they use. Each component reports its own health for
+`/status`, so the status command needs no knowledge of the areas.
 """
 
 from __future__ import annotations
@@ -9,15 +10,13 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass, field
-from typing import Protocol, TypeVar
+from typing import Protocol
 
 from bot.alerts.service import AlertSystem
 from bot.core.settings import Settings
 from bot.core.values import Section
 from bot.live import LiveSources
 from bot.routing.snapshot_store import SnapshotStore
-
-T = TypeVar("T")
 
 
 class Component(Protocol):
@@ -34,16 +33,19 @@ class Component(Protocol):
 
 @dataclass
 class Services:
-    """Everything handlers share. Built once per process by `build_services`."""
+    """Everything handlers share, by name and type. Built once per process by `build_services`."""
 
     settings: Settings
+    snapshots: SnapshotStore
+    live: LiveSources
+    alerts: AlertSystem
     started_at: float = field(default_factory=time.time)
     failed_extensions: dict[str, str] = field(default_factory=dict)
-    components: list[Component] = field(default_factory=list)
 
-    def find(self, kind: type[T]) -> T | None:
-        """The component of this type, or None when this process runs without it."""
-        return next((c for c in self.components if isinstance(c, kind)), None)
+    @property
+    def components(self) -> list[Component]:
+        """In start order: the alert system uses the snapshot and the live sources."""
+        return [self.snapshots, self.live, self.alerts]
 
     async def start(self) -> None:
         for component in self.components:
@@ -64,10 +66,7 @@ def build_services(settings: Settings, *, long_running: bool = True) -> Services
     A one-shot `silkroute ask` is not long-running: it must not start the daily data refresh, which
     would begin a download at once when there is no snapshot yet.
     """
-    services = Services(settings=settings)
-    services.components.append(
-        SnapshotStore(settings.core.silkroute_data_dir, settings if long_running else None)
-    )
-    services.components.append(LiveSources(settings))
-    services.components.append(AlertSystem(settings, components=services.components))
-    return services
+    snapshots = SnapshotStore(settings.core.silkroute_data_dir, settings if long_running else None)
+    live = LiveSources(settings)
+    alerts = AlertSystem(settings, snapshots=snapshots, live=live)
+    return Services(settings=settings, snapshots=snapshots, live=live, alerts=alerts)

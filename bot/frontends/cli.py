@@ -12,7 +12,6 @@ from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 
 from bot.alerts.delivery import ConsoleSink
-from bot.alerts.service import alert_system
 from bot.app.answer import EXIT_CODES, Answer, CommandError, as_command_error
 from bot.app.catalog import build_registry
 from bot.app.commands import Context, Registry
@@ -91,7 +90,7 @@ async def cmd_console(settings: Settings) -> int:
     registry = build_registry()
     async with running_services(settings, long_running=True) as services:
         console = Console(services, registry, output_dir=Path("silkroute-output"))
-        await alert_system(services.components).attach(ConsoleSink(console.show_alert))
+        await services.alerts.attach(ConsoleSink(console.show_alert))
         await console.run(history_file=settings.core.silkroute_state_db.parent / "console_history")
     return 0
 

@@ -1,4 +1,4 @@
-"""The serving snapshot as a Services component, with the optional background refresh.
+"""The serving snapshot as a long-lived component, with the optional background refresh.
 
 Handlers read `store.current` once per answer; a refresh or import swaps in a new Snapshot object, so an
 answer in progress finishes on the snapshot it started with.
@@ -11,16 +11,12 @@ import contextlib
 import logging
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from bot.core.errors import DataUnavailable
 from bot.core.settings import Settings
 from bot.core.values import Section
 from bot.routing.snapshot import Snapshot, load_current
 from bot.routing.update import refresh_forever
-
-if TYPE_CHECKING:
-    from bot.app.wiring import Services
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +62,12 @@ class SnapshotStore:
         self.current, self.error = fresh, ""
         return fresh
 
+    def require(self) -> Snapshot:
+        """The serving snapshot, or DataUnavailable telling the operator how to get one."""
+        if self.current is None:
+            raise DataUnavailable(NO_SNAPSHOT, example="silkroute data update")
+        return self.current
+
     async def close(self) -> None:
         if self.refresher is not None:
             self.refresher.cancel()
@@ -90,17 +92,3 @@ class SnapshotStore:
             f"({', '.join(c.name for c in p.collectors) or 'no collector: IP -> AS only'})"
             + (f"; {len(p.truncated_files)} truncated file(s)" if p.truncated_files else ""),
         )
-
-
-def serving_snapshot(services: Services) -> Snapshot | None:
-    """The snapshot being served, or None when this process has none (checks then say so)."""
-    store = services.find(SnapshotStore)
-    return store.current if store is not None else None
-
-
-def require_snapshot(services: Services) -> Snapshot:
-    """The serving snapshot, or DataUnavailable telling the operator how to get one."""
-    snapshot = serving_snapshot(services)
-    if snapshot is None:
-        raise DataUnavailable(NO_SNAPSHOT, example="silkroute data update")
-    return snapshot

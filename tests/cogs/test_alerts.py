@@ -27,7 +27,7 @@ async def system(tmp_path: Path) -> AsyncIterator[AlertSystem]:
 
 @pytest.fixture
 def simcord_bot(system: AlertSystem) -> SilkrouteBot:
-    return make_bot(system.settings, extensions=("cogs.watch", "cogs.alerts"), components=[system])
+    return make_bot(system.settings, extensions=("cogs.watch", "cogs.alerts"), alerts=system)
 
 
 def reply(result: simcord.InteractionResult) -> simcord.ResponseMessage:

@@ -13,7 +13,6 @@ from bot.app.answer import Answer, BadInput, Severity
 from bot.app.commands import CommandSpec, Context, Option, Registry
 from bot.core.values import Section, Table, humanize_age
 from bot.routing.snapshot import Snapshot
-from bot.routing.snapshot_store import serving_snapshot
 
 
 async def status(ctx: Context) -> Answer:
@@ -31,7 +30,7 @@ async def status(ctx: Context) -> Answer:
             )
         )
     mode = "offline (live sources off)" if services.settings.core.silkroute_offline else "online"
-    snapshot = serving_snapshot(services)
+    snapshot = services.snapshots.current
     summary = f"silkroute {__version__}, up {uptime}, {mode}."
     if snapshot is None:
         summary += " No routing snapshot loaded."

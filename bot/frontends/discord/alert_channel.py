@@ -16,7 +16,7 @@ from discord.ext import tasks
 
 from bot.alerts.delivery import ChannelRef, Delivery, DeliveryError, channel_id_of
 from bot.alerts.repository import AlertRecord
-from bot.alerts.service import AlertSystem, alert_system
+from bot.alerts.service import AlertSystem
 from bot.app.answer import BadInput
 from bot.app.features.alerts.presentation import render_delivery
 from bot.frontends.discord.embeds import render_messages
@@ -101,7 +101,7 @@ async def _alert_here(
     interaction: discord.Interaction[Any], alert_id: int
 ) -> tuple[AlertSystem, AlertRecord | None]:
     """The button's alert, or None (after telling the user) when it belongs to another server."""
-    system = alert_system(interaction.client.services.components)
+    system = interaction.client.services.alerts
     record = await system.store.alert(alert_id)
     if record is None or record.guild_id != interaction.guild_id:
         await interaction.response.send_message("That alert is not from this server.", ephemeral=True)
@@ -189,7 +189,7 @@ async def start_discord_alerts(bot: SilkrouteBot) -> tasks.Loop[Any]:
     The pump interval is also the storm-batching window: everything queued in between goes out together.
     """
     bot.add_dynamic_items(AckButton, MuteButton)
-    system = alert_system(bot.services.components)
+    system = bot.services.alerts
     await system.attach(DiscordSink(bot), background=False)
     pump: tasks.Loop[Any] = tasks.loop(seconds=PUMP_SECONDS)(system.pump)
     pump.start()

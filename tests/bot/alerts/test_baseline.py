@@ -7,7 +7,7 @@ from bot.alerts.monitors import RouteMonitor
 from bot.alerts.service import SnapshotBaseline
 from bot.live.rislive import RisMessage
 from bot.routing.snapshot import Snapshot
-from tests.bot.routing.snapshot_fixtures import serving
+from tests.helpers import serving
 
 
 def test_baseline_of_a_kazakh_prefix_and_as(real_snapshot: Snapshot) -> None:

@@ -72,7 +72,7 @@ class Life:
 
     def __init__(self, tmp: Path, store: SnapshotStore, sink: RecordingSink, **alerts: float) -> None:
         self.system = AlertSystem(
-            settings_for(tmp, **alerts), components=[store], clock=ManualClock(), batch_window=0
+            settings_for(tmp, **alerts), snapshots=store, clock=ManualClock(), batch_window=0
         )
         self.sink = sink
 

@@ -97,7 +97,7 @@ async def test_replayed_feed_with_injected_events_gives_exact_alerts(
         settings_for(tmp_path, silkroute_feed_silence_seconds=86400), fake_rislive.url, rpki.url
     )
     live = LiveSources(settings)
-    system = AlertSystem(settings, components=[live], clock=clock, batch_window=0, tick_seconds=3600)
+    system = AlertSystem(settings, live=live, clock=clock, batch_window=0, tick_seconds=3600)
     sink = RecordingSink()
     await system.start()
     await system.store.add_watch(1, "prefix", PREFIX, "Kaspi Bank", "alice", clock())

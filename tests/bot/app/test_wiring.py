@@ -6,7 +6,6 @@ import pytest
 
 from bot.app.wiring import build_services
 from bot.core.settings import load_settings
-from bot.routing.snapshot_store import SnapshotStore
 
 
 @pytest.mark.parametrize("long_running", [False, True])
@@ -19,7 +18,7 @@ async def test_only_long_running_processes_refresh_routing_data(
     services = build_services(load_settings(None), long_running=long_running)
     await services.start()
     try:
-        store = services.find(SnapshotStore)
+        store = services.snapshots
         assert store is not None
         assert (store.refresher is not None) is long_running
     finally:

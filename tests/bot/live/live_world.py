@@ -16,6 +16,7 @@ from bot.core.settings import CoreSettings, Settings
 from bot.live import LiveSources
 from bot.live.cache import LiveCache
 from tests.bot.live.fake_upstreams import FakeUpstreams
+from tests.helpers import make_services
 
 
 @dataclass
@@ -39,7 +40,7 @@ async def live_services(
     online = fake.settings()
     settings = Settings(**{"core": CoreSettings(silkroute_offline=offline), "live": online.live, **sections})
     live = LiveSources(settings, cache=LiveCache(timer=clock or Clock()))
-    services = Services(settings=settings, components=[snapshot_store, live])
+    services = make_services(settings, snapshots=snapshot_store, live=live)
     try:
         yield services
     finally:

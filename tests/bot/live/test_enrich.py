@@ -8,10 +8,10 @@ import pytest
 
 from bot.app.answer import Answer
 from bot.app.live_parts import Failed, LiveParts, attempt, online_sources, stale_label
-from bot.app.wiring import Services
 from bot.core.settings import Settings
 from bot.live.http_client import UpstreamTimeout
 from bot.live.results import LiveMeta, LiveResult
+from tests.helpers import make_services
 
 T = datetime(2024, 10, 10, 8, tzinfo=UTC)
 
@@ -69,6 +69,6 @@ def test_stale_label_names_age_and_cause() -> None:
 
 
 def test_online_sources_refuses_without_component() -> None:
-    assert online_sources(Services(settings=Settings())) == Failed(
+    assert online_sources(make_services(Settings())) == Failed(
         "live sources are not running in this process."
     )

@@ -10,12 +10,12 @@ from aiohttp import web
 
 from bot.app.commands import Caller, Context
 from bot.app.features.reach.command import COMMANDS
-from bot.app.wiring import Services
 from bot.core.errors import DataUnavailable
 from bot.core.settings import CoreSettings, LiveSettings, ReachSettings, Settings
 from bot.live import LiveSources
 from tests.bot.reach.conftest import Lab
 from tests.bot.reach.servers import WebServer, make_ca, make_leaf, name
+from tests.helpers import make_services
 
 
 @dataclass
@@ -83,9 +83,7 @@ async def _context(lab: Lab, atlas: FakeAtlas) -> tuple[Context, int]:
     )
     live = LiveSources(settings)
     lab.closers.append(live)
-    return Context(
-        services=Services(settings=settings, components=[live]), caller=Caller("tester", False)
-    ), server.port
+    return Context(services=make_services(settings, live=live), caller=Caller("tester", False)), server.port
 
 
 async def test_probes_chains_are_checked_for_interception(lab: Lab) -> None:

@@ -21,7 +21,7 @@ from tests.bot.live.live_world import Clock, live_services
 from tests.bot.reach.conftest import Lab
 from tests.bot.reach.servers import closed_port
 from tests.bot.reach.test_commands import FakeSnapshot, Progress
-from tests.bot.routing.snapshot_fixtures import serving
+from tests.helpers import serving
 
 LIVE = "2 BGP live (RIPEstat)"
 

@@ -10,7 +10,6 @@ import pytest
 from bot.app.answer import Answer, Severity
 from bot.app.commands import Caller, Context, Registry, parse_command_line
 from bot.app.features.reach.command import COMMANDS
-from bot.app.wiring import Services
 from bot.core.errors import DataUnavailable, InvalidInput
 from bot.core.settings import ReachSettings, Settings
 from bot.core.values import Source
@@ -18,7 +17,7 @@ from bot.reach.verdict import VERDICTS
 from bot.routing.snapshot import IpMatch, OriginSeen
 from tests.bot.reach.conftest import Lab
 from tests.bot.reach.servers import closed_port
-from tests.bot.routing.snapshot_fixtures import serving
+from tests.helpers import make_services
 
 
 @dataclass
@@ -75,8 +74,7 @@ async def _context(lab: Lab, records: dict[str, list[str]], snapshot: FakeSnapsh
         silkroute_reach_timeout=1.0,
         silkroute_reach_extra_ca_file=lab.ca_file,
     )
-    services = Services(settings=Settings(reach=reach))
-    services.components.append(serving(snapshot))
+    services = make_services(Settings(reach=reach), snapshot=snapshot)
     return Context(services=services, caller=Caller("tester", False), progress=Progress())
 
 
@@ -168,7 +166,7 @@ async def test_asn_without_atlas_and_atlas_without_key_are_explained(lab: Lab) -
 
 async def test_default_settings_refuse_a_loopback_literal(lab: Lab) -> None:
     server = await lab.web()
-    ctx = Context(services=Services(settings=Settings()), caller=Caller("tester", False))
+    ctx = Context(services=make_services(Settings()), caller=Caller("tester", False))
     answer = await COMMANDS[0].handler(ctx, target=f"http://127.0.0.1:{server.port}/")
     assert answer.data["verdict"] == "refused_unsafe_target"
     assert server.hits == []

@@ -5,19 +5,8 @@ from __future__ import annotations
 import gzip
 import json
 from pathlib import Path
-from typing import Any, cast
 
-from bot.routing.snapshot import Snapshot
-from bot.routing.snapshot_store import SnapshotStore
 from tests.bot.routing import mrt_writer as w
-
-
-def serving(view: Any) -> SnapshotStore:
-    """A real snapshot store serving `view` (a hand-built route set or a loaded snapshot) without a data dir."""
-    store = SnapshotStore(Path("unused"))
-    store.current = cast(Snapshot, view)
-    return store
-
 
 T0 = 1_546_300_800  # 2019-01-01 00:00 UTC
 PEER_A = w.Peer("192.0.2.10", 3216)

@@ -12,7 +12,6 @@ from bot.app.commands import Caller, Context
 from bot.app.features.lookup.answers import MAX_MORE_SPECIFICS, lookup
 from bot.app.features.lookup.command import COMMANDS, lookup_handler
 from bot.app.targets import HostResolver
-from bot.app.wiring import Services
 from bot.core.errors import DataUnavailable, InvalidInput
 from bot.core.settings import Settings
 from bot.net.dns import Nameserver
@@ -20,6 +19,7 @@ from bot.routing.importer import import_files
 from bot.routing.snapshot import Snapshot, load_current
 from bot.routing.snapshot_store import SnapshotStore
 from tests.bot.routing.snapshot_fixtures import all_files
+from tests.helpers import make_services
 from tests.local_dns import SERVFAIL, serving_dns
 
 
@@ -160,12 +160,11 @@ async def test_a_silent_resolver_times_out_as_unavailable(small: Snapshot) -> No
 
 
 async def test_handler_through_services(tmp_path: Path) -> None:
-    services = Services(settings=Settings())
+    store = SnapshotStore(tmp_path / "data")
+    services = make_services(Settings(), snapshots=store)
     ctx = Context(services=services, caller=Caller("tester", can_manage=False))
     with pytest.raises(DataUnavailable, match="silkroute data"):
         await lookup_handler(ctx, target="AS9198")
-    store = SnapshotStore(tmp_path / "data")
-    services.components.append(store)
     await services.start()
     with pytest.raises(DataUnavailable, match="No routing snapshot"):
         await lookup_handler(ctx, target="AS9198")

@@ -8,7 +8,6 @@ not: that difference must be flagged as news).
 from __future__ import annotations
 
 import time
-from pathlib import Path
 
 import pytest
 
@@ -23,7 +22,8 @@ from bot.routing.snapshot import Snapshot, load_current
 from bot.routing.snapshot_store import SnapshotStore
 from tests.bot.live.fake_upstreams import FakeUpstreams
 from tests.bot.live.live_world import Clock, live_services
-from tests.bot.routing.snapshot_fixtures import all_files, serving
+from tests.bot.routing.snapshot_fixtures import all_files
+from tests.helpers import serving
 
 
 @pytest.fixture(scope="module")
@@ -162,10 +162,3 @@ async def test_offline_makes_no_live_call_at_all(fake_upstreams: FakeUpstreams, 
         assert answer.data["live"] is None and "SILKROUTE_OFFLINE=1" in answer.data["live_error"]
         assert live_section(answer).startswith("Live data unavailable: live sources are switched off")
         assert answer.data["origins"] and not any(s.name == "RIPEstat" for s in answer.sources)
-
-
-async def test_without_the_live_component_the_answer_says_so(store: SnapshotStore, tmp_path: Path) -> None:
-    from bot.core.settings import Settings
-
-    answer = await ask(Services(settings=Settings(), components=[store]), "AS9198")
-    assert answer.data["live"] is None and "not running" in answer.data["live_error"]

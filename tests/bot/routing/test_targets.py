@@ -10,12 +10,11 @@ from bot.app.commands import Caller, Context
 from bot.app.features.lookup.answers import lookup
 from bot.app.features.transit.command import transit
 from bot.app.targets import HostResolver, parse_asn
-from bot.app.wiring import Services
 from bot.core.errors import InvalidInput
 from bot.core.settings import Settings
 from bot.net.dns import Nameserver
 from bot.routing.snapshot import Snapshot
-from tests.bot.routing.snapshot_fixtures import serving
+from tests.helpers import make_services
 from tests.local_dns import serving_dns
 
 IDN = "қазақстан.kz"
@@ -57,7 +56,7 @@ def test_not_as_shaped_is_none() -> None:
     ],
 )
 async def test_lookup_and_transit_agree(real_snapshot: Snapshot, target: str) -> None:
-    ctx = Context(Services(settings=Settings(), components=[serving(real_snapshot)]), Caller("t", False))
+    ctx = Context(make_services(Settings(), snapshot=real_snapshot), Caller("t", False))
     with pytest.raises(InvalidInput) as by_lookup:
         await lookup(real_snapshot, target, None)
     with pytest.raises(InvalidInput) as by_transit:
@@ -81,6 +80,6 @@ async def test_an_idn_works_in_lookup_and_transit(
     assert answer.data["domain"] == IDN_ASCII.rstrip(".") and answer.data["asn"] == 9198
     monkeypatch.setenv("SILKROUTE_OFFLINE", "0")
     monkeypatch.setenv("SILKROUTE_SYSTEM_RESOLVER", f"127.0.0.1:{idn_dns}")
-    ctx = Context(Services(settings=Settings(), components=[serving(real_snapshot)]), Caller("t", False))
+    ctx = Context(make_services(Settings(), snapshot=real_snapshot), Caller("t", False))
     by_transit = await transit(ctx, f"https://{IDN}/")
     assert by_transit.data["asn"] == 9198 and by_transit.data["resolved_from"]["addresses"] == ["95.56.7.7"]

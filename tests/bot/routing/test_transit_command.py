@@ -18,11 +18,10 @@ from bot.app.features.transit.command import (
     parse_target,
     transit,
 )
-from bot.app.wiring import Services
 from bot.core.errors import DataUnavailable, InvalidInput
 from bot.core.settings import Settings
-from tests.bot.routing.snapshot_fixtures import serving
 from tests.bot.routing.transit_fake import FakeData
+from tests.helpers import make_services
 from tests.local_dns import SERVFAIL, serving_dns
 
 
@@ -54,7 +53,7 @@ class Ask:
     settings: Settings = field(default_factory=Settings)
 
     def ctx(self) -> Context:
-        services = Services(settings=self.settings, components=[serving(self.data)])
+        services = make_services(self.settings, snapshot=self.data)
         return Context(services=services, caller=Caller("tester", can_manage=False))
 
     async def __call__(self, target: str, **options: str | int) -> Answer:
@@ -207,7 +206,7 @@ def test_target_kinds() -> None:
 
 
 async def test_country_autocomplete() -> None:
-    services = Services(settings=Settings())
+    services = make_services(Settings())
     assert (await complete_country(services, "kaz"))[0] == "Kazakhstan (KZ)"
     assert (await complete_country(services, "KZ"))[0] == "Kazakhstan (KZ)"
     assert "Russian Federation (RU)" in await complete_country(services, "rus")

@@ -15,13 +15,12 @@ from bot.app.commands import Caller, Context
 from bot.app.features.transit.command import transit
 from bot.app.wiring import Services
 from bot.core.values import Section
-from bot.live import LiveSources
 from bot.live.cache import ENDPOINTS
 from bot.live.ihr import IhrClient
 from tests.bot.live.fake_upstreams import FakeUpstreams
 from tests.bot.live.live_world import Clock, live_services
-from tests.bot.routing.snapshot_fixtures import serving
 from tests.bot.routing.transit_fake import FakeData
+from tests.helpers import serving
 
 
 def kz_data() -> FakeData:
@@ -72,7 +71,7 @@ async def test_ihr_column_json_and_source_next_to_ours(fake_upstreams: FakeUpstr
 async def test_failed_refresh_shows_the_stale_ihr_values_labelled(fake_upstreams: FakeUpstreams) -> None:
     clock = Clock()
     async with live_services(fake_upstreams, serving(kz_data()), clock=clock) as services:
-        live = services.find(LiveSources)
+        live = services.live
         assert live is not None
         now = datetime.now(UTC)
         live.ihr = IhrClient(live.http, live.cache, now=lambda: now)  # one IHR window for both questions

@@ -12,11 +12,10 @@ import pytest
 
 from bot.app.commands import Caller, Context
 from bot.app.features.transit.command import transit
-from bot.app.wiring import Services
 from bot.core.settings import Settings
 from bot.routing.snapshot import Snapshot
 from bot.routing.transit import TransitIndex
-from tests.bot.routing.snapshot_fixtures import serving
+from tests.helpers import make_services
 
 
 @pytest.fixture(scope="session")
@@ -171,7 +170,7 @@ def test_kz_country_matches_the_naive_implementation(snapshot: Snapshot, ipv4_ro
 
 
 async def test_transit_answers_on_the_real_snapshot(snapshot: Snapshot) -> None:
-    services = Services(settings=Settings(), components=[serving(snapshot)])
+    services = make_services(Settings(), snapshot=snapshot)
     ctx = Context(services=services, caller=Caller("tester", can_manage=False))
     by_as = await transit(ctx, "AS9198")
     assert by_as.data["as_name"] and by_as.data["country"] == "KZ"

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 from bot.alerts.delivery import CHANNEL_EXAMPLE
 from bot.alerts.model import CONSOLE_GUILD, MUTABLE_KINDS
-from bot.alerts.service import AlertSystem, alert_system
+from bot.alerts.service import AlertSystem
 from bot.app.answer import Answer, BadInput, Severity, Unavailable
 from bot.app.commands import CommandSpec, Context, Option
 from bot.app.features.alerts.targets import MUTE_EXAMPLE, WATCH_EXAMPLE, parse_duration, parse_watch_target
@@ -16,7 +16,7 @@ MAX_WATCHES_PER_GUILD = 1000
 
 
 def _system(ctx: Context) -> AlertSystem:
-    return alert_system(ctx.services.components)
+    return ctx.services.alerts
 
 
 def _guild(ctx: Context) -> int:

@@ -11,10 +11,9 @@ import re
 from dataclasses import dataclass
 
 from bot.app.answer import BadInput
-from bot.app.targets import parse_network
+from bot.app.targets import parse_asn, parse_network
 from bot.net.address_safety import address_class
 from bot.reach.targets import parse_target
-from bot.app.targets import parse_asn
 
 WATCH_EXAMPLE = "/watch add target:95.56.0.0/16 note:Kazakhtelecom core"
 MUTE_EXAMPLE = "/alerts mute target:95.56.0.0/16 kind:visibility duration:6h"

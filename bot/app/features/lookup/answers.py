@@ -9,11 +9,10 @@ from typing import Any
 
 from bot.app.answer import Answer, BadInput, Severity, Unavailable
 from bot.app.live_parts import Failed, LiveParts, attempt, peers_seeing, stale_label
-from bot.app.targets import HostResolver, Network, parse_host, parse_network, resolve_host
+from bot.app.targets import HostResolver, Network, parse_asn, parse_host, parse_network, resolve_host
 from bot.core.values import Section, Source, Table
 from bot.live.ripestat import RoutingStatus
 from bot.live.sources import LiveSources
-from bot.app.targets import parse_asn
 from bot.routing.snapshot import OriginSeen, Snapshot
 from bot.routing.snapshot_store import NO_SNAPSHOT
 from bot.routing.transit import address_space, clean_path

@@ -7,13 +7,12 @@ from bot.app.commands import CommandSpec, Context, Option
 from bot.app.features.lookup.answers import EXAMPLE, REGISTRATION_NOTE, add_live, lookup
 from bot.app.live_parts import online_sources
 from bot.app.targets import HostResolver
-from bot.routing.snapshot_store import serving_snapshot
 
 
 async def lookup_handler(ctx: Context, target: str) -> Answer:
     """The snapshot answer, plus RIPEstat's view of right now when the live sources answer."""
     resolver = HostResolver.from_settings(ctx.services.settings)
-    answer = await lookup(serving_snapshot(ctx.services), target, resolver)
+    answer = await lookup(ctx.services.snapshots.current, target, resolver)
     await add_live(answer, online_sources(ctx.services))
     return answer
 

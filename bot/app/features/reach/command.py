@@ -6,12 +6,10 @@ from bot.app.answer import Answer, BadInput
 from bot.app.commands import CommandSpec, Context, Option
 from bot.app.features.reach.presentation import build_answer
 from bot.app.live_parts import online_sources
-from bot.live import LiveSources
 from bot.reach.atlas import AtlasClient, atlas_section
 from bot.reach.bgp import live_bgp
 from bot.reach.probe import ReachConfig, TargetReport, apply_live_routing, check_each
 from bot.reach.targets import EXAMPLE, MAX_TARGETS, Target, parse_targets
-from bot.routing.snapshot_store import serving_snapshot
 
 HELP = (
     "Checks DNS (system vs public resolver), BGP visibility, TCP, TLS (chain, Kazakh state interception "
@@ -27,14 +25,12 @@ async def reach(ctx: Context, target: str, vantage: str = "local", asn: int | No
     targets = parse_targets(target)
     settings = ctx.services.settings
     config = ReachConfig.from_settings(settings)
-    snapshot = serving_snapshot(ctx.services)
+    snapshot = ctx.services.snapshots.current
     if asn is not None and vantage != "atlas":
         raise BadInput(
             "`asn` chooses RIPE Atlas probes, so it needs `vantage:atlas`.", example=_ATLAS_EXAMPLE
         )
-    atlas = (
-        AtlasClient.from_settings(settings, ctx.services.find(LiveSources)) if vantage == "atlas" else None
-    )
+    atlas = AtlasClient.from_settings(settings, ctx.services.live) if vantage == "atlas" else None
     done: dict[str, TargetReport] = {}
     async for report in check_each(targets, config, snapshot, concurrency=MAX_TARGETS):
         done[report.target.url] = report

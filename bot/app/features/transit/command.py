@@ -19,13 +19,14 @@ from bot.app.live_parts import Failed, LiveParts, attempt, online_sources, stale
 from bot.app.targets import (
     HostResolver,
     looks_like_address,
+    looks_like_asn,
+    parse_asn,
     parse_host,
     parse_network,
     resolve_host,
 )
 from bot.app.wiring import Services
 from bot.core.values import Section, Table
-from bot.app.targets import looks_like_asn, parse_asn
 from bot.routing.country_names import (
     UNKNOWN_COUNTRY,
     complete_countries,
@@ -33,7 +34,6 @@ from bot.routing.country_names import (
     find_country,
     suggest_countries,
 )
-from bot.routing.snapshot_store import require_snapshot
 from bot.routing.transit import CountryTransit, OriginTransit, TransitData, TransitIndex, TransitIndexes
 
 EXAMPLE = "/transit target:AS9198"
@@ -408,7 +408,7 @@ async def transit(ctx: Context, target: str, family: str = "ipv4", rows: int = 1
     """
     fam = 4 if family == "ipv4" else 6
     parsed = parse_target(target)
-    data: TransitData = require_snapshot(ctx.services)
+    data: TransitData = ctx.services.snapshots.require()
     index = _INDEXES.for_snapshot(data)
     resolved = await _resolve_target(ctx, data, parsed, fam)
     if isinstance(resolved, CountryTarget):

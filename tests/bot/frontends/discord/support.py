@@ -5,13 +5,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from bot.alerts.service import AlertSystem
 from bot.app.answer import Answer, Attachment, BadInput
 from bot.app.catalog import build_registry
 from bot.app.commands import CommandSpec, Context, Option, Registry
-from bot.app.wiring import Component, Services
+from bot.app.wiring import Services
 from bot.core.settings import DiscordSettings, Settings
 from bot.core.values import Section, Table
 from bot.frontends.discord.client import SilkrouteBot
+from tests.helpers import make_services
 
 FAKE_TOKEN = "MTIzNDU2Nzg5MDEyMzQ1Njc4.fake-token.do-not-leak-0123456789abcdef"
 EXTRA_EXTENSION = "tests.bot.frontends.discord.ext_extra"
@@ -86,23 +88,24 @@ def extra_registry() -> Registry:
     return registry
 
 
-class RecordingComponent:
-    """A service component that only records its lifetime, to prove the bot starts and closes services."""
+class RecordingServices(Services):
+    """The real services, counting how often the bot starts and closes them (exactly once each)."""
 
-    name = "recorder"
-
-    def __init__(self) -> None:
-        self.started = 0
-        self.closed = 0
+    started = 0
+    closed = 0
 
     async def start(self) -> None:
         self.started += 1
+        await super().start()
 
     async def close(self) -> None:
         self.closed += 1
+        await super().close()
 
-    def status(self) -> Section:
-        return Section("Recorder", f"started {self.started}, closed {self.closed}")
+
+def recording_services(settings: Settings) -> RecordingServices:
+    parts = make_services(settings)
+    return RecordingServices(settings, parts.snapshots, parts.live, parts.alerts)
 
 
 def make_settings(**discord: Any) -> Settings:
@@ -113,9 +116,9 @@ def make_bot(
     settings: Settings | None = None,
     *,
     extensions: Sequence[str] = ("cogs.meta", EXTRA_EXTENSION),
-    components: Sequence[Component] = (),
+    alerts: AlertSystem | None = None,
     **options: Any,
 ) -> SilkrouteBot:
     settings = settings or make_settings()
-    services = Services(settings=settings, components=list(components))
+    services = make_services(settings, alerts=alerts)
     return SilkrouteBot(settings, services, extra_registry(), extensions=extensions, **options)

@@ -46,7 +46,7 @@ def alert_bot(fake: FakeDiscord, tmp: Path, clock: ManualClock) -> tuple[Silkrou
     bot = make_bot(
         settings,
         extensions=("cogs.alerts",),
-        components=[system],
+        alerts=system,
         guild_ready_timeout=0.1,
         max_ratelimit_timeout=30,
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import AsyncIterator
 from typing import Any
 
 import discord
@@ -25,8 +26,11 @@ DISCORD_MESSAGE_EMBED_CHARS = 6000
 
 
 @pytest.fixture
-def simcord_bot() -> SilkrouteBot:
-    return make_bot()
+async def simcord_bot() -> AsyncIterator[SilkrouteBot]:
+    """SimCord drives the bot but never closes it: the services it started (the state DB) close here."""
+    bot = make_bot()
+    yield bot
+    await bot.services.close()
 
 
 def member(env: simcord.Env, name: str, *roles: simcord.RoleHandle) -> simcord.MemberActor:
@@ -237,12 +241,15 @@ async def test_a_broken_extension_does_not_stop_the_others_and_shows_in_status(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     bot = make_bot(extensions=("cogs.meta", BROKEN_EXTENSION, EXTRA_EXTENSION))
-    async with simcord.run(bot) as env:
-        channel = env.create_guild().create_text_channel("ops")
-        alice = member(env, "alice")
+    try:
+        async with simcord.run(bot) as env:
+            channel = env.create_guild().create_text_channel("ops")
+            alice = member(env, "alice")
 
-        status = only_message(await alice.slash(channel, "status"))
-        echo = only_message(await alice.slash(channel, "echo", text="still here"))
+            status = only_message(await alice.slash(channel, "status"))
+            echo = only_message(await alice.slash(channel, "echo", text="still here"))
+    finally:
+        await bot.services.close()
 
     (embed,) = status.embeds
     assert embed.colour == discord.Colour.orange()

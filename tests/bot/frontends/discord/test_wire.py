@@ -15,15 +15,14 @@ import pytest
 import pytest_asyncio
 
 from bot import __version__
-from bot.app.wiring import Services
 from bot.frontends.discord.client import SilkrouteBot, run_discord
 from tests.bot.frontends.discord.fake_discord import FakeDiscord, Interaction, RecordedRequest, connected
 from tests.bot.frontends.discord.support import (
     FAKE_TOKEN,
-    RecordingComponent,
     extra_specs,
     make_bot,
     make_settings,
+    recording_services,
 )
 
 EPHEMERAL = 64
@@ -260,8 +259,8 @@ async def test_sigterm_closes_the_bot_and_its_services_once(
     fake_discord: FakeDiscord, restore_signal_handlers: None
 ) -> None:
     settings = make_settings(discord_token=FAKE_TOKEN, discord_guild_id=fake_discord.guild_id)
-    component = RecordingComponent()
-    run = asyncio.create_task(run_discord(settings, Services(settings=settings, components=[component])))
+    services = recording_services(settings)
+    run = asyncio.create_task(run_discord(settings, services))
     await fake_discord.until(
         lambda: fake_discord.frames(2) and fake_discord.requests_to("PUT", r".*/commands")
     )
@@ -272,7 +271,7 @@ async def test_sigterm_closes_the_bot_and_its_services_once(
         code = await run
 
     assert code == 0
-    assert (component.started, component.closed) == (1, 1)
+    assert (services.started, services.closed) == (1, 1)
     await fake_discord.until(lambda: not fake_discord._sockets)
 
 
