@@ -9,6 +9,7 @@ from bot.alerts.service import AlertSystem
 from bot.app.wiring import Services
 from bot.core.settings import Settings
 from bot.live import LiveSources
+from bot.outage.service import OutageService
 from bot.routing.snapshot import Snapshot
 from bot.routing.snapshot_store import SnapshotStore
 
@@ -27,10 +28,12 @@ def make_services(
     snapshots: SnapshotStore | None = None,
     live: LiveSources | None = None,
     alerts: AlertSystem | None = None,
+    outage: OutageService | None = None,
 ) -> Services:
     """The real composition of components, with the given parts swapped in; nothing is started (no I/O)."""
     settings = settings or Settings()
     snapshots = snapshots or serving(snapshot)
     live = live or LiveSources(settings)
     alerts = alerts or AlertSystem(settings, snapshots=snapshots, live=live)
-    return Services(settings=settings, snapshots=snapshots, live=live, alerts=alerts)
+    outage = outage or OutageService(settings, snapshots=snapshots, live=live)
+    return Services(settings=settings, snapshots=snapshots, live=live, alerts=alerts, outage=outage)

@@ -6,6 +6,7 @@ from bot.app.commands import Registry
 from bot.app.features.alerts.commands import COMMANDS as ALERT_COMMANDS
 from bot.app.features.lookup.command import COMMANDS as LOOKUP_COMMANDS
 from bot.app.features.meta import STATUS, make_help
+from bot.app.features.outage.command import OUTAGE_COMMANDS
 from bot.app.features.reach.command import COMMANDS as REACH_COMMANDS
 from bot.app.features.transit.command import TRANSIT_COMMANDS
 
@@ -18,4 +19,5 @@ def build_registry() -> Registry:
     registry.extend(TRANSIT_COMMANDS)
     registry.extend(REACH_COMMANDS)
     registry.extend(ALERT_COMMANDS)
+    registry.extend(OUTAGE_COMMANDS)
     return registry

@@ -13,9 +13,11 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from bot.alerts.service import AlertSystem
+from bot.app.features.outage.panel_check import ReachHostCheck
 from bot.core.settings import Settings
 from bot.core.values import Section
 from bot.live import LiveSources
+from bot.outage.service import OutageService
 from bot.routing.snapshot_store import SnapshotStore
 
 
@@ -39,13 +41,14 @@ class Services:
     snapshots: SnapshotStore
     live: LiveSources
     alerts: AlertSystem
+    outage: OutageService
     started_at: float = field(default_factory=time.time)
     failed_extensions: dict[str, str] = field(default_factory=dict)
 
     @property
     def components(self) -> list[Component]:
-        """In start order: the alert system uses the snapshot and the live sources."""
-        return [self.snapshots, self.live, self.alerts]
+        """In start order: the alert system and the outage watch use the snapshot and the live sources."""
+        return [self.snapshots, self.live, self.alerts, self.outage]
 
     async def start(self) -> None:
         for component in self.components:
@@ -69,4 +72,7 @@ def build_services(settings: Settings, *, long_running: bool = True) -> Services
     snapshots = SnapshotStore(settings.core.silkroute_data_dir, settings if long_running else None)
     live = LiveSources(settings)
     alerts = AlertSystem(settings, snapshots=snapshots, live=live)
-    return Services(settings=settings, snapshots=snapshots, live=live, alerts=alerts)
+    outage = OutageService(
+        settings, snapshots=snapshots, live=live, check=ReachHostCheck(settings), run_panel=long_running
+    )
+    return Services(settings=settings, snapshots=snapshots, live=live, alerts=alerts, outage=outage)

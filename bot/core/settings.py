@@ -76,6 +76,7 @@ class LiveSettings(_Section):
     rislive_url: str = "wss://ris-live.ripe.net/v1/ws/"
     ripe_atlas_url: str = "https://atlas.ripe.net/api/v2"
     ripe_atlas_key: SecretStr | None = None
+    ioda_url: str = "https://api.ioda.inetintel.cc.gatech.edu/v2"
     silkroute_client_name: str = "silkroute"
     silkroute_http_connect_timeout: float = Field(default=5.0, gt=0)
     silkroute_http_read_timeout: float = Field(default=20.0, gt=0)
@@ -118,6 +119,28 @@ class AlertSettings(_Section):
     silkroute_exit_shift_threshold: float = Field(default=0.15, gt=0, le=1)
 
 
+DEFAULT_OUTAGE_PANEL = (
+    "kaspi.kz,egov.kz,nur.kz,tengrinews.kz,kolesa.kz,krisha.kz,halykbank.kz,telecom.kz,beeline.kz,"
+    "kcell.kz,tele2.kz,transtelecom.kz,ps.kz,nic.kz,ns.nic.kz,ns2.nic.kz"
+)
+
+
+class OutageSettings(_Section):
+    """When a country or an AS counts as dark: the thresholds `/help command:outage` documents."""
+
+    silkroute_outage_down_ratio: float = Field(default=0.6, gt=0, lt=1)
+    silkroute_outage_down_minutes: float = Field(default=20.0, ge=0)
+    silkroute_outage_baseline_days: int = Field(default=7, ge=1, le=28)
+    silkroute_outage_min_baseline_days: int = Field(default=3, ge=1, le=28)
+    silkroute_outage_chart_hours: int = Field(default=48, ge=6, le=168)
+    silkroute_outage_panel: str = DEFAULT_OUTAGE_PANEL
+    silkroute_outage_panel_minutes: float = Field(default=5.0, gt=0)
+
+    @property
+    def panel_hosts(self) -> tuple[str, ...]:
+        return tuple(h.strip().lower() for h in self.silkroute_outage_panel.split(",") if h.strip())
+
+
 class Settings:
     """All sections, loaded together so every invalid variable is reported at once."""
 
@@ -128,6 +151,7 @@ class Settings:
         self.live: LiveSettings = sections.get("live") or LiveSettings()
         self.reach: ReachSettings = sections.get("reach") or ReachSettings()
         self.alerts: AlertSettings = sections.get("alerts") or AlertSettings()
+        self.outage: OutageSettings = sections.get("outage") or OutageSettings()
 
 
 SECTIONS: dict[str, type[_Section]] = {
@@ -137,6 +161,7 @@ SECTIONS: dict[str, type[_Section]] = {
     "live": LiveSettings,
     "reach": ReachSettings,
     "alerts": AlertSettings,
+    "outage": OutageSettings,
 }
 
 

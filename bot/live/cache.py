@@ -59,6 +59,10 @@ ENDPOINTS: dict[str, Endpoint] = {
         Endpoint("ihr", "hegemony-countries", 6 * HOUR, "country dependency is recomputed daily"),
         Endpoint("ihr", "hegemony-countries-history", 7 * DAY, "historical country bins never change"),
         Endpoint("ihr", "disco-events", 5 * MINUTE, "outage events are detected in near real time"),
+        Endpoint("ripestat", "country-resource-stats", 15 * MINUTE, "hourly buckets of RIS routing data"),
+        Endpoint("ioda", "ioda-signals", 5 * MINUTE, "IODA's finest native step is 5 minutes"),
+        Endpoint("ioda", "ioda-events", 5 * MINUTE, "IODA detects outages in near real time"),
+        Endpoint("atlas", "atlas-probes", 5 * MINUTE, "probe status changes within minutes"),
     )
 }
 

@@ -31,6 +31,7 @@ RIPESTAT = "ripestat"
 IHR = "ihr"
 RISLIVE = "rislive"
 ATLAS = "atlas"
+IODA = "ioda"
 
 
 class UpstreamError(DataUnavailable):
@@ -83,7 +84,13 @@ class UpstreamNotFound(UpstreamHTTPError):
     """The source does not know the resource; cached briefly so repeated questions do not hammer it."""
 
 
-_DISPLAY = {RIPESTAT: "RIPEstat", IHR: "Internet Health Report", RISLIVE: "RIS Live", ATLAS: "RIPE Atlas"}
+_DISPLAY = {
+    RIPESTAT: "RIPEstat",
+    IHR: "Internet Health Report",
+    RISLIVE: "RIS Live",
+    ATLAS: "RIPE Atlas",
+    IODA: "IODA",
+}
 
 
 def display_name(source: str) -> str:
@@ -119,6 +126,7 @@ def source_configs(settings: Settings) -> dict[str, SourceConfig]:
         IHR: SourceConfig(IHR, live.ihr_url, None, frozenset({504})),
         RISLIVE: SourceConfig(RISLIVE, live.rislive_url, ("client", name)),
         ATLAS: SourceConfig(ATLAS, live.ripe_atlas_url),
+        IODA: SourceConfig(IODA, live.ioda_url),
     }
 
 

@@ -11,12 +11,18 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
-from urllib.parse import parse_qs, urlsplit
 
 from bot.core.errors import InvalidInput
 from bot.live.cache import LiveCache
 from bot.live.http_client import IHR, HttpLayer, UpstreamBadResponse, UpstreamHTTPError, UpstreamRejected
-from bot.live.results import LiveMeta, LiveResult, cached_result, parse_time, shape_error
+from bot.live.results import (
+    LiveMeta,
+    LiveResult,
+    cached_result,
+    next_page_number,
+    parse_time,
+    shape_error,
+)
 from bot.live.ripestat import normalise_asn, normalise_country
 
 R = TypeVar("R", bound=LiveResult)
@@ -323,7 +329,7 @@ class IhrClient:
             if not isinstance(body, dict) or not isinstance(body.get("results"), list):
                 raise UpstreamBadResponse(IHR, f"{path} answered without a results list.")
             rows.extend(row for row in body["results"] if isinstance(row, dict))
-            next_page = _next_page(body.get("next"))
+            next_page = next_page_number(body.get("next"))
             if next_page is None or next_page <= page:
                 return rows, False
             page = next_page
@@ -362,13 +368,3 @@ def _required_time(value: Any) -> datetime:
     if parsed is None:
         raise ValueError(f"bad timebin {value!r}")
     return parsed
-
-
-def _next_page(url: Any) -> int | None:
-    if not isinstance(url, str) or not url:
-        return None
-    pages = parse_qs(urlsplit(url).query).get("page")
-    try:
-        return int(pages[0]) if pages else None
-    except ValueError:
-        return None

@@ -10,6 +10,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any, TypeVar
+from urllib.parse import parse_qs, urlsplit
 
 from bot.core.values import Source
 from bot.live.cache import LiveCache
@@ -74,3 +75,15 @@ def parse_time(value: Any) -> datetime | None:
 def shape_error(source: str, call: str, exc: Exception) -> UpstreamBadResponse:
     """A response that parsed as JSON but lacks the documented fields: say so instead of crashing."""
     return UpstreamBadResponse(source, f"unexpected answer from {call} ({type(exc).__name__}: {exc}).")
+
+
+def next_page_number(url: Any) -> int | None:
+    """The page number in a paginated API's `next` link; followed by number only, so a `next` pointing
+    elsewhere cannot redirect us."""
+    if not isinstance(url, str) or not url:
+        return None
+    pages = parse_qs(urlsplit(url).query).get("page")
+    try:
+        return int(pages[0]) if pages else None
+    except ValueError:
+        return None

@@ -24,9 +24,12 @@ from bot.live.http_client import (
     UpstreamRejected,
 )
 from bot.live.results import LiveMeta, LiveResult, cached_result, parse_time, shape_error
+from bot.live.timeseries import Point, TimeSeries
 
 R = TypeVar("R", bound=LiveResult)
 Parser = Callable[[Mapping[str, Any], LiveMeta], R]
+
+RESOURCE_STAT_FIELDS = ("v4_prefixes_ris", "v6_prefixes_ris", "asns_ris")
 
 _ASN = re.compile(r"^\s*(?:AS\s*)?(\d{1,10})\s*$", re.IGNORECASE)
 
@@ -413,6 +416,36 @@ class RipestatClient:
         code = normalise_country(country)
         return await self._call("country-resource-list", {"resource": code}, parse)
 
+    async def country_resource_stats(
+        self, country: str, start: datetime, end: datetime, field: str = "v4_prefixes_ris"
+    ) -> TimeSeries:
+        """One counter of the country's resources seen in RIS (`v4_prefixes_ris`, `asns_ris`) per hour."""
+        if field not in RESOURCE_STAT_FIELDS:
+            raise InvalidInput(f"Unknown resource statistic {field!r}.", example="v4_prefixes_ris")
+
+        def parse(data: Mapping[str, Any], meta: LiveMeta) -> TimeSeries:
+            points: list[Point] = []
+            for bucket in data["stats"]:
+                value = bucket.get(field)
+                number = float(value) if isinstance(value, int | float) else None
+                for span in bucket.get("timeline") or ():
+                    stamp = parse_time(span.get("starttime"))
+                    if stamp is not None:
+                        points.append((stamp, number))
+            if not points:
+                raise UpstreamBadResponse(RIPESTAT, "country-resource-stats answered with no statistics.")
+            points.sort(key=lambda point: point[0])
+            return TimeSeries(meta=meta, name=field, step_seconds=3600, points=tuple(points))
+
+        code = normalise_country(country)
+        params = {
+            "resource": code,
+            "starttime": _hour(start),
+            "endtime": _hour(end),
+            "resolution": "1h",
+        }
+        return await self._call("country-resource-stats", params, parse)
+
     async def rpki_validation(self, asn: int | str, prefix: str) -> RpkiValidation:
         def parse(data: Mapping[str, Any], meta: LiveMeta) -> RpkiValidation:
             roas = tuple(
@@ -476,6 +509,11 @@ class RipestatClient:
             notes=_messages(envelope),
         )
         return data, meta
+
+
+def _hour(moment: datetime) -> str:
+    """Whole hours, so lookups within one resolution bucket share a cache entry."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:00")
 
 
 def _messages(envelope: Any) -> tuple[str, ...]:

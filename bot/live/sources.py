@@ -8,15 +8,17 @@ from __future__ import annotations
 
 from bot.core.settings import Settings
 from bot.core.values import Section, Table
+from bot.live.atlas_probes import AtlasProbesClient
 from bot.live.cache import LiveCache
 from bot.live.http_client import HttpLayer, display_name
 from bot.live.ihr import IhrClient
+from bot.live.ioda import IodaClient
 from bot.live.ripestat import RipestatClient
 from bot.live.rislive import RisLiveClient, RisSubscription
 
 
 class LiveSources:
-    """RIPEstat, IHR and RIS Live behind one session and one cache."""
+    """RIPEstat, IHR, IODA, RIPE Atlas probes and RIS Live behind one session and one cache."""
 
     name = "live"
 
@@ -26,6 +28,8 @@ class LiveSources:
         self.cache = cache or LiveCache()
         self.ripestat = RipestatClient(self.http, self.cache)
         self.ihr = IhrClient(self.http, self.cache)
+        self.ioda = IodaClient(self.http, self.cache)
+        self.atlas_probes = AtlasProbesClient(self.http, self.cache)
 
     def rislive(self, subscriptions: tuple[RisSubscription, ...] = ()) -> RisLiveClient:
         """A RIS Live feed on the shared session; each consumer (e.g. the alert monitors) owns its own."""

@@ -1,0 +1,117 @@
+"""What an outage judgment is made of: the entity, each signal's series, and the verdict with its evidence.
+
+Kept free of any upstream's shape so that IODA, Atlas, RIPEstat, IHR and the bot's own BGP view and probe
+panel are judged by the same rules, and a new source is one class producing a `SignalData`.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from bot.core.values import Source
+
+Point = tuple[datetime, float | None]
+
+# Signals of one family see the same thing (every BGP view sees the same routes); independent evidence
+# means different families, so two BGP signals falling together count once.
+ROUTING = "routing"
+ACTIVE = "active probing"
+TELESCOPE = "telescope"
+ATLAS = "Atlas probes"
+
+
+@dataclass(frozen=True, slots=True)
+class Entity:
+    """A country (`kind="country"`, two-letter `code`) or an AS (`kind="asn"`, digits in `code`)."""
+
+    kind: str
+    code: str
+    name: str = ""
+
+    @property
+    def label(self) -> str:
+        if self.kind == "asn":
+            return f"AS{self.code}" + (f" ({self.name})" if self.name else "")
+        return f"{self.name} ({self.code})" if self.name else self.code
+
+    @property
+    def key(self) -> str:
+        return f"{self.kind}:{self.code}"
+
+
+@dataclass(frozen=True, slots=True)
+class SignalData:
+    """A signal's recent series; `baseline` is given when the signal has a fixed reference (the snapshot)."""
+
+    points: tuple[Point, ...]
+    step_seconds: int
+    source: Source
+    baseline: float | None = None
+    unit: str = ""
+
+
+class Status(enum.StrEnum):
+    NORMAL = "normal"
+    DOWN = "down"
+    NO_BASELINE = "no baseline"
+    NO_DATA = "no data"
+    UNAVAILABLE = "unavailable"
+
+
+class Level(enum.StrEnum):
+    NORMAL = "normal"
+    DISRUPTION = "disruption"
+    OUTAGE = "outage"
+    UNKNOWN = "unknown"
+
+
+@dataclass(frozen=True, slots=True)
+class SignalReading:
+    """One signal judged at the verdict's time, with the series normalised to its baseline for the chart."""
+
+    name: str
+    family: str
+    source: Source | None
+    value: float | None
+    baseline: float | None
+    status: Status
+    as_of: datetime | None
+    error: str = ""
+    unit: str = ""
+    ratios: tuple[Point, ...] = ()
+
+    @property
+    def ratio(self) -> float | None:
+        if self.value is None or not self.baseline:
+            return None
+        return self.value / self.baseline
+
+    @property
+    def data_points(self) -> bool:
+        return any(v is not None for _, v in self.ratios)
+
+    @property
+    def judged(self) -> bool:
+        return self.status in (Status.NORMAL, Status.DOWN)
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """The entity's state at `at`, since when, each signal's reading, and the level over the chart window."""
+
+    entity: Entity
+    at: datetime
+    level: Level
+    since: datetime | None
+    readings: tuple[SignalReading, ...]
+    timeline: tuple[tuple[datetime, Level], ...] = field(default=())
+
+    @property
+    def down_families(self) -> tuple[str, ...]:
+        return tuple(sorted({r.family for r in self.readings if r.status is Status.DOWN}))
+
+    @property
+    def missing(self) -> tuple[SignalReading, ...]:
+        return tuple(r for r in self.readings if r.status is Status.UNAVAILABLE)

@@ -1,0 +1,8 @@
+"""`/outage`: is a country or an AS dark, judged from several independent signals."""
+
+from bot.frontends.discord.client import SilkrouteBot
+from bot.frontends.discord.spec_cog import SpecCog
+
+
+async def setup(bot: SilkrouteBot) -> None:
+    await bot.add_cog(SpecCog(bot, ["outage"]))
