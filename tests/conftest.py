@@ -26,7 +26,9 @@ def shared_data() -> Path:
 def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """Each test runs in its own folder with no `.env` and no silkroute variables from the caller."""
     for name in list(os.environ):
-        if name.startswith(("DISCORD_", "SILKROUTE_", "ALERT_", "RIPE", "IHR_", "RISLIVE_", "WATCH_")):
+        if name.startswith(
+            ("DISCORD_", "SILKROUTE_", "ALERT_", "RIPE", "IHR_", "IODA_", "RISLIVE_", "WATCH_")
+        ):
             monkeypatch.delenv(name, raising=False)
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("SILKROUTE_OFFLINE", "1")

@@ -105,7 +105,7 @@ class RecordingServices(Services):
 
 def recording_services(settings: Settings) -> RecordingServices:
     parts = make_services(settings)
-    return RecordingServices(settings, parts.snapshots, parts.live, parts.alerts)
+    return RecordingServices(settings, parts.snapshots, parts.live, parts.alerts, parts.outage)
 
 
 def make_settings(**discord: Any) -> Settings:
