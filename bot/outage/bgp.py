@@ -1,8 +1,9 @@
 """The bot's own BGP signal: an entity's routed IPv4 space (as /24 equivalents), kept current from RIS Live.
 
 The serving snapshot gives the baseline — every IPv4 prefix the entity's ASes originate — and RIS Live
-withdrawals and announcements move it. One path subscription per AS (`"<asn>$"`) on the shared socket
-covers a country's ~200 ASes without a socket each. A prefix counts as gone once at least `min_peers`
+withdrawals and announcements move it. All filters share one socket: one path filter per AS (`"<asn>$"`)
+catches announcements, including prefixes new since the snapshot; withdrawals carry no path, so the
+entity's prefixes, collapsed into their covering blocks, are subscribed with more-specifics as well. A prefix counts as gone once at least `min_peers`
 peers withdrew it and no peer announces it, so one session flapping is not a country going dark.
 """
 
@@ -11,7 +12,7 @@ from __future__ import annotations
 import ipaddress
 from collections import deque
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 
 from bot.core.values import Source
 from bot.live.rislive import RisMessage, RisSubscription
@@ -85,8 +86,13 @@ class BgpTracker:
         return routes
 
     def subscriptions(self) -> tuple[RisSubscription, ...]:
-        """One path filter per origin AS, all on one socket."""
-        return tuple(RisSubscription(path=f"{asn}$") for asn in sorted(self._by_origin))
+        """Path filters per origin AS and prefix filters per covering block, all for one socket."""
+        paths = [RisSubscription(path=f"{asn}$") for asn in sorted(self._by_origin)]
+        networks = [
+            ipaddress.IPv4Network(prefix) for routes in self.entities.values() for prefix in routes.prefixes
+        ]
+        blocks = [RisSubscription(prefix=str(block)) for block in ipaddress.collapse_addresses(networks)]
+        return (*paths, *blocks)
 
     def connected(self, now: datetime) -> None:
         """The shared feed is up: from now on the signal has live values."""
@@ -134,13 +140,13 @@ class BgpTracker:
         return not state.seen_by and len(state.withdrawn_by) >= self.min_peers
 
     def _sample(self, now: datetime) -> None:
-        """Record each entity's routed space at `now`'s grid slot (the latest value in a slot wins)."""
-        seconds = int(GRID.total_seconds())
-        slot = datetime.fromtimestamp(int(now.timestamp()) // seconds * seconds, UTC)
+        """Record each entity's routed space at `now`, keeping only the latest sample per grid step."""
+        step = int(GRID.total_seconds())
+        slot = int(now.timestamp()) // step
         for routes in self.entities.values():
-            if routes.samples and routes.samples[-1][0] == slot:
+            if routes.samples and int(routes.samples[-1][0].timestamp()) // step == slot:
                 routes.samples.pop()
-            routes.samples.append((slot, routes.routed))
+            routes.samples.append((now, routes.routed))
 
     def data(self, entity: Entity, snapshot: Snapshot, now: datetime) -> SignalData:
         """The entity's samples against the snapshot baseline; with no live feed only the snapshot's own

@@ -18,7 +18,7 @@ from bisect import bisect_left, bisect_right
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from bot.core.settings import OutageSettings
 from bot.outage.model import Entity, Level, Point, SignalData, SignalReading, Status, Verdict
@@ -90,11 +90,9 @@ def value_at(
 
 
 def grid(now: datetime, window: timedelta) -> list[datetime]:
-    """Evaluation times every GRID step, aligned to the step, ending at or just before `now`."""
-    seconds = int(GRID.total_seconds())
-    end = datetime.fromtimestamp(int(now.timestamp()) // seconds * seconds, UTC)
+    """Evaluation times every GRID step over the window, ending exactly at `now` so the newest data counts."""
     steps = int(window / GRID)
-    return [end - GRID * i for i in range(steps, -1, -1)]
+    return [now - GRID * i for i in range(steps, -1, -1)]
 
 
 @dataclass(frozen=True, slots=True)

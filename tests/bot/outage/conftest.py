@@ -12,8 +12,10 @@ from bot.core.settings import CoreSettings, LiveSettings, Settings
 from bot.live import LiveSources
 from bot.live.cache import LiveCache
 from bot.outage.service import OutageService
+from tests.bot.live.fake_rislive import fake_rislive
 from tests.bot.live.fake_upstreams import serving
 from tests.bot.outage.outage_world import OutageWorld
+from tests.bot.routing.conftest import real_snapshot
 from tests.helpers import make_services
 
 
@@ -48,3 +50,6 @@ def world_services(world: OutageWorld, *, offline: bool = False, snapshot: objec
     services = make_services(settings, snapshot=snapshot, live=live)
     services.outage = OutageService(settings, snapshots=services.snapshots, live=live, clock=world.clock)
     return services
+
+
+__all__ = ["fake_rislive", "real_snapshot", "world"]
