@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Protocol
 
 from bot.alerts.service import AlertSystem
@@ -17,6 +18,7 @@ from bot.app.features.outage.panel_check import ReachHostCheck
 from bot.core.settings import Settings
 from bot.core.values import Section
 from bot.live import LiveSources
+from bot.reach.probe import ReachConfig
 from bot.outage.service import OutageService
 from bot.routing.snapshot_store import SnapshotStore
 
@@ -73,6 +75,10 @@ def build_services(settings: Settings, *, long_running: bool = True) -> Services
     live = LiveSources(settings)
     alerts = AlertSystem(settings, snapshots=snapshots, live=live)
     outage = OutageService(
-        settings, snapshots=snapshots, live=live, check=ReachHostCheck(settings), run_panel=long_running
+        settings,
+        snapshots=snapshots,
+        live=live,
+        check=ReachHostCheck(partial(ReachConfig.from_settings, settings)),
+        run_panel=long_running,
     )
     return Services(settings=settings, snapshots=snapshots, live=live, alerts=alerts, outage=outage)

@@ -7,9 +7,9 @@ root hands this in as the panel's `HostCheck`.
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from bot.core.settings import Settings
 from bot.net.dns import resolve
 from bot.reach.probe import ReachConfig
 from bot.reach.tls import tcp_connect, tls_handshake
@@ -23,14 +23,14 @@ ADDRESSES_TRIED = 2
 class ReachHostCheck:
     """TCP connect + TLS handshake to `host` on `port`, refused where `/reach` would refuse."""
 
-    settings: Settings
+    make_config: Callable[[], ReachConfig]
     port: int = 443
     _config: ReachConfig | None = field(default=None, init=False)
 
     def config(self) -> ReachConfig:
         """Built on first use, so a bad reach setting shows up in the panel, not as a start-up crash."""
         if self._config is None:
-            self._config = ReachConfig.from_settings(self.settings)
+            self._config = self.make_config()
         return self._config
 
     async def __call__(self, host: str) -> bool:
