@@ -18,8 +18,8 @@ from bot.app.features.outage.panel_check import ReachHostCheck
 from bot.core.settings import Settings
 from bot.core.values import Section
 from bot.live import LiveSources
-from bot.reach.probe import ReachConfig
 from bot.outage.service import OutageService
+from bot.reach.probe import ReachConfig
 from bot.routing.snapshot_store import SnapshotStore
 
 
