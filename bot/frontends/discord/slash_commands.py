@@ -9,7 +9,7 @@ from __future__ import annotations
 import inspect
 import logging
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import discord
 from discord import app_commands
@@ -17,10 +17,17 @@ from discord import app_commands
 from bot.app.answer import Answer
 from bot.app.commands import Caller, CommandSpec, Context, Option
 from bot.app.runner import execute
+from bot.app.wiring import Services
+from bot.core.settings import Settings
 from bot.frontends.discord.embeds import render_messages
 
-if TYPE_CHECKING:
-    from bot.frontends.discord.client import SilkrouteBot
+
+class SpecHost(Protocol):
+    """What a slash command needs from the client that serves it (the client module imports this one)."""
+
+    services: Services
+    settings: Settings
+
 
 log = logging.getLogger(__name__)
 NO_MENTIONS = discord.AllowedMentions.none()
@@ -79,9 +86,7 @@ def _annotation(option: Option) -> Any:
     return base if option.required else base | None
 
 
-def _autocomplete(
-    bot: SilkrouteBot, option: Option
-) -> Callable[..., Awaitable[list[app_commands.Choice[str]]]]:
+def _autocomplete(bot: SpecHost, option: Option) -> Callable[..., Awaitable[list[app_commands.Choice[str]]]]:
     complete = option.autocomplete
     assert complete is not None
 
@@ -94,7 +99,7 @@ def _autocomplete(
     return autocomplete
 
 
-def build_command(bot: SilkrouteBot, spec: CommandSpec) -> app_commands.Command[Any, ..., None]:
+def build_command(bot: SpecHost, spec: CommandSpec) -> app_commands.Command[Any, ..., None]:
     """One app command whose callback defers, runs the spec's handler and renders the answer."""
 
     async def callback(interaction: discord.Interaction[Any], **options: Any) -> None:
@@ -146,7 +151,7 @@ def build_command(bot: SilkrouteBot, spec: CommandSpec) -> app_commands.Command[
 
 
 def build_app_commands(
-    bot: SilkrouteBot, specs: list[CommandSpec]
+    bot: SpecHost, specs: list[CommandSpec]
 ) -> list[app_commands.Command[Any, ..., None] | app_commands.Group]:
     """Top-level specs become commands; "group leaf" specs become subcommands of one group each."""
     built: list[app_commands.Command[Any, ..., None] | app_commands.Group] = []
