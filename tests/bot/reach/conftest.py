@@ -18,7 +18,6 @@ from tests.bot.reach.servers import Handler, Issued, StallServer, WebServer, mak
 from tests.local_dns import DnsServer
 
 
-
 @dataclass
 class Lab:
     tmp: Path
