@@ -50,6 +50,7 @@ async def status(ctx: Context) -> Answer:
             "snapshot": _snapshot_data(snapshot),
             "version": __version__,
             "uptime_seconds": round(time.time() - services.started_at, 1),
+            "started_at": datetime.fromtimestamp(services.started_at, UTC).isoformat(),
             "offline": services.settings.core.silkroute_offline,
             "python": platform.python_version(),
             "discord_py": discord.__version__,

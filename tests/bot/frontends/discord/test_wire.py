@@ -159,36 +159,6 @@ async def test_an_unknown_command_is_answered_before_any_defer(fake_discord: Fak
     assert "/help" in callback.json["data"]["content"]
 
 
-async def test_a_message_reaches_the_alert_channel(fake_discord: FakeDiscord) -> None:
-    alert_channel = fake_discord.channel_ids[1]
-    bot = wire_bot(fake_discord, alert_channel_id=alert_channel)
-    async with connected(bot, FAKE_TOKEN):
-        channel = bot.get_channel(bot.settings.discord.alert_channel_id or 0)
-        assert isinstance(channel, discord.TextChannel)
-        sent = await channel.send("AS9198 lost visibility", embed=discord.Embed(title="Alert"))
-        partial = bot.get_partial_messageable(alert_channel)
-        await partial.send("AS9198 is back")
-
-    first, second = fake_discord.channel_posts(alert_channel)
-    assert sent.channel.id == alert_channel
-    assert first.json["content"] == "AS9198 lost visibility"
-    assert first.json["embeds"][0]["title"] == "Alert"
-    assert first.json["allowed_mentions"] == {"parse": []}  # the bot-wide default: no pings by accident
-    assert second.json["content"] == "AS9198 is back"
-
-
-async def test_a_429_on_a_channel_message_is_retried(fake_discord: FakeDiscord) -> None:
-    channel_id = fake_discord.channel_ids[0]
-    bot = wire_bot(fake_discord)
-    async with connected(bot, FAKE_TOKEN):
-        fake_discord.rate_limit_next("POST", rf"/channels/{channel_id}/messages", retry_after=0.05)
-        message = await bot.get_partial_messageable(channel_id).send("after the limit")
-
-    attempts = fake_discord.requests_to("POST", rf"/channels/{channel_id}/messages")
-    assert [a.status for a in attempts] == [429, 200]
-    assert message.content == "after the limit"
-
-
 async def test_a_429_on_the_interaction_answer_is_retried(fake_discord: FakeDiscord) -> None:
     bot = wire_bot(fake_discord)
     async with connected(bot, FAKE_TOKEN):
