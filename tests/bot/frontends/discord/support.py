@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from bot.alerts.service import AlertSystem
+from bot.alerts.service import AlertService
 from bot.app.answer import Answer, Attachment, BadInput
 from bot.app.catalog import build_registry
 from bot.app.commands import CommandSpec, Context, Option, Registry
@@ -116,7 +116,7 @@ def make_bot(
     settings: Settings | None = None,
     *,
     extensions: Sequence[str] = ("cogs.meta", EXTRA_EXTENSION),
-    alerts: AlertSystem | None = None,
+    alerts: AlertService | None = None,
     **options: Any,
 ) -> SilkrouteBot:
     settings = settings or make_settings()
