@@ -91,7 +91,7 @@ def table_csv(section: Section) -> Attachment:
     writer.writerow(section.table.columns)
     writer.writerows(section.table.rows)
     stem = re.sub(r"[^a-z0-9]+", "-", section.title.lower()).strip("-") or "table"
-    return Attachment(f"{stem}.csv", out.getvalue().encode(), f"{section.title}: the whole table")
+    return Attachment(f"table-{stem}.csv", out.getvalue().encode(), f"{section.title}: the whole table")
 
 
 def _table_body(section: Section, files: list[Attachment]) -> str:

@@ -16,7 +16,7 @@ from discord import app_commands
 
 from bot.app.answer import Answer
 from bot.app.commands import Caller, CommandSpec, Context, Option
-from bot.app.runner import execute
+from bot.app.runner import admit, run_admitted
 from bot.app.wiring import Services
 from bot.core.settings import Settings
 from bot.frontends.discord.embeds import render_messages
@@ -57,8 +57,17 @@ async def send_answer(interaction: discord.Interaction[Any], answer: Answer, *, 
         )
 
 
+CONTENT_LIMIT = 2000
+"""Discord refuses a message whose content is longer (400, error 50035)."""
+
+
+def fit_content(text: str) -> str:
+    return text if len(text) <= CONTENT_LIMIT else text[: CONTENT_LIMIT - 1] + "…"
+
+
 async def reply_error(interaction: discord.Interaction[Any], text: str) -> None:
     """Tell the user what went wrong, ephemerally, whatever state the interaction is in."""
+    text = fit_content(text)
     if not interaction.response.is_done():
         await interaction.response.send_message(text, ephemeral=True, allowed_mentions=NO_MENTIONS)
         return
@@ -83,6 +92,8 @@ def _annotation(option: Option) -> Any:
     base: Any = option.type
     if option.type is int and (option.min_value is not None or option.max_value is not None):
         base = app_commands.Range[int, option.min_value, option.max_value]
+    if option.length_limit is not None:
+        base = app_commands.Range[str, 1, option.length_limit]
     return base if option.required else base | None
 
 
@@ -104,6 +115,13 @@ def build_command(bot: SpecHost, spec: CommandSpec) -> app_commands.Command[Any,
 
     async def callback(interaction: discord.Interaction[Any], **options: Any) -> None:
         interaction.extras[EPHEMERAL_DEFER] = spec.ephemeral
+        ctx = Context(
+            services=bot.services,
+            caller=caller_of(interaction, bot.settings.discord.watch_manager_role_id),
+            guild_id=interaction.guild_id,
+            channel_id=interaction.channel_id,
+        )
+        admit(spec, ctx)  # a refusal (permission, "slow down") is answered privately, before any "thinking…"
         await interaction.response.defer(thinking=True, ephemeral=spec.ephemeral)
 
         async def progress(partial: Answer) -> None:
@@ -111,15 +129,9 @@ def build_command(bot: SpecHost, spec: CommandSpec) -> app_commands.Command[Any,
                 embeds=render_messages(partial)[0].embeds, allowed_mentions=NO_MENTIONS
             )
 
-        ctx = Context(
-            services=bot.services,
-            caller=caller_of(interaction, bot.settings.discord.watch_manager_role_id),
-            guild_id=interaction.guild_id,
-            channel_id=interaction.channel_id,
-            progress=progress,
-        )
+        ctx.progress = progress
         given = spec.with_defaults({k: v for k, v in options.items() if v is not None})
-        answer = await execute(spec, ctx, given)
+        answer = await run_admitted(spec, ctx, given)
         await send_answer(interaction, answer, ephemeral=spec.ephemeral)
 
     parameters = [inspect.Parameter("interaction", inspect.Parameter.POSITIONAL_OR_KEYWORD)]

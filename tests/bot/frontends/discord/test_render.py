@@ -54,7 +54,7 @@ def test_a_wide_table_fits_the_embed_and_travels_whole_as_csv() -> None:
     shown = code_lines([f.value or "" for e in message.embeds for f in e.fields])
     assert shown and max(len(line) for line in shown) <= TABLE_WIDTH
     (csv_file,) = message.files
-    assert csv_file.filename == "upstream-neighbours.csv"
+    assert csv_file.filename == "table-upstream-neighbours.csv"
     text = csv_file.fp.read().decode()
     assert text.splitlines()[0] == ",".join(columns)
     assert text.splitlines()[3].endswith("value-2-5-padding")

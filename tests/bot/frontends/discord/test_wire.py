@@ -19,6 +19,7 @@ from bot.frontends.discord.client import SilkrouteBot, run_discord
 from tests.bot.frontends.discord.fake_discord import FakeDiscord, Interaction, RecordedRequest, connected
 from tests.bot.frontends.discord.support import (
     FAKE_TOKEN,
+    LONG_TABLE_ROWS,
     extra_specs,
     make_bot,
     make_settings,
@@ -60,7 +61,14 @@ async def test_login_ready_and_guild_command_sync(fake_discord: FakeDiscord) -> 
     synced = {c["name"]: c for c in sync.json}
     assert set(synced) == {"status", "help"} | {spec.name for spec in extra_specs()}
     assert synced["echo"]["options"] == [
-        {"type": 3, "name": "text", "description": "What to say", "required": True},
+        {
+            "type": 3,
+            "name": "text",
+            "description": "What to say",
+            "required": True,
+            "min_length": 1,
+            "max_length": 100,
+        },
         {
             "type": 4,
             "name": "count",
@@ -76,6 +84,8 @@ async def test_login_ready_and_guild_command_sync(fake_discord: FakeDiscord) -> 
         "name": "command",
         "description": "Explain one command",
         "required": False,
+        "min_length": 1,
+        "max_length": 40,
     }
     assert all(len(c["description"]) <= 100 for c in sync.json)
 
@@ -114,8 +124,10 @@ async def test_a_long_answer_goes_out_as_several_messages_with_its_file(fake_dis
     first, *followups = answered(fake_discord, interaction)
     assert first.method == "PATCH" and first.path.endswith("/messages/@original")
     assert followups and all(r.method == "POST" for r in followups)
-    assert followups[-1].files == [("peers.csv", b"asn,name\nAS64500,peer-000\n")]
-    assert followups[-1].json["attachments"][0]["filename"] == "peers.csv"
+    own, table = followups[-1].files
+    assert own == ("peers.csv", b"asn,name\nAS64500,peer-000\n")
+    assert table[0] == "table-peers.csv" and table[1].count(b"\n") == LONG_TABLE_ROWS + 1
+    assert [a["filename"] for a in followups[-1].json["attachments"]] == ["peers.csv", "table-peers.csv"]
 
 
 async def test_status_over_the_wire_names_the_version(fake_discord: FakeDiscord) -> None:
