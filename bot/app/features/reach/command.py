@@ -9,7 +9,8 @@ from bot.app.features.reach.presentation import build_answer
 from bot.app.live_parts import online_sources
 from bot.app.targets import MAX_SITES, REACH_EXAMPLE, parse_sites
 from bot.reach.atlas import AtlasClient, atlas_section
-from bot.reach.probe import ReachConfig, TargetReport, apply_live_routing, check_each
+from bot.reach.probe import ReachConfig, apply_live_routing, check_each
+from bot.reach.report import TargetReport
 from bot.reach.targets import Target
 
 HELP = (
