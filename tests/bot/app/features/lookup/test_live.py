@@ -13,8 +13,8 @@ import pytest
 
 from bot.app.answer import Answer, Severity
 from bot.app.commands import Caller, Context
-from bot.app.features.lookup.answers import LIVE_TITLE
 from bot.app.features.lookup.command import lookup_handler
+from bot.app.features.lookup.live import LIVE_TITLE
 from bot.app.wiring import Services
 from bot.live.cache import ENDPOINTS
 from bot.routing.importer import import_files
