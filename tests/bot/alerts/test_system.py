@@ -115,7 +115,7 @@ async def test_restart_delivers_pending_once_and_recovers_open_alerts(tmp_path: 
         sink.down = True  # Discord outage: the hijack alert stays in the outbox
         await run.feed(update(PEERS[12], [PEERS[12][1], 3216, 64511]))
         assert await run.delivered() == []
-        assert await run.system.store.pending_count() == 1
+        assert await run.system.repository.pending_count() == 1
         await run.kill()
 
     sink2 = RecordingSink()
@@ -131,7 +131,7 @@ async def test_restart_delivers_pending_once_and_recovers_open_alerts(tmp_path: 
     sink3 = RecordingSink()
     async with Run(tmp_path, clock, sink3) as third:
         assert await third.delivered() == []  # nothing resolved is re-sent after another restart
-        assert await third.system.store.pending_count() == 0
+        assert await third.system.repository.pending_count() == 0
 
 
 async def test_opened_and_resolved_during_outage_is_one_message(tmp_path: Path) -> None:
