@@ -19,7 +19,7 @@ NEWS_MEMORY_SECONDS = 7 * 86400
 
 
 class AlertEngine:
-    """Turns findings into alert rows and outbox messages per guild; the only writer of alert lifecycles."""
+    """Turns findings into alert rows and outbox messages per guild: the dedupe, mute and news rules live here."""
 
     def __init__(self, repository: AlertRepository, clock: Clock, renotify_seconds: float) -> None:
         self.repository = repository
