@@ -18,8 +18,8 @@ from bot.core.settings import Settings
 from bot.net.address_safety import address_class
 from bot.net.dns import Lookup, LookupFailure, Nameserver, resolve
 from bot.net.hosts import normalise_host
-from bot.reach.targets import Target as Site
-from bot.reach.targets import parse_target as parse_site_url
+from bot.reach.site import Target as Site
+from bot.reach.site import parse_target as parse_site_url
 from bot.routing.asns import MAX_ASN, reserved_reason
 from bot.routing.country_names import find_country
 

@@ -20,7 +20,7 @@ from bot.core.settings import Settings
 from bot.core.values import Section
 from bot.live import LiveSources
 from bot.reach.probe import ReachConfig, check_target
-from bot.reach.targets import parse_target
+from bot.reach.site import parse_target
 from bot.routing.snapshot_store import SnapshotStore
 
 

@@ -21,7 +21,7 @@ from bot.core.values import Section, Table
 from bot.live import LiveSources
 from bot.live.http_client import ATLAS, HttpLayer, UpstreamHTTPError, UpstreamRateLimited
 from bot.reach.interception import Finding, InterceptionDetector
-from bot.reach.targets import Target
+from bot.reach.site import Target
 from bot.reach.tls import CertInfo
 
 

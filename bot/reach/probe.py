@@ -17,7 +17,7 @@ from bot.reach.bgp import LiveRouting, RoutingView, network_of
 from bot.reach.fetch import HttpLimits, fetch
 from bot.reach.interception import InterceptionDetector
 from bot.reach.report import AddressReport, DnsReport, TargetReport
-from bot.reach.targets import Target
+from bot.reach.site import Target
 from bot.reach.tls import tcp_connect, tls_handshake
 from bot.reach.verdict import address_outcome, decide
 

@@ -12,7 +12,7 @@ from bot.core.errors import DataUnavailable
 from bot.reach.atlas import AtlasClient, atlas_section
 from bot.reach.probe import ReachConfig, apply_live_routing, check_each
 from bot.reach.report import TargetReport
-from bot.reach.targets import Target
+from bot.reach.site import Target
 
 HELP = (
     "Checks DNS (system vs public resolver), BGP visibility, TCP, TLS (chain, Kazakh state interception "
