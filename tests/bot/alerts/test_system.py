@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
-from bot.alerts.model import AlertKind, AlertState, SiteState, WatchKind
+from bot.alerts.model import AlertKind, AlertState, Finding, SiteState, WatchKind
 from bot.alerts.monitors.upstream import UpstreamMonitor
 from bot.alerts.ports import SiteCheck, SiteProbe
 from bot.alerts.service import AlertService
@@ -162,7 +162,7 @@ async def test_renotify_after_interval_until_acknowledged(tmp_path: Path) -> Non
         assert await run.delivered() == [LOSS.replace("OPEN", "STILL OPEN")]
         assert sink.deliveries[-1].wants_oncall
         (alert,) = await run.system.open_alerts(1)
-        await run.system.ack(alert, "bob")
+        assert await run.system.ack([alert], "bob") == 1
         clock.advance(48 * 3600)
         assert await run.delivered() == []
 
@@ -334,3 +334,23 @@ def test_looped_live_path_names_no_new_upstream() -> None:
     first = monitor.process(update(PEERS[0], [PEERS[0][1], 3216, 3216, 35673]), 0.0)
     assert [f.title for f in first] == ["New upstream: AS35673 reached through AS3216"]
     assert monitor.process(update(PEERS[1], [PEERS[1][1], 174, 35673, 174, 35673]), 1.0) == []
+
+
+async def test_one_ack_closes_a_storm_of_600_open_alerts_in_one_transaction(tmp_path: Path) -> None:
+    service = AlertService(settings_for(tmp_path), clock=ManualClock(), batch_window=0)
+    await service.start()
+    try:
+        for asn in range(1000, 1600):
+            finding = Finding(AlertKind.ORIGIN, PREFIX, f"{PREFIX}:{asn}", True, f"Hijack by AS{asn}", "s")
+            await service.engine.apply(finding, [1])
+        shown = (await service.open_alerts(1))[:10]  # the alerts one message showed
+        statements: list[str] = []
+        conn = service.repository.db.conn
+        await conn.set_trace_callback(statements.append)
+        assert await service.ack(shown, "bob") == 600
+        await conn.set_trace_callback(None)
+        assert all(a.acked_by == "bob" for a in await service.open_alerts(1))
+        assert statements.count("BEGIN IMMEDIATE") == 1  # one transaction, not one per alert
+        assert await service.ack(shown, "carol") == 0  # acknowledged once, by the first
+    finally:
+        await service.close()
