@@ -7,19 +7,26 @@ alert system are constructed in order and handed what they use. Each component r
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Protocol
 
-from bot.alerts.service import AlertSystem
-from bot.app.features.outage.panel_check import ReachHostCheck
+from bot.alerts.model import SiteState
+from bot.alerts.ports import SiteCheck, SiteProbe
+from bot.alerts.service import AlertService
+from bot.app.limits import FairUse
 from bot.core.settings import Settings
 from bot.core.values import Section
 from bot.live import LiveSources
+from bot.net.dns import resolve
 from bot.outage.service import OutageService
-from bot.reach.probe import ReachConfig
+from bot.reach.probe import ReachConfig, check_target
+from bot.reach.site import parse_target
+from bot.reach.tls import tcp_connect, tls_handshake
 from bot.routing.snapshot_store import SnapshotStore
 
 
@@ -42,7 +49,8 @@ class Services:
     settings: Settings
     snapshots: SnapshotStore
     live: LiveSources
-    alerts: AlertSystem
+    alerts: AlertService
+    limits: FairUse
     outage: OutageService
     started_at: float = field(default_factory=time.time)
     failed_extensions: dict[str, str] = field(default_factory=dict)
@@ -50,7 +58,7 @@ class Services:
     @property
     def components(self) -> list[Component]:
         """In start order: the alert system and the outage watch use the snapshot and the live sources."""
-        return [self.snapshots, self.live, self.alerts, self.outage]
+        return [self.snapshots, self.live, self.alerts, self.limits, self.outage]
 
     async def start(self) -> None:
         for component in self.components:
@@ -73,7 +81,8 @@ def build_services(settings: Settings, *, long_running: bool = True) -> Services
     """
     snapshots = SnapshotStore(settings.core.silkroute_data_dir, settings if long_running else None)
     live = LiveSources(settings)
-    alerts = AlertSystem(settings, snapshots=snapshots, live=live)
+    alerts = build_alerts(settings, snapshots, live)
+    limits = FairUse(settings.limits)
     outage = OutageService(
         settings,
         snapshots=snapshots,
@@ -81,4 +90,76 @@ def build_services(settings: Settings, *, long_running: bool = True) -> Services
         check=ReachHostCheck(partial(ReachConfig.from_settings, settings)),
         run_panel=long_running,
     )
-    return Services(settings=settings, snapshots=snapshots, live=live, alerts=alerts, outage=outage)
+    return Services(
+        settings=settings, snapshots=snapshots, live=live, alerts=alerts, limits=limits, outage=outage
+    )
+
+
+def reach_probe(settings: Settings) -> SiteProbe:
+    """Watched sites are checked by the same stages as `/reach`; only the verdict and its reason matter.
+
+    The adapter lives here so that `bot.alerts` never imports `bot.reach`.
+    """
+    config = ReachConfig.from_settings(settings)
+
+    async def probe(site: str) -> SiteCheck:
+        report = await check_target(parse_target(site), config, None)
+        # "reachable" is the one reach verdict that means up; the others name the stage that failed.
+        state = SiteState.UP if report.verdict == "reachable" else SiteState.DOWN
+        return SiteCheck(state, report.verdict, report.reason)
+
+    return probe
+
+
+def build_alerts(settings: Settings, snapshots: SnapshotStore, live: LiveSources) -> AlertService:
+    """The alert service with what it uses from routing, live and reach, each through its port.
+
+    Offline (tests, air-gapped runs) nothing is probed and no feed is opened: no site checks rather than
+    false "down"s, and the BGP monitors say they are idle.
+    """
+    offline = settings.core.silkroute_offline
+    return AlertService(
+        settings,
+        snapshots=snapshots,
+        feeds=None if live.offline else live.rislive,
+        rpki=live.ripestat,
+        probe=None if offline else reach_probe(settings),
+    )
+
+
+# A host answers when one of its first addresses completes the handshake; two is enough to ride out one
+# dead front end without turning a round into a scan.
+ADDRESSES_TRIED = 2
+
+
+@dataclass
+class ReachHostCheck:
+    """The outage probe panel's `HostCheck`: TCP connect + TLS handshake to `host` on `port`, refused where
+    `/reach` would refuse. It lives here so that `bot.outage` never imports `bot.reach`."""
+
+    make_config: Callable[[], ReachConfig]
+    port: int = 443
+    _config: ReachConfig | None = field(default=None, init=False)
+
+    def config(self) -> ReachConfig:
+        """Built on first use, so a bad reach setting shows up in the panel, not as a start-up crash."""
+        if self._config is None:
+            self._config = self.make_config()
+        return self._config
+
+    async def __call__(self, host: str) -> bool:
+        config = self.config()
+        lookup = await resolve(host, config.system_resolver, config.timeout)
+        for text in lookup.addresses[:ADDRESSES_TRIED]:
+            address = ipaddress.ip_address(text)
+            if config.policy.refusal(address, self.port) is not None:
+                continue
+            _, streams = await tcp_connect(address, self.port, config.timeout)
+            if streams is None:
+                continue
+            tls = await tls_handshake(
+                streams, host, config.timeout, detector=config.detector, extra_ca_file=config.extra_ca_file
+            )
+            if tls.status == "ok":
+                return True
+        return False

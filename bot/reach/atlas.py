@@ -21,7 +21,7 @@ from bot.core.values import Section, Table
 from bot.live import LiveSources
 from bot.live.http_client import ATLAS, HttpLayer, UpstreamHTTPError, UpstreamRateLimited
 from bot.reach.interception import Finding, InterceptionDetector
-from bot.reach.targets import Target
+from bot.reach.site import Target
 from bot.reach.tls import CertInfo
 
 
@@ -87,8 +87,7 @@ class AtlasClient:
         key = settings.live.ripe_atlas_key
         if key is None or not key.get_secret_value().strip():
             raise DataUnavailable(
-                "The RIPE Atlas vantage needs an API key: set RIPE_ATLAS_KEY (measurements cost credits).",
-                example='/reach target:"kaspi.kz" vantage:local',
+                "The RIPE Atlas vantage needs an API key: set RIPE_ATLAS_KEY (measurements cost credits)."
             )
         if settings.core.silkroute_offline or live is None:
             raise DataUnavailable(

@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+import importlib.util
 import logging
 import pkgutil
 import signal
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import discord
 from discord import app_commands
 from discord.ext import commands
 
-import cogs
 from bot.app.answer import CommandError
 from bot.app.catalog import build_registry
 from bot.app.commands import Registry
@@ -24,9 +25,16 @@ from bot.frontends.discord.slash_commands import NO_MENTIONS, reply_error
 log = logging.getLogger(__name__)
 
 
-def extension_names() -> list[str]:
-    """Every module in the `cogs` package is an extension; a new file is picked up without a list to edit."""
-    return sorted(f"cogs.{m.name}" for m in pkgutil.iter_modules(cogs.__path__) if not m.name.startswith("_"))
+def extension_names(package: str = "cogs") -> list[str]:
+    """Every module in the extensions package is an extension; a new file is picked up without a list to edit.
+
+    The package is found by name, as discord.py loads extensions, so this layer never imports the cogs above it.
+    """
+    spec = importlib.util.find_spec(package)
+    locations = list(spec.submodule_search_locations or []) if spec else []
+    return sorted(
+        f"{package}.{m.name}" for m in pkgutil.iter_modules(locations) if not m.name.startswith("_")
+    )
 
 
 class SilkrouteTree(app_commands.CommandTree["SilkrouteBot"]):
@@ -62,6 +70,7 @@ class SilkrouteBot(commands.Bot):
         registry: Registry,
         *,
         extensions: Sequence[str] | None = None,
+        clock: Callable[[], float] = time.monotonic,
         **options: Any,
     ) -> None:
         intents = discord.Intents.default()
@@ -76,6 +85,8 @@ class SilkrouteBot(commands.Bot):
         self.settings = settings
         self.services = services
         self.registry = registry
+        self.clock = clock
+        """Times interaction tokens (15 minutes); tests drive it by hand."""
         # Tests load their own extensions (a broken one, test-only commands) by passing names here.
         self.extension_list = list(extensions) if extensions is not None else extension_names()
         self._services_closed = False

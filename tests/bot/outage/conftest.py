@@ -15,7 +15,6 @@ from bot.outage.service import OutageService
 from tests.bot.live.fake_rislive import fake_rislive
 from tests.bot.live.fake_upstreams import serving
 from tests.bot.outage.outage_world import OutageWorld
-from tests.bot.routing.conftest import real_snapshot
 from tests.helpers import make_services
 
 
@@ -52,4 +51,4 @@ def world_services(world: OutageWorld, *, offline: bool = False, snapshot: objec
     return services
 
 
-__all__ = ["fake_rislive", "real_snapshot", "world"]
+__all__ = ["fake_rislive", "world"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from bot.app.features.outage.panel_check import ReachHostCheck
+from bot.app.wiring import ReachHostCheck
 from bot.net.address_safety import SafetyPolicy
 from bot.outage.model import Entity, Status
 from bot.outage.panel import ProbePanel

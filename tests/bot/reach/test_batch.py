@@ -13,7 +13,7 @@ from bot.app.answer import BadInput
 from bot.app.features.reach.batch import read_targets, run_batch
 from bot.core.settings import LiveSettings, ReachSettings, Settings
 from bot.frontends.cli import main
-from bot.reach.targets import parse_target
+from bot.reach.site import parse_target
 from tests.bot.reach.conftest import Lab
 from tests.bot.reach.servers import closed_port
 
