@@ -36,9 +36,9 @@ def make_services(
     settings = settings or Settings()
     snapshots = snapshots or serving(snapshot)
     live = live or LiveSources(settings)
-    alerts = alerts or build_alerts(settings, snapshots, live)
-    limits = limits or FairUse(settings.limits)
     outage = outage or OutageService(settings, snapshots=snapshots, live=live)
+    alerts = alerts or build_alerts(settings, snapshots, live, outage)
+    limits = limits or FairUse(settings.limits)
     return Services(
         settings=settings, snapshots=snapshots, live=live, alerts=alerts, limits=limits, outage=outage
     )

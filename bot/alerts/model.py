@@ -25,6 +25,7 @@ class AlertKind(enum.StrEnum):
     EXIT = "exit"
     SITE = "site"
     FEED = "feed"
+    OUTAGE = "outage"
     TEST = "test"
 
 
@@ -59,6 +60,7 @@ class WatchKind(enum.StrEnum):
     ASN = "asn"
     PREFIX = "prefix"
     SITE = "site"
+    COUNTRY = "country"
 
 
 class SiteState(enum.StrEnum):

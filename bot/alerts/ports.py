@@ -6,12 +6,14 @@ a snapshot provider, a RIS Live feed factory, an RPKI checker and a site probe t
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Protocol
 
 from bot.alerts.model import SiteState
-from bot.live.rislive import RisEvent, RisSubscription
+from bot.live.rislive import RisEvent, RisMessage, RisSubscription
+from bot.outage.model import Entity, Verdict
 from bot.routing.snapshot import Snapshot
 
 
@@ -58,3 +60,16 @@ class SiteCheck:
 
 SiteProbe = Callable[[str], Awaitable[SiteCheck]]
 """Checks one site URL the way `/reach` does."""
+
+
+class OutageWatch(Protocol):
+    """The outage component as `bot.outage.service.OutageService` offers it: verdicts on demand, and its own
+    BGP signal fed from the alert service's RIS Live socket (one socket for every consumer)."""
+
+    async def verdict(self, entity: Entity) -> Verdict: ...
+
+    def follow(self, entities: Sequence[Entity]) -> tuple[RisSubscription, ...]: ...
+
+    def observe(self, message: RisMessage, now: datetime) -> None: ...
+
+    def feed_state(self, connected: bool, now: datetime) -> None: ...

@@ -14,6 +14,7 @@ import contextlib
 import logging
 import time
 from collections.abc import Sequence
+from datetime import UTC, datetime
 
 from bot.alerts.delivery import AlertSink, ChannelRef, OutboxSender
 from bot.alerts.engine import AlertEngine
@@ -30,17 +31,20 @@ from bot.alerts.monitors.base import Baseline, Restorable
 from bot.alerts.monitors.exits import ExitShiftMonitor
 from bot.alerts.monitors.feed import FeedHealthMonitor
 from bot.alerts.monitors.origin import HijackCandidate, OriginMonitor
+from bot.alerts.monitors.outage import OutageAlertMonitor
 from bot.alerts.monitors.site import SiteMonitor
 from bot.alerts.monitors.upstream import UpstreamMonitor
 from bot.alerts.monitors.visibility import VisibilityMonitor
-from bot.alerts.ports import Feed, FeedFactory, RpkiChecker, SiteProbe, SnapshotProvider
+from bot.alerts.ports import Feed, FeedFactory, OutageWatch, RpkiChecker, SiteProbe, SnapshotProvider
 from bot.alerts.repository import AlertRecord, AlertRepository, Mute, NewAlert, Watch
 from bot.alerts.snapshot_views import AsView, SnapshotBaseline, views_of
 from bot.core.errors import DataUnavailable
 from bot.core.settings import Settings
 from bot.core.state_db import StateDB
 from bot.core.values import Section
-from bot.live.rislive import FeedStatus, RisEvent, RisSubscription
+from bot.live.rislive import FeedState, FeedStatus, RisEvent, RisSubscription
+from bot.outage.model import Entity
+from bot.routing.country_names import country_name
 
 log = logging.getLogger(__name__)
 FLUSH_SECONDS = 10.0
@@ -70,6 +74,7 @@ class AlertService:
         feeds: FeedFactory | None = None,
         rpki: RpkiChecker | None = None,
         probe: SiteProbe | None = None,
+        outage: OutageWatch | None = None,
         clock: Clock = time.time,
         baseline: Baseline | None = None,
         batch_window: float = 2.0,
@@ -80,6 +85,7 @@ class AlertService:
         self.feeds = feeds
         self.rpki = rpki
         self.probe = probe
+        self.outage = outage
         self.clock = clock
         self.batch_window = batch_window
         self.tick_seconds = tick_seconds
@@ -97,11 +103,13 @@ class AlertService:
         self.exits = ExitShiftMonitor(a.silkroute_exit_shift_threshold)
         self.feed_health = FeedHealthMonitor(a.silkroute_feed_silence_seconds, clock())
         self.sites = SiteMonitor()
+        self.outages = OutageAlertMonitor()
         self._restorers: dict[AlertKind, Restorable] = {
             AlertKind.ORIGIN: self.origins,
             AlertKind.VISIBILITY: self.visibility,
             AlertKind.FEED: self.feed_health,
             AlertKind.SITE: self.sites,
+            AlertKind.OUTAGE: self.outages,
         }
         """Monitors of conditions that stay open; news kinds (upstream, exit, test) have nothing to restore."""
         self._snapshot_checked: tuple[str, tuple[int, ...]] | None = None
@@ -120,6 +128,7 @@ class AlertService:
         interleaving could resolve an alert before its opening is stored (the resolve would be lost)."""
         self._closed = False
         self._last_site_check = float("-inf")
+        self._last_outage_check = float("-inf")
 
     # lifetime -----------------------------------------------------------------------------------
     async def start(self) -> None:
@@ -170,7 +179,7 @@ class AlertService:
             )
             return
         self.feed_note = "connecting"
-        self.feed = self.feeds(subscriptions_for(self._watches))
+        self.feed = self.feeds(self._subscriptions())
         self._tasks.append(asyncio.create_task(self._consume(self.feed), name="alert-feed"))
 
     async def close(self) -> None:
@@ -268,7 +277,7 @@ class AlertService:
 
     async def _sync_watches(self) -> None:
         """Re-read watches and re-point monitors and the feed's subscriptions at them."""
-        old = set(subscriptions_for(self._watches))
+        old = set(self._subscriptions())
         self._watches = await self.repository.watches()
         self._guilds_by_target = {}
         for watch in self._watches:
@@ -277,7 +286,7 @@ class AlertService:
         self.origins.set_watches(targets)
         self.visibility.set_watches(targets)
         self.upstreams.set_watches(targets)
-        new = set(subscriptions_for(self._watches))
+        new = set(self._subscriptions())
         if self.feed is None and self.sender is not None:
             self._start_feed()
         elif self.feed is not None:
@@ -285,6 +294,23 @@ class AlertService:
                 await self.feed.unsubscribe(sub)
             for sub in new - old:
                 await self.feed.subscribe(sub)
+
+    def _outage_targets(self) -> list[tuple[str, Entity]]:
+        """Country watches, and AS watches for their multi-signal outage alert, as outage entities."""
+        found: dict[str, Entity] = {}
+        for watch in self._watches:
+            if watch.kind is WatchKind.COUNTRY:
+                found[watch.target] = Entity("country", watch.target, country_name(watch.target))
+            elif watch.kind is WatchKind.ASN:
+                found[watch.target] = Entity("asn", watch.target[2:])
+        return sorted(found.items())
+
+    def _subscriptions(self) -> tuple[RisSubscription, ...]:
+        """The watches' own filters plus the outage watch's (its BGP view of every watched country and AS)."""
+        subs = dict.fromkeys(subscriptions_for(self._watches))
+        if self.outage is not None:
+            subs.update(dict.fromkeys(self.outage.follow([e for _, e in self._outage_targets()])))
+        return tuple(subs)
 
     def guilds_for(self, finding: Finding) -> set[int]:
         if finding.target:
@@ -301,9 +327,13 @@ class AlertService:
         """Feed one RIS Live event through the monitors; returns alerts opened or resolved."""
         if isinstance(event, FeedStatus):
             self.feed_note = f"{event.state.value}{' — ' + event.detail if event.detail else ''}"
+            if self.outage is not None and event.state in (FeedState.CONNECTED, FeedState.DISCONNECTED):
+                self.outage.feed_state(event.state is FeedState.CONNECTED, self._moment())
             async with self._monitoring:
                 return await self._apply(self.feed_health.on_state(event, self.clock()))
         self.messages += 1
+        if self.outage is not None:
+            self.outage.observe(event, self._moment())
         async with self._monitoring:
             now = self.clock()
             origin_findings, candidates = self.origins.process(event)
@@ -363,6 +393,29 @@ class AlertService:
         ):
             self._last_site_check = now
             changed += await self.check_sites()
+        if (
+            self.outage is not None
+            and now - self._last_outage_check >= self.settings.outage.silkroute_outage_check_minutes * 60
+        ):
+            self._last_outage_check = now
+            changed += await self.check_outages()
+        return changed
+
+    def _moment(self) -> datetime:
+        return datetime.fromtimestamp(self.clock(), UTC)
+
+    async def check_outages(self) -> list[AlertRecord]:
+        """Judge every watched country and AS; an unavailable verdict (no snapshot yet) skips that round."""
+        assert self.outage is not None
+        changed: list[AlertRecord] = []
+        for target, entity in self._outage_targets():
+            try:
+                verdict = await self.outage.verdict(entity)
+            except DataUnavailable as exc:
+                log.info("outage check of %s skipped: %s", target, exc.message)
+                continue
+            async with self._monitoring:
+                changed += await self._apply(self.outages.observe(target, verdict))
         return changed
 
     async def check_snapshot(self) -> list[AlertRecord]:

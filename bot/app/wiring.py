@@ -81,8 +81,6 @@ def build_services(settings: Settings, *, long_running: bool = True) -> Services
     """
     snapshots = SnapshotStore(settings.core.silkroute_data_dir, settings if long_running else None)
     live = LiveSources(settings)
-    alerts = build_alerts(settings, snapshots, live)
-    limits = FairUse(settings.limits)
     outage = OutageService(
         settings,
         snapshots=snapshots,
@@ -90,6 +88,8 @@ def build_services(settings: Settings, *, long_running: bool = True) -> Services
         check=ReachHostCheck(partial(ReachConfig.from_settings, settings)),
         run_panel=long_running,
     )
+    alerts = build_alerts(settings, snapshots, live, outage)
+    limits = FairUse(settings.limits)
     return Services(
         settings=settings, snapshots=snapshots, live=live, alerts=alerts, limits=limits, outage=outage
     )
@@ -111,7 +111,9 @@ def reach_probe(settings: Settings) -> SiteProbe:
     return probe
 
 
-def build_alerts(settings: Settings, snapshots: SnapshotStore, live: LiveSources) -> AlertService:
+def build_alerts(
+    settings: Settings, snapshots: SnapshotStore, live: LiveSources, outage: OutageService | None = None
+) -> AlertService:
     """The alert service with what it uses from routing, live and reach, each through its port.
 
     Offline (tests, air-gapped runs) nothing is probed and no feed is opened: no site checks rather than
@@ -124,6 +126,7 @@ def build_alerts(settings: Settings, snapshots: SnapshotStore, live: LiveSources
         feeds=None if live.offline else live.rislive,
         rpki=live.ripestat,
         probe=None if offline else reach_probe(settings),
+        outage=outage,
     )
 
 

@@ -174,6 +174,7 @@ class OutageSettings(_Section):
     silkroute_outage_chart_hours: int = Field(default=48, ge=6, le=168)
     silkroute_outage_panel: str = DEFAULT_OUTAGE_PANEL
     silkroute_outage_panel_minutes: float = Field(default=5.0, gt=0)
+    silkroute_outage_check_minutes: float = Field(default=5.0, gt=0)
 
     @property
     def panel_hosts(self) -> tuple[str, ...]:

@@ -115,3 +115,18 @@ class Verdict:
     @property
     def missing(self) -> tuple[SignalReading, ...]:
         return tuple(r for r in self.readings if r.status is Status.UNAVAILABLE)
+
+    def summary(self) -> str:
+        """One line: the level, since when, and which families drive it (or why it is unknown)."""
+        label = self.entity.label
+        judged = sorted({r.family for r in self.readings if r.judged})
+        if self.level is Level.UNKNOWN:
+            families = "family" if len(judged) == 1 else "families"
+            return (
+                f"{label}: **unknown** — {len(judged)} independent signal {families} available, "
+                "at least 2 are needed for a verdict."
+            )
+        since = f" since {self.since:%Y-%m-%d %H:%M} UTC" if self.since else ""
+        down = self.down_families
+        why = f"; down: {', '.join(down)}" if down else ""
+        return f"{label}: **{self.level.value}**{since} — {len(down)} of {len(judged)} signal families down{why}."

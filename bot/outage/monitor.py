@@ -41,7 +41,7 @@ class OutageFinding:
 
 
 @dataclass(slots=True)
-class _Episode:
+class Episode:
     level: Level
     started: datetime
 
@@ -50,7 +50,7 @@ class OutageMonitor:
     """Per entity key, the open episode (if any); `observe` returns the findings a verdict causes."""
 
     def __init__(self) -> None:
-        self.open: dict[str, _Episode] = {}
+        self.open: dict[str, Episode] = {}
 
     def observe(self, verdict: Verdict) -> list[OutageFinding]:
         key = verdict.entity.key
@@ -65,7 +65,7 @@ class OutageMonitor:
             return [OutageFinding(Change.RESTORED, verdict, episode.started, verdict.at - episode.started)]
         started = verdict.since or verdict.at
         if episode is None:
-            self.open[key] = _Episode(level, started)
+            self.open[key] = Episode(level, started)
             return [OutageFinding(Change.OPENED, verdict, started)]
         if episode.level is not level:
             episode.level = level

@@ -9,13 +9,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from bot.core.settings import Settings
 from bot.core.values import Section
 from bot.live import LiveSources
+from bot.live.rislive import RisMessage, RisSubscription
 from bot.outage.bgp import BgpTracker
 from bot.outage.model import Entity, SignalData, Verdict
 from bot.outage.panel import HostCheck, ProbePanel
@@ -68,6 +69,7 @@ class OutageService:
         outage = settings.outage
         self.thresholds = Thresholds.from_settings(outage)
         self.clock = clock
+        self.snapshots = snapshots
         self.bgp = BgpTracker(settings.alerts.silkroute_visibility_min_peers)
         step = int(outage.silkroute_outage_panel_minutes * 60)
         self.panel = ProbePanel(outage.panel_hosts, check, step) if check is not None else None
@@ -90,6 +92,25 @@ class OutageService:
         now = self.clock()
         inputs = await collect(self.signals, entity, now - self.thresholds.history, now)
         return judge(entity, inputs, now, self.thresholds)
+
+    def follow(self, entities: Sequence[Entity]) -> tuple[RisSubscription, ...]:
+        """Track these entities in the own BGP view (from the serving snapshot) and say what to subscribe to."""
+        snapshot = self.snapshots.current
+        if snapshot is not None:
+            for entity in entities:
+                if entity.key not in self.bgp.entities:
+                    self.bgp.track(entity, snapshot)
+        return self.bgp.subscriptions()
+
+    def observe(self, message: RisMessage, now: datetime) -> None:
+        self.bgp.observe(message, now)
+
+    def feed_state(self, connected: bool, now: datetime) -> None:
+        """The shared feed connected or dropped: without it the own BGP signal has no present value."""
+        if connected:
+            self.bgp.connected(now)
+        else:
+            self.bgp.disconnected()
 
     async def start(self) -> None:
         """Long-running processes check the panel every few minutes; one-shot commands never probe."""

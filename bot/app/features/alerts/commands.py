@@ -61,9 +61,10 @@ async def watch_add(ctx: Context, target: str, note: str = "") -> Answer:
         )
     minutes = ctx.services.settings.alerts.silkroute_site_check_minutes
     what = {
-        WatchKind.ASN: "origin changes of its prefixes, visibility loss, new upstreams",
+        WatchKind.ASN: "origin changes of its prefixes, visibility loss, new upstreams, multi-signal outage",
         WatchKind.PREFIX: "origin change / possible hijack (also of more-specifics) and visibility loss",
         WatchKind.SITE: f"down/up from a reach check every {minutes:g} min",
+        WatchKind.COUNTRY: "possible national outage or disruption from every /outage signal, and restoration",
     }[parsed.kind]
     return Answer(
         command="watch add",

@@ -1,6 +1,7 @@
 """What may be watched, in one normal form per target, and how long a mute lasts.
 
-A watch is an AS (`AS9198`), a prefix (`95.56.0.0/16`) or a site (`https://egov.kz/`). Targets that
+A watch is an AS (`AS9198`), a prefix (`95.56.0.0/16`), a site (`https://egov.kz/`) or a country (`KZ`,
+`Kazakhstan`: the national outage watch). Targets that
 could never produce a useful alert are refused up front: private and documentation ASNs, AS 0 and
 AS_TRANS, private or reserved address space, and prefixes so wide they match half the Internet.
 """
@@ -15,6 +16,7 @@ from bot.app.answer import BadInput
 from bot.app.targets import parse_asn, parse_network
 from bot.net.address_safety import address_class
 from bot.reach.site import parse_target
+from bot.routing.country_names import find_country
 
 WATCH_EXAMPLE = "/watch add target:95.56.0.0/16 note:Kazakhtelecom core"
 CHANNEL_EXAMPLE = "/alerts channel channel:#noc-alerts"
@@ -57,6 +59,9 @@ def parse_watch_target(text: str) -> WatchTarget:
                 example=WATCH_EXAMPLE,
             )
         return WatchTarget(WatchKind.PREFIX, str(network))
+    country = find_country(raw) if "." not in raw and "/" not in raw else None
+    if country is not None:
+        return WatchTarget(WatchKind.COUNTRY, country.code)
     if "://" not in raw and raw.rpartition("/")[2].isdigit():
         raise BadInput(f"{raw!r} is not a prefix.", example=WATCH_EXAMPLE)
     site = parse_target(raw)

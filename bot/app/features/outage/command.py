@@ -93,23 +93,6 @@ def _row(reading: SignalReading, now: datetime) -> list[str]:
     ]
 
 
-def summary(verdict: Verdict) -> str:
-    """One line: the level, since when, and which families drive it (or why it is unknown)."""
-    label = verdict.entity.label
-    since = f" since {verdict.since:%Y-%m-%d %H:%M} UTC" if verdict.since else ""
-    judged = sorted({r.family for r in verdict.readings if r.judged})
-    if verdict.level is Level.UNKNOWN:
-        return (
-            f"{label}: **unknown** — {len(judged)} independent signal famil{'y' if len(judged) == 1 else 'ies'} "
-            "available, at least 2 are needed for a verdict."
-        )
-    down = verdict.down_families
-    why = f"; down: {', '.join(down)}" if down else ""
-    return (
-        f"{label}: **{verdict.level.value}**{since} — {len(down)} of {len(judged)} signal families down{why}."
-    )
-
-
 def signals_json(verdict: Verdict) -> list[dict[str, object]]:
     return [
         {
@@ -171,7 +154,7 @@ def verdict_answer(verdict: Verdict, command: str = "outage") -> Answer:
     return Answer(
         command=command,
         title=f"Outage watch: {verdict.entity.label}",
-        summary=summary(verdict),
+        summary=verdict.summary(),
         severity=SEVERITY[verdict.level],
         sections=sections,
         sources=[r.source for r in verdict.readings if r.source],
