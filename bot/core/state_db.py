@@ -88,6 +88,26 @@ MIGRATIONS: Sequence[tuple[int, str]] = (
         CREATE INDEX alerts_by_key ON alerts (guild_id, dedupe_key, opened_at);
         """,
     ),
+    (
+        3,
+        # Country watches (the national outage watch): SQLite cannot change a CHECK, so the table is rebuilt.
+        """
+        CREATE TABLE watches_v3 (
+            id INTEGER PRIMARY KEY,
+            guild_id INTEGER NOT NULL,
+            kind TEXT NOT NULL CHECK (kind IN ('asn', 'prefix', 'site', 'country')),
+            target TEXT NOT NULL,
+            note TEXT NOT NULL DEFAULT '',
+            created_by TEXT NOT NULL,
+            created_at REAL NOT NULL,
+            UNIQUE (guild_id, target)
+        );
+        INSERT INTO watches_v3 (id, guild_id, kind, target, note, created_by, created_at)
+            SELECT id, guild_id, kind, target, note, created_by, created_at FROM watches;
+        DROP TABLE watches;
+        ALTER TABLE watches_v3 RENAME TO watches;
+        """,
+    ),
 )
 
 

@@ -46,11 +46,12 @@ class OutageAlertMonitor:
 
     def observe(self, target: str, verdict: Verdict) -> list[Finding]:
         self.targets[verdict.entity.key] = target
-        previous = self.monitor.open.get(verdict.entity.key)
+        episode = self.monitor.open.get(verdict.entity.key)
+        previous = episode.level if episode is not None else None
         findings: list[Finding] = []
         for change in self.monitor.observe(verdict):
             if previous is not None and change.change is not Change.OPENED:
-                findings.append(self._closing(target, previous.level, change))
+                findings.append(self._closing(target, previous, change))
             if change.change is not Change.RESTORED:
                 findings.append(self._opening(target, change))
         return findings

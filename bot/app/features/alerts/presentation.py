@@ -28,6 +28,7 @@ _SOURCES = {
     AlertKind.FEED: "RIS Live (RIPE NCC)",
     AlertKind.EXIT: "routing snapshot",
     AlertKind.SITE: "reach check",
+    AlertKind.OUTAGE: "outage watch (/outage signals)",
     AlertKind.TEST: "silkroute",
 }
 
@@ -99,6 +100,14 @@ def _evidence_sections(entry: Entry) -> list[Section]:
                     ["country", "before", "after", "change"],
                     [[cc, f"{old:.1%}", f"{new:.1%}", f"{new - old:+.1%}"] for cc, old, new in shares],
                 ),
+            )
+        )
+    if signals := evidence.get("signals"):
+        down = ", ".join(evidence.get("down") or ()) or "none"
+        sections.append(
+            Section(
+                f"Signals (verdict {evidence.get('verdict')}, families down: {down})",
+                table=Table(["signal", "status", "vs baseline", "source"], [list(row) for row in signals]),
             )
         )
     return sections

@@ -1,0 +1,118 @@
+"""A country watch on KZ through the real alert service, over the shutdown day of the outage world.
+
+Alerts are told once per episode level, the restoration once with its duration, and a restart in the
+middle of the outage neither loses the open alert nor tells it again.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from bot.alerts.model import WatchKind
+from bot.alerts.service import AlertService
+from bot.app.features.alerts.targets import WatchTarget, parse_watch_target
+from bot.core.settings import CoreSettings, DiscordSettings, Settings
+from bot.live import LiveSources
+from bot.live.cache import LiveCache
+from bot.outage.service import OutageService
+from tests.bot.alerts.support import RecordingSink
+from tests.bot.outage.conftest import world_settings
+from tests.bot.outage.outage_world import BLACKOUT, OutageWorld
+from tests.helpers import serving
+
+GUILD = 42
+
+
+class Process:
+    """One bot process: live sources, the outage watch and the alert service, on the world's clock."""
+
+    def __init__(self, world: OutageWorld, tmp: Path, sink: RecordingSink) -> None:
+        base = world_settings(world)
+        self.settings = Settings(
+            core=CoreSettings(silkroute_offline=False, silkroute_state_db=tmp / "state.sqlite3"),
+            live=base.live,
+            discord=DiscordSettings(alert_channel_id=777),
+        )
+        self.live = LiveSources(self.settings, cache=LiveCache(timer=lambda: world.now.timestamp()))
+        snapshots = serving(None)
+        self.outage = OutageService(self.settings, snapshots=snapshots, live=self.live, clock=world.clock)
+        self.alerts = AlertService(
+            self.settings,
+            snapshots=snapshots,
+            outage=self.outage,
+            clock=lambda: world.now.timestamp(),
+        )
+        self.sink = sink
+
+    async def start(self) -> None:
+        await self.alerts.start()
+        await self.alerts.attach(self.sink, background=False)
+
+    async def close(self) -> None:
+        await self.alerts.close()
+        await self.live.close()
+
+
+def told(sink: RecordingSink) -> list[tuple[str, str, str]]:
+    """(event, level, title) of every alert entry delivered, in order (batched messages flattened)."""
+    return [
+        (
+            entry.event.value,
+            entry.alert.dedupe_key.rsplit(":", 1)[1],
+            str(entry.alert.evidence.get("resolved_title") or entry.alert.title)
+            if entry.event.value == "resolved"
+            else entry.alert.title,
+        )
+        for delivery in sink.deliveries
+        for entry in delivery.entries
+    ]
+
+
+async def run(process: Process, world: OutageWorld, start: datetime, end: datetime) -> None:
+    moment = start
+    while moment <= end:
+        world.now = moment
+        await process.alerts.pump()
+        moment += timedelta(minutes=30)
+
+
+async def test_country_watch_tells_each_change_once_across_a_restart(
+    world: OutageWorld, tmp_path: Path
+) -> None:
+    sink = RecordingSink()
+    first = Process(world, tmp_path, sink)
+    await first.start()
+    assert await first.alerts.add_watch(GUILD, WatchKind.COUNTRY, "KZ", "", "tester") is not None
+    await run(first, world, datetime(2022, 1, 4, 12, 0, tzinfo=UTC), BLACKOUT + timedelta(hours=2))
+    await first.close()
+    told_before_restart = told(sink)
+
+    second = Process(world, tmp_path, sink)
+    await second.start()
+    await run(
+        second, world, BLACKOUT + timedelta(hours=2, minutes=30), datetime(2022, 1, 5, 22, 0, tzinfo=UTC)
+    )
+    await second.close()
+
+    events = told(sink)
+    assert events[: len(told_before_restart)] == told_before_restart
+    assert events == [
+        ("opened", "disruption", "Kazakhstan (KZ): disruption"),
+        ("resolved", "disruption", "Kazakhstan (KZ): possible national outage"),
+        ("opened", "outage", "Kazakhstan (KZ): possible national outage"),
+        ("resolved", "outage", "Kazakhstan (KZ): disruption"),
+        ("opened", "disruption", "Kazakhstan (KZ): disruption"),
+        ("resolved", "disruption", "Kazakhstan (KZ): connectivity restored"),
+    ]
+    assert len(told_before_restart) == 3  # the restart fell inside the outage: nothing lost or repeated
+    restored = sink.deliveries[-1].entries[-1].alert
+    assert "Back to normal after" in (restored.resolution or "")
+    signals = restored.evidence["signals"]
+    assert {row[0] for row in signals} >= {"IODA active probing", "RIPE Atlas probes"}
+
+
+def test_watch_targets_take_a_country_by_code_or_name() -> None:
+    assert parse_watch_target("KZ") == WatchTarget(WatchKind.COUNTRY, "KZ")
+    assert parse_watch_target("Kazakhstan") == WatchTarget(WatchKind.COUNTRY, "KZ")
+    assert parse_watch_target("kaspi.kz").kind is WatchKind.SITE  # a domain is still a site
