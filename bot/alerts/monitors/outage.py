@@ -58,16 +58,8 @@ class OutageAlertMonitor:
 
     def _opening(self, target: str, change: OutageFinding) -> Finding:
         verdict = change.verdict
-        return Finding(
-            kind=AlertKind.OUTAGE,
-            target=target,
-            key=f"{target}:{verdict.level.value}",
-            active=True,
-            title=change.title,
-            summary=verdict.summary().replace("**", ""),
-            severity=SEVERITY.get(verdict.level, AlertSeverity.WARNING),
-            evidence=evidence(verdict, change.started),
-        )
+        severity = SEVERITY.get(verdict.level, AlertSeverity.WARNING)
+        return _finding(target, verdict.level, True, change, verdict.summary(), severity)
 
     def _closing(self, target: str, level: Level, change: OutageFinding) -> Finding:
         verdict = change.verdict
@@ -76,16 +68,7 @@ class OutageAlertMonitor:
             summary = f"Back to normal after {minutes // 60} h {minutes % 60:02d} min. {verdict.summary()}"
         else:
             summary = f"Now {verdict.level.value}. {verdict.summary()}"
-        return Finding(
-            kind=AlertKind.OUTAGE,
-            target=target,
-            key=f"{target}:{level.value}",
-            active=False,
-            title=change.title,
-            summary=summary.replace("**", ""),
-            severity=AlertSeverity.OK,
-            evidence=evidence(verdict, change.started),
-        )
+        return _finding(target, level, False, change, summary, AlertSeverity.OK)
 
     def restore(self, alert: AlertRecord) -> None:
         """An open outage alert after a restart: the episode goes on, so nothing is told twice."""
@@ -96,3 +79,19 @@ class OutageAlertMonitor:
             return
         when = datetime.fromisoformat(started) if isinstance(started, str) else datetime.now(UTC)
         self.monitor.open[entity] = Episode(Level(level), when)
+
+
+def _finding(
+    target: str, level: Level, active: bool, change: OutageFinding, summary: str, severity: AlertSeverity
+) -> Finding:
+    """Opening or closing the alert of one level (`<target>:<level>`) with every signal as evidence."""
+    return Finding(
+        kind=AlertKind.OUTAGE,
+        target=target,
+        key=f"{target}:{level.value}",
+        active=active,
+        title=change.title,
+        summary=summary.replace("**", ""),
+        severity=severity,
+        evidence=evidence(change.verdict, change.started),
+    )

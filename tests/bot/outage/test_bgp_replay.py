@@ -169,6 +169,8 @@ async def test_withdrawn_country_falls_and_alerts_once_then_restores_once(
         findings += monitor.observe(await verdict(moment))
         moment += timedelta(minutes=5)
     assert [f.change for f in findings] == [Change.OPENED]
+    # In replay time the finding comes SILKROUTE_OUTAGE_DOWN_MINUTES (20) after the burst, no later.
+    assert findings[0].verdict.at - cut == timedelta(minutes=20)
     assert findings[0].verdict.level is Level.OUTAGE
     assert set(findings[0].verdict.down_families) == {"routing", "active probing"}
 
