@@ -94,7 +94,7 @@ class IodaClient:
         return await self._call("ioda-signals", path, params, parse)
 
     async def events(self, entity_type: str, code: str, start: datetime, end: datetime) -> IodaEvents:
-        """IODA's own outage events for the entity in the window, newest last."""
+        """IODA's own outage events for the entity in the window, oldest first (`start` or `from`, unix s)."""
         _check(entity_type, SCALAR_DATASOURCES[0])
         params = {"entityType": entity_type, "entityCode": code, "from": _unix(start), "until": _unix(end)}
 
@@ -102,7 +102,9 @@ class IodaClient:
             events = tuple(
                 IodaEvent(
                     datasource=str(item.get("datasource") or ""),
-                    start=datetime.fromtimestamp(int(item["from"]), UTC),
+                    start=datetime.fromtimestamp(
+                        int(item["start"] if "start" in item else item["from"]), UTC
+                    ),
                     duration_seconds=int(item.get("duration") or 0),
                     level=str(item.get("level") or item.get("score") or ""),
                     value=_number(item.get("value")),

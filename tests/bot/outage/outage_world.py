@@ -76,6 +76,7 @@ class OutageWorld:
     def app(self) -> web.Application:
         app = web.Application()
         app.router.add_get("/ioda/signals/raw/{type}/{code}", self._ioda_signals)
+        app.router.add_get("/ioda/outages/events", self._ioda_events)
         app.router.add_get("/atlas/probes/", self._atlas)
         app.router.add_get("/ihr/api/disco/events/", self._ihr)
         app.router.add_get("/data/country-resource-stats/data.json", self._ripestat)
@@ -133,6 +134,29 @@ class OutageWorld:
                 "values": values,
             }
             return _ioda_envelope([[series]])
+
+        return await self._serve("ioda", body)
+
+    async def _ioda_events(self, request: web.Request) -> web.StreamResponse:
+        """IODA's own detection of the blackout once it has begun (ping-slash24 and telescope)."""
+
+        def body() -> Any:
+            if self.now < BLACKOUT + timedelta(minutes=15):
+                return _ioda_envelope([])
+            ended = min(self.now, PARTIAL)
+            return _ioda_envelope(
+                [
+                    {
+                        "location": "country/KZ",
+                        "datasource": source,
+                        "start": int(BLACKOUT.timestamp()),
+                        "duration": int((ended - BLACKOUT).total_seconds()),
+                        "score": 120000,
+                        "level": "critical",
+                    }
+                    for source in ("ping-slash24", "merit-nt")
+                ]
+            )
 
         return await self._serve("ioda", body)
 

@@ -52,6 +52,8 @@ async def test_outage_json_has_verdict_since_and_every_signal(world: OutageWorld
         "Internet Health Report",
         "RIPEstat",
     }
+    assert [e["datasource"] for e in data["ioda_events"]] == ["ping-slash24", "merit-nt"]
+    assert any(s.title == "IODA's own outage detections" for s in answer.sections)
     (chart,) = answer.attachments
     assert chart.filename == "outage.png" and chart.content.startswith(PNG)
     text = render_text(answer)

@@ -6,12 +6,13 @@ component, and turns the verdict into a table, JSON data, sources and a chart.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from bot.app.answer import Answer, Attachment, BadInput, Severity, as_command_error
 from bot.app.commands import CommandSpec, Context, Option
 from bot.app.features.outage.chart import render_chart_async
 from bot.app.features.transit.command import complete_country
+from bot.app.live_parts import Failed, LiveParts, attempt, online_sources
 from bot.app.targets import parse_asn
 from bot.core.errors import DataUnavailable
 from bot.core.settings import Settings
@@ -178,8 +179,47 @@ async def outage(ctx: Context, target: str) -> Answer:
     except DataUnavailable as exc:
         raise as_command_error(exc, EXAMPLE) from None
     answer = verdict_answer(verdict)
+    await add_ioda_events(ctx, verdict, answer)
     answer.attachments.append(await chart(verdict, ctx.services.settings))
     return answer
+
+
+async def add_ioda_events(ctx: Context, verdict: Verdict, answer: Answer) -> None:
+    """IODA's own detections over the chart window, as a second opinion beside the bot's verdict."""
+    live = online_sources(ctx.services)
+    if isinstance(live, Failed):
+        return  # the signal table already says that live sources are off
+    hours = ctx.services.settings.outage.silkroute_outage_chart_hours
+    start = verdict.at - timedelta(hours=hours)
+    entity = verdict.entity
+    parts = LiveParts()
+    found = parts.use(
+        await attempt(live.ioda.events(entity.kind, entity.code, start, verdict.at), "IODA events")
+    )
+    lines = (
+        [
+            f"{e.start:%Y-%m-%d %H:%M} UTC, {e.duration_seconds // 60} min: {e.datasource} ({e.level})"
+            for e in found.events[-10:]
+        ]
+        if found is not None
+        else []
+    )
+    if found is not None and not lines:
+        lines = [f"IODA detected no outage of {entity.label} in the last {hours} h."]
+    answer.data["ioda_events"] = (
+        [
+            {
+                "datasource": e.datasource,
+                "start": e.start.isoformat(),
+                "duration": e.duration_seconds,
+                "level": e.level,
+            }
+            for e in found.events
+        ]
+        if found is not None
+        else None
+    )
+    parts.add_to(answer, "IODA's own outage detections", lines)
 
 
 OUTAGE = CommandSpec(
