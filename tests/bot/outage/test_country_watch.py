@@ -6,17 +6,25 @@ middle of the outage neither loses the open alert nor tells it again.
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+
+import discord
+import pytest
+import simcord
 
 from bot.alerts.model import WatchKind
 from bot.alerts.service import AlertService
 from bot.app.features.alerts.targets import WatchTarget, parse_watch_target
 from bot.core.settings import CoreSettings, DiscordSettings, Settings
+from bot.frontends.discord.alert_channel import PUMP_SECONDS
+from bot.frontends.discord.client import SilkrouteBot
 from bot.live import LiveSources
 from bot.live.cache import LiveCache
 from bot.outage.service import OutageService
 from tests.bot.alerts.support import RecordingSink
+from tests.bot.frontends.discord.support import make_bot
 from tests.bot.outage.conftest import world_settings
 from tests.bot.outage.outage_world import BLACKOUT, OutageWorld
 from tests.helpers import serving
@@ -116,3 +124,42 @@ def test_watch_targets_take_a_country_by_code_or_name() -> None:
     assert parse_watch_target("KZ") == WatchTarget(WatchKind.COUNTRY, "KZ")
     assert parse_watch_target("Kazakhstan") == WatchTarget(WatchKind.COUNTRY, "KZ")
     assert parse_watch_target("kaspi.kz").kind is WatchKind.SITE  # a domain is still a site
+
+
+@pytest.fixture
+async def process(world: OutageWorld, tmp_path: Path) -> AsyncIterator[Process]:
+    running = Process(world, tmp_path, RecordingSink())
+    yield running
+    await running.close()
+
+
+@pytest.fixture
+def simcord_bot(process: Process) -> SilkrouteBot:
+    return make_bot(process.settings, extensions=("cogs.watch", "cogs.alerts"), alerts=process.alerts)
+
+
+async def test_simcord_country_watch_and_its_alert_within_discord_limits(
+    simcord_env: simcord.Env, process: Process, world: OutageWorld
+) -> None:
+    guild = simcord_env.create_guild()
+    ops, noc = guild.create_text_channel("ops"), guild.create_text_channel("noc")
+    managers = guild.create_role("Managers", permissions=discord.Permissions(manage_guild=True))
+    alice = guild.add_member(simcord_env.create_user("alice"), roles=[managers])
+
+    added = await alice.slash(ops, "watch add", target="Kazakhstan")
+    (reply,) = [m for m in [added.response, *added.followups] if m is not None]
+    assert "Now watching country KZ" in (reply.embeds[0].description or "")
+    await alice.slash(ops, "alerts channel", channel=f"<#{noc.id}>")
+
+    world.now = BLACKOUT + timedelta(hours=1)
+    await process.alerts.check_outages()
+    for _ in range(5):
+        if noc.history():
+            break
+        await simcord_env.advance_time(PUMP_SECONDS)
+    (message,) = noc.history()
+    (embed,) = message.embeds
+    assert embed.title == "OPEN: Kazakhstan (KZ): possible national outage"
+    signals = next(f for f in embed.fields if (f.name or "").startswith("Signals"))
+    assert "IODA active probing" in (signals.value or "") and "down" in (signals.value or "")
+    assert len(embed) <= 6000 and all(len(f.value or "") <= 1024 for f in embed.fields)
