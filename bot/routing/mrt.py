@@ -13,7 +13,6 @@ never count towards path length), so they say nothing about inter-domain routing
 from __future__ import annotations
 
 import bz2
-import gzip
 import lzma
 import socket
 import struct
@@ -22,7 +21,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import BinaryIO, NamedTuple, Protocol, cast
+from typing import BinaryIO, NamedTuple, Protocol
 
 AsPath = tuple[int | frozenset[int], ...]
 
@@ -44,10 +43,18 @@ class MrtFormatError(ValueError):
 
 
 @dataclass
-class MrtReport:
-    """What was read and what was lost, so an import can state how complete its data is."""
+class StreamReport:
+    """How far a (compressed) input decoded; every input kind reports a cut or corrupt stream the same way."""
 
     compression: str = "plain"
+    compressed_bytes: int = 0
+    truncation_reason: str = ""
+
+
+@dataclass
+class MrtReport(StreamReport):
+    """What was read and what was lost, so an import can state how complete its data is."""
+
     records: int = 0
     events: int = 0
     skipped_corrupt: int = 0
@@ -57,9 +64,7 @@ class MrtReport:
     multicast_skipped: int = 0
     peers_seen: int = 0
     truncated: bool = False
-    truncation_reason: str = ""
     bytes_read: int = 0
-    compressed_bytes: int = 0
     bytes_lost_estimate: int = 0
     records_lost_estimate: int = 0
     events_lost_estimate: int = 0
@@ -175,19 +180,6 @@ def _compression_of(head: bytes) -> str:
     return "plain"
 
 
-def open_decompressed(path: Path) -> BinaryIO:
-    """Open plain, gzip, bzip2 or xz by magic bytes: downloads get renamed, their content does not lie."""
-    with path.open("rb") as probe:
-        kind = _compression_of(probe.read(6))
-    if kind == "gzip":
-        return cast(BinaryIO, gzip.open(path, "rb"))
-    if kind == "bzip2":
-        return cast(BinaryIO, bz2.open(path, "rb"))
-    if kind == "xz":
-        return cast(BinaryIO, lzma.open(path, "rb"))
-    return path.open("rb")
-
-
 def looks_like_mrt(head: bytes) -> bool:
     """True when the first decompressed bytes hold plausible MRT headers (the first two, when present)."""
     if len(head) < _HEADER.size:
@@ -223,10 +215,10 @@ def _decompressor(kind: str) -> _Decompressor:
     return lzma.LZMADecompressor()
 
 
-class _Inflater:
+class Inflater:
     """Decompressed chunks of a raw stream; remembers where the compressed input stopped producing data."""
 
-    def __init__(self, raw: BinaryIO, report: MrtReport) -> None:
+    def __init__(self, raw: BinaryIO, report: StreamReport) -> None:
         self.raw = raw
         self.report = report
         self.out_total = 0
@@ -402,7 +394,7 @@ class MrtReader:
         report = self.report = MrtReport()
         self._peer_table = None
         self._peers_seen.clear()
-        inflater = _Inflater(raw, report)
+        inflater = Inflater(raw, report)
         handlers: dict[int, Callable[[bytes, int, int, int, int], list[RouteEvent]]] = {
             T_TABLE_DUMP: self._table_dump,
             T_TABLE_DUMP_V2: self._table_dump_v2,
@@ -489,7 +481,7 @@ class MrtReader:
                 return probe
             probe += 1
 
-    def _finish(self, buf: bytes, pos: int, inflater: _Inflater) -> None:
+    def _finish(self, buf: bytes, pos: int, inflater: Inflater) -> None:
         report = self.report
         leftover = len(buf) - pos
         missing_rest = 0
