@@ -55,19 +55,24 @@ class InputText:
             if inflater.stream_cut:
                 self.loss = self.report.truncation_reason
 
-    def lines(self) -> Iterator[str]:
+    def texts(self) -> Iterator[str]:
         decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
-        rest = ""
         for chunk in self.chunks():
-            parts = (rest + decoder.decode(chunk)).split("\n")
+            yield decoder.decode(chunk)
+        yield decoder.decode(b"", final=True)
+
+    def lines(self) -> Iterator[str]:
+        rest = ""
+        for text in self.texts():
+            parts = (rest + text).split("\n")
             rest = parts.pop()
             yield from parts
-        rest += decoder.decode(b"", final=True)
         if rest and not self.loss:
             yield rest
 
     def read(self) -> str:
-        return "\n".join(self.lines())
+        """All the readable text, a cut-off tail included (a JSON parser can still use what precedes it)."""
+        return "".join(self.texts())
 
 
 def read_head(path: Path, size: int = HEAD_BYTES) -> tuple[bytes, str]:
