@@ -6,9 +6,10 @@ import asyncio
 import logging
 import pkgutil
 import signal
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
+import aiohttp
 import discord
 from discord import app_commands
 from discord.ext import commands
@@ -79,6 +80,7 @@ class SilkrouteBot(commands.Bot):
         # Tests load their own extensions (a broken one, test-only commands) by passing names here.
         self.extension_list = list(extensions) if extensions is not None else extension_names()
         self._services_closed = False
+        self._closed = asyncio.Event()
 
     async def setup_hook(self) -> None:
         await self.services.start()
@@ -109,6 +111,10 @@ class SilkrouteBot(commands.Bot):
                 await self.services.close()
         finally:
             await super().close()
+            self._closed.set()
+
+    async def wait_until_closed(self) -> None:
+        await self._closed.wait()
 
 
 def install_signal_handlers(bot: SilkrouteBot) -> None:
@@ -118,16 +124,48 @@ def install_signal_handlers(bot: SilkrouteBot) -> None:
         loop.add_signal_handler(sig, lambda: asyncio.ensure_future(bot.close()))
 
 
-async def run_discord(settings: Settings, services: Services | None = None) -> int:
-    """Connect until closed (SIGINT/SIGTERM); `services` lets a test watch them being closed."""
+FIRST_RETRY_SECONDS = 5.0
+Sleep = Callable[[float], Awaitable[None]]
+
+
+async def run_discord(
+    settings: Settings, services: Services | None = None, *, sleep: Sleep = asyncio.sleep
+) -> int:
+    """Connect until closed (SIGINT/SIGTERM); `services` lets a test watch them being closed.
+
+    An unreachable Discord (network down, DNS failing, a proxy in the way) is one log line per attempt and
+    another attempt after a wait doubling from 5 s to DISCORD_RETRY_MAX_SECONDS: a service outlives the
+    outage instead of dying with a traceback. Once logged in, discord.py reconnects the gateway itself.
+    """
     token = settings.discord.discord_token
     assert token is not None
     bot = SilkrouteBot(settings, services or build_services(settings), build_registry())
     install_signal_handlers(bot)
+    delay = FIRST_RETRY_SECONDS
     async with bot:
-        try:
-            await bot.start(token.get_secret_value())
-        except discord.LoginFailure:
-            log.error("Discord refused the token in DISCORD_TOKEN; check it in the developer portal.")
-            return 2
+        while not bot.is_closed():
+            try:
+                await bot.start(token.get_secret_value())
+            except discord.LoginFailure:
+                log.error("Discord refused the token in DISCORD_TOKEN; check it in the developer portal.")
+                return 2
+            except (OSError, aiohttp.ClientError, discord.GatewayNotFound, TimeoutError) as exc:
+                if bot.is_closed():
+                    break
+                # aiohttp's text already names host, port and cause in one line
+                reason = str(exc) or type(exc).__name__
+                log.error("Discord cannot be reached (%s); trying again in %.0f s.", reason, delay)
+                await _sleep_unless_closed(bot, sleep, delay)
+                delay = min(delay * 2, settings.discord.discord_retry_max_seconds)
+            else:
+                break
     return 0
+
+
+async def _sleep_unless_closed(bot: SilkrouteBot, sleep: Sleep, seconds: float) -> None:
+    """Wait before the next attempt, but stop waiting at once when SIGTERM/SIGINT closes the bot."""
+    waiting = asyncio.ensure_future(sleep(seconds))
+    closed = asyncio.ensure_future(bot.wait_until_closed())
+    await asyncio.wait({waiting, closed}, return_when=asyncio.FIRST_COMPLETED)
+    for task in (waiting, closed):
+        task.cancel()
