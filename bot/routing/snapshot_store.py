@@ -15,8 +15,8 @@ from pathlib import Path
 from bot.core.errors import DataUnavailable
 from bot.core.settings import Settings
 from bot.core.values import Section
+from bot.routing.refresh import RefreshState, refresh_forever
 from bot.routing.snapshot import Snapshot, load_current
-from bot.routing.update import refresh_forever
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +37,7 @@ class SnapshotStore:
         self.current: Snapshot | None = None
         self.error = ""
         self.refresher: asyncio.Task[None] | None = None
+        self.refresh_state = RefreshState()
 
     async def start(self) -> None:
         """Load the current snapshot; start the refresher when settings allow (online, interval > 0)."""
@@ -51,7 +52,9 @@ class SnapshotStore:
             and settings.routing.silkroute_update_interval_hours
             and not settings.core.silkroute_offline
         ):
-            self.refresher = asyncio.create_task(refresh_forever(settings, self.reload, self._built_at))
+            self.refresher = asyncio.create_task(
+                refresh_forever(settings, self.reload, self._built_at, self.refresh_state)
+            )
 
     def _built_at(self) -> datetime | None:
         return self.current.provenance.built_at if self.current else None
@@ -76,13 +79,14 @@ class SnapshotStore:
             self.refresher = None
 
     def status(self) -> Section:
+        refresh = self.refresh_state.describe()
         snapshot = self.current
         if snapshot is None:
             text = self.error or (
                 f"No routing snapshot in {self.data_dir}. Run `silkroute data update` or "
                 "`silkroute data import FILE...`."
             )
-            return Section("Routing snapshot", text)
+            return Section("Routing snapshot", f"{text} {refresh[:1].upper()}{refresh[1:]}".strip())
         p = snapshot.provenance
         date = p.data_date.strftime("%Y-%m-%d %H:%M UTC") if p.data_date else "unknown"
         return Section(
@@ -90,5 +94,6 @@ class SnapshotStore:
             f"{snapshot.snapshot_id}: data of {date}, {p.prefixes_v4:,} IPv4 + {p.prefixes_v6:,} IPv6 prefixes, "
             f"{p.routes:,} routes from {p.vantage_points} vantage points "
             f"({', '.join(c.name for c in p.collectors) or 'no collector: IP -> AS only'})"
-            + (f"; {len(p.truncated_files)} truncated file(s)" if p.truncated_files else ""),
+            + (f"; {len(p.truncated_files)} truncated file(s)" if p.truncated_files else "")
+            + (f"; {refresh}" if refresh else ""),
         )

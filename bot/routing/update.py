@@ -13,7 +13,7 @@ import email.utils
 import logging
 import os
 import sys
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -23,7 +23,7 @@ from urllib.parse import urlparse
 import aiohttp
 from tqdm import tqdm
 
-from bot.core.errors import DataUnavailable, DomainError
+from bot.core.errors import DataUnavailable
 from bot.core.settings import Settings
 from bot.live.http_client import HttpLayer
 from bot.routing.importer import ImportReport, import_files
@@ -258,31 +258,3 @@ async def update(
 async def background_update(settings: Settings) -> ImportReport:
     """The bot's scheduled update: no progress bar, which would scribble over the bot's log output."""
     return await update(settings, show_progress=False)
-
-
-async def refresh_forever(
-    settings: Settings,
-    on_new_snapshot: Callable[[], Awaitable[object]],
-    last_built: Callable[[], datetime | None],
-    run_update: Callable[[Settings], Awaitable[ImportReport]] = background_update,
-) -> None:
-    """Refresh every `silkroute_update_interval_hours` (0 = never); a failure is logged and retried next time."""
-    interval = timedelta(hours=settings.routing.silkroute_update_interval_hours)
-    if not interval:
-        return
-    while True:
-        built = last_built()
-        wait = (built + interval - datetime.now(UTC)).total_seconds() if built else 0.0
-        await asyncio.sleep(max(wait, 1.0))
-        try:
-            await run_update(settings)
-            await on_new_snapshot()
-        except asyncio.CancelledError:
-            raise
-        except DomainError as exc:
-            # Expected failures (offline, a source down) already say what went wrong: no traceback.
-            log.warning("background routing data refresh failed: %s", exc.message)
-            await asyncio.sleep(interval.total_seconds())
-        except Exception:
-            log.exception("background routing data refresh failed; the current snapshot keeps serving")
-            await asyncio.sleep(interval.total_seconds())

@@ -18,9 +18,10 @@ from bot.app.answer import as_command_error
 from bot.app.features.data import status_command, update_command
 from bot.core.settings import CoreSettings, LiveSettings, RoutingSettings, Settings
 from bot.routing.importer import import_files
+from bot.routing.refresh import refresh_forever
 from bot.routing.snapshot import load_current
 from bot.routing.snapshot_store import SnapshotStore
-from bot.routing.update import DownloadFailed, background_update, download_all, refresh_forever, sources_for
+from bot.routing.update import DownloadFailed, background_update, download_all, sources_for
 from tests.bot.routing.snapshot_fixtures import write_names, write_registry, write_rib
 
 
