@@ -170,6 +170,11 @@ def parse_asn(text: str, command: str = "lookup") -> int | None:
 
 
 MAX_SITES = 10
+DOMAIN_LENGTH = 253
+"""The longest domain name (RFC 1035); also room for any AS, address, prefix or country name."""
+URL_LENGTH = 2048
+"""The longest URL browsers and servers reliably take; a site target is at most this long."""
+NOTE_LENGTH = 200
 REACH_EXAMPLE = '/reach target:"nur.kz kaspi.kz https://egov.kz/cms/ru"'
 
 
