@@ -13,8 +13,8 @@ are `/transit`'s (`bot.routing.transit`):
 - HHI = sum of squared shares (0-1; x 10,000 gives the usual 0-10,000 scale);
 - "no observed path avoiding" a country or AS: an origin none of whose IPv4 paths, from any vantage point, is
   free of that country's ASes (or that AS); its addresses count towards the share;
-- single points of failure: foreign ASes on *every* observed IPv4 path of an origin; losing one would leave that
-  origin's addresses with no observed alternative.
+- single points of failure: foreign ASes on *every* observed IPv4 path of an origin (the vantage point's own AS
+  excluded: it observes); losing one would leave that origin's addresses with no observed alternative.
 Collectors record each peer's best path only, so observed paths understate the alternatives that exist.
 """
 
@@ -26,6 +26,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from bot.core.values import Source
 from bot.routing.ixps import Ixp
 from bot.routing.transit import (
     PerSnapshot,
@@ -50,6 +51,8 @@ class ProfileData(TransitData, Protocol):
     def registered_space(self, cc: str, family: int) -> int: ...
 
     def ixps(self) -> list[Ixp]: ...
+
+    def ixp_source(self) -> Source | None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -191,7 +194,7 @@ def single_points(
             continue
         common: set[int] | None = None
         for _vantage, path in origin.paths:
-            hops = set(path[:-1])
+            hops = set(path[1:-1])  # the vantage point's own AS observes, it does not carry the route
             common = hops if common is None else common & hops
             if not common:
                 break
@@ -214,6 +217,11 @@ class CountryProfile:
     single_points: tuple[tuple[int, int], ...]
     vantage_ids: frozenset[int]
     origins: tuple[OriginPaths, ...] = field(repr=False)
+
+    @property
+    def originated_ipv4(self) -> int:
+        """The sum of the origins' IPv4 space: the denominator of the dependence and failure shares."""
+        return sum(origin.space for origin in self.origins)
 
     @property
     def origination_hhi(self) -> float:
