@@ -23,7 +23,7 @@ from bot.core.errors import InvalidInput
 from bot.routing.asnames import AsNames, date_from_name, parse_asn_txt, parse_asnames_json
 from bot.routing.asns import address_origin, is_public
 from bot.routing.input_kinds import FileKind, UnknownFileKind, detect_kind, open_text, parse_ipasn
-from bot.routing.ixps import IxpData, parse_ixps
+from bot.routing.ixps import BadIxpFile, IxpData, parse_ixps
 from bot.routing.mrt import MrtFormatError, MrtReader, RouteEvent
 from bot.routing.registry import Registrations, parse_delegated
 from bot.routing.snapshot import (
@@ -346,7 +346,10 @@ def _classify(paths: list[Path], progress: Progress) -> _Inputs:
             _date_names_file(path, record)
         elif kind is FileKind.IXPS:
             with open_text(path) as text:
-                ixps = parse_ixps(text.read())
+                try:
+                    ixps = parse_ixps(text.read())
+                except BadIxpFile as exc:
+                    raise ImportFailed(f"Cannot import {path}: {exc}.") from None
             inputs.ixps.merge(ixps)
             if ixps.date is not None:
                 record.last_timestamp, record.dated_by = int(ixps.date.timestamp()), "its own date field"

@@ -122,12 +122,19 @@ def looks_like_ixps(text_head: str, lines: list[str]) -> bool:
     return False
 
 
+class BadIxpFile(ValueError):
+    """The file looked like IXP data but is not valid JSON where it must be; the message says where."""
+
+
 def parse_ixps(text: str) -> IxpData:
-    """Either input kind; records without a country (PeeringDB LANs of deleted exchanges) are skipped."""
+    """Either input kind; records without a country (exchanges PeeringDB has no country for) are skipped."""
     if _PEERINGDB_HEAD.match(text):
-        return _parse_peeringdb(json.loads(text))
+        try:
+            return _parse_peeringdb(json.loads(text))
+        except ValueError as exc:
+            raise BadIxpFile(f"not a complete PeeringDB JSON document ({exc})") from None
     result = IxpData()
-    for line in text.splitlines():
+    for number, line in enumerate(text.splitlines(), 1):
         if line.startswith("#"):
             found = _JSONL_DATE.search(line)
             if found:
@@ -136,7 +143,10 @@ def parse_ixps(text: str) -> IxpData:
             continue
         if not line.strip():
             continue
-        record = json.loads(line)
+        try:
+            record = json.loads(line)
+        except ValueError as exc:
+            raise BadIxpFile(f"line {number} is not JSON ({exc})") from None
         lans = record.get("prefixes") or {}
         countries, cities = record.get("country"), record.get("city")
         if isinstance(countries, str):  # a distributed exchange lists several countries and cities
