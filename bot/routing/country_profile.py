@@ -26,6 +26,8 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from cachetools import LRUCache
+
 from bot.core.values import Source
 from bot.routing.ixps import Ixp
 from bot.routing.transit import (
@@ -77,17 +79,15 @@ class CountrySize:
 class OriginPaths:
     """One origin's IPv4 view: its prefixes (with weights), and each cleaned path with the weight seen on it.
 
-    `paths` maps (vantage, cleaned path) to the summed weight of the routes that used it.
+    `paths` maps (vantage, cleaned path) to the summed weight of the routes that used it; `space` is the IPv4
+    addresses the prefixes cover (overlaps once).
     """
 
     asn: int
     prefixes: dict[str, int]
     prefix_paths: dict[str, set[tuple[int, ...]]]
     paths: dict[tuple[int, tuple[int, ...]], int]
-
-    @property
-    def space(self) -> int:
-        return address_space(self.prefixes, 4)
+    space: int
 
 
 def origin_paths(asn: int, routes: Iterable[RouteLike]) -> OriginPaths:
@@ -109,7 +109,7 @@ def origin_paths(asn: int, routes: Iterable[RouteLike]) -> OriginPaths:
             weight = prefixes[route.prefix] = prefix_weight(route.prefix)
         prefix_paths[route.prefix].add(path)
         paths[(route.vantage, path)] += weight
-    return OriginPaths(asn, prefixes, dict(prefix_paths), dict(paths))
+    return OriginPaths(asn, prefixes, dict(prefix_paths), dict(paths), address_space(prefixes, 4))
 
 
 def hhi(shares: Iterable[float]) -> float:
@@ -241,6 +241,8 @@ class ProfileIndex:
         self._profiles: dict[str, CountryProfile] = {}
         self.country_of = RegistrationMemo(data).country_of
         self._lock = threading.Lock()
+        # Rendered charts by (country, compared countries): a render costs more than a warm answer's numbers.
+        self.charts: LRUCache[tuple[str, tuple[str, ...]], bytes] = LRUCache(maxsize=64)
 
     def cached(self, cc: str) -> CountryProfile | None:
         with self._lock:

@@ -377,6 +377,7 @@ class Snapshot:
         self._v6_keys = [v6_key(p) for p in self._prefix_v6]
         self._by_country = self._group_by_country()
         self._route_vantage: I64 | None = None
+        self._ixps: list[Ixp] | None = None
 
     @property
     def snapshot_id(self) -> str:
@@ -514,11 +515,12 @@ class Snapshot:
         return int((ends[mine].astype(np.uint64) - starts[mine].astype(np.uint64) + 1).sum())
 
     def ixps(self) -> list[Ixp]:
-        """Exchange points imported with this snapshot (none when no PeeringDB data was given)."""
-        path = self.folder / "ixps.json"
-        if not path.exists():
-            return []
-        return [Ixp.from_json(item) for item in _read_json(path)["ixps"]]
+        """Exchange points imported with this snapshot (none when no PeeringDB data was given); read once."""
+        if self._ixps is None:
+            path = self.folder / "ixps.json"
+            items = _read_json(path)["ixps"] if path.exists() else []
+            self._ixps = [Ixp.from_json(item) for item in items]
+        return self._ixps
 
     def ixp_source(self) -> Source | None:
         """The IXP files behind `ixps()`, for answers that use them."""

@@ -222,13 +222,17 @@ def _dependence_json(dep: Dependence) -> dict[str, Any]:
 async def _chart(
     title: str, names: _Names, sizes: Sequence[CountrySize], profile: CountryProfile, footnote: str
 ) -> Attachment:
-    png = await render_country_chart_async(
-        title,
-        [(s.country, s.registered_ipv4, s.routed_ipv4) for s in sizes],
-        [(f"AS{a} {names.cc(a)}", s) for a, s in profile.origination[:CHART_ROWS]],
-        [(f"AS{a} {names.cc(a)}", s) for a, s in profile.transit[:CHART_ROWS]],
-        footnote,
-    )
+    """The PNG, rendered once per snapshot, country and comparison set (nothing else changes it)."""
+    key = (profile.size.country, tuple(s.country for s in sizes))
+    png = names.index.charts.get(key)
+    if png is None:
+        png = names.index.charts[key] = await render_country_chart_async(
+            title,
+            [(s.country, s.registered_ipv4, s.routed_ipv4) for s in sizes],
+            [(f"AS{a} {names.cc(a)}", s) for a, s in profile.origination[:CHART_ROWS]],
+            [(f"AS{a} {names.cc(a)}", s) for a, s in profile.transit[:CHART_ROWS]],
+            footnote,
+        )
     return Attachment("country.png", png, f"{title}: size comparison and concentration")
 
 
