@@ -1,4 +1,7 @@
-"""Where alert messages go: the `AlertSink` protocol, the outbox sender, and the console sink.
+"""How alert messages leave: the `AlertSink` protocol and the outbox sender that hands it `Delivery`s.
+
+Sinks (the console's in the application layer, Discord's in the front end) render a delivery their own
+way; nothing here knows what a message looks like.
 
 One sender task drains the SQLite outbox (RoboDanny's single queue + sender habit): a row is marked sent
 only after the sink accepted it, so an outage or a restart delays delivery but loses nothing; rows for
@@ -15,13 +18,10 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from bot.alerts.model import Clock
+from bot.alerts.model import AlertState, Clock, OutboxEvent
 from bot.alerts.repository import AlertRecord, AlertStore, OutboxItem
-from bot.app.render import render_text
-from bot.core.errors import InvalidInput
 
 log = logging.getLogger(__name__)
-CHANNEL_EXAMPLE = "/alerts channel channel:#noc-alerts"
 _MENTION = re.compile(r"^<#(\d+)>$")
 
 
@@ -34,7 +34,7 @@ class Entry:
     """One alert in a message; `event` is the newest pending event, `also_opened` when its opening was never told."""
 
     alert: AlertRecord
-    event: str
+    event: OutboxEvent
     also_opened: bool = False
 
 
@@ -51,7 +51,10 @@ class Delivery:
     @property
     def wants_oncall(self) -> bool:
         """Ping the on-call role for news of a problem, never for a recovery or a test."""
-        return any(e.event in ("opened", "renotify") and e.alert.state == "open" for e in self.entries)
+        return any(
+            e.event in (OutboxEvent.OPENED, OutboxEvent.RENOTIFY) and e.alert.state is AlertState.OPEN
+            for e in self.entries
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,29 +77,6 @@ def channel_id_of(raw: str) -> int | None:
     if match := _MENTION.match(text):
         return int(match.group(1))
     return int(text) if text.isdigit() else None
-
-
-class ConsoleSink:
-    """The console is the alert channel when there is no Discord: every guild's alerts print there."""
-
-    def __init__(self, show: Callable[[str], None]) -> None:
-        self.show = show
-        self.count = 0
-
-    async def deliver(self, delivery: Delivery) -> str:
-        from bot.app.features.alerts.presentation import render_delivery
-
-        self.show(render_text(render_delivery(delivery)))
-        self.count += 1
-        return f"console:{self.count}"
-
-    async def resolve_channel(self, guild_id: int, raw: str) -> ChannelRef:
-        if raw.strip().lower() in ("console", "#console", "0"):
-            return ChannelRef(0, "console")
-        raise InvalidInput(
-            f"Unknown channel {raw!r}: the console has only one alert channel, `console`.",
-            example="/alerts channel channel:console",
-        )
 
 
 ChannelOf = Callable[[int], Awaitable[int | None]]
@@ -171,7 +151,9 @@ class OutboxSender:
             if group_key not in groups:
                 groups[group_key] = (Delivery(alert.guild_id, await self.channel_of(alert.guild_id)), [], 0)
             delivery, ids, attempts = groups[group_key]
-            also_opened = newest.event == "resolved" and any(r.event == "opened" for r in rows)
+            also_opened = newest.event is OutboxEvent.RESOLVED and any(
+                r.event is OutboxEvent.OPENED for r in rows
+            )
             delivery.entries.append(Entry(alert, newest.event, also_opened))
             ids.extend(r.id for r in rows)
             groups[group_key] = (delivery, ids, max(attempts, *(r.attempts for r in rows)))

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from bot.alerts.model import AlertKind, Clock, Finding
+from bot.alerts.model import ALL_KINDS, ANY_TARGET, NEWS_RESOLUTION, AlertKind, Clock, Finding
 from bot.alerts.repository import AlertRecord, AlertStore, Mute, NewAlert
 
 ONE_SHOT_KINDS = frozenset({AlertKind.UPSTREAM, AlertKind.EXIT, AlertKind.TEST})
@@ -24,10 +24,10 @@ class AlertEngine:
         self.clock = clock
         self.renotify_seconds = renotify_seconds
 
-    async def is_muted(self, guild_id: int, target: str, kind: str) -> bool:
+    async def is_muted(self, guild_id: int, target: str, kind: AlertKind) -> bool:
         now = self.clock()
         return any(
-            m.target in (target, "*") and m.kind in (kind, "all")
+            m.target in (target, ANY_TARGET) and m.kind in (kind, ALL_KINDS)
             for m in await self.store.active_mutes(now, guild_id)
         )
 
@@ -42,12 +42,12 @@ class AlertEngine:
                     guild_id, finding.dedupe_key, now - NEWS_MEMORY_SECONDS
                 ):
                     continue
-                muted = await self.is_muted(guild_id, finding.target, finding.kind.value)
+                muted = await self.is_muted(guild_id, finding.target, finding.kind)
                 record = await self.store.create_alert(
                     self._new(finding, guild_id),
                     now,
                     muted=muted,
-                    resolution="news" if finding.kind in ONE_SHOT_KINDS else None,
+                    resolution=NEWS_RESOLUTION if finding.kind in ONE_SHOT_KINDS else None,
                 )
                 changed.append(record)
             elif not finding.active and current is not None:
@@ -68,7 +68,7 @@ class AlertEngine:
         return NewAlert(
             guild_id=guild_id,
             dedupe_key=finding.dedupe_key,
-            kind=finding.kind.value,
+            kind=finding.kind,
             target=finding.target,
             severity=finding.severity,
             title=finding.title,

@@ -12,10 +12,14 @@ import time
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from bot.alerts.service import AlertSystem
+from bot.alerts.model import SiteState
+from bot.alerts.ports import SiteCheck, SiteProbe
+from bot.alerts.service import AlertService
 from bot.core.settings import Settings
 from bot.core.values import Section
 from bot.live import LiveSources
+from bot.reach.probe import ReachConfig, check_target
+from bot.reach.targets import parse_target
 from bot.routing.snapshot_store import SnapshotStore
 
 
@@ -38,7 +42,7 @@ class Services:
     settings: Settings
     snapshots: SnapshotStore
     live: LiveSources
-    alerts: AlertSystem
+    alerts: AlertService
     started_at: float = field(default_factory=time.time)
     failed_extensions: dict[str, str] = field(default_factory=dict)
 
@@ -68,5 +72,37 @@ def build_services(settings: Settings, *, long_running: bool = True) -> Services
     """
     snapshots = SnapshotStore(settings.core.silkroute_data_dir, settings if long_running else None)
     live = LiveSources(settings)
-    alerts = AlertSystem(settings, snapshots=snapshots, live=live)
+    alerts = build_alerts(settings, snapshots, live)
     return Services(settings=settings, snapshots=snapshots, live=live, alerts=alerts)
+
+
+def reach_probe(settings: Settings) -> SiteProbe:
+    """Watched sites are checked by the same stages as `/reach`; only the verdict and its reason matter.
+
+    The adapter lives here so that `bot.alerts` never imports `bot.reach`.
+    """
+    config = ReachConfig.from_settings(settings)
+
+    async def probe(site: str) -> SiteCheck:
+        report = await check_target(parse_target(site), config, None)
+        # "reachable" is the one reach verdict that means up; the others name the stage that failed.
+        state = SiteState.UP if report.verdict == "reachable" else SiteState.DOWN
+        return SiteCheck(state, report.verdict, report.reason)
+
+    return probe
+
+
+def build_alerts(settings: Settings, snapshots: SnapshotStore, live: LiveSources) -> AlertService:
+    """The alert service with what it uses from routing, live and reach, each through its port.
+
+    Offline (tests, air-gapped runs) nothing is probed and no feed is opened: no site checks rather than
+    false "down"s, and the BGP monitors say they are idle.
+    """
+    offline = settings.core.silkroute_offline
+    return AlertService(
+        settings,
+        snapshots=snapshots,
+        feeds=None if live.offline else live.rislive,
+        rpki=live.ripestat,
+        probe=None if offline else reach_probe(settings),
+    )

@@ -1,7 +1,8 @@
 """The serving snapshot as a long-lived component, with the optional background refresh.
 
 Handlers read `store.current` once per answer; a refresh or import swaps in a new Snapshot object, so an
-answer in progress finishes on the snapshot it started with.
+answer in progress finishes on the snapshot it started with. The store also owns what is cached per
+snapshot (the transit and country-profile indexes), so a swap drops it with the snapshot it described.
 """
 
 from __future__ import annotations
@@ -15,7 +16,9 @@ from pathlib import Path
 from bot.core.errors import DataUnavailable
 from bot.core.settings import Settings
 from bot.core.values import Section
+from bot.routing.country_profile import ProfileIndex, ProfileIndexes
 from bot.routing.snapshot import Snapshot, load_current
+from bot.routing.transit import TransitIndex, TransitIndexes
 from bot.routing.update import refresh_forever
 
 log = logging.getLogger(__name__)
@@ -37,6 +40,8 @@ class SnapshotStore:
         self.current: Snapshot | None = None
         self.error = ""
         self.refresher: asyncio.Task[None] | None = None
+        self._transit = TransitIndexes()
+        self._profiles = ProfileIndexes()
 
     async def start(self) -> None:
         """Load the current snapshot; start the refresher when settings allow (online, interval > 0)."""
@@ -67,6 +72,14 @@ class SnapshotStore:
         if self.current is None:
             raise DataUnavailable(NO_SNAPSHOT, example="silkroute data update")
         return self.current
+
+    def transit_index(self) -> TransitIndex:
+        """The transit index (with its result and chart caches) of the serving snapshot, one per snapshot."""
+        return self._transit.for_snapshot(self.require())
+
+    def profile_index(self) -> ProfileIndex:
+        """The country-profile index (profiles, sizes, charts) of the serving snapshot, one per snapshot."""
+        return self._profiles.for_snapshot(self.require())
 
     async def close(self) -> None:
         if self.refresher is not None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import importlib.util
 import logging
 import pkgutil
 import signal
@@ -13,7 +14,6 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-import cogs
 from bot.app.answer import CommandError
 from bot.app.catalog import build_registry
 from bot.app.commands import Registry
@@ -24,9 +24,16 @@ from bot.frontends.discord.slash_commands import NO_MENTIONS, reply_error
 log = logging.getLogger(__name__)
 
 
-def extension_names() -> list[str]:
-    """Every module in the `cogs` package is an extension; a new file is picked up without a list to edit."""
-    return sorted(f"cogs.{m.name}" for m in pkgutil.iter_modules(cogs.__path__) if not m.name.startswith("_"))
+def extension_names(package: str = "cogs") -> list[str]:
+    """Every module in the extensions package is an extension; a new file is picked up without a list to edit.
+
+    The package is found by name, as discord.py loads extensions, so this layer never imports the cogs above it.
+    """
+    spec = importlib.util.find_spec(package)
+    locations = list(spec.submodule_search_locations or []) if spec else []
+    return sorted(
+        f"{package}.{m.name}" for m in pkgutil.iter_modules(locations) if not m.name.startswith("_")
+    )
 
 
 class SilkrouteTree(app_commands.CommandTree["SilkrouteBot"]):

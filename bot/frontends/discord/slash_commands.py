@@ -9,18 +9,25 @@ from __future__ import annotations
 import inspect
 import logging
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import discord
 from discord import app_commands
 
 from bot.app.answer import Answer
 from bot.app.commands import Caller, CommandSpec, Context, Option
-from bot.app.runner import execute
+from bot.app.runner import admit, run_admitted
+from bot.app.wiring import Services
+from bot.core.settings import Settings
 from bot.frontends.discord.embeds import render_messages
 
-if TYPE_CHECKING:
-    from bot.frontends.discord.client import SilkrouteBot
+
+class SpecHost(Protocol):
+    """What a slash command needs from the client that serves it (the client module imports this one)."""
+
+    services: Services
+    settings: Settings
+
 
 log = logging.getLogger(__name__)
 NO_MENTIONS = discord.AllowedMentions.none()
@@ -50,8 +57,17 @@ async def send_answer(interaction: discord.Interaction[Any], answer: Answer, *, 
         )
 
 
+CONTENT_LIMIT = 2000
+"""Discord refuses a message whose content is longer (400, error 50035)."""
+
+
+def fit_content(text: str) -> str:
+    return text if len(text) <= CONTENT_LIMIT else text[: CONTENT_LIMIT - 1] + "…"
+
+
 async def reply_error(interaction: discord.Interaction[Any], text: str) -> None:
     """Tell the user what went wrong, ephemerally, whatever state the interaction is in."""
+    text = fit_content(text)
     if not interaction.response.is_done():
         await interaction.response.send_message(text, ephemeral=True, allowed_mentions=NO_MENTIONS)
         return
@@ -76,12 +92,12 @@ def _annotation(option: Option) -> Any:
     base: Any = option.type
     if option.type is int and (option.min_value is not None or option.max_value is not None):
         base = app_commands.Range[int, option.min_value, option.max_value]
+    if option.length_limit is not None:
+        base = app_commands.Range[str, 1, option.length_limit]
     return base if option.required else base | None
 
 
-def _autocomplete(
-    bot: SilkrouteBot, option: Option
-) -> Callable[..., Awaitable[list[app_commands.Choice[str]]]]:
+def _autocomplete(bot: SpecHost, option: Option) -> Callable[..., Awaitable[list[app_commands.Choice[str]]]]:
     complete = option.autocomplete
     assert complete is not None
 
@@ -94,11 +110,18 @@ def _autocomplete(
     return autocomplete
 
 
-def build_command(bot: SilkrouteBot, spec: CommandSpec) -> app_commands.Command[Any, ..., None]:
+def build_command(bot: SpecHost, spec: CommandSpec) -> app_commands.Command[Any, ..., None]:
     """One app command whose callback defers, runs the spec's handler and renders the answer."""
 
     async def callback(interaction: discord.Interaction[Any], **options: Any) -> None:
         interaction.extras[EPHEMERAL_DEFER] = spec.ephemeral
+        ctx = Context(
+            services=bot.services,
+            caller=caller_of(interaction, bot.settings.discord.watch_manager_role_id),
+            guild_id=interaction.guild_id,
+            channel_id=interaction.channel_id,
+        )
+        admit(spec, ctx)  # a refusal (permission, "slow down") is answered privately, before any "thinking…"
         await interaction.response.defer(thinking=True, ephemeral=spec.ephemeral)
 
         async def progress(partial: Answer) -> None:
@@ -106,15 +129,9 @@ def build_command(bot: SilkrouteBot, spec: CommandSpec) -> app_commands.Command[
                 embeds=render_messages(partial)[0].embeds, allowed_mentions=NO_MENTIONS
             )
 
-        ctx = Context(
-            services=bot.services,
-            caller=caller_of(interaction, bot.settings.discord.watch_manager_role_id),
-            guild_id=interaction.guild_id,
-            channel_id=interaction.channel_id,
-            progress=progress,
-        )
+        ctx.progress = progress
         given = spec.with_defaults({k: v for k, v in options.items() if v is not None})
-        answer = await execute(spec, ctx, given)
+        answer = await run_admitted(spec, ctx, given)
         await send_answer(interaction, answer, ephemeral=spec.ephemeral)
 
     parameters = [inspect.Parameter("interaction", inspect.Parameter.POSITIONAL_OR_KEYWORD)]
@@ -146,7 +163,7 @@ def build_command(bot: SilkrouteBot, spec: CommandSpec) -> app_commands.Command[
 
 
 def build_app_commands(
-    bot: SilkrouteBot, specs: list[CommandSpec]
+    bot: SpecHost, specs: list[CommandSpec]
 ) -> list[app_commands.Command[Any, ..., None] | app_commands.Group]:
     """Top-level specs become commands; "group leaf" specs become subcommands of one group each."""
     built: list[app_commands.Command[Any, ..., None] | app_commands.Group] = []

@@ -14,11 +14,8 @@ from bot.net.address_safety import SafetyPolicy
 from bot.net.dns import Nameserver
 from bot.reach.interception import InterceptionDetector
 from bot.reach.probe import ReachConfig
-from tests.bot.live.conftest import fake_upstreams, live_settings
 from tests.bot.reach.servers import Handler, Issued, StallServer, WebServer, make_ca, name
 from tests.local_dns import DnsServer
-
-__all__ = ["fake_upstreams", "lab", "live_settings"]  # the fake RIPEstat for /reach's live BGP stage
 
 
 @dataclass

@@ -27,9 +27,7 @@ from bot.routing.country_profile import (
     CountryProfile,
     CountrySize,
     Dependence,
-    ProfileData,
     ProfileIndex,
-    ProfileIndexes,
 )
 from bot.routing.ixps import Ixp
 
@@ -70,8 +68,6 @@ Why observed paths understate diversity: each collector peer exports only its be
 and less-preferred routes are never seen, and few peers sit inside the country. A path that is not observed
 may still exist, so "no observed path avoiding RU" is an upper bound on real dependence, not proof of it.
 Countries are the networks' registration countries (RIR data), not where the fibre runs."""
-
-_INDEXES = ProfileIndexes()
 
 
 def parse_country(text: str, option: str, example: str) -> str:
@@ -245,8 +241,7 @@ async def country(ctx: Context, target: str, compare: str = "", without: str = "
     code = parse_country(target, "target", EXAMPLE)
     codes = parse_compare(compare, code)
     removed: list[str | int] = [parse_without(without, code)] if without.strip() else list(DEFAULT_AVOID)
-    data: ProfileData = ctx.services.snapshots.require()
-    index = _INDEXES.for_snapshot(data)
+    index = ctx.services.snapshots.profile_index()
     profile = index.cached(code)
     if profile is None:
         profile = await asyncio.to_thread(index.profile, code)

@@ -8,8 +8,16 @@ from datetime import UTC, datetime
 from typing import Any
 
 from bot.app.answer import Answer, BadInput, Severity, Unavailable
-from bot.app.live_parts import Failed, LiveParts, attempt, peers_seeing, stale_label
-from bot.app.targets import HostResolver, Network, parse_asn, parse_host, parse_network, resolve_host
+from bot.app.live_parts import Failed, LiveParts, attempt, stale_label
+from bot.app.targets import (
+    AsTarget,
+    DomainTarget,
+    HostResolver,
+    Network,
+    NetworkTarget,
+    parse_target,
+    resolve_host,
+)
 from bot.core.values import Section, Source, Table
 from bot.live.ripestat import RoutingStatus
 from bot.live.sources import LiveSources
@@ -243,17 +251,15 @@ async def lookup(snapshot: Snapshot | None, target: str, resolver: HostResolver 
     text = target.strip()
     if not text:
         raise BadInput("Give an AS, an IP address, a prefix or a domain.", example=EXAMPLE)
-    asn = parse_asn(text, "lookup")
-    if asn is not None:  # an AS's routes or a prefix's more-specifics can be ~100k rows: off the event loop
-        return await asyncio.to_thread(lookup_asn, _loaded(snapshot), asn)
-    network = parse_network(text, "lookup")
-    if network is not None and "/" in text:
-        return await asyncio.to_thread(lookup_prefix, _loaded(snapshot), network)
-    host = network or parse_host(text, "lookup")
-    if isinstance(host, str):
-        return await lookup_domain(_loaded(snapshot), host, resolver)
-    if host is not None:
-        return lookup_ip(_loaded(snapshot), str(host.network_address))
+    parsed = parse_target(text, "lookup")
+    if isinstance(parsed, AsTarget):  # an AS's routes or a prefix's more-specifics can be ~100k rows
+        return await asyncio.to_thread(lookup_asn, _loaded(snapshot), parsed.asn)
+    if isinstance(parsed, NetworkTarget) and parsed.as_prefix:
+        return await asyncio.to_thread(lookup_prefix, _loaded(snapshot), parsed.network)
+    if isinstance(parsed, DomainTarget):
+        return await lookup_domain(_loaded(snapshot), parsed.name, resolver)
+    if isinstance(parsed, NetworkTarget):
+        return lookup_ip(_loaded(snapshot), parsed.address)
     raise BadInput(
         f"{text!r} is not an AS number, an IP address, a prefix or a domain.",
         example=f"{EXAMPLE}, /lookup target:95.56.0.1, /lookup target:2.72.0.0/18, /lookup target:nur.kz",
@@ -271,7 +277,7 @@ MAX_RPKI = 5
 
 
 def _visibility(status: RoutingStatus, family: int) -> tuple[dict[str, Any], str]:
-    seeing, total = peers_seeing(status, family)
+    seeing, total = status.peers_seeing(family)
     data = {"family": f"ipv{family}", "ris_peers_seeing": seeing, "total_ris_peers": total}
     text = f"Visibility: seen by {seeing} of {total} RIS peers (IPv{family}){stale_label(status.meta)}."
     return {**data, "stale": status.meta.stale}, text

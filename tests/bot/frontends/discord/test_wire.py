@@ -19,6 +19,7 @@ from bot.frontends.discord.client import SilkrouteBot, run_discord
 from tests.bot.frontends.discord.fake_discord import FakeDiscord, Interaction, RecordedRequest, connected
 from tests.bot.frontends.discord.support import (
     FAKE_TOKEN,
+    LONG_TABLE_ROWS,
     extra_specs,
     make_bot,
     make_settings,
@@ -60,7 +61,14 @@ async def test_login_ready_and_guild_command_sync(fake_discord: FakeDiscord) -> 
     synced = {c["name"]: c for c in sync.json}
     assert set(synced) == {"status", "help"} | {spec.name for spec in extra_specs()}
     assert synced["echo"]["options"] == [
-        {"type": 3, "name": "text", "description": "What to say", "required": True},
+        {
+            "type": 3,
+            "name": "text",
+            "description": "What to say",
+            "required": True,
+            "min_length": 1,
+            "max_length": 100,
+        },
         {
             "type": 4,
             "name": "count",
@@ -76,6 +84,8 @@ async def test_login_ready_and_guild_command_sync(fake_discord: FakeDiscord) -> 
         "name": "command",
         "description": "Explain one command",
         "required": False,
+        "min_length": 1,
+        "max_length": 40,
     }
     assert all(len(c["description"]) <= 100 for c in sync.json)
 
@@ -114,8 +124,10 @@ async def test_a_long_answer_goes_out_as_several_messages_with_its_file(fake_dis
     first, *followups = answered(fake_discord, interaction)
     assert first.method == "PATCH" and first.path.endswith("/messages/@original")
     assert followups and all(r.method == "POST" for r in followups)
-    assert followups[-1].files == [("peers.csv", b"asn,name\nAS64500,peer-000\n")]
-    assert followups[-1].json["attachments"][0]["filename"] == "peers.csv"
+    own, table = followups[-1].files
+    assert own == ("peers.csv", b"asn,name\nAS64500,peer-000\n")
+    assert table[0] == "table-peers.csv" and table[1].count(b"\n") == LONG_TABLE_ROWS + 1
+    assert [a["filename"] for a in followups[-1].json["attachments"]] == ["peers.csv", "table-peers.csv"]
 
 
 async def test_status_over_the_wire_names_the_version(fake_discord: FakeDiscord) -> None:
@@ -157,36 +169,6 @@ async def test_an_unknown_command_is_answered_before_any_defer(fake_discord: Fak
     assert callback.json["type"] == 4
     assert callback.json["data"]["flags"] & EPHEMERAL
     assert "/help" in callback.json["data"]["content"]
-
-
-async def test_a_message_reaches_the_alert_channel(fake_discord: FakeDiscord) -> None:
-    alert_channel = fake_discord.channel_ids[1]
-    bot = wire_bot(fake_discord, alert_channel_id=alert_channel)
-    async with connected(bot, FAKE_TOKEN):
-        channel = bot.get_channel(bot.settings.discord.alert_channel_id or 0)
-        assert isinstance(channel, discord.TextChannel)
-        sent = await channel.send("AS9198 lost visibility", embed=discord.Embed(title="Alert"))
-        partial = bot.get_partial_messageable(alert_channel)
-        await partial.send("AS9198 is back")
-
-    first, second = fake_discord.channel_posts(alert_channel)
-    assert sent.channel.id == alert_channel
-    assert first.json["content"] == "AS9198 lost visibility"
-    assert first.json["embeds"][0]["title"] == "Alert"
-    assert first.json["allowed_mentions"] == {"parse": []}  # the bot-wide default: no pings by accident
-    assert second.json["content"] == "AS9198 is back"
-
-
-async def test_a_429_on_a_channel_message_is_retried(fake_discord: FakeDiscord) -> None:
-    channel_id = fake_discord.channel_ids[0]
-    bot = wire_bot(fake_discord)
-    async with connected(bot, FAKE_TOKEN):
-        fake_discord.rate_limit_next("POST", rf"/channels/{channel_id}/messages", retry_after=0.05)
-        message = await bot.get_partial_messageable(channel_id).send("after the limit")
-
-    attempts = fake_discord.requests_to("POST", rf"/channels/{channel_id}/messages")
-    assert [a.status for a in attempts] == [429, 200]
-    assert message.content == "after the limit"
 
 
 async def test_a_429_on_the_interaction_answer_is_retried(fake_discord: FakeDiscord) -> None:

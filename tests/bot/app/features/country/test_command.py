@@ -10,7 +10,7 @@ from bot.app.commands import Caller, Context
 from bot.app.features.country.command import COUNTRY, complete_country, country
 from bot.core.errors import DataUnavailable, InvalidInput
 from bot.routing.ixps import Ixp
-from tests.bot.routing.test_country_profile import RU1, FakeProfileData, worked_example
+from tests.bot.routing.profile_fake import RU1, FakeProfileData, worked_example
 from tests.helpers import make_services
 
 
