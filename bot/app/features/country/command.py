@@ -13,6 +13,7 @@ from typing import Any
 from bot.app.answer import Answer, Attachment, BadInput
 from bot.app.commands import CommandSpec, Context, Option
 from bot.app.features.country.chart import render_country_chart_async
+from bot.app.limits import Cost
 from bot.app.targets import parse_asn
 from bot.app.wiring import Services
 from bot.core.values import Section, Source, Table
@@ -244,6 +245,7 @@ async def country(ctx: Context, target: str, compare: str = "", without: str = "
     index = ctx.services.snapshots.profile_index()
     profile = index.cached(code)
     if profile is None:
+        ctx.charge(Cost.COLD_COMPUTE)  # a warm answer is nearly free; only the first one per snapshot costs
         profile = await asyncio.to_thread(index.profile, code)
         sizes = await asyncio.to_thread(_sizes, index, codes)
     else:
