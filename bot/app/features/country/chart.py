@@ -1,16 +1,15 @@
 """The `/country` chart: registered vs routed IPv4 space across the compared countries, and the two shares
 the concentration indexes are computed from (origination, first foreign transit AS).
 
-Rendered on the Agg canvas with matplotlib's object API (no pyplot state, safe in a worker thread).
+Panels and the PNG come from `bot.app.charts`, as `/transit`'s do.
 """
 
 from __future__ import annotations
 
 import asyncio
-import io
 from collections.abc import Sequence
 
-Bars = Sequence[tuple[str, float]]
+from bot.app.charts import Bars, finished_png, share_panel
 
 
 def render_country_chart(
@@ -46,25 +45,10 @@ def render_country_chart(
     size_axes.set_ylabel("IPv4 addresses (millions)")
     size_axes.set_title("Size: registered (RIR) vs routed (snapshot)", fontsize=10)
     size_axes.legend(fontsize=8)
-    for axes, bars, heading, colour in (
-        (share_axes[0], origination, "Origination share (IPv4 addresses)", "#5b8c5a"),
-        (share_axes[1], transit, "International transit: first foreign AS", "#b5553c"),
-    ):
-        labels = [label for label, _ in bars][::-1]
-        values = [100 * value for _, value in bars][::-1]
-        axes.barh(labels, values, color=colour)
-        axes.set_xlim(0, 100)
-        axes.set_xlabel("% of the country's total")
-        axes.set_title(heading, fontsize=10)
-        axes.tick_params(axis="y", labelsize=8)
-        if not bars:
-            axes.text(50, 0, "none", ha="center", va="center", color="grey")
-            axes.set_yticks([])
-    figure.suptitle(title, fontsize=11)
-    figure.supxlabel(footnote, fontsize=7, color="grey")
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png")
-    return buffer.getvalue()
+    xlabel = "% of the country's total"
+    share_panel(share_axes[0], origination, "Origination share (IPv4 addresses)", "#5b8c5a", xlabel)
+    share_panel(share_axes[1], transit, "International transit: first foreign AS", "#b5553c", xlabel)
+    return finished_png(figure, title, footnote)
 
 
 async def render_country_chart_async(
