@@ -239,6 +239,8 @@ class ProfileIndex:
         self.data = data
         self._sizes: dict[str, CountrySize] = {}
         self._profiles: dict[str, CountryProfile] = {}
+        # `without:` is free text, so its results go in a bounded cache; the defaults stay in it anyway.
+        self._dependences: LRUCache[tuple[str, str], Dependence] = LRUCache(maxsize=256)
         self.country_of = RegistrationMemo(data).country_of
         self._lock = threading.Lock()
         # Rendered charts by (country, compared countries): a render costs more than a warm answer's numbers.
@@ -304,10 +306,21 @@ class ProfileIndex:
         return result
 
     def avoiding_country(self, profile: CountryProfile, cc: str) -> Dependence:
-        return dependence(profile.origins, cc, lambda asn: self.country_of(asn) == cc)
+        return self._dependence(profile, cc, lambda asn: self.country_of(asn) == cc)
 
     def avoiding_asn(self, profile: CountryProfile, asn: int) -> Dependence:
-        return dependence(profile.origins, f"AS{asn}", lambda hop: hop == asn)
+        return self._dependence(profile, f"AS{asn}", lambda hop: hop == asn)
+
+    def _dependence(self, profile: CountryProfile, label: str, avoid: Avoid) -> Dependence:
+        """Memoised per (country, what is removed): a warm answer must not walk every path again."""
+        key = (profile.size.country, label)
+        with self._lock:
+            known = self._dependences.get(key)
+        if known is None:
+            known = dependence(profile.origins, label, avoid)
+            with self._lock:
+                self._dependences[key] = known
+        return known
 
 
 class ProfileIndexes(PerSnapshot[ProfileData, ProfileIndex]):
