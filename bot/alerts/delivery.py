@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from bot.alerts.model import AlertState, Clock, OutboxEvent
-from bot.alerts.repository import AlertRecord, AlertStore, OutboxItem
+from bot.alerts.repository import AlertRecord, AlertRepository, OutboxItem
 
 log = logging.getLogger(__name__)
 _MENTION = re.compile(r"^<#(\d+)>$")
@@ -87,7 +87,7 @@ class OutboxSender:
 
     def __init__(
         self,
-        store: AlertStore,
+        repository: AlertRepository,
         sink: AlertSink,
         channel_of: ChannelOf,
         clock: Clock,
@@ -96,7 +96,7 @@ class OutboxSender:
         retry_base: float = 5.0,
         retry_max: float = 300.0,
     ) -> None:
-        self.store = store
+        self.repository = repository
         self.sink = sink
         self.channel_of = channel_of
         self.clock = clock
@@ -120,7 +120,7 @@ class OutboxSender:
             self.stopped = True
 
     async def _drain(self) -> int:
-        items = await self.store.pending(self.clock())
+        items = await self.repository.pending(self.clock())
         sent = 0
         for delivery, outbox_ids, attempts in await self._batches(items):
             try:
@@ -131,9 +131,9 @@ class OutboxSender:
                 log.warning(
                     "alert delivery to guild %s failed (%s); retry in %.0f s", delivery.guild_id, exc, delay
                 )
-                await self.store.mark_failed(outbox_ids, str(exc), self.clock() + delay)
+                await self.repository.mark_failed(outbox_ids, str(exc), self.clock() + delay)
                 continue
-            await self.store.mark_sent(outbox_ids, self.clock(), ref)
+            await self.repository.mark_sent(outbox_ids, self.clock(), ref)
             self.delivered += 1
             sent += 1
         return sent

@@ -95,8 +95,3 @@ class Finding:
     @property
     def dedupe_key(self) -> str:
         return f"{self.kind.value}:{self.key}"
-
-
-def upstream_news(asn: int, upstream: int) -> tuple[str, str]:
-    """Key and title of a new-upstream alert: live and snapshot detection must agree for the news to dedupe."""
-    return f"AS{asn}:AS{upstream}", f"New upstream: AS{asn} reached through AS{upstream}"

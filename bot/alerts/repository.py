@@ -71,7 +71,7 @@ class Mute:
 
 @dataclass(frozen=True, slots=True)
 class NewAlert:
-    """What the lifecycle engine hands the store to open an alert."""
+    """What the lifecycle engine hands the repository to open an alert."""
 
     guild_id: int
     dedupe_key: str
@@ -104,7 +104,7 @@ def _alert(row: aiosqlite.Row) -> AlertRecord:
     )
 
 
-class AlertStore:
+class AlertRepository:
     """Typed access to the state tables; owns no connection, only uses the `StateDB` it is given."""
 
     def __init__(self, db: StateDB) -> None:

@@ -34,7 +34,7 @@ from bot.alerts.monitors.site import SiteMonitor
 from bot.alerts.monitors.upstream import UpstreamMonitor
 from bot.alerts.monitors.visibility import VisibilityMonitor
 from bot.alerts.ports import Feed, FeedFactory, RpkiChecker, SiteProbe, SnapshotProvider
-from bot.alerts.repository import AlertRecord, AlertStore, Mute, NewAlert, Watch
+from bot.alerts.repository import AlertRecord, AlertRepository, Mute, NewAlert, Watch
 from bot.alerts.snapshot_views import AsView, SnapshotBaseline, views_of
 from bot.core.errors import DataUnavailable
 from bot.core.settings import Settings
@@ -85,8 +85,8 @@ class AlertService:
         self.tick_seconds = tick_seconds
         a = settings.alerts
         self.db = StateDB(settings.core.silkroute_state_db)
-        self.store = AlertStore(self.db)
-        self.engine = AlertEngine(self.store, clock, a.silkroute_renotify_hours * 3600)
+        self.repository = AlertRepository(self.db)
+        self.engine = AlertEngine(self.repository, clock, a.silkroute_renotify_hours * 3600)
         if baseline is None and snapshots is not None:
             baseline = SnapshotBaseline(snapshots)
         self.origins = OriginMonitor(baseline)
@@ -125,7 +125,7 @@ class AlertService:
     async def start(self) -> None:
         await self.db.open()
         await self._sync_watches()
-        for alert in await self.store.open_alerts():
+        for alert in await self.repository.open_alerts():
             if (monitor := self._restorers.get(alert.kind)) is not None:
                 monitor.restore(alert)
 
@@ -139,9 +139,9 @@ class AlertService:
         if self.sender is not None:
             self.sender.sink = sink
             return
-        await self.store.retry_now()
+        await self.repository.retry_now()
         self.sender = OutboxSender(
-            self.store, sink, self.channel_of, self.clock, batch_window=self.batch_window
+            self.repository, sink, self.channel_of, self.clock, batch_window=self.batch_window
         )
         if background:
             self._flush_on_close = True
@@ -216,45 +216,45 @@ class AlertService:
         self, guild_id: int, kind: WatchKind, target: str, note: str, created_by: str
     ) -> Watch | None:
         """The new watch, already monitored; None when this guild watches the target already."""
-        watch = await self.store.add_watch(guild_id, kind, target, note, created_by, self.clock())
+        watch = await self.repository.add_watch(guild_id, kind, target, note, created_by, self.clock())
         if watch is not None:
             await self._sync_watches()
         return watch
 
     async def remove_watch(self, guild_id: int, target: str) -> int | None:
         """None when not watched; else how many open alerts for it were resolved with it (silently)."""
-        resolved = await self.store.remove_watch(guild_id, target, self.clock())
+        resolved = await self.repository.remove_watch(guild_id, target, self.clock())
         if resolved is not None:
             await self._sync_watches()
         return resolved
 
     async def watches(self, guild_id: int) -> list[Watch]:
-        return await self.store.watches(guild_id)
+        return await self.repository.watches(guild_id)
 
     async def alert(self, alert_id: int) -> AlertRecord | None:
-        return await self.store.alert(alert_id)
+        return await self.repository.alert(alert_id)
 
     async def open_alerts(self, guild_id: int) -> list[AlertRecord]:
-        return await self.store.open_alerts(guild_id)
+        return await self.repository.open_alerts(guild_id)
 
     async def history(self, guild_id: int, limit: int) -> list[AlertRecord]:
-        return await self.store.history(guild_id, limit)
+        return await self.repository.history(guild_id, limit)
 
     async def active_mutes(self, guild_id: int) -> list[Mute]:
-        return await self.store.active_mutes(self.clock(), guild_id)
+        return await self.repository.active_mutes(self.clock(), guild_id)
 
     async def set_channel(self, guild_id: int, raw: str) -> ChannelRef:
         """Resolve `raw` with the attached sink (which knows its channels) and keep it for this guild."""
         assert self.sink is not None, "set_channel needs an attached sink; check `delivering` first"
         ref = await self.sink.resolve_channel(guild_id, raw)
-        await self.store.set_alert_channel(guild_id, ref.id)
+        await self.repository.set_alert_channel(guild_id, ref.id)
         return ref
 
     async def ack(self, alert: AlertRecord, who: str) -> None:
         """Stop reminders of `alert` and of the guild's other open alerts for the same target (one message)."""
-        for other in await self.store.open_alerts(alert.guild_id):
+        for other in await self.repository.open_alerts(alert.guild_id):
             if other.id == alert.id or (alert.target and other.target == alert.target):
-                await self.store.ack(other.id, who)
+                await self.repository.ack(other.id, who)
 
     async def mute(self, guild_id: int, target: str, kind: str, seconds: float, who: str) -> Mute:
         """Silence `kind` (or `ALL_KINDS`) alerts for `target` (or `ANY_TARGET`) for `seconds`."""
@@ -263,7 +263,7 @@ class AlertService:
     async def _sync_watches(self) -> None:
         """Re-read watches and re-point monitors and the feed's subscriptions at them."""
         old = set(subscriptions_for(self._watches))
-        self._watches = await self.store.watches()
+        self._watches = await self.repository.watches()
         self._guilds_by_target = {}
         for watch in self._watches:
             self._guilds_by_target.setdefault(watch.target, set()).add(watch.guild_id)
@@ -288,7 +288,7 @@ class AlertService:
     async def channel_of(self, guild_id: int) -> int | None:
         if guild_id == CONSOLE_GUILD:
             return 0
-        return await self.store.alert_channel(guild_id) or self.settings.discord.alert_channel_id
+        return await self.repository.alert_channel(guild_id) or self.settings.discord.alert_channel_id
 
     # events -------------------------------------------------------------------------------------
     async def handle(self, event: RisEvent) -> list[AlertRecord]:
@@ -372,7 +372,7 @@ class AlertService:
             return []
         previous: dict[int, AsView] = {}
         for asn in asns:
-            stored = await self.store.snapshot_view(f"AS{asn}")
+            stored = await self.repository.snapshot_view(f"AS{asn}")
             if stored is not None:
                 previous[asn] = AsView.from_json(stored)
         stale = [a for a in asns if a not in previous or previous[a].snapshot_id != snapshot.snapshot_id]
@@ -384,7 +384,7 @@ class AlertService:
                 findings += self.upstreams.compare_snapshots(f"AS{asn}", previous[asn], view)
         async with self._monitoring:
             changed = await self._apply(findings)
-        await self.store.save_snapshot_views(
+        await self.repository.save_snapshot_views(
             {f"AS{asn}": (view.snapshot_id, view.to_json()) for asn, view in views.items()},
             self.clock(),
             keep=[f"AS{asn}" for asn in asns],
@@ -404,7 +404,7 @@ class AlertService:
     async def send_test(self, guild_id: int, who: str) -> AlertRecord:
         """A sample alert through the real path: state, outbox, sender, sink."""
         now = self.clock()
-        record = await self.store.create_alert(
+        record = await self.repository.create_alert(
             NewAlert(
                 guild_id=guild_id,
                 dedupe_key=f"test:{now}",

@@ -15,6 +15,7 @@ from typing import Protocol
 from bot.alerts.model import SiteState
 from bot.alerts.ports import SiteCheck, SiteProbe
 from bot.alerts.service import AlertService
+from bot.app.limits import FairUse
 from bot.core.settings import Settings
 from bot.core.values import Section
 from bot.live import LiveSources
@@ -43,13 +44,14 @@ class Services:
     snapshots: SnapshotStore
     live: LiveSources
     alerts: AlertService
+    limits: FairUse
     started_at: float = field(default_factory=time.time)
     failed_extensions: dict[str, str] = field(default_factory=dict)
 
     @property
     def components(self) -> list[Component]:
         """In start order: the alert system uses the snapshot and the live sources."""
-        return [self.snapshots, self.live, self.alerts]
+        return [self.snapshots, self.live, self.alerts, self.limits]
 
     async def start(self) -> None:
         for component in self.components:
@@ -73,7 +75,8 @@ def build_services(settings: Settings, *, long_running: bool = True) -> Services
     snapshots = SnapshotStore(settings.core.silkroute_data_dir, settings if long_running else None)
     live = LiveSources(settings)
     alerts = build_alerts(settings, snapshots, live)
-    return Services(settings=settings, snapshots=snapshots, live=live, alerts=alerts)
+    limits = FairUse(settings.limits)
+    return Services(settings=settings, snapshots=snapshots, live=live, alerts=alerts, limits=limits)
 
 
 def reach_probe(settings: Settings) -> SiteProbe:

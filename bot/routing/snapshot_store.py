@@ -56,9 +56,10 @@ class SnapshotStore:
             and settings.routing.silkroute_update_interval_hours
             and not settings.core.silkroute_offline
         ):
-            self.refresher = asyncio.create_task(refresh_forever(settings, self.reload, self._built_at))
+            self.refresher = asyncio.create_task(refresh_forever(settings, self.reload, self.last_built))
 
-    def _built_at(self) -> datetime | None:
+    def last_built(self) -> datetime | None:
+        """When the serving snapshot was built (the refresher counts its interval from it); None without one."""
         return self.current.provenance.built_at if self.current else None
 
     async def reload(self) -> Snapshot | None:

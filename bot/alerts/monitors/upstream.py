@@ -1,19 +1,33 @@
 """New upstreams of a watched AS: seen live on RIS Live paths, or between two routing snapshots.
 
-Both report under the same key (`upstream_news`), so news seen live and again in the next snapshot is
+Both report through `_news`, under the same key, so news seen live and again in the next snapshot is
 told once (the engine's news rule).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 from bot.alerts.index import upstream_of
-from bot.alerts.model import AlertKind, AlertSeverity, Finding, WatchKind, upstream_news
+from bot.alerts.model import AlertKind, AlertSeverity, Finding, WatchKind
 from bot.alerts.monitors.base import Baseline, path_text, peer_key
 from bot.alerts.snapshot_views import AsView, sample_routes, snapshot_evidence
 from bot.live.rislive import RisMessage
 from bot.routing.transit import clean_path
+
+
+def _news(target: str, asn: int, upstream: int, known: list[int], summary: str, **evidence: Any) -> Finding:
+    return Finding(
+        kind=AlertKind.UPSTREAM,
+        target=target,
+        key=f"AS{asn}:AS{upstream}",
+        active=True,
+        severity=AlertSeverity.INFO,
+        title=f"New upstream: AS{asn} reached through AS{upstream}",
+        summary=summary,
+        evidence={"asn": asn, "new_upstream": upstream, "known_upstreams": known, **evidence},
+    )
 
 
 class UpstreamMonitor:
@@ -52,28 +66,20 @@ class UpstreamMonitor:
         known.add(upstream)
         if now - first < self.warmup_seconds:
             return []
-        key, title = upstream_news(asn, upstream)
         peer = peer_key(update)
         before = sorted(known - {upstream})
         return [
-            Finding(
-                kind=AlertKind.UPSTREAM,
-                target=self._asns[asn],
-                key=key,
-                active=True,
-                severity=AlertSeverity.INFO,
-                title=title,
-                summary=f"AS{upstream} appears as an upstream of AS{asn} on {peer}'s path for "
+            _news(
+                self._asns[asn],
+                asn,
+                upstream,
+                before,
+                f"AS{upstream} appears as an upstream of AS{asn} on {peer}'s path for "
                 f"{', '.join(update.announced[:3])}; known upstreams: "
                 f"{', '.join(f'AS{a}' for a in before) or 'none'}.",
-                evidence={
-                    "asn": asn,
-                    "new_upstream": upstream,
-                    "known_upstreams": before,
-                    "peers": [peer],
-                    "paths": [[peer, path_text(update.path)]],
-                    "prefixes": list(update.announced[:10]),
-                },
+                peers=[peer],
+                paths=[[peer, path_text(update.path)]],
+                prefixes=list(update.announced[:10]),
             )
         ]
 
@@ -84,27 +90,17 @@ class UpstreamMonitor:
             return []
         asn = after.asn
         known = sorted(before.upstreams)
-        findings: list[Finding] = []
-        for upstream in sorted(set(after.upstreams) - set(before.upstreams)):
-            key, title = upstream_news(asn, upstream)
-            findings.append(
-                Finding(
-                    kind=AlertKind.UPSTREAM,
-                    target=target,
-                    key=key,
-                    active=True,
-                    severity=AlertSeverity.INFO,
-                    title=title,
-                    summary=f"Snapshot {after.snapshot_id} (data of {after.data_date}) has paths through "
-                    f"AS{upstream} to AS{asn}; snapshot {before.snapshot_id} had none. Known upstreams: "
-                    f"{', '.join(f'AS{a}' for a in known)}.",
-                    evidence={
-                        "asn": asn,
-                        "new_upstream": upstream,
-                        "known_upstreams": known,
-                        **snapshot_evidence(before, after),
-                        "paths": sample_routes([after.upstreams[upstream]]),
-                    },
-                )
+        return [
+            _news(
+                target,
+                asn,
+                upstream,
+                known,
+                f"Snapshot {after.snapshot_id} (data of {after.data_date}) has paths through AS{upstream} "
+                f"to AS{asn}; snapshot {before.snapshot_id} had none. Known upstreams: "
+                f"{', '.join(f'AS{a}' for a in known)}.",
+                **snapshot_evidence(before, after),
+                paths=sample_routes([after.upstreams[upstream]]),
             )
-        return findings
+            for upstream in sorted(set(after.upstreams) - set(before.upstreams))
+        ]

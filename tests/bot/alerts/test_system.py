@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +13,7 @@ from bot.alerts.ports import SiteCheck, SiteProbe
 from bot.alerts.service import AlertService
 from bot.app.wiring import build_alerts
 from bot.live import LiveSources
-from bot.live.rislive import FeedState, FeedStatus, RisMessage
+from bot.live.rislive import FeedState, FeedStatus, RisEvent, RisMessage, RisSubscription
 from tests.bot.alerts.support import ManualClock, RecordingSink, settings_for
 from tests.helpers import serving
 
@@ -115,7 +116,7 @@ async def test_restart_delivers_pending_once_and_recovers_open_alerts(tmp_path: 
         sink.down = True  # Discord outage: the hijack alert stays in the outbox
         await run.feed(update(PEERS[12], [PEERS[12][1], 3216, 64511]))
         assert await run.delivered() == []
-        assert await run.system.store.pending_count() == 1
+        assert await run.system.repository.pending_count() == 1
         await run.kill()
 
     sink2 = RecordingSink()
@@ -131,7 +132,7 @@ async def test_restart_delivers_pending_once_and_recovers_open_alerts(tmp_path: 
     sink3 = RecordingSink()
     async with Run(tmp_path, clock, sink3) as third:
         assert await third.delivered() == []  # nothing resolved is re-sent after another restart
-        assert await third.system.store.pending_count() == 0
+        assert await third.system.repository.pending_count() == 0
 
 
 async def test_opened_and_resolved_during_outage_is_one_message(tmp_path: Path) -> None:
@@ -226,21 +227,25 @@ async def test_site_alerts_on_state_changes_only(tmp_path: Path) -> None:
         assert titles == ["OPEN: https://egov.kz/ is down", "RESOLVED: https://egov.kz/ is reachable again"]
 
 
-async def test_ris_live_is_opened_only_once_something_is_watched(tmp_path: Path) -> None:
-    opened: list[tuple[Any, ...]] = []
+async def test_ris_live_opens_once_something_is_watched_and_follows_the_watches(tmp_path: Path) -> None:
+    """No caller re-syncs anything: adding and removing watches re-points the open feed by itself."""
+    opened: list[tuple[RisSubscription, ...]] = []
+    changes: list[str] = []
 
-    class NoFeed:
-        async def subscribe(self, subscription: Any) -> None: ...
+    class RecordingFeed:
+        async def subscribe(self, subscription: RisSubscription) -> None:
+            changes.append(f"+{subscription.prefix or subscription.path}")
 
-        async def unsubscribe(self, subscription: Any) -> None: ...
+        async def unsubscribe(self, subscription: RisSubscription) -> None:
+            changes.append(f"-{subscription.prefix or subscription.path}")
 
-        async def events(self) -> Any:
+        async def events(self) -> AsyncIterator[RisEvent]:
             return
             yield
 
-    def factory(subscriptions: tuple[Any, ...]) -> NoFeed:
+    def factory(subscriptions: tuple[RisSubscription, ...]) -> RecordingFeed:
         opened.append(subscriptions)
-        return NoFeed()
+        return RecordingFeed()
 
     system = AlertService(settings_for(tmp_path), clock=ManualClock(), feeds=factory, tick_seconds=3600)
     await system.start()
@@ -249,9 +254,13 @@ async def test_ris_live_is_opened_only_once_something_is_watched(tmp_path: Path)
         assert opened == []
         assert "nothing watched" in system.status().text
         await system.add_watch(1, WatchKind.PREFIX, PREFIX, note="", created_by="test")
-        assert len(opened) == 1 and opened[0][0].prefix == PREFIX
+        assert [[s.prefix for s in subs] for subs in opened] == [[PREFIX]]
         await system.add_watch(1, WatchKind.ASN, "AS35673", note="", created_by="test")
-        assert len(opened) == 1  # the open feed is re-subscribed, not reopened
+        await system.add_watch(2, WatchKind.PREFIX, PREFIX, note="", created_by="test")  # already subscribed
+        assert await system.remove_watch(1, PREFIX) == 0  # guild 2 still watches it: stays subscribed
+        assert await system.remove_watch(1, "AS35673") == 0
+        assert len(opened) == 1  # the open feed is re-subscribed, never reopened
+        assert changes == ["+35673$", "-35673$"]
     finally:
         await system.close()
 

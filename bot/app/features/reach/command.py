@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from bot.app.answer import Answer, BadInput
+from bot.app.answer import Answer, BadInput, Unavailable
 from bot.app.commands import CommandSpec, Context, Option
 from bot.app.features.reach.live_bgp import live_bgp
 from bot.app.features.reach.presentation import build_answer
 from bot.app.live_parts import online_sources
 from bot.app.targets import MAX_SITES, REACH_EXAMPLE, parse_sites
+from bot.core.errors import DataUnavailable
 from bot.reach.atlas import AtlasClient, atlas_section
-from bot.reach.probe import ReachConfig, TargetReport, apply_live_routing, check_each
+from bot.reach.probe import ReachConfig, apply_live_routing, check_each
+from bot.reach.report import TargetReport
 from bot.reach.targets import Target
 
 HELP = (
@@ -31,7 +33,7 @@ async def reach(ctx: Context, target: str, vantage: str = "local", asn: int | No
         raise BadInput(
             "`asn` chooses RIPE Atlas probes, so it needs `vantage:atlas`.", example=_ATLAS_EXAMPLE
         )
-    atlas = AtlasClient.from_settings(settings, ctx.services.live) if vantage == "atlas" else None
+    atlas = _atlas_client(ctx) if vantage == "atlas" else None
     done: dict[str, TargetReport] = {}
     async for report in check_each(targets, config, snapshot, concurrency=MAX_SITES):
         done[report.target.url] = report
@@ -55,12 +57,21 @@ async def reach(ctx: Context, target: str, vantage: str = "local", asn: int | No
     return answer
 
 
+def _atlas_client(ctx: Context) -> AtlasClient:
+    """The Atlas client, or why not, pointing the user at the local vantage that needs no key."""
+    try:
+        return AtlasClient.from_settings(ctx.services.settings, ctx.services.live)
+    except DataUnavailable as exc:
+        raise Unavailable(exc.message, example=_LOCAL_EXAMPLE) from None
+
+
 def _ordered(targets: list[Target], done: dict[str, TargetReport]) -> list[TargetReport]:
     """Reports in the order the user typed the targets, whatever order they finished in."""
     return [done[t.url] for t in targets if t.url in done]
 
 
 _ATLAS_EXAMPLE = '/reach target:"kaspi.kz" vantage:atlas asn:9198'
+_LOCAL_EXAMPLE = '/reach target:"kaspi.kz" vantage:local'
 
 COMMANDS: list[CommandSpec] = [
     CommandSpec(

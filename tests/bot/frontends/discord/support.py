@@ -19,7 +19,7 @@ from tests.helpers import make_services
 FAKE_TOKEN = "MTIzNDU2Nzg5MDEyMzQ1Njc4.fake-token.do-not-leak-0123456789abcdef"
 EXTRA_EXTENSION = "tests.bot.frontends.discord.ext_extra"
 BROKEN_EXTENSION = "tests.bot.frontends.discord.ext_broken"
-TEST_COMMANDS = ["boom", "bad", "admin", "long", "echo", "slow", "probe"]
+TEST_COMMANDS = ["boom", "bad", "admin", "long", "echo", "slow", "probe", "late", "latepriv"]
 LONG_SECTIONS = 40
 LONG_TABLE_ROWS = 150
 
@@ -61,6 +61,28 @@ async def slow(ctx: Context) -> Answer:
     return Answer(command="slow", title="Slow", summary="both probes done")
 
 
+class ManualClock:
+    """The bot's and the fake Discord's clock in token-expiry tests: moved by hand, never slept."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+LATE_CLOCK = ManualClock()
+WORK_SECONDS = 16 * 60
+
+
+async def late(ctx: Context) -> Answer:
+    """Work that outlives Discord's 15-minute interaction token (an Atlas wait plus retries)."""
+    await ctx.report_progress(Answer(command="late", title="Late", summary="waiting for RIPE Atlas…"))
+    LATE_CLOCK.now += WORK_SECONDS
+    await ctx.report_progress(Answer(command="late", title="Late", summary="still waiting…"))
+    return Answer(command="late", title="Late answer", summary="done after 16 minutes")
+
+
 async def probe(ctx: Context) -> Answer:
     return Answer(command="probe", title="Probed", summary="a costly check ran")
 
@@ -74,6 +96,8 @@ def extra_specs() -> list[CommandSpec]:
         CommandSpec("long", "A very long answer", "/long", long_answer),
         CommandSpec("slow", "Reports progress before answering", "/slow", slow),
         CommandSpec("probe", "Spends the /reach quota", "/probe", probe, cost=Cost.REACH),
+        CommandSpec("late", "Outlives its interaction token", "/late", late),
+        CommandSpec("latepriv", "Outlives its token, privately", "/latepriv", late, ephemeral=True),
         CommandSpec(
             "echo",
             "Repeat text",

@@ -87,7 +87,7 @@ async def test_an_alert_reaches_the_channel_with_buttons_and_only_the_oncall_men
         (record,) = await hijack(system, 64511)
         (post,) = await posts(fake_discord, channel, 1)
         await system.pump()  # the loop's round that posted it has finished
-        assert await system.store.pending_count() == 0
+        assert await system.repository.pending_count() == 0
 
     body: dict[str, Any] = post.json
     assert body["content"] == f"<@&{ONCALL_ROLE}>"
@@ -122,13 +122,13 @@ async def test_a_rate_limit_outage_delays_the_alert_and_it_is_delivered_once(
         await fake_discord.until(lambda: len(refused(fake_discord, route)) == 2, seconds=10)
         await system.pump()  # waits for the loop's round that met the 429 to record the failure
         assert system.sender is not None and system.sender.failures == 1
-        assert await system.store.pending_count() == 1
+        assert await system.repository.pending_count() == 1
         clock.advance(10)  # past the sender's first back-off (5 s)
         second = (await posts(fake_discord, channel, 2))[1]
         await system.pump()
         await system.pump()
-        assert await system.store.pending_count() == 0
-        sent = [event for _, event, _ in await system.store.sent_messages()]
+        assert await system.repository.pending_count() == 0
+        sent = [event for _, event, _ in await system.repository.sent_messages()]
 
     titles = [r.json["embeds"][0]["title"] for r in fake_discord.channel_posts(channel)]
     assert titles == [
