@@ -2,7 +2,7 @@
 
 Handlers read `store.current` once per answer; a refresh or import swaps in a new Snapshot object, so an
 answer in progress finishes on the snapshot it started with. The store also owns what is cached per
-snapshot (the transit index), so a swap drops it with the snapshot it described.
+snapshot (the transit and country-profile indexes), so a swap drops it with the snapshot it described.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from pathlib import Path
 from bot.core.errors import DataUnavailable
 from bot.core.settings import Settings
 from bot.core.values import Section
+from bot.routing.country_profile import ProfileIndex, ProfileIndexes
 from bot.routing.snapshot import Snapshot, load_current
 from bot.routing.transit import TransitIndex, TransitIndexes
 from bot.routing.update import refresh_forever
@@ -40,6 +41,7 @@ class SnapshotStore:
         self.error = ""
         self.refresher: asyncio.Task[None] | None = None
         self._transit = TransitIndexes()
+        self._profiles = ProfileIndexes()
 
     async def start(self) -> None:
         """Load the current snapshot; start the refresher when settings allow (online, interval > 0)."""
@@ -75,6 +77,10 @@ class SnapshotStore:
     def transit_index(self) -> TransitIndex:
         """The transit index (with its result and chart caches) of the serving snapshot, one per snapshot."""
         return self._transit.for_snapshot(self.require())
+
+    def profile_index(self) -> ProfileIndex:
+        """The country-profile index (profiles, sizes, charts) of the serving snapshot, one per snapshot."""
+        return self._profiles.for_snapshot(self.require())
 
     async def close(self) -> None:
         if self.refresher is not None:

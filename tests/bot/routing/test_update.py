@@ -22,6 +22,7 @@ from bot.routing.importer import ImportReport, import_files
 from bot.routing.snapshot import load_current
 from bot.routing.snapshot_store import SnapshotStore
 from bot.routing.update import background_update, download_all, refresh_forever, sources_for
+from tests.bot.routing.ixp_fixtures import peeringdb_ix, peeringdb_ixpfx
 from tests.bot.routing.snapshot_fixtures import write_names, write_registry, write_rib
 
 
@@ -70,12 +71,17 @@ class Mirror:
         return response
 
 
+PEERINGDB = {"/api/ix": peeringdb_ix(), "/api/ixpfx": peeringdb_ixpfx()}
+
+
 def routing_settings(base: str, data_dir: Path, **extra: object) -> Settings:
     routing = RoutingSettings(
         silkroute_routeviews_rib_url=base + "/bgpdata/{yyyy}.{mm}/RIBS/rib.{yyyymmdd}.0000.bz2",
         silkroute_ris_bview_url=base + "/rrc00/latest-bview.gz",
         silkroute_delegated_url=base + "/nro-delegated-stats",
         silkroute_asnames_url=base + "/asn.txt",
+        silkroute_peeringdb_ix_url=base + "/api/ix",
+        silkroute_peeringdb_ixpfx_url=base + "/api/ixpfx",
         **({"silkroute_download_retries": 2} | extra),  # type: ignore[arg-type]
     )
     return Settings(core=CoreSettings(silkroute_data_dir=data_dir, silkroute_offline=False), routing=routing)
@@ -99,6 +105,7 @@ def real_mirror(shared: Path, rib_path: str) -> Mirror:
             "/rrc00/latest-bview.gz": (shared / "mrt/ris-rrc00-updates.20190101.0000.gz").read_bytes(),
             "/nro-delegated-stats": (shared / "registry/delegated-derived.20260201.txt.gz").read_bytes(),
             "/asn.txt": (shared / "asnames/asnames-pyasn.2016.json.gz").read_bytes(),
+            **PEERINGDB,
         }
     )
 
@@ -137,6 +144,27 @@ async def test_update_from_mirror_resumes_a_dropped_download(
     assert not list((tmp_path / "data" / "downloads").iterdir())
     status = await status_command(tmp_path / "data")
     assert status.data["vantage_points"] == snapshot.provenance.vantage_points
+    kaz_ix = next(ixp for ixp in snapshot.ixps() if ixp.name == "KAZ-IX")
+    assert (kaz_ix.members, kaz_ix.city, kaz_ix.prefixes) == (
+        21,
+        "Karaganda",
+        ("195.2.230.0/24", "2001:7f8:31::/64"),
+    )
+    assert "GONE-IX" not in {ixp.name for ixp in snapshot.ixps()}
+
+
+async def test_a_missing_peeringdb_file_fails_the_update_naming_it(
+    tmp_path: Path, mirror_factory: list[web.AppRunner]
+) -> None:
+    mirror = Mirror({"/api/ix": peeringdb_ix()})
+    runner, base = await serve(mirror)
+    mirror_factory.append(runner)
+    settings = routing_settings(base, tmp_path / "data")
+    ix, ixpfx = sources_for(settings)[4:]
+    (path,) = await download_all(settings, tmp_path / "dl", [ix])
+    assert path.read_bytes() == peeringdb_ix()
+    with pytest.raises(DownloadFailed, match=r"PeeringDB peering LANs: .*/api/ixpfx answered HTTP 404"):
+        await download_all(settings, tmp_path / "dl", [ixpfx])
 
 
 def closed_port_base() -> str:
@@ -203,6 +231,7 @@ async def test_background_refresh_keeps_serving_old_snapshot(
             "/rrc00/latest-bview.gz": write_rib(files / "bview", "gzip").read_bytes(),
             "/nro-delegated-stats": write_registry(files / "reg").read_bytes(),
             "/asn.txt": write_names(files / "names").read_bytes(),
+            **PEERINGDB,
         }
     )
     runner, base = await serve(mirror)
