@@ -21,3 +21,4 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff check bot cogs tests bench
 	$(VENV)/bin/ruff format --check bot cogs tests bench
 	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports

@@ -9,6 +9,14 @@ from pathlib import Path
 
 import pytest
 
+# Fixtures every area shares, registered once here instead of re-exported from one area's conftest to another.
+pytest_plugins = (
+    "tests.fixtures.real_snapshot",
+    "tests.fixtures.reach_lab",
+    "tests.bot.live.fake_upstreams",
+    "tests.bot.live.fake_rislive",
+)
+
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 
 

@@ -7,15 +7,21 @@ alert system are constructed in order and handed what they use. Each component r
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from bot.alerts.service import AlertSystem
+from bot.alerts.model import SiteState
+from bot.alerts.ports import SiteCheck, SiteProbe
+from bot.alerts.service import AlertService
+from bot.app.limits import FairUse
 from bot.core.settings import Settings
 from bot.core.values import Section
 from bot.live import LiveSources
+from bot.reach.probe import ReachConfig, check_target
+from bot.reach.site import parse_target
 from bot.routing.snapshot_store import SnapshotStore
 
 
@@ -38,14 +44,15 @@ class Services:
     settings: Settings
     snapshots: SnapshotStore
     live: LiveSources
-    alerts: AlertSystem
+    alerts: AlertService
+    limits: FairUse
     started_at: float = field(default_factory=time.time)
     failed_extensions: dict[str, str] = field(default_factory=dict)
 
     @property
     def components(self) -> list[Component]:
         """In start order: the alert system uses the snapshot and the live sources."""
-        return [self.snapshots, self.live, self.alerts]
+        return [self.snapshots, self.live, self.alerts, self.limits]
 
     async def start(self) -> None:
         for component in self.components:
@@ -68,5 +75,42 @@ def build_services(settings: Settings, *, long_running: bool = True) -> Services
     """
     snapshots = SnapshotStore(settings.core.silkroute_data_dir, settings if long_running else None)
     live = LiveSources(settings)
-    alerts = AlertSystem(settings, snapshots=snapshots, live=live)
-    return Services(settings=settings, snapshots=snapshots, live=live, alerts=alerts)
+    limits = FairUse(settings.limits)
+    alerts = build_alerts(settings, snapshots, live, limits)
+    return Services(settings=settings, snapshots=snapshots, live=live, alerts=alerts, limits=limits)
+
+
+def reach_probe(settings: Settings, limits: FairUse | None = None) -> SiteProbe:
+    """Watched sites are checked by the same stages as `/reach`, within the process-wide probe cap; only the
+    verdict and its reason matter.
+
+    The adapter lives here so that `bot.alerts` never imports `bot.reach`.
+    """
+    config = ReachConfig.from_settings(settings)
+
+    async def probe(site: str) -> SiteCheck:
+        async with limits.probe_slot() if limits is not None else contextlib.nullcontext():
+            report = await check_target(parse_target(site), config, None)
+        # "reachable" is the one reach verdict that means up; the others name the stage that failed.
+        state = SiteState.UP if report.verdict == "reachable" else SiteState.DOWN
+        return SiteCheck(state, report.verdict, report.reason)
+
+    return probe
+
+
+def build_alerts(
+    settings: Settings, snapshots: SnapshotStore, live: LiveSources, limits: FairUse | None = None
+) -> AlertService:
+    """The alert service with what it uses from routing, live and reach, each through its port.
+
+    Offline (tests, air-gapped runs) nothing is probed and no feed is opened: no site checks rather than
+    false "down"s, and the BGP monitors say they are idle.
+    """
+    offline = settings.core.silkroute_offline
+    return AlertService(
+        settings,
+        snapshots=snapshots,
+        feeds=None if live.offline else live.rislive,
+        rpki=live.ripestat,
+        probe=None if offline else reach_probe(settings, limits),
+    )

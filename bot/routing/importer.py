@@ -24,6 +24,7 @@ from bot.core.errors import InvalidInput
 from bot.routing.asnames import AsNames, date_from_name, parse_asn_txt, parse_asnames_json
 from bot.routing.asns import address_origin, is_public
 from bot.routing.input_kinds import FileKind, InputText, UnknownFileKind, detect_kind, parse_ipasn
+from bot.routing.ixps import BadIxpFile, IxpData, parse_ixps
 from bot.routing.mrt import MrtFormatError, MrtReader, RouteEvent
 from bot.routing.registry import Registrations, parse_delegated
 from bot.routing.snapshot import (
@@ -305,6 +306,7 @@ class _Inputs:
     names: AsNames = field(default_factory=AsNames)
     ipasn: list[tuple[str, int]] = field(default_factory=list)
     ipasn_file: str = ""
+    ixps: IxpData = field(default_factory=IxpData)
     records: list[FileRecord] = field(default_factory=list)
     duplicates: list[str] = field(default_factory=list)
 
@@ -364,6 +366,14 @@ def _read_input(path: Path, inputs: _Inputs, progress: Progress) -> None:
     elif kind is FileKind.ASNAMES_TEXT:
         inputs.names.merge(parse_asn_txt(text.lines()))
         _date_names_file(path, record)
+    elif kind is FileKind.IXPS:
+        try:
+            ixps = parse_ixps(text.read())
+        except BadIxpFile as exc:
+            raise ImportFailed(f"Cannot import {path}: {exc}.") from None
+        inputs.ixps.merge(ixps)
+        if ixps.date is not None:
+            record.last_timestamp, record.dated_by = int(ixps.date.timestamp()), "its own date field"
     else:
         inputs.ipasn.extend(parse_ipasn(text.lines()))
         inputs.ipasn_file = path.name
@@ -549,6 +559,7 @@ def _build_tables(inputs: _Inputs, routes: RouteAccumulator) -> tuple[SnapshotTa
         as_names=inputs.names.names,
         v4_ranges=_ranges(inputs.registry.v4_ranges, np.uint32),
         v6_ranges=_ranges(inputs.registry.v6_ranges, np.uint64),
+        ixps=inputs.ixps.finish(),
     )
     provenance = Provenance(
         built_at=datetime.now(UTC),

@@ -12,16 +12,15 @@ never count towards path length), so they say nothing about inter-domain routing
 
 from __future__ import annotations
 
-import bz2
-import lzma
 import socket
 import struct
-import zlib
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import BinaryIO, NamedTuple, Protocol
+from typing import BinaryIO, NamedTuple
+
+from bot.net.decompress import Inflater, StreamReport
 
 AsPath = tuple[int | frozenset[int], ...]
 
@@ -40,15 +39,6 @@ class RouteEvent(NamedTuple):
 
 class MrtFormatError(ValueError):
     """The input is not MRT at all (or is empty); the message says what it looked like instead."""
-
-
-@dataclass
-class StreamReport:
-    """How far a (compressed) input decoded; every input kind reports a cut or corrupt stream the same way."""
-
-    compression: str = "plain"
-    compressed_bytes: int = 0
-    truncation_reason: str = ""
 
 
 @dataclass
@@ -99,8 +89,6 @@ class MrtReport(StreamReport):
 
 MAX_ERROR_MESSAGES = 20
 MAX_RECORD_LENGTH = 16 * 1024 * 1024  # far above any real record (a 1000-peer RIB record is < 1 MiB)
-_RAW_CHUNK = 32 * 1024  # small compressed reads keep the truncation estimate within ~32 KiB of input
-_PLAIN_CHUNK = 1024 * 1024
 _CACHE_LIMIT = 400_000  # distinct attribute blobs / NLRI encodings kept before the caches are reset
 
 T_TABLE_DUMP, T_TABLE_DUMP_V2, T_BGP4MP, T_BGP4MP_ET = 12, 13, 16, 17
@@ -170,16 +158,6 @@ def _record_name(rtype: int, subtype: int) -> str:
     return f"{name}/{_SUBTYPE_NAMES.get(rtype, {}).get(subtype, subtype)}"
 
 
-def _compression_of(head: bytes) -> str:
-    if head.startswith(b"\x1f\x8b"):
-        return "gzip"
-    if head.startswith(b"BZh"):
-        return "bzip2"
-    if head.startswith(b"\xfd7zXZ\x00"):
-        return "xz"
-    return "plain"
-
-
 def looks_like_mrt(head: bytes) -> bool:
     """True when the first decompressed bytes hold plausible MRT headers (the first two, when present)."""
     if len(head) < _HEADER.size:
@@ -195,88 +173,6 @@ def looks_like_mrt(head: bytes) -> bool:
         checked += 1
         pos += _HEADER.size + length
     return True
-
-
-class _Decompressor(Protocol):
-    @property
-    def eof(self) -> bool: ...
-
-    @property
-    def unused_data(self) -> bytes: ...
-
-    def decompress(self, data: bytes) -> bytes: ...
-
-
-def _decompressor(kind: str) -> _Decompressor:
-    if kind == "gzip":
-        return zlib.decompressobj(31)
-    if kind == "bzip2":
-        return bz2.BZ2Decompressor()
-    return lzma.LZMADecompressor()
-
-
-class Inflater:
-    """Decompressed chunks of a raw stream; remembers where the compressed input stopped producing data."""
-
-    def __init__(self, raw: BinaryIO, report: StreamReport) -> None:
-        self.raw = raw
-        self.report = report
-        self.out_total = 0
-        self.raw_at_last_output = 0
-        self.stream_cut = False
-
-    def chunks(self) -> Iterator[bytes]:
-        report = self.report
-        first = self.raw.read(_RAW_CHUNK)
-        kind = report.compression = _compression_of(first)
-        if kind == "plain":
-            report.compressed_bytes = len(first)
-            chunk = first
-            while chunk:
-                self.out_total += len(chunk)
-                yield chunk
-                chunk = self.raw.read(_PLAIN_CHUNK)
-                report.compressed_bytes += len(chunk)
-            return
-        decoder = _decompressor(kind)
-        pending = first
-        while True:
-            if not pending:
-                pending = self.raw.read(_RAW_CHUNK)
-                if not pending:
-                    if not decoder.eof:
-                        self.stream_cut = True
-                        report.truncation_reason = f"{kind} stream ends before its end-of-stream marker"
-                    return
-            report.compressed_bytes += len(pending)
-            try:
-                out = decoder.decompress(pending)
-            except (OSError, EOFError, ValueError, zlib.error, lzma.LZMAError) as exc:
-                self.stream_cut = True
-                report.truncation_reason = (
-                    f"{kind} data corrupt after {report.compressed_bytes:,} bytes: {exc}"
-                )
-                return
-            pending = b""
-            if out:
-                self.out_total += len(out)
-                self.raw_at_last_output = report.compressed_bytes
-                yield out
-            if decoder.eof:
-                pending = decoder.unused_data
-                report.compressed_bytes -= len(pending)
-                if pending.strip(b"\x00") == b"":
-                    pending = self.raw.read(_RAW_CHUNK)
-                    if not pending.strip(b"\x00"):
-                        return  # clean end (zero padding after the last member is tolerated)
-                decoder = _decompressor(kind)  # concatenated gzip members / bzip2 streams
-
-    def undecoded_estimate(self) -> int:
-        """Decompressed size the compressed tail that produced no output would probably have had."""
-        tail = self.report.compressed_bytes - self.raw_at_last_output
-        if tail <= 0 or self.raw_at_last_output <= 0:
-            return 0
-        return int(tail * self.out_total / self.raw_at_last_output)
 
 
 def _prefix_str(raw: bytes, v6: bool) -> str:

@@ -1,7 +1,8 @@
 """The serving snapshot as a long-lived component, with the optional background refresh.
 
 Handlers read `store.current` once per answer; a refresh or import swaps in a new Snapshot object, so an
-answer in progress finishes on the snapshot it started with.
+answer in progress finishes on the snapshot it started with. The store also owns what is cached per
+snapshot (the transit and country-profile indexes), so a swap drops it with the snapshot it described.
 """
 
 from __future__ import annotations
@@ -15,8 +16,10 @@ from pathlib import Path
 from bot.core.errors import DataUnavailable
 from bot.core.settings import Settings
 from bot.core.values import Section
+from bot.routing.country_profile import ProfileIndex, ProfileIndexes
 from bot.routing.refresh import RefreshState, refresh_forever
 from bot.routing.snapshot import Snapshot, load_current
+from bot.routing.transit import TransitIndex, TransitIndexes
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +41,8 @@ class SnapshotStore:
         self.error = ""
         self.refresher: asyncio.Task[None] | None = None
         self.refresh_state = RefreshState()
+        self._transit = TransitIndexes()
+        self._profiles = ProfileIndexes()
 
     async def start(self) -> None:
         """Load the current snapshot; start the refresher when settings allow (online, interval > 0)."""
@@ -53,10 +58,11 @@ class SnapshotStore:
             and not settings.core.silkroute_offline
         ):
             self.refresher = asyncio.create_task(
-                refresh_forever(settings, self.reload, self._built_at, self.refresh_state)
+                refresh_forever(settings, self.reload, self.last_built, state=self.refresh_state)
             )
 
-    def _built_at(self) -> datetime | None:
+    def last_built(self) -> datetime | None:
+        """When the serving snapshot was built (the refresher counts its interval from it); None without one."""
         return self.current.provenance.built_at if self.current else None
 
     async def reload(self) -> Snapshot | None:
@@ -70,6 +76,14 @@ class SnapshotStore:
         if self.current is None:
             raise DataUnavailable(NO_SNAPSHOT, example="silkroute data update")
         return self.current
+
+    def transit_index(self) -> TransitIndex:
+        """The transit index (with its result and chart caches) of the serving snapshot, one per snapshot."""
+        return self._transit.for_snapshot(self.require())
+
+    def profile_index(self) -> ProfileIndex:
+        """The country-profile index (profiles, sizes, charts) of the serving snapshot, one per snapshot."""
+        return self._profiles.for_snapshot(self.require())
 
     async def close(self) -> None:
         if self.refresher is not None:

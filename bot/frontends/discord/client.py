@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import importlib.util
 import logging
 import pkgutil
+import random
 import signal
+import time
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
@@ -14,20 +17,27 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-import cogs
 from bot.app.answer import CommandError
 from bot.app.catalog import build_registry
 from bot.app.commands import Registry
 from bot.app.wiring import Services, build_services
 from bot.core.settings import Settings
 from bot.frontends.discord.slash_commands import NO_MENTIONS, reply_error
+from bot.net.backoff import Backoff
 
 log = logging.getLogger(__name__)
 
 
-def extension_names() -> list[str]:
-    """Every module in the `cogs` package is an extension; a new file is picked up without a list to edit."""
-    return sorted(f"cogs.{m.name}" for m in pkgutil.iter_modules(cogs.__path__) if not m.name.startswith("_"))
+def extension_names(package: str = "cogs") -> list[str]:
+    """Every module in the extensions package is an extension; a new file is picked up without a list to edit.
+
+    The package is found by name, as discord.py loads extensions, so this layer never imports the cogs above it.
+    """
+    spec = importlib.util.find_spec(package)
+    locations = list(spec.submodule_search_locations or []) if spec else []
+    return sorted(
+        f"{package}.{m.name}" for m in pkgutil.iter_modules(locations) if not m.name.startswith("_")
+    )
 
 
 class SilkrouteTree(app_commands.CommandTree["SilkrouteBot"]):
@@ -63,6 +73,7 @@ class SilkrouteBot(commands.Bot):
         registry: Registry,
         *,
         extensions: Sequence[str] | None = None,
+        clock: Callable[[], float] = time.monotonic,
         **options: Any,
     ) -> None:
         intents = discord.Intents.default()
@@ -77,6 +88,8 @@ class SilkrouteBot(commands.Bot):
         self.settings = settings
         self.services = services
         self.registry = registry
+        self.clock = clock
+        """Times interaction tokens (15 minutes); tests drive it by hand."""
         # Tests load their own extensions (a broken one, test-only commands) by passing names here.
         self.extension_list = list(extensions) if extensions is not None else extension_names()
         self._services_closed = False
@@ -129,19 +142,25 @@ Sleep = Callable[[float], Awaitable[None]]
 
 
 async def run_discord(
-    settings: Settings, services: Services | None = None, *, sleep: Sleep = asyncio.sleep
+    settings: Settings,
+    services: Services | None = None,
+    *,
+    sleep: Sleep = asyncio.sleep,
+    jitter: Callable[[], float] = random.random,
 ) -> int:
     """Connect until closed (SIGINT/SIGTERM); `services` lets a test watch them being closed.
 
     An unreachable Discord (network down, DNS failing, a proxy in the way) is one log line per attempt and
-    another attempt after a wait doubling from 5 s to DISCORD_RETRY_MAX_SECONDS: a service outlives the
-    outage instead of dying with a traceback. Once logged in, discord.py reconnects the gateway itself.
+    another attempt after a wait doubling from 5 s to DISCORD_RETRY_MAX_SECONDS (the shared `Backoff`): a
+    service outlives the outage instead of dying with a traceback. Once logged in, discord.py reconnects
+    the gateway itself. `sleep` and `jitter` are injected by tests.
     """
     token = settings.discord.discord_token
     assert token is not None
     bot = SilkrouteBot(settings, services or build_services(settings), build_registry())
     install_signal_handlers(bot)
-    delay = FIRST_RETRY_SECONDS
+    backoff = Backoff(FIRST_RETRY_SECONDS, settings.discord.discord_retry_max_seconds, jitter)
+    failures = 0
     async with bot:
         while not bot.is_closed():
             try:
@@ -154,9 +173,10 @@ async def run_discord(
                     break
                 # aiohttp's text already names host, port and cause in one line
                 reason = str(exc) or type(exc).__name__
+                delay = backoff.delay(failures)
+                failures += 1
                 log.error("Discord cannot be reached (%s); trying again in %.0f s.", reason, delay)
                 await _sleep_unless_closed(bot, sleep, delay)
-                delay = min(delay * 2, settings.discord.discord_retry_max_seconds)
             else:
                 break
     return 0

@@ -15,9 +15,8 @@ from bot.app.answer import BadInput
 from bot.app.catalog import build_registry
 from bot.app.commands import MAX_LINE_CHARS, Option, parse_command_line
 from bot.app.features.alerts.targets import parse_duration, parse_watch_target
-from bot.app.targets import parse_asn, parse_host, parse_network
+from bot.app.targets import parse_asn, parse_host, parse_network, parse_sites, parse_target
 from bot.core.errors import DomainError
-from bot.reach.targets import parse_targets
 
 REGISTRY = build_registry()
 OPTIONS = sorted({(spec.example, option) for spec in REGISTRY for option in spec.options}, key=repr)
@@ -82,7 +81,8 @@ def test_any_target_text_parses_or_says_why(text: str) -> None:
         lambda: parse_network(text, "lookup"),
         lambda: parse_host(text, "lookup"),
         lambda: parse_asn(text, "lookup"),
-        lambda: parse_targets(text),
+        lambda: parse_sites(text),
+        lambda: parse_target(text, "transit", countries=True),
         lambda: parse_watch_target(text),
         lambda: parse_duration(text),
     )

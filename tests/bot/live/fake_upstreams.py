@@ -232,6 +232,10 @@ class FakeUpstreams:
     page_size: int = 2
     slow_seconds: float = 1.0
     delay: float = 0.0
+    gate: asyncio.Event | None = None
+    """When set to an Event, every answer waits for it: a test holds a fetch in flight without sleeping."""
+    arrived: asyncio.Event = field(default_factory=asyncio.Event)
+    """Set at the first request: a test waits for it instead of sleeping."""
     requests: Counter[str] = field(default_factory=Counter)
     queries: list[tuple[str, dict[str, str], dict[str, str]]] = field(default_factory=list)
     faults: dict[str, Fault] = field(default_factory=dict)
@@ -327,9 +331,12 @@ class FakeUpstreams:
     def _count(self, request: web.Request, key: str) -> None:
         self.requests[key] += 1
         self.queries.append((key, dict(request.query), dict(request.headers)))
+        self.arrived.set()
 
     async def _serve(self, request: web.Request, key: str, body: Any) -> web.StreamResponse:
         self._count(request, key)
+        if self.gate is not None:
+            await self.gate.wait()
         if self.delay:
             await asyncio.sleep(self.delay)
         fault = self.faults.get(key)

@@ -120,10 +120,11 @@ async def test_not_found_is_cached_briefly(
 async def test_a_cancelled_caller_does_not_cancel_the_shared_fetch(
     ripestat: RipestatClient, fake_upstreams: FakeUpstreams
 ) -> None:
-    fake_upstreams.delay = 0.1
+    fake_upstreams.gate = asyncio.Event()
     first = asyncio.ensure_future(ripestat.looking_glass("140.78.0.0/16"))
     second = asyncio.ensure_future(ripestat.looking_glass("140.78.0.0/16"))
-    await asyncio.sleep(0.02)
+    await fake_upstreams.arrived.wait()  # the shared fetch is in flight, held by the gate
     first.cancel()
+    fake_upstreams.gate.set()
     assert (await second).origins == (1205,)
     assert fake_upstreams.requests[KEY] == 1

@@ -12,7 +12,7 @@ import pytest
 from bot.core.errors import DataUnavailable
 from bot.core.settings import RoutingSettings, Settings
 from bot.routing.importer import ImportReport
-from bot.routing.refresh import RefreshState, refresh_forever
+from bot.routing.refresh import refresh_forever
 from bot.routing.snapshot_store import SnapshotStore
 
 START = datetime(2026, 11, 29, 0, 0, tzinfo=UTC)
@@ -55,10 +55,11 @@ async def test_a_failing_first_update_backs_off_from_minutes_to_the_interval(tmp
             settings,
             store.reload,
             lambda: built[-1] if built else None,
-            store.refresh_state,
             update,
-            clock=time.clock,
+            state=store.refresh_state,
+            now=time.clock,
             sleep=time.sleep,
+            jitter=lambda: 1.0,  # the longest wait of each step
         )
     # first try at once, then 2, 4, 8, 16, 32 minutes, capped at the 60-minute interval; after the success
     # the next refresh is due an interval after that build
@@ -80,16 +81,12 @@ async def test_each_failure_shows_in_status(tmp_path: Path) -> None:
             settings,
             store.reload,
             lambda: None,
-            store.refresh_state,
             update,
-            clock=time.clock,
+            state=store.refresh_state,
+            now=time.clock,
             sleep=time.sleep,
+            jitter=lambda: 1.0,  # the longest wait of each step
         )
     text = store.status().text
     assert "Data update failed 3 time(s) in a row, last: NRO delegated stats: HTTP 503" in text
     assert store.refresh_state.next_attempt_at == time.now + timedelta(minutes=8)
-
-
-def test_retry_delay_never_exceeds_the_interval() -> None:
-    state = RefreshState(failures=500)
-    assert state.retry_delay(timedelta(hours=24)) == timedelta(hours=24)
