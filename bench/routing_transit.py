@@ -147,6 +147,9 @@ class SyntheticTable:
         path = (self.vantages[vantage].peer_asn, middle, first, origin)
         return path + (origin,) * (choice % 3 == 0)  # some prepending
 
+    def has_routes(self, family: int) -> bool:
+        return family == 4  # the generated table is IPv4 only
+
     def routes_of_origin(self, asn: int, family: int | None = None) -> Sequence[Route]:
         if family == 6 or asn not in self.prefix_keys:
             return []

@@ -47,7 +47,7 @@ def parse_network(text: str, command: str) -> Network | None:
     if not looks_like_address(raw):
         return None
     try:
-        network = ipaddress.ip_network(raw, strict=False)
+        network = _unwrap_mapped(ipaddress.ip_network(raw, strict=False))
     except ValueError:
         raise BadInput(
             f"{raw!r} is not a valid IP address or prefix (prefix lengths go up to 32 for IPv4, 128 for IPv6).",
@@ -65,6 +65,17 @@ def parse_network(text: str, command: str) -> Network | None:
             f"{shown} is {why} address space: no public route leads to it.",
             example=f"/{command} target:95.56.0.1",
         )
+    return network
+
+
+_MAPPED = ipaddress.IPv6Network("::ffff:0:0/96")
+
+
+def _unwrap_mapped(network: Network) -> Network:
+    """`::ffff:95.56.0.1` is how a dual-stack socket writes 95.56.0.1: answer for the IPv4 network inside."""
+    if isinstance(network, ipaddress.IPv6Network) and network.subnet_of(_MAPPED):
+        inner = ipaddress.IPv4Address(int(network.network_address) & 0xFFFFFFFF)
+        return ipaddress.IPv4Network(f"{inner}/{network.prefixlen - 96}")
     return network
 
 
@@ -143,12 +154,16 @@ async def resolve_host(resolver: HostResolver | None, host: str, command: str) -
     )
 
 
-_AS_NUMBER = re.compile(r"^(?:AS\s*)?(\d{1,20})$", re.IGNORECASE)
+# ASCII digits only: `\d` alone would read `AS٩١٩٨` (Arabic-Indic digits) as AS9198.
+_AS_NUMBER = re.compile(r"^(?:AS\s*)?(\d{1,20})$", re.IGNORECASE | re.ASCII)
+_AS_DOT = re.compile(r"^AS\s*(\d{1,5})\.(\d{1,5})$", re.IGNORECASE | re.ASCII)  # RFC 5396 asdot: AS1.2
+_AS_SIGNED = re.compile(r"^AS\s*[-+]\s*\d+$", re.IGNORECASE | re.ASCII)
 
 
 def looks_like_asn(text: str) -> bool:
-    """`AS9198`, `as9198`, `AS 9198` or `9198`, whether or not the number is usable."""
-    return _AS_NUMBER.match(text.strip()) is not None
+    """`AS9198`, `as9198`, `AS 9198`, `9198` or asdot `AS1.2`, whether or not the number is usable."""
+    raw = text.strip()
+    return _AS_NUMBER.match(raw) is not None or _AS_DOT.match(raw) is not None
 
 
 def parse_asn(text: str, command: str = "lookup") -> int | None:
@@ -156,10 +171,26 @@ def parse_asn(text: str, command: str = "lookup") -> int | None:
 
     One parser and one message for every command that takes an AS (`command` names it for the example).
     """
-    match = _AS_NUMBER.match(text.strip())
-    if match is None:
-        return None
-    asn = int(match[1])
+    raw = text.strip()
+    if _AS_SIGNED.match(raw):
+        raise BadInput(
+            f"{raw!r} is not an AS number: they are whole numbers from 1 to {MAX_ASN}.",
+            example=f"/{command} target:AS9198",
+        )
+    dotted = _AS_DOT.match(raw)
+    if dotted is not None:
+        high, low = int(dotted[1]), int(dotted[2])
+        if high > 0xFFFF or low > 0xFFFF:
+            raise BadInput(
+                f"{raw!r} is not an asdot AS number: both halves go up to 65535.",
+                example=f"/{command} target:AS9198",
+            )
+        asn = high << 16 | low
+    else:
+        match = _AS_NUMBER.match(raw)
+        if match is None:
+            return None
+        asn = int(match[1])
     why = f"beyond the 32-bit range, at most {MAX_ASN}" if asn > MAX_ASN else reserved_reason(asn)
     if why is not None:
         raise BadInput(

@@ -491,6 +491,11 @@ class Snapshot:
         for start in range(0, total, 65536):
             yield from self._routes_at(np.arange(start, min(total, start + 65536)), family)
 
+    def has_routes(self, family: int) -> bool:
+        """Whether routes of this family were imported (an IPv4-only RIB has none for IPv6)."""
+        prefixes = self.n_v4 if family == 4 else len(self._prefix_v6)
+        return prefixes > 0 and len(self._route_prefix) > 0
+
     def routes_of_origin(self, asn: int, family: int | None = None) -> Sequence[Route]:
         position = int(np.searchsorted(self._origin_asns, asn))
         if position >= len(self._origin_asns) or int(self._origin_asns[position]) != asn:
