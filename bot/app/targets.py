@@ -37,11 +37,12 @@ def looks_like_address(text: str) -> bool:
     return _ADDRESS_LIKE.match(text.strip()) is not None
 
 
-def parse_network(text: str, command: str) -> Network | None:
+def parse_network(text: str, command: str, *, special_space: bool = False) -> Network | None:
     """An address (as a /32 or /128) or a prefix; None when the text is not address-shaped.
 
     BadInput when it is malformed, the whole address space (/0: only a leaked default route matches it) or
-    address space no public route reaches (private, reserved, multicast, documentation...).
+    address space no public route reaches (private, reserved, multicast, documentation...) — unless
+    `special_space`, for a command that asks the table whether such space is announced all the same.
     """
     raw = text.strip()
     if not looks_like_address(raw):
@@ -58,13 +59,9 @@ def parse_network(text: str, command: str) -> Network | None:
             f"{network} is the whole address space (a default route), not one network's prefix.",
             example=f"/{command} target:95.56.0.0/14",
         )
-    why = _non_public(network)
-    if why is not None:
-        shown = network.network_address if network.num_addresses == 1 else network
-        raise BadInput(
-            f"{shown} is {why} address space: no public route leads to it.",
-            example=f"/{command} target:95.56.0.1",
-        )
+    why = special_purpose(network)
+    if why is not None and not special_space:
+        raise no_public_route(network, why, command)
     return network
 
 
@@ -79,7 +76,16 @@ def _unwrap_mapped(network: Network) -> Network:
     return network
 
 
-def _non_public(network: Network) -> str | None:
+def no_public_route(network: Network, why: str, command: str) -> BadInput:
+    """The answer for special-purpose space that no route in the data covers."""
+    shown = network.network_address if network.num_addresses == 1 else network
+    return BadInput(
+        f"{shown} is {why} address space: no public route leads to it.",
+        example=f"/{command} target:95.56.0.1",
+    )
+
+
+def special_purpose(network: Network) -> str | None:
     """`/reach`'s address rules for one address; for a prefix, whether it lies inside non-public space."""
     if network.num_addresses == 1:
         return address_class(network.network_address)
@@ -262,7 +268,9 @@ class DomainTarget:
 UserTarget = AsTarget | NetworkTarget | CountryTarget | DomainTarget
 
 
-def parse_target(text: str, command: str, *, countries: bool = False) -> UserTarget | None:
+def parse_target(
+    text: str, command: str, *, countries: bool = False, special_space: bool = False
+) -> UserTarget | None:
     """Classify a target as AS, address or prefix, country (when `countries`), or domain/URL — in that order.
 
     None when the text is none of them, so each command says what it accepts; BadInput when it is meant as
@@ -272,7 +280,7 @@ def parse_target(text: str, command: str, *, countries: bool = False) -> UserTar
     asn = parse_asn(raw, command)
     if asn is not None:
         return AsTarget(asn)
-    network = parse_network(raw, command)
+    network = parse_network(raw, command, special_space=special_space)
     if network is not None:
         return NetworkTarget(network, "/" in raw)
     country = find_country(raw) if countries else None
