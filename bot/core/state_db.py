@@ -8,12 +8,16 @@ from the same steps; nothing ever edits an applied migration.
 from __future__ import annotations
 
 import asyncio
+import errno
+import sqlite3
 import time
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
 
 import aiosqlite
+
+from bot.core.errors import DataUnavailable
 
 # How long a statement waits for another process's write lock before failing (a migration or a burst of
 # writes from many `silkroute ask` processes holds it for milliseconds, a slow disk for longer).
@@ -111,10 +115,25 @@ class StateDB:
         return self._conn
 
     async def open(self) -> None:
+        """Open (creating the folder and file) and migrate; DataUnavailable naming the path when it cannot."""
         if self._conn is not None:
             return
+        try:
+            await self._open()
+        except (OSError, sqlite3.Error) as exc:
+            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+            if isinstance(exc, FileExistsError):  # mkdir met a file where the folder should be
+                reason = f"{self.path.parent} is a file, not a folder"
+            raise DataUnavailable(
+                f"Cannot open the state database {self.path} ({reason}); check SILKROUTE_STATE_DB.",
+                example="SILKROUTE_STATE_DB=var/state.sqlite3",
+            ) from None
+
+    async def _open(self) -> None:
         if str(self.path) != ":memory:":
             self.path.parent.mkdir(parents=True, exist_ok=True)
+            if self.path.is_dir():  # checked here: aiosqlite leaves its thread behind when connect fails
+                raise IsADirectoryError(errno.EISDIR, "it is a folder")
         # isolation_level=None: we issue BEGIN/COMMIT ourselves, so nothing is committed implicitly.
         self._conn = await aiosqlite.connect(self.path, isolation_level=None)
         try:
