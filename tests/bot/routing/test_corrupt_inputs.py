@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.app.features.data import report_answer
 from bot.routing.importer import ImportFailed, ImportReport, import_files
 from bot.routing.snapshot import current_folder, load_current
 from tests.bot.routing.snapshot_fixtures import write_rib
@@ -97,6 +98,12 @@ def test_truncated_gzip_keeps_the_complete_lines_and_says_so(serving: tuple[Path
     assert "end-of-stream" in record.truncation_reason or "corrupt" in record.truncation_reason
     snapshot = load_current(data)
     assert snapshot is not None and snapshot.country_of_asn(9198) == "KZ"
+    files = next(s.table for s in report_answer(report).sections if s.title == "Files")
+    assert files is not None
+    assert [
+        next(row[0] for row in files.rows if row[0] == "delegated.gz"),
+        next(row[6] for row in files.rows if row[0] == "delegated.gz"),
+    ] == ["delegated.gz", "truncated (complete records kept)"]
 
 
 def test_truncated_names_json_keeps_every_complete_entry(serving: tuple[Path, Path, Path]) -> None:
