@@ -100,10 +100,8 @@ def test_truncated_gzip_keeps_the_complete_lines_and_says_so(serving: tuple[Path
     assert snapshot is not None and snapshot.country_of_asn(9198) == "KZ"
     files = next(s.table for s in report_answer(report).sections if s.title == "Files")
     assert files is not None
-    assert [
-        next(row[0] for row in files.rows if row[0] == "delegated.gz"),
-        next(row[6] for row in files.rows if row[0] == "delegated.gz"),
-    ] == ["delegated.gz", "truncated (complete records kept)"]
+    row = next(row for row in files.rows if row[0] == "delegated.gz")
+    assert row[6] == "truncated (complete records kept)"  # no "~0 routes" estimate for a text file
 
 
 def test_truncated_names_json_keeps_every_complete_entry(serving: tuple[Path, Path, Path]) -> None:
