@@ -6,17 +6,22 @@ error is clear when it says something and carries an example. Examples are bound
 
 from __future__ import annotations
 
+import shlex
 from datetime import timedelta
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.app.answer import BadInput
+from bot.app.answer import BadInput, CommandError, ErrorKind
 from bot.app.catalog import build_registry
-from bot.app.commands import MAX_LINE_CHARS, Option, parse_command_line
+from bot.app.commands import MAX_LINE_CHARS, Caller, Context, Option, parse_command_line
 from bot.app.features.alerts.targets import parse_duration, parse_watch_target
+from bot.app.runner import answer_line
 from bot.app.targets import parse_asn, parse_host, parse_network, parse_sites, parse_target
 from bot.core.errors import DomainError
+from bot.core.settings import Settings
+from bot.routing.snapshot import Snapshot
+from tests.helpers import make_services
 
 REGISTRY = build_registry()
 OPTIONS = sorted({(spec.example, option) for spec in REGISTRY for option in spec.options}, key=repr)
@@ -91,3 +96,18 @@ def test_any_target_text_parses_or_says_why(text: str) -> None:
             parse()
         except DomainError as error:
             _clear(error)
+
+
+@settings(max_examples=60, deadline=timedelta(seconds=2))
+@given(st.sampled_from(["lookup", "transit"]), TYPED)
+async def test_lookup_and_transit_of_any_text_answer_or_say_why(
+    real_snapshot: Snapshot, command: str, text: str
+) -> None:
+    """The whole path a user's line takes (parse, handler, wording) on the real snapshot, offline: an
+    answer or a clear bad-input/unavailable error, never the internal-error apology of a traceback."""
+    services = make_services(Settings(), snapshot=real_snapshot)
+    ctx = Context(services=services, caller=Caller("fuzzer", can_manage=False))
+    _, result = await answer_line(f"/{command} target:{shlex.quote(text)}", REGISTRY, ctx)
+    if isinstance(result, CommandError):
+        assert result.kind is not ErrorKind.INTERNAL, result.user_text()
+        _clear(result)
