@@ -37,8 +37,8 @@ def make_services(
     snapshots = snapshots or serving(snapshot)
     live = live or LiveSources(settings)
     outage = outage or OutageService(settings, snapshots=snapshots, live=live)
-    alerts = alerts or build_alerts(settings, snapshots, live, outage)
     limits = limits or FairUse(settings.limits)
+    alerts = alerts or build_alerts(settings, snapshots, live, limits, outage)
     return Services(
         settings=settings, snapshots=snapshots, live=live, alerts=alerts, limits=limits, outage=outage
     )

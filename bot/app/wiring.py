@@ -7,6 +7,7 @@ alert system are constructed in order and handed what they use. Each component r
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import logging
 import time
@@ -88,22 +89,24 @@ def build_services(settings: Settings, *, long_running: bool = True) -> Services
         check=ReachHostCheck(partial(ReachConfig.from_settings, settings)),
         run_panel=long_running,
     )
-    alerts = build_alerts(settings, snapshots, live, outage)
     limits = FairUse(settings.limits)
+    alerts = build_alerts(settings, snapshots, live, limits, outage)
     return Services(
         settings=settings, snapshots=snapshots, live=live, alerts=alerts, limits=limits, outage=outage
     )
 
 
-def reach_probe(settings: Settings) -> SiteProbe:
-    """Watched sites are checked by the same stages as `/reach`; only the verdict and its reason matter.
+def reach_probe(settings: Settings, limits: FairUse | None = None) -> SiteProbe:
+    """Watched sites are checked by the same stages as `/reach`, within the process-wide probe cap; only the
+    verdict and its reason matter.
 
     The adapter lives here so that `bot.alerts` never imports `bot.reach`.
     """
     config = ReachConfig.from_settings(settings)
 
     async def probe(site: str) -> SiteCheck:
-        report = await check_target(parse_target(site), config, None)
+        async with limits.probe_slot() if limits is not None else contextlib.nullcontext():
+            report = await check_target(parse_target(site), config, None)
         # "reachable" is the one reach verdict that means up; the others name the stage that failed.
         state = SiteState.UP if report.verdict == "reachable" else SiteState.DOWN
         return SiteCheck(state, report.verdict, report.reason)
@@ -112,7 +115,11 @@ def reach_probe(settings: Settings) -> SiteProbe:
 
 
 def build_alerts(
-    settings: Settings, snapshots: SnapshotStore, live: LiveSources, outage: OutageService | None = None
+    settings: Settings,
+    snapshots: SnapshotStore,
+    live: LiveSources,
+    limits: FairUse | None = None,
+    outage: OutageService | None = None,
 ) -> AlertService:
     """The alert service with what it uses from routing, live and reach, each through its port.
 
@@ -125,7 +132,7 @@ def build_alerts(
         snapshots=snapshots,
         feeds=None if live.offline else live.rislive,
         rpki=live.ripestat,
-        probe=None if offline else reach_probe(settings),
+        probe=None if offline else reach_probe(settings, limits),
         outage=outage,
     )
 

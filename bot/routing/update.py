@@ -16,7 +16,6 @@ from urllib.parse import urlparse
 
 import aiohttp
 
-from bot.core.errors import DomainError
 from bot.core.settings import Settings
 from bot.net.backoff import Backoff
 from bot.net.download import DownloadFailed, DownloadLimits, download_resumable
@@ -36,7 +35,7 @@ class DataSource:
 
 
 def sources_for(settings: Settings, day: datetime | None = None) -> list[DataSource]:
-    """The four public sources, the RouteViews URL filled with yesterday's date (today's may not exist yet)."""
+    """The public sources (routes, registry, names, exchanges), the RouteViews URL filled with yesterday's date (today's may not exist yet)."""
     routing = settings.routing
     date = (day or datetime.now(UTC)) - timedelta(days=1)
     rib_url = routing.silkroute_routeviews_rib_url.format(
@@ -53,6 +52,8 @@ def sources_for(settings: Settings, day: datetime | None = None) -> list[DataSou
             "NRO delegated-extended stats", routing.silkroute_delegated_url, "nro-delegated-stats.txt"
         ),
         DataSource("AS names", routing.silkroute_asnames_url, "asnames.txt"),
+        DataSource("PeeringDB exchanges", routing.silkroute_peeringdb_ix_url, "peeringdb-ix.json"),
+        DataSource("PeeringDB peering LANs", routing.silkroute_peeringdb_ixpfx_url, "peeringdb-ixpfx.json"),
     ]
 
 
@@ -119,37 +120,3 @@ async def update(
 async def background_update(settings: Settings) -> ImportReport:
     """The bot's scheduled update: no progress bar, which would scribble over the bot's log output."""
     return await update(settings, show_progress=False)
-
-
-async def refresh_forever(
-    settings: Settings,
-    on_new_snapshot: Callable[[], Awaitable[object]],
-    last_built: Callable[[], datetime | None],
-    run_update: Callable[[Settings], Awaitable[ImportReport]] = background_update,
-    *,
-    now: Callable[[], datetime] = lambda: datetime.now(UTC),
-    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
-) -> None:
-    """Refresh every `silkroute_update_interval_hours` (0 = never); a failure is logged and retried next time.
-
-    `now` and `sleep` are the clock, injected so tests run a refresh cycle without waiting for it.
-    """
-    interval = timedelta(hours=settings.routing.silkroute_update_interval_hours)
-    if not interval:
-        return
-    while True:
-        built = last_built()
-        wait = (built + interval - now()).total_seconds() if built else 0.0
-        await sleep(max(wait, 1.0))
-        try:
-            await run_update(settings)
-            await on_new_snapshot()
-        except asyncio.CancelledError:
-            raise
-        except DomainError as exc:
-            # Expected failures (offline, a source down) already say what went wrong: no traceback.
-            log.warning("background routing data refresh failed: %s", exc.message)
-            await sleep(interval.total_seconds())
-        except Exception:
-            log.exception("background routing data refresh failed; the current snapshot keeps serving")
-            await sleep(interval.total_seconds())

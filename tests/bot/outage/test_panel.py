@@ -9,10 +9,8 @@ from bot.net.address_safety import SafetyPolicy
 from bot.outage.model import Entity, Status
 from bot.outage.panel import ProbePanel
 from bot.outage.verdict import SignalInput, Thresholds, judge
-from tests.bot.reach.conftest import Lab, lab
 from tests.bot.reach.servers import make_leaf, server_context
-
-__all__ = ["lab"]
+from tests.fixtures.reach_lab import Lab
 
 KZ = Entity("country", "KZ")
 HOSTS = {"kaspi.kz": ["127.0.0.1"], "egov.kz": ["127.0.0.1"]}

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
+from collections.abc import Callable
 from typing import Any
 
-from bot.app.answer import BadInput
+from bot.app.answer import BadInput, Unavailable
 from bot.app.live_parts import Failed, LiveParts, attempt
 from bot.app.targets import (
     AsTarget,
@@ -88,6 +89,7 @@ async def resolve_target(
 
 async def origin_result(index: TransitIndex, asn: int, family: int) -> OriginTransit:
     """The origin's numbers; BadInput when no vantage point saw a route of that family from it."""
+    _require_family(index.data, family)
     result = index.cached_origin(asn, family)
     if result is None:
         result = await asyncio.to_thread(index.origin, asn, family)
@@ -99,8 +101,15 @@ async def origin_result(index: TransitIndex, asn: int, family: int) -> OriginTra
     return result
 
 
-async def country_result(index: TransitIndex, code: str, family: int) -> CountryTransit:
-    """The country's numbers; BadInput when no AS is registered there or none originates routes."""
+async def country_result(
+    index: TransitIndex, code: str, family: int, on_cold: Callable[[], None] | None = None
+) -> CountryTransit:
+    """The country's numbers; BadInput when no AS is registered there or none originates routes.
+
+    `on_cold` runs first when the answer is not cached: a cold country can hold a core for seconds, so the
+    caller may charge a fair-use quota (or refuse) before the work starts.
+    """
+    _require_family(index.data, family)
     if not index.data.asns_in_country(code):
         raise BadInput(
             f"No AS is registered in {country_name(code)} ({code}) in the loaded registry data.",
@@ -108,6 +117,8 @@ async def country_result(index: TransitIndex, code: str, family: int) -> Country
         )
     result = index.cached_country(code, family)
     if result is None:
+        if on_cold is not None:
+            on_cold()
         result = await asyncio.to_thread(index.country, code, family)
     if result.origin_ases == 0:
         raise BadInput(
@@ -116,6 +127,16 @@ async def country_result(index: TransitIndex, code: str, family: int) -> Country
             example="/transit target:KZ",
         )
     return result
+
+
+def _require_family(data: TransitData, family: int) -> None:
+    """A snapshot without routes of the family is a gap in our data, not a mistake in the question."""
+    if not data.has_routes(family):
+        raise Unavailable(
+            f"The loaded snapshot holds no IPv{family} routes, so there is no IPv{family} transit to compute; "
+            f"import an IPv{family} RIB (e.g. RouteViews route-views6 for IPv6).",
+            example="/transit target:KZ family:ipv4",
+        )
 
 
 async def ihr_hegemony(

@@ -2,67 +2,22 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
+import asyncio
 
 import pytest
+from aiohttp import web
 
-from bot.app.answer import Answer, Severity
+from bot.app.answer import Severity
 from bot.app.commands import Caller, Context, Registry, parse_command_line
 from bot.app.features.reach.command import COMMANDS
+from bot.app.limits import FairUse
+from bot.app.runner import execute
 from bot.core.errors import DataUnavailable, InvalidInput
-from bot.core.settings import ReachSettings, Settings
-from bot.core.values import Source
+from bot.core.settings import LimitSettings, ReachSettings, Settings
 from bot.reach.verdict import VERDICTS
-from bot.routing.snapshot import IpMatch, OriginSeen
-from tests.bot.reach.conftest import Lab
 from tests.bot.reach.servers import closed_port
+from tests.fixtures.reach_lab import FakeSnapshot, Lab, Progress, Provenance
 from tests.helpers import make_services
-
-
-@dataclass
-class Provenance:
-    truncated_files: list[str] = field(default_factory=list)
-
-
-@dataclass
-class FakeSnapshot:
-    """Stands in for the routing area's Snapshot: 127.0.0.0/8 announced by AS9198, except 127.0.0.3.
-
-    Fresh and complete unless `stale` or `provenance.truncated_files` say otherwise.
-    """
-
-    stale: bool = False
-    provenance: Provenance = field(default_factory=Provenance)
-
-    def lookup_ip(self, ip: str) -> IpMatch | None:
-        return IpMatch(ip, "127.0.0.0/8", [OriginSeen(9198, 40)]) if ip != "127.0.0.3" else None
-
-    def prefix_id(self, prefix: str) -> int | None:
-        return 0 if prefix == "127.0.0.0/8" else None
-
-    def vantage_count(self, prefix_id: int) -> int:
-        return 40
-
-    def as_name(self, asn: int) -> str | None:
-        return {9198: "KAZTELECOM-AS"}.get(asn)
-
-    def country_of_ip(self, ip: str) -> str | None:
-        return "KZ"
-
-    def data_sources(self) -> list[Source]:
-        return [
-            Source("BGP collector rrc00", datetime(2024, 10, 10, tzinfo=UTC), stale=self.stale),
-            Source("AS names", None, "asnames.txt"),
-        ]
-
-
-@dataclass
-class Progress:
-    answers: list[Answer] = field(default_factory=list)
-
-    async def __call__(self, answer: Answer) -> None:
-        self.answers.append(answer)
 
 
 async def _context(lab: Lab, records: dict[str, list[str]], snapshot: FakeSnapshot | None = None) -> Context:
@@ -170,3 +125,36 @@ async def test_default_settings_refuse_a_loopback_literal(lab: Lab) -> None:
     answer = await COMMANDS[0].handler(ctx, target=f"http://127.0.0.1:{server.port}/")
     assert answer.data["verdict"] == "refused_unsafe_target"
     assert server.hits == []
+
+
+async def test_fifty_concurrent_reach_calls_keep_the_process_wide_probe_cap(lab: Lab) -> None:
+    in_flight, peak, release, capped = 0, 0, asyncio.Event(), asyncio.Event()
+
+    async def held(request: web.Request) -> web.StreamResponse:
+        nonlocal in_flight, peak
+        in_flight += 1
+        peak = max(peak, in_flight)
+        if in_flight == 4:
+            capped.set()
+        await release.wait()
+        in_flight -= 1
+        return web.Response(text="ok")
+
+    server = await lab.web(held)
+    ctx = await _context(lab, {"site.test": ["127.0.0.1"]}, FakeSnapshot())
+    ctx.services.limits = FairUse(LimitSettings(silkroute_max_concurrent_probes=4))
+    spec = COMMANDS[0]
+    calls = [
+        asyncio.create_task(
+            execute(spec, ctx, {"target": f"http://site.test:{server.port}/{n}", "vantage": "local"})
+        )
+        for n in range(50)
+    ]
+    await asyncio.wait_for(capped.wait(), 10)
+    for _ in range(50):  # give any probe beyond the cap every chance to start
+        await asyncio.sleep(0)
+    assert in_flight == 4 and ctx.services.limits.probes_running == 4
+    release.set()
+    answers = await asyncio.gather(*calls)
+    assert peak == 4
+    assert all(a.data["verdict"] == "reachable" for a in answers)
