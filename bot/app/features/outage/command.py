@@ -12,6 +12,7 @@ from bot.app.answer import Answer, Attachment, BadInput, Severity, as_command_er
 from bot.app.commands import CommandSpec, Context, Option
 from bot.app.features.outage.chart import render_chart_async
 from bot.app.features.transit.command import complete_country
+from bot.app.limits import Cost
 from bot.app.live_parts import Failed, LiveParts, attempt, online_sources
 from bot.app.targets import parse_asn
 from bot.core.errors import DataUnavailable
@@ -174,6 +175,8 @@ async def outage(ctx: Context, target: str) -> Answer:
     snapshot = ctx.services.snapshots.current
     if entity.kind == "asn" and snapshot is not None:
         entity = Entity("asn", entity.code, snapshot.as_name(int(entity.code)) or "")
+    if snapshot is not None and entity.key not in ctx.services.outage.bgp.entities:
+        ctx.charge(Cost.COLD_COMPUTE)  # the first look at a target walks every route of its ASes
     try:
         verdict = await ctx.services.outage.verdict(entity)
     except DataUnavailable as exc:
