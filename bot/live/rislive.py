@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import enum
+import functools
 import ipaddress
 import json
 import logging
@@ -30,7 +31,10 @@ log = logging.getLogger(__name__)
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
+@functools.lru_cache(maxsize=65536)
 def _network(text: str) -> Network | None:
+    """Parsed once per prefix text: every subscription checks every prefix of a message against its own
+    (a country's outage watch holds hundreds of filters), and parsing dominated that check."""
     try:
         return ipaddress.ip_network(text, strict=False)
     except ValueError:
