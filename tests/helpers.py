@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any, cast
 
 from bot.alerts.service import AlertSystem
-from bot.app.wiring import Services
+from bot.app.wiring import Services, build_history, watched_asns
 from bot.core.settings import Settings
 from bot.live import LiveSources
 from bot.routing.snapshot import Snapshot
@@ -33,4 +33,5 @@ def make_services(
     snapshots = snapshots or serving(snapshot)
     live = live or LiveSources(settings)
     alerts = alerts or AlertSystem(settings, snapshots=snapshots, live=live)
-    return Services(settings=settings, snapshots=snapshots, live=live, alerts=alerts)
+    history = build_history(settings, lambda: watched_asns(alerts.store))
+    return Services(settings=settings, snapshots=snapshots, live=live, alerts=alerts, history=history)

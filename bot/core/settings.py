@@ -118,6 +118,26 @@ class AlertSettings(_Section):
     silkroute_exit_shift_threshold: float = Field(default=0.15, gt=0, le=1)
 
 
+class HistorySettings(_Section):
+    """Which networks get a dated history point at every import, and where the points are kept."""
+
+    silkroute_history_db: Path = Path("var/history.sqlite3")
+    silkroute_history_countries: str = "KZ,KG,UZ,TJ,TM,RU,CN,AZ"
+
+    @field_validator("silkroute_history_countries")
+    @classmethod
+    def _country_codes(cls, value: str) -> str:
+        codes = [code.strip().upper() for code in value.split(",") if code.strip()]
+        bad = [code for code in codes if len(code) != 2 or not code.isalpha()]
+        if bad:
+            raise ValueError(f"not two-letter country codes: {', '.join(bad)} (example: KZ,KG,UZ)")
+        return ",".join(codes)
+
+    @property
+    def countries(self) -> list[str]:
+        return [code for code in self.silkroute_history_countries.split(",") if code]
+
+
 class Settings:
     """All sections, loaded together so every invalid variable is reported at once."""
 
@@ -128,6 +148,7 @@ class Settings:
         self.live: LiveSettings = sections.get("live") or LiveSettings()
         self.reach: ReachSettings = sections.get("reach") or ReachSettings()
         self.alerts: AlertSettings = sections.get("alerts") or AlertSettings()
+        self.history: HistorySettings = sections.get("history") or HistorySettings()
 
 
 SECTIONS: dict[str, type[_Section]] = {
@@ -137,6 +158,7 @@ SECTIONS: dict[str, type[_Section]] = {
     "live": LiveSettings,
     "reach": ReachSettings,
     "alerts": AlertSettings,
+    "history": HistorySettings,
 }
 
 

@@ -19,7 +19,7 @@ from bot.app.features.data import import_command, status_command, update_command
 from bot.app.features.reach.batch import run_batch
 from bot.app.render import answer_json, dumps, error_json, render_text
 from bot.app.runner import answer_line
-from bot.app.wiring import Services, build_services
+from bot.app.wiring import Services, build_services, standalone_history
 from bot.core.errors import DomainError
 from bot.core.settings import Settings, SettingsError, load_settings
 from bot.frontends.console import CONSOLE_CALLER, Console, stdin_lines
@@ -119,10 +119,10 @@ async def cmd_data(settings: Settings, args: argparse.Namespace) -> int:
     result: Answer | CommandError
     try:
         if args.data_command == "import":
-            result = await import_command(args.paths, data_dir)
+            result = await import_command(args.paths, data_dir, standalone_history(settings))
         elif args.data_command == "update":
             settings.core.silkroute_data_dir = data_dir
-            result = await update_command(settings)
+            result = await update_command(settings, standalone_history(settings))
         else:
             result = await status_command(data_dir)
     except DomainError as error:

@@ -56,6 +56,7 @@ class ImportReport:
     folder: Path
     provenance: Provenance
     warnings: list[str] = field(default_factory=list)
+    serving: bool = True  # False: older than the serving snapshot, kept aside for history only
 
 
 # --- routes ----------------------------------------------------------------------------------------------
@@ -440,8 +441,10 @@ def _install(inputs: _Inputs, routes: RouteAccumulator, data_dir: Path, say: Pro
         warnings.append(f"{provenance.skipped_corrupt} corrupt MRT record(s) skipped")
     warnings += [f"{r.name}: {r.note}" for r in inputs.records if r.note]
     say("writing snapshot")
-    folder = install_snapshot(data_dir, lambda target: write_snapshot(target, tables, provenance))
-    return ImportReport(folder, provenance, warnings)
+    folder, serving = install_snapshot(
+        data_dir, lambda target: write_snapshot(target, tables, provenance), provenance.data_date
+    )
+    return ImportReport(folder, provenance, warnings, serving)
 
 
 def _build_tables(inputs: _Inputs, routes: RouteAccumulator) -> tuple[SnapshotTables, Provenance]:

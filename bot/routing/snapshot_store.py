@@ -9,16 +9,20 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from pathlib import Path
 
 from bot.core.errors import DataUnavailable
 from bot.core.settings import Settings
 from bot.core.values import Section
-from bot.routing.snapshot import Snapshot, load_current
+from bot.routing.importer import ImportReport
+from bot.routing.snapshot import Snapshot, discard, load_current
 from bot.routing.update import refresh_forever
 
 log = logging.getLogger(__name__)
+# Told the folder of every snapshot a refresh built, served or not (the history recorder, given by the wiring).
+ImportListener = Callable[[Path], Awaitable[object]]
 
 NO_SNAPSHOT = (
     "No routing snapshot is loaded yet. Build one with `silkroute data update` (downloads public data) or "
@@ -31,9 +35,12 @@ class SnapshotStore:
 
     name = "snapshot"
 
-    def __init__(self, data_dir: Path, settings: Settings | None = None) -> None:
+    def __init__(
+        self, data_dir: Path, settings: Settings | None = None, on_import: ImportListener | None = None
+    ) -> None:
         self.data_dir = data_dir
         self.settings = settings
+        self.on_import = on_import
         self.current: Snapshot | None = None
         self.error = ""
         self.refresher: asyncio.Task[None] | None = None
@@ -51,10 +58,20 @@ class SnapshotStore:
             and settings.routing.silkroute_update_interval_hours
             and not settings.core.silkroute_offline
         ):
-            self.refresher = asyncio.create_task(refresh_forever(settings, self.reload, self._built_at))
+            self.refresher = asyncio.create_task(refresh_forever(settings, self.serve_import, self._built_at))
 
     def _built_at(self) -> datetime | None:
         return self.current.provenance.built_at if self.current else None
+
+    async def serve_import(self, report: ImportReport) -> None:
+        """Serve what a refresh built, tell the listener (history), then drop it if it was kept aside (older)."""
+        await self.reload()
+        try:
+            if self.on_import is not None:
+                await self.on_import(report.folder)
+        finally:
+            if not report.serving:
+                await asyncio.to_thread(discard, report.folder)
 
     async def reload(self) -> Snapshot | None:
         """Serve whatever `current` points to now; the old snapshot serves until the new one is loaded."""

@@ -262,7 +262,7 @@ async def background_update(settings: Settings) -> ImportReport:
 
 async def refresh_forever(
     settings: Settings,
-    on_new_snapshot: Callable[[], Awaitable[object]],
+    on_new_snapshot: Callable[[ImportReport], Awaitable[object]],
     last_built: Callable[[], datetime | None],
     run_update: Callable[[Settings], Awaitable[ImportReport]] = background_update,
 ) -> None:
@@ -275,8 +275,7 @@ async def refresh_forever(
         wait = (built + interval - datetime.now(UTC)).total_seconds() if built else 0.0
         await asyncio.sleep(max(wait, 1.0))
         try:
-            await run_update(settings)
-            await on_new_snapshot()
+            await on_new_snapshot(await run_update(settings))
         except asyncio.CancelledError:
             raise
         except DomainError as exc:
