@@ -123,6 +123,13 @@ class HistorySettings(_Section):
 
     silkroute_history_db: Path = Path("var/history.sqlite3")
     silkroute_history_countries: str = "KZ,KG,UZ,TJ,TM,RU,CN,AZ"
+    silkroute_routeviews_archive_url: str = (
+        "https://archive.routeviews.org/{collector_dir}bgpdata/{yyyy}.{mm}/RIBS/rib.{yyyymmdd}.{hhmm}.bz2"
+    )
+    silkroute_ris_archive_url: str = (
+        "https://data.ris.ripe.net/{collector}/{yyyy}.{mm}/bview.{yyyymmdd}.{hhmm}.gz"
+    )
+    silkroute_backfill_search_days: int = Field(default=3, ge=0, le=15)
 
     @field_validator("silkroute_history_countries")
     @classmethod

@@ -44,6 +44,15 @@ SCHEMA = (
     ) WITHOUT ROWID
     """,
     "CREATE INDEX IF NOT EXISTS points_by_recording ON points (date, collectors)",
+    """
+    CREATE TABLE IF NOT EXISTS backfilled (
+        collector TEXT NOT NULL,
+        wanted TEXT NOT NULL,
+        url TEXT NOT NULL,
+        date TEXT NOT NULL,
+        PRIMARY KEY (collector, wanted)
+    )
+    """,
 )
 
 
@@ -144,3 +153,18 @@ class HistoryStore:
                 (target,),
             ).fetchall()
         return [StoredPoint(date, collectors, decode(blob)) for date, collectors, blob in rows]
+
+    def backfilled(self, collector: str, wanted: str) -> bool:
+        """Whether `data backfill` already recorded this collector's RIB for this wanted date (resuming skips it)."""
+        with self._connect() as conn:
+            row = conn.execute(
+                "SELECT 1 FROM backfilled WHERE collector = ? AND wanted = ?", (collector, wanted)
+            ).fetchone()
+        return row is not None
+
+    def mark_backfilled(self, collector: str, wanted: str, url: str, date: str) -> None:
+        """Remember which archive file answered a wanted date; the point itself may carry the data's own date."""
+        with self._connect() as conn, conn:
+            conn.execute(
+                "INSERT OR REPLACE INTO backfilled VALUES (?, ?, ?, ?)", (collector, wanted, url, date)
+            )

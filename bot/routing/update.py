@@ -47,6 +47,10 @@ class DownloadFailed(DataUnavailable):
     """A source could not be fetched; the message names it and suggests importing local files instead."""
 
 
+class NotOnServer(DownloadFailed):
+    """The server answered 404/410: the file does not exist (an archive's missing date), unlike a failure."""
+
+
 def sources_for(settings: Settings, day: datetime | None = None) -> list[DataSource]:
     """The four public sources, the RouteViews URL filled with yesterday's date (today's may not exist yet)."""
     routing = settings.routing
@@ -130,7 +134,7 @@ async def download(
             return part.target
         except (aiohttp.ClientError, TimeoutError, ConnectionError) as exc:
             if isinstance(exc, aiohttp.ClientResponseError) and 400 <= exc.status < 500:
-                raise DownloadFailed(
+                raise (NotOnServer if exc.status in (404, 410) else DownloadFailed)(
                     f"{source.name}: {source.url} answered HTTP {exc.status}.", example=IMPORT_HINT
                 ) from None
             if attempt == routing.silkroute_download_retries:
