@@ -8,7 +8,7 @@ points are kept for years; the shares that are kept are the exact floats the tra
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from typing import Any
 
 from bot.routing.transit import CountryTransit, OriginTransit, RouteLike, TransitIndex, clean_path
@@ -76,16 +76,18 @@ def origin_view(v4: OriginTransit, v6: OriginTransit, neighbours: list[list[int]
     }
 
 
-def build_views(index: TransitIndex, countries: Sequence[str], asns: Iterable[int]) -> dict[str, View]:
-    """Every point of one snapshot, keyed by target (`KZ`, `AS9198`): each country and its seen origin ASes,
-    then the extra ASes (watched ones), skipping ASes no vantage point saw."""
+def build_views(
+    index: TransitIndex, countries: Sequence[str], asns: Iterable[int], originating: Collection[int]
+) -> dict[str, View]:
+    """Every point of one snapshot, keyed by target (`KZ`, `AS9198`): each country and its origin ASes, then the
+    extra ASes (watched ones); ASes outside `originating` (no route in the table) get no point and no work."""
     views: dict[str, View] = {}
     wanted: list[int] = []
     for cc in countries:
         views[country_key(cc)] = country_view(index.country(cc, 4))
         wanted.extend(index.data.asns_in_country(cc))
     wanted.extend(asns)
-    for asn in dict.fromkeys(wanted):
+    for asn in dict.fromkeys(a for a in wanted if a in originating):
         v4, v6 = index.origin(asn, 4), index.origin(asn, 6)
         if not v4.vantage_points and not v6.vantage_points:
             continue

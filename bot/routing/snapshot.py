@@ -482,6 +482,10 @@ class Snapshot:
         for start in range(0, total, 65536):
             yield from self._routes_at(np.arange(start, min(total, start + 65536)), family)
 
+    def origin_asns(self) -> frozenset[int]:
+        """Every AS that originates a route here: most registered ASes originate nothing in a given table."""
+        return frozenset(self._origin_asns.tolist())
+
     def routes_of_origin(self, asn: int, family: int | None = None) -> Sequence[Route]:
         position = int(np.searchsorted(self._origin_asns, asn))
         if position >= len(self._origin_asns) or int(self._origin_asns[position]) != asn:
