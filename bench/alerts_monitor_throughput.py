@@ -1,7 +1,7 @@
 """Monitor throughput: RIS Live messages per second through the alert monitors with 1,000 watches.
 
 Baseline: a loop that only decodes the same messages (JSON text → `RisMessage`). Measured: decode plus
-`RouteMonitor.process` with 1,000 watches (500 prefixes from the stream itself, so many updates match,
+the feed's three monitors (origin, visibility, upstream) processing each message with 1,000 watches (500 prefixes from the stream itself, so many updates match,
 and 500 origin ASes). The ratio says what share of the decoder's speed the monitors keep.
 Run: .venv/bin/python bench/alerts_monitor_throughput.py
 """
@@ -15,7 +15,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bot.alerts.monitors import RouteMonitor
+from bot.alerts.model import Finding, WatchKind
+from bot.alerts.monitors.origin import HijackCandidate, OriginMonitor
+from bot.alerts.monitors.upstream import UpstreamMonitor
+from bot.alerts.monitors.visibility import VisibilityMonitor
 from bot.live.rislive import RisMessage
 from tests.bot.live.fake_rislive import ris_messages_from_mrt
 
@@ -28,7 +31,24 @@ def decode(texts: list[str]) -> list[RisMessage]:
     return [RisMessage.from_json(json.loads(t)["data"]) for t in texts]
 
 
-def monitor_with_watches(messages: list[RisMessage]) -> RouteMonitor:
+class FeedMonitors:
+    """The monitors the alert service runs on every RIS Live message, in the service's order."""
+
+    def __init__(self, targets: list[tuple[WatchKind, str]]) -> None:
+        self.origins = OriginMonitor()
+        self.visibility = VisibilityMonitor(min_peers=10, confirm_seconds=360)
+        self.upstreams = UpstreamMonitor()
+        for monitor in (self.origins, self.visibility, self.upstreams):
+            monitor.set_watches(targets)
+
+    def process(self, message: RisMessage, now: float) -> tuple[list[Finding], list[HijackCandidate]]:
+        findings, candidates = self.origins.process(message)
+        findings += self.visibility.process(message, now)
+        findings += self.upstreams.process(message, now)
+        return findings, candidates
+
+
+def monitor_with_watches(messages: list[RisMessage]) -> FeedMonitors:
     prefixes: list[str] = []
     origins: list[int] = []
     for m in messages:
@@ -37,9 +57,9 @@ def monitor_with_watches(messages: list[RisMessage]) -> RouteMonitor:
                 prefixes.append(p)
         if m.origin_asn is not None and m.origin_asn not in origins and len(origins) < WATCHES // 2:
             origins.append(m.origin_asn)
-    monitor = RouteMonitor(min_peers=10, confirm_seconds=360)
-    monitor.set_watches([*(("prefix", p) for p in prefixes), *(("asn", f"AS{a}") for a in origins)])
-    return monitor
+    return FeedMonitors(
+        [*((WatchKind.PREFIX, p) for p in prefixes), *((WatchKind.ASN, f"AS{a}") for a in origins)]
+    )
 
 
 def main() -> None:

@@ -20,7 +20,8 @@ import aiohttp
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bot.reach.probe import TargetReport, check_each, check_target
+from bot.reach.probe import check_each, check_target
+from bot.reach.report import TargetReport
 from bot.reach.targets import Target, parse_target
 from tests.bot.reach.conftest import Lab
 from tests.bot.reach.servers import closed_port, make_leaf, server_context

@@ -21,7 +21,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import pyasn
 
-from bot.app.features.lookup.answers import lookup
+from bot.app.features.lookup.command import lookup
 from bot.routing.importer import import_files
 from bot.routing.snapshot import load_current
 

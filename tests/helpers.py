@@ -5,8 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, cast
 
-from bot.alerts.service import AlertSystem
-from bot.app.wiring import Services, build_history, watched_asns
+from bot.alerts.service import AlertService
+from bot.app.limits import FairUse
+from bot.app.wiring import Services, build_alerts, service_history
 from bot.core.settings import Settings
 from bot.live import LiveSources
 from bot.routing.snapshot import Snapshot
@@ -26,12 +27,16 @@ def make_services(
     snapshot: Any = None,
     snapshots: SnapshotStore | None = None,
     live: LiveSources | None = None,
-    alerts: AlertSystem | None = None,
+    alerts: AlertService | None = None,
+    limits: FairUse | None = None,
 ) -> Services:
     """The real composition of components, with the given parts swapped in; nothing is started (no I/O)."""
     settings = settings or Settings()
     snapshots = snapshots or serving(snapshot)
     live = live or LiveSources(settings)
-    alerts = alerts or AlertSystem(settings, snapshots=snapshots, live=live)
-    history = build_history(settings, lambda: watched_asns(alerts.store))
-    return Services(settings=settings, snapshots=snapshots, live=live, alerts=alerts, history=history)
+    alerts = alerts or build_alerts(settings, snapshots, live)
+    limits = limits or FairUse(settings.limits)
+    history = service_history(settings, snapshots, alerts)
+    return Services(
+        settings=settings, snapshots=snapshots, live=live, alerts=alerts, limits=limits, history=history
+    )

@@ -1,4 +1,7 @@
-"""Where alert messages go: the `AlertSink` protocol, the outbox sender, and the console sink.
+"""How alert messages leave: the `AlertSink` protocol and the outbox sender that hands it `Delivery`s.
+
+Sinks (the console's in the application layer, Discord's in the front end) render a delivery their own
+way; nothing here knows what a message looks like.
 
 One sender task drains the SQLite outbox (RoboDanny's single queue + sender habit): a row is marked sent
 only after the sink accepted it, so an outage or a restart delays delivery but loses nothing; rows for
@@ -15,13 +18,10 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from bot.alerts.model import Clock
-from bot.alerts.repository import AlertRecord, AlertStore, OutboxItem
-from bot.app.render import render_text
-from bot.core.errors import InvalidInput
+from bot.alerts.model import AlertState, Clock, OutboxEvent
+from bot.alerts.repository import AlertRecord, AlertRepository, OutboxItem
 
 log = logging.getLogger(__name__)
-CHANNEL_EXAMPLE = "/alerts channel channel:#noc-alerts"
 _MENTION = re.compile(r"^<#(\d+)>$")
 
 
@@ -34,7 +34,7 @@ class Entry:
     """One alert in a message; `event` is the newest pending event, `also_opened` when its opening was never told."""
 
     alert: AlertRecord
-    event: str
+    event: OutboxEvent
     also_opened: bool = False
 
 
@@ -51,7 +51,10 @@ class Delivery:
     @property
     def wants_oncall(self) -> bool:
         """Ping the on-call role for news of a problem, never for a recovery or a test."""
-        return any(e.event in ("opened", "renotify") and e.alert.state == "open" for e in self.entries)
+        return any(
+            e.event in (OutboxEvent.OPENED, OutboxEvent.RENOTIFY) and e.alert.state is AlertState.OPEN
+            for e in self.entries
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,29 +79,6 @@ def channel_id_of(raw: str) -> int | None:
     return int(text) if text.isdigit() else None
 
 
-class ConsoleSink:
-    """The console is the alert channel when there is no Discord: every guild's alerts print there."""
-
-    def __init__(self, show: Callable[[str], None]) -> None:
-        self.show = show
-        self.count = 0
-
-    async def deliver(self, delivery: Delivery) -> str:
-        from bot.app.features.alerts.presentation import render_delivery
-
-        self.show(render_text(render_delivery(delivery)))
-        self.count += 1
-        return f"console:{self.count}"
-
-    async def resolve_channel(self, guild_id: int, raw: str) -> ChannelRef:
-        if raw.strip().lower() in ("console", "#console", "0"):
-            return ChannelRef(0, "console")
-        raise InvalidInput(
-            f"Unknown channel {raw!r}: the console has only one alert channel, `console`.",
-            example="/alerts channel channel:console",
-        )
-
-
 ChannelOf = Callable[[int], Awaitable[int | None]]
 
 
@@ -107,7 +87,7 @@ class OutboxSender:
 
     def __init__(
         self,
-        store: AlertStore,
+        repository: AlertRepository,
         sink: AlertSink,
         channel_of: ChannelOf,
         clock: Clock,
@@ -116,7 +96,7 @@ class OutboxSender:
         retry_base: float = 5.0,
         retry_max: float = 300.0,
     ) -> None:
-        self.store = store
+        self.repository = repository
         self.sink = sink
         self.channel_of = channel_of
         self.clock = clock
@@ -140,7 +120,7 @@ class OutboxSender:
             self.stopped = True
 
     async def _drain(self) -> int:
-        items = await self.store.pending(self.clock())
+        items = await self.repository.pending(self.clock())
         sent = 0
         for delivery, outbox_ids, attempts in await self._batches(items):
             try:
@@ -151,9 +131,9 @@ class OutboxSender:
                 log.warning(
                     "alert delivery to guild %s failed (%s); retry in %.0f s", delivery.guild_id, exc, delay
                 )
-                await self.store.mark_failed(outbox_ids, str(exc), self.clock() + delay)
+                await self.repository.mark_failed(outbox_ids, str(exc), self.clock() + delay)
                 continue
-            await self.store.mark_sent(outbox_ids, self.clock(), ref)
+            await self.repository.mark_sent(outbox_ids, self.clock(), ref)
             self.delivered += 1
             sent += 1
         return sent
@@ -171,7 +151,9 @@ class OutboxSender:
             if group_key not in groups:
                 groups[group_key] = (Delivery(alert.guild_id, await self.channel_of(alert.guild_id)), [], 0)
             delivery, ids, attempts = groups[group_key]
-            also_opened = newest.event == "resolved" and any(r.event == "opened" for r in rows)
+            also_opened = newest.event is OutboxEvent.RESOLVED and any(
+                r.event is OutboxEvent.OPENED for r in rows
+            )
             delivery.entries.append(Entry(alert, newest.event, also_opened))
             ids.extend(r.id for r in rows)
             groups[group_key] = (delivery, ids, max(attempts, *(r.attempts for r in rows)))

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from bot.alerts.model import AlertKind, Clock, Finding
-from bot.alerts.repository import AlertRecord, AlertStore, Mute, NewAlert
+from bot.alerts.model import ALL_KINDS, ANY_TARGET, NEWS_RESOLUTION, AlertKind, Clock, Finding
+from bot.alerts.repository import AlertRecord, AlertRepository, Mute, NewAlert
 
 ONE_SHOT_KINDS = frozenset({AlertKind.UPSTREAM, AlertKind.EXIT, AlertKind.TEST})
 """News, not a condition: told once, nothing to recover from, never re-notified."""
@@ -19,16 +19,16 @@ NEWS_MEMORY_SECONDS = 7 * 86400
 
 
 class AlertEngine:
-    def __init__(self, store: AlertStore, clock: Clock, renotify_seconds: float) -> None:
-        self.store = store
+    def __init__(self, repository: AlertRepository, clock: Clock, renotify_seconds: float) -> None:
+        self.repository = repository
         self.clock = clock
         self.renotify_seconds = renotify_seconds
 
-    async def is_muted(self, guild_id: int, target: str, kind: str) -> bool:
+    async def is_muted(self, guild_id: int, target: str, kind: AlertKind) -> bool:
         now = self.clock()
         return any(
-            m.target in (target, "*") and m.kind in (kind, "all")
-            for m in await self.store.active_mutes(now, guild_id)
+            m.target in (target, ANY_TARGET) and m.kind in (kind, ALL_KINDS)
+            for m in await self.repository.active_mutes(now, guild_id)
         )
 
     async def apply(self, finding: Finding, guilds: Iterable[int]) -> list[AlertRecord]:
@@ -36,29 +36,29 @@ class AlertEngine:
         changed: list[AlertRecord] = []
         now = self.clock()
         for guild_id in guilds:
-            current = await self.store.open_alert(guild_id, finding.dedupe_key)
+            current = await self.repository.open_alert(guild_id, finding.dedupe_key)
             if finding.active and current is None:
-                if finding.kind in ONE_SHOT_KINDS and await self.store.told_since(
+                if finding.kind in ONE_SHOT_KINDS and await self.repository.told_since(
                     guild_id, finding.dedupe_key, now - NEWS_MEMORY_SECONDS
                 ):
                     continue
-                muted = await self.is_muted(guild_id, finding.target, finding.kind.value)
-                record = await self.store.create_alert(
+                muted = await self.is_muted(guild_id, finding.target, finding.kind)
+                record = await self.repository.create_alert(
                     self._new(finding, guild_id),
                     now,
                     muted=muted,
-                    resolution="news" if finding.kind in ONE_SHOT_KINDS else None,
+                    resolution=NEWS_RESOLUTION if finding.kind in ONE_SHOT_KINDS else None,
                 )
                 changed.append(record)
             elif not finding.active and current is not None:
-                await self.store.resolve_alert(
+                await self.repository.resolve_alert(
                     current.id,
                     now,
                     finding.summary,
                     {"resolution": finding.evidence, "resolved_title": finding.title},
                     notify=not current.muted,
                 )
-                resolved = await self.store.alert(current.id)
+                resolved = await self.repository.alert(current.id)
                 assert resolved is not None
                 changed.append(resolved)
         return changed
@@ -68,7 +68,7 @@ class AlertEngine:
         return NewAlert(
             guild_id=guild_id,
             dedupe_key=finding.dedupe_key,
-            kind=finding.kind.value,
+            kind=finding.kind,
             target=finding.target,
             severity=finding.severity,
             title=finding.title,
@@ -80,17 +80,17 @@ class AlertEngine:
         """Queue a reminder for every open, told, unacknowledged alert last told `renotify_seconds` ago."""
         now = self.clock()
         count = 0
-        for alert in await self.store.open_alerts():
+        for alert in await self.repository.open_alerts():
             if alert.muted or alert.acked_by or alert.last_notified_at is None:
                 continue
             if now - alert.last_notified_at >= self.renotify_seconds:
                 if await self.is_muted(alert.guild_id, alert.target, alert.kind):
                     continue
-                await self.store.renotify(alert.id, alert.guild_id, now)
+                await self.repository.renotify(alert.id, alert.guild_id, now)
                 count += 1
         return count
 
     async def mute(self, guild_id: int, target: str, kind: str, seconds: float, who: str) -> Mute:
         mute = Mute(guild_id, target, kind, self.clock() + seconds, who)
-        await self.store.mute(mute)
+        await self.repository.mute(mute)
         return mute

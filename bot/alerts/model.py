@@ -1,4 +1,8 @@
-"""The values monitors, the lifecycle engine and the sinks pass to each other."""
+"""The values monitors, the lifecycle engine and the sinks pass to each other.
+
+Every closed set of words the alert code compares (kinds, severities, states, outbox events, watch kinds,
+site states) is an enum here; they are `StrEnum`s so the state file keeps its plain text columns.
+"""
 
 from __future__ import annotations
 
@@ -24,7 +28,52 @@ class AlertKind(enum.StrEnum):
     TEST = "test"
 
 
-MUTABLE_KINDS = (*(k.value for k in AlertKind if k is not AlertKind.TEST), "all")
+class AlertSeverity(enum.StrEnum):
+    """Ordered from least to most urgent: `rank` picks the worst of a batched message."""
+
+    OK = "ok"
+    INFO = "info"
+    WARNING = "warning"
+    CRITICAL = "critical"
+
+    @property
+    def rank(self) -> int:
+        return list(AlertSeverity).index(self)
+
+
+class AlertState(enum.StrEnum):
+    OPEN = "open"
+    RESOLVED = "resolved"
+
+
+class OutboxEvent(enum.StrEnum):
+    """Why a message about an alert is queued."""
+
+    OPENED = "opened"
+    RENOTIFY = "renotify"
+    RESOLVED = "resolved"
+    TEST = "test"
+
+
+class WatchKind(enum.StrEnum):
+    ASN = "asn"
+    PREFIX = "prefix"
+    SITE = "site"
+
+
+class SiteState(enum.StrEnum):
+    """What a watched site's reach verdict means for alerting: only `reachable` is up."""
+
+    UP = "up"
+    DOWN = "down"
+
+
+NEWS_RESOLUTION = "news"
+"""The resolution of one-shot alerts, stored resolved at once: told once, nothing to recover from."""
+ALL_KINDS = "all"
+"""A mute of every kind of alert; with the target `ANY_TARGET`, of every target."""
+ANY_TARGET = "*"
+MUTABLE_KINDS = (*(k.value for k in AlertKind if k is not AlertKind.TEST), ALL_KINDS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,14 +89,9 @@ class Finding:
     active: bool
     title: str
     summary: str
-    severity: str = "warning"
+    severity: AlertSeverity = AlertSeverity.WARNING
     evidence: dict[str, Any] = field(default_factory=dict)
 
     @property
     def dedupe_key(self) -> str:
         return f"{self.kind.value}:{self.key}"
-
-
-def upstream_news(asn: int, upstream: int) -> tuple[str, str]:
-    """Key and title of a new-upstream alert: live and snapshot detection must agree for the news to dedupe."""
-    return f"AS{asn}:AS{upstream}", f"New upstream: AS{asn} reached through AS{upstream}"

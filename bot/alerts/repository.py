@@ -14,6 +14,7 @@ from typing import Any
 
 import aiosqlite
 
+from bot.alerts.model import AlertKind, AlertSeverity, AlertState, OutboxEvent, WatchKind
 from bot.core.state_db import StateDB
 
 
@@ -21,7 +22,7 @@ from bot.core.state_db import StateDB
 class Watch:
     id: int
     guild_id: int
-    kind: str
+    kind: WatchKind
     target: str
     note: str
     created_by: str
@@ -33,10 +34,10 @@ class AlertRecord:
     id: int
     guild_id: int
     dedupe_key: str
-    kind: str
+    kind: AlertKind
     target: str
-    state: str
-    severity: str
+    state: AlertState
+    severity: AlertSeverity
     title: str
     summary: str
     evidence: dict[str, Any]
@@ -52,13 +53,15 @@ class AlertRecord:
 class OutboxItem:
     id: int
     alert: AlertRecord
-    event: str
+    event: OutboxEvent
     created_at: float
     attempts: int
 
 
 @dataclass(frozen=True, slots=True)
 class Mute:
+    """`kind` is an `AlertKind` value or `ALL_KINDS`; `target` a watch target or `ANY_TARGET`."""
+
     guild_id: int
     target: str
     kind: str
@@ -68,13 +71,13 @@ class Mute:
 
 @dataclass(frozen=True, slots=True)
 class NewAlert:
-    """What the lifecycle engine hands the store to open an alert."""
+    """What the lifecycle engine hands the repository to open an alert."""
 
     guild_id: int
     dedupe_key: str
-    kind: str
+    kind: AlertKind
     target: str
-    severity: str
+    severity: AlertSeverity
     title: str
     summary: str
     evidence: Mapping[str, Any]
@@ -85,10 +88,10 @@ def _alert(row: aiosqlite.Row) -> AlertRecord:
         id=row["id"],
         guild_id=row["guild_id"],
         dedupe_key=row["dedupe_key"],
-        kind=row["kind"],
+        kind=AlertKind(row["kind"]),
         target=row["target"],
-        state=row["state"],
-        severity=row["severity"],
+        state=AlertState(row["state"]),
+        severity=AlertSeverity(row["severity"]),
         title=row["title"],
         summary=row["summary"],
         evidence=json.loads(row["evidence"]),
@@ -101,7 +104,7 @@ def _alert(row: aiosqlite.Row) -> AlertRecord:
     )
 
 
-class AlertStore:
+class AlertRepository:
     """Typed access to the state tables; owns no connection, only uses the `StateDB` it is given."""
 
     def __init__(self, db: StateDB) -> None:
@@ -114,7 +117,7 @@ class AlertStore:
 
     # watches ---------------------------------------------------------------------------------
     async def add_watch(
-        self, guild_id: int, kind: str, target: str, note: str, created_by: str, now: float
+        self, guild_id: int, kind: WatchKind, target: str, note: str, created_by: str, now: float
     ) -> Watch | None:
         """The new watch, or None when this guild already watches the target."""
         async with self.db.transaction() as conn:
@@ -150,7 +153,7 @@ class AlertStore:
     async def watches(self, guild_id: int | None = None) -> list[Watch]:
         where, params = ("WHERE guild_id = ?", (guild_id,)) if guild_id is not None else ("", ())
         rows = await self._rows(f"SELECT * FROM watches {where} ORDER BY guild_id, kind, target", params)
-        return [Watch(**dict(row)) for row in rows]
+        return [Watch(**{**dict(row), "kind": WatchKind(row["kind"])}) for row in rows]
 
     # guild settings --------------------------------------------------------------------------
     async def set_alert_channel(self, guild_id: int, channel_id: int) -> None:
@@ -211,7 +214,7 @@ class AlertStore:
         now: float,
         *,
         muted: bool,
-        event: str = "opened",
+        event: OutboxEvent = OutboxEvent.OPENED,
         resolution: str | None = None,
     ) -> AlertRecord:
         """Insert an alert and, unless muted, its outbox row, in one transaction.
@@ -228,7 +231,7 @@ class AlertStore:
                     new.dedupe_key,
                     new.kind,
                     new.target,
-                    "open" if resolution is None else "resolved",
+                    AlertState.OPEN if resolution is None else AlertState.RESOLVED,
                     new.severity,
                     new.title,
                     new.summary,
@@ -263,12 +266,12 @@ class AlertStore:
                 (guild,) = await conn.execute_fetchall(
                     "SELECT guild_id FROM alerts WHERE id = ?", (alert_id,)
                 )
-                await self._enqueue(conn, alert_id, guild[0], "resolved", now)
+                await self._enqueue(conn, alert_id, guild[0], OutboxEvent.RESOLVED, now)
 
     async def renotify(self, alert_id: int, guild_id: int, now: float) -> None:
         async with self.db.transaction() as conn:
             await conn.execute("UPDATE alerts SET last_notified_at = ? WHERE id = ?", (now, alert_id))
-            await self._enqueue(conn, alert_id, guild_id, "renotify", now)
+            await self._enqueue(conn, alert_id, guild_id, OutboxEvent.RENOTIFY, now)
 
     async def ack(self, alert_id: int, who: str) -> AlertRecord | None:
         async with self.db.transaction() as conn:
@@ -313,7 +316,7 @@ class AlertStore:
     # outbox ----------------------------------------------------------------------------------
     @staticmethod
     async def _enqueue(
-        conn: aiosqlite.Connection, alert_id: int, guild_id: int, event: str, now: float
+        conn: aiosqlite.Connection, alert_id: int, guild_id: int, event: OutboxEvent, now: float
     ) -> None:
         await conn.execute(
             "INSERT INTO outbox (alert_id, guild_id, event, created_at, next_attempt_at) VALUES (?, ?, ?, ?, ?)",
@@ -328,7 +331,9 @@ class AlertStore:
             (now,),
         )
         return [
-            OutboxItem(row["outbox_id"], _alert(row), row["event"], row["queued_at"], row["attempts"])
+            OutboxItem(
+                row["outbox_id"], _alert(row), OutboxEvent(row["event"]), row["queued_at"], row["attempts"]
+            )
             for row in rows
         ]
 

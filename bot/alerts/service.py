@@ -1,8 +1,10 @@
-"""The alert system as a service component: state, monitors, the feed loop, periodic checks and the sender.
+"""The alert service: the one object handlers, buttons and front ends call about watches and alerts.
 
-`start()` only opens the state file (so one-shot CLI commands can manage watches); `attach(sink)` starts
-the live parts once something can show alerts: the Discord client or the console. Dependencies it does
-not get injected (RIS Live, RIPEstat, snapshot, reach) are looked up among the other components then.
+It owns the state file, the monitors (one per alert kind), the feed loop, the periodic checks and the
+sender, and keeps them in step by itself: adding or removing a watch re-points the monitors and the RIS
+Live subscriptions in the same call. `start()` only opens the state file (so one-shot CLI commands can
+manage watches); `attach(sink)` starts the live parts once something can show alerts. Everything it uses
+from other parts of the bot comes in through its constructor, shaped by `bot.alerts.ports`.
 """
 
 from __future__ import annotations
@@ -11,99 +13,51 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
-from typing import Protocol, TypeVar
+from collections.abc import Sequence
 
-from bot.alerts.delivery import AlertSink, OutboxSender
+from bot.alerts.delivery import AlertSink, ChannelRef, OutboxSender
 from bot.alerts.engine import AlertEngine
-from bot.alerts.exits import AsView, SnapshotMonitor, upstream_samples, views_of
-from bot.alerts.model import CONSOLE_GUILD, AlertKind, Clock, Finding
-from bot.alerts.monitors import Baseline, FeedHealthMonitor, HijackCandidate, RouteMonitor, SiteMonitor
-from bot.alerts.repository import AlertRecord, AlertStore, NewAlert, Watch
+from bot.alerts.model import (
+    CONSOLE_GUILD,
+    AlertKind,
+    AlertSeverity,
+    Clock,
+    Finding,
+    OutboxEvent,
+    WatchKind,
+)
+from bot.alerts.monitors.base import Baseline, Restorable
+from bot.alerts.monitors.exits import ExitShiftMonitor
+from bot.alerts.monitors.feed import FeedHealthMonitor
+from bot.alerts.monitors.origin import HijackCandidate, OriginMonitor
+from bot.alerts.monitors.site import SiteMonitor
+from bot.alerts.monitors.upstream import UpstreamMonitor
+from bot.alerts.monitors.visibility import VisibilityMonitor
+from bot.alerts.ports import Feed, FeedFactory, RpkiChecker, SiteProbe, SnapshotProvider
+from bot.alerts.repository import AlertRecord, AlertRepository, Mute, NewAlert, Watch
+from bot.alerts.snapshot_views import AsView, SnapshotBaseline, views_of
 from bot.core.errors import DataUnavailable
 from bot.core.settings import Settings
 from bot.core.state_db import StateDB
 from bot.core.values import Section
-from bot.live import LiveSources
 from bot.live.rislive import FeedStatus, RisEvent, RisSubscription
-from bot.routing.snapshot_store import SnapshotStore
-
-T = TypeVar("T")
 
 log = logging.getLogger(__name__)
 FLUSH_SECONDS = 10.0
-
-
-class RpkiResult(Protocol):
-    @property
-    def status(self) -> str: ...
-
-
-class RpkiChecker(Protocol):
-    """RIPEstat's rpki-validation call, as `bot.live.ripestat.RipestatClient` offers it."""
-
-    async def rpki_validation(self, asn: int | str, prefix: str) -> RpkiResult: ...
-
-
-class Feed(Protocol):
-    """A RIS Live feed as `bot.live.rislive.RisLiveClient` offers it."""
-
-    def events(self) -> AsyncIterator[RisEvent]: ...
-
-    async def subscribe(self, subscription: RisSubscription) -> None: ...
-
-    async def unsubscribe(self, subscription: RisSubscription) -> None: ...
-
-
-FeedFactory = Callable[[tuple[RisSubscription, ...]], Feed]
-SiteProbe = Callable[[str], Awaitable[tuple[str, str]]]
-"""Check one site URL; returns (verdict, one-sentence reason) as `/reach` does."""
-
-
-class SnapshotBaseline:
-    """Expected origins and upstreams from the routing snapshot component, when one is loaded."""
-
-    def __init__(self, store: SnapshotStore) -> None:
-        self.store = store
-
-    def origins_of(self, prefix: str) -> set[int]:
-        snapshot = self.store.current
-        prefix_id = snapshot.prefix_id(prefix) if snapshot is not None else None
-        if snapshot is None or prefix_id is None:
-            return set()
-        return {o.asn for o in snapshot.origins_of_prefix(prefix_id)}
-
-    def upstreams_of(self, asn: int) -> set[int]:
-        snapshot = self.store.current
-        return set(upstream_samples(snapshot, asn)) if snapshot is not None else set()
-
-
-def reach_probe(settings: Settings) -> SiteProbe:
-    """Watched sites are checked by the same stages as `/reach`; only the verdict and its reason matter here."""
-    from bot.reach.probe import ReachConfig, check_target
-    from bot.reach.targets import parse_target
-
-    config = ReachConfig.from_settings(settings)
-
-    async def probe(site: str) -> tuple[str, str]:
-        report = await check_target(parse_target(site), config, None)
-        return report.verdict, report.reason
-
-    return probe
 
 
 def subscriptions_for(watches: Sequence[Watch]) -> tuple[RisSubscription, ...]:
     """Prefix watches with their more-specifics; AS watches by origin (`<asn>$`)."""
     subs: dict[RisSubscription, None] = {}
     for watch in watches:
-        if watch.kind == "prefix":
+        if watch.kind is WatchKind.PREFIX:
             subs[RisSubscription(prefix=watch.target, more_specific=True)] = None
-        elif watch.kind == "asn":
+        elif watch.kind is WatchKind.ASN:
             subs[RisSubscription(path=f"{watch.target[2:]}$")] = None
     return tuple(subs)
 
 
-class AlertSystem:
+class AlertService:
     """Component "alerts"."""
 
     name = "alerts"
@@ -112,37 +66,44 @@ class AlertSystem:
         self,
         settings: Settings,
         *,
-        snapshots: SnapshotStore | None = None,
-        live: LiveSources | None = None,
-        clock: Clock = time.time,
-        feed_factory: FeedFactory | None = None,
+        snapshots: SnapshotProvider | None = None,
+        feeds: FeedFactory | None = None,
         rpki: RpkiChecker | None = None,
         probe: SiteProbe | None = None,
+        clock: Clock = time.time,
         baseline: Baseline | None = None,
         batch_window: float = 2.0,
         tick_seconds: float = 5.0,
     ) -> None:
         self.settings = settings
-        self.snapshot_store = snapshots
-        self.live = live
-        self.clock = clock
-        self.feed_factory = feed_factory
+        self.snapshots = snapshots
+        self.feeds = feeds
         self.rpki = rpki
         self.probe = probe
+        self.clock = clock
         self.batch_window = batch_window
         self.tick_seconds = tick_seconds
         a = settings.alerts
         self.db = StateDB(settings.core.silkroute_state_db)
-        self.store = AlertStore(self.db)
-        self.engine = AlertEngine(self.store, clock, a.silkroute_renotify_hours * 3600)
-        self.routes = RouteMonitor(
-            min_peers=a.silkroute_visibility_min_peers,
-            confirm_seconds=a.silkroute_visibility_confirm_seconds,
-            baseline=baseline,
+        self.repository = AlertRepository(self.db)
+        self.engine = AlertEngine(self.repository, clock, a.silkroute_renotify_hours * 3600)
+        if baseline is None and snapshots is not None:
+            baseline = SnapshotBaseline(snapshots)
+        self.origins = OriginMonitor(baseline)
+        self.visibility = VisibilityMonitor(
+            min_peers=a.silkroute_visibility_min_peers, confirm_seconds=a.silkroute_visibility_confirm_seconds
         )
+        self.upstreams = UpstreamMonitor(baseline)
+        self.exits = ExitShiftMonitor(a.silkroute_exit_shift_threshold)
         self.feed_health = FeedHealthMonitor(a.silkroute_feed_silence_seconds, clock())
         self.sites = SiteMonitor()
-        self.snapshots = SnapshotMonitor(a.silkroute_exit_shift_threshold)
+        self._restorers: dict[AlertKind, Restorable] = {
+            AlertKind.ORIGIN: self.origins,
+            AlertKind.VISIBILITY: self.visibility,
+            AlertKind.FEED: self.feed_health,
+            AlertKind.SITE: self.sites,
+        }
+        """Monitors of conditions that stay open; news kinds (upstream, exit, test) have nothing to restore."""
         self._snapshot_checked: tuple[str, tuple[int, ...]] | None = None
         self.sink: AlertSink | None = None
         self.sender: OutboxSender | None = None
@@ -163,18 +124,10 @@ class AlertSystem:
     # lifetime -----------------------------------------------------------------------------------
     async def start(self) -> None:
         await self.db.open()
-        if self.routes.baseline is None and self.snapshot_store is not None:
-            self.routes.baseline = SnapshotBaseline(self.snapshot_store)
-        await self.reload_watches()
-        for alert in await self.store.open_alerts():
-            if alert.kind == AlertKind.FEED:
-                self.feed_health.restore()
-            elif alert.kind == AlertKind.SITE:
-                self.sites.restore(alert.target)
-            else:
-                self.routes.restore(
-                    alert.kind, alert.target, alert.dedupe_key.split(":", 1)[1], alert.evidence
-                )
+        await self._sync_watches()
+        for alert in await self.repository.open_alerts():
+            if (monitor := self._restorers.get(alert.kind)) is not None:
+                monitor.restore(alert)
 
     async def attach(self, sink: AlertSink, *, background: bool = True) -> None:
         """Start delivering to `sink` and start the feed (a second call only swaps the sink).
@@ -186,12 +139,9 @@ class AlertSystem:
         if self.sender is not None:
             self.sender.sink = sink
             return
-        await self.store.retry_now()
-        if self.probe is None and not self.settings.core.silkroute_offline:
-            # Offline (tests, air-gapped runs) nothing is probed: no site checks rather than false "down"s.
-            self.probe = reach_probe(self.settings)
+        await self.repository.retry_now()
         self.sender = OutboxSender(
-            self.store, sink, self.channel_of, self.clock, batch_window=self.batch_window
+            self.repository, sink, self.channel_of, self.clock, batch_window=self.batch_window
         )
         if background:
             self._flush_on_close = True
@@ -200,31 +150,28 @@ class AlertSystem:
         self._start_feed()
         self.sender.wake.set()
 
+    @property
+    def delivering(self) -> bool:
+        """Whether this process has an alert channel (Discord or the console) attached."""
+        return self.sink is not None
+
     def _start_feed(self) -> None:
         """Connect to RIS Live once something is watched: with no watches there is nothing to listen for."""
-        if self.feed is not None or not self._watches:
-            if not self._watches:
-                self.feed_note = "idle: nothing watched yet"
+        if self.feed is not None:
             return
-        feed = self._make_feed()
-        if feed is not None:
-            self.feed = feed
-            self._tasks.append(asyncio.create_task(self._consume(feed), name="alert-feed"))
-
-    def _make_feed(self) -> Feed | None:
-        if self.feed_factory is None:
-            live = self.live
-            if live is None:
-                self.feed_note = "no live sources component"
-                return None
-            if live.offline:
-                self.feed_note = "off (SILKROUTE_OFFLINE=1): BGP monitors idle"
-                return None
-            self.feed_factory = live.rislive
-            self.rpki = self.rpki or live.ripestat
-        assert self.feed_factory is not None
+        if not self._watches:
+            self.feed_note = "idle: nothing watched yet"
+            return
+        if self.feeds is None:
+            self.feed_note = (
+                "off (SILKROUTE_OFFLINE=1): BGP monitors idle"
+                if self.settings.core.silkroute_offline
+                else "no RIS Live feed in this process"
+            )
+            return
         self.feed_note = "connecting"
-        return self.feed_factory(subscriptions_for(self._watches))
+        self.feed = self.feeds(subscriptions_for(self._watches))
+        self._tasks.append(asyncio.create_task(self._consume(self.feed), name="alert-feed"))
 
     async def close(self) -> None:
         """Stop without cutting a delivery in half: a message posted but not marked sent would go out again."""
@@ -264,15 +211,66 @@ class AlertSystem:
             f"{len(self._watches)} watches; RIS Live: {self.feed_note}, {self.messages} messages; {delivery}.",
         )
 
-    # watches ------------------------------------------------------------------------------------
-    async def reload_watches(self) -> None:
+    # what handlers and buttons call ----------------------------------------------------------------
+    async def add_watch(
+        self, guild_id: int, kind: WatchKind, target: str, note: str, created_by: str
+    ) -> Watch | None:
+        """The new watch, already monitored; None when this guild watches the target already."""
+        watch = await self.repository.add_watch(guild_id, kind, target, note, created_by, self.clock())
+        if watch is not None:
+            await self._sync_watches()
+        return watch
+
+    async def remove_watch(self, guild_id: int, target: str) -> int | None:
+        """None when not watched; else how many open alerts for it were resolved with it (silently)."""
+        resolved = await self.repository.remove_watch(guild_id, target, self.clock())
+        if resolved is not None:
+            await self._sync_watches()
+        return resolved
+
+    async def watches(self, guild_id: int) -> list[Watch]:
+        return await self.repository.watches(guild_id)
+
+    async def alert(self, alert_id: int) -> AlertRecord | None:
+        return await self.repository.alert(alert_id)
+
+    async def open_alerts(self, guild_id: int) -> list[AlertRecord]:
+        return await self.repository.open_alerts(guild_id)
+
+    async def history(self, guild_id: int, limit: int) -> list[AlertRecord]:
+        return await self.repository.history(guild_id, limit)
+
+    async def active_mutes(self, guild_id: int) -> list[Mute]:
+        return await self.repository.active_mutes(self.clock(), guild_id)
+
+    async def set_channel(self, guild_id: int, raw: str) -> ChannelRef:
+        """Resolve `raw` with the attached sink (which knows its channels) and keep it for this guild."""
+        assert self.sink is not None, "set_channel needs an attached sink; check `delivering` first"
+        ref = await self.sink.resolve_channel(guild_id, raw)
+        await self.repository.set_alert_channel(guild_id, ref.id)
+        return ref
+
+    async def ack(self, alert: AlertRecord, who: str) -> None:
+        """Stop reminders of `alert` and of the guild's other open alerts for the same target (one message)."""
+        for other in await self.repository.open_alerts(alert.guild_id):
+            if other.id == alert.id or (alert.target and other.target == alert.target):
+                await self.repository.ack(other.id, who)
+
+    async def mute(self, guild_id: int, target: str, kind: str, seconds: float, who: str) -> Mute:
+        """Silence `kind` (or `ALL_KINDS`) alerts for `target` (or `ANY_TARGET`) for `seconds`."""
+        return await self.engine.mute(guild_id, target, kind, seconds, who)
+
+    async def _sync_watches(self) -> None:
         """Re-read watches and re-point monitors and the feed's subscriptions at them."""
         old = set(subscriptions_for(self._watches))
-        self._watches = await self.store.watches()
+        self._watches = await self.repository.watches()
         self._guilds_by_target = {}
         for watch in self._watches:
             self._guilds_by_target.setdefault(watch.target, set()).add(watch.guild_id)
-        self.routes.set_watches((w.kind, w.target) for w in self._watches)
+        targets = [(w.kind, w.target) for w in self._watches]
+        self.origins.set_watches(targets)
+        self.visibility.set_watches(targets)
+        self.upstreams.set_watches(targets)
         new = set(subscriptions_for(self._watches))
         if self.feed is None and self.sender is not None:
             self._start_feed()
@@ -290,7 +288,7 @@ class AlertSystem:
     async def channel_of(self, guild_id: int) -> int | None:
         if guild_id == CONSOLE_GUILD:
             return 0
-        return await self.store.alert_channel(guild_id) or self.settings.discord.alert_channel_id
+        return await self.repository.alert_channel(guild_id) or self.settings.discord.alert_channel_id
 
     # events -------------------------------------------------------------------------------------
     async def handle(self, event: RisEvent) -> list[AlertRecord]:
@@ -302,12 +300,19 @@ class AlertSystem:
         self.messages += 1
         async with self._monitoring:
             now = self.clock()
-            route_findings, candidates = self.routes.process(event, now)
-            changed = await self._apply([*self.feed_health.on_message(now), *route_findings])
+            origin_findings, candidates = self.origins.process(event)
+            changed = await self._apply(
+                [
+                    *self.feed_health.on_message(now),
+                    *origin_findings,
+                    *self.visibility.process(event, now),
+                    *self.upstreams.process(event, now),
+                ]
+            )
         for candidate in candidates:
             rpki = await self._rpki_of(candidate)
             async with self._monitoring:
-                self.routes.confirm_hijack(candidate, alerted=rpki is not None)
+                self.origins.confirm(candidate, alerted=rpki is not None)
                 if rpki is not None:
                     changed += await self._apply([candidate.finding(rpki)])
         return changed
@@ -342,7 +347,7 @@ class AlertSystem:
         """Time-based work: confirm visibility losses, feed silence, reminders, site checks when due."""
         now = self.clock()
         async with self._monitoring:
-            changed = await self._apply([*self.routes.tick(now), *self.feed_health.tick(now)])
+            changed = await self._apply([*self.visibility.tick(now), *self.feed_health.tick(now)])
         changed += await self.check_snapshot()
         if await self.engine.renotify_due() and self.sender is not None:
             self.sender.wake.set()
@@ -357,31 +362,29 @@ class AlertSystem:
     async def check_snapshot(self) -> list[AlertRecord]:
         """Once per served snapshot (and per set of AS watches): compare each watched AS with the last view.
 
-        Polling the store's `current` on the tick sees every swap (refresher, `/data import`, a restart on a
-        newer snapshot) without the store knowing about alerts. Alerts are applied before the new views are
+        Polling the provider's `current` on the tick sees every swap (refresher, `/data import`, a restart on
+        a newer snapshot) without the store knowing about alerts. Alerts are applied before the new views are
         saved: a crash in between repeats the comparison, and the news rule keeps that from telling twice.
         """
-        snapshot = self.snapshot_store.current if self.snapshot_store is not None else None
-        asns = tuple(sorted({int(w.target[2:]) for w in self._watches if w.kind == "asn"}))
+        snapshot = self.snapshots.current if self.snapshots is not None else None
+        asns = tuple(sorted({int(w.target[2:]) for w in self._watches if w.kind is WatchKind.ASN}))
         if snapshot is None or (snapshot.snapshot_id, asns) == self._snapshot_checked:
             return []
         previous: dict[int, AsView] = {}
         for asn in asns:
-            stored = await self.store.snapshot_view(f"AS{asn}")
+            stored = await self.repository.snapshot_view(f"AS{asn}")
             if stored is not None:
                 previous[asn] = AsView.from_json(stored)
         stale = [a for a in asns if a not in previous or previous[a].snapshot_id != snapshot.snapshot_id]
         views = await asyncio.to_thread(views_of, snapshot, stale)
+        findings: list[Finding] = []
+        for asn, view in views.items():
+            if asn in previous:
+                findings += self.exits.compare(f"AS{asn}", previous[asn], view)
+                findings += self.upstreams.compare_snapshots(f"AS{asn}", previous[asn], view)
         async with self._monitoring:
-            changed = await self._apply(
-                [
-                    finding
-                    for asn, view in views.items()
-                    if asn in previous
-                    for finding in self.snapshots.compare(f"AS{asn}", previous[asn], view)
-                ]
-            )
-        await self.store.save_snapshot_views(
+            changed = await self._apply(findings)
+        await self.repository.save_snapshot_views(
             {f"AS{asn}": (view.snapshot_id, view.to_json()) for asn, view in views.items()},
             self.clock(),
             keep=[f"AS{asn}" for asn in asns],
@@ -392,29 +395,29 @@ class AlertSystem:
     async def check_sites(self) -> list[AlertRecord]:
         assert self.probe is not None
         changed: list[AlertRecord] = []
-        for site in sorted({w.target for w in self._watches if w.kind == "site"}):
-            verdict, reason = await self.probe(site)
+        for site in sorted({w.target for w in self._watches if w.kind is WatchKind.SITE}):
+            check = await self.probe(site)
             async with self._monitoring:
-                changed += await self._apply(self.sites.observe(site, verdict, reason))
+                changed += await self._apply(self.sites.observe(site, check))
         return changed
 
     async def send_test(self, guild_id: int, who: str) -> AlertRecord:
         """A sample alert through the real path: state, outbox, sender, sink."""
         now = self.clock()
-        record = await self.store.create_alert(
+        record = await self.repository.create_alert(
             NewAlert(
                 guild_id=guild_id,
                 dedupe_key=f"test:{now}",
-                kind=AlertKind.TEST.value,
+                kind=AlertKind.TEST,
                 target="",
-                severity="info",
+                severity=AlertSeverity.INFO,
                 title="Test alert",
                 summary=f"Requested by {who}. If you can read this, alerts reach this channel.",
                 evidence={"paths": [["rrc00/192.0.2.1", "3216 9198"]]},
             ),
             now,
             muted=False,
-            event="test",
+            event=OutboxEvent.TEST,
             resolution="test",
         )
         if self.sender is not None:

@@ -1,10 +1,10 @@
-"""Exit-country and upstream changes of watched ASes between routing snapshots.
+"""What a routing snapshot says about watched targets: per-AS views to compare, and the monitors' baseline.
 
 RIS Live shows paths as they change, but "KZ traffic now leaves via Azerbaijan" is a statement about the whole
 table, so it is judged between snapshots: each watched AS's exit-country shares (the `/transit` definition,
-`TransitIndex.origin`) and its upstreams (the AS before it on every path) are compared with what the previous
-snapshot said. The last view per target is kept in the state file, so a restart compares with the last
-snapshot seen instead of starting blind.
+`TransitIndex.origin`) and its upstreams (the AS before it on every path) are kept as an `AsView`, which the
+exit-shift and upstream monitors compare with the previous snapshot's. The last view per target is kept in
+the state file, so a restart compares with the last snapshot seen instead of starting blind.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.alerts.index import upstream_of
-from bot.alerts.model import AlertKind, Finding, upstream_news
+from bot.alerts.ports import SnapshotProvider
 from bot.routing.snapshot import Snapshot
 from bot.routing.transit import TransitIndex, clean_path
 
@@ -80,83 +80,26 @@ def views_of(snapshot: Snapshot, asns: Iterable[int]) -> dict[int, AsView]:
     return views
 
 
-class SnapshotMonitor:
-    """Compares two views of a watched AS: exit shares moving by more than `threshold`, and new upstreams."""
+class SnapshotBaseline:
+    """Expected origins and upstreams from the snapshot being served, when one is loaded."""
 
-    def __init__(self, threshold: float) -> None:
-        self.threshold = threshold
+    def __init__(self, snapshots: SnapshotProvider) -> None:
+        self.snapshots = snapshots
 
-    def compare(self, target: str, before: AsView, after: AsView) -> list[Finding]:
-        if before.snapshot_id == after.snapshot_id:
-            return []
-        findings = self._exit_shift(target, before, after)
-        if before.upstreams:
-            findings += [
-                self._new_upstream(target, before, after, upstream)
-                for upstream in sorted(set(after.upstreams) - set(before.upstreams))
-            ]
-        return findings
+    def origins_of(self, prefix: str) -> set[int]:
+        snapshot = self.snapshots.current
+        prefix_id = snapshot.prefix_id(prefix) if snapshot is not None else None
+        if snapshot is None or prefix_id is None:
+            return set()
+        return {o.asn for o in snapshot.origins_of_prefix(prefix_id)}
 
-    def _exit_shift(self, target: str, before: AsView, after: AsView) -> list[Finding]:
-        if not before.exits or not after.exits:
-            return []  # no leaving routes on one side: nothing to compare shares of
-        countries = sorted(
-            set(before.exits) | set(after.exits), key=lambda cc: (-after.exits.get(cc, 0.0), cc)
-        )
-        table = [(cc, before.exits.get(cc, 0.0), after.exits.get(cc, 0.0)) for cc in countries]
-        moved = [row for row in table if abs(row[2] - row[1]) > self.threshold]  # where it leaves now first
-        if not moved:
-            return []
-        changes = ", ".join(f"{cc} {old:.0%} → {new:.0%}" for cc, old, new in moved)
-        asn = after.asn
-        return [
-            Finding(
-                kind=AlertKind.EXIT,
-                target=target,
-                key=f"AS{asn}:{before.snapshot_id}>{after.snapshot_id}",
-                active=True,
-                severity="warning",
-                title=f"Exit countries of AS{asn} changed: {changes}",
-                summary=f"Between snapshot {before.snapshot_id} (data of {before.data_date}) and "
-                f"{after.snapshot_id} (data of {after.data_date}), the share of AS{asn}'s IPv4 routes leaving "
-                f"its country through {', '.join(cc for cc, _, _ in moved)} moved by more than "
-                f"{self.threshold:.0%}.",
-                evidence={
-                    "asn": asn,
-                    "exit_shares": [list(row) for row in table],
-                    "threshold": self.threshold,
-                    **_snapshots(before, after),
-                    "paths": _samples(after.upstreams.values()),
-                },
-            )
-        ]
-
-    @staticmethod
-    def _new_upstream(target: str, before: AsView, after: AsView, upstream: int) -> Finding:
-        asn = after.asn
-        known = sorted(before.upstreams)
-        key, title = upstream_news(asn, upstream)
-        return Finding(
-            kind=AlertKind.UPSTREAM,
-            target=target,
-            key=key,
-            active=True,
-            severity="info",
-            title=title,
-            summary=f"Snapshot {after.snapshot_id} (data of {after.data_date}) has paths through AS{upstream} "
-            f"to AS{asn}; snapshot {before.snapshot_id} had none. Known upstreams: "
-            f"{', '.join(f'AS{a}' for a in known)}.",
-            evidence={
-                "asn": asn,
-                "new_upstream": upstream,
-                "known_upstreams": known,
-                **_snapshots(before, after),
-                "paths": _samples([after.upstreams[upstream]]),
-            },
-        )
+    def upstreams_of(self, asn: int) -> set[int]:
+        snapshot = self.snapshots.current
+        return set(upstream_samples(snapshot, asn)) if snapshot is not None else set()
 
 
-def _snapshots(before: AsView, after: AsView) -> dict[str, str]:
+def snapshot_evidence(before: AsView, after: AsView) -> dict[str, str]:
+    """Which two snapshots a comparison is between: the message cites them and the newer one's data date."""
     return {
         "snapshot_before": before.snapshot_id,
         "snapshot_after": after.snapshot_id,
@@ -165,5 +108,5 @@ def _snapshots(before: AsView, after: AsView) -> dict[str, str]:
     }
 
 
-def _samples(samples: Iterable[list[str]]) -> list[list[str]]:
+def sample_routes(samples: Iterable[list[str]]) -> list[list[str]]:
     return [list(sample) for sample in list(samples)[:MAX_SAMPLE_PATHS]]

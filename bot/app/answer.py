@@ -54,6 +54,7 @@ class ErrorKind(enum.StrEnum):
     BAD_INPUT = "bad_input"
     UNAVAILABLE = "unavailable"
     FORBIDDEN = "forbidden"
+    LIMITED = "limited"
     INTERNAL = "internal"
 
 
@@ -61,6 +62,7 @@ EXIT_CODES = {
     ErrorKind.BAD_INPUT: 2,
     ErrorKind.FORBIDDEN: 2,
     ErrorKind.UNAVAILABLE: 3,
+    ErrorKind.LIMITED: 3,
     ErrorKind.INTERNAL: 1,
 }
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from bot.app.answer import Answer, BadInput
+from bot.app.limits import Cost
 
 if TYPE_CHECKING:
     from bot.app.wiring import Services
@@ -21,6 +22,18 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 OptionValue = str | int | bool
+TEXT_LENGTH = 100
+"""The longest text an option takes unless it says otherwise (Discord's own default allows 6,000)."""
+QUOTE_LENGTH = 40
+
+
+def quote(raw: str) -> str:
+    """What the user typed, as an error message repeats it: at most QUOTE_LENGTH characters of it."""
+    return (
+        repr(raw) if len(raw) <= QUOTE_LENGTH else repr(raw[:QUOTE_LENGTH]) + f"… ({len(raw):,} characters)"
+    )
+
+
 Autocomplete = Callable[["Services", str], Awaitable[list[str]]]
 
 
@@ -36,7 +49,14 @@ class Option:
     choices: tuple[str, ...] = ()
     min_value: int | None = None
     max_value: int | None = None
+    max_length: int | None = None
+    """For text: the longest valid value (a domain 253, a URL 2,048); TEXT_LENGTH when not given."""
     autocomplete: Autocomplete | None = None
+
+    @property
+    def length_limit(self) -> int | None:
+        """The text limit Discord enforces in its client and the console and `ask` check first."""
+        return (self.max_length or TEXT_LENGTH) if self.type is str and not self.choices else None
 
     def convert(self, raw: str, example: str) -> OptionValue:
         """Turn console text into the option's type, with the same rules Discord applies."""
@@ -46,13 +66,13 @@ class Option:
                 return True
             if lowered in {"false", "no", "0", "off"}:
                 return False
-            raise BadInput(f"Option `{self.name}` takes true or false, not {raw!r}.", example=example)
+            raise BadInput(f"Option `{self.name}` takes true or false, not {quote(raw)}.", example=example)
         if self.type is int:
             try:
                 number = int(raw.strip())
             except ValueError:
                 raise BadInput(
-                    f"Option `{self.name}` takes a whole number, not {raw!r}.", example=example
+                    f"Option `{self.name}` takes a whole number, not {quote(raw)}.", example=example
                 ) from None
             if self.min_value is not None and number < self.min_value:
                 raise BadInput(f"Option `{self.name}` must be at least {self.min_value}.", example=example)
@@ -61,7 +81,14 @@ class Option:
             return number
         if self.choices and raw not in self.choices:
             raise BadInput(
-                f"Option `{self.name}` takes one of {', '.join(self.choices)}, not {raw!r}.", example=example
+                f"Option `{self.name}` takes one of {', '.join(self.choices)}, not {quote(raw)}.",
+                example=example,
+            )
+        limit = self.length_limit
+        if limit is not None and len(raw) > limit:
+            raise BadInput(
+                f"Option `{self.name}` takes at most {limit:,} characters; {quote(raw)} is longer.",
+                example=example,
             )
         return raw
 
@@ -87,6 +114,16 @@ class Context:
     guild_id: int | None = None
     channel_id: int | None = None
     progress: ProgressCallback | None = None
+
+    def charge(self, cost: Cost, amount: int = 1) -> None:
+        """Spend `amount` of a fair-use quota for this caller and server, or raise SlowDown."""
+        self.services.limits.charge(
+            cost,
+            user_id=self.caller.user_id,
+            guild_id=self.guild_id,
+            can_manage=self.caller.can_manage,
+            amount=amount,
+        )
 
     async def report_progress(self, partial: Answer) -> None:
         """Show a partial answer while work goes on (Discord edits the message; the console prints).
@@ -116,6 +153,8 @@ class CommandSpec:
     help: str = ""
     manage_only: bool = False
     ephemeral: bool = False
+    cost: Cost | None = None
+    """The fair-use quota one use spends, checked before any work (and before Discord's 'thinking…')."""
 
     @property
     def group(self) -> str | None:
@@ -222,7 +261,7 @@ def _bind_options(spec: CommandSpec, tokens: Sequence[str]) -> dict[str, OptionV
         if option is None:
             remaining = [o for o in spec.options if o.name not in values]
             if not remaining:
-                raise BadInput(f"Too many values for `/{spec.name}`: {token!r}.", example=spec.example)
+                raise BadInput(f"Too many values for `/{spec.name}`: {quote(token)}.", example=spec.example)
             option, raw = remaining[0], token
         if option.name in values:
             raise BadInput(f"Option `{option.name}` given twice.", example=spec.example)

@@ -18,7 +18,6 @@ from bot.app.answer import Answer, as_command_error
 from bot.core.values import Section, Source, Table, humanize_age
 from bot.live.http_client import UpstreamError
 from bot.live.results import LiveMeta, LiveResult
-from bot.live.ripestat import RoutingStatus
 from bot.live.sources import LiveSources
 
 if TYPE_CHECKING:  # bot.app.wiring builds every component; importing it here would make a cycle
@@ -55,13 +54,6 @@ async def attempt(call: Awaitable[R], what: str) -> R | Failed:
     except Exception as exc:  # a parser or client bug must not cost the user the snapshot answer
         log.exception("live call for %s failed unexpectedly", what)
         return Failed(f"{what}: internal error in the live lookup ({type(exc).__name__}).")
-
-
-def peers_seeing(status: RoutingStatus, family: int) -> tuple[int, int]:
-    """(RIS peers seeing, RIS peers in all) for the resource's address family."""
-    if family == 4:
-        return status.v4_peers_seeing, status.v4_peers_total
-    return status.v6_peers_seeing, status.v6_peers_total
 
 
 def stale_label(meta: LiveMeta) -> str:

@@ -18,12 +18,18 @@ class InternalError(CommandError):
     kind = ErrorKind.INTERNAL
 
 
-async def execute(spec: CommandSpec, ctx: Context, options: dict[str, Any]) -> Answer:
-    """Check permission, call the handler, and turn any unexpected exception into `InternalError`."""
+def admit(spec: CommandSpec, ctx: Context) -> None:
+    """Permission and fair use, checked before any work: a front end may answer a refusal at once."""
     if spec.manage_only and not ctx.caller.can_manage:
         raise Forbidden(
             f"`/{spec.name}` needs the Manage Server permission or the configured watch-manager role."
         )
+    if spec.cost is not None:
+        ctx.charge(spec.cost)
+
+
+async def run_admitted(spec: CommandSpec, ctx: Context, options: dict[str, Any]) -> Answer:
+    """Call the handler of an admitted command; any unexpected exception becomes `InternalError`."""
     try:
         return await spec.handler(ctx, **options)
     except DomainError as exc:
@@ -33,6 +39,12 @@ async def execute(spec: CommandSpec, ctx: Context, options: dict[str, Any]) -> A
         raise InternalError(
             f"`/{spec.name}` failed unexpectedly ({type(exc).__name__}); the error was logged."
         ) from exc
+
+
+async def execute(spec: CommandSpec, ctx: Context, options: dict[str, Any]) -> Answer:
+    """Admit, then run: what the console and `ask` do for every command."""
+    admit(spec, ctx)
+    return await run_admitted(spec, ctx, options)
 
 
 async def answer_line(

@@ -1,8 +1,8 @@
-"""Addresses, prefixes and hosts as `/lookup` and `/transit` read them, and resolving a host.
+"""What a user typed as a target (AS, address, prefix, country, domain, site), read once for every command.
 
-One parser per kind of target, so both commands accept and refuse the same texts with the same words (the
-AS parser is `bot.routing.asns.parse_asn`). Hosts and URLs go through `/reach`'s parser, so an IDN such as
-қазақстан.kz works everywhere. A name that does not exist is the user's mistake (BadInput); a resolver that
+`parse_target` classifies a text for `/lookup`, `/transit` and `/watch` alike, and `parse_sites` reads
+`/reach`'s list, so every command accepts and refuses the same texts with the same words. Hosts go through
+`bot.net.hosts` and URLs through `/reach`'s parser, so an IDN such as қазақстан.kz works everywhere. A name that does not exist is the user's mistake (BadInput); a resolver that
 fails or times out is ours (Unavailable), so the user is told to retry rather than to fix a good name.
 """
 
@@ -17,8 +17,11 @@ from bot.core.errors import InvalidInput
 from bot.core.settings import Settings
 from bot.net.address_safety import address_class
 from bot.net.dns import Lookup, LookupFailure, Nameserver, resolve
-from bot.reach.targets import normalise_host, parse_target
+from bot.net.hosts import normalise_host
+from bot.reach.targets import Target as Site
+from bot.reach.targets import parse_target as parse_site_url
 from bot.routing.asns import MAX_ASN, reserved_reason
+from bot.routing.country_names import find_country
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 _ADDRESS_LIKE = re.compile(r"^[0-9.]+(/\d*)?$|^[0-9a-f:.]*:[0-9a-f:.]*(/\d*)?$", re.IGNORECASE)
@@ -85,12 +88,12 @@ def parse_host(text: str, command: str) -> str | Network | None:
     raw = text.strip()
     example = f"/{command} target:nur.kz"
     if "://" in raw:
+        host = parse_site(raw, example).host
+    elif "." in raw:
         try:
-            host = parse_target(raw).host
+            host = normalise_host(raw)
         except InvalidInput as exc:
             raise BadInput(exc.message, example=example) from None
-    elif "." in raw:
-        host = normalise_host(raw, example=example)
     else:
         return None
     if looks_like_address(host):
@@ -164,3 +167,82 @@ def parse_asn(text: str, command: str = "lookup") -> int | None:
             example=f"/{command} target:AS9198",
         )
     return asn
+
+
+MAX_SITES = 10
+REACH_EXAMPLE = '/reach target:"nur.kz kaspi.kz https://egov.kz/cms/ru"'
+
+
+def parse_site(text: str, example: str = REACH_EXAMPLE) -> Site:
+    """One http(s) site (domain, URL or address with a port); BadInput with the command's `example`."""
+    try:
+        return parse_site_url(text)
+    except InvalidInput as exc:
+        raise BadInput(exc.message, example=example) from None
+
+
+def parse_sites(text: str) -> list[Site]:
+    """`/reach`'s list: split on spaces and commas, at most ten sites, duplicates removed, order kept."""
+    tokens = [t for t in re.split(r"[\s,]+", text.strip()) if t]
+    if not tokens:
+        raise BadInput("Give a domain, URL or IP address to check.", example=REACH_EXAMPLE)
+    if len(tokens) > MAX_SITES:
+        raise BadInput(f"At most {MAX_SITES} targets at once ({len(tokens)} given).", example=REACH_EXAMPLE)
+    sites: list[Site] = []
+    for token in tokens:
+        site = parse_site(token)
+        if site.url not in {s.url for s in sites}:
+            sites.append(site)
+    return sites
+
+
+@dataclass(frozen=True, slots=True)
+class AsTarget:
+    asn: int
+
+
+@dataclass(frozen=True, slots=True)
+class NetworkTarget:
+    """An address or a prefix; `as_prefix` says the user wrote a /length (a bare address is a /32 or /128)."""
+
+    network: Network
+    as_prefix: bool
+
+    @property
+    def address(self) -> str:
+        return str(self.network.network_address)
+
+
+@dataclass(frozen=True, slots=True)
+class CountryTarget:
+    code: str
+
+
+@dataclass(frozen=True, slots=True)
+class DomainTarget:
+    name: str
+
+
+UserTarget = AsTarget | NetworkTarget | CountryTarget | DomainTarget
+
+
+def parse_target(text: str, command: str, *, countries: bool = False) -> UserTarget | None:
+    """Classify a target as AS, address or prefix, country (when `countries`), or domain/URL — in that order.
+
+    None when the text is none of them, so each command says what it accepts; BadInput when it is meant as
+    one kind but malformed or unusable. A URL naming an address is that address.
+    """
+    raw = text.strip()
+    asn = parse_asn(raw, command)
+    if asn is not None:
+        return AsTarget(asn)
+    network = parse_network(raw, command)
+    if network is not None:
+        return NetworkTarget(network, "/" in raw)
+    country = find_country(raw) if countries else None
+    if country is not None:
+        return CountryTarget(country.code)
+    host = parse_host(raw, command)
+    if isinstance(host, str):
+        return DomainTarget(host)
+    return None if host is None else NetworkTarget(host, as_prefix=False)

@@ -12,14 +12,19 @@ import time
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from bot.alerts.repository import AlertStore
-from bot.alerts.service import AlertSystem
+from bot.alerts.model import SiteState, WatchKind
+from bot.alerts.ports import SiteCheck, SiteProbe
+from bot.alerts.repository import AlertRepository
+from bot.alerts.service import AlertService
+from bot.app.limits import FairUse
 from bot.core.settings import Settings
 from bot.core.state_db import StateDB
 from bot.core.values import Section
 from bot.history.recorder import HistoryRecorder, WatchedAsns
 from bot.history.store import HistoryStore
 from bot.live import LiveSources
+from bot.reach.probe import ReachConfig, check_target
+from bot.reach.targets import parse_target
 from bot.routing.snapshot_store import SnapshotStore
 
 
@@ -42,7 +47,8 @@ class Services:
     settings: Settings
     snapshots: SnapshotStore
     live: LiveSources
-    alerts: AlertSystem
+    alerts: AlertService
+    limits: FairUse
     history: HistoryRecorder
     started_at: float = field(default_factory=time.time)
     failed_extensions: dict[str, str] = field(default_factory=dict)
@@ -50,7 +56,7 @@ class Services:
     @property
     def components(self) -> list[Component]:
         """In start order: the alert system uses the snapshot and the live sources; history reads its watches."""
-        return [self.snapshots, self.live, self.alerts, self.history]
+        return [self.snapshots, self.live, self.alerts, self.limits, self.history]
 
     async def start(self) -> None:
         for component in self.components:
@@ -65,9 +71,9 @@ class Services:
                 logging.getLogger(__name__).exception("closing %s failed", component.name)
 
 
-async def watched_asns(store: AlertStore) -> list[int]:
+async def watched_asns(repository: AlertRepository) -> list[int]:
     """Every AS some server watches: each gets a history point at every import, beside the countries."""
-    return sorted({int(w.target[2:]) for w in await store.watches() if w.kind == "asn"})
+    return sorted({int(w.target[2:]) for w in await repository.watches() if w.kind is WatchKind.ASN})
 
 
 def build_history(settings: Settings, watched: WatchedAsns) -> HistoryRecorder:
@@ -83,23 +89,63 @@ def standalone_history(settings: Settings) -> HistoryRecorder:
         db = StateDB(settings.core.silkroute_state_db)
         await db.open()
         try:
-            return await watched_asns(AlertStore(db))
+            return await watched_asns(AlertRepository(db))
         finally:
             await db.close()
 
     return build_history(settings, watched)
 
 
+def service_history(settings: Settings, snapshots: SnapshotStore, alerts: AlertService) -> HistoryRecorder:
+    """The running bot's recorder: watches from the alert service's repository, told of every refresh."""
+    history = build_history(settings, lambda: watched_asns(alerts.repository))
+    snapshots.on_import = history.record
+    return history
+
+
 def build_services(settings: Settings, *, long_running: bool = True) -> Services:
     """Create every component from settings, without starting anything (no I/O here).
 
     A one-shot `silkroute ask` is not long-running: it must not start the daily data refresh, which
-    would begin a download at once when there is no snapshot yet. The refresh tells the history recorder
-    about each snapshot it builds; the recorder reads the watched ASes from the alert system's store.
+    would begin a download at once when there is no snapshot yet.
     """
     snapshots = SnapshotStore(settings.core.silkroute_data_dir, settings if long_running else None)
     live = LiveSources(settings)
-    alerts = AlertSystem(settings, snapshots=snapshots, live=live)
-    history = build_history(settings, lambda: watched_asns(alerts.store))
-    snapshots.on_import = history.record
-    return Services(settings=settings, snapshots=snapshots, live=live, alerts=alerts, history=history)
+    alerts = build_alerts(settings, snapshots, live)
+    limits = FairUse(settings.limits)
+    history = service_history(settings, snapshots, alerts)
+    return Services(
+        settings=settings, snapshots=snapshots, live=live, alerts=alerts, limits=limits, history=history
+    )
+
+
+def reach_probe(settings: Settings) -> SiteProbe:
+    """Watched sites are checked by the same stages as `/reach`; only the verdict and its reason matter.
+
+    The adapter lives here so that `bot.alerts` never imports `bot.reach`.
+    """
+    config = ReachConfig.from_settings(settings)
+
+    async def probe(site: str) -> SiteCheck:
+        report = await check_target(parse_target(site), config, None)
+        # "reachable" is the one reach verdict that means up; the others name the stage that failed.
+        state = SiteState.UP if report.verdict == "reachable" else SiteState.DOWN
+        return SiteCheck(state, report.verdict, report.reason)
+
+    return probe
+
+
+def build_alerts(settings: Settings, snapshots: SnapshotStore, live: LiveSources) -> AlertService:
+    """The alert service with what it uses from routing, live and reach, each through its port.
+
+    Offline (tests, air-gapped runs) nothing is probed and no feed is opened: no site checks rather than
+    false "down"s, and the BGP monitors say they are idle.
+    """
+    offline = settings.core.silkroute_offline
+    return AlertService(
+        settings,
+        snapshots=snapshots,
+        feeds=None if live.offline else live.rislive,
+        rpki=live.ripestat,
+        probe=None if offline else reach_probe(settings),
+    )

@@ -145,6 +145,45 @@ class HistorySettings(_Section):
         return [code for code in self.silkroute_history_countries.split(",") if code]
 
 
+QUOTA_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def parse_quota(text: str) -> tuple[int, float]:
+    """`6/10m` → (6 uses, 600 s): at most that many uses in any such window; `0/1s` turns a use off."""
+    count, sep, window = text.strip().partition("/")
+    unit = window[-1:].lower()
+    if not sep or not count.isdigit() or unit not in QUOTA_UNITS or not window[:-1].isdigit():
+        raise ValueError(f"{text!r} is not a quota like 6/10m (uses / window in s, m, h or d)")
+    seconds = int(window[:-1]) * QUOTA_UNITS[unit]
+    if seconds <= 0:
+        raise ValueError(f"{text!r}: the window must be longer than zero")
+    return int(count), float(seconds)
+
+
+class LimitSettings(_Section):
+    """Fair use: quotas as `uses/window` (`6/10m`) for the commands that cost something; managers are exempt
+    from the per-user quotas, never from the per-server Atlas budget or the process-wide probe cap."""
+
+    silkroute_limit_reach_user: str = "6/10m"
+    silkroute_limit_reach_server: str = "40/10m"
+    silkroute_limit_atlas_results_server: str = "100/1d"
+    silkroute_limit_cold_user: str = "4/10m"
+    silkroute_limit_watch_add_user: str = "20/1h"
+    silkroute_max_concurrent_probes: int = Field(default=16, ge=1, le=256)
+
+    @field_validator(
+        "silkroute_limit_reach_user",
+        "silkroute_limit_reach_server",
+        "silkroute_limit_atlas_results_server",
+        "silkroute_limit_cold_user",
+        "silkroute_limit_watch_add_user",
+    )
+    @classmethod
+    def _quota(cls, value: str) -> str:
+        parse_quota(value)
+        return value
+
+
 class Settings:
     """All sections, loaded together so every invalid variable is reported at once."""
 
@@ -156,6 +195,7 @@ class Settings:
         self.reach: ReachSettings = sections.get("reach") or ReachSettings()
         self.alerts: AlertSettings = sections.get("alerts") or AlertSettings()
         self.history: HistorySettings = sections.get("history") or HistorySettings()
+        self.limits: LimitSettings = sections.get("limits") or LimitSettings()
 
 
 SECTIONS: dict[str, type[_Section]] = {
@@ -166,6 +206,7 @@ SECTIONS: dict[str, type[_Section]] = {
     "reach": ReachSettings,
     "alerts": AlertSettings,
     "history": HistorySettings,
+    "limits": LimitSettings,
 }
 
 

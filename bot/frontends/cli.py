@@ -11,10 +11,10 @@ import sys
 from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 
-from bot.alerts.delivery import ConsoleSink
 from bot.app.answer import EXIT_CODES, Answer, CommandError, as_command_error
 from bot.app.catalog import build_registry
 from bot.app.commands import Context, Registry
+from bot.app.features.alerts.console_sink import ConsoleSink
 from bot.app.features.backfill import DEFAULT_COLLECTORS, backfill_command
 from bot.app.features.data import import_command, status_command, update_command
 from bot.app.features.reach.batch import run_batch

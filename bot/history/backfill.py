@@ -23,9 +23,10 @@ from bot.core.errors import InvalidInput
 from bot.core.settings import Settings
 from bot.history.recorder import record_snapshot
 from bot.history.store import HistoryStore, Recording
+from bot.net.download import DownloadLimits, NotOnServer, download_resumable
 from bot.routing.importer import import_files
 from bot.routing.snapshot import Snapshot
-from bot.routing.update import DataSource, NotOnServer, download
+from bot.routing.update import DataSource, download_limits, download_session
 
 EVERY_EXAMPLE = "silkroute data backfill --from 2021-01-01 --to 2026-11-01 --every 1mo"
 _EVERY = re.compile(r"^(?P<n>[1-9][0-9]{0,3})(?P<unit>d|w|mo|y)$")
@@ -125,18 +126,18 @@ async def backfill(
     await asyncio.to_thread(raw.mkdir, parents=True, exist_ok=True)
     report = BackfillReport()
     tell = say or (lambda _message: None)
-    timeout = aiohttp.ClientTimeout(
-        sock_connect=settings.routing.silkroute_download_connect_timeout,
-        sock_read=settings.routing.silkroute_download_connect_timeout * 6,
-    )
-    headers = {"User-Agent": f"{settings.live.silkroute_client_name} data backfill"}
-    async with aiohttp.ClientSession(timeout=timeout, headers=headers) as session:
+    limits = download_limits(settings)
+    search_days = settings.history.silkroute_backfill_search_days
+    async with download_session(settings, "data backfill") as session:
         for wanted in plan.dates:
             for collector in plan.collectors:
                 if await asyncio.to_thread(store.backfilled, collector, wanted.isoformat()):
                     report.skipped.append((wanted, collector))
                     continue
-                found = await _fetch_nearest(session, settings, raw, collector, wanted)
+                candidates = [
+                    archive_source(settings, collector, d) for d in nearest_days(wanted, search_days)
+                ]
+                found = await _fetch_first(session, candidates, raw, limits)
                 if found is None:
                     tell(f"{collector} {wanted}: no archived RIB within the search window, skipped")
                     report.missing.append((wanted, collector))
@@ -157,14 +158,15 @@ async def backfill(
     return report
 
 
-async def _fetch_nearest(
-    session: aiohttp.ClientSession, settings: Settings, raw: Path, collector: str, wanted: date
+async def _fetch_first(
+    session: aiohttp.ClientSession, candidates: Sequence[DataSource], raw: Path, limits: DownloadLimits
 ) -> tuple[DataSource, Path] | None:
-    """Download the first archived RIB found nearest `wanted`; None when none exists in the window."""
-    for day in nearest_days(wanted, settings.history.silkroute_backfill_search_days):
-        source = archive_source(settings, collector, day)
+    """Download the first candidate the archive has (nearest first); None when it has none of them."""
+    for source in candidates:
         try:
-            return source, await download(session, source, raw, settings)
+            return source, await download_resumable(
+                session, source.name, source.url, raw / source.filename, limits
+            )
         except NotOnServer:
             continue
     return None

@@ -24,6 +24,7 @@ import aiohttp
 from bot import __version__
 from bot.core.errors import DataUnavailable
 from bot.core.settings import Settings
+from bot.net.backoff import Backoff
 
 log = logging.getLogger(__name__)
 
@@ -188,10 +189,8 @@ class HttpLayer:
         return self._limits[source]
 
     def backoff(self, attempt: int) -> float:
-        """Exponential backoff with jitter (50-100 % of the step) so retrying clients do not stampede."""
-        live = self.settings.live
-        step = min(live.silkroute_http_retry_after_max, live.silkroute_http_backoff_seconds * 2.0**attempt)
-        return step * (0.5 + self.jitter() / 2)
+        """The shared retry wait (`bot.net.backoff`), with this layer's jitter source."""
+        return Backoff.from_settings(self.settings, self.jitter).delay(attempt)
 
     async def get_json(self, source: str, path: str, params: Mapping[str, str] | None = None) -> Any:
         """GET `path` under the source's base URL and decode JSON, retrying what is worth retrying."""

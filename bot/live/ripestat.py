@@ -113,6 +113,12 @@ class RoutingStatus(LiveResult):
     def announced(self) -> bool:
         return bool(self.origins) or self.v4_peers_seeing + self.v6_peers_seeing > 0
 
+    def peers_seeing(self, family: int) -> tuple[int, int]:
+        """(RIS peers seeing, RIS peers in all) for one address family."""
+        if family == 4:
+            return self.v4_peers_seeing, self.v4_peers_total
+        return self.v6_peers_seeing, self.v6_peers_total
+
 
 @dataclass(frozen=True, slots=True)
 class CollectorVisibility:

@@ -87,8 +87,7 @@ class AtlasClient:
         key = settings.live.ripe_atlas_key
         if key is None or not key.get_secret_value().strip():
             raise DataUnavailable(
-                "The RIPE Atlas vantage needs an API key: set RIPE_ATLAS_KEY (measurements cost credits).",
-                example='/reach target:"kaspi.kz" vantage:local',
+                "The RIPE Atlas vantage needs an API key: set RIPE_ATLAS_KEY (measurements cost credits)."
             )
         if settings.core.silkroute_offline or live is None:
             raise DataUnavailable(

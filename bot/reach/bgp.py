@@ -3,20 +3,18 @@
 Announced in BGP is reported apart from reachable: during the January 2022 shutdown Kazakh prefixes
 stayed visible while no packets passed. The snapshot is another area's component; reach reads it
 through the small `RoutingView` protocol and works (saying so) without it. When the live sources answer,
-RIPEstat's routing status adds how the prefix is seen right now (`live_bgp`).
+RIPEstat's routing status adds how the prefix is seen right now (`live_routing`; the application asks).
 """
 
 from __future__ import annotations
 
-import asyncio
 import ipaddress
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from bot.app.live_parts import Failed, LiveParts, attempt, peers_seeing, stale_label
 from bot.core.values import Source
-from bot.live.sources import LiveSources
+from bot.live.ripestat import RoutingStatus
 from bot.net.address_safety import IPAddress
 
 
@@ -163,34 +161,12 @@ class LiveRouting:
         }
 
 
-@dataclass
-class LiveBgp:
-    """Live BGP visibility per address (text form) and the parts' sources and failures for the answer."""
-
-    by_address: dict[str, LiveRouting] = field(default_factory=dict)
-    parts: LiveParts = field(default_factory=LiveParts)
+def live_resources(addresses: Iterable[tuple[IPAddress, Network]]) -> dict[str, str]:
+    """What to ask RIPEstat about each address: its snapshot prefix, or the address itself when unknown."""
+    return {str(address): network.prefix or str(address) for address, network in addresses}
 
 
-async def live_bgp(addresses: Iterable[tuple[IPAddress, Network]], live: LiveSources | Failed) -> LiveBgp:
-    """Ask RIPEstat's routing status once per distinct prefix, all at once; failures become notes."""
-    result = LiveBgp()
-    if isinstance(live, Failed):
-        result.parts.use(live)
-        return result
-    resources = {str(address): network.prefix or str(address) for address, network in addresses}
-    distinct = sorted(set(resources.values()))
-    answers = await asyncio.gather(
-        *(attempt(live.ripestat.routing_status(r), f"live BGP visibility of {r}") for r in distinct)
-    )
-    by_resource = {}
-    for resource, answer in zip(distinct, answers, strict=True):
-        status = result.parts.use(answer)
-        if status is None:
-            continue
-        family = ipaddress.ip_network(resource, strict=False).version
-        seeing, total = peers_seeing(status, family)
-        by_resource[resource] = LiveRouting(
-            resource, status.announced, status.origins, seeing, total, stale_label(status.meta).strip()
-        )
-    result.by_address = {a: by_resource[r] for a, r in resources.items() if r in by_resource}
-    return result
+def live_routing(resource: str, status: RoutingStatus, note: str) -> LiveRouting:
+    """One resource's live status in the form the verdict reads; `note` says when the copy is stale."""
+    seeing, total = status.peers_seeing(ipaddress.ip_network(resource, strict=False).version)
+    return LiveRouting(resource, status.announced, status.origins, seeing, total, note)

@@ -6,19 +6,19 @@ import asyncio
 import ipaddress
 import time
 from collections.abc import AsyncIterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from bot.core.errors import DataUnavailable
 from bot.core.settings import Settings
 from bot.net.address_safety import IPAddress, SafetyPolicy
-from bot.net.dns import Lookup, Nameserver, compare, resolve
-from bot.reach.bgp import LiveRouting, Network, RoutingView, network_of
-from bot.reach.fetch import HttpLimits, HttpResult, fetch
+from bot.net.dns import Nameserver, compare, resolve
+from bot.reach.bgp import LiveRouting, RoutingView, network_of
+from bot.reach.fetch import HttpLimits, fetch
 from bot.reach.interception import InterceptionDetector
+from bot.reach.report import AddressReport, DnsReport, TargetReport
 from bot.reach.targets import Target
-from bot.reach.tls import TcpResult, TlsResult, tcp_connect, tls_handshake
+from bot.reach.tls import tcp_connect, tls_handshake
 from bot.reach.verdict import address_outcome, decide
 
 MAX_SYSTEM_ADDRESSES = 4
@@ -70,65 +70,6 @@ class ReachConfig:
             extra_ca_file=reach.silkroute_reach_extra_ca_file,
             user_agent=f"{settings.live.silkroute_client_name} reachability check",
         )
-
-
-@dataclass(slots=True)
-class DnsReport:
-    system: Lookup
-    control: Lookup
-    consistency: str
-    why: str
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "system": self.system.to_json(),
-            "control": self.control.to_json(),
-            "consistency": self.consistency,
-            "why": self.why,
-        }
-
-
-@dataclass(slots=True)
-class AddressReport:
-    """One address's path through the stages; `outcome` is this address's own verdict."""
-
-    address: IPAddress
-    found_by: list[str]
-    network: Network
-    refused: str | None = None
-    tcp: TcpResult | None = None
-    tls: TlsResult | None = None
-    http: HttpResult | None = None
-    outcome: str = ""
-    live_announced: bool | None = None
-
-    @property
-    def from_system(self) -> bool:
-        """Whether a user's own resolver (or the user, with a literal) would lead here."""
-        return bool({"system", "literal"} & set(self.found_by))
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "address": str(self.address),
-            "found_by": self.found_by,
-            **self.network.to_json(),
-            "outcome": self.outcome,
-            "refused": self.refused,
-            "tcp": self.tcp.to_json() if self.tcp else None,
-            "tls": self.tls.to_json() if self.tls else None,
-            "http": self.http.to_json() if self.http else None,
-        }
-
-
-@dataclass(slots=True)
-class TargetReport:
-    target: Target
-    dns: DnsReport | None
-    addresses: list[AddressReport] = field(default_factory=list)
-    verdict: str = ""
-    reason: str = ""
-    seconds: float = 0.0
-    routing_known: bool = False
 
 
 async def check_target(target: Target, config: ReachConfig, snapshot: RoutingView | None) -> TargetReport:

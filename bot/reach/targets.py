@@ -1,4 +1,7 @@
-"""Turn what a user typed (`nur.kz`, `https://kaspi.kz/shop`, `95.56.0.1:443`) into checkable targets."""
+"""One site to check, from what a user typed (`nur.kz`, `https://kaspi.kz/shop`, `95.56.0.1:443`).
+
+Splitting a list of them and wording errors for chat is the application's (`bot.app.targets.parse_sites`).
+"""
 
 from __future__ import annotations
 
@@ -9,11 +12,10 @@ from urllib.parse import urlsplit, urlunsplit
 
 from bot.core.errors import InvalidInput
 from bot.net.address_safety import IPAddress
+from bot.net.hosts import normalise_host
 
-MAX_TARGETS = 10
-EXAMPLE = '/reach target:"nur.kz kaspi.kz https://egov.kz/cms/ru"'
+EXAMPLE = "https://kaspi.kz/shop"  # a value `parse_target` accepts, for error messages
 DEFAULT_PORTS = {"http": 80, "https": 443}
-_LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
 _BRACKETED = re.compile(r"\[[^\]]*\](:[0-9]*)?")
 
 
@@ -38,21 +40,6 @@ class Target:
     @property
     def uses_tls(self) -> bool:
         return self.scheme == "https"
-
-
-def parse_targets(text: str) -> list[Target]:
-    """Split on spaces and commas; up to ten targets, duplicates removed, order kept."""
-    tokens = [t for t in re.split(r"[\s,]+", text.strip()) if t]
-    if not tokens:
-        raise InvalidInput("Give a domain, URL or IP address to check.", example=EXAMPLE)
-    if len(tokens) > MAX_TARGETS:
-        raise InvalidInput(f"At most {MAX_TARGETS} targets at once ({len(tokens)} given).", example=EXAMPLE)
-    targets: list[Target] = []
-    for token in tokens:
-        target = parse_target(token)
-        if target.url not in {t.url for t in targets}:
-            targets.append(target)
-    return targets
 
 
 def parse_target(token: str) -> Target:
@@ -85,7 +72,7 @@ def parse_target(token: str) -> Target:
         raise InvalidInput(f"{token!r} has no host name.", example=EXAMPLE)
     if parts.netloc.startswith("[") and not _BRACKETED.fullmatch(parts.netloc):
         raise InvalidInput(f"{token!r} is not a valid URL: nothing but a port may follow ].", example=EXAMPLE)
-    host = normalise_host(f"[{parts.hostname}]" if "[" in parts.netloc else parts.hostname)
+    host = normalise_host(f"[{parts.hostname}]" if "[" in parts.netloc else parts.hostname, example=EXAMPLE)
     if port == 0:
         raise InvalidInput(
             f"{token!r} has an invalid port; ports are whole numbers 1–65535.", example=EXAMPLE
@@ -112,35 +99,3 @@ def _is_bare_ipv6(text: str) -> bool:
         return isinstance(ipaddress.ip_address(text), ipaddress.IPv6Address)
     except ValueError:
         return False
-
-
-def normalise_host(host: str, *, example: str = EXAMPLE) -> str:
-    """The canonical form of a host name or address literal, or InvalidInput (with `example`) when invalid.
-
-    Lower-cases and IDNA-encodes names (so қазақстан.kz works) and validates every label; an address
-    keeps its compressed form, an IPv6 one may come in [brackets] but never with a %scope (a local
-    interface). Shared by every command that takes a host, so they all accept the same names.
-    """
-    text = host.strip()
-    if not text:
-        raise InvalidInput("Give a host name or IP address.", example=example)
-    bracketed = text.startswith("[") or text.endswith("]")
-    inner = text[1:-1] if bracketed and text.startswith("[") and text.endswith("]") else text
-    try:
-        address = ipaddress.ip_address(inner)
-    except ValueError:
-        address = None
-    if address is not None and not (isinstance(address, ipaddress.IPv6Address) and address.scope_id):
-        if bracketed and address.version != 6:
-            raise InvalidInput(f"{host!r}: only IPv6 addresses go in [brackets].", example=example)
-        return str(address)
-    if bracketed or "%" in inner:
-        raise InvalidInput(f"{host!r} is not a valid IPv6 address.", example=example)
-    try:
-        ascii_host = inner.rstrip(".").encode("idna").decode("ascii").lower()
-    except UnicodeError:
-        raise InvalidInput(f"{host!r} is not a valid host name.", example=example) from None
-    labels = ascii_host.split(".")
-    if len(ascii_host) > 253 or not all(_LABEL.match(label) for label in labels):
-        raise InvalidInput(f"{host!r} is not a valid host name.", example=example)
-    return ascii_host

@@ -6,10 +6,7 @@ be reached; interception wins over everything, because a forged chain is evidenc
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from bot.reach.probe import AddressReport, TargetReport
+from bot.reach.report import AddressReport, TargetReport
 
 VERDICTS = (
     "reachable",

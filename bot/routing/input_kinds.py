@@ -10,8 +10,9 @@ import enum
 import io
 from pathlib import Path
 
+from bot.net.decompress import open_decompressed
 from bot.routing.asnames import looks_like_asn_txt, looks_like_asnames_json
-from bot.routing.mrt import looks_like_mrt, open_decompressed
+from bot.routing.mrt import looks_like_mrt
 from bot.routing.registry import looks_like_delegated
 
 HEAD_BYTES = 64 * 1024

@@ -12,8 +12,6 @@ never count towards path length), so they say nothing about inter-domain routing
 
 from __future__ import annotations
 
-import bz2
-import gzip
 import lzma
 import socket
 import struct
@@ -22,7 +20,9 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import BinaryIO, NamedTuple, Protocol, cast
+from typing import BinaryIO, NamedTuple
+
+from bot.net.decompress import compression_of, new_decompressor
 
 AsPath = tuple[int | frozenset[int], ...]
 
@@ -165,29 +165,6 @@ def _record_name(rtype: int, subtype: int) -> str:
     return f"{name}/{_SUBTYPE_NAMES.get(rtype, {}).get(subtype, subtype)}"
 
 
-def _compression_of(head: bytes) -> str:
-    if head.startswith(b"\x1f\x8b"):
-        return "gzip"
-    if head.startswith(b"BZh"):
-        return "bzip2"
-    if head.startswith(b"\xfd7zXZ\x00"):
-        return "xz"
-    return "plain"
-
-
-def open_decompressed(path: Path) -> BinaryIO:
-    """Open plain, gzip, bzip2 or xz by magic bytes: downloads get renamed, their content does not lie."""
-    with path.open("rb") as probe:
-        kind = _compression_of(probe.read(6))
-    if kind == "gzip":
-        return cast(BinaryIO, gzip.open(path, "rb"))
-    if kind == "bzip2":
-        return cast(BinaryIO, bz2.open(path, "rb"))
-    if kind == "xz":
-        return cast(BinaryIO, lzma.open(path, "rb"))
-    return path.open("rb")
-
-
 def looks_like_mrt(head: bytes) -> bool:
     """True when the first decompressed bytes hold plausible MRT headers (the first two, when present)."""
     if len(head) < _HEADER.size:
@@ -205,24 +182,6 @@ def looks_like_mrt(head: bytes) -> bool:
     return True
 
 
-class _Decompressor(Protocol):
-    @property
-    def eof(self) -> bool: ...
-
-    @property
-    def unused_data(self) -> bytes: ...
-
-    def decompress(self, data: bytes) -> bytes: ...
-
-
-def _decompressor(kind: str) -> _Decompressor:
-    if kind == "gzip":
-        return zlib.decompressobj(31)
-    if kind == "bzip2":
-        return bz2.BZ2Decompressor()
-    return lzma.LZMADecompressor()
-
-
 class _Inflater:
     """Decompressed chunks of a raw stream; remembers where the compressed input stopped producing data."""
 
@@ -236,7 +195,7 @@ class _Inflater:
     def chunks(self) -> Iterator[bytes]:
         report = self.report
         first = self.raw.read(_RAW_CHUNK)
-        kind = report.compression = _compression_of(first)
+        kind = report.compression = compression_of(first)
         if kind == "plain":
             report.compressed_bytes = len(first)
             chunk = first
@@ -246,7 +205,7 @@ class _Inflater:
                 chunk = self.raw.read(_PLAIN_CHUNK)
                 report.compressed_bytes += len(chunk)
             return
-        decoder = _decompressor(kind)
+        decoder = new_decompressor(kind)
         pending = first
         while True:
             if not pending:
@@ -277,7 +236,7 @@ class _Inflater:
                     pending = self.raw.read(_RAW_CHUNK)
                     if not pending.strip(b"\x00"):
                         return  # clean end (zero padding after the last member is tolerated)
-                decoder = _decompressor(kind)  # concatenated gzip members / bzip2 streams
+                decoder = new_decompressor(kind)  # concatenated gzip members / bzip2 streams
 
     def undecoded_estimate(self) -> int:
         """Decompressed size the compressed tail that produced no output would probably have had."""

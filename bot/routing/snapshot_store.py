@@ -1,7 +1,8 @@
 """The serving snapshot as a long-lived component, with the optional background refresh.
 
 Handlers read `store.current` once per answer; a refresh or import swaps in a new Snapshot object, so an
-answer in progress finishes on the snapshot it started with.
+answer in progress finishes on the snapshot it started with. The store also owns what is cached per
+snapshot (the transit index), so a swap drops it with the snapshot it described.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from bot.core.settings import Settings
 from bot.core.values import Section
 from bot.routing.importer import ImportReport
 from bot.routing.snapshot import Snapshot, discard, load_current
+from bot.routing.transit import TransitIndex, TransitIndexes
 from bot.routing.update import refresh_forever
 
 log = logging.getLogger(__name__)
@@ -44,6 +46,7 @@ class SnapshotStore:
         self.current: Snapshot | None = None
         self.error = ""
         self.refresher: asyncio.Task[None] | None = None
+        self._transit = TransitIndexes()
 
     async def start(self) -> None:
         """Load the current snapshot; start the refresher when settings allow (online, interval > 0)."""
@@ -58,9 +61,12 @@ class SnapshotStore:
             and settings.routing.silkroute_update_interval_hours
             and not settings.core.silkroute_offline
         ):
-            self.refresher = asyncio.create_task(refresh_forever(settings, self.serve_import, self._built_at))
+            self.refresher = asyncio.create_task(
+                refresh_forever(settings, self.serve_import, self.last_built)
+            )
 
-    def _built_at(self) -> datetime | None:
+    def last_built(self) -> datetime | None:
+        """When the serving snapshot was built (the refresher counts its interval from it); None without one."""
         return self.current.provenance.built_at if self.current else None
 
     async def serve_import(self, report: ImportReport) -> None:
@@ -84,6 +90,10 @@ class SnapshotStore:
         if self.current is None:
             raise DataUnavailable(NO_SNAPSHOT, example="silkroute data update")
         return self.current
+
+    def transit_index(self) -> TransitIndex:
+        """The transit index (with its result and chart caches) of the serving snapshot, one per snapshot."""
+        return self._transit.for_snapshot(self.require())
 
     async def close(self) -> None:
         if self.refresher is not None:

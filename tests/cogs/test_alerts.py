@@ -9,8 +9,8 @@ import discord
 import pytest
 import simcord
 
-from bot.alerts.model import AlertKind, Finding
-from bot.alerts.service import AlertSystem
+from bot.alerts.model import AlertKind, AlertSeverity, Finding
+from bot.alerts.service import AlertService
 from bot.frontends.discord.alert_channel import PUMP_SECONDS
 from bot.frontends.discord.client import SilkrouteBot
 from tests.bot.alerts.support import settings_for
@@ -18,15 +18,17 @@ from tests.bot.frontends.discord.support import make_bot
 
 
 @pytest.fixture
-async def system(tmp_path: Path) -> AsyncIterator[AlertSystem]:
+async def system(tmp_path: Path) -> AsyncIterator[AlertService]:
     """SimCord does not close the bot, so the test closes the alert system (and its SQLite thread) itself."""
-    alerts = AlertSystem(settings_for(tmp_path), batch_window=0, tick_seconds=3600)
-    yield alerts
-    await alerts.close()
+    alerts = AlertService(settings_for(tmp_path), batch_window=0, tick_seconds=3600)
+    try:
+        yield alerts
+    finally:
+        await alerts.close()
 
 
 @pytest.fixture
-def simcord_bot(system: AlertSystem) -> SilkrouteBot:
+def simcord_bot(system: AlertService) -> SilkrouteBot:
     return make_bot(system.settings, extensions=("cogs.watch", "cogs.alerts"), alerts=system)
 
 
@@ -52,7 +54,7 @@ async def channel_messages(
 
 
 async def test_watch_and_alerts_permissions_input_and_delivery(
-    simcord_env: simcord.Env, simcord_bot: SilkrouteBot, system: AlertSystem
+    simcord_env: simcord.Env, simcord_bot: SilkrouteBot, system: AlertService
 ) -> None:
     guild = simcord_env.create_guild()
     ops = guild.create_text_channel("ops")
@@ -94,7 +96,7 @@ async def test_watch_and_alerts_permissions_input_and_delivery(
             True,
             "Visibility loss: 194.187.246.0/24",
             "12 peers lost it",
-            "critical",
+            AlertSeverity.CRITICAL,
             {"lost_peers": ["rrc00/192.0.2.1"]},
         ),
         [guild.id],
@@ -103,6 +105,7 @@ async def test_watch_and_alerts_permissions_input_and_delivery(
     assert alert_message.content == f"<@&{oncall.id}>"
     assert alert_message.embeds[0].title == "OPEN: Visibility loss: 194.187.246.0/24"
     request = [r for r in simcord_env.http_requests if r.path.endswith(f"/channels/{noc.id}/messages")][-1]
+    assert request.json is not None
     assert request.json["allowed_mentions"] == {"parse": [], "roles": [oncall.id]}  # nobody else
     labels = [c.label for row in alert_message.components for c in row.children]  # type: ignore[union-attr]
     assert labels == ["Ack", "Mute 24 h"]
@@ -111,13 +114,13 @@ async def test_watch_and_alerts_permissions_input_and_delivery(
     assert muted.ephemeral and "needs the Manage Server" in muted.content
     acked = reply(await bob.click(alert_message, label="Ack"))
     assert "acknowledged by bob" in acked.content
-    (alert,) = await system.store.open_alerts(guild.id)
+    (alert,) = await system.open_alerts(guild.id)
     assert alert.acked_by == "bob"
     assert len(simcord_env.errors) == 5  # the five refusals above, each answered to the user
 
 
 async def test_unloading_the_extension_stops_the_alert_pump(
-    simcord_env: simcord.Env, simcord_bot: SilkrouteBot, system: AlertSystem
+    simcord_env: simcord.Env, simcord_bot: SilkrouteBot, system: AlertService
 ) -> None:
     cog = simcord_bot.get_cog("SpecCog:alerts")
     pump = getattr(cog, "pump", None)

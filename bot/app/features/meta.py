@@ -11,7 +11,7 @@ import discord
 from bot import __version__
 from bot.app.answer import Answer, BadInput, Severity
 from bot.app.commands import CommandSpec, Context, Option, Registry
-from bot.core.values import Section, Table, humanize_age
+from bot.core.values import Section, humanize_age
 from bot.routing.snapshot import Snapshot
 
 
@@ -26,7 +26,7 @@ async def status(ctx: Context) -> Answer:
         sections.append(
             Section(
                 "Extensions that failed to load",
-                table=Table(["extension", "error"], [[k, v] for k, v in services.failed_extensions.items()]),
+                "\n".join(f"`{name}`: {error}" for name, error in services.failed_extensions.items()),
             )
         )
     mode = "offline (live sources off)" if services.settings.core.silkroute_offline else "online"
@@ -82,14 +82,11 @@ def make_help(registry: Registry) -> CommandSpec:
             spec = registry.get(command.removeprefix("/").strip().lower())
             if spec is None:
                 raise BadInput(f"No command called `{command}`.", example="/help command:status")
-            options = Table(
-                ["option", "type", "required", "description"],
-                [
-                    [o.name, o.type.__name__, "yes" if o.required else "no", o.description]
-                    for o in spec.options
-                ],
+            options = "\n".join(
+                f"`{o.name}` ({_kind(o)}, {'required' if o.required else 'optional'}): {o.description}"
+                for o in spec.options
             )
-            sections = [Section("Options", table=options)] if spec.options else []
+            sections = [Section("Options", options)] if spec.options else []
             if spec.help:
                 sections.append(Section("How it works", spec.help))
             return Answer(
@@ -103,12 +100,13 @@ def make_help(registry: Registry) -> CommandSpec:
                     "options": [o.name for o in spec.options],
                 },
             )
-        rows = [[f"/{s.name}", s.description, s.example] for s in registry]
+        # One line per command rather than a table: descriptions and examples are too wide for a phone's embed.
+        lines = "\n".join(f"`{s.example}` {s.description}" for s in registry)
         return Answer(
             command="help",
             title="silkroute commands",
             summary="Ask about Kazakhstan's routing and reachability. `/help command:<name>` explains one command.",
-            sections=[Section("Commands", table=Table(["command", "what it does", "example"], rows))],
+            sections=[Section("Commands", lines)],
             data={"commands": [{"name": s.name, "example": s.example} for s in registry]},
         )
 
@@ -117,7 +115,7 @@ def make_help(registry: Registry) -> CommandSpec:
         description="Every command with an example",
         example="/help command:status",
         handler=help_handler,
-        options=(Option("command", "Explain one command", required=False),),
+        options=(Option("command", "Explain one command", required=False, max_length=40),),
         ephemeral=True,
     )
 
@@ -128,3 +126,16 @@ STATUS = CommandSpec(
     example="/status",
     handler=status,
 )
+
+
+def _kind(option: Option) -> str:
+    if option.choices:
+        return "one of " + ", ".join(option.choices)
+    if option.type is int:
+        bounds = [f"≥ {option.min_value}"] * (option.min_value is not None) + [f"≤ {option.max_value}"] * (
+            option.max_value is not None
+        )
+        return "whole number" + (f" {' '.join(bounds)}" if bounds else "")
+    if option.type is bool:
+        return "true or false"
+    return f"text, at most {option.length_limit:,} characters"

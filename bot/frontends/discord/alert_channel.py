@@ -15,10 +15,12 @@ import discord
 from discord.ext import tasks
 
 from bot.alerts.delivery import ChannelRef, Delivery, DeliveryError, channel_id_of
+from bot.alerts.model import ANY_TARGET
 from bot.alerts.repository import AlertRecord
-from bot.alerts.service import AlertSystem
+from bot.alerts.service import AlertService
 from bot.app.answer import BadInput
 from bot.app.features.alerts.presentation import render_delivery
+from bot.app.features.alerts.targets import CHANNEL_EXAMPLE
 from bot.frontends.discord.embeds import render_messages
 from bot.frontends.discord.slash_commands import NO_MENTIONS, caller_of
 
@@ -77,7 +79,7 @@ class DiscordSink:
     async def resolve_channel(self, guild_id: int, raw: str) -> ChannelRef:
         """A mention (`<#id>`), an id or a `#name` of a text channel in this guild the bot can post in."""
         guild = self.bot.get_guild(guild_id)
-        example = "/alerts channel channel:#noc-alerts"
+        example = CHANNEL_EXAMPLE
         if guild is None:
             raise BadInput("This server is not known to the bot.", example=example)
         channel_id = channel_id_of(raw)
@@ -99,14 +101,14 @@ class DiscordSink:
 
 async def _alert_here(
     interaction: discord.Interaction[Any], alert_id: int
-) -> tuple[AlertSystem, AlertRecord | None]:
+) -> tuple[AlertService, AlertRecord | None]:
     """The button's alert, or None (after telling the user) when it belongs to another server."""
-    system = interaction.client.services.alerts
-    record = await system.store.alert(alert_id)
+    service: AlertService = interaction.client.services.alerts
+    record = await service.alert(alert_id)
     if record is None or record.guild_id != interaction.guild_id:
         await interaction.response.send_message("That alert is not from this server.", ephemeral=True)
-        return system, None
-    return system, record
+        return service, None
+    return service, record
 
 
 class AckButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"silkroute:ack:(?P<id>\d+)"):
@@ -127,13 +129,11 @@ class AckButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"silkr
         return cls(int(match["id"]))
 
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
-        system, record = await _alert_here(interaction, self.alert_id)
+        service, record = await _alert_here(interaction, self.alert_id)
         if record is None:
             return
         who = str(interaction.user)
-        for alert in await system.store.open_alerts(record.guild_id):
-            if alert.id == record.id or (record.target and alert.target == record.target):
-                await system.store.ack(alert.id, who)
+        await service.ack(record, who)
         await interaction.response.send_message(
             f"Alert #{record.id} ({record.title}) acknowledged by {who}; no more reminders.",
             allowed_mentions=NO_MENTIONS,
@@ -158,7 +158,7 @@ class MuteButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"silk
         return cls(int(match["id"]))
 
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
-        system, record = await _alert_here(interaction, self.alert_id)
+        service, record = await _alert_here(interaction, self.alert_id)
         if record is None:
             return
         if not caller_of(interaction, interaction.client.settings.discord.watch_manager_role_id).can_manage:
@@ -166,12 +166,10 @@ class MuteButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"silk
                 "Muting needs the Manage Server permission or the watch-manager role.", ephemeral=True
             )
             return
-        target = record.target or "*"
-        await system.engine.mute(
-            record.guild_id, target, record.kind, BUTTON_MUTE_SECONDS, str(interaction.user)
-        )
+        target = record.target or ANY_TARGET
+        await service.mute(record.guild_id, target, record.kind, BUTTON_MUTE_SECONDS, str(interaction.user))
         await interaction.response.send_message(
-            f"{record.kind} alerts for {target} muted for 24 h by {interaction.user}.",
+            f"{record.kind.value} alerts for {target} muted for 24 h by {interaction.user}.",
             allowed_mentions=NO_MENTIONS,
         )
 
@@ -189,8 +187,8 @@ async def start_discord_alerts(bot: SilkrouteBot) -> tasks.Loop[Any]:
     The pump interval is also the storm-batching window: everything queued in between goes out together.
     """
     bot.add_dynamic_items(AckButton, MuteButton)
-    system = bot.services.alerts
-    await system.attach(DiscordSink(bot), background=False)
-    pump: tasks.Loop[Any] = tasks.loop(seconds=PUMP_SECONDS)(system.pump)
+    service = bot.services.alerts
+    await service.attach(DiscordSink(bot), background=False)
+    pump: tasks.Loop[Any] = tasks.loop(seconds=PUMP_SECONDS)(service.pump)
     pump.start()
     return pump

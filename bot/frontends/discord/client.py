@@ -7,7 +7,8 @@ import importlib.util
 import logging
 import pkgutil
 import signal
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import discord
@@ -69,6 +70,7 @@ class SilkrouteBot(commands.Bot):
         registry: Registry,
         *,
         extensions: Sequence[str] | None = None,
+        clock: Callable[[], float] = time.monotonic,
         **options: Any,
     ) -> None:
         intents = discord.Intents.default()
@@ -83,6 +85,8 @@ class SilkrouteBot(commands.Bot):
         self.settings = settings
         self.services = services
         self.registry = registry
+        self.clock = clock
+        """Times interaction tokens (15 minutes); tests drive it by hand."""
         # Tests load their own extensions (a broken one, test-only commands) by passing names here.
         self.extension_list = list(extensions) if extensions is not None else extension_names()
         self._services_closed = False

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import csv
 import io
+import re
 from dataclasses import dataclass, field
 
 import discord
 
-from bot.app.answer import Answer, Severity
+from bot.app.answer import Answer, Attachment, Severity
 from bot.app.render import format_source, format_table
+from bot.core.values import Section, Table
 
 COLOURS = {
     Severity.INFO: discord.Colour.blurple(),
@@ -23,6 +26,11 @@ FIELDS_PER_EMBED = 25
 EMBED_TOTAL_LIMIT = 6000
 EMBEDS_PER_MESSAGE = 10
 MESSAGE_BUDGET = 5800  # below the 6,000 characters Discord allows across one message's embeds
+TABLE_WIDTH = 56
+"""Monospace characters an embed code block shows without wrapping on a desktop client (a phone shows fewer)."""
+CELL_WIDTH = 22
+TABLE_ROWS = 15
+"""Rows shown in an embed; a longer table is shown in part and attached whole as CSV."""
 
 
 @dataclass
@@ -50,12 +58,62 @@ def _chunks(text: str, limit: int) -> list[str]:
     return pieces or [""]
 
 
-def _fields(answer: Answer) -> list[tuple[str, str]]:
+def _cell(text: str) -> str:
+    return text if len(text) <= CELL_WIDTH else text[: CELL_WIDTH - 1] + "…"
+
+
+def fit_table(table: Table) -> tuple[Table, bool]:
+    """The part of a table an embed shows readably: long cells cut, columns kept from the left while the table
+    stays within TABLE_WIDTH, the first TABLE_ROWS rows. True when anything was left out (then the whole table
+    goes along as CSV)."""
+    rows = [[_cell(c) for c in row] for row in table.rows[:TABLE_ROWS]]
+    columns = [_cell(c) for c in table.columns]
+    keep, width = 0, -2
+    for index, name in enumerate(columns):
+        column_width = max([len(name), *(len(r[index]) for r in rows if index < len(r))])
+        if keep and width + 2 + column_width > TABLE_WIDTH:
+            break
+        keep, width = index + 1, width + 2 + column_width
+    shown = Table(columns[:keep], [row[:keep] for row in rows])
+    cut = (
+        keep < len(table.columns)
+        or len(table.rows) > TABLE_ROWS
+        or any(len(c) > CELL_WIDTH for row in table.rows[:TABLE_ROWS] for c in [*row, *table.columns])
+    )
+    return shown, cut
+
+
+def table_csv(section: Section) -> Attachment:
+    """The whole table of a section as a CSV file, for what an embed cannot show."""
+    assert section.table is not None
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(section.table.columns)
+    writer.writerows(section.table.rows)
+    stem = re.sub(r"[^a-z0-9]+", "-", section.title.lower()).strip("-") or "table"
+    return Attachment(f"table-{stem}.csv", out.getvalue().encode(), f"{section.title}: the whole table")
+
+
+def _table_body(section: Section, files: list[Attachment]) -> str:
+    assert section.table is not None
+    shown, cut = fit_table(section.table)
+    body = "```\n" + format_table(shown) + "\n```"
+    if cut:
+        attachment = table_csv(section)
+        files.append(attachment)
+        body += (
+            f"\n{len(section.table.rows):,} rows × {len(section.table.columns)} columns in all: "
+            f"the whole table is attached as {attachment.filename}."
+        )
+    return body
+
+
+def _fields(answer: Answer, files: list[Attachment]) -> list[tuple[str, str]]:
     fields: list[tuple[str, str]] = []
     for section in answer.sections:
         body = section.text
         if section.table is not None and section.table.rows:
-            body = (body + "\n" if body else "") + "```\n" + format_table(section.table) + "\n```"
+            body = (body + "\n" if body else "") + _table_body(section, files)
         if not body:
             continue
         inner_limit = FIELD_LIMIT - 8  # room to re-open and close a code block in each piece
@@ -83,7 +141,8 @@ def render_messages(answer: Answer) -> list[DiscordMessage]:
     messages = [DiscordMessage(embeds=[first])]
     used = len(first.title or "") + len(description)
     embed = first
-    for name, value in _fields(answer):
+    tables: list[Attachment] = []
+    for name, value in _fields(answer, tables):
         size = len(name) + len(value)
         message = messages[-1]
         if used + size > MESSAGE_BUDGET:
@@ -101,6 +160,6 @@ def render_messages(answer: Answer) -> list[DiscordMessage]:
         used += size
     messages[-1].files = [
         discord.File(io.BytesIO(a.content), filename=a.filename, description=a.description or None)
-        for a in answer.attachments
+        for a in [*answer.attachments, *tables]
     ]
     return messages

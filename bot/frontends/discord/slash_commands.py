@@ -9,6 +9,7 @@ from __future__ import annotations
 import inspect
 import logging
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 import discord
@@ -16,7 +17,7 @@ from discord import app_commands
 
 from bot.app.answer import Answer
 from bot.app.commands import Caller, CommandSpec, Context, Option
-from bot.app.runner import execute
+from bot.app.runner import admit, run_admitted
 from bot.app.wiring import Services
 from bot.core.settings import Settings
 from bot.frontends.discord.embeds import render_messages
@@ -27,11 +28,38 @@ class SpecHost(Protocol):
 
     services: Services
     settings: Settings
+    clock: Callable[[], float]
 
 
 log = logging.getLogger(__name__)
 NO_MENTIONS = discord.AllowedMentions.none()
 EPHEMERAL_DEFER = "silkroute_ephemeral_defer"  # key in `Interaction.extras`, read by `reply_error`
+DEADLINE = "silkroute_deadline"  # key in `Interaction.extras`: the Deadline of its token
+TOKEN_SECONDS = 15 * 60
+"""Discord lets a command edit and follow up its answer for 15 minutes; after that the token is refused."""
+DEADLINE_MARGIN = 30.0
+"""Stop using the token this long before it expires: a last edit in flight must not race the expiry."""
+
+
+@dataclass(frozen=True, slots=True)
+class Deadline:
+    """When an interaction's token stops working, on the client's clock."""
+
+    expires_at: float
+    clock: Callable[[], float]
+
+    @classmethod
+    def starting_now(cls, clock: Callable[[], float]) -> Deadline:
+        return cls(clock() + TOKEN_SECONDS - DEADLINE_MARGIN, clock)
+
+    @property
+    def passed(self) -> bool:
+        return self.clock() >= self.expires_at
+
+
+def token_refused(error: discord.HTTPException) -> bool:
+    """Discord's answer to an expired (or otherwise dead) interaction token."""
+    return error.code in {50027, 10015} or error.status == 401
 
 
 def caller_of(interaction: discord.Interaction[Any], manager_role_id: int | None) -> Caller:
@@ -44,7 +72,46 @@ def caller_of(interaction: discord.Interaction[Any], manager_role_id: int | None
 
 
 async def send_answer(interaction: discord.Interaction[Any], answer: Answer, *, ephemeral: bool) -> None:
-    """Send an answer after a defer: the first message replaces 'thinking…' (or a progress report)."""
+    """Send an answer after a defer: the first message replaces 'thinking…' (or a progress report).
+
+    When the token has expired (or is refused), the answer goes out as a plain message instead, so it is
+    never lost: in the channel, mentioning the asker, or by direct message for a private answer.
+    """
+    deadline: Deadline | None = interaction.extras.get(DEADLINE)
+    if deadline is not None and deadline.passed:
+        await deliver_late(interaction, answer, ephemeral=ephemeral)
+        return
+    try:
+        await _send_with_token(interaction, answer, ephemeral=ephemeral)
+    except discord.HTTPException as error:
+        if not token_refused(error):
+            raise
+        await deliver_late(interaction, answer, ephemeral=ephemeral)
+
+
+async def deliver_late(interaction: discord.Interaction[Any], answer: Answer, *, ephemeral: bool) -> None:
+    """An answer that outlived its interaction token: a normal message that names the asker and the command."""
+    user = interaction.user
+    name = interaction.command.qualified_name if interaction.command else answer.command
+    intro = f"{user.mention}, here is the answer to your `/{name}`: it took longer than Discord keeps a command open."
+    destination: discord.abc.Messageable
+    if ephemeral or interaction.channel is None:
+        destination = user
+    else:
+        destination = interaction.client.get_partial_messageable(
+            interaction.channel.id, guild_id=interaction.guild_id
+        )
+    mention_asker = discord.AllowedMentions(everyone=False, roles=False, users=[user])
+    for index, message in enumerate(render_messages(answer)):
+        await destination.send(
+            content=intro if index == 0 else None,
+            embeds=message.embeds,
+            files=message.files,
+            allowed_mentions=mention_asker,
+        )
+
+
+async def _send_with_token(interaction: discord.Interaction[Any], answer: Answer, *, ephemeral: bool) -> None:
     first, *rest = render_messages(answer)
     # A follow-up would replace only an untouched 'thinking…'; after a progress edit it would leave
     # the partial answer standing as a second message, so the first message is always an edit.
@@ -57,8 +124,26 @@ async def send_answer(interaction: discord.Interaction[Any], answer: Answer, *, 
         )
 
 
+CONTENT_LIMIT = 2000
+"""Discord refuses a message whose content is longer (400, error 50035)."""
+
+
+def fit_content(text: str) -> str:
+    return text if len(text) <= CONTENT_LIMIT else text[: CONTENT_LIMIT - 1] + "…"
+
+
 async def reply_error(interaction: discord.Interaction[Any], text: str) -> None:
-    """Tell the user what went wrong, ephemerally, whatever state the interaction is in."""
+    """Tell the user what went wrong, ephemerally, whatever state the interaction is in.
+
+    After the token has expired the message goes to the user directly, as a late answer would.
+    """
+    text = fit_content(text)
+    deadline: Deadline | None = interaction.extras.get(DEADLINE)
+    if interaction.response.is_done() and deadline is not None and deadline.passed:
+        await interaction.user.send(
+            fit_content(f"Your command could not be answered: {text}"), allowed_mentions=NO_MENTIONS
+        )
+        return
     if not interaction.response.is_done():
         await interaction.response.send_message(text, ephemeral=True, allowed_mentions=NO_MENTIONS)
         return
@@ -83,6 +168,8 @@ def _annotation(option: Option) -> Any:
     base: Any = option.type
     if option.type is int and (option.min_value is not None or option.max_value is not None):
         base = app_commands.Range[int, option.min_value, option.max_value]
+    if option.length_limit is not None:
+        base = app_commands.Range[str, 1, option.length_limit]
     return base if option.required else base | None
 
 
@@ -104,22 +191,26 @@ def build_command(bot: SpecHost, spec: CommandSpec) -> app_commands.Command[Any,
 
     async def callback(interaction: discord.Interaction[Any], **options: Any) -> None:
         interaction.extras[EPHEMERAL_DEFER] = spec.ephemeral
-        await interaction.response.defer(thinking=True, ephemeral=spec.ephemeral)
-
-        async def progress(partial: Answer) -> None:
-            await interaction.edit_original_response(
-                embeds=render_messages(partial)[0].embeds, allowed_mentions=NO_MENTIONS
-            )
-
         ctx = Context(
             services=bot.services,
             caller=caller_of(interaction, bot.settings.discord.watch_manager_role_id),
             guild_id=interaction.guild_id,
             channel_id=interaction.channel_id,
-            progress=progress,
         )
+        admit(spec, ctx)  # a refusal (permission, "slow down") is answered privately, before any "thinking…"
+        deadline = interaction.extras[DEADLINE] = Deadline.starting_now(bot.clock)
+        await interaction.response.defer(thinking=True, ephemeral=spec.ephemeral)
+
+        async def progress(partial: Answer) -> None:
+            if deadline.passed:
+                return  # the token is about to die; the final answer will go out as a late message
+            await interaction.edit_original_response(
+                embeds=render_messages(partial)[0].embeds, allowed_mentions=NO_MENTIONS
+            )
+
+        ctx.progress = progress
         given = spec.with_defaults({k: v for k, v in options.items() if v is not None})
-        answer = await execute(spec, ctx, given)
+        answer = await run_admitted(spec, ctx, given)
         await send_answer(interaction, answer, ephemeral=spec.ephemeral)
 
     parameters = [inspect.Parameter("interaction", inspect.Parameter.POSITIONAL_OR_KEYWORD)]

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from bot.alerts.exits import views_of
-from bot.alerts.monitors import RouteMonitor
-from bot.alerts.service import SnapshotBaseline
+from bot.alerts.model import WatchKind
+from bot.alerts.monitors.origin import OriginMonitor
+from bot.alerts.snapshot_views import SnapshotBaseline, views_of
 from bot.live.rislive import RisMessage
 from bot.routing.snapshot import Snapshot
 from tests.helpers import serving
@@ -20,12 +20,10 @@ def test_baseline_of_a_kazakh_prefix_and_as(real_snapshot: Snapshot) -> None:
     assert baseline.upstreams_of(64512) == set()
 
 
-def test_route_monitor_uses_the_real_baseline_from_the_first_update(real_snapshot: Snapshot) -> None:
+def test_origin_monitor_uses_the_real_baseline_from_the_first_update(real_snapshot: Snapshot) -> None:
     """With the snapshot's origin known, the first foreign origin is a candidate: no learning window."""
-    monitor = RouteMonitor(
-        min_peers=10, confirm_seconds=360, baseline=SnapshotBaseline(serving(real_snapshot))
-    )
-    monitor.set_watches([("prefix", "2.72.0.0/18"), ("asn", "AS29355")])
+    monitor = OriginMonitor(SnapshotBaseline(serving(real_snapshot)))
+    monitor.set_watches([(WatchKind.PREFIX, "2.72.0.0/18"), (WatchKind.ASN, "AS29355")])
     message = RisMessage.from_json(
         {
             "timestamp": 0,
@@ -37,7 +35,7 @@ def test_route_monitor_uses_the_real_baseline_from_the_first_update(real_snapsho
             "announcements": [{"next_hop": "192.0.2.1", "prefixes": ["2.72.0.0/18"]}],
         }
     )
-    findings, (candidate,) = monitor.process(message, 0.0)
+    findings, (candidate,) = monitor.process(message)
     assert findings == []
     assert (candidate.origin, candidate.expected) == (64496, (29355,))
 

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 import pytest_asyncio
 
-from bot.alerts.model import AlertKind
-from bot.alerts.service import AlertSystem
+from bot.alerts.model import AlertKind, WatchKind
+from bot.alerts.service import AlertService
 from bot.app.features.alerts.presentation import render_delivery
 from bot.app.render import render_text
 from bot.routing.importer import import_files
@@ -71,16 +71,19 @@ class Life:
     """One run of the alert system watching AS29355, over a real snapshot store."""
 
     def __init__(self, tmp: Path, store: SnapshotStore, sink: RecordingSink, **alerts: float) -> None:
-        self.system = AlertSystem(
+        self.system = AlertService(
             settings_for(tmp, **alerts), snapshots=store, clock=ManualClock(), batch_window=0
         )
         self.sink = sink
 
     async def __aenter__(self) -> Life:
         await self.system.start()
-        await self.system.store.add_watch(1, "asn", f"AS{KCELL}", "Kcell", "test", 0.0)
-        await self.system.reload_watches()
-        await self.system.attach(self.sink, background=False)
+        try:
+            await self.system.add_watch(1, WatchKind.ASN, f"AS{KCELL}", "Kcell", "test")
+            await self.system.attach(self.sink, background=False)
+        except BaseException:
+            await self.system.close()
+            raise
         return self
 
     async def __aexit__(self, *exc: object) -> None:
@@ -129,7 +132,7 @@ async def test_exit_moving_from_ru_to_az_is_one_alert_and_a_restart_compares_wit
             "NEWS: Exit countries of AS29355 changed: AZ 3% → 100%, RU 97% → 0%"
         ]
         assert await life.delivered() == []
-        (alert,) = await life.system.store.history(1, 10)
+        (alert,) = await life.system.history(1, 10)
     assert alert.kind == AlertKind.EXIT
     assert alert.dedupe_key == f"exit:AS{KCELL}:{second}>{third}"
     evidence = alert.evidence
@@ -169,7 +172,7 @@ async def test_a_new_upstream_in_the_snapshot_is_news_once(tmp_path: Path, store
         await life.delivered()
         snapshot_id = await swap(store, 1, NEW_UPSTREAM)
         assert await life.delivered() == ["NEWS: New upstream: AS29355 reached through AS21299"]
-        (alert,) = await life.system.store.history(1, 10)
+        (alert,) = await life.system.history(1, 10)
         assert alert.evidence["known_upstreams"] == [9198]
         assert alert.evidence["snapshot_after"] == snapshot_id
         assert alert.evidence["paths"][0][1] == "3216 21299 29355"

@@ -15,7 +15,10 @@ from typing import Any
 import pytest
 
 from bot.alerts.index import upstream_of
-from bot.alerts.service import AlertSystem
+from bot.alerts.model import WatchKind
+from bot.alerts.ports import Feed
+from bot.alerts.service import AlertService
+from bot.live.rislive import FeedStatus, RisEvent, RisSubscription
 from bot.live.sources import LiveSources
 from tests.bot.alerts.support import ManualClock, RecordingSink, RpkiServer, live_settings, settings_for
 from tests.bot.live.fake_rislive import FakeRisLive, ris_messages_from_mrt
@@ -64,20 +67,56 @@ def withdraw(peer: str, peer_asn: int, prefixes: list[str], ts: float) -> dict[s
     }
 
 
+class CountingFeed:
+    """The real RIS Live client, telling the test when the service has handled each message it yielded.
+
+    The service handles an event before it asks for the next one, so a message counts as handled when
+    the next event is asked for: the test waits on that instead of polling a counter.
+    """
+
+    def __init__(self) -> None:
+        self.feed: Feed | None = None
+        self.handled = 0
+        self._changed = asyncio.Condition()
+
+    def wrap(self, feed: Feed) -> CountingFeed:
+        self.feed = feed
+        return self
+
+    async def events(self) -> AsyncIterator[RisEvent]:
+        assert self.feed is not None
+        async for event in self.feed.events():
+            yield event
+            if not isinstance(event, FeedStatus):
+                async with self._changed:
+                    self.handled += 1
+                    self._changed.notify_all()
+
+    async def subscribe(self, subscription: RisSubscription) -> None:
+        assert self.feed is not None
+        await self.feed.subscribe(subscription)
+
+    async def unsubscribe(self, subscription: RisSubscription) -> None:
+        assert self.feed is not None
+        await self.feed.unsubscribe(subscription)
+
+    async def wait_for(self, handled: int) -> None:
+        async with asyncio.timeout(10), self._changed:
+            await self._changed.wait_for(lambda: self.handled >= handled)
+
+
 class Harness:
     def __init__(
-        self, system: AlertSystem, fake: FakeRisLive, sink: RecordingSink, clock: ManualClock
+        self, system: AlertService, feed: CountingFeed, fake: FakeRisLive, sink: RecordingSink
     ) -> None:
-        self.system, self.fake, self.sink, self.clock = system, fake, sink, clock
+        self.system, self.feed, self.fake, self.sink = system, feed, fake, sink
         self.sent = 0
         self.seen = 0
 
     async def publish(self, messages: list[dict[str, Any]]) -> None:
         for message in messages:
             self.sent += await self.fake.publish(message)
-        async with asyncio.timeout(10):
-            while self.system.messages < self.sent:  # noqa: ASYNC110 - a counter, no event to wait on
-                await asyncio.sleep(0.01)
+        await self.feed.wait_for(self.sent)
 
     async def deliver(self) -> list[str]:
         """Run time-based checks and drain the outbox; the titles of messages that reached the channel."""
@@ -97,15 +136,22 @@ async def test_replayed_feed_with_injected_events_gives_exact_alerts(
         settings_for(tmp_path, silkroute_feed_silence_seconds=86400), fake_rislive.url, rpki.url
     )
     live = LiveSources(settings)
-    system = AlertSystem(settings, live=live, clock=clock, batch_window=0, tick_seconds=3600)
+    counting = CountingFeed()
+    system = AlertService(
+        settings,
+        feeds=lambda subscriptions: counting.wrap(live.rislive(subscriptions)),
+        rpki=live.ripestat,
+        clock=clock,
+        batch_window=0,
+        tick_seconds=3600,
+    )
     sink = RecordingSink()
+    h = Harness(system, counting, fake_rislive, sink)
     await system.start()
-    await system.store.add_watch(1, "prefix", PREFIX, "Kaspi Bank", "alice", clock())
-    await system.store.add_watch(1, "asn", f"AS{ASN}", "Kaspi Bank", "alice", clock())
-    await system.reload_watches()
-    await system.attach(sink)
-    h = Harness(system, fake_rislive, sink, clock)
     try:
+        await system.add_watch(1, WatchKind.PREFIX, PREFIX, "Kaspi Bank", "alice")
+        await system.add_watch(1, WatchKind.ASN, f"AS{ASN}", "Kaspi Bank", "alice")
+        await system.attach(sink)
         await fake_rislive.wait_for(subscriptions=2)
         # 1. The real stream: every message is published; the server's filters pass only ours through.
         await h.publish(replay)

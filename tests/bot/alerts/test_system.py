@@ -6,10 +6,15 @@ import asyncio
 from pathlib import Path
 from typing import Any
 
-from bot.alerts.monitors import RouteMonitor
-from bot.alerts.service import AlertSystem
+from bot.alerts.model import AlertKind, AlertState, SiteState, WatchKind
+from bot.alerts.monitors.upstream import UpstreamMonitor
+from bot.alerts.ports import SiteCheck, SiteProbe
+from bot.alerts.service import AlertService
+from bot.app.wiring import build_alerts
+from bot.live import LiveSources
 from bot.live.rislive import FeedState, FeedStatus, RisMessage
 from tests.bot.alerts.support import ManualClock, RecordingSink, settings_for
+from tests.helpers import serving
 
 PREFIX = "194.187.246.0/24"
 PEERS = [(f"192.0.2.{i}", 64600 + i) for i in range(1, 15)]
@@ -34,17 +39,31 @@ def update(
 
 
 class Run:
-    """One life of the alert system on a state file; `kill()` ends it without any shutdown work."""
+    """One life of the alert service on a state file, closed on leaving the block even when a test fails.
+
+    `kill()` ends it early without any shutdown work, as a crash would.
+    """
 
     def __init__(
-        self, tmp: Path, clock: ManualClock, sink: RecordingSink, batch_window: float = 0, **alerts: Any
+        self,
+        tmp: Path,
+        clock: ManualClock,
+        sink: RecordingSink,
+        batch_window: float = 0,
+        probe: SiteProbe | None = None,
+        **alerts: Any,
     ) -> None:
         alerts.setdefault("silkroute_feed_silence_seconds", 10**6)  # feed health has its own test
-        self.system = AlertSystem(
-            settings_for(tmp, **alerts), clock=clock, batch_window=batch_window, tick_seconds=3600
+        self.system = AlertService(
+            settings_for(tmp, **alerts),
+            clock=clock,
+            probe=probe,
+            batch_window=batch_window,
+            tick_seconds=3600,
         )
         self.sink = sink
         self.seen = 0
+        self.killed = False
 
     async def __aenter__(self) -> Run:
         await self.system.start()
@@ -52,7 +71,15 @@ class Run:
         return self
 
     async def __aexit__(self, *exc: object) -> None:
-        await self.system.close()
+        if not self.killed:
+            await self.system.close()
+
+    async def kill(self) -> None:
+        """Stop the tasks and drop the state file: nothing flushed beyond what was committed."""
+        self.killed = True
+        for task in self.system._tasks:
+            task.cancel()
+        await self.system.db.close()
 
     async def feed(self, *events: RisMessage | FeedStatus) -> None:
         for event in events:
@@ -81,19 +108,15 @@ HIJACK = f"OPEN: Possible hijack: {PREFIX} originated by AS64511"
 
 async def test_restart_delivers_pending_once_and_recovers_open_alerts(tmp_path: Path) -> None:
     clock, sink = ManualClock(), RecordingSink()
-    run = Run(tmp_path, clock, sink)
-    await run.__aenter__()
-    await run.system.store.add_watch(1, "prefix", PREFIX, "", "alice", clock())
-    await run.system.reload_watches()
-    await run.baseline()
-    assert await run.lose(10, clock) == [LOSS]  # open and delivered
-    sink.down = True  # Discord outage: the hijack alert stays in the outbox
-    await run.feed(update(PEERS[12], [PEERS[12][1], 3216, 64511]))
-    assert await run.delivered() == []
-    assert await run.system.store.pending_count() == 1
-    for task in run.system._tasks:  # killed: no close(), nothing flushed beyond what was committed
-        task.cancel()
-    await run.system.db.close()
+    async with Run(tmp_path, clock, sink) as run:
+        await run.system.add_watch(1, WatchKind.PREFIX, PREFIX, "", "alice")
+        await run.baseline()
+        assert await run.lose(10, clock) == [LOSS]  # open and delivered
+        sink.down = True  # Discord outage: the hijack alert stays in the outbox
+        await run.feed(update(PEERS[12], [PEERS[12][1], 3216, 64511]))
+        assert await run.delivered() == []
+        assert await run.system.repository.pending_count() == 1
+        await run.kill()
 
     sink2 = RecordingSink()
     async with Run(tmp_path, clock, sink2) as second:
@@ -108,14 +131,13 @@ async def test_restart_delivers_pending_once_and_recovers_open_alerts(tmp_path: 
     sink3 = RecordingSink()
     async with Run(tmp_path, clock, sink3) as third:
         assert await third.delivered() == []  # nothing resolved is re-sent after another restart
-        assert await third.system.store.pending_count() == 0
+        assert await third.system.repository.pending_count() == 0
 
 
 async def test_opened_and_resolved_during_outage_is_one_message(tmp_path: Path) -> None:
     clock, sink = ManualClock(), RecordingSink()
     async with Run(tmp_path, clock, sink) as run:
-        await run.system.store.add_watch(1, "prefix", PREFIX, "", "alice", clock())
-        await run.system.reload_watches()
+        await run.system.add_watch(1, WatchKind.PREFIX, PREFIX, "", "alice")
         await run.baseline()
         sink.down = True
         assert await run.lose(10, clock) == []
@@ -130,8 +152,7 @@ async def test_opened_and_resolved_during_outage_is_one_message(tmp_path: Path) 
 async def test_renotify_after_interval_until_acknowledged(tmp_path: Path) -> None:
     clock, sink = ManualClock(), RecordingSink()
     async with Run(tmp_path, clock, sink) as run:
-        await run.system.store.add_watch(1, "prefix", PREFIX, "", "alice", clock())
-        await run.system.reload_watches()
+        await run.system.add_watch(1, WatchKind.PREFIX, PREFIX, "", "alice")
         await run.baseline()
         assert await run.lose(10, clock) == [LOSS]
         clock.advance(23 * 3600)
@@ -139,8 +160,8 @@ async def test_renotify_after_interval_until_acknowledged(tmp_path: Path) -> Non
         clock.advance(3600)
         assert await run.delivered() == [LOSS.replace("OPEN", "STILL OPEN")]
         assert sink.deliveries[-1].wants_oncall
-        alert = (await run.system.store.open_alerts())[0]
-        await run.system.store.ack(alert.id, "bob")
+        (alert,) = await run.system.open_alerts(1)
+        await run.system.ack(alert, "bob")
         clock.advance(48 * 3600)
         assert await run.delivered() == []
 
@@ -148,23 +169,23 @@ async def test_renotify_after_interval_until_acknowledged(tmp_path: Path) -> Non
 async def test_muted_target_records_but_does_not_send(tmp_path: Path) -> None:
     clock, sink = ManualClock(), RecordingSink()
     async with Run(tmp_path, clock, sink) as run:
-        await run.system.store.add_watch(1, "prefix", PREFIX, "", "alice", clock())
-        await run.system.reload_watches()
-        await run.system.engine.mute(1, PREFIX, "visibility", 3600, "bob")
+        await run.system.add_watch(1, WatchKind.PREFIX, PREFIX, "", "alice")
+        await run.system.mute(1, PREFIX, AlertKind.VISIBILITY, 3600, "bob")
         await run.baseline()
         assert await run.lose(10, clock) == []
         await run.feed(*(update(p) for p in PEERS[:10]))
         assert await run.delivered() == []
-        history = await run.system.store.history(1, 10)
-        assert [(a.kind, a.state, a.muted) for a in history] == [("visibility", "resolved", True)]
+        history = await run.system.history(1, 10)
+        assert [(a.kind, a.state, a.muted) for a in history] == [
+            (AlertKind.VISIBILITY, AlertState.RESOLVED, True)
+        ]
 
 
 async def test_storm_for_one_watch_is_one_message(tmp_path: Path) -> None:
     clock, sink = ManualClock(), RecordingSink()
     async with Run(tmp_path, clock, sink, batch_window=5) as run:  # the sender task waits; we drain first
-        await run.system.store.add_watch(1, "prefix", PREFIX, "", "alice", clock())
-        await run.system.store.add_watch(2, "prefix", PREFIX, "", "carol", clock())
-        await run.system.reload_watches()
+        await run.system.add_watch(1, WatchKind.PREFIX, PREFIX, "", "alice")
+        await run.system.add_watch(2, WatchKind.PREFIX, PREFIX, "", "carol")
         await run.baseline()
         specifics = [f"194.187.246.{i * 16}/28" for i in range(8)]
         await run.feed(*(update(PEERS[0], [PEERS[0][1], 64511], prefix=p) for p in specifics))
@@ -177,8 +198,7 @@ async def test_storm_for_one_watch_is_one_message(tmp_path: Path) -> None:
 async def test_feed_silence_and_return(tmp_path: Path) -> None:
     clock, sink = ManualClock(), RecordingSink()
     async with Run(tmp_path, clock, sink, silkroute_feed_silence_seconds=300) as run:
-        await run.system.store.add_watch(1, "asn", "AS35673", "", "alice", clock())
-        await run.system.reload_watches()
+        await run.system.add_watch(1, WatchKind.ASN, "AS35673", "", "alice")
         await run.feed(FeedStatus(FeedState.DISCONNECTED, "socket closed (code 1006)", at=clock()))
         clock.advance(200)
         assert await run.delivered() == []
@@ -190,16 +210,15 @@ async def test_feed_silence_and_return(tmp_path: Path) -> None:
 
 async def test_site_alerts_on_state_changes_only(tmp_path: Path) -> None:
     clock, sink = ManualClock(), RecordingSink()
-    verdicts = iter(["reachable", "tls_timeout", "tls_timeout", "reachable", "reachable"])
+    up, down = SiteState.UP, SiteState.DOWN
+    states = iter([up, down, down, up, up])
 
-    async def probe(site: str) -> tuple[str, str]:
-        return next(verdicts), "handshake stalled after the ClientHello"
+    async def probe(site: str) -> SiteCheck:
+        state = next(states)
+        return SiteCheck(state, "reachable" if state is up else "tls_timeout", "handshake stalled")
 
-    run = Run(tmp_path, clock, sink)
-    run.system.probe = probe
-    async with run:
-        await run.system.store.add_watch(1, "site", "https://egov.kz/", "", "alice", clock())
-        await run.system.reload_watches()
+    async with Run(tmp_path, clock, sink, probe=probe) as run:
+        await run.system.add_watch(1, WatchKind.SITE, "https://egov.kz/", "", "alice")
         titles = []
         for _ in range(5):
             titles += await run.delivered()
@@ -223,15 +242,16 @@ async def test_ris_live_is_opened_only_once_something_is_watched(tmp_path: Path)
         opened.append(subscriptions)
         return NoFeed()
 
-    system = AlertSystem(settings_for(tmp_path), clock=ManualClock(), feed_factory=factory, tick_seconds=3600)
+    system = AlertService(settings_for(tmp_path), clock=ManualClock(), feeds=factory, tick_seconds=3600)
     await system.start()
-    await system.attach(RecordingSink())
     try:
+        await system.attach(RecordingSink())
         assert opened == []
         assert "nothing watched" in system.status().text
-        await system.store.add_watch(1, "prefix", PREFIX, note="", created_by="test", now=0.0)
-        await system.reload_watches()
+        await system.add_watch(1, WatchKind.PREFIX, PREFIX, note="", created_by="test")
         assert len(opened) == 1 and opened[0][0].prefix == PREFIX
+        await system.add_watch(1, WatchKind.ASN, "AS35673", note="", created_by="test")
+        assert len(opened) == 1  # the open feed is re-subscribed, not reopened
     finally:
         await system.close()
 
@@ -240,13 +260,12 @@ async def test_recovery_racing_the_confirming_tick_still_resolves(tmp_path: Path
     """The pump confirms a loss while the feed reports the recovery: the resolve must not be dropped."""
     clock, sink = ManualClock(), RecordingSink()
     async with Run(tmp_path, clock, sink) as run:
-        await run.system.store.add_watch(1, "prefix", PREFIX, "", "alice", clock())
-        await run.system.reload_watches()
+        await run.system.add_watch(1, WatchKind.PREFIX, PREFIX, "", "alice")
         await run.baseline()
         await run.feed(*(update(p, withdraw=PREFIX) for p in PEERS[:10]))
         clock.advance(361)
         await asyncio.gather(run.system.tick(), run.feed(*(update(p) for p in PEERS[:10])))
-        assert await run.system.store.open_alerts() == []
+        assert await run.system.open_alerts(1) == []
         assert await run.delivered() == [LOSS, RECOVERED]
 
 
@@ -259,20 +278,18 @@ async def test_hijack_is_alerted_when_the_rpki_check_breaks(tmp_path: Path) -> N
     clock, sink = ManualClock(), RecordingSink()
     async with Run(tmp_path, clock, sink) as run:
         run.system.rpki = BrokenRpki()
-        await run.system.store.add_watch(1, "prefix", PREFIX, "", "alice", clock())
-        await run.system.reload_watches()
+        await run.system.add_watch(1, WatchKind.PREFIX, PREFIX, "", "alice")
         await run.baseline()
         await run.feed(update(PEERS[0], [PEERS[0][1], 64511]))
         assert await run.delivered() == [HIJACK]
-        (alert,) = await run.system.store.open_alerts()
+        (alert,) = await run.system.open_alerts(1)
         assert alert.evidence["rpki"] == "could not be checked (ValueError)"
 
 
 async def test_peer_switching_hijack_origin_ends_the_first_hijack(tmp_path: Path) -> None:
     clock, sink = ManualClock(), RecordingSink()
     async with Run(tmp_path, clock, sink) as run:
-        await run.system.store.add_watch(1, "prefix", PREFIX, "", "alice", clock())
-        await run.system.reload_watches()
+        await run.system.add_watch(1, WatchKind.PREFIX, PREFIX, "", "alice")
         await run.baseline()
         await run.feed(update(PEERS[0], [PEERS[0][1], 64511]))
         assert await run.delivered() == [HIJACK]
@@ -283,19 +300,28 @@ async def test_peer_switching_hijack_origin_ends_the_first_hijack(tmp_path: Path
         ]
 
 
-async def test_offline_sites_are_not_probed(tmp_path: Path) -> None:
-    clock, sink = ManualClock(), RecordingSink()
-    async with Run(tmp_path, clock, sink) as run:
-        await run.system.store.add_watch(1, "site", "https://127.0.0.1:9/", "", "alice", clock())
-        await run.system.reload_watches()
-        assert run.system.probe is None
-        assert await run.delivered() == []
+async def test_offline_wiring_probes_no_site_and_opens_no_feed(tmp_path: Path) -> None:
+    settings = settings_for(tmp_path)  # SILKROUTE_OFFLINE=1
+    live = LiveSources(settings)
+    system = build_alerts(settings, serving(None), live)
+    sink = RecordingSink()
+    await system.start()
+    try:
+        await system.attach(sink, background=False)
+        await system.add_watch(1, WatchKind.SITE, "https://127.0.0.1:9/", "", "alice")
+        await system.add_watch(1, WatchKind.PREFIX, PREFIX, "", "alice")
+        await system.pump()
+        assert sink.deliveries == []
+        assert system.probe is None
+        assert "off (SILKROUTE_OFFLINE=1)" in system.status().text
+    finally:
+        await system.close()
+        await live.close()
 
 
 def test_looped_live_path_names_no_new_upstream() -> None:
-    monitor = RouteMonitor(min_peers=10, confirm_seconds=300, upstream_warmup_seconds=0)
-    monitor.set_watches([("asn", "AS35673")])
-    first, _ = monitor.process(update(PEERS[0], [PEERS[0][1], 3216, 3216, 35673]), 0.0)
+    monitor = UpstreamMonitor(warmup_seconds=0)
+    monitor.set_watches([(WatchKind.ASN, "AS35673")])
+    first = monitor.process(update(PEERS[0], [PEERS[0][1], 3216, 3216, 35673]), 0.0)
     assert [f.title for f in first] == ["New upstream: AS35673 reached through AS3216"]
-    looped, _ = monitor.process(update(PEERS[1], [PEERS[1][1], 174, 35673, 174, 35673]), 1.0)
-    assert looped == []
+    assert monitor.process(update(PEERS[1], [PEERS[1][1], 174, 35673, 174, 35673]), 1.0) == []

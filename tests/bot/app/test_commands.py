@@ -83,3 +83,24 @@ def test_a_command_cannot_be_declared_twice() -> None:
     registry = _registry()
     with pytest.raises(ValueError, match="declared twice"):
         registry.add(registry.specs["transit"])
+
+
+@pytest.mark.parametrize(
+    ("line", "words"),
+    [
+        ("/transit target:" + "a" * 1850, "takes at most 100 characters"),
+        ("/transit target:AS9198 rows:" + "9x" * 1500, "takes a whole number"),
+        ("/transit target:AS9198 family:" + "x" * 3000, "takes one of ipv4, ipv6"),
+        ("/watch add target:AS9198 loud:" + "y" * 3000, "takes true or false"),
+    ],
+)
+def test_overlong_values_are_refused_quoting_only_their_start(line: str, words: str) -> None:
+    with pytest.raises(BadInput, match=words) as caught:
+        parse_command_line(line, _registry())
+    assert len(caught.value.user_text()) < 250  # fits any reply, whatever was typed
+    assert "characters)" in caught.value.message  # says how long the value was
+
+
+def test_a_value_at_the_limit_is_taken() -> None:
+    invocation = parse_command_line("/transit target:" + "a" * 100, _registry())
+    assert invocation.options["target"] == "a" * 100

@@ -14,7 +14,8 @@ from cryptography import x509
 from cryptography.x509 import verification
 
 from bot.reach.interception import InterceptionDetector, shipped_roots, spki_sha256
-from bot.reach.probe import ReachConfig, TargetReport, check_target
+from bot.reach.probe import ReachConfig, check_target
+from bot.reach.report import TargetReport
 from bot.reach.targets import parse_target
 from bot.reach.tls import TlsResult
 from tests.bot.reach.conftest import Lab
@@ -131,13 +132,12 @@ async def test_server_that_closes_during_handshake_is_a_tls_failure(lab: Lab) ->
 
     server = await asyncio.start_server(hang_up, "127.0.0.1", 0)
     try:
-        config = await lab.config(SITE, stage_seconds=2.0)
+        config = await lab.config(SITE, stage_seconds=60.0)  # waiting it out would be a tls_timeout
         port = server.sockets[0].getsockname()[1]
         report = await check_target(parse_target(f"https://site.test:{port}/"), config, None)
     finally:
         server.close()
-    assert report.verdict == "tls_failure"
-    assert report.seconds < 1.5
+    assert report.verdict == "tls_failure"  # told apart from a stall by the hang-up, not by a clock
 
 
 def test_real_kazakh_roots_are_recognised_by_spki_from_their_pems(shared_data: Path) -> None:

@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.routing.mrt import MrtFormatError, MrtReader, RouteEvent, looks_like_mrt, open_decompressed
+from bot.net.decompress import open_decompressed
+from bot.routing.mrt import MrtFormatError, MrtReader, RouteEvent, looks_like_mrt
 from tests.bot.routing import mrt_writer as w
 
 GOLDEN_INPUTS = [

@@ -1,14 +1,14 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import io
 import socket
 import sys
-import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -17,10 +17,11 @@ from aiohttp import web
 from bot.app.answer import as_command_error
 from bot.app.features.data import status_command, update_command
 from bot.core.settings import CoreSettings, LiveSettings, RoutingSettings, Settings
-from bot.routing.importer import import_files
+from bot.net.download import DownloadFailed
+from bot.routing.importer import ImportReport, import_files
 from bot.routing.snapshot import load_current
 from bot.routing.snapshot_store import SnapshotStore
-from bot.routing.update import DownloadFailed, background_update, download_all, refresh_forever, sources_for
+from bot.routing.update import background_update, download_all, refresh_forever, sources_for
 from tests.bot.routing.snapshot_fixtures import write_names, write_registry, write_rib
 
 
@@ -138,30 +139,41 @@ async def test_update_from_mirror_resumes_a_dropped_download(
     assert status.data["vantage_points"] == snapshot.provenance.vantage_points
 
 
-async def test_server_down_fails_fast_naming_the_source(tmp_path: Path) -> None:
+def closed_port_base() -> str:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    settings = routing_settings(f"http://127.0.0.1:{port}", tmp_path / "data")
-    started = time.monotonic()
+        return f"http://127.0.0.1:{sock.getsockname()[1]}"
+
+
+@dataclass
+class Waits:
+    """An injected `sleep`: records each retry wait and returns at once."""
+
+    seconds: list[float] = field(default_factory=list)
+
+    async def __call__(self, delay: float) -> None:
+        self.seconds.append(delay)
+
+
+async def test_server_down_fails_naming_the_source_and_how_to_import_instead(tmp_path: Path) -> None:
+    settings = routing_settings(closed_port_base(), tmp_path / "data")
+    settings.live = LiveSettings(silkroute_http_backoff_seconds=0.0)
     with pytest.raises(DownloadFailed, match="RouteViews RIB could not be downloaded") as caught:
         await update_command(settings)
-    assert time.monotonic() - started < 10
     assert "silkroute data import" in as_command_error(caught.value).user_text()
     assert not (tmp_path / "data" / "current").exists()
 
 
 async def test_download_retries_follow_the_live_backoff_policy(tmp_path: Path) -> None:
-    """One backoff formula for every retrying client: with the live step at zero, retries do not wait."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    settings = routing_settings(f"http://127.0.0.1:{port}", tmp_path, silkroute_download_retries=4)
-    settings.live = LiveSettings(silkroute_http_backoff_seconds=0.0)
-    started = time.monotonic()
+    """One backoff formula for every retrying client: the live layer's step and cap, doubling per retry."""
+    settings = routing_settings(closed_port_base(), tmp_path, silkroute_download_retries=4)
+    settings.live = LiveSettings(silkroute_http_backoff_seconds=2.0, silkroute_http_retry_after_max=10.0)
+    waits = Waits()
     with pytest.raises(DownloadFailed, match="AS names could not be downloaded"):
-        await download_all(settings, tmp_path / "dl", [sources_for(settings)[3]])
-    assert time.monotonic() - started < 1.0  # a private 0.5 s doubling would wait 7.5 s
+        await download_all(settings, tmp_path / "dl", [sources_for(settings)[3]], sleep=waits)
+    steps = [2.0, 4.0, 8.0, 10.0]  # the cap stops the doubling
+    assert len(waits.seconds) == len(steps)
+    assert all(step / 2 <= wait <= step for wait, step in zip(waits.seconds, steps, strict=True))
 
 
 async def test_offline_and_size_cap(tmp_path: Path, mirror_factory: list[web.AppRunner]) -> None:
@@ -179,7 +191,7 @@ async def test_offline_and_size_cap(tmp_path: Path, mirror_factory: list[web.App
 
 
 async def test_background_refresh_keeps_serving_old_snapshot(
-    tmp_path: Path, mirror_factory: list[web.AppRunner]
+    tmp_path: Path, mirror_factory: list[web.AppRunner], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     files = tmp_path / "files"
     files.mkdir()
@@ -196,24 +208,58 @@ async def test_background_refresh_keeps_serving_old_snapshot(
     runner, base = await serve(mirror)
     mirror_factory.append(runner)
     old = import_files([write_rib(files / "rrc98-rib.x")], tmp_path / "data").folder
-    settings = routing_settings(base, tmp_path / "data", silkroute_update_interval_hours=0.0005)  # 1.8 s
-    store = SnapshotStore(tmp_path / "data", settings)
+    settings = routing_settings(base, tmp_path / "data", silkroute_update_interval_hours=2)
+    store = SnapshotStore(tmp_path / "data", None)  # serving, with the refresh driven by this test
     await store.start()
-    assert store.current is not None and store.current.folder == old and store.refresher is not None
-    for _ in range(100):
-        await asyncio.sleep(0.1)
+    assert store.current is not None and store.current.folder == old
+    built = store.current.provenance.built_at
+    refreshed = asyncio.Event()
+    waits = Waits()
+    served_during_update: list[Path] = []
+
+    async def run_update(settings: Settings) -> ImportReport:
+        report = await background_update(settings)
         assert store.current is not None  # never a gap while the refresh downloads and imports
-        if store.current.folder != old:
-            break
+        served_during_update.append(store.current.folder)
+        return report
+
+    async def on_new_snapshot(report: ImportReport) -> None:
+        await store.serve_import(report)  # what the store's own refresher does with the report
+        refreshed.set()
+
+    terminal = FakeTty()
+    monkeypatch.setattr(sys, "stderr", terminal)  # the background refresh draws no progress bar even so
+    clock = lambda: built + timedelta(hours=1, minutes=30)  # noqa: E731 - half an hour before it is due
+    task = asyncio.create_task(
+        refresh_forever(settings, on_new_snapshot, store.last_built, run_update, now=clock, sleep=waits)
+    )
+    await asyncio.wait_for(refreshed.wait(), 60)
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+    assert waits.seconds[0] == pytest.approx(1800)
+    assert served_during_update == [old]
+    assert not any(s.filename in terminal.getvalue() for s in sources_for(settings))  # no progress bar
     fresh = store.current
-    assert fresh.folder != old and {c.name for c in fresh.provenance.collectors} == {"routeviews", "rrc00"}
-    await store.close()
-    assert store.refresher is None
+    assert fresh is not None and fresh.folder != old
+    assert {c.name for c in fresh.provenance.collectors} == {"routeviews", "rrc00"}
+
+
+async def test_the_store_runs_the_refresher_only_when_asked_and_online(tmp_path: Path) -> None:
+    import_files([write_rib(tmp_path / "rrc98-rib.x")], tmp_path / "data")
+    base = closed_port_base()
+    on = SnapshotStore(
+        tmp_path / "data", routing_settings(base, tmp_path / "data", silkroute_update_interval_hours=2)
+    )
+    await on.start()
+    assert on.refresher is not None and on.current is not None
+    await on.close()
+    assert on.refresher is None
     off = SnapshotStore(
         tmp_path / "data", routing_settings(base, tmp_path / "data", silkroute_update_interval_hours=0)
     )
     await off.start()
-    assert off.refresher is None and off.current is not None and off.current.folder == fresh.folder
+    assert off.refresher is None and off.current is not None
 
 
 async def test_a_file_changed_since_the_cut_is_fetched_whole_not_spliced(
@@ -273,4 +319,3 @@ async def test_progress_bar_only_on_a_terminal_and_never_in_the_background(
         monkeypatch.setattr(sys, "stderr", stderr)
         await download_all(settings, tmp_path / "dl", source, show_progress=show)
         assert ("asnames.txt" in stderr.getvalue()) is drawn
-    assert refresh_forever.__defaults__ == (background_update,)

@@ -4,18 +4,23 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from bot.alerts.delivery import CHANNEL_EXAMPLE
-from bot.alerts.model import CONSOLE_GUILD, MUTABLE_KINDS
-from bot.alerts.service import AlertSystem
+from bot.alerts.model import ANY_TARGET, CONSOLE_GUILD, MUTABLE_KINDS, WatchKind
+from bot.alerts.service import AlertService
 from bot.app.answer import Answer, BadInput, Severity, Unavailable
 from bot.app.commands import CommandSpec, Context, Option
-from bot.app.features.alerts.targets import MUTE_EXAMPLE, WATCH_EXAMPLE, parse_duration, parse_watch_target
+from bot.app.features.alerts.targets import (
+    CHANNEL_EXAMPLE,
+    MUTE_EXAMPLE,
+    WATCH_EXAMPLE,
+    parse_duration,
+    parse_watch_target,
+)
 from bot.core.values import Section, Source, Table
 
 MAX_WATCHES_PER_GUILD = 1000
 
 
-def _system(ctx: Context) -> AlertSystem:
+def _service(ctx: Context) -> AlertService:
     return ctx.services.alerts
 
 
@@ -28,8 +33,15 @@ def _guild(ctx: Context) -> int:
     return ctx.guild_id
 
 
-def _state_source(system: AlertSystem) -> Source:
-    return Source("silkroute alert state", datetime.fromtimestamp(system.clock(), UTC), "SQLite")
+def _state_source(service: AlertService) -> Source:
+    return Source("silkroute alert state", datetime.fromtimestamp(service.clock(), UTC), "SQLite")
+
+
+def _require_delivery(service: AlertService) -> None:
+    if not service.delivering:
+        raise Unavailable(
+            "Alert delivery is not running in this process; use it from `silkroute run` or the console."
+        )
 
 
 def _when(ts: float | None) -> str:
@@ -37,41 +49,40 @@ def _when(ts: float | None) -> str:
 
 
 async def watch_add(ctx: Context, target: str, note: str = "") -> Answer:
-    system, guild = _system(ctx), _guild(ctx)
+    service, guild = _service(ctx), _guild(ctx)
     parsed = parse_watch_target(target)
-    if len(await system.store.watches(guild)) >= MAX_WATCHES_PER_GUILD:
+    if len(await service.watches(guild)) >= MAX_WATCHES_PER_GUILD:
         raise BadInput(f"This server already has {MAX_WATCHES_PER_GUILD} watches; remove some first.")
-    watch = await system.store.add_watch(
-        guild, parsed.kind, parsed.target, note.strip()[:200], ctx.caller.name, system.clock()
-    )
+    watch = await service.add_watch(guild, parsed.kind, parsed.target, note.strip()[:200], ctx.caller.name)
     if watch is None:
         raise BadInput(
             f"{parsed.target} is already watched here; see `/watch list`.",
             example=f"/watch remove target:{parsed.target}",
         )
-    await system.reload_watches()
+    minutes = ctx.services.settings.alerts.silkroute_site_check_minutes
     what = {
-        "asn": "origin changes of its prefixes, visibility loss, new upstreams",
-        "prefix": "origin change / possible hijack (also of more-specifics) and visibility loss",
-        "site": f"down/up from a reach check every {system.settings.alerts.silkroute_site_check_minutes:g} min",
+        WatchKind.ASN: "origin changes of its prefixes, visibility loss, new upstreams",
+        WatchKind.PREFIX: "origin change / possible hijack (also of more-specifics) and visibility loss",
+        WatchKind.SITE: f"down/up from a reach check every {minutes:g} min",
     }[parsed.kind]
     return Answer(
         command="watch add",
         title=f"Watching {parsed.target}",
         summary=f"Now watching {parsed.kind} {parsed.target}: {what}.",
         severity=Severity.OK,
-        sources=[_state_source(system)],
-        data={"watch": {"id": watch.id, "kind": watch.kind, "target": watch.target, "note": watch.note}},
+        sources=[_state_source(service)],
+        data={
+            "watch": {"id": watch.id, "kind": watch.kind.value, "target": watch.target, "note": watch.note}
+        },
     )
 
 
 async def watch_remove(ctx: Context, target: str) -> Answer:
-    system, guild = _system(ctx), _guild(ctx)
+    service, guild = _service(ctx), _guild(ctx)
     parsed = parse_watch_target(target)
-    resolved = await system.store.remove_watch(guild, parsed.target, system.clock())
+    resolved = await service.remove_watch(guild, parsed.target)
     if resolved is None:
         raise BadInput(f"{parsed.target} is not watched here; see `/watch list`.", example=WATCH_EXAMPLE)
-    await system.reload_watches()
     closed = (
         f"its {resolved} open alert(s) were resolved ('watch removed')" if resolved else "no alert was open"
     )
@@ -80,20 +91,20 @@ async def watch_remove(ctx: Context, target: str) -> Answer:
         title=f"Stopped watching {parsed.target}",
         summary=f"{parsed.target} is no longer watched; {closed}. Past alerts stay in `/alerts history`.",
         severity=Severity.OK,
-        sources=[_state_source(system)],
+        sources=[_state_source(service)],
         data={"removed": parsed.target},
     )
 
 
 async def watch_list(ctx: Context) -> Answer:
-    system, guild = _system(ctx), _guild(ctx)
-    watches = await system.store.watches(guild)
+    service, guild = _service(ctx), _guild(ctx)
+    watches = await service.watches(guild)
     open_by_target: dict[str, int] = {}
-    for alert in await system.store.open_alerts(guild):
+    for alert in await service.open_alerts(guild):
         open_by_target[alert.target] = open_by_target.get(alert.target, 0) + 1
     table = Table(["target", "kind", "note", "added by", "open alerts"])
     table.rows = [
-        [w.target, w.kind, w.note, w.created_by, str(open_by_target.get(w.target, 0))] for w in watches
+        [w.target, w.kind.value, w.note, w.created_by, str(open_by_target.get(w.target, 0))] for w in watches
     ]
     return Answer(
         command="watch list",
@@ -102,45 +113,41 @@ async def watch_list(ctx: Context) -> Answer:
         if watches
         else f"Nothing is watched yet. Try {WATCH_EXAMPLE}",
         sections=[Section("Watched targets", table=table)] if watches else [],
-        sources=[_state_source(system)],
-        data={"watches": [{"kind": w.kind, "target": w.target, "note": w.note} for w in watches]},
+        sources=[_state_source(service)],
+        data={"watches": [{"kind": w.kind.value, "target": w.target, "note": w.note} for w in watches]},
     )
 
 
 async def alerts_channel(ctx: Context, channel: str) -> Answer:
-    system, guild = _system(ctx), _guild(ctx)
-    if system.sink is None:
-        raise Unavailable(
-            "Alert delivery is not running in this process; use it from `silkroute run` or the console."
-        )
-    ref = await system.sink.resolve_channel(guild, channel)
-    await system.store.set_alert_channel(guild, ref.id)
+    service, guild = _service(ctx), _guild(ctx)
+    _require_delivery(service)
+    ref = await service.set_channel(guild, channel)
     return Answer(
         command="alerts channel",
         title="Alert channel set",
         summary=f"Alerts for this server now go to {ref.label}. Try `/alerts test`.",
         severity=Severity.OK,
-        sources=[_state_source(system)],
+        sources=[_state_source(service)],
         data={"channel_id": ref.id},
     )
 
 
 async def alerts_history(ctx: Context, limit: int = 10) -> Answer:
-    system, guild = _system(ctx), _guild(ctx)
-    alerts = await system.store.history(guild, limit)
+    service, guild = _service(ctx), _guild(ctx)
+    alerts = await service.history(guild, limit)
     table = Table(["#", "opened", "kind", "target", "state", "alert"])
     table.rows = [
         [
             str(a.id),
             _when(a.opened_at),
-            a.kind,
+            a.kind.value,
             a.target or "—",
-            a.state + (" (muted)" if a.muted else "") + (f" (ack: {a.acked_by})" if a.acked_by else ""),
+            a.state.value + (" (muted)" if a.muted else "") + (f" (ack: {a.acked_by})" if a.acked_by else ""),
             a.title,
         ]
         for a in alerts
     ]
-    mutes = await system.store.active_mutes(system.clock(), guild)
+    mutes = await service.active_mutes(guild)
     sections = [Section("Recent alerts", table=table)] if alerts else []
     if mutes:
         sections.append(
@@ -159,50 +166,49 @@ async def alerts_history(ctx: Context, limit: int = 10) -> Answer:
         if alerts
         else "No alerts yet on this server.",
         sections=sections,
-        sources=[_state_source(system)],
+        sources=[_state_source(service)],
         data={
-            "alerts": [{"id": a.id, "key": a.dedupe_key, "state": a.state, "title": a.title} for a in alerts]
+            "alerts": [
+                {"id": a.id, "key": a.dedupe_key, "state": a.state.value, "title": a.title} for a in alerts
+            ]
         },
     )
 
 
 async def alerts_mute(ctx: Context, target: str, kind: str, duration: str) -> Answer:
-    system, guild = _system(ctx), _guild(ctx)
+    service, guild = _service(ctx), _guild(ctx)
     seconds = parse_duration(duration)
     if kind not in MUTABLE_KINDS:
         raise BadInput(
             f"Unknown alert kind {kind!r}; one of {', '.join(MUTABLE_KINDS)}.", example=MUTE_EXAMPLE
         )
-    normal = "*" if target.strip() == "*" else parse_watch_target(target).target
-    if normal != "*" and normal not in {w.target for w in await system.store.watches(guild)}:
+    normal = ANY_TARGET if target.strip() == ANY_TARGET else parse_watch_target(target).target
+    if normal != ANY_TARGET and normal not in {w.target for w in await service.watches(guild)}:
         raise BadInput(f"{normal} is not watched here, so there is nothing to mute.", example=MUTE_EXAMPLE)
-    mute = await system.engine.mute(guild, normal, kind, seconds, ctx.caller.name)
+    mute = await service.mute(guild, normal, kind, seconds, ctx.caller.name)
     return Answer(
         command="alerts mute",
         title=f"Muted {kind} alerts for {normal}",
-        summary=f"No {kind} alerts for {'any target' if normal == '*' else normal} until {_when(mute.until)}; "
+        summary=f"No {kind} alerts for {'any target' if normal == ANY_TARGET else normal} until {_when(mute.until)}; "
         "they are still recorded in `/alerts history`.",
         severity=Severity.OK,
-        sources=[_state_source(system)],
+        sources=[_state_source(service)],
         data={"target": normal, "kind": kind, "until": mute.until},
     )
 
 
 async def alerts_test(ctx: Context) -> Answer:
-    system, guild = _system(ctx), _guild(ctx)
-    if system.sink is None:
-        raise Unavailable(
-            "Alert delivery is not running in this process; use it from `silkroute run` or the console."
-        )
-    record = await system.send_test(guild, ctx.caller.name)
-    channel = await system.channel_of(guild)
+    service, guild = _service(ctx), _guild(ctx)
+    _require_delivery(service)
+    record = await service.send_test(guild, ctx.caller.name)
+    channel = await service.channel_of(guild)
     where = "the console" if guild == CONSOLE_GUILD else (f"<#{channel}>" if channel else "no channel yet")
     return Answer(
         command="alerts test",
         title="Test alert queued",
         summary=f"Test alert #{record.id} is on its way to {where}."
         + ("" if channel is not None else f" Set a channel first: {CHANNEL_EXAMPLE}"),
-        sources=[_state_source(system)],
+        sources=[_state_source(service)],
         data={"alert_id": record.id, "channel_id": channel},
     )
 

@@ -10,16 +10,16 @@ from datetime import UTC, datetime
 from typing import Any
 
 from bot.alerts.delivery import Delivery, Entry
-from bot.alerts.model import AlertKind
+from bot.alerts.model import NEWS_RESOLUTION, AlertKind, AlertSeverity, OutboxEvent
 from bot.alerts.repository import AlertRecord
 from bot.app.answer import Answer, Severity
 from bot.core.values import Section, Source, Table
 
 _SEVERITY = {
-    "critical": Severity.CRITICAL,
-    "warning": Severity.WARNING,
-    "ok": Severity.OK,
-    "info": Severity.INFO,
+    AlertSeverity.CRITICAL: Severity.CRITICAL,
+    AlertSeverity.WARNING: Severity.WARNING,
+    AlertSeverity.OK: Severity.OK,
+    AlertSeverity.INFO: Severity.INFO,
 }
 _SOURCES = {
     AlertKind.ORIGIN: "RIS Live (RIPE NCC)",
@@ -34,20 +34,20 @@ _SOURCES = {
 
 def status_tag(entry: Entry) -> str:
     alert = entry.alert
-    if alert.kind == AlertKind.TEST:
+    if alert.kind is AlertKind.TEST:
         return "TEST"
-    if entry.event == "resolved":
+    if entry.event is OutboxEvent.RESOLVED:
         return "RESOLVED (opened and resolved while delivery was paused)" if entry.also_opened else "RESOLVED"
-    if alert.resolution == "news":
+    if alert.resolution == NEWS_RESOLUTION:
         return "NEWS"
-    if entry.event == "renotify":
+    if entry.event is OutboxEvent.RENOTIFY:
         return "STILL OPEN"
     return "OPEN"
 
 
 def entry_title(entry: Entry) -> str:
     """A recovery reads as one ("Recovered: … visible again"), not as the problem it ends."""
-    if entry.event == "resolved":
+    if entry.event is OutboxEvent.RESOLVED:
         return str(entry.alert.evidence.get("resolved_title") or entry.alert.title)
     return entry.alert.title
 
@@ -59,8 +59,8 @@ def _when(ts: float | None) -> str:
 def _evidence_sections(entry: Entry) -> list[Section]:
     alert = entry.alert
     evidence = alert.evidence
-    lines = [f"Alert #{alert.id} · {alert.kind} · opened {_when(alert.opened_at)}"]
-    if alert.resolved_at and entry.event == "resolved":
+    lines = [f"Alert #{alert.id} · {alert.kind.value} · opened {_when(alert.opened_at)}"]
+    if alert.resolved_at and entry.event is OutboxEvent.RESOLVED:
         lines.append(f"Resolved {_when(alert.resolved_at)}: {alert.resolution}")
     if alert.acked_by:
         lines.append(f"Acknowledged by {alert.acked_by}")
@@ -112,15 +112,17 @@ def render_delivery(delivery: Delivery) -> Answer:
     if len(entries) == 1:
         title = f"{status_tag(first)}: {entry_title(first)}"
         summary = first.alert.summary
-        if first.event == "resolved":
+        if first.event is OutboxEvent.RESOLVED:
             summary = f"{first.alert.resolution}\n(was: {first.alert.summary})"
     else:
         target = first.alert.target or "the live feed"
         title = f"{len(entries)} alerts for {target}"
         summary = "\n".join(f"• {status_tag(e)}: {entry_title(e)}" for e in entries)
-    worst = max(entries, key=lambda e: _rank(e))
+    worst = max(entries, key=lambda e: e.alert.severity.rank)
     severity = (
-        Severity.OK if all(e.event == "resolved" for e in entries) else _SEVERITY.get(worst.alert.severity)
+        Severity.OK
+        if all(e.event is OutboxEvent.RESOLVED for e in entries)
+        else _SEVERITY[worst.alert.severity]
     )
     sources = sorted(
         {_source(e.alert) for e in entries},
@@ -132,10 +134,12 @@ def render_delivery(delivery: Delivery) -> Answer:
         command="alert",
         title=title,
         summary=summary,
-        severity=severity or Severity.INFO,
+        severity=severity,
         sections=[section for e in entries for section in _evidence_sections(e)],
         sources=sources,
-        data={"alerts": [{"id": e.alert.id, "event": e.event, "key": e.alert.dedupe_key} for e in entries]},
+        data={
+            "alerts": [{"id": e.alert.id, "event": e.event.value, "key": e.alert.dedupe_key} for e in entries]
+        },
     )
 
 
@@ -148,14 +152,4 @@ def _source(alert: AlertRecord) -> Source:
             datetime.strptime(date, "%Y-%m-%d %H:%M UTC").replace(tzinfo=UTC) if date != "unknown" else None,
             f"{alert.evidence['snapshot_after']} compared with {alert.evidence['snapshot_before']}",
         )
-    return Source(
-        _SOURCES.get(AlertKind(alert.kind), alert.kind), datetime.fromtimestamp(alert.opened_at, UTC)
-    )
-
-
-def _rank(entry: Entry) -> int:
-    return (
-        ["ok", "info", "warning", "critical"].index(entry.alert.severity)
-        if entry.alert.severity in _SEVERITY
-        else 0
-    )
+    return Source(_SOURCES[alert.kind], datetime.fromtimestamp(alert.opened_at, UTC))

@@ -10,12 +10,14 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from bot.alerts.model import WatchKind
 from bot.app.answer import BadInput
 from bot.app.targets import parse_asn, parse_network
 from bot.net.address_safety import address_class
 from bot.reach.targets import parse_target
 
 WATCH_EXAMPLE = "/watch add target:95.56.0.0/16 note:Kazakhtelecom core"
+CHANNEL_EXAMPLE = "/alerts channel channel:#noc-alerts"
 MUTE_EXAMPLE = "/alerts mute target:95.56.0.0/16 kind:visibility duration:6h"
 MIN_PREFIX_LEN = {4: 8, 6: 19}
 MAX_MUTE_SECONDS = 90 * 86400
@@ -25,7 +27,7 @@ _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
 
 @dataclass(frozen=True, slots=True)
 class WatchTarget:
-    kind: str  # asn | prefix | site
+    kind: WatchKind
     target: str  # normal form, the key of the watch
 
 
@@ -40,7 +42,7 @@ def parse_watch_target(text: str) -> WatchTarget:
         raise BadInput("Give an AS number, a prefix or a site to watch.", example=WATCH_EXAMPLE)
     asn = parse_asn(raw, "watch add")
     if asn is not None:
-        return WatchTarget("asn", f"AS{asn}")
+        return WatchTarget(WatchKind.ASN, f"AS{asn}")
     network = parse_network(raw, "watch add")
     if network is not None:
         if "/" not in raw:
@@ -54,13 +56,13 @@ def parse_watch_target(text: str) -> WatchTarget:
                 f"{network} is too wide to watch (shorter than /{shortest}); watch the prefixes you operate.",
                 example=WATCH_EXAMPLE,
             )
-        return WatchTarget("prefix", str(network))
+        return WatchTarget(WatchKind.PREFIX, str(network))
     if "://" not in raw and raw.rpartition("/")[2].isdigit():
         raise BadInput(f"{raw!r} is not a prefix.", example=WATCH_EXAMPLE)
     site = parse_target(raw)
     if site.ip is not None and (reason := address_class(site.ip)):
         raise BadInput(f"{raw} cannot be watched: its address is {reason}.", example=WATCH_EXAMPLE)
-    return WatchTarget("site", site.url)
+    return WatchTarget(WatchKind.SITE, site.url)
 
 
 def parse_duration(text: str) -> float:

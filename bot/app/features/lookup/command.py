@@ -1,12 +1,76 @@
-"""The `/lookup` command declaration and the bridge from a handler's context to the serving snapshot."""
+"""The `/lookup` command: read the target, ask the snapshot (`bot.routing.lookup`), show it, add live data."""
 
 from __future__ import annotations
 
-from bot.app.answer import Answer
+import asyncio
+
+from bot.app.answer import Answer, BadInput, Unavailable
 from bot.app.commands import CommandSpec, Context, Option
-from bot.app.features.lookup.answers import EXAMPLE, REGISTRATION_NOTE, add_live, lookup
+from bot.app.features.lookup.live import add_live
+from bot.app.features.lookup.presentation import (
+    EXAMPLE,
+    MAX_MORE_SPECIFICS,
+    REGISTRATION_NOTE,
+    as_answer,
+    domain_answer,
+    ip_answer,
+    prefix_answer,
+)
 from bot.app.live_parts import online_sources
-from bot.app.targets import HostResolver
+from bot.app.targets import (
+    AsTarget,
+    DomainTarget,
+    HostResolver,
+    Network,
+    NetworkTarget,
+    parse_target,
+    resolve_host,
+)
+from bot.routing.lookup import as_facts, ip_facts, prefix_facts
+from bot.routing.snapshot import Snapshot
+from bot.routing.snapshot_store import NO_SNAPSHOT
+
+
+async def lookup(snapshot: Snapshot | None, target: str, resolver: HostResolver | None) -> Answer:
+    """Dispatch on the target's shape: AS, prefix, address, domain — in that order.
+
+    The target is checked before the snapshot is required, so bad input is called bad input even on a
+    bot that has no routing data yet. An AS's routes or a prefix's more-specifics can be ~100k rows, so
+    those answers are built off the event loop.
+    """
+    text = target.strip()
+    if not text:
+        raise BadInput("Give an AS, an IP address, a prefix or a domain.", example=EXAMPLE)
+    parsed = parse_target(text, "lookup")
+    if isinstance(parsed, AsTarget):
+        return await asyncio.to_thread(_asn_answer, _loaded(snapshot), parsed.asn)
+    if isinstance(parsed, NetworkTarget) and parsed.as_prefix:
+        return await asyncio.to_thread(_prefix_answer, _loaded(snapshot), parsed.network)
+    if isinstance(parsed, DomainTarget):
+        loaded = _loaded(snapshot)
+        found = await resolve_host(resolver, parsed.name, "lookup")
+        return domain_answer(loaded, parsed.name, found, [ip_facts(loaded, ip) for ip in found.addresses])
+    if isinstance(parsed, NetworkTarget):
+        loaded = _loaded(snapshot)
+        return ip_answer(loaded, ip_facts(loaded, parsed.address))
+    raise BadInput(
+        f"{text!r} is not an AS number, an IP address, a prefix or a domain.",
+        example=f"{EXAMPLE}, /lookup target:95.56.0.1, /lookup target:2.72.0.0/18, /lookup target:nur.kz",
+    )
+
+
+def _asn_answer(snapshot: Snapshot, asn: int) -> Answer:
+    return as_answer(snapshot, as_facts(snapshot, asn))
+
+
+def _prefix_answer(snapshot: Snapshot, network: Network) -> Answer:
+    return prefix_answer(snapshot, prefix_facts(snapshot, network, MAX_MORE_SPECIFICS))
+
+
+def _loaded(snapshot: Snapshot | None) -> Snapshot:
+    if snapshot is None:
+        raise Unavailable(NO_SNAPSHOT, example="silkroute data update")
+    return snapshot
 
 
 async def lookup_handler(ctx: Context, target: str) -> Answer:

@@ -23,7 +23,8 @@ from bot.core.errors import InvalidInput
 from bot.core.settings import Settings
 from bot.core.values import Table
 from bot.reach.bgp import RoutingView
-from bot.reach.probe import ReachConfig, TargetReport, check_each
+from bot.reach.probe import ReachConfig, check_each
+from bot.reach.report import TargetReport
 from bot.reach.targets import Target, parse_target
 from bot.reach.verdict import STAGE_OF
 

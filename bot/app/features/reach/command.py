@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
-from bot.app.answer import Answer, BadInput
+from bot.app.answer import Answer, BadInput, Unavailable
 from bot.app.commands import CommandSpec, Context, Option
+from bot.app.features.reach.live_bgp import live_bgp
 from bot.app.features.reach.presentation import build_answer
 from bot.app.live_parts import online_sources
+from bot.app.targets import MAX_SITES, REACH_EXAMPLE, parse_sites
+from bot.core.errors import DataUnavailable
 from bot.reach.atlas import AtlasClient, atlas_section
-from bot.reach.bgp import live_bgp
-from bot.reach.probe import ReachConfig, TargetReport, apply_live_routing, check_each
-from bot.reach.targets import EXAMPLE, MAX_TARGETS, Target, parse_targets
+from bot.reach.probe import ReachConfig, apply_live_routing, check_each
+from bot.reach.report import TargetReport
+from bot.reach.targets import Target
 
 HELP = (
     "Checks DNS (system vs public resolver), BGP visibility, TCP, TLS (chain, Kazakh state interception "
     "roots, handshakes stalled after the ClientHello) and HTTP for each address, and names the stage that "
-    f"failed. Up to {MAX_TARGETS} targets separated by spaces or commas; only http/https on ports 80, 443, "
+    f"failed. Up to {MAX_SITES} targets separated by spaces or commas; only http/https on ports 80, 443, "
     "8080 and 8443; private, loopback, link-local and other non-public addresses are refused. "
     "`vantage:atlas` adds RIPE Atlas probes inside Kazakhstan (needs RIPE_ATLAS_KEY; `asn` picks one ISP)."
 )
@@ -22,7 +25,7 @@ HELP = (
 
 async def reach(ctx: Context, target: str, vantage: str = "local", asn: int | None = None) -> Answer:
     """Check every target; with several, the message is updated as each one finishes."""
-    targets = parse_targets(target)
+    targets = parse_sites(target)
     settings = ctx.services.settings
     config = ReachConfig.from_settings(settings)
     snapshot = ctx.services.snapshots.current
@@ -30,9 +33,9 @@ async def reach(ctx: Context, target: str, vantage: str = "local", asn: int | No
         raise BadInput(
             "`asn` chooses RIPE Atlas probes, so it needs `vantage:atlas`.", example=_ATLAS_EXAMPLE
         )
-    atlas = AtlasClient.from_settings(settings, ctx.services.live) if vantage == "atlas" else None
+    atlas = _atlas_client(ctx) if vantage == "atlas" else None
     done: dict[str, TargetReport] = {}
-    async for report in check_each(targets, config, snapshot, concurrency=MAX_TARGETS):
+    async for report in check_each(targets, config, snapshot, concurrency=MAX_SITES):
         done[report.target.url] = report
         pending = [t for t in targets if t.url not in done]
         if pending or atlas is not None:
@@ -54,21 +57,30 @@ async def reach(ctx: Context, target: str, vantage: str = "local", asn: int | No
     return answer
 
 
+def _atlas_client(ctx: Context) -> AtlasClient:
+    """The Atlas client, or why not, pointing the user at the local vantage that needs no key."""
+    try:
+        return AtlasClient.from_settings(ctx.services.settings, ctx.services.live)
+    except DataUnavailable as exc:
+        raise Unavailable(exc.message, example=_LOCAL_EXAMPLE) from None
+
+
 def _ordered(targets: list[Target], done: dict[str, TargetReport]) -> list[TargetReport]:
     """Reports in the order the user typed the targets, whatever order they finished in."""
     return [done[t.url] for t in targets if t.url in done]
 
 
 _ATLAS_EXAMPLE = '/reach target:"kaspi.kz" vantage:atlas asn:9198'
+_LOCAL_EXAMPLE = '/reach target:"kaspi.kz" vantage:local'
 
 COMMANDS: list[CommandSpec] = [
     CommandSpec(
         name="reach",
         description="Is a site reachable from here (or from Kazakhstan), and which stage fails?",
-        example=EXAMPLE,
+        example=REACH_EXAMPLE,
         handler=reach,
         options=(
-            Option("target", f"Domains, URLs or IPs, up to {MAX_TARGETS}, separated by spaces or commas"),
+            Option("target", f"Domains, URLs or IPs, up to {MAX_SITES}, separated by spaces or commas"),
             Option(
                 "vantage",
                 "Check from the bot's host (local) or also from RIPE Atlas probes in Kazakhstan (atlas)",

@@ -6,9 +6,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 from bot.app.answer import Answer, Severity
+from bot.app.features.reach.live_bgp import LiveBgp
 from bot.core.values import Section, Source, Table
-from bot.reach.bgp import LiveBgp, RoutingView
-from bot.reach.probe import AddressReport, ReachConfig, TargetReport
+from bot.reach.bgp import RoutingView
+from bot.reach.probe import ReachConfig
+from bot.reach.report import AddressReport, TargetReport
 from bot.reach.targets import Target
 from bot.reach.verdict import STAGE_OF
 

@@ -14,6 +14,7 @@ import contextlib
 import itertools
 import json
 import re
+import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -57,6 +58,9 @@ class Interaction:
     id: int
     token: str
     channel_id: int
+    created_at: float = 0.0
+    user_id: int = 0
+    revoked: bool = False
 
     @property
     def callback_path(self) -> str:
@@ -81,6 +85,9 @@ class FakeDiscord:
         channel_ids: tuple[int, ...] = (1_100_000_000_000_000_010, 1_100_000_000_000_000_011),
     ) -> None:
         self.token = token
+        self.clock: Callable[[], float] = time.monotonic
+        """Interaction tokens expire INTERACTION_TOKEN_SECONDS after the interaction, on this clock."""
+        self.dm_channels: dict[int, int] = {}
         self.guild_id = guild_id
         self.channel_ids = channel_ids
         self._ids = itertools.count(1_200_000_000_000_000_000)
@@ -116,6 +123,7 @@ class FakeDiscord:
             ("PATCH", re.compile(r"/webhooks/(\d+)/([^/]+)/messages/(@original|\d+)"), self._edit),
             ("DELETE", re.compile(r"/webhooks/(\d+)/([^/]+)/messages/(@original|\d+)"), self._delete),
             ("POST", re.compile(r"/channels/(\d+)/messages"), self._channel_message),
+            ("POST", re.compile(r"/users/@me/channels"), self._open_dm),
         ]
 
     # ------------------------------------------------------------------ lifecycle
@@ -166,10 +174,18 @@ class FakeDiscord:
         user_id: int = 1_300_000_000_000_000_001,
         permissions: discord.Permissions = EVERYONE_PERMISSIONS,
         roles: tuple[int, ...] = (),
+        token_dies_after_defer: bool = False,
     ) -> Interaction:
         """Send INTERACTION_CREATE for a slash command ("status", or "watch add") with typed options."""
         channel_id = channel_id or self.channel_ids[0]
-        interaction = Interaction(next(self._ids), f"interaction-token-{len(self.interactions)}", channel_id)
+        interaction = Interaction(
+            next(self._ids),
+            f"interaction-token-{len(self.interactions)}",
+            channel_id,
+            self.clock(),
+            user_id,
+            revoked=token_dies_after_defer,
+        )
         self.interactions.append(interaction)
         parts = name.split()
         leaf_options: list[Json] = [
@@ -384,6 +400,14 @@ class FakeDiscord:
                 recorded.status = 429
                 body = {"message": "You are being rate limited.", "retry_after": retry_after, "global": False}
                 return _json_response(body, 429, {"Via": "1.1 google", "Retry-After": "1"})
+        expired = self._expired_token(path)
+        if expired is not None:
+            recorded.status = 401
+            return expired
+        too_big = _over_discord_limits(recorded.json)
+        if too_big is not None and request.method in {"POST", "PATCH"}:
+            recorded.status = 400
+            return _json_response({"message": f"Invalid Form Body: {too_big}", "code": 50035}, 400)
         bot_route = not path.startswith(("/webhooks/", "/interactions/"))
         if bot_route and request.headers.get("Authorization") != f"Bot {self.token}":
             recorded.status = 401
@@ -473,9 +497,35 @@ class FakeDiscord:
     def _delete(self, request: RecordedRequest, match: re.Match[str]) -> None:
         return None
 
+    def _expired_token(self, path: str) -> web.Response | None:
+        """Discord refuses webhook calls (edits, follow-ups) with an interaction token older than 15 minutes."""
+        parts = path.split("/")
+        if len(parts) < 4 or parts[1] != "webhooks":
+            return None
+        for interaction in self.interactions:
+            age = self.clock() - interaction.created_at
+            if parts[3] == interaction.token and (interaction.revoked or age > INTERACTION_TOKEN_SECONDS):
+                return _json_response({"message": "Invalid Webhook Token", "code": 50027}, 401)
+        return None
+
+    def _open_dm(self, request: RecordedRequest, match: re.Match[str]) -> Json:
+        user_id = int((request.json or {})["recipient_id"])
+        channel_id = self.dm_channels.setdefault(user_id, next(self._ids))
+        recipient = {
+            "id": str(user_id),
+            "username": f"user{user_id % 1000}",
+            "discriminator": "0",
+            "avatar": None,
+        }
+        return {"id": str(channel_id), "type": 1, "recipients": [recipient], "last_message_id": None}
+
+    def dm_posts(self, user_id: int) -> list[RecordedRequest]:
+        channel_id = self.dm_channels.get(user_id)
+        return [] if channel_id is None else self.channel_posts(channel_id)
+
     def _channel_message(self, request: RecordedRequest, match: re.Match[str]) -> web.StreamResponse | Json:
         channel_id = int(match[1])
-        if channel_id not in self.channel_ids:
+        if channel_id not in self.channel_ids and channel_id not in self.dm_channels.values():
             return _json_response({"message": "Unknown Channel", "code": 10003}, 404)
         return self._message(channel_id, request)
 
@@ -513,6 +563,37 @@ class FakeDiscord:
 
     def _notify(self) -> None:
         self._changed.set()
+
+
+INTERACTION_TOKEN_SECONDS = 15 * 60
+
+
+def _over_discord_limits(body: Any) -> str | None:
+    """What Discord would refuse in a message body (content, embeds), as its 50035 error names it; None if fine."""
+    if not isinstance(body, dict):
+        return None
+    if len(body.get("content") or "") > 2000:
+        return "content: Must be 2000 or fewer in length."
+    embeds = body.get("embeds") or []
+    if len(embeds) > 10:
+        return "embeds: Must be 10 or fewer in length."
+    total = 0
+    for embed in embeds:
+        fields = embed.get("fields") or []
+        if (
+            len(fields) > 25
+            or len(embed.get("title") or "") > 256
+            or len(embed.get("description") or "") > 4096
+        ):
+            return "embeds: an embed is over its field, title or description limit."
+        for f in fields:
+            if len(f.get("name") or "") > 256 or len(f.get("value") or "") > 1024:
+                return "embeds.fields: a field's name or value is too long."
+        total += len(embed.get("title") or "") + len(embed.get("description") or "")
+        total += sum(len(f.get("name") or "") + len(f.get("value") or "") for f in fields)
+    if total > 6000:
+        return "embeds: Embed size exceeds maximum size of 6000"
+    return None
 
 
 def _option_type(value: str | int | bool) -> int:

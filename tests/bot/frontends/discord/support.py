@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from bot.alerts.service import AlertSystem
+from bot.alerts.service import AlertService
 from bot.app.answer import Answer, Attachment, BadInput
 from bot.app.catalog import build_registry
 from bot.app.commands import CommandSpec, Context, Option, Registry
+from bot.app.limits import Cost
 from bot.app.wiring import Services
 from bot.core.settings import DiscordSettings, Settings
 from bot.core.values import Section, Table
@@ -18,7 +19,7 @@ from tests.helpers import make_services
 FAKE_TOKEN = "MTIzNDU2Nzg5MDEyMzQ1Njc4.fake-token.do-not-leak-0123456789abcdef"
 EXTRA_EXTENSION = "tests.bot.frontends.discord.ext_extra"
 BROKEN_EXTENSION = "tests.bot.frontends.discord.ext_broken"
-TEST_COMMANDS = ["boom", "bad", "admin", "long", "echo", "slow"]
+TEST_COMMANDS = ["boom", "bad", "admin", "long", "echo", "slow", "probe", "late", "latepriv"]
 LONG_SECTIONS = 40
 LONG_TABLE_ROWS = 150
 
@@ -60,6 +61,32 @@ async def slow(ctx: Context) -> Answer:
     return Answer(command="slow", title="Slow", summary="both probes done")
 
 
+class ManualClock:
+    """The bot's and the fake Discord's clock in token-expiry tests: moved by hand, never slept."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+LATE_CLOCK = ManualClock()
+WORK_SECONDS = 16 * 60
+
+
+async def late(ctx: Context) -> Answer:
+    """Work that outlives Discord's 15-minute interaction token (an Atlas wait plus retries)."""
+    await ctx.report_progress(Answer(command="late", title="Late", summary="waiting for RIPE Atlas…"))
+    LATE_CLOCK.now += WORK_SECONDS
+    await ctx.report_progress(Answer(command="late", title="Late", summary="still waiting…"))
+    return Answer(command="late", title="Late answer", summary="done after 16 minutes")
+
+
+async def probe(ctx: Context) -> Answer:
+    return Answer(command="probe", title="Probed", summary="a costly check ran")
+
+
 def extra_specs() -> list[CommandSpec]:
     """Commands that exist only in tests: they fail, refuse, or answer long on purpose."""
     return [
@@ -68,6 +95,9 @@ def extra_specs() -> list[CommandSpec]:
         CommandSpec("admin", "Only for managers", "/admin", admin, manage_only=True),
         CommandSpec("long", "A very long answer", "/long", long_answer),
         CommandSpec("slow", "Reports progress before answering", "/slow", slow),
+        CommandSpec("probe", "Spends the /reach quota", "/probe", probe, cost=Cost.REACH),
+        CommandSpec("late", "Outlives its interaction token", "/late", late),
+        CommandSpec("latepriv", "Outlives its token, privately", "/latepriv", late, ephemeral=True),
         CommandSpec(
             "echo",
             "Repeat text",
@@ -105,7 +135,7 @@ class RecordingServices(Services):
 
 def recording_services(settings: Settings) -> RecordingServices:
     parts = make_services(settings)
-    return RecordingServices(settings, parts.snapshots, parts.live, parts.alerts)
+    return RecordingServices(settings, parts.snapshots, parts.live, parts.alerts, parts.limits)
 
 
 def make_settings(**discord: Any) -> Settings:
@@ -116,7 +146,7 @@ def make_bot(
     settings: Settings | None = None,
     *,
     extensions: Sequence[str] = ("cogs.meta", EXTRA_EXTENSION),
-    alerts: AlertSystem | None = None,
+    alerts: AlertService | None = None,
     **options: Any,
 ) -> SilkrouteBot:
     settings = settings or make_settings()

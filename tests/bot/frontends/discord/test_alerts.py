@@ -7,7 +7,8 @@ from typing import Any
 
 import pytest
 
-from bot.alerts.service import AlertSystem
+from bot.alerts.model import WatchKind
+from bot.alerts.service import AlertService
 from bot.core.settings import DiscordSettings
 from bot.frontends.discord.client import SilkrouteBot
 from bot.live.rislive import RisMessage
@@ -33,7 +34,7 @@ def announce(origin: int, peer: int = 1) -> RisMessage:
     )
 
 
-def alert_bot(fake: FakeDiscord, tmp: Path, clock: ManualClock) -> tuple[SilkrouteBot, AlertSystem]:
+def alert_bot(fake: FakeDiscord, tmp: Path, clock: ManualClock) -> tuple[SilkrouteBot, AlertService]:
     settings = settings_for(tmp)
     settings.discord = DiscordSettings(
         discord_token=FAKE_TOKEN,
@@ -41,7 +42,7 @@ def alert_bot(fake: FakeDiscord, tmp: Path, clock: ManualClock) -> tuple[Silkrou
         alert_channel_id=fake.channel_ids[1],
         alert_oncall_role_id=ONCALL_ROLE,
     )
-    system = AlertSystem(settings, clock=clock, batch_window=0, tick_seconds=3600)
+    system = AlertService(settings, clock=clock, batch_window=0, tick_seconds=3600)
     # max_ratelimit_timeout: a long 429 raises instead of sleeping, as an outage would look to the sender.
     bot = make_bot(
         settings,
@@ -60,7 +61,7 @@ async def posts(fake: FakeDiscord, channel: int, count: int) -> list[RecordedReq
     )
 
 
-async def hijack(system: AlertSystem, origin: int) -> list[int]:
+async def hijack(system: AlertService, origin: int) -> list[int]:
     """Announce the watched prefix from `origin`, each origin by its own peer (a peer switching origin
     would end its earlier hijack); the ids of the alerts that opened."""
     return [a.id for a in await system.handle(announce(origin, peer=origin % 200 + 1))]
@@ -81,13 +82,12 @@ async def test_an_alert_reaches_the_channel_with_buttons_and_only_the_oncall_men
     bot, system = alert_bot(fake_discord, tmp_path, ManualClock())
     channel = fake_discord.channel_ids[1]
     async with connected(bot, FAKE_TOKEN):
-        await system.store.add_watch(fake_discord.guild_id, "prefix", PREFIX, "", "test", 0.0)
-        await system.reload_watches()
+        await system.add_watch(fake_discord.guild_id, WatchKind.PREFIX, PREFIX, "", "test")
         await hijack(system, 35673)  # learned as the normal origin
         (record,) = await hijack(system, 64511)
         (post,) = await posts(fake_discord, channel, 1)
         await system.pump()  # the loop's round that posted it has finished
-        assert await system.store.pending_count() == 0
+        assert await system.repository.pending_count() == 0
 
     body: dict[str, Any] = post.json
     assert body["content"] == f"<@&{ONCALL_ROLE}>"
@@ -110,8 +110,7 @@ async def test_a_rate_limit_outage_delays_the_alert_and_it_is_delivered_once(
     channel = fake_discord.channel_ids[1]
     route = rf"/channels/{channel}/messages"
     async with connected(bot, FAKE_TOKEN):
-        await system.store.add_watch(fake_discord.guild_id, "prefix", PREFIX, "", "test", 0.0)
-        await system.reload_watches()
+        await system.add_watch(fake_discord.guild_id, WatchKind.PREFIX, PREFIX, "", "test")
         await hijack(system, 35673)
 
         fake_discord.rate_limit_next("POST", route, retry_after=0.05)  # short: discord.py waits and retries
@@ -123,13 +122,13 @@ async def test_a_rate_limit_outage_delays_the_alert_and_it_is_delivered_once(
         await fake_discord.until(lambda: len(refused(fake_discord, route)) == 2, seconds=10)
         await system.pump()  # waits for the loop's round that met the 429 to record the failure
         assert system.sender is not None and system.sender.failures == 1
-        assert await system.store.pending_count() == 1
+        assert await system.repository.pending_count() == 1
         clock.advance(10)  # past the sender's first back-off (5 s)
         second = (await posts(fake_discord, channel, 2))[1]
         await system.pump()
         await system.pump()
-        assert await system.store.pending_count() == 0
-        sent = [event for _, event, _ in await system.store.sent_messages()]
+        assert await system.repository.pending_count() == 0
+        sent = [event for _, event, _ in await system.repository.sent_messages()]
 
     titles = [r.json["embeds"][0]["title"] for r in fake_discord.channel_posts(channel)]
     assert titles == [

@@ -11,6 +11,7 @@ import pytest
 import simcord
 
 from bot import __version__
+from bot.core.settings import LimitSettings
 from bot.frontends.discord.client import SilkrouteBot
 from bot.frontends.discord.embeds import EMBEDS_PER_MESSAGE, FIELD_LIMIT, FIELDS_PER_EMBED, TITLE_LIMIT
 from tests.bot.frontends.discord.support import (
@@ -20,6 +21,7 @@ from tests.bot.frontends.discord.support import (
     LONG_TABLE_ROWS,
     extra_specs,
     make_bot,
+    make_settings,
 )
 
 DISCORD_MESSAGE_EMBED_CHARS = 6000
@@ -225,16 +227,14 @@ async def test_a_long_answer_is_split_within_discord_limits_and_keeps_its_attach
         f"Section {i}" for i in range(LONG_SECTIONS)
     ]
     peers = [f.value or "" for f in fields if f.name and f.name.startswith("Peers")]
-    assert len(peers) > 1
-    for piece in peers:  # each piece of a split table is its own closed code block
-        assert piece.count("```") == 2, piece[:80]
-    table = "".join(peers)
-    assert all(f"peer-{i:03d}" in table for i in range(LONG_TABLE_ROWS))
-    assert table.index("Every peer seen:") < table.index("peer-000")
-    assert "Every peer seen:" not in peers[0].split("```")[1]  # the text is outside the code block
-    (attachment,) = messages[-1].attachments
-    assert attachment.filename == "peers.csv"
-    assert await attachment.read() == b"asn,name\nAS64500,peer-000\n"
+    (shown,) = peers  # an embed shows the first rows in one closed code block, the text outside it
+    assert shown.count("```") == 2
+    assert "peer-000" in shown and "peer-014" in shown and "peer-015" not in shown
+    assert shown.index("Every peer seen:") < shown.index("peer-000")
+    files = {a.filename: a for a in messages[-1].attachments}
+    assert await files["peers.csv"].read() == b"asn,name\nAS64500,peer-000\n"
+    whole = (await files["table-peers.csv"].read()).decode().splitlines()
+    assert len(whole) == LONG_TABLE_ROWS + 1 and whole[-1] == f"AS{64500 + LONG_TABLE_ROWS - 1},peer-149,up"
 
 
 async def test_a_broken_extension_does_not_stop_the_others_and_shows_in_status(
@@ -258,3 +258,25 @@ async def test_a_broken_extension_does_not_stop_the_others_and_shows_in_status(
     assert "broken on purpose" in (failed.value or "")
     assert echo.embeds[0].description == "still here"
     assert any(BROKEN_EXTENSION in r.getMessage() and r.exc_info for r in caplog.records)
+
+
+async def test_a_member_over_a_quota_is_told_privately_before_any_work() -> None:
+    settings = make_settings()
+    settings.limits = LimitSettings(silkroute_limit_reach_user="2/10m")
+    bot = make_bot(settings)
+    try:
+        async with simcord.run(bot) as env:
+            channel = env.create_guild().create_text_channel("ops")
+            alice = member(env, "alice")
+            answers = [await alice.slash(channel, "probe") for _ in range(3)]
+            fresh_member = await member(env, "bob").slash(channel, "probe")
+            assert len(env.errors) == 1  # the refusal, answered by the one error handler
+    finally:
+        await bot.services.close()
+
+    assert [only_message(a).embeds[0].title for a in answers[:2]] == ["Probed", "Probed"]
+    refusal = only_message(answers[2])
+    assert refusal.ephemeral
+    assert "Slow down" in (refusal.content or "") and "Try again in 10 min" in (refusal.content or "")
+    assert only_message(fresh_member).embeds[0].title == "Probed"
+    assert "uses refused since start: 1" in bot.services.limits.status().text

@@ -15,10 +15,14 @@ import pytest
 import pytest_asyncio
 
 from bot import __version__
-from bot.frontends.discord.client import SilkrouteBot, run_discord
+from bot.app.catalog import build_registry
+from bot.app.commands import CommandSpec
+from bot.frontends.discord.client import SilkrouteBot, extension_names, run_discord
 from tests.bot.frontends.discord.fake_discord import FakeDiscord, Interaction, RecordedRequest, connected
 from tests.bot.frontends.discord.support import (
     FAKE_TOKEN,
+    LATE_CLOCK,
+    LONG_TABLE_ROWS,
     extra_specs,
     make_bot,
     make_settings,
@@ -28,10 +32,19 @@ from tests.bot.frontends.discord.support import (
 EPHEMERAL = 64
 
 
-def wire_bot(fake: FakeDiscord, **discord_settings: Any) -> SilkrouteBot:
+def wire_bot(
+    fake: FakeDiscord,
+    *,
+    clock: Any = None,
+    extensions: tuple[str, ...] | None = None,
+    **discord_settings: Any,
+) -> SilkrouteBot:
     discord_settings.setdefault("discord_guild_id", fake.guild_id)
     settings = make_settings(discord_token=FAKE_TOKEN, **discord_settings)
-    return make_bot(settings, guild_ready_timeout=0.1)
+    timing: dict[str, Any] = {"clock": clock} if clock is not None else {}
+    if extensions is not None:
+        timing["extensions"] = extensions
+    return make_bot(settings, guild_ready_timeout=0.1, **timing)
 
 
 def answered(fake: FakeDiscord, interaction: Interaction) -> list[RecordedRequest]:
@@ -60,7 +73,14 @@ async def test_login_ready_and_guild_command_sync(fake_discord: FakeDiscord) -> 
     synced = {c["name"]: c for c in sync.json}
     assert set(synced) == {"status", "help"} | {spec.name for spec in extra_specs()}
     assert synced["echo"]["options"] == [
-        {"type": 3, "name": "text", "description": "What to say", "required": True},
+        {
+            "type": 3,
+            "name": "text",
+            "description": "What to say",
+            "required": True,
+            "min_length": 1,
+            "max_length": 100,
+        },
         {
             "type": 4,
             "name": "count",
@@ -76,6 +96,8 @@ async def test_login_ready_and_guild_command_sync(fake_discord: FakeDiscord) -> 
         "name": "command",
         "description": "Explain one command",
         "required": False,
+        "min_length": 1,
+        "max_length": 40,
     }
     assert all(len(c["description"]) <= 100 for c in sync.json)
 
@@ -114,8 +136,10 @@ async def test_a_long_answer_goes_out_as_several_messages_with_its_file(fake_dis
     first, *followups = answered(fake_discord, interaction)
     assert first.method == "PATCH" and first.path.endswith("/messages/@original")
     assert followups and all(r.method == "POST" for r in followups)
-    assert followups[-1].files == [("peers.csv", b"asn,name\nAS64500,peer-000\n")]
-    assert followups[-1].json["attachments"][0]["filename"] == "peers.csv"
+    own, table = followups[-1].files
+    assert own == ("peers.csv", b"asn,name\nAS64500,peer-000\n")
+    assert table[0] == "table-peers.csv" and table[1].count(b"\n") == LONG_TABLE_ROWS + 1
+    assert [a["filename"] for a in followups[-1].json["attachments"]] == ["peers.csv", "table-peers.csv"]
 
 
 async def test_status_over_the_wire_names_the_version(fake_discord: FakeDiscord) -> None:
@@ -256,3 +280,110 @@ async def test_a_refused_token_is_reported_without_a_traceback(
     assert code == 2
     assert "Discord refused the token in DISCORD_TOKEN" in caplog.text
     assert "not-the-token" not in caplog.text
+
+
+@pytest.mark.parametrize("name", ["late", "latepriv"])
+async def test_an_answer_that_outlives_its_token_arrives_as_a_message_naming_the_asker(
+    fake_discord: FakeDiscord, name: str
+) -> None:
+    LATE_CLOCK.now = 0.0
+    fake_discord.clock = LATE_CLOCK
+    bot = wire_bot(fake_discord, clock=LATE_CLOCK)
+    async with connected(bot, FAKE_TOKEN):
+        interaction = await fake_discord.inject_interaction(name)
+        posts = (
+            (lambda: fake_discord.dm_posts(interaction.user_id))
+            if name == "latepriv"
+            else (lambda: fake_discord.channel_posts(interaction.channel_id))
+        )
+        await fake_discord.until(posts)
+
+    (post,) = posts()
+    assert post.status == 200
+    assert post.json["content"].startswith(f"<@{interaction.user_id}>, here is the answer to your `/{name}`")
+    assert post.json["embeds"][0]["title"] == "Late answer"
+    assert post.json["allowed_mentions"]["users"] == [interaction.user_id]
+    assert not [
+        r for r in fake_discord.replies(interaction) if r.status == 401
+    ]  # the dead token was never used
+
+
+async def test_a_refused_token_still_gets_the_answer_through(fake_discord: FakeDiscord) -> None:
+    bot = wire_bot(fake_discord)  # our own deadline has not passed, but Discord refuses the token anyway
+    async with connected(bot, FAKE_TOKEN):
+        interaction = await fake_discord.inject_interaction(
+            "echo", {"text": "hi"}, token_dies_after_defer=True
+        )
+        await fake_discord.until(lambda: fake_discord.channel_posts(interaction.channel_id))
+
+    assert [r.status for r in answered(fake_discord, interaction)] == [401]
+    (post,) = fake_discord.channel_posts(interaction.channel_id)
+    assert post.json["embeds"][0]["description"] == "hi"
+
+
+def longest_options(spec: CommandSpec) -> dict[str, str | int | bool]:
+    """Every option at the longest value Discord lets a user type (the worst case for an error reply)."""
+    values: dict[str, str | int | bool] = {}
+    for option in spec.options:
+        if option.choices:
+            values[option.name] = option.choices[0]
+        elif option.type is bool:
+            values[option.name] = True
+        elif option.type is int:
+            values[option.name] = option.max_value if option.max_value is not None else 2**53
+        else:
+            values[option.name] = "x" * (option.length_limit or 6000)
+    return values
+
+
+def settled(fake: FakeDiscord, interaction: Interaction) -> bool:
+    """The user has the final word: an immediate reply, an answer, or an error after the placeholder is gone."""
+    replies = fake.replies(interaction)
+    if any((r.json or {}).get("type") == 4 for r in replies):
+        return True
+    webhook = [r for r in replies if "/webhooks/" in r.path]
+    if any((r.json or {}).get("content") == "This command could not be answered." for r in webhook):
+        return any(r.method == "DELETE" for r in webhook)
+    return any(r.method in {"POST", "PATCH"} for r in webhook)
+
+
+async def test_every_command_answers_its_longest_input_within_discord_limits(
+    fake_discord: FakeDiscord,
+) -> None:
+    bot = wire_bot(fake_discord, extensions=tuple(extension_names()))
+    specs = list(build_registry())
+    async with connected(bot, FAKE_TOKEN):
+        asked = [
+            (
+                spec.name,
+                await fake_discord.inject_interaction(
+                    spec.name,
+                    longest_options(spec),
+                    user_id=1,  # the server's owner: may use every command
+                ),
+            )
+            for spec in specs
+        ]
+        await fake_discord.until(lambda: all(settled(fake_discord, i) for _, i in asked), seconds=30)
+
+    for name, interaction in asked:
+        replies = fake_discord.replies(interaction)
+        refused = [
+            (r.method, r.status, (r.json or {}).get("content", "")[:80]) for r in replies if r.status >= 400
+        ]
+        assert not refused, (name, refused)
+        print(
+            name,
+            [
+                (
+                    r.method,
+                    r.status,
+                    str((r.json or {}).get("content") or (r.json or {}).get("data", {}).get("content") or "")[
+                        :100
+                    ],
+                )
+                for r in replies
+            ],
+        )
+        said = [r for r in replies if r.method in {"POST", "PATCH"}]
+        assert said, name

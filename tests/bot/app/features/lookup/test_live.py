@@ -7,14 +7,14 @@ not: that difference must be flagged as news).
 
 from __future__ import annotations
 
-import time
+import asyncio
 
 import pytest
 
 from bot.app.answer import Answer, Severity
 from bot.app.commands import Caller, Context
-from bot.app.features.lookup.answers import LIVE_TITLE
 from bot.app.features.lookup.command import lookup_handler
+from bot.app.features.lookup.live import LIVE_TITLE
 from bot.app.wiring import Services
 from bot.live.cache import ENDPOINTS
 from bot.routing.importer import import_files
@@ -74,16 +74,31 @@ async def test_prefix_adds_visibility_origins_and_rpki_with_sources(
     assert query["resource"] == "AS9198" and query["prefix"] == "95.56.0.0/14"
 
 
+async def in_flight(fake: FakeUpstreams, requests: int) -> None:
+    """Until `requests` requests have reached the fake, woken by its `arrived` event (no wall-clock wait)."""
+    async with asyncio.timeout(10):
+        while True:
+            fake.arrived.clear()
+            if len(fake.queries) >= requests:
+                return
+            await fake.arrived.wait()
+
+
 async def test_address_whose_live_origins_differ_is_news(
     fake_upstreams: FakeUpstreams, store: SnapshotStore
 ) -> None:
-    fake_upstreams.delay = 0.1
+    # Two rounds (routing-status with network-info, then RPKI for both origins), each one request deep:
+    # with every answer held back, a whole round is in flight at once.
+    first_round = fake_upstreams.gate = asyncio.Event()
     async with live_services(fake_upstreams, store) as services:
-        started = time.perf_counter()
-        answer = await ask(services, "95.56.0.1")
-        seconds = time.perf_counter() - started
-    # Two rounds (routing-status with network-info, then RPKI for both origins), each one request deep.
-    assert seconds < 0.35, seconds
+        asking = asyncio.create_task(ask(services, "95.56.0.1"))
+        await in_flight(fake_upstreams, 2)
+        second_round = fake_upstreams.gate = asyncio.Event()
+        first_round.set()
+        await in_flight(fake_upstreams, 4)
+        second_round.set()
+        answer = await asking
+    assert [key.split(":")[1] for key, _, _ in fake_upstreams.queries].count("rpki-validation") == 2
     live = answer.data["live"]
     assert live["origins"] == [12345, 37385] and live["origins_differ"]
     assert live["prefix"] == "41.138.32.0/20"  # network-info's covering prefix, used for RPKI

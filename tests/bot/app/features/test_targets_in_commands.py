@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 import pytest
 
 from bot.app.commands import Caller, Context
-from bot.app.features.lookup.answers import lookup
+from bot.app.features.lookup.command import lookup
 from bot.app.features.transit.command import transit
 from bot.app.targets import HostResolver, parse_asn
 from bot.core.errors import InvalidInput

@@ -9,8 +9,8 @@ from typing import cast
 import pytest
 
 from bot.app.commands import Caller, Context
-from bot.app.features.lookup.answers import MAX_MORE_SPECIFICS, lookup
-from bot.app.features.lookup.command import COMMANDS, lookup_handler
+from bot.app.features.lookup.command import COMMANDS, lookup, lookup_handler
+from bot.app.features.lookup.presentation import MAX_MORE_SPECIFICS
 from bot.app.targets import HostResolver
 from bot.core.errors import DataUnavailable, InvalidInput
 from bot.core.settings import Settings

@@ -1,0 +1,119 @@
+"""Fair use with an injected clock: quotas per member and per server, exemptions, and the process-wide probe cap."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from bot.app.limits import Cost, FairUse, SlowDown
+from bot.core.settings import LimitSettings, parse_quota
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def limiter(clock: Clock, **quotas: object) -> FairUse:
+    return FairUse(LimitSettings(**quotas), clock=clock)  # type: ignore[arg-type]
+
+
+def reach(limits: FairUse, user: int | None = 1, guild: int | None = 10, *, manager: bool = False) -> None:
+    limits.charge(Cost.REACH, user_id=user, guild_id=guild, can_manage=manager)
+
+
+def test_a_member_is_slowed_down_and_told_when_to_retry() -> None:
+    clock = Clock()
+    limits = limiter(clock, silkroute_limit_reach_user="3/10m")
+    for _ in range(3):
+        reach(limits)
+        clock.now += 60
+    with pytest.raises(SlowDown) as caught:
+        reach(limits)
+    assert "3 reach per member per 10 min" in caught.value.message
+    assert "Try again in 7 min" in caught.value.message  # the first use leaves the window at t+600
+    assert caught.value.retry_after == pytest.approx(420)
+    clock.now += 420
+    reach(limits)  # the oldest use has left the window
+
+
+def test_a_refused_use_is_not_counted() -> None:
+    clock = Clock()
+    limits = limiter(clock, silkroute_limit_reach_user="1/1m")
+    reach(limits)
+    for _ in range(5):
+        with pytest.raises(SlowDown):
+            reach(limits)
+    clock.now += 60
+    reach(limits)
+    assert limits.refused == 5
+
+
+def test_the_server_quota_is_shared_and_binds_managers_too() -> None:
+    clock = Clock()
+    limits = limiter(clock, silkroute_limit_reach_user="1/1h", silkroute_limit_reach_server="3/1h")
+    reach(limits, user=1)
+    reach(limits, user=2)
+    reach(limits, user=3, manager=True)
+    with pytest.raises(SlowDown, match="this server has used 3"):
+        reach(limits, user=4, manager=True)
+    reach(limits, user=5, guild=11)  # another server has its own budget
+
+
+def test_managers_are_exempt_from_member_quotas_only() -> None:
+    limits = limiter(Clock(), silkroute_limit_reach_user="1/1h", silkroute_limit_reach_server="100/1h")
+    for _ in range(5):
+        reach(limits, manager=True)
+    reach(limits, user=2)
+    with pytest.raises(SlowDown):
+        reach(limits, user=2)
+
+
+def test_atlas_results_are_spent_by_amount_and_a_big_request_is_refused_whole() -> None:
+    limits = limiter(Clock(), silkroute_limit_atlas_results_server="25/1d")
+    limits.charge(Cost.ATLAS_RESULTS, user_id=1, guild_id=10, can_manage=True, amount=10)
+    limits.charge(Cost.ATLAS_RESULTS, user_id=2, guild_id=10, can_manage=False, amount=10)
+    with pytest.raises(SlowDown, match=r"used 20 of 25 atlas results per server per 1 day \(10 asked\)"):
+        limits.charge(Cost.ATLAS_RESULTS, user_id=2, guild_id=10, can_manage=False, amount=10)
+    limits.charge(Cost.ATLAS_RESULTS, user_id=2, guild_id=10, can_manage=False, amount=5)
+
+
+def test_the_console_has_no_member_or_server_quota() -> None:
+    limits = limiter(Clock(), silkroute_limit_reach_user="0/1s", silkroute_limit_reach_server="0/1s")
+    for _ in range(20):
+        reach(limits, user=None, guild=None)
+    with pytest.raises(SlowDown, match="switched off"):
+        reach(limits)
+
+
+@pytest.mark.parametrize("text", ["6", "6/", "x/10m", "6/10", "6/10w", "6/0s", "-1/1m"])
+def test_malformed_quotas_are_refused_at_start(text: str) -> None:
+    with pytest.raises(ValueError):
+        parse_quota(text)
+    with pytest.raises(ValueError, match=r"quota|window"):
+        LimitSettings(silkroute_limit_cold_user=text)
+
+
+async def test_fifty_concurrent_probes_never_exceed_the_cap() -> None:
+    limits = limiter(Clock(), silkroute_max_concurrent_probes=4)
+    release = asyncio.Event()
+    peak = 0
+
+    async def probe() -> None:
+        nonlocal peak
+        async with limits.probe_slot():
+            peak = max(peak, limits.probes_running)
+            await release.wait()
+
+    tasks = [asyncio.create_task(probe()) for _ in range(50)]
+    for _ in range(20):
+        await asyncio.sleep(0)
+    assert limits.probes_running == 4
+    assert "Probes running: 4 of 4" in limits.status().text
+    release.set()
+    await asyncio.gather(*tasks)
+    assert peak == 4 and limits.probes_running == 0
