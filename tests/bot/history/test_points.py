@@ -8,8 +8,6 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 from bot.app.features.data import import_command
 from bot.history.recorder import HistoryRecorder
 from bot.history.store import HistoryStore
@@ -18,14 +16,8 @@ from bot.routing.importer import import_files
 from bot.routing.snapshot import Snapshot, load_current
 from bot.routing.snapshot_store import SnapshotStore
 from bot.routing.transit import TransitIndex
+from tests.bot.history.conftest import MRT, REGISTRY
 
-REGISTRY = ("registry/delegated-derived.20260201.txt.gz", "asnames/asnames-libloc.20221029.json.gz")
-# Imported in this order: 2019, then 2024 (newer: serves), then 2014 (older: history only).
-MRT = (
-    ("mrt/ris-rrc00-updates.20190101.0000.gz", "2019-01-01"),
-    ("mrt/ris-rrc01-updates.20241001.0055.gz", "2024-10-01"),
-    ("mrt/routeviews2-rib.20140523.0600.first1MiB.bz2", "2014-05-23"),
-)
 COUNTRIES = ("KZ", "KG")
 WATCHED = 3215  # Orange (FR), outside the countries: recorded because it is watched
 
@@ -39,19 +31,6 @@ def close(stored: Sequence[Sequence[Any]], computed: Sequence[tuple[Any, float]]
 
 async def watched() -> list[int]:
     return [WATCHED]
-
-
-@pytest.fixture(scope="module")
-def alone(shared_data: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Snapshot]:
-    """Each MRT file imported on its own (with the same registry): the reference `/transit` answers."""
-    snapshots = {}
-    for name, date in MRT:
-        data_dir = tmp_path_factory.mktemp(f"alone-{date}")
-        import_files([shared_data / name] + [shared_data / r for r in REGISTRY], data_dir)
-        snapshot = load_current(data_dir)
-        assert snapshot is not None
-        snapshots[date] = snapshot
-    return snapshots
 
 
 async def test_points_equal_transit_on_each_file_alone(
