@@ -135,7 +135,7 @@ class RecordingServices(Services):
 
 def recording_services(settings: Settings) -> RecordingServices:
     parts = make_services(settings)
-    return RecordingServices(settings, parts.snapshots, parts.live, parts.alerts, parts.limits)
+    return RecordingServices(settings, parts.snapshots, parts.live, parts.alerts, parts.limits, parts.history)
 
 
 def make_settings(**discord: Any) -> Settings:
