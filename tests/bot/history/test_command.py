@@ -93,3 +93,30 @@ async def test_country_prefix_and_unknown_targets(ctx: Context) -> None:
         await ask(ctx, "/history target:AS174")
     with pytest.raises(BadInput, match="not an AS, a country or a prefix"):
         await ask(ctx, "/history target:kaspi.kz")
+
+
+async def test_transit_over_time_and_at_a_date(ctx: Context) -> None:
+    answer = await ask(ctx, "/transit target:KZ")
+    history = answer.data["history"]
+    assert [h["date"] for h in history] == ["2014-05-23", "2019-01-01", "2024-10-01"]  # oldest first
+    (today,) = [h for h in history if h["date"] == "2019-01-01"]  # the serving snapshot's own date
+    assert today["exit_countries"] == answer.data["exit_countries"]
+    assert today["vantage_points"] == answer.data["vantage_points"]
+    assert today["origin_ases"] == answer.data["origin_ases"]
+    assert any(s.title == "Over time" for s in answer.sections)
+    assert [a.filename for a in answer.attachments] == ["transit.png", "history.png"]
+    for message in render_messages(answer):
+        for embed in message.embeds:
+            assert len(embed) <= EMBED_TOTAL_LIMIT
+
+    at = await ask(ctx, "/transit target:Kazakhstan at:2019-02-10")
+    assert at.data["at"] == "2019-01-01" and at.data["requested"] == "2019-02-10"
+    assert "nearest to 2019-02-10 (40 day(s) away)" in at.summary
+    assert at.data["exit_countries"] == today["exit_countries"]
+    assert at.sources[0].name == "History point (rrc00)"
+    with pytest.raises(BadInput, match="not a date"):
+        await ask(ctx, "/transit target:KZ at:2019-13-01")
+    with pytest.raises(BadInput, match="IPv4"):
+        await ask(ctx, "/transit target:KZ at:2019-01-01 family:ipv6")
+    with pytest.raises(Unavailable, match="No history points for AS174"):
+        await ask(ctx, "/transit target:AS174 at:2019-01-01")

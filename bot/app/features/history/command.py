@@ -112,7 +112,8 @@ def _one_per_date(points: list[StoredPoint]) -> list[StoredPoint]:
     return [chosen[day] for day in sorted(chosen)]
 
 
-async def _chart(label: str, points: list[StoredPoint]) -> Attachment | None:
+async def exit_chart(label: str, points: list[StoredPoint]) -> Attachment | None:
+    """The exit-share line chart (also `/transit`'s over-time chart); None below two dates."""
     series = _one_per_date(points)
     if len(series) < 2:
         return None
@@ -179,7 +180,7 @@ async def history(ctx: Context, target: str) -> Answer:
         ),
         Section("Points, newest first", "", _points_table(points)),
     ]
-    chart = await _chart(label, points)
+    chart = await exit_chart(label, points)
     return Answer(
         command="history",
         title=f"History of {key}",
