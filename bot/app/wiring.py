@@ -7,19 +7,21 @@ alert system are constructed in order and handed what they use. Each component r
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from dataclasses import dataclass, field
 from typing import Protocol
 
 from bot.alerts.model import SiteState, WatchKind
-from bot.alerts.ports import SiteCheck, SiteProbe
+from bot.alerts.ports import ExitHistory, ExitPoint, SiteCheck, SiteProbe
 from bot.alerts.repository import AlertRepository
 from bot.alerts.service import AlertService
 from bot.app.limits import FairUse
 from bot.core.settings import Settings
 from bot.core.state_db import StateDB
 from bot.core.values import Section
+from bot.history.changes import exit_shares
 from bot.history.recorder import HistoryRecorder, WatchedAsns
 from bot.history.store import HistoryStore
 from bot.live import LiveSources
@@ -148,4 +150,15 @@ def build_alerts(settings: Settings, snapshots: SnapshotStore, live: LiveSources
         feeds=None if live.offline else live.rislive,
         rpki=live.ripestat,
         probe=None if offline else reach_probe(settings),
+        exit_history=history_exits(HistoryStore(settings.history.silkroute_history_db)),
     )
+
+
+def history_exits(store: HistoryStore) -> ExitHistory:
+    """The drift monitor's view of the history file: each point's date and exit shares, off the event loop."""
+
+    async def points(target: str, since: str) -> list[ExitPoint]:
+        series = await asyncio.to_thread(store.series, target, since)
+        return [(p.date, exit_shares(p.view)) for p in series]
+
+    return points

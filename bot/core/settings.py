@@ -116,6 +116,7 @@ class AlertSettings(_Section):
     silkroute_feed_silence_seconds: float = Field(default=300.0, gt=0)
     silkroute_site_check_minutes: float = Field(default=10.0, gt=0)
     silkroute_exit_shift_threshold: float = Field(default=0.15, gt=0, le=1)
+    silkroute_exit_drift_days: int = Field(default=30, ge=0, le=3650)
 
 
 class HistorySettings(_Section):

@@ -145,12 +145,12 @@ class HistoryStore:
         with self._connect() as conn:
             return conn.execute(sql, params).fetchone() is not None
 
-    def series(self, target: str) -> list[StoredPoint]:
-        """All points of one target (`KZ`, `AS9198`), oldest first."""
+    def series(self, target: str, since: str = "") -> list[StoredPoint]:
+        """The points of one target (`KZ`, `AS9198`) from the day `since` (YYYY-MM-DD) on, oldest first."""
         with self._connect() as conn:
             rows = conn.execute(
-                "SELECT date, collectors, view FROM points WHERE target = ? ORDER BY date, collectors",
-                (target,),
+                "SELECT date, collectors, view FROM points WHERE target = ? AND date >= ? ORDER BY date, collectors",
+                (target, since),
             ).fetchall()
         return [StoredPoint(date, collectors, decode(blob)) for date, collectors, blob in rows]
 
