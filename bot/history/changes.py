@@ -8,7 +8,7 @@ across collector sets says so.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any
 
 from bot.history.store import StoredPoint
@@ -26,13 +26,7 @@ class Change:
     after: Any
 
     def to_json(self) -> dict[str, Any]:
-        return {
-            "date": self.date,
-            "collectors": self.collectors,
-            "kind": self.kind,
-            "before": self.before,
-            "after": self.after,
-        }
+        return asdict(self)
 
 
 def exit_shares(view: View) -> dict[str, float]:

@@ -9,9 +9,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date, timedelta
 
-from bot.alerts.model import AlertKind, AlertSeverity, Finding
+from bot.alerts.model import Finding
+from bot.alerts.monitors.exits import Share, exit_finding, moved_text, shares_moved
 from bot.alerts.ports import ExitPoint
-from bot.alerts.snapshot_views import AsView, sample_routes
+from bot.alerts.snapshot_views import AsView
 
 
 class ExitDriftMonitor:
@@ -32,39 +33,29 @@ class ExitDriftMonitor:
     def compare(self, target: str, after: AsView, points: Sequence[ExitPoint]) -> list[Finding]:
         """One finding against the window's point the shares moved most from (the oldest on a tie)."""
         today = after.data_date[:10]
-        worst: tuple[float, str, list[tuple[str, float, float]]] | None = None
+        worst: tuple[float, str, list[Share]] | None = None
         for day, exits in sorted(points):
             if day >= today or not exits or not after.exits:
                 continue
-            rows = [
-                (cc, exits.get(cc, 0.0), after.exits.get(cc, 0.0))
-                for cc in sorted(
-                    set(exits) | set(after.exits), key=lambda cc: (-after.exits.get(cc, 0.0), cc)
-                )
-            ]
-            moved = [row for row in rows if abs(row[2] - row[1]) > self.threshold]
+            _, moved = shares_moved(exits, after.exits, self.threshold)
             size = max((abs(new - old) for _, old, new in moved), default=0.0)
             if moved and (worst is None or size > worst[0]):
                 worst = (size, day, moved)
         if worst is None:
             return []
         _, day, moved = worst
-        changes = ", ".join(f"{cc} {old:.0%} → {new:.0%}" for cc, old, new in moved)
         asn = after.asn
         return [
-            Finding(
-                kind=AlertKind.EXIT,
-                target=target,
+            exit_finding(
+                target,
+                after,
                 key=f"AS{asn}:drift:{day}>{after.snapshot_id}",
-                active=True,
-                severity=AlertSeverity.WARNING,
-                title=f"Exit countries of AS{asn} drifted since {day}: {changes}",
+                title=f"Exit countries of AS{asn} drifted since {day}: {moved_text(moved)}",
                 summary=f"Compared with the history point of {day} (within the last {self.days} days), the share "
                 f"of AS{asn}'s IPv4 routes leaving its country through {', '.join(cc for cc, _, _ in moved)} in "
                 f"snapshot {after.snapshot_id} (data of {after.data_date}) moved by more than "
                 f"{self.threshold:.0%}, although no single snapshot-to-snapshot step did.",
                 evidence={
-                    "asn": asn,
                     "exit_shares": [list(row) for row in moved],
                     "threshold": self.threshold,
                     "history_point": day,
@@ -73,7 +64,6 @@ class ExitDriftMonitor:
                     "data_date_before": day,
                     "snapshot_after": after.snapshot_id,
                     "data_date_after": after.data_date,
-                    "paths": sample_routes(after.upstreams.values()),
                 },
             )
         ]
