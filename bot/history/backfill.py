@@ -19,7 +19,7 @@ from pathlib import Path
 
 import aiohttp
 
-from bot.core.errors import InvalidInput
+from bot.core.errors import DataUnavailable, InvalidInput
 from bot.core.settings import Settings
 from bot.history.recorder import record_snapshot
 from bot.history.store import HistoryStore, Recording
@@ -117,10 +117,19 @@ class BackfillPlan:
 Progress = Callable[[str], None]
 
 
+def require_online(settings: Settings) -> None:
+    """Fail at once when offline, before any download is attempted."""
+    if settings.core.silkroute_offline:
+        raise DataUnavailable(
+            "silkroute is offline (SILKROUTE_OFFLINE=1): no archive can be downloaded.", example=EVERY_EXAMPLE
+        )
+
+
 async def backfill(
     settings: Settings, store: HistoryStore, plan: BackfillPlan, say: Progress | None = None
 ) -> BackfillReport:
     """Record every (date, collector) of the plan not already done; returns what was recorded, skipped, missing."""
+    require_online(settings)
     work = settings.core.silkroute_data_dir / "backfill"
     raw, scratch = work / "raw", work / "scratch"
     await asyncio.to_thread(raw.mkdir, parents=True, exist_ok=True)

@@ -11,7 +11,14 @@ from pathlib import Path
 from bot.app.answer import Answer, BadInput, Severity
 from bot.core.settings import Settings
 from bot.core.values import Section, Source, Table
-from bot.history.backfill import EVERY_EXAMPLE, BackfillPlan, backfill, parse_every, wanted_dates
+from bot.history.backfill import (
+    EVERY_EXAMPLE,
+    BackfillPlan,
+    backfill,
+    parse_every,
+    require_online,
+    wanted_dates,
+)
 from bot.history.recorder import HistoryRecorder
 from bot.routing.update import download_all, sources_for
 
@@ -48,6 +55,7 @@ async def backfill_command(
     if not names:
         raise BadInput("--collectors names no collector.", example=EVERY_EXAMPLE + " --collectors rrc00")
     dates = wanted_dates(parse_day(start, "--from"), parse_day(end, "--to"), parse_every(every))
+    require_online(settings)
     files, downloaded = await _registry(settings, registry or [])
     plan = BackfillPlan(dates, names, files, history.countries, await history.watched_asns())
     try:
