@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Hashable, Iterable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
+
+from cachetools import LRUCache
 
 from bot.core.values import Section
 from bot.history.store import HistoryStore, Recording
@@ -21,6 +23,7 @@ from bot.routing.transit import TransitIndex
 log = logging.getLogger(__name__)
 
 WatchedAsns = Callable[[], Awaitable[Sequence[int]]]
+ChartCache = LRUCache[Hashable, bytes]
 
 
 def recording_key(snapshot: Snapshot) -> tuple[str, str, str] | None:
@@ -57,7 +60,8 @@ class HistoryRecorder:
         self.store = store
         self.countries = list(countries)
         self.watched_asns = watched_asns
-        self.last_error = ""
+        # Rendered over-time charts by what they show: a render costs far more than reading the points.
+        self.charts: ChartCache = LRUCache(maxsize=64)
 
     async def start(self) -> None:
         """Nothing to start: the file is opened per call."""

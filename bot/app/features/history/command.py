@@ -19,6 +19,7 @@ from bot.app.features.history.chart import render_lines_async
 from bot.app.targets import AsTarget, CountryTarget, NetworkTarget, parse_target
 from bot.core.values import Section, Source, Table
 from bot.history.changes import Change, changes, exit_shares
+from bot.history.recorder import ChartCache
 from bot.history.store import StoredPoint
 from bot.history.views import asn_key, country_key
 
@@ -112,25 +113,28 @@ def _one_per_date(points: list[StoredPoint]) -> list[StoredPoint]:
     return [chosen[day] for day in sorted(chosen)]
 
 
-async def exit_chart(label: str, points: list[StoredPoint]) -> Attachment | None:
-    """The exit-share line chart (also `/transit`'s over-time chart); None below two dates."""
+async def exit_chart(label: str, points: list[StoredPoint], charts: ChartCache) -> Attachment | None:
+    """The exit-share line chart (also `/transit`'s over-time chart); None below two dates.
+
+    A render takes ~90 ms, far more than the rest of a warm answer, so PNGs are kept by what they show.
+    """
     series = _one_per_date(points)
     if len(series) < 2:
         return None
-    peaks: Counter[str] = Counter()
+    peaks: dict[str, float] = {}
     for point in series:
         for cc, share in exit_shares(point.view).items():
-            peaks[cc] = max(peaks[cc], share)  # type: ignore[assignment]
-    lines = {
-        cc: [exit_shares(p.view).get(cc, 0.0) for p in series] for cc, _ in peaks.most_common(CHART_LINES)
-    }
-    dates = [date.fromisoformat(p.date) for p in series]
-    png = await render_lines_async(
-        f"{label}: exit countries over time",
-        dates,
-        lines,
-        "history points of " + ", ".join(sorted({p.collectors for p in series})),
-    )
+            peaks[cc] = max(peaks.get(cc, 0.0), share)
+    main = sorted(peaks, key=lambda cc: (-peaks[cc], cc))[:CHART_LINES]
+    lines = {cc: tuple(exit_shares(p.view).get(cc, 0.0) for p in series) for cc in main}
+    dates = tuple(date.fromisoformat(p.date) for p in series)
+    footnote = "history points of " + ", ".join(sorted({p.collectors for p in series}))
+    key = (label, dates, tuple(lines.items()), footnote)
+    png = charts.get(key)
+    if png is None:
+        png = charts[key] = await render_lines_async(
+            f"{label}: exit countries over time", dates, lines, footnote
+        )
     return Attachment("history.png", png, f"{label}: exit-country shares by date")
 
 
@@ -180,7 +184,7 @@ async def history(ctx: Context, target: str) -> Answer:
         ),
         Section("Points, newest first", "", _points_table(points)),
     ]
-    chart = await exit_chart(label, points)
+    chart = await exit_chart(label, points, recorder.charts)
     return Answer(
         command="history",
         title=f"History of {key}",

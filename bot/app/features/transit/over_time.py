@@ -60,7 +60,7 @@ async def add_over_time(answer: Answer, history: HistoryRecorder, key: str, labe
         )
     )
     answer.data["history"] = history_json(points)
-    chart = await exit_chart(label, points)
+    chart = await exit_chart(label, points, history.charts)
     if chart is not None:
         answer.attachments.append(chart)
 
