@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
 from bot.app.answer import Answer, Attachment, BadInput, Unavailable
 from bot.app.commands import CommandSpec, Context, Option
 from bot.app.features.history.chart import render_lines_async
+from bot.app.features.history.live import add_live_history
+from bot.app.live_parts import online_sources
 from bot.app.targets import AsTarget, CountryTarget, NetworkTarget, parse_target
 from bot.core.values import Section, Source, Table
 from bot.history.changes import Change, changes, exit_shares
@@ -37,16 +40,29 @@ data (IPv4 exit countries, transit ASes), the prefix count, the address space an
 Changes compare each point with the previous point of the same collectors (different collectors see
 different vantage points); the first point of new collectors is compared with the point before it, and the
 change names both collector sets. An exit-country shift is listed when a country's share moves by more than
-SILKROUTE_EXIT_SHIFT_THRESHOLD. Countries are registration countries (RIR data), not where the fibre runs."""
+SILKROUTE_EXIT_SHIFT_THRESHOLD. Countries are registration countries (RIR data), not where the fibre runs.
+
+Online, an AS or a prefix also gets RIPEstat's routing history (origins and prefixes over time) and, for an
+AS, IHR's AS hegemony of the last days, each in its own section labelled with its source."""
 
 
-def _target_key(ctx: Context, text: str) -> tuple[str, str]:
-    """(history key, how the target was read) for an AS, a country, or a prefix/address via its origin."""
+@dataclass(frozen=True, slots=True)
+class HistoryTarget:
+    """What the user asked for: the history key, how it was read, and what the live sources are asked about."""
+
+    key: str
+    label: str
+    resource: str | None  # RIPEstat routing-history resource; None for a country
+    asn: int | None  # IHR hegemony origin; None for a country
+
+
+def _target(ctx: Context, text: str) -> HistoryTarget:
+    """An AS, a country, or a prefix/address via its origin AS in the serving snapshot."""
     parsed = parse_target(text, "history", countries=True)
     if isinstance(parsed, AsTarget):
-        return asn_key(parsed.asn), f"AS{parsed.asn}"
+        return HistoryTarget(asn_key(parsed.asn), f"AS{parsed.asn}", f"AS{parsed.asn}", parsed.asn)
     if isinstance(parsed, CountryTarget):
-        return country_key(parsed.code), parsed.code
+        return HistoryTarget(country_key(parsed.code), parsed.code, None, None)
     if isinstance(parsed, NetworkTarget):
         snapshot = ctx.services.snapshots.require()
         match = snapshot.lookup_ip(parsed.address)
@@ -56,7 +72,8 @@ def _target_key(ctx: Context, text: str) -> tuple[str, str]:
                 example=EXAMPLE,
             )
         asn = match.origins[0].asn
-        return asn_key(asn), f"AS{asn}, origin of {match.prefix} in the serving snapshot"
+        label = f"AS{asn}, origin of {match.prefix} in the serving snapshot"
+        return HistoryTarget(asn_key(asn), label, str(parsed.network), asn)
     raise BadInput(
         f"{text.strip()!r} is not an AS, a country or a prefix: history is kept per AS and per country.",
         example=EXAMPLE,
@@ -164,7 +181,8 @@ def _timeline(found: list[Change]) -> Table:
 
 async def history(ctx: Context, target: str) -> Answer:
     """Answer from the history file: the series, the changes newest first, and a chart from two points on."""
-    key, label = _target_key(ctx, target)
+    wanted = _target(ctx, target)
+    key, label = wanted.key, wanted.label
     recorder = ctx.services.history
     points = await asyncio.to_thread(recorder.store.series, key)
     if not points:
@@ -185,7 +203,7 @@ async def history(ctx: Context, target: str) -> Answer:
         Section("Points, newest first", "", _points_table(points)),
     ]
     chart = await exit_chart(label, points, recorder.charts)
-    return Answer(
+    answer = Answer(
         command="history",
         title=f"History of {key}",
         summary=(
@@ -201,6 +219,9 @@ async def history(ctx: Context, target: str) -> Answer:
         },
         attachments=[chart] if chart else [],
     )
+    if wanted.resource is not None:
+        await add_live_history(answer, online_sources(ctx.services), wanted.resource, wanted.asn)
+    return answer
 
 
 HISTORY = CommandSpec(
