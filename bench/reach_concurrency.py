@@ -22,9 +22,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bot.reach.probe import check_each, check_target
 from bot.reach.report import TargetReport
-from bot.reach.targets import Target, parse_target
-from tests.bot.reach.conftest import Lab
+from bot.reach.site import Target, parse_target
 from tests.bot.reach.servers import closed_port, make_leaf, server_context
+from tests.fixtures.reach_lab import Lab
 
 STALL_SECONDS = 1.0
 

@@ -31,8 +31,6 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from tests.helpers import make_services
-
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bot.app.commands import Caller, Context
@@ -43,6 +41,7 @@ from bot.core.values import Source
 from bot.routing.snapshot import Route, Snapshot, Vantage
 from bot.routing.snapshot_store import SnapshotStore
 from bot.routing.transit import TransitData, TransitIndex
+from tests.helpers import make_services
 
 # Country mix of origins, roughly as in the delegated files (share of ~70k origin ASes).
 COUNTRIES = [

@@ -12,6 +12,7 @@ import pytest
 # Fixtures every area shares, registered once here instead of re-exported from one area's conftest to another.
 pytest_plugins = (
     "tests.fixtures.real_snapshot",
+    "tests.fixtures.reach_lab",
     "tests.bot.live.fake_upstreams",
     "tests.bot.live.fake_rislive",
 )

@@ -19,6 +19,8 @@ NEWS_MEMORY_SECONDS = 7 * 86400
 
 
 class AlertEngine:
+    """Turns findings into alert rows and outbox messages per guild: the dedupe, mute and news rules live here."""
+
     def __init__(self, repository: AlertRepository, clock: Clock, renotify_seconds: float) -> None:
         self.repository = repository
         self.clock = clock

@@ -273,12 +273,14 @@ class AlertRepository:
             await conn.execute("UPDATE alerts SET last_notified_at = ? WHERE id = ?", (now, alert_id))
             await self._enqueue(conn, alert_id, guild_id, OutboxEvent.RENOTIFY, now)
 
-    async def ack(self, alert_id: int, who: str) -> AlertRecord | None:
+    async def ack(self, alert_ids: Iterable[int], who: str) -> int:
+        """Acknowledge every alert of `alert_ids` not yet acknowledged, in one transaction; how many changed."""
         async with self.db.transaction() as conn:
-            await conn.execute(
-                "UPDATE alerts SET acked_by = ? WHERE id = ? AND acked_by IS NULL", (who, alert_id)
+            cursor = await conn.executemany(
+                "UPDATE alerts SET acked_by = ? WHERE id = ? AND acked_by IS NULL",
+                [(who, alert_id) for alert_id in alert_ids],
             )
-        return await self.alert(alert_id)
+            return cursor.rowcount
 
     async def told_since(self, guild_id: int, dedupe_key: str, since: float) -> bool:
         """Whether an alert with this key opened for this guild at or after `since`."""

@@ -254,11 +254,17 @@ class AlertService:
         await self.repository.set_alert_channel(guild_id, ref.id)
         return ref
 
-    async def ack(self, alert: AlertRecord, who: str) -> None:
-        """Stop reminders of `alert` and of the guild's other open alerts for the same target (one message)."""
-        for other in await self.repository.open_alerts(alert.guild_id):
-            if other.id == alert.id or (alert.target and other.target == alert.target):
-                await self.repository.ack(other.id, who)
+    async def ack(self, alerts: Sequence[AlertRecord], who: str) -> int:
+        """Stop reminders of `alerts` (those one message showed) and of their guild's other open alerts for the
+        same targets, in one transaction; how many were acknowledged now."""
+        if not alerts:
+            return 0
+        ids = {a.id for a in alerts}
+        targets = {a.target for a in alerts if a.target}
+        guilds = {a.guild_id for a in alerts}
+        for guild_id in guilds:
+            ids |= {o.id for o in await self.repository.open_alerts(guild_id) if o.target in targets}
+        return await self.repository.ack(sorted(ids), who)
 
     async def mute(self, guild_id: int, target: str, kind: str, seconds: float, who: str) -> Mute:
         """Silence `kind` (or `ALL_KINDS`) alerts for `target` (or `ANY_TARGET`) for `seconds`."""

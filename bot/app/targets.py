@@ -18,8 +18,8 @@ from bot.core.settings import Settings
 from bot.net.address_safety import address_class
 from bot.net.dns import Lookup, LookupFailure, Nameserver, resolve
 from bot.net.hosts import normalise_host
-from bot.reach.targets import Target as Site
-from bot.reach.targets import parse_target as parse_site_url
+from bot.reach.site import Target as Site
+from bot.reach.site import parse_target as parse_site_url
 from bot.routing.asns import MAX_ASN, reserved_reason
 from bot.routing.country_names import find_country
 
@@ -170,6 +170,11 @@ def parse_asn(text: str, command: str = "lookup") -> int | None:
 
 
 MAX_SITES = 10
+DOMAIN_LENGTH = 253
+"""The longest domain name (RFC 1035); also room for any AS, address, prefix or country name."""
+URL_LENGTH = 2048
+"""The longest URL browsers and servers reliably take; a site target is at most this long."""
+NOTE_LENGTH = 200
 REACH_EXAMPLE = '/reach target:"nur.kz kaspi.kz https://egov.kz/cms/ru"'
 
 

@@ -8,6 +8,7 @@ alert system are constructed in order and handed what they use. Each component r
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from dataclasses import dataclass, field
@@ -26,7 +27,7 @@ from bot.history.recorder import HistoryRecorder, WatchedAsns
 from bot.history.store import HistoryStore
 from bot.live import LiveSources
 from bot.reach.probe import ReachConfig, check_target
-from bot.reach.targets import parse_target
+from bot.reach.site import parse_target
 from bot.routing.snapshot_store import SnapshotStore
 
 
@@ -113,23 +114,25 @@ def build_services(settings: Settings, *, long_running: bool = True) -> Services
     """
     snapshots = SnapshotStore(settings.core.silkroute_data_dir, settings if long_running else None)
     live = LiveSources(settings)
-    alerts = build_alerts(settings, snapshots, live)
     limits = FairUse(settings.limits)
+    alerts = build_alerts(settings, snapshots, live, limits)
     history = service_history(settings, snapshots, alerts)
     return Services(
         settings=settings, snapshots=snapshots, live=live, alerts=alerts, limits=limits, history=history
     )
 
 
-def reach_probe(settings: Settings) -> SiteProbe:
-    """Watched sites are checked by the same stages as `/reach`; only the verdict and its reason matter.
+def reach_probe(settings: Settings, limits: FairUse | None = None) -> SiteProbe:
+    """Watched sites are checked by the same stages as `/reach`, within the process-wide probe cap; only the
+    verdict and its reason matter.
 
     The adapter lives here so that `bot.alerts` never imports `bot.reach`.
     """
     config = ReachConfig.from_settings(settings)
 
     async def probe(site: str) -> SiteCheck:
-        report = await check_target(parse_target(site), config, None)
+        async with limits.probe_slot() if limits is not None else contextlib.nullcontext():
+            report = await check_target(parse_target(site), config, None)
         # "reachable" is the one reach verdict that means up; the others name the stage that failed.
         state = SiteState.UP if report.verdict == "reachable" else SiteState.DOWN
         return SiteCheck(state, report.verdict, report.reason)
@@ -137,7 +140,9 @@ def reach_probe(settings: Settings) -> SiteProbe:
     return probe
 
 
-def build_alerts(settings: Settings, snapshots: SnapshotStore, live: LiveSources) -> AlertService:
+def build_alerts(
+    settings: Settings, snapshots: SnapshotStore, live: LiveSources, limits: FairUse | None = None
+) -> AlertService:
     """The alert service with what it uses from routing, live and reach, each through its port.
 
     Offline (tests, air-gapped runs) nothing is probed and no feed is opened: no site checks rather than
@@ -149,7 +154,7 @@ def build_alerts(settings: Settings, snapshots: SnapshotStore, live: LiveSources
         snapshots=snapshots,
         feeds=None if live.offline else live.rislive,
         rpki=live.ripestat,
-        probe=None if offline else reach_probe(settings),
+        probe=None if offline else reach_probe(settings, limits),
         exit_history=history_exits(HistoryStore(settings.history.silkroute_history_db)),
     )
 

@@ -61,6 +61,8 @@ class RoutingSettings(_Section):
         "https://ftp.ripe.net/pub/stats/ripencc/nro-stats/latest/nro-delegated-stats"
     )
     silkroute_asnames_url: str = "https://ftp.ripe.net/ripe/asnames/asn.txt"
+    silkroute_peeringdb_ix_url: str = "https://www.peeringdb.com/api/ix"
+    silkroute_peeringdb_ixpfx_url: str = "https://www.peeringdb.com/api/ixpfx"
     silkroute_update_interval_hours: float = Field(default=24.0, ge=0)
     silkroute_download_max_bytes: int = Field(default=2_000_000_000, gt=0)
     silkroute_download_timeout_seconds: float = Field(default=1800.0, gt=0)

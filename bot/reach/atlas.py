@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,7 +22,7 @@ from bot.core.values import Section, Table
 from bot.live import LiveSources
 from bot.live.http_client import ATLAS, HttpLayer, UpstreamHTTPError, UpstreamRateLimited
 from bot.reach.interception import Finding, InterceptionDetector
-from bot.reach.targets import Target
+from bot.reach.site import Target
 from bot.reach.tls import CertInfo
 
 
@@ -102,9 +103,14 @@ class AtlasClient:
         )
 
     async def measure(
-        self, targets: list[Target], asn: int | None, detector: InterceptionDetector
+        self,
+        targets: list[Target],
+        asn: int | None,
+        detector: InterceptionDetector,
+        on_poll: Callable[[list[Measurement]], Awaitable[None]] | None = None,
     ) -> list[Measurement]:
-        """Create one sslcert measurement per target, then poll until every probe answered or time runs out."""
+        """Create one sslcert measurement per target, then poll until every probe answered or time runs out;
+        `on_poll` sees the results so far after each round (a long wait shows progress)."""
         ids = await self._create(targets, asn)
         measurements = [Measurement(t, i, self.probes) for t, i in zip(targets, ids, strict=True)]
         deadline = time.monotonic() + self.wait_seconds
@@ -114,6 +120,8 @@ class AtlasClient:
                     await self._poll(measurement, detector)
             if all(m.complete for m in measurements) or time.monotonic() >= deadline:
                 return measurements
+            if on_poll is not None:
+                await on_poll(measurements)
             await asyncio.sleep(min(self.poll_seconds, max(0.0, deadline - time.monotonic())))
 
     async def _create(self, targets: list[Target], asn: int | None) -> list[int]:

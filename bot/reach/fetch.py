@@ -26,7 +26,7 @@ from yarl import URL
 
 from bot.core.errors import InvalidInput
 from bot.net.address_safety import IPAddress, SafetyPolicy
-from bot.reach.targets import parse_target
+from bot.reach.site import parse_target
 
 MAX_REDIRECTS = 10
 _TITLE = re.compile(rb"<title[^>]*>(.*?)</title\s*>", re.IGNORECASE | re.DOTALL)

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import ipaddress
 import time
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,7 +19,7 @@ from bot.reach.bgp import LiveRouting, RoutingView, network_of
 from bot.reach.fetch import HttpLimits, fetch
 from bot.reach.interception import InterceptionDetector
 from bot.reach.report import AddressReport, DnsReport, TargetReport
-from bot.reach.targets import Target
+from bot.reach.site import Target
 from bot.reach.tls import tcp_connect, tls_handshake
 from bot.reach.verdict import address_outcome, decide
 
@@ -164,14 +166,23 @@ def apply_live_routing(report: TargetReport, live: Mapping[str, LiveRouting]) ->
     report.verdict, report.reason = decide(report)
 
 
+ProbeSlot = Callable[[], AbstractAsyncContextManager[object]]
+"""Held around each target's check: the caller's cap on active probes across the whole process."""
+
+
 async def check_each(
-    targets: list[Target], config: ReachConfig, snapshot: RoutingView | None, concurrency: int
+    targets: list[Target],
+    config: ReachConfig,
+    snapshot: RoutingView | None,
+    concurrency: int,
+    slot: ProbeSlot | None = None,
 ) -> AsyncIterator[TargetReport]:
-    """Check targets concurrently (at most `concurrency` at a time), yielding reports as they finish."""
+    """Check targets concurrently (at most `concurrency` at a time, and within `slot`), yielding reports as
+    they finish."""
     semaphore = asyncio.Semaphore(concurrency)
 
     async def one(target: Target) -> TargetReport:
-        async with semaphore:
+        async with semaphore, slot() if slot is not None else contextlib.nullcontext():
             return await check_target(target, config, snapshot)
 
     tasks = [asyncio.ensure_future(one(t)) for t in targets]

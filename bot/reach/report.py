@@ -12,7 +12,7 @@ from bot.net.address_safety import IPAddress
 from bot.net.dns import Lookup
 from bot.reach.bgp import Network
 from bot.reach.fetch import HttpResult
-from bot.reach.targets import Target
+from bot.reach.site import Target
 from bot.reach.tls import TcpResult, TlsResult
 
 

@@ -23,6 +23,7 @@ from bot.core.errors import InvalidInput
 from bot.routing.asnames import AsNames, date_from_name, parse_asn_txt, parse_asnames_json
 from bot.routing.asns import address_origin, is_public
 from bot.routing.input_kinds import FileKind, UnknownFileKind, detect_kind, open_text, parse_ipasn
+from bot.routing.ixps import BadIxpFile, IxpData, parse_ixps
 from bot.routing.mrt import MrtFormatError, MrtReader, RouteEvent
 from bot.routing.registry import Registrations, parse_delegated
 from bot.routing.snapshot import (
@@ -305,6 +306,7 @@ class _Inputs:
     names: AsNames = field(default_factory=AsNames)
     ipasn: list[tuple[str, int]] = field(default_factory=list)
     ipasn_file: str = ""
+    ixps: IxpData = field(default_factory=IxpData)
     records: list[FileRecord] = field(default_factory=list)
 
 
@@ -343,6 +345,15 @@ def _classify(paths: list[Path], progress: Progress) -> _Inputs:
             with open_text(path) as text:
                 inputs.names.merge(parse_asn_txt(text))
             _date_names_file(path, record)
+        elif kind is FileKind.IXPS:
+            with open_text(path) as text:
+                try:
+                    ixps = parse_ixps(text.read())
+                except BadIxpFile as exc:
+                    raise ImportFailed(f"Cannot import {path}: {exc}.") from None
+            inputs.ixps.merge(ixps)
+            if ixps.date is not None:
+                record.last_timestamp, record.dated_by = int(ixps.date.timestamp()), "its own date field"
         else:
             with open_text(path) as text:
                 inputs.ipasn.extend(parse_ipasn(text))
@@ -511,6 +522,7 @@ def _build_tables(inputs: _Inputs, routes: RouteAccumulator) -> tuple[SnapshotTa
         as_names=inputs.names.names,
         v4_ranges=_ranges(inputs.registry.v4_ranges, np.uint32),
         v6_ranges=_ranges(inputs.registry.v6_ranges, np.uint64),
+        ixps=inputs.ixps.finish(),
     )
     provenance = Provenance(
         built_at=datetime.now(UTC),

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from bot.net.decompress import open_decompressed
 from bot.routing.asnames import looks_like_asn_txt, looks_like_asnames_json
+from bot.routing.ixps import looks_like_ixps
 from bot.routing.mrt import looks_like_mrt
 from bot.routing.registry import looks_like_delegated
 
@@ -24,6 +25,7 @@ class FileKind(enum.StrEnum):
     ASNAMES_JSON = "asnames-json"
     ASNAMES_TEXT = "asnames-text"
     IPASN = "ipasn"
+    IXPS = "ixps"
 
 
 class UnknownFileKind(ValueError):
@@ -66,6 +68,8 @@ def detect_kind(path: Path) -> FileKind:
     lines = text.splitlines()[:-1] or text.splitlines()  # the last line of the head may be cut
     if looks_like_asnames_json(text):
         return FileKind.ASNAMES_JSON
+    if looks_like_ixps(text, lines):
+        return FileKind.IXPS
     if looks_like_delegated(lines):
         return FileKind.DELEGATED
     if _looks_like_ipasn(lines):
@@ -73,7 +77,7 @@ def detect_kind(path: Path) -> FileKind:
     if looks_like_asn_txt(lines):
         return FileKind.ASNAMES_TEXT
     raise UnknownFileKind(
-        f"{path.name} is not MRT, RIR delegated stats, AS names or a pyasn IPASN file "
+        f"{path.name} is not MRT, RIR delegated stats, AS names, a pyasn IPASN file or PeeringDB IXP data "
         f"(it starts with {text[:40]!r})"
     )
 

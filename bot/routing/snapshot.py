@@ -14,6 +14,7 @@ table (~1M prefixes x 30 vantage points = 30M routes):
 - `origin_*.npy`: route indices grouped by origin AS, so an origin's routes are one slice.
 - `ipasn.dat`: the most-seen origin per prefix in pyasn's format; pyasn answers IP lookups.
 - `registry_*.npy`, `asn_country.json`, `asnames.json`: registration countries and names.
+- `ixps.json`: exchange points from PeeringDB data (absent in snapshots built before it existed).
 
 Large arrays are memory-mapped: loading is near instant and untouched pages cost no RAM.
 """
@@ -36,6 +37,7 @@ import numpy.typing as npt
 import pyasn
 
 from bot.core.values import Source
+from bot.routing.ixps import Ixp
 
 FORMAT_VERSION = 1
 KEEP_SNAPSHOTS = 2
@@ -233,6 +235,7 @@ class SnapshotTables:
     as_names: dict[int, str]
     v4_ranges: tuple[U32, U32, npt.NDArray[np.bytes_]]
     v6_ranges: tuple[U64, U64, npt.NDArray[np.bytes_]]
+    ixps: list[Ixp] = field(default_factory=list)
 
 
 _ARRAYS = (
@@ -266,6 +269,7 @@ def write_snapshot(folder: Path, tables: SnapshotTables, provenance: Provenance)
         out.writelines(tables.ipasn_lines)
     _write_json(folder / "path_sets.json", {str(k): v for k, v in tables.path_sets.items()})
     _write_json(folder / "asn_country.json", {str(k): v for k, v in tables.asn_country.items()})
+    _write_json(folder / "ixps.json", {"ixps": [ixp.to_json() for ixp in tables.ixps]})
     _write_json(
         folder / "asnames.json",
         {
@@ -394,6 +398,7 @@ class Snapshot:
         self._v6_keys = [v6_key(p) for p in self._prefix_v6]
         self._by_country = self._group_by_country()
         self._route_vantage: I64 | None = None
+        self._ixps: list[Ixp] | None = None
 
     @property
     def snapshot_id(self) -> str:
@@ -523,6 +528,36 @@ class Snapshot:
 
     def as_name(self, asn: int) -> str | None:
         return self._as_names.get(asn)
+
+    def registered_asns(self, cc: str) -> int:
+        """ASNs the RIR delegated data registers in `cc` (the AS-names file's countries not included)."""
+        return sum(1 for country in self._asn_country.values() if country == cc)
+
+    def registered_space(self, cc: str, family: int) -> int:
+        """Addresses (IPv4) or /64 blocks (IPv6) the RIR delegated data registers in `cc`."""
+        starts, ends, codes = self._ranges["v4" if family == 4 else "v6"]
+        mine = codes == cc.encode()
+        return int((ends[mine].astype(np.uint64) - starts[mine].astype(np.uint64) + 1).sum())
+
+    def ixps(self) -> list[Ixp]:
+        """Exchange points imported with this snapshot (none when no PeeringDB data was given); read once."""
+        if self._ixps is None:
+            path = self.folder / "ixps.json"
+            items = _read_json(path)["ixps"] if path.exists() else []
+            self._ixps = [Ixp.from_json(item) for item in items]
+        return self._ixps
+
+    def ixp_source(self) -> Source | None:
+        """The IXP files behind `ixps()`, for answers that use them."""
+        files = [f for f in self.provenance.files if f.kind == "ixps"]
+        if not files:
+            return None
+        dates = [f.last_timestamp for f in files if f.last_timestamp is not None]
+        return Source(
+            "PeeringDB exchanges",
+            ts_to_datetime(max(dates)) if dates else None,
+            ", ".join(f.name for f in files),
+        )
 
     def country_of_ip(self, ip: str) -> str | None:
         address = ipaddress.ip_address(ip)

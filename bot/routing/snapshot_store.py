@@ -2,7 +2,7 @@
 
 Handlers read `store.current` once per answer; a refresh or import swaps in a new Snapshot object, so an
 answer in progress finishes on the snapshot it started with. The store also owns what is cached per
-snapshot (the transit index), so a swap drops it with the snapshot it described.
+snapshot (the transit and country-profile indexes), so a swap drops it with the snapshot it described.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from pathlib import Path
 from bot.core.errors import DataUnavailable
 from bot.core.settings import Settings
 from bot.core.values import Section
+from bot.routing.country_profile import ProfileIndex, ProfileIndexes
 from bot.routing.importer import ImportReport
 from bot.routing.snapshot import Snapshot, discard, load_current
 from bot.routing.transit import TransitIndex, TransitIndexes
@@ -47,6 +48,7 @@ class SnapshotStore:
         self.error = ""
         self.refresher: asyncio.Task[None] | None = None
         self._transit = TransitIndexes()
+        self._profiles = ProfileIndexes()
 
     async def start(self) -> None:
         """Load the current snapshot; start the refresher when settings allow (online, interval > 0)."""
@@ -94,6 +96,10 @@ class SnapshotStore:
     def transit_index(self) -> TransitIndex:
         """The transit index (with its result and chart caches) of the serving snapshot, one per snapshot."""
         return self._transit.for_snapshot(self.require())
+
+    def profile_index(self) -> ProfileIndex:
+        """The country-profile index (profiles, sizes, charts) of the serving snapshot, one per snapshot."""
+        return self._profiles.for_snapshot(self.require())
 
     async def close(self) -> None:
         if self.refresher is not None:

@@ -25,7 +25,7 @@ import threading
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol, TypeVar
+from typing import Generic, Protocol, TypeVar
 
 from cachetools import LRUCache
 
@@ -149,6 +149,24 @@ def clean_path(path: Sequence[PathHop]) -> tuple[int, ...] | str:
     return tuple(out)
 
 
+def first_foreign(
+    path: Sequence[int], home: str, country_of: Callable[[int], str | None]
+) -> tuple[tuple[int, str] | None, bool]:
+    """Where a cleaned path leaves `home`: (first AS registered elsewhere, its country) walking from the origin
+    towards the vantage point, or None when it never leaves; and whether an unregistered AS came first.
+
+    Unregistered ASes are skipped, not taken as the exit: nothing says they sit in another country.
+    """
+    passed_unregistered = False
+    for asn in reversed(path[:-1]):
+        hop_cc = country_of(asn)
+        if hop_cc is None:
+            passed_unregistered = True
+        elif hop_cc != home:
+            return (asn, hop_cc), passed_unregistered
+    return None, passed_unregistered
+
+
 def prefix_weight(prefix: str) -> int:
     """Address count of an IPv4 prefix, 1 for IPv6 (so IPv6 counts prefixes, as AS hegemony does)."""
     if ":" in prefix:
@@ -254,15 +272,10 @@ def compute_origin(
             acc.countries[cc] += weight
         if home is None:
             continue
-        passed_unregistered = False
-        for asn in reversed(path[:-1]):
-            hop_cc = country_of(asn)
-            if hop_cc is None:
-                passed_unregistered = True
-            elif hop_cc != home:
-                acc.leaving += weight
-                acc.exits[hop_cc] += weight
-                break
+        exit_hop, passed_unregistered = first_foreign(path, home, country_of)
+        if exit_hop is not None:
+            acc.leaving += weight
+            acc.exits[exit_hop[1]] += weight
         if passed_unregistered:
             acc.unregistered += weight
     seen = list(vantages.values())
@@ -339,6 +352,21 @@ def combine_country(
     )
 
 
+class RegistrationMemo:
+    """Registration countries memoised per ASN: every path hop asks for one, the snapshot lookup is a dict chain."""
+
+    def __init__(self, data: TransitData) -> None:
+        self._data = data
+        self._country_of: dict[int, str | None] = {}
+
+    def country_of(self, asn: int) -> str | None:
+        try:
+            return self._country_of[asn]
+        except KeyError:
+            cc = self._country_of[asn] = self._data.country_of_asn(asn)
+            return cc
+
+
 class TransitIndex:
     """Per-snapshot cache of origin and country results; thread-safe so cold work can run off the event loop.
 
@@ -351,17 +379,10 @@ class TransitIndex:
         self.data = data
         self._origins: LRUCache[tuple[int, int], OriginTransit] = LRUCache(maxsize=max_origins)
         self._countries: dict[tuple[str, int], CountryTransit] = {}
-        self._country_of: dict[int, str | None] = {}
+        self.country_of = RegistrationMemo(data).country_of
         self._lock = threading.Lock()
         # Rendered charts (~30 kB each) by (title, rows): rendering costs ~100 ms, far more than the numbers.
         self.charts: LRUCache[tuple[str, int], bytes] = LRUCache(maxsize=128)
-
-    def country_of(self, asn: int) -> str | None:
-        try:
-            return self._country_of[asn]
-        except KeyError:
-            cc = self._country_of[asn] = self.data.country_of_asn(asn)
-            return cc
 
     def cached_origin(self, asn: int, family: int) -> OriginTransit | None:
         with self._lock:
@@ -395,16 +416,28 @@ class TransitIndex:
         return result
 
 
-class TransitIndexes:
+DataT = TypeVar("DataT")
+IndexT = TypeVar("IndexT")
+
+
+class PerSnapshot(Generic[DataT, IndexT]):
     """Keeps the index of the snapshot currently served; a swapped-in snapshot gets a fresh index."""
 
-    def __init__(self) -> None:
-        self._data: TransitData | None = None
-        self._index: TransitIndex | None = None
+    def __init__(self, build: Callable[[DataT], IndexT]) -> None:
+        self._build = build
+        self._data: DataT | None = None
+        self._index: IndexT | None = None
         self._lock = threading.Lock()
 
-    def for_snapshot(self, data: TransitData) -> TransitIndex:
+    def for_snapshot(self, data: DataT) -> IndexT:
         with self._lock:
             if self._index is None or self._data is not data:
-                self._data, self._index = data, TransitIndex(data)
+                self._data, self._index = data, self._build(data)
             return self._index
+
+
+class TransitIndexes(PerSnapshot[TransitData, TransitIndex]):
+    """The served snapshot's `TransitIndex`."""
+
+    def __init__(self) -> None:
+        super().__init__(TransitIndex)

@@ -36,7 +36,7 @@ class DataSource:
 
 
 def sources_for(settings: Settings, day: datetime | None = None) -> list[DataSource]:
-    """The four public sources, the RouteViews URL filled with yesterday's date (today's may not exist yet)."""
+    """The public sources (routes, registry, names, exchanges), the RouteViews URL filled with yesterday's date (today's may not exist yet)."""
     routing = settings.routing
     date = (day or datetime.now(UTC)) - timedelta(days=1)
     rib_url = routing.silkroute_routeviews_rib_url.format(
@@ -53,6 +53,8 @@ def sources_for(settings: Settings, day: datetime | None = None) -> list[DataSou
             "NRO delegated-extended stats", routing.silkroute_delegated_url, "nro-delegated-stats.txt"
         ),
         DataSource("AS names", routing.silkroute_asnames_url, "asnames.txt"),
+        DataSource("PeeringDB exchanges", routing.silkroute_peeringdb_ix_url, "peeringdb-ix.json"),
+        DataSource("PeeringDB peering LANs", routing.silkroute_peeringdb_ixpfx_url, "peeringdb-ixpfx.json"),
     ]
 
 

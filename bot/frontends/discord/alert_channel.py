@@ -14,7 +14,7 @@ import aiohttp
 import discord
 from discord.ext import tasks
 
-from bot.alerts.delivery import ChannelRef, Delivery, DeliveryError, channel_id_of
+from bot.alerts.delivery import ChannelRef, Delivery, DeliveryError, Entry, channel_id_of
 from bot.alerts.model import ANY_TARGET
 from bot.alerts.repository import AlertRecord
 from bot.alerts.service import AlertService
@@ -29,6 +29,26 @@ if TYPE_CHECKING:
 
 BUTTON_MUTE_SECONDS = 24 * 3600
 PUMP_SECONDS = 2.0
+ALERTS_PER_MESSAGE = 10
+"""A button's custom_id (at most 100 characters) names every alert it acts on: ten ids fit."""
+
+
+def message_parts(delivery: Delivery) -> list[Delivery]:
+    """A storm batch split into parts that each fit one Discord message, so each message stands alone:
+    its own title, mention and buttons acting on exactly the alerts it shows."""
+    parts: list[Delivery] = []
+    pending = list(delivery.entries)
+    while pending:
+        size = min(len(pending), ALERTS_PER_MESSAGE)
+        while size > 1 and len(render_messages(render_delivery(_part(delivery, pending[:size])))) > 1:
+            size -= 1
+        parts.append(_part(delivery, pending[:size]))
+        pending = pending[size:]
+    return parts
+
+
+def _part(delivery: Delivery, entries: list[Entry]) -> Delivery:
+    return Delivery(delivery.guild_id, delivery.channel_id, entries)
 
 
 class DiscordSink:
@@ -56,18 +76,23 @@ class DiscordSink:
             )
             if not isinstance(channel, discord.abc.Messageable):
                 raise DeliveryError(f"channel {delivery.channel_id} cannot take messages")
-            content, allowed = self.mentions(delivery)
-            messages = render_messages(render_delivery(delivery))
+            parts = message_parts(delivery)
             sent: list[str] = []
-            for index, message in enumerate(messages):
-                last = index == len(messages) - 1
-                posted = await channel.send(
-                    content=content if index == 0 else None,
-                    embeds=message.embeds,
-                    view=alert_view(delivery.alert_ids[0]) if last else discord.utils.MISSING,
-                    allowed_mentions=allowed,
-                )
-                sent.append(str(posted.id))
+            for number, part in enumerate(parts, 1):
+                content, allowed = self.mentions(part)
+                answer = render_delivery(part)
+                if len(parts) > 1:
+                    answer.title = f"{answer.title} (message {number} of {len(parts)})"
+                messages = render_messages(answer)  # one, unless a single alert's evidence is longer
+                for index, message in enumerate(messages):
+                    last = index == len(messages) - 1
+                    posted = await channel.send(
+                        content=content if index == 0 else None,
+                        embeds=message.embeds,
+                        view=alert_view(part.alert_ids) if last else discord.utils.MISSING,
+                        allowed_mentions=allowed,
+                    )
+                    sent.append(str(posted.id))
         except discord.HTTPException as exc:
             raise DeliveryError(f"Discord refused the message ({exc.status}: {exc.text or exc})") from exc
         except discord.RateLimited as exc:
@@ -99,85 +124,99 @@ class DiscordSink:
         return ChannelRef(channel.id, f"#{channel.name}")
 
 
-async def _alert_here(
-    interaction: discord.Interaction[Any], alert_id: int
-) -> tuple[AlertService, AlertRecord | None]:
-    """The button's alert, or None (after telling the user) when it belongs to another server."""
+async def _alerts_here(
+    interaction: discord.Interaction[Any], alert_ids: list[int]
+) -> tuple[AlertService, list[AlertRecord]]:
+    """The button's alerts of this server (after deferring: a storm's Ack may touch hundreds of rows)."""
+    await interaction.response.defer()
     service: AlertService = interaction.client.services.alerts
-    record = await service.alert(alert_id)
-    if record is None or record.guild_id != interaction.guild_id:
-        await interaction.response.send_message("That alert is not from this server.", ephemeral=True)
-        return service, None
-    return service, record
+    records = [r for r in [await service.alert(i) for i in alert_ids] if r is not None]
+    records = [r for r in records if r.guild_id == interaction.guild_id]
+    if not records:
+        await interaction.followup.send("Those alerts are not from this server.", ephemeral=True)
+    return service, records
 
 
-class AckButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"silkroute:ack:(?P<id>\d+)"):
-    """Acknowledge: stops re-notification of the alert (and of the others in the same message)."""
+def _ids(custom_id_part: str) -> list[int]:
+    return [int(i) for i in custom_id_part.split(",")]
 
-    def __init__(self, alert_id: int) -> None:
+
+class AckButton(
+    discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"silkroute:ack:(?P<ids>\d+(?:,\d+)*)"
+):
+    """Acknowledge: stops re-notification of the alerts the message shows (and of their targets' others)."""
+
+    def __init__(self, alert_ids: list[int]) -> None:
         super().__init__(
             discord.ui.Button(
-                label="Ack", style=discord.ButtonStyle.success, custom_id=f"silkroute:ack:{alert_id}"
+                label="Ack",
+                style=discord.ButtonStyle.success,
+                custom_id=f"silkroute:ack:{','.join(map(str, alert_ids))}",
             )
         )
-        self.alert_id = alert_id
+        self.alert_ids = alert_ids
 
     @classmethod
     async def from_custom_id(
         cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any], match: re.Match[str], /
     ) -> AckButton:
-        return cls(int(match["id"]))
+        return cls(_ids(match["ids"]))
 
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
-        service, record = await _alert_here(interaction, self.alert_id)
-        if record is None:
+        service, records = await _alerts_here(interaction, self.alert_ids)
+        if not records:
             return
         who = str(interaction.user)
-        await service.ack(record, who)
-        await interaction.response.send_message(
-            f"Alert #{record.id} ({record.title}) acknowledged by {who}; no more reminders.",
+        changed = await service.ack(records, who)
+        shown = ", ".join(f"#{r.id}" for r in records)
+        await interaction.followup.send(
+            f"Alert {shown} acknowledged by {who} ({changed} open alert(s) in all); no more reminders.",
             allowed_mentions=NO_MENTIONS,
         )
 
 
-class MuteButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"silkroute:mute:(?P<id>\d+)"):
-    """Mute this alert's kind for its target for 24 h (managers only; `/alerts mute` picks other durations)."""
+class MuteButton(
+    discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"silkroute:mute:(?P<ids>\d+(?:,\d+)*)"
+):
+    """Mute the kinds of alert the message shows, for their targets, for 24 h (managers only)."""
 
-    def __init__(self, alert_id: int) -> None:
+    def __init__(self, alert_ids: list[int]) -> None:
         super().__init__(
             discord.ui.Button(
-                label="Mute 24 h", style=discord.ButtonStyle.secondary, custom_id=f"silkroute:mute:{alert_id}"
+                label="Mute 24 h",
+                style=discord.ButtonStyle.secondary,
+                custom_id=f"silkroute:mute:{','.join(map(str, alert_ids))}",
             )
         )
-        self.alert_id = alert_id
+        self.alert_ids = alert_ids
 
     @classmethod
     async def from_custom_id(
         cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any], match: re.Match[str], /
     ) -> MuteButton:
-        return cls(int(match["id"]))
+        return cls(_ids(match["ids"]))
 
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
-        service, record = await _alert_here(interaction, self.alert_id)
-        if record is None:
-            return
         if not caller_of(interaction, interaction.client.settings.discord.watch_manager_role_id).can_manage:
             await interaction.response.send_message(
                 "Muting needs the Manage Server permission or the watch-manager role.", ephemeral=True
             )
             return
-        target = record.target or ANY_TARGET
-        await service.mute(record.guild_id, target, record.kind, BUTTON_MUTE_SECONDS, str(interaction.user))
-        await interaction.response.send_message(
-            f"{record.kind.value} alerts for {target} muted for 24 h by {interaction.user}.",
-            allowed_mentions=NO_MENTIONS,
-        )
+        service, records = await _alerts_here(interaction, self.alert_ids)
+        muted = sorted({(r.target or ANY_TARGET, r.kind) for r in records})
+        for target, kind in muted:
+            await service.mute(records[0].guild_id, target, kind, BUTTON_MUTE_SECONDS, str(interaction.user))
+        if muted:
+            what = "; ".join(f"{kind.value} alerts for {target}" for target, kind in muted)
+            await interaction.followup.send(
+                f"{what} muted for 24 h by {interaction.user}.", allowed_mentions=NO_MENTIONS
+            )
 
 
-def alert_view(alert_id: int) -> discord.ui.View:
+def alert_view(alert_ids: list[int]) -> discord.ui.View:
     view = discord.ui.View(timeout=None)
-    view.add_item(AckButton(alert_id))
-    view.add_item(MuteButton(alert_id))
+    view.add_item(AckButton(alert_ids))
+    view.add_item(MuteButton(alert_ids))
     return view
 
 

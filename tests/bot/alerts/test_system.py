@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
-from bot.alerts.model import AlertKind, AlertState, SiteState, WatchKind
+from bot.alerts.model import AlertKind, AlertState, Finding, SiteState, WatchKind
 from bot.alerts.monitors.upstream import UpstreamMonitor
 from bot.alerts.ports import SiteCheck, SiteProbe
 from bot.alerts.service import AlertService
 from bot.app.wiring import build_alerts
 from bot.live import LiveSources
-from bot.live.rislive import FeedState, FeedStatus, RisMessage
+from bot.live.rislive import FeedState, FeedStatus, RisEvent, RisMessage, RisSubscription
 from tests.bot.alerts.support import ManualClock, RecordingSink, settings_for
 from tests.helpers import serving
 
@@ -161,7 +162,7 @@ async def test_renotify_after_interval_until_acknowledged(tmp_path: Path) -> Non
         assert await run.delivered() == [LOSS.replace("OPEN", "STILL OPEN")]
         assert sink.deliveries[-1].wants_oncall
         (alert,) = await run.system.open_alerts(1)
-        await run.system.ack(alert, "bob")
+        assert await run.system.ack([alert], "bob") == 1
         clock.advance(48 * 3600)
         assert await run.delivered() == []
 
@@ -226,21 +227,25 @@ async def test_site_alerts_on_state_changes_only(tmp_path: Path) -> None:
         assert titles == ["OPEN: https://egov.kz/ is down", "RESOLVED: https://egov.kz/ is reachable again"]
 
 
-async def test_ris_live_is_opened_only_once_something_is_watched(tmp_path: Path) -> None:
-    opened: list[tuple[Any, ...]] = []
+async def test_ris_live_opens_once_something_is_watched_and_follows_the_watches(tmp_path: Path) -> None:
+    """No caller re-syncs anything: adding and removing watches re-points the open feed by itself."""
+    opened: list[tuple[RisSubscription, ...]] = []
+    changes: list[str] = []
 
-    class NoFeed:
-        async def subscribe(self, subscription: Any) -> None: ...
+    class RecordingFeed:
+        async def subscribe(self, subscription: RisSubscription) -> None:
+            changes.append(f"+{subscription.prefix or subscription.path}")
 
-        async def unsubscribe(self, subscription: Any) -> None: ...
+        async def unsubscribe(self, subscription: RisSubscription) -> None:
+            changes.append(f"-{subscription.prefix or subscription.path}")
 
-        async def events(self) -> Any:
+        async def events(self) -> AsyncIterator[RisEvent]:
             return
             yield
 
-    def factory(subscriptions: tuple[Any, ...]) -> NoFeed:
+    def factory(subscriptions: tuple[RisSubscription, ...]) -> RecordingFeed:
         opened.append(subscriptions)
-        return NoFeed()
+        return RecordingFeed()
 
     system = AlertService(settings_for(tmp_path), clock=ManualClock(), feeds=factory, tick_seconds=3600)
     await system.start()
@@ -249,9 +254,13 @@ async def test_ris_live_is_opened_only_once_something_is_watched(tmp_path: Path)
         assert opened == []
         assert "nothing watched" in system.status().text
         await system.add_watch(1, WatchKind.PREFIX, PREFIX, note="", created_by="test")
-        assert len(opened) == 1 and opened[0][0].prefix == PREFIX
+        assert [[s.prefix for s in subs] for subs in opened] == [[PREFIX]]
         await system.add_watch(1, WatchKind.ASN, "AS35673", note="", created_by="test")
-        assert len(opened) == 1  # the open feed is re-subscribed, not reopened
+        await system.add_watch(2, WatchKind.PREFIX, PREFIX, note="", created_by="test")  # already subscribed
+        assert await system.remove_watch(1, PREFIX) == 0  # guild 2 still watches it: stays subscribed
+        assert await system.remove_watch(1, "AS35673") == 0
+        assert len(opened) == 1  # the open feed is re-subscribed, never reopened
+        assert changes == ["+35673$", "-35673$"]
     finally:
         await system.close()
 
@@ -325,3 +334,23 @@ def test_looped_live_path_names_no_new_upstream() -> None:
     first = monitor.process(update(PEERS[0], [PEERS[0][1], 3216, 3216, 35673]), 0.0)
     assert [f.title for f in first] == ["New upstream: AS35673 reached through AS3216"]
     assert monitor.process(update(PEERS[1], [PEERS[1][1], 174, 35673, 174, 35673]), 1.0) == []
+
+
+async def test_one_ack_closes_a_storm_of_600_open_alerts_in_one_transaction(tmp_path: Path) -> None:
+    service = AlertService(settings_for(tmp_path), clock=ManualClock(), batch_window=0)
+    await service.start()
+    try:
+        for asn in range(1000, 1600):
+            finding = Finding(AlertKind.ORIGIN, PREFIX, f"{PREFIX}:{asn}", True, f"Hijack by AS{asn}", "s")
+            await service.engine.apply(finding, [1])
+        shown = (await service.open_alerts(1))[:10]  # the alerts one message showed
+        statements: list[str] = []
+        conn = service.repository.db.conn
+        await conn.set_trace_callback(statements.append)
+        assert await service.ack(shown, "bob") == 600
+        await conn.set_trace_callback(None)
+        assert all(a.acked_by == "bob" for a in await service.open_alerts(1))
+        assert statements.count("BEGIN IMMEDIATE") == 1  # one transaction, not one per alert
+        assert await service.ack(shown, "carol") == 0  # acknowledged once, by the first
+    finally:
+        await service.close()

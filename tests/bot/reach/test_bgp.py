@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from bot.core.values import Source
 from bot.reach.bgp import network_of
 from bot.routing.snapshot import IpMatch, OriginSeen
-from tests.bot.reach.test_commands import Provenance
+from tests.fixtures.reach_lab import Provenance
 
 
 @dataclass

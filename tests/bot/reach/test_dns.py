@@ -8,8 +8,8 @@ import pytest
 
 from bot.net.dns import Lookup, Nameserver, compare, resolve
 from bot.reach.probe import check_target
-from bot.reach.targets import parse_target
-from tests.bot.reach.conftest import Lab
+from bot.reach.site import parse_target
+from tests.fixtures.reach_lab import Lab
 
 
 @pytest.mark.parametrize(

@@ -10,9 +10,9 @@ from aiohttp import web
 from bot.net.address_safety import SafetyPolicy
 from bot.reach.fetch import PinnedResolver
 from bot.reach.probe import check_target
-from bot.reach.targets import parse_target
-from tests.bot.reach.conftest import Lab
+from bot.reach.site import parse_target
 from tests.bot.reach.servers import WebServer, make_leaf, server_context
+from tests.fixtures.reach_lab import Lab
 
 SITE = {"site.test": ["127.0.0.1"]}
 

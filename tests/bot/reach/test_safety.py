@@ -11,8 +11,8 @@ import pytest
 from bot.net.address_safety import ALLOWED_PORTS, SafetyPolicy
 from bot.reach import probe
 from bot.reach.probe import check_target
-from bot.reach.targets import parse_target
-from tests.bot.reach.conftest import Lab
+from bot.reach.site import parse_target
+from tests.fixtures.reach_lab import Lab
 
 UNSAFE = [
     ("127.0.0.1", "loopback"),

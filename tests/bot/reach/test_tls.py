@@ -16,10 +16,10 @@ from cryptography.x509 import verification
 from bot.reach.interception import InterceptionDetector, shipped_roots, spki_sha256
 from bot.reach.probe import ReachConfig, check_target
 from bot.reach.report import TargetReport
-from bot.reach.targets import parse_target
+from bot.reach.site import parse_target
 from bot.reach.tls import TlsResult
-from tests.bot.reach.conftest import Lab
 from tests.bot.reach.servers import NOW, Issued, closed_port, make_ca, make_leaf, name, server_context
+from tests.fixtures.reach_lab import Lab
 
 SITE = {"site.test": ["127.0.0.1"]}
 

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
+from bot.core.errors import DataUnavailable
+from bot.routing.importer import import_files
+from bot.routing.snapshot_store import SnapshotStore
 from bot.routing.transit import (
     TransitIndex,
     TransitIndexes,
@@ -12,6 +17,7 @@ from bot.routing.transit import (
     prefix_weight,
     trimmed_mean,
 )
+from tests.bot.routing.snapshot_fixtures import all_files
 from tests.bot.routing.transit_fake import FakeData
 
 # Registration: 100-103, 200 KZ; 300 RU; 400 CN; 500, 501 and the peers 1000+ US; 600 has none.
@@ -188,3 +194,19 @@ def test_indexes_follow_the_served_snapshot() -> None:
     index = indexes.for_snapshot(first)
     assert indexes.for_snapshot(first) is index
     assert indexes.for_snapshot(second) is not index
+
+
+async def test_the_snapshot_store_keeps_one_transit_index_per_served_snapshot(tmp_path: Path) -> None:
+    """The index (and the results and charts it caches) lives and dies with the snapshot it describes."""
+    for folder in ("first", "second"):
+        (tmp_path / folder).mkdir()
+    import_files(all_files(tmp_path / "first"), tmp_path / "data")
+    store = SnapshotStore(tmp_path / "data")
+    with pytest.raises(DataUnavailable, match="No routing snapshot"):
+        store.transit_index()
+    await store.start()
+    index = store.transit_index()
+    assert store.transit_index() is index and index.data is store.current
+    import_files(all_files(tmp_path / "second"), tmp_path / "data")
+    await store.reload()
+    assert store.transit_index() is not index and store.transit_index().data is store.current

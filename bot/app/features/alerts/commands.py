@@ -15,6 +15,8 @@ from bot.app.features.alerts.targets import (
     parse_duration,
     parse_watch_target,
 )
+from bot.app.limits import Cost
+from bot.app.targets import NOTE_LENGTH, URL_LENGTH
 from bot.core.values import Section, Source, Table
 
 MAX_WATCHES_PER_GUILD = 1000
@@ -213,15 +215,21 @@ async def alerts_test(ctx: Context) -> Answer:
     )
 
 
-_TARGET = Option("target", "AS number, prefix or site, e.g. AS9198, 95.56.0.0/16, egov.kz")
+_TARGET = Option(
+    "target", "AS number, prefix or site, e.g. AS9198, 95.56.0.0/16, egov.kz", max_length=URL_LENGTH
+)
 COMMANDS: list[CommandSpec] = [
     CommandSpec(
         "watch add",
         "Watch an AS, prefix or site and alert the team",
         WATCH_EXAMPLE,
         watch_add,
-        options=(_TARGET, Option("note", "Why it is watched", required=False, default="")),
+        options=(
+            _TARGET,
+            Option("note", "Why it is watched", required=False, default="", max_length=NOTE_LENGTH),
+        ),
         manage_only=True,
+        cost=Cost.WATCH_ADD,
         help="Prefixes: hijack/origin change (RPKI-valid changes skipped) and visibility loss with recovery. "
         "ASes: the same for what they originate, plus new upstreams. Sites: down/up from reach checks.",
     ),
@@ -257,9 +265,9 @@ COMMANDS: list[CommandSpec] = [
         MUTE_EXAMPLE,
         alerts_mute,
         options=(
-            Option("target", "A watched target, or * for all"),
+            Option("target", "A watched target, or * for all", max_length=URL_LENGTH),
             Option("kind", "Which alerts", choices=MUTABLE_KINDS),
-            Option("duration", "How long: 30m, 6h, 2d, 1w"),
+            Option("duration", "How long: 30m, 6h, 2d, 1w", max_length=16),
         ),
         manage_only=True,
     ),

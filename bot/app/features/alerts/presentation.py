@@ -64,9 +64,13 @@ def _evidence_sections(entry: Entry) -> list[Section]:
         lines.append(f"Resolved {_when(alert.resolved_at)}: {alert.resolution}")
     if alert.acked_by:
         lines.append(f"Acknowledged by {alert.acked_by}")
-    for key in ("expected_origins", "new_origin", "known_upstreams", "new_upstream", "rpki", "peers_seeing"):
+    for key in ("expected_origins", "new_origin", "known_upstreams", "new_upstream"):
         if key in evidence:
-            lines.append(f"{key.replace('_', ' ')}: {_value(evidence[key])}")
+            lines.append(f"{key.replace('_', ' ')}: {_as_numbers(evidence[key])}")
+    if "rpki" in evidence:
+        lines.append(f"rpki: {evidence['rpki']}")
+    if "peers_seeing" in evidence:
+        lines.append(f"peers still seeing it: {evidence['peers_seeing']:,}")
     if "snapshot_after" in evidence:
         lines.append(
             f"snapshots: {evidence['snapshot_before']} (data of {evidence['data_date_before']}) → "
@@ -100,7 +104,8 @@ def _evidence_sections(entry: Entry) -> list[Section]:
     return sections
 
 
-def _value(value: Any) -> str:
+def _as_numbers(value: Any) -> str:
+    """Evidence that names ASes (one or a list); counts are written as counts by the caller."""
     if isinstance(value, list):
         return ", ".join(f"AS{v}" if isinstance(v, int) else str(v) for v in value) or "none"
     return f"AS{value}" if isinstance(value, int) and not isinstance(value, bool) else str(value)

@@ -14,7 +14,7 @@ from bot.alerts.model import WatchKind
 from bot.app.answer import BadInput
 from bot.app.targets import parse_asn, parse_network
 from bot.net.address_safety import address_class
-from bot.reach.targets import parse_target
+from bot.reach.site import parse_target
 
 WATCH_EXAMPLE = "/watch add target:95.56.0.0/16 note:Kazakhtelecom core"
 CHANNEL_EXAMPLE = "/alerts channel channel:#noc-alerts"

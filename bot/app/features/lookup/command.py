@@ -18,6 +18,7 @@ from bot.app.features.lookup.presentation import (
 )
 from bot.app.live_parts import online_sources
 from bot.app.targets import (
+    DOMAIN_LENGTH,
     AsTarget,
     DomainTarget,
     HostResolver,
@@ -87,7 +88,13 @@ COMMANDS: list[CommandSpec] = [
         description="What the BGP snapshot knows about an AS, IP address, prefix or domain",
         example=EXAMPLE,
         handler=lookup_handler,
-        options=(Option("target", "AS number (AS9198), IP address, prefix (2.72.0.0/18) or domain"),),
+        options=(
+            Option(
+                "target",
+                "AS number (AS9198), IP address, prefix (2.72.0.0/18) or domain",
+                max_length=DOMAIN_LENGTH,
+            ),
+        ),
         help=(
             "AS: name, registration country, prefixes it originates, upstream neighbours and how many vantage "
             "points see it. IP: covering prefix and every origin AS. Prefix: exact or covering route, "

@@ -25,7 +25,7 @@ from bot.core.values import Table
 from bot.reach.bgp import RoutingView
 from bot.reach.probe import ReachConfig, check_each
 from bot.reach.report import TargetReport
-from bot.reach.targets import Target, parse_target
+from bot.reach.site import Target, parse_target
 from bot.reach.verdict import STAGE_OF
 
 FORMATS = ("table", "csv", "json")

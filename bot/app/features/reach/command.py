@@ -6,13 +6,14 @@ from bot.app.answer import Answer, BadInput, Unavailable
 from bot.app.commands import CommandSpec, Context, Option
 from bot.app.features.reach.live_bgp import live_bgp
 from bot.app.features.reach.presentation import build_answer
+from bot.app.limits import Cost
 from bot.app.live_parts import online_sources
 from bot.app.targets import MAX_SITES, REACH_EXAMPLE, parse_sites
 from bot.core.errors import DataUnavailable
-from bot.reach.atlas import AtlasClient, atlas_section
+from bot.reach.atlas import AtlasClient, Measurement, atlas_section
 from bot.reach.probe import ReachConfig, apply_live_routing, check_each
 from bot.reach.report import TargetReport
-from bot.reach.targets import Target
+from bot.reach.site import Target
 
 HELP = (
     "Checks DNS (system vs public resolver), BGP visibility, TCP, TLS (chain, Kazakh state interception "
@@ -34,8 +35,11 @@ async def reach(ctx: Context, target: str, vantage: str = "local", asn: int | No
             "`asn` chooses RIPE Atlas probes, so it needs `vantage:atlas`.", example=_ATLAS_EXAMPLE
         )
     atlas = _atlas_client(ctx) if vantage == "atlas" else None
+    if atlas is not None:  # every probe result spends the team's Atlas credits: counted before any is asked
+        ctx.charge(Cost.ATLAS_RESULTS, atlas.probes * len(targets))
     done: dict[str, TargetReport] = {}
-    async for report in check_each(targets, config, snapshot, concurrency=MAX_SITES):
+    slot = ctx.services.limits.probe_slot
+    async for report in check_each(targets, config, snapshot, concurrency=MAX_SITES, slot=slot):
         done[report.target.url] = report
         pending = [t for t in targets if t.url not in done]
         if pending or atlas is not None:
@@ -49,7 +53,16 @@ async def reach(ctx: Context, target: str, vantage: str = "local", asn: int | No
         apply_live_routing(report, live.by_address)
     if atlas is None:
         return build_answer(reports, [], config, snapshot, live=live)
-    measurements = await atlas.measure(targets, asn, config.detector)
+
+    async def atlas_progress(so_far: list[Measurement]) -> None:
+        partial = build_answer(reports, [], config, snapshot, [atlas_section(so_far)], live=live)
+        answered = sum(len(m.results) for m in so_far)
+        partial.summary += (
+            f" Waiting for RIPE Atlas: {answered} of {atlas.probes * len(so_far)} probe results so far."
+        )
+        await ctx.report_progress(partial)
+
+    measurements = await atlas.measure(targets, asn, config.detector, on_poll=atlas_progress)
     answer = build_answer(reports, [], config, snapshot, [atlas_section(measurements)], live=live)
     answer.data["atlas"] = [m.to_json() for m in measurements]
     if any(m.intercepted for m in measurements):
@@ -79,8 +92,13 @@ COMMANDS: list[CommandSpec] = [
         description="Is a site reachable from here (or from Kazakhstan), and which stage fails?",
         example=REACH_EXAMPLE,
         handler=reach,
+        cost=Cost.REACH,
         options=(
-            Option("target", f"Domains, URLs or IPs, up to {MAX_SITES}, separated by spaces or commas"),
+            Option(
+                "target",
+                f"Domains, URLs or IPs, up to {MAX_SITES}, separated by spaces or commas",
+                max_length=2048,
+            ),
             Option(
                 "vantage",
                 "Check from the bot's host (local) or also from RIPE Atlas probes in Kazakhstan (atlas)",

@@ -11,7 +11,7 @@ from bot.core.values import Section, Source, Table
 from bot.reach.bgp import RoutingView
 from bot.reach.probe import ReachConfig
 from bot.reach.report import AddressReport, TargetReport
-from bot.reach.targets import Target
+from bot.reach.site import Target
 from bot.reach.verdict import STAGE_OF
 
 _SEVERITY = {

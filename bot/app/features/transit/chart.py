@@ -7,10 +7,8 @@ thread) and called through `asyncio.to_thread` because a render takes ~100 ms, t
 from __future__ import annotations
 
 import asyncio
-import io
-from collections.abc import Sequence
 
-Bars = Sequence[tuple[str, float]]
+from bot.app.charts import Bars, finished_png, share_panel
 
 
 def render_chart(title: str, exits: Bars, transit: Bars, footnote: str) -> bytes:
@@ -22,27 +20,10 @@ def render_chart(title: str, exits: Bars, transit: Bars, footnote: str) -> bytes
     figure = Figure(figsize=(11, 1.9 + 0.32 * rows), dpi=100, layout="constrained")
     FigureCanvasAgg(figure)
     panels = figure.subplots(1, 2)
-    for axes, bars, heading, colour in (
-        (panels[0], exits, "Exit country (registration)", "#3b6ea5"),
-        (panels[1], transit, "Transit AS hegemony", "#b5553c"),
-    ):
-        labels = [label for label, _ in bars][::-1]
-        values = [100 * value for _, value in bars][::-1]
-        axes.barh(labels, values, color=colour)
-        axes.set_xlim(0, 100)
-        axes.set_xlabel("% of route weight (trimmed mean over vantage points)")
-        axes.set_title(heading, fontsize=10)
-        axes.tick_params(axis="y", labelsize=8)
-        if not bars:
-            axes.text(50, 0, "none", ha="center", va="center", color="grey")
-            axes.set_yticks([])
-        for y, value in enumerate(values):
-            axes.text(min(value + 1, 88), y, f"{value:.1f}", va="center", fontsize=7)
-    figure.suptitle(title, fontsize=11)
-    figure.supxlabel(footnote, fontsize=7, color="grey")
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png")
-    return buffer.getvalue()
+    xlabel = "% of route weight (trimmed mean over vantage points)"
+    share_panel(panels[0], exits, "Exit country (registration)", "#3b6ea5", xlabel)
+    share_panel(panels[1], transit, "Transit AS hegemony", "#b5553c", xlabel)
+    return finished_png(figure, title, footnote)
 
 
 async def render_chart_async(title: str, exits: Bars, transit: Bars, footnote: str) -> bytes:

@@ -18,8 +18,9 @@ from bot.app.features.transit.query import (
     parse_transit_target,
     resolve_target,
 )
+from bot.app.limits import Cost
 from bot.app.live_parts import LiveParts, online_sources
-from bot.app.targets import CountryTarget, HostResolver, looks_like_address, looks_like_asn
+from bot.app.targets import DOMAIN_LENGTH, CountryTarget, HostResolver, looks_like_address, looks_like_asn
 from bot.app.wiring import Services
 from bot.history.views import asn_key, country_key
 from bot.routing.country_names import UNKNOWN_COUNTRY, complete_countries
@@ -81,7 +82,10 @@ async def transit(ctx: Context, target: str, family: str = "ipv4", rows: int = 1
             )
         return await answer_at(history, key, label, at, target)
     if isinstance(resolved, CountryTarget):
-        answer = await country_answer(index, await country_result(index, resolved.code, fam), rows, target)
+        country = await country_result(
+            index, resolved.code, fam, on_cold=lambda: ctx.charge(Cost.COLD_COMPUTE)
+        )
+        answer = await country_answer(index, country, rows, target)
     else:
         asn, how = resolved
         result = await origin_result(index, asn, fam)
@@ -111,6 +115,7 @@ TRANSIT = CommandSpec(
         Option(
             "target",
             "AS (AS9198), country (KZ, Kazakhstan), IP, prefix or domain",
+            max_length=DOMAIN_LENGTH,
             autocomplete=complete_country,
         ),
         Option(

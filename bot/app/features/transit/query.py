@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
+from collections.abc import Callable
 from typing import Any
 
 from bot.app.answer import BadInput
@@ -99,8 +100,14 @@ async def origin_result(index: TransitIndex, asn: int, family: int) -> OriginTra
     return result
 
 
-async def country_result(index: TransitIndex, code: str, family: int) -> CountryTransit:
-    """The country's numbers; BadInput when no AS is registered there or none originates routes."""
+async def country_result(
+    index: TransitIndex, code: str, family: int, on_cold: Callable[[], None] | None = None
+) -> CountryTransit:
+    """The country's numbers; BadInput when no AS is registered there or none originates routes.
+
+    `on_cold` runs first when the answer is not cached: a cold country can hold a core for seconds, so the
+    caller may charge a fair-use quota (or refuse) before the work starts.
+    """
     if not index.data.asns_in_country(code):
         raise BadInput(
             f"No AS is registered in {country_name(code)} ({code}) in the loaded registry data.",
@@ -108,6 +115,8 @@ async def country_result(index: TransitIndex, code: str, family: int) -> Country
         )
     result = index.cached_country(code, family)
     if result is None:
+        if on_cold is not None:
+            on_cold()
         result = await asyncio.to_thread(index.country, code, family)
     if result.origin_ases == 0:
         raise BadInput(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -139,4 +140,36 @@ async def test_a_rate_limit_outage_delays_the_alert_and_it_is_delivered_once(
     assert len(refused(fake_discord, route)) == 2
     assert system.sender.failures == 1
     assert sent == ["opened", "opened"]
+    assert alert_errors(caplog) == []
+
+
+async def test_a_storm_goes_out_as_messages_that_each_stand_alone(
+    fake_discord: FakeDiscord, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    bot, system = alert_bot(fake_discord, tmp_path, ManualClock())
+    channel = fake_discord.channel_ids[1]
+    async with connected(bot, FAKE_TOKEN):
+        await system.add_watch(fake_discord.guild_id, WatchKind.PREFIX, PREFIX, "", "test")
+        await hijack(system, 35673)
+        opened = [alert_id for origin in range(1000, 1050) for alert_id in await hijack(system, origin)]
+        assert len(opened) == 50
+        await system.pump()
+        sent = fake_discord.channel_posts(channel)
+
+    assert sent and all(post.status == 200 for post in sent)  # the fake refuses what Discord refuses
+    shown: list[int] = []
+    for post in sent:
+        body: dict[str, Any] = post.json
+        assert body["content"] == f"<@&{ONCALL_ROLE}>"  # every message pings, not only the first
+        title = body["embeds"][0]["title"]
+        assert "alerts for" in title or "Possible hijack" in title
+        (row,) = body["components"]  # every message has its own buttons
+        ack, mute = (c["custom_id"] for c in row["components"])
+        ids = [int(i) for i in ack.removeprefix("silkroute:ack:").split(",")]
+        assert mute == f"silkroute:mute:{','.join(map(str, ids))}"
+        text = json.dumps(body["embeds"])
+        for alert_id in ids:  # the buttons act on exactly the alerts this message shows
+            assert f"Alert #{alert_id} " in text
+        shown += ids
+    assert sorted(shown) == sorted(opened)
     assert alert_errors(caplog) == []

@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from bot.core.errors import InvalidInput
-from bot.reach.targets import parse_target
+from bot.reach.site import parse_target
 
 
 @pytest.mark.parametrize(

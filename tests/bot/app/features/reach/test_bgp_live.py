@@ -18,9 +18,8 @@ from bot.core.values import Section
 from bot.live.cache import ENDPOINTS
 from tests.bot.live.fake_upstreams import DOCUMENTED, FakeUpstreams
 from tests.bot.live.live_world import Clock, live_services
-from tests.bot.reach.conftest import Lab
 from tests.bot.reach.servers import closed_port
-from tests.bot.reach.test_commands import FakeSnapshot, Progress
+from tests.fixtures.reach_lab import FakeSnapshot, Lab, Progress
 from tests.helpers import serving
 
 LIVE = "2 BGP live (RIPEstat)"

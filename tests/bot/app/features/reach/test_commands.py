@@ -2,67 +2,17 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
-
 import pytest
 
-from bot.app.answer import Answer, Severity
+from bot.app.answer import Severity
 from bot.app.commands import Caller, Context, Registry, parse_command_line
 from bot.app.features.reach.command import COMMANDS
 from bot.core.errors import DataUnavailable, InvalidInput
 from bot.core.settings import ReachSettings, Settings
-from bot.core.values import Source
 from bot.reach.verdict import VERDICTS
-from bot.routing.snapshot import IpMatch, OriginSeen
-from tests.bot.reach.conftest import Lab
 from tests.bot.reach.servers import closed_port
+from tests.fixtures.reach_lab import FakeSnapshot, Lab, Progress, Provenance
 from tests.helpers import make_services
-
-
-@dataclass
-class Provenance:
-    truncated_files: list[str] = field(default_factory=list)
-
-
-@dataclass
-class FakeSnapshot:
-    """Stands in for the routing area's Snapshot: 127.0.0.0/8 announced by AS9198, except 127.0.0.3.
-
-    Fresh and complete unless `stale` or `provenance.truncated_files` say otherwise.
-    """
-
-    stale: bool = False
-    provenance: Provenance = field(default_factory=Provenance)
-
-    def lookup_ip(self, ip: str) -> IpMatch | None:
-        return IpMatch(ip, "127.0.0.0/8", [OriginSeen(9198, 40)]) if ip != "127.0.0.3" else None
-
-    def prefix_id(self, prefix: str) -> int | None:
-        return 0 if prefix == "127.0.0.0/8" else None
-
-    def vantage_count(self, prefix_id: int) -> int:
-        return 40
-
-    def as_name(self, asn: int) -> str | None:
-        return {9198: "KAZTELECOM-AS"}.get(asn)
-
-    def country_of_ip(self, ip: str) -> str | None:
-        return "KZ"
-
-    def data_sources(self) -> list[Source]:
-        return [
-            Source("BGP collector rrc00", datetime(2024, 10, 10, tzinfo=UTC), stale=self.stale),
-            Source("AS names", None, "asnames.txt"),
-        ]
-
-
-@dataclass
-class Progress:
-    answers: list[Answer] = field(default_factory=list)
-
-    async def __call__(self, answer: Answer) -> None:
-        self.answers.append(answer)
 
 
 async def _context(lab: Lab, records: dict[str, list[str]], snapshot: FakeSnapshot | None = None) -> Context:

@@ -13,8 +13,8 @@ from bot.app.features.reach.command import COMMANDS
 from bot.core.errors import DataUnavailable
 from bot.core.settings import CoreSettings, LiveSettings, ReachSettings, Settings
 from bot.live import LiveSources
-from tests.bot.reach.conftest import Lab
 from tests.bot.reach.servers import WebServer, make_ca, make_leaf, name
+from tests.fixtures.reach_lab import Lab
 from tests.helpers import make_services
 
 
