@@ -4,6 +4,7 @@ a missing month is reported and skipped, one raw file at most is on disk, and no
 
 from __future__ import annotations
 
+import sys
 from datetime import date
 from pathlib import Path
 
@@ -17,7 +18,7 @@ from bot.history.backfill import Every, nearest_days, parse_every, wanted_dates
 from bot.history.recorder import HistoryRecorder
 from bot.history.store import HistoryStore
 from bot.routing.update import DownloadFailed
-from tests.bot.routing.test_update import Mirror, serve
+from tests.bot.routing.test_update import FakeTty, Mirror, serve
 
 RIS_JAN = "/rrc00/2019.01/bview.20190101.0000.gz"
 RV_JAN = "/bgpdata/2019.01/RIBS/rib.20190102.0000.bz2"  # the day after: the nearest one is found
@@ -53,7 +54,7 @@ async def watched() -> list[int]:
 
 
 async def test_backfill_resumes_skips_done_dates_and_reports_missing_months(
-    shared_data: Path, tmp_path: Path
+    shared_data: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     mirror = ArchiveMirror(
         {
@@ -65,6 +66,7 @@ async def test_backfill_resumes_skips_done_dates_and_reports_missing_months(
     )
     data_dir = tmp_path / "data"
     mirror.raw = data_dir / "backfill" / "raw"
+    monkeypatch.setattr(sys, "stderr", FakeTty(mirror.bar_drawn))  # the mirror cuts once the bar is drawn
     runner, base = await serve(mirror)
     try:
         await check_backfill(shared_data, tmp_path, mirror, base, data_dir)
