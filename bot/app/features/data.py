@@ -11,7 +11,7 @@ from bot.core.values import Section, Table
 from bot.history.recorder import HistoryRecorder
 from bot.history.store import Recording
 from bot.routing.importer import ImportReport, import_files
-from bot.routing.snapshot import Provenance, Snapshot, discard
+from bot.routing.snapshot import FileRecord, Provenance, Snapshot, discard
 from bot.routing.snapshot_store import SnapshotStore
 from bot.routing.update import update
 
@@ -19,6 +19,15 @@ from bot.routing.update import update
 def _when(provenance: Provenance) -> str:
     date = provenance.data_date
     return date.strftime("%Y-%m-%d %H:%M UTC") if date else "unknown date"
+
+
+def _loss(record: FileRecord) -> str:
+    """MRT files estimate the routes a cut cost; text files keep their complete lines or entries."""
+    if not record.truncated:
+        return ""
+    if record.kind == "mrt":
+        return f"truncated (~{record.events_lost_estimate:,} routes)"
+    return "truncated (complete records kept)"
 
 
 def _provenance_sections(provenance: Provenance) -> list[Section]:
@@ -32,8 +41,7 @@ def _provenance_sections(provenance: Provenance) -> list[Section]:
                 f"{f.size:,}",
                 f"{f.records:,}" if f.kind == "mrt" else "",
                 f"{f.events:,}" if f.kind == "mrt" else "",
-                (f"truncated (~{f.events_lost_estimate:,} routes)" if f.truncated else "")
-                + (f" {f.skipped_corrupt} corrupt" if f.skipped_corrupt else ""),
+                _loss(f) + (f" {f.skipped_corrupt} corrupt" if f.skipped_corrupt else ""),
                 f.sha256[:16],
             ]
             for f in provenance.files

@@ -19,9 +19,10 @@ from bot.app.features.data import status_command, update_command
 from bot.core.settings import CoreSettings, LiveSettings, RoutingSettings, Settings
 from bot.net.download import DownloadFailed
 from bot.routing.importer import ImportReport, import_files
+from bot.routing.refresh import refresh_forever
 from bot.routing.snapshot import load_current
 from bot.routing.snapshot_store import SnapshotStore
-from bot.routing.update import background_update, download_all, refresh_forever, sources_for
+from bot.routing.update import background_update, download_all, sources_for
 from tests.bot.routing.ixp_fixtures import peeringdb_ix, peeringdb_ixpfx
 from tests.bot.routing.snapshot_fixtures import write_names, write_registry, write_rib
 
