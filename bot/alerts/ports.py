@@ -45,6 +45,12 @@ class Feed(Protocol):
     async def unsubscribe(self, subscription: RisSubscription) -> None: ...
 
 
+ExitPoint = tuple[str, dict[str, float]]
+"""One history point of an AS: its date (YYYY-MM-DD) and IPv4 exit-country shares."""
+
+ExitHistory = Callable[[str, str], Awaitable[list[ExitPoint]]]
+"""The history points of a target ("AS9198") from a day (YYYY-MM-DD) on, for the drift monitor."""
+
 FeedFactory = Callable[[tuple[RisSubscription, ...]], Feed]
 """Opens a RIS Live feed with these subscriptions; called once something is watched."""
 

@@ -28,6 +28,7 @@ from bot.alerts.model import (
     WatchKind,
 )
 from bot.alerts.monitors.base import Baseline, Restorable
+from bot.alerts.monitors.drift import ExitDriftMonitor
 from bot.alerts.monitors.exits import ExitShiftMonitor
 from bot.alerts.monitors.feed import FeedHealthMonitor
 from bot.alerts.monitors.origin import HijackCandidate, OriginMonitor
@@ -35,7 +36,15 @@ from bot.alerts.monitors.outage import OutageAlertMonitor
 from bot.alerts.monitors.site import SiteMonitor
 from bot.alerts.monitors.upstream import UpstreamMonitor
 from bot.alerts.monitors.visibility import VisibilityMonitor
-from bot.alerts.ports import Feed, FeedFactory, OutageWatch, RpkiChecker, SiteProbe, SnapshotProvider
+from bot.alerts.ports import (
+    ExitHistory,
+    Feed,
+    FeedFactory,
+    OutageWatch,
+    RpkiChecker,
+    SiteProbe,
+    SnapshotProvider,
+)
 from bot.alerts.repository import AlertRecord, AlertRepository, Mute, NewAlert, Watch
 from bot.alerts.snapshot_views import AsView, SnapshotBaseline, views_of
 from bot.core.errors import DataUnavailable
@@ -77,6 +86,7 @@ class AlertService:
         outage: OutageWatch | None = None,
         clock: Clock = time.time,
         baseline: Baseline | None = None,
+        exit_history: ExitHistory | None = None,
         batch_window: float = 2.0,
         tick_seconds: float = 5.0,
     ) -> None:
@@ -101,6 +111,8 @@ class AlertService:
         )
         self.upstreams = UpstreamMonitor(baseline)
         self.exits = ExitShiftMonitor(a.silkroute_exit_shift_threshold)
+        self.exit_history = exit_history
+        self.drift = ExitDriftMonitor(a.silkroute_exit_shift_threshold, a.silkroute_exit_drift_days)
         self.feed_health = FeedHealthMonitor(a.silkroute_feed_silence_seconds, clock())
         self.sites = SiteMonitor()
         self.outages = OutageAlertMonitor()
@@ -438,9 +450,13 @@ class AlertService:
         views = await asyncio.to_thread(views_of, snapshot, stale)
         findings: list[Finding] = []
         for asn, view in views.items():
+            shifted = self.exits.compare(f"AS{asn}", previous[asn], view) if asn in previous else []
             if asn in previous:
-                findings += self.exits.compare(f"AS{asn}", previous[asn], view)
-                findings += self.upstreams.compare_snapshots(f"AS{asn}", previous[asn], view)
+                findings += shifted + self.upstreams.compare_snapshots(f"AS{asn}", previous[asn], view)
+            since = self.drift.since(view)
+            if not shifted and self.exit_history is not None and since is not None:
+                points = await self.exit_history(f"AS{asn}", since)
+                findings += self.drift.compare(f"AS{asn}", view, points)
         async with self._monitoring:
             changed = await self._apply(findings)
         await self.repository.save_snapshot_views(

@@ -7,6 +7,7 @@ alert system are constructed in order and handed what they use. Each component r
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import ipaddress
 import logging
@@ -16,12 +17,17 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import Protocol
 
-from bot.alerts.model import SiteState
-from bot.alerts.ports import SiteCheck, SiteProbe
+from bot.alerts.model import SiteState, WatchKind
+from bot.alerts.ports import ExitHistory, ExitPoint, SiteCheck, SiteProbe
+from bot.alerts.repository import AlertRepository
 from bot.alerts.service import AlertService
 from bot.app.limits import FairUse
 from bot.core.settings import Settings
+from bot.core.state_db import StateDB
 from bot.core.values import Section
+from bot.history.changes import exit_shares
+from bot.history.recorder import HistoryRecorder, WatchedAsns
+from bot.history.store import HistoryStore
 from bot.live import LiveSources
 from bot.net.dns import resolve
 from bot.outage.service import OutageService
@@ -53,13 +59,15 @@ class Services:
     alerts: AlertService
     limits: FairUse
     outage: OutageService
+    history: HistoryRecorder
     started_at: float = field(default_factory=time.time)
     failed_extensions: dict[str, str] = field(default_factory=dict)
 
     @property
     def components(self) -> list[Component]:
-        """In start order: the alert system and the outage watch use the snapshot and the live sources."""
-        return [self.snapshots, self.live, self.alerts, self.limits, self.outage]
+        """In start order: the alert system and the outage watch use the snapshot and the live sources; history
+        reads the alert system's watches."""
+        return [self.snapshots, self.live, self.alerts, self.limits, self.outage, self.history]
 
     async def start(self) -> None:
         for component in self.components:
@@ -72,6 +80,38 @@ class Services:
                 await component.close()
             except Exception:
                 logging.getLogger(__name__).exception("closing %s failed", component.name)
+
+
+async def watched_asns(repository: AlertRepository) -> list[int]:
+    """Every AS some server watches: each gets a history point at every import, beside the countries."""
+    return sorted({int(w.target[2:]) for w in await repository.watches() if w.kind is WatchKind.ASN})
+
+
+def build_history(settings: Settings, watched: WatchedAsns) -> HistoryRecorder:
+    return HistoryRecorder(
+        HistoryStore(settings.history.silkroute_history_db), settings.history.countries, watched
+    )
+
+
+def standalone_history(settings: Settings) -> HistoryRecorder:
+    """The recorder for the one-shot `silkroute data` commands, reading the watches from the state file."""
+
+    async def watched() -> list[int]:
+        db = StateDB(settings.core.silkroute_state_db)
+        await db.open()
+        try:
+            return await watched_asns(AlertRepository(db))
+        finally:
+            await db.close()
+
+    return build_history(settings, watched)
+
+
+def service_history(settings: Settings, snapshots: SnapshotStore, alerts: AlertService) -> HistoryRecorder:
+    """The running bot's recorder: watches from the alert service's repository, told of every refresh."""
+    history = build_history(settings, lambda: watched_asns(alerts.repository))
+    snapshots.on_import = history.record
+    return history
 
 
 def build_services(settings: Settings, *, long_running: bool = True) -> Services:
@@ -91,8 +131,15 @@ def build_services(settings: Settings, *, long_running: bool = True) -> Services
     )
     limits = FairUse(settings.limits)
     alerts = build_alerts(settings, snapshots, live, limits, outage)
+    history = service_history(settings, snapshots, alerts)
     return Services(
-        settings=settings, snapshots=snapshots, live=live, alerts=alerts, limits=limits, outage=outage
+        settings=settings,
+        snapshots=snapshots,
+        live=live,
+        alerts=alerts,
+        limits=limits,
+        outage=outage,
+        history=history,
     )
 
 
@@ -134,6 +181,7 @@ def build_alerts(
         rpki=live.ripestat,
         probe=None if offline else reach_probe(settings, limits),
         outage=outage,
+        exit_history=history_exits(HistoryStore(settings.history.silkroute_history_db)),
     )
 
 
@@ -173,3 +221,13 @@ class ReachHostCheck:
             if tls.status == "ok":
                 return True
         return False
+
+
+def history_exits(store: HistoryStore) -> ExitHistory:
+    """The drift monitor's view of the history file: each point's date and exit shares, off the event loop."""
+
+    async def points(target: str, since: str) -> list[ExitPoint]:
+        series = await asyncio.to_thread(store.series, target, since)
+        return [(p.date, exit_shares(p.view)) for p in series]
+
+    return points

@@ -121,6 +121,34 @@ class AlertSettings(_Section):
     silkroute_feed_silence_seconds: float = Field(default=300.0, gt=0)
     silkroute_site_check_minutes: float = Field(default=10.0, gt=0)
     silkroute_exit_shift_threshold: float = Field(default=0.15, gt=0, le=1)
+    silkroute_exit_drift_days: int = Field(default=30, ge=0, le=3650)
+
+
+class HistorySettings(_Section):
+    """Which networks get a dated history point at every import, and where the points are kept."""
+
+    silkroute_history_db: Path = Path("var/history.sqlite3")
+    silkroute_history_countries: str = "KZ,KG,UZ,TJ,TM,RU,CN,AZ"
+    silkroute_routeviews_archive_url: str = (
+        "https://archive.routeviews.org/{collector_dir}bgpdata/{yyyy}.{mm}/RIBS/rib.{yyyymmdd}.{hhmm}.bz2"
+    )
+    silkroute_ris_archive_url: str = (
+        "https://data.ris.ripe.net/{collector}/{yyyy}.{mm}/bview.{yyyymmdd}.{hhmm}.gz"
+    )
+    silkroute_backfill_search_days: int = Field(default=3, ge=0, le=15)
+
+    @field_validator("silkroute_history_countries")
+    @classmethod
+    def _country_codes(cls, value: str) -> str:
+        codes = [code.strip().upper() for code in value.split(",") if code.strip()]
+        bad = [code for code in codes if len(code) != 2 or not code.isalpha()]
+        if bad:
+            raise ValueError(f"not two-letter country codes: {', '.join(bad)} (example: KZ,KG,UZ)")
+        return ",".join(codes)
+
+    @property
+    def countries(self) -> list[str]:
+        return [code for code in self.silkroute_history_countries.split(",") if code]
 
 
 QUOTA_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
@@ -195,6 +223,7 @@ class Settings:
         self.live: LiveSettings = sections.get("live") or LiveSettings()
         self.reach: ReachSettings = sections.get("reach") or ReachSettings()
         self.alerts: AlertSettings = sections.get("alerts") or AlertSettings()
+        self.history: HistorySettings = sections.get("history") or HistorySettings()
         self.limits: LimitSettings = sections.get("limits") or LimitSettings()
         self.outage: OutageSettings = sections.get("outage") or OutageSettings()
 
@@ -206,6 +235,7 @@ SECTIONS: dict[str, type[_Section]] = {
     "live": LiveSettings,
     "reach": ReachSettings,
     "alerts": AlertSettings,
+    "history": HistorySettings,
     "limits": LimitSettings,
     "outage": OutageSettings,
 }

@@ -15,11 +15,12 @@ from bot.app.answer import EXIT_CODES, Answer, CommandError, as_command_error
 from bot.app.catalog import build_registry
 from bot.app.commands import Context, Registry
 from bot.app.features.alerts.console_sink import ConsoleSink
+from bot.app.features.backfill import DEFAULT_COLLECTORS, backfill_command
 from bot.app.features.data import import_command, status_command, update_command
 from bot.app.features.reach.batch import run_batch
 from bot.app.render import answer_json, dumps, error_json, render_text
 from bot.app.runner import answer_line
-from bot.app.wiring import Services, build_services
+from bot.app.wiring import Services, build_services, standalone_history
 from bot.core.errors import DomainError
 from bot.core.settings import Settings, SettingsError, load_settings
 from bot.frontends.console import CONSOLE_CALLER, Console, stdin_lines
@@ -119,10 +120,22 @@ async def cmd_data(settings: Settings, args: argparse.Namespace) -> int:
     result: Answer | CommandError
     try:
         if args.data_command == "import":
-            result = await import_command(args.paths, data_dir)
+            result = await import_command(args.paths, data_dir, standalone_history(settings))
+        elif args.data_command == "backfill":
+            settings.core.silkroute_data_dir = data_dir
+            result = await backfill_command(
+                settings,
+                standalone_history(settings),
+                args.start,
+                args.end,
+                args.every,
+                args.collectors,
+                args.registry,
+                say=lambda line: print(line, file=sys.stderr, flush=True),
+            )
         elif args.data_command == "update":
             settings.core.silkroute_data_dir = data_dir
-            result = await update_command(settings)
+            result = await update_command(settings, standalone_history(settings))
         else:
             result = await status_command(data_dir)
     except DomainError as error:
@@ -177,6 +190,24 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("paths", nargs="+", type=Path, help="files of any supported kind (detected by content)")
     data_sub.add_parser("update", help="download current public data, then import it")
     data_sub.add_parser("status", help="describe the snapshot being served")
+    back = data_sub.add_parser(
+        "backfill", help="record history points from archived RIBs (never changes the serving snapshot)"
+    )
+    back.add_argument("--from", dest="start", required=True, help="first wanted date, YYYY-MM-DD")
+    back.add_argument("--to", dest="end", required=True, help="last wanted date, YYYY-MM-DD")
+    back.add_argument("--every", required=True, help="step between dates: 1d, 2w, 1mo, 1y")
+    back.add_argument(
+        "--collectors",
+        default=",".join(DEFAULT_COLLECTORS),
+        help="comma-separated (default route-views2,rrc00)",
+    )
+    back.add_argument(
+        "--registry",
+        nargs="*",
+        type=Path,
+        default=[],
+        help="delegated stats and AS-name files to import with every RIB (default: download today's)",
+    )
     for data_parser in data_sub.choices.values():
         data_parser.add_argument(
             "--data-dir", type=Path, help="snapshot folder (default: SILKROUTE_DATA_DIR)"

@@ -51,6 +51,7 @@ ENDPOINTS: dict[str, Endpoint] = {
         Endpoint("ripestat", "network-info", HOUR, "covering prefix and origin change rarely"),
         Endpoint("ripestat", "as-overview", 12 * HOUR, "AS holder names change rarely"),
         Endpoint("ripestat", "announced-prefixes", HOUR, "built from the 8-hourly RIB dumps"),
+        Endpoint("ripestat", "routing-history", 6 * HOUR, "built from the 8-hourly RIB dumps, years back"),
         Endpoint("ripestat", "rir-stats-country", DAY, "RIR delegated stats are published daily"),
         Endpoint("ripestat", "country-resource-list", DAY, "RIR delegated stats are published daily"),
         Endpoint("ripestat", "rpki-validation", 10 * MINUTE, "validators refresh ROAs every few minutes"),

@@ -212,6 +212,25 @@ class AnnouncedPrefixes(LiveResult):
     prefixes: tuple[AnnouncedPrefix, ...]
 
 
+@dataclass(frozen=True, slots=True)
+class OriginSpan:
+    """One origin announcing one prefix from `first_seen` to `last_seen`, seen by up to `peers` full-feed peers."""
+
+    origin: int
+    prefix: str
+    first_seen: datetime | None
+    last_seen: datetime | None
+    peers: float
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RoutingHistory(LiveResult):
+    """RIPEstat's routing-history: which origins announced which prefixes over time (`/history`'s side view)."""
+
+    resource: str
+    spans: tuple[OriginSpan, ...]
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class RirStatsCountry(LiveResult):
     resource: str
@@ -397,6 +416,28 @@ class RipestatClient:
 
         number = normalise_asn(asn)
         return await self._call("announced-prefixes", {"resource": f"AS{number}"}, parse)
+
+    async def routing_history(self, resource: int | str) -> RoutingHistory:
+        """Origins and prefixes over time for an AS or a prefix; one span per prefix from its first to last bin."""
+
+        def parse(data: Mapping[str, Any], meta: LiveMeta) -> RoutingHistory:
+            spans = []
+            for item in data["by_origin"]:
+                for prefix in item.get("prefixes") or ():
+                    timelines = prefix.get("timelines") or [{}]
+                    spans.append(
+                        OriginSpan(
+                            origin=int(item["origin"]),
+                            prefix=str(prefix["prefix"]),
+                            first_seen=parse_time(timelines[0].get("starttime")),
+                            last_seen=parse_time(timelines[-1].get("endtime")),
+                            peers=max(float(t.get("full_peers_seeing") or 0) for t in timelines),
+                        )
+                    )
+            return RoutingHistory(meta=meta, resource=query, spans=tuple(spans))
+
+        query = normalise_resource(resource)
+        return await self._call("routing-history", {"resource": query}, parse)
 
     async def rir_stats_country(self, resource: int | str) -> RirStatsCountry:
         def parse(data: Mapping[str, Any], meta: LiveMeta) -> RirStatsCountry:

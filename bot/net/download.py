@@ -33,6 +33,10 @@ class DownloadFailed(DataUnavailable):
     """A file could not be fetched; the message names it and why."""
 
 
+class NotOnServer(DownloadFailed):
+    """The server answered 404/410: the file does not exist (an archive's missing date), unlike a failure."""
+
+
 @dataclass(frozen=True, slots=True)
 class DownloadLimits:
     """How hard to try: attempts after the first, seconds per attempt, bytes at most, the wait between."""
@@ -102,7 +106,10 @@ async def download_resumable(
             return part.target
         except (aiohttp.ClientError, TimeoutError, ConnectionError) as exc:
             if isinstance(exc, aiohttp.ClientResponseError) and 400 <= exc.status < 500:
-                raise DownloadFailed(f"{name}: {url} answered HTTP {exc.status}.") from None
+                missing = exc.status in (404, 410)
+                raise (NotOnServer if missing else DownloadFailed)(
+                    f"{name}: {url} answered HTTP {exc.status}."
+                ) from None
             if attempt == limits.retries:
                 raise DownloadFailed(
                     f"{name} could not be downloaded from {url} "

@@ -58,6 +58,7 @@ class ImportReport:
     folder: Path
     provenance: Provenance
     warnings: list[str] = field(default_factory=list)
+    serving: bool = True  # False: older than the serving snapshot, kept aside for history only
 
 
 # --- routes ----------------------------------------------------------------------------------------------
@@ -473,12 +474,14 @@ def _install(inputs: _Inputs, routes: RouteAccumulator, data_dir: Path, say: Pro
     warnings += [f"{r.name}: {r.note}" for r in inputs.records if r.note] + inputs.duplicates
     say("writing snapshot")
     try:
-        folder = install_snapshot(data_dir, lambda target: write_snapshot(target, tables, provenance))
+        folder, serving = install_snapshot(
+            data_dir, lambda target: write_snapshot(target, tables, provenance), provenance.data_date
+        )
     except OSError as exc:
         raise ImportFailed(
             f"Writing the snapshot into {data_dir} failed ({exc.strerror or exc}); the previous one keeps serving."
         ) from None
-    return ImportReport(folder, provenance, warnings)
+    return ImportReport(folder, provenance, warnings, serving)
 
 
 def _check_data_dir(data_dir: Path) -> None:

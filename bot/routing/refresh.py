@@ -56,7 +56,7 @@ class RefreshState:
 
 async def refresh_forever(
     settings: Settings,
-    on_new_snapshot: Callable[[], Awaitable[object]],
+    on_new_snapshot: Callable[[ImportReport], Awaitable[object]],
     last_built: Callable[[], datetime | None],
     run_update: Callable[[Settings], Awaitable[ImportReport]] = background_update,
     *,
@@ -86,8 +86,7 @@ async def refresh_forever(
         state.next_attempt_at = start + timedelta(seconds=wait)
         await sleep(wait)
         try:
-            await run_update(settings)
-            await on_new_snapshot()
+            await on_new_snapshot(await run_update(settings))
         except asyncio.CancelledError:
             raise
         except Exception as exc:

@@ -291,9 +291,20 @@ def _write_json(path: Path, value: Any) -> None:
     path.write_text(json.dumps(value, separators=(",", ":")), encoding="utf-8")
 
 
-def install_snapshot(data_dir: Path, build: Any) -> Path:
+def serving_data_date(data_dir: Path) -> datetime | None:
+    """The routing data date of the snapshot `current` points to (None without one or without routes)."""
+    folder = current_folder(data_dir)
+    if folder is None:
+        return None
+    return Provenance.from_json(_read_json(folder / "meta.json")["provenance"]).data_date
+
+
+def install_snapshot(data_dir: Path, build: Any, data_date: datetime | None = None) -> tuple[Path, bool]:
     """Build into a temp folder via `build(folder)`, then rename it in and repoint `current` atomically.
 
+    Returns the folder and whether it now serves. Data older than the serving snapshot's is kept aside in a
+    `.older-*` folder that nothing serves or prunes (the caller records it into history, then `discard`s it):
+    an import of an archived file must never turn the bot's answers back in time.
     Anything that fails leaves no trace but the temp folder's removal: the old snapshot keeps serving.
     """
     snapshots = data_dir / "snapshots"
@@ -302,18 +313,28 @@ def install_snapshot(data_dir: Path, build: Any) -> Path:
     snapshot_id = datetime.now(UTC).strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:6]
     temp = snapshots / f".tmp-{snapshot_id}-pid{os.getpid()}"
     temp.mkdir()
+    serving = serving_data_date(data_dir)
+    older = data_date is not None and serving is not None and data_date < serving
     try:
         build(temp)
-        final = snapshots / snapshot_id
+        final = snapshots / (f".older-{snapshot_id}" if older else snapshot_id)
         temp.rename(final)
     except BaseException:
         shutil.rmtree(temp, ignore_errors=True)
         raise
+    if older:
+        return final, False
     link = data_dir / f".current-{snapshot_id}"
     link.symlink_to(Path("snapshots") / snapshot_id)
     link.replace(data_dir / "current")
     _prune(snapshots, keep=final)
-    return final
+    return final, True
+
+
+def discard(folder: Path) -> None:
+    """Remove a snapshot kept aside by `install_snapshot` (older data) once its history point is recorded."""
+    if folder.name.startswith(".older-"):
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 _TEMP_OWNER = re.compile(r"^\.tmp-.*-pid(?P<pid>\d+)$")
@@ -490,6 +511,10 @@ class Snapshot:
         total = len(self._route_prefix)
         for start in range(0, total, 65536):
             yield from self._routes_at(np.arange(start, min(total, start + 65536)), family)
+
+    def origin_asns(self) -> frozenset[int]:
+        """Every AS that originates a route here: most registered ASes originate nothing in a given table."""
+        return frozenset(self._origin_asns.tolist())
 
     def has_routes(self, family: int) -> bool:
         """Whether routes of this family were imported (an IPv4-only RIB has none for IPv6)."""

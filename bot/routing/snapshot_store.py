@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from pathlib import Path
 
@@ -17,11 +18,14 @@ from bot.core.errors import DataUnavailable
 from bot.core.settings import Settings
 from bot.core.values import Section
 from bot.routing.country_profile import ProfileIndex, ProfileIndexes
+from bot.routing.importer import ImportReport
 from bot.routing.refresh import RefreshState, refresh_forever
-from bot.routing.snapshot import Snapshot, load_current
+from bot.routing.snapshot import Snapshot, discard, load_current
 from bot.routing.transit import TransitIndex, TransitIndexes
 
 log = logging.getLogger(__name__)
+# Told the folder of every snapshot a refresh built, served or not (the history recorder, given by the wiring).
+ImportListener = Callable[[Path], Awaitable[object]]
 
 NO_SNAPSHOT = (
     "No routing snapshot is loaded yet. Build one with `silkroute data update` (downloads public data) or "
@@ -34,9 +38,12 @@ class SnapshotStore:
 
     name = "snapshot"
 
-    def __init__(self, data_dir: Path, settings: Settings | None = None) -> None:
+    def __init__(
+        self, data_dir: Path, settings: Settings | None = None, on_import: ImportListener | None = None
+    ) -> None:
         self.data_dir = data_dir
         self.settings = settings
+        self.on_import = on_import
         self.current: Snapshot | None = None
         self.error = ""
         self.refresher: asyncio.Task[None] | None = None
@@ -58,12 +65,22 @@ class SnapshotStore:
             and not settings.core.silkroute_offline
         ):
             self.refresher = asyncio.create_task(
-                refresh_forever(settings, self.reload, self.last_built, state=self.refresh_state)
+                refresh_forever(settings, self.serve_import, self.last_built, state=self.refresh_state)
             )
 
     def last_built(self) -> datetime | None:
         """When the serving snapshot was built (the refresher counts its interval from it); None without one."""
         return self.current.provenance.built_at if self.current else None
+
+    async def serve_import(self, report: ImportReport) -> None:
+        """Serve what a refresh built, tell the listener (history), then drop it if it was kept aside (older)."""
+        await self.reload()
+        try:
+            if self.on_import is not None:
+                await self.on_import(report.folder)
+        finally:
+            if not report.serving:
+                await asyncio.to_thread(discard, report.folder)
 
     async def reload(self) -> Snapshot | None:
         """Serve whatever `current` points to now; the old snapshot serves until the new one is loaded."""

@@ -57,6 +57,30 @@ def sources_for(settings: Settings, day: datetime | None = None) -> list[DataSou
     ]
 
 
+def download_limits(
+    settings: Settings, sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
+) -> DownloadLimits:
+    """The caps and retries of every routing download (`data update`, `data backfill`), from settings."""
+    routing = settings.routing
+    return DownloadLimits(
+        retries=routing.silkroute_download_retries,
+        seconds=routing.silkroute_download_timeout_seconds,
+        max_bytes=routing.silkroute_download_max_bytes,
+        backoff=Backoff.from_settings(settings).delay,
+        sleep=sleep,
+    )
+
+
+def download_session(settings: Settings, purpose: str) -> aiohttp.ClientSession:
+    """One HTTP session for a run of downloads, with the connect/read timeouts and a User-Agent naming it."""
+    timeout = aiohttp.ClientTimeout(
+        sock_connect=settings.routing.silkroute_download_connect_timeout,
+        sock_read=settings.routing.silkroute_download_connect_timeout * 6,
+    )
+    headers = {"User-Agent": f"{settings.live.silkroute_client_name} {purpose}"}
+    return aiohttp.ClientSession(timeout=timeout, headers=headers)
+
+
 async def download_all(
     settings: Settings,
     folder: Path,
@@ -75,20 +99,8 @@ async def download_all(
             "silkroute is offline (SILKROUTE_OFFLINE=1): nothing can be downloaded.", example=IMPORT_HINT
         )
     await asyncio.to_thread(folder.mkdir, parents=True, exist_ok=True)
-    timeout = aiohttp.ClientTimeout(
-        sock_connect=settings.routing.silkroute_download_connect_timeout,
-        sock_read=settings.routing.silkroute_download_connect_timeout * 6,
-    )
-    headers = {"User-Agent": f"{settings.live.silkroute_client_name} data update"}
-    routing = settings.routing
-    limits = DownloadLimits(
-        retries=routing.silkroute_download_retries,
-        seconds=routing.silkroute_download_timeout_seconds,
-        max_bytes=routing.silkroute_download_max_bytes,
-        backoff=Backoff.from_settings(settings).delay,
-        sleep=sleep,
-    )
-    async with aiohttp.ClientSession(timeout=timeout, headers=headers) as session:
+    limits = download_limits(settings, sleep)
+    async with download_session(settings, "data update") as session:
         try:
             return [
                 await download_resumable(

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from bot.alerts.model import AlertKind, AlertSeverity, Finding
 from bot.alerts.snapshot_views import AsView, sample_routes, snapshot_evidence
 
@@ -15,33 +18,53 @@ class ExitShiftMonitor:
     def compare(self, target: str, before: AsView, after: AsView) -> list[Finding]:
         if before.snapshot_id == after.snapshot_id or not before.exits or not after.exits:
             return []  # the same table, or no leaving routes on one side: nothing to compare shares of
-        countries = sorted(
-            set(before.exits) | set(after.exits), key=lambda cc: (-after.exits.get(cc, 0.0), cc)
-        )
-        table = [(cc, before.exits.get(cc, 0.0), after.exits.get(cc, 0.0)) for cc in countries]
-        moved = [row for row in table if abs(row[2] - row[1]) > self.threshold]  # where it leaves now first
+        table, moved = shares_moved(before.exits, after.exits, self.threshold)
         if not moved:
             return []
-        changes = ", ".join(f"{cc} {old:.0%} → {new:.0%}" for cc, old, new in moved)
         asn = after.asn
         return [
-            Finding(
-                kind=AlertKind.EXIT,
-                target=target,
+            exit_finding(
+                target,
+                after,
                 key=f"AS{asn}:{before.snapshot_id}>{after.snapshot_id}",
-                active=True,
-                severity=AlertSeverity.WARNING,
-                title=f"Exit countries of AS{asn} changed: {changes}",
+                title=f"Exit countries of AS{asn} changed: {moved_text(moved)}",
                 summary=f"Between snapshot {before.snapshot_id} (data of {before.data_date}) and "
                 f"{after.snapshot_id} (data of {after.data_date}), the share of AS{asn}'s IPv4 routes leaving "
                 f"its country through {', '.join(cc for cc, _, _ in moved)} moved by more than "
                 f"{self.threshold:.0%}.",
-                evidence={
-                    "asn": asn,
-                    "exit_shares": [list(row) for row in table],
-                    "threshold": self.threshold,
-                    **snapshot_evidence(before, after),
-                    "paths": sample_routes(after.upstreams.values()),
-                },
+                evidence={"exit_shares": [list(row) for row in table], "threshold": self.threshold}
+                | snapshot_evidence(before, after),
             )
         ]
+
+
+Share = tuple[str, float, float]
+
+
+def shares_moved(
+    before: Mapping[str, float], after: Mapping[str, float], threshold: float
+) -> tuple[list[Share], list[Share]]:
+    """Every country's (before, after) exit share, where it leaves now first, and those moving over `threshold`."""
+    countries = sorted(set(before) | set(after), key=lambda cc: (-after.get(cc, 0.0), cc))
+    table = [(cc, before.get(cc, 0.0), after.get(cc, 0.0)) for cc in countries]
+    return table, [row for row in table if abs(row[2] - row[1]) > threshold]
+
+
+def moved_text(moved: list[Share]) -> str:
+    return ", ".join(f"{cc} {old:.0%} → {new:.0%}" for cc, old, new in moved)
+
+
+def exit_finding(
+    target: str, after: AsView, *, key: str, title: str, summary: str, evidence: dict[str, Any]
+) -> Finding:
+    """An exit-share news finding about `after`, with the AS and sample paths added to its evidence."""
+    return Finding(
+        kind=AlertKind.EXIT,
+        target=target,
+        key=key,
+        active=True,
+        severity=AlertSeverity.WARNING,
+        title=title,
+        summary=summary,
+        evidence={"asn": after.asn, **evidence, "paths": sample_routes(after.upstreams.values())},
+    )

@@ -8,8 +8,10 @@ from pathlib import Path
 from bot.app.answer import Answer, Severity
 from bot.core.settings import Settings
 from bot.core.values import Section, Table
+from bot.history.recorder import HistoryRecorder
+from bot.history.store import Recording
 from bot.routing.importer import ImportReport, import_files
-from bot.routing.snapshot import FileRecord, Provenance, Snapshot
+from bot.routing.snapshot import FileRecord, Provenance, Snapshot, discard
 from bot.routing.snapshot_store import SnapshotStore
 from bot.routing.update import update
 
@@ -65,36 +67,78 @@ def _provenance_data(provenance: Provenance, folder: Path) -> dict[str, object]:
     return {"snapshot": str(folder), **provenance.to_json(), "vantage_points": provenance.vantage_points}
 
 
-def report_answer(report: ImportReport) -> Answer:
-    p = report.provenance
-    summary = (
-        f"Snapshot {report.folder.name} is now serving: {p.prefixes_v4:,} IPv4 + {p.prefixes_v6:,} IPv6 prefixes, "
-        f"{p.routes:,} routes ({p.unique_paths:,} distinct AS paths) from {p.vantage_points} vantage points, "
-        f"data of {_when(p)}."
+def _history_section(recording: Recording | None) -> Section:
+    if recording is None:
+        return Section("History", "No history point: the import holds no routes (IP -> AS data only).")
+    return Section(
+        "History",
+        f"Recorded the history point of {recording.date} ({recording.collectors}): {recording.points:,} "
+        f"targets, {recording.bytes:,} bytes; an earlier point of that date and those collectors was replaced.",
     )
+
+
+def report_answer(
+    report: ImportReport, recording: Recording | None = None, *, recorded: bool = False
+) -> Answer:
+    p = report.provenance
+    built = (
+        f"{p.prefixes_v4:,} IPv4 + {p.prefixes_v6:,} IPv6 prefixes, {p.routes:,} routes "
+        f"({p.unique_paths:,} distinct AS paths) from {p.vantage_points} vantage points, data of {_when(p)}."
+    )
+    if report.serving:
+        summary = f"Snapshot {report.folder.name} is now serving: {built}"
+    else:
+        summary = (
+            f"Imported {built} This data is older than the serving snapshot's, so the serving snapshot is "
+            "unchanged; the import only adds a history point."
+        )
     sections = _provenance_sections(p)
+    if recorded:
+        sections.insert(0, _history_section(recording))
     if report.warnings:
         sections.insert(0, Section("Warnings", "\n".join(report.warnings)))
     return Answer(
         command="data import",
-        title="Routing snapshot imported",
+        title="Routing snapshot imported" if report.serving else "Older routing data recorded into history",
         summary=summary,
         severity=Severity.WARNING if report.warnings else Severity.OK,
         sections=sections,
         sources=Snapshot(report.folder).data_sources(),
-        data={**_provenance_data(p, report.folder), "warnings": report.warnings},
+        data={
+            **_provenance_data(p, report.folder),
+            "warnings": report.warnings,
+            "serving": report.serving,
+            "history": None
+            if recording is None
+            else {
+                "date": recording.date,
+                "collectors": recording.collectors,
+                "points": recording.points,
+                "bytes": recording.bytes,
+            },
+        },
     )
 
 
-async def import_command(paths: list[Path], data_dir: Path) -> Answer:
+async def _answer_and_record(report: ImportReport, history: HistoryRecorder | None) -> Answer:
+    """Record the import's history point, answer, then drop the snapshot if it was kept aside (older data)."""
+    try:
+        recording = await history.record(report.folder) if history is not None else None
+        return report_answer(report, recording, recorded=history is not None)
+    finally:
+        if not report.serving:
+            await asyncio.to_thread(discard, report.folder)
+
+
+async def import_command(paths: list[Path], data_dir: Path, history: HistoryRecorder | None = None) -> Answer:
     """Import local files (off the event loop); ImportFailed (a BadInput) leaves the old snapshot serving."""
     report = await asyncio.to_thread(import_files, paths, data_dir)
-    return report_answer(report)
+    return await _answer_and_record(report, history)
 
 
-async def update_command(settings: Settings) -> Answer:
+async def update_command(settings: Settings, history: HistoryRecorder | None = None) -> Answer:
     """Download current public data and import it; DownloadFailed (Unavailable) names the failing source."""
-    answer = report_answer(await update(settings))
+    answer = await _answer_and_record(await update(settings), history)
     answer.command, answer.title = "data update", "Routing data updated"
     return answer
 

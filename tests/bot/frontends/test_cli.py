@@ -110,6 +110,30 @@ def test_log_lines_and_tracebacks_never_show_the_token(
     assert "secret-token-value" not in err
 
 
+def test_data_import_records_history_and_backfill_answers_clearly(shared_data: Path, tmp_path: Path) -> None:
+    """The one-shot CLI path: `data import` records a history point (the recorder built from settings and the
+    state file), `/history` reads it in another process, and `data backfill` refuses bad input and offline."""
+    env = {"SILKROUTE_HISTORY_DB": str(tmp_path / "h.sqlite3"), "SILKROUTE_HISTORY_COUNTRIES": "KZ"}
+    env["SILKROUTE_DATA_DIR"] = str(tmp_path / "data")
+    files = [
+        str(shared_data / "mrt/ris-rrc00-updates.20190101.0000.gz"),
+        str(shared_data / "registry/delegated-derived.20260201.txt.gz"),
+    ]
+    imported = silkroute("data", "import", *files, "--json", env=env)
+    assert imported.returncode == 0, imported.stderr
+    assert json.loads(imported.stdout)["data"]["history"]["date"] == "2019-01-01"
+    asked = json.loads(silkroute("ask", "/history target:KZ", "--json", env=env).stdout)
+    assert asked["ok"] and [p["date"] for p in asked["data"]["points"]] == ["2019-01-01"]
+    bad = silkroute(
+        "data", "backfill", "--from", "2021-01-01", "--to", "2021-03-01", "--every", "monthly", env=env
+    )
+    assert bad.returncode == 2 and "is not a step" in bad.stdout and "Traceback" not in bad.stderr
+    offline = silkroute(
+        "data", "backfill", "--from", "2021-01-01", "--to", "2021-03-01", "--every", "1mo", env=env
+    )
+    assert offline.returncode == 3 and "offline" in offline.stdout
+
+
 def test_a_two_megabyte_line_is_bad_input_and_the_next_line_still_answers() -> None:
     result = silkroute("ask", "-", stdin="/lookup target:" + "a " * 1_000_000 + "\n/status\n")
     first, second = (json.loads(line) for line in result.stdout.splitlines())

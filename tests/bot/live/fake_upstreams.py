@@ -33,6 +33,7 @@ RECORDED = {
     "asn-neighbours": "asn-neighbours.json",
     "network-info": "network-info.json",
     "rpki-validation": "rpki-validation-status.json",
+    "routing-history": "routing-history.json",
 }
 
 # Built from the RIPEstat documentation's field lists (no recording available); the values are invented.

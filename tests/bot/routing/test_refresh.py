@@ -53,7 +53,7 @@ async def test_a_failing_first_update_backs_off_from_minutes_to_the_interval(tmp
     with pytest.raises(asyncio.CancelledError):
         await refresh_forever(
             settings,
-            store.reload,
+            lambda _report: store.reload(),  # the refresher hands over what it built; this test reloads only
             lambda: built[-1] if built else None,
             update,
             state=store.refresh_state,
@@ -79,7 +79,7 @@ async def test_each_failure_shows_in_status(tmp_path: Path) -> None:
     with pytest.raises(asyncio.CancelledError):
         await refresh_forever(
             settings,
-            store.reload,
+            lambda _report: store.reload(),
             lambda: None,
             update,
             state=store.refresh_state,

@@ -261,8 +261,8 @@ async def test_background_refresh_keeps_serving_old_snapshot(
         served_during_update.append(store.current.folder)
         return report
 
-    async def on_new_snapshot() -> None:
-        await store.reload()
+    async def on_new_snapshot(report: ImportReport) -> None:
+        await store.serve_import(report)  # what the store's own refresher does with the report
         refreshed.set()
 
     terminal = FakeTty()

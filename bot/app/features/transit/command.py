@@ -6,8 +6,9 @@ definitions live here, in the help, and in `bot.routing.transit`.
 
 from __future__ import annotations
 
-from bot.app.answer import Answer
+from bot.app.answer import Answer, BadInput
 from bot.app.commands import CommandSpec, Context, Option
+from bot.app.features.transit.over_time import AT_EXAMPLE, add_over_time, answer_at
 from bot.app.features.transit.presentation import REGISTRATION_NOTE, country_answer, origin_answer_with_ihr
 from bot.app.features.transit.query import (
     EXAMPLE,
@@ -21,6 +22,7 @@ from bot.app.limits import Cost
 from bot.app.live_parts import LiveParts, online_sources
 from bot.app.targets import DOMAIN_LENGTH, CountryTarget, HostResolver, looks_like_address, looks_like_asn
 from bot.app.wiring import Services
+from bot.history.views import asn_key, country_key
 from bot.routing.country_names import UNKNOWN_COUNTRY, complete_countries
 
 TRANSIT_HELP = f"""\
@@ -29,7 +31,9 @@ vantage points of the BGP collectors in the loaded snapshot.
 
 Target: an AS (AS9198 or 9198), a country (KZ, KAZ, Kazakhstan), or an IP / prefix / domain, which is first
 resolved to the AS originating its covering prefix. Options: family (ipv4 or ipv6, default ipv4) and rows
-(how many rows each table and the JSON transit list show, 1-50, default 10).
+(how many rows each table and the JSON transit list show, 1-50, default 10), and at:YYYY-MM-DD, which answers
+from the recorded history point nearest that date and says which date it used. With two or more history
+points an "Over time" section, a chart of the main exit countries' shares and JSON data.history are added.
 
 Definitions:
 - A route is (vantage point, prefix, AS path); a vantage point is one peer of a collector. Routes whose path
@@ -55,7 +59,7 @@ Definitions:
 {REGISTRATION_NOTE}"""
 
 
-async def transit(ctx: Context, target: str, family: str = "ipv4", rows: int = 10) -> Answer:
+async def transit(ctx: Context, target: str, family: str = "ipv4", rows: int = 10, at: str = "") -> Answer:
     """Answer `/transit` from the serving snapshot's transit index, with IHR alongside for an origin.
 
     `family` and `rows` arrive checked by their Options (choices, min/max), so they are not checked again.
@@ -65,16 +69,32 @@ async def transit(ctx: Context, target: str, family: str = "ipv4", rows: int = 1
     index = ctx.services.snapshots.transit_index()
     resolver = HostResolver.from_settings(ctx.services.settings)
     resolved = await resolve_target(resolver, index.data, parsed, fam)
+    key, label = (
+        (country_key(resolved.code), resolved.code)
+        if isinstance(resolved, CountryTarget)
+        else (asn_key(resolved[0]), f"AS{resolved[0]}")
+    )
+    history = ctx.services.history
+    if at:
+        if fam != 4:
+            raise BadInput(
+                "History points hold IPv4 numbers: at: works with family ipv4.", example=AT_EXAMPLE
+            )
+        return await answer_at(history, key, label, at, target)
     if isinstance(resolved, CountryTarget):
         country = await country_result(
             index, resolved.code, fam, on_cold=lambda: ctx.charge(Cost.COLD_COMPUTE)
         )
-        return await country_answer(index, country, rows, target)
-    asn, how = resolved
-    result = await origin_result(index, asn, fam)
-    parts = LiveParts()
-    hegemony = await ihr_hegemony(online_sources(ctx.services), result, parts)
-    return await origin_answer_with_ihr(index, result, rows, how, target, hegemony, parts)
+        answer = await country_answer(index, country, rows, target)
+    else:
+        asn, how = resolved
+        result = await origin_result(index, asn, fam)
+        parts = LiveParts()
+        hegemony = await ihr_hegemony(online_sources(ctx.services), result, parts)
+        answer = await origin_answer_with_ihr(index, result, rows, how, target, hegemony, parts)
+    if fam == 4:
+        await add_over_time(answer, history, key, label)
+    return answer
 
 
 async def complete_country(services: Services, prefix: str) -> list[str]:
@@ -109,6 +129,13 @@ TRANSIT = CommandSpec(
             default=10,
             min_value=1,
             max_value=50,
+        ),
+        Option(
+            "at",
+            "Answer from the history point nearest this date (YYYY-MM-DD)",
+            required=False,
+            default="",
+            max_length=10,
         ),
     ),
     help=TRANSIT_HELP,

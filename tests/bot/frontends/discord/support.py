@@ -135,7 +135,9 @@ class RecordingServices(Services):
 
 def recording_services(settings: Settings) -> RecordingServices:
     parts = make_services(settings)
-    return RecordingServices(settings, parts.snapshots, parts.live, parts.alerts, parts.limits, parts.outage)
+    return RecordingServices(
+        settings, parts.snapshots, parts.live, parts.alerts, parts.limits, parts.outage, parts.history
+    )
 
 
 def make_settings(**discord: Any) -> Settings:

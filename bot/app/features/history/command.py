@@ -1,0 +1,236 @@
+"""`/history target:` — what changed and when, from the bot's own dated history points.
+
+An AS shows its upstream neighbours gained and lost, its prefix count and address space, and exit-country
+shifts above `SILKROUTE_EXIT_SHIFT_THRESHOLD`; a country shows its exit shifts, origin count and space; a prefix
+or address is answered for the AS originating it in the serving snapshot (the points are kept per AS and per
+country, not per prefix, to stay small).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from bot.app.answer import Answer, Attachment, BadInput, Unavailable
+from bot.app.commands import CommandSpec, Context, Option
+from bot.app.features.history.chart import render_lines_async
+from bot.app.features.history.live import add_live_history
+from bot.app.live_parts import online_sources
+from bot.app.targets import AsTarget, CountryTarget, NetworkTarget, parse_target
+from bot.core.values import Section, Source, Table
+from bot.history.changes import Change, changes, exit_shares
+from bot.history.recorder import ChartCache
+from bot.history.store import StoredPoint
+from bot.history.views import asn_key, country_key
+
+EXAMPLE = "/history target:AS9198"
+CHART_LINES = 5
+TABLE_ROWS = 30
+
+HISTORY_HELP = """\
+What changed and when for an AS (AS9198), a country (KZ, Kazakhstan) or a prefix / address (answered for the
+AS originating it), from the dated history points the bot records at every `silkroute data import`/`update`,
+the daily refresh and `silkroute data backfill`. Each point holds the `/transit` numbers of that day's routing
+data (IPv4 exit countries, transit ASes), the prefix count, the address space and the upstream neighbours
+(the AS before the origin on each path, with how many vantage points saw it).
+
+Changes compare each point with the previous point of the same collectors (different collectors see
+different vantage points); the first point of new collectors is compared with the point before it, and the
+change names both collector sets. An exit-country shift is listed when a country's share moves by more than
+SILKROUTE_EXIT_SHIFT_THRESHOLD. Countries are registration countries (RIR data), not where the fibre runs.
+
+Online, an AS or a prefix also gets RIPEstat's routing history (origins and prefixes over time) and, for an
+AS, IHR's AS hegemony of the last days, each in its own section labelled with its source."""
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryTarget:
+    """What the user asked for: the history key, how it was read, and what the live sources are asked about."""
+
+    key: str
+    label: str
+    resource: str | None  # RIPEstat routing-history resource; None for a country
+    asn: int | None  # IHR hegemony origin; None for a country
+
+
+def _target(ctx: Context, text: str) -> HistoryTarget:
+    """An AS, a country, or a prefix/address via its origin AS in the serving snapshot."""
+    parsed = parse_target(text, "history", countries=True)
+    if isinstance(parsed, AsTarget):
+        return HistoryTarget(asn_key(parsed.asn), f"AS{parsed.asn}", f"AS{parsed.asn}", parsed.asn)
+    if isinstance(parsed, CountryTarget):
+        return HistoryTarget(country_key(parsed.code), parsed.code, None, None)
+    if isinstance(parsed, NetworkTarget):
+        snapshot = ctx.services.snapshots.require()
+        match = snapshot.lookup_ip(parsed.address)
+        if match is None or not match.origins:
+            raise BadInput(
+                f"No route covers {text.strip()} in the serving snapshot, so its origin AS is unknown.",
+                example=EXAMPLE,
+            )
+        asn = match.origins[0].asn
+        label = f"AS{asn}, origin of {match.prefix} in the serving snapshot"
+        return HistoryTarget(asn_key(asn), label, str(parsed.network), asn)
+    raise BadInput(
+        f"{text.strip()!r} is not an AS, a country or a prefix: history is kept per AS and per country.",
+        example=EXAMPLE,
+    )
+
+
+def _point_json(point: StoredPoint) -> dict[str, Any]:
+    view = {k: v for k, v in point.view.items() if k != "kind"}
+    return {"date": point.date, "collectors": point.collectors, **view}
+
+
+def _change_text(value: Any) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, dict) and "share" in value:
+        return f"{value['country']} {100 * value['share']:.1f}%"
+    return f"{value:,}" if isinstance(value, int) else str(value)
+
+
+def _points_table(points: list[StoredPoint]) -> Table:
+    rows = []
+    for point in reversed(points[-TABLE_ROWS:]):
+        view = point.view
+        top = ", ".join(f"{cc} {100 * s:.0f}%" for cc, s in view.get("exit_countries", [])[:3]) or "-"
+        if view["kind"] == "asn":
+            ups = ", ".join(f"AS{asn}" for asn, _ in view["upstreams"][:3]) or "-"
+            size = f"{view['prefixes_v4']:,} / {view['space_v4']:,}"
+        else:
+            ups = ", ".join(f"AS{asn}" for asn, _ in view["transit"][:3]) or "-"
+            size = f"{view['origin_ases']:,} / {view['address_space']:,}"
+        rows.append([point.date, point.collectors, size, ups, top, str(view["vantage_points"])])
+    kind = points[-1].view["kind"]
+    return Table(
+        [
+            "Date",
+            "Collectors",
+            "Prefixes / IPv4" if kind == "asn" else "Origins / IPv4",
+            "Upstreams" if kind == "asn" else "Transit",
+            "Exits",
+            "VPs",
+        ],
+        rows,
+    )
+
+
+def _one_per_date(points: list[StoredPoint]) -> list[StoredPoint]:
+    """One point per date for the chart: where several collector sets recorded a date, the most frequent set's."""
+    frequency = Counter(p.collectors for p in points)
+    chosen: dict[str, StoredPoint] = {}
+    for point in points:
+        held = chosen.get(point.date)
+        if held is None or frequency[point.collectors] > frequency[held.collectors]:
+            chosen[point.date] = point
+    return [chosen[day] for day in sorted(chosen)]
+
+
+async def exit_chart(label: str, points: list[StoredPoint], charts: ChartCache) -> Attachment | None:
+    """The exit-share line chart (also `/transit`'s over-time chart); None below two dates.
+
+    A render takes ~90 ms, far more than the rest of a warm answer, so PNGs are kept by what they show.
+    """
+    series = _one_per_date(points)
+    if len(series) < 2:
+        return None
+    peaks: dict[str, float] = {}
+    for point in series:
+        for cc, share in exit_shares(point.view).items():
+            peaks[cc] = max(peaks.get(cc, 0.0), share)
+    main = sorted(peaks, key=lambda cc: (-peaks[cc], cc))[:CHART_LINES]
+    lines = {cc: tuple(exit_shares(p.view).get(cc, 0.0) for p in series) for cc in main}
+    dates = tuple(date.fromisoformat(p.date) for p in series)
+    footnote = "history points of " + ", ".join(sorted({p.collectors for p in series}))
+    key = (label, dates, tuple(lines.items()), footnote)
+    png = charts.get(key)
+    if png is None:
+        png = charts[key] = await render_lines_async(
+            f"{label}: exit countries over time", dates, lines, footnote
+        )
+    return Attachment("history.png", png, f"{label}: exit-country shares by date")
+
+
+def _sources(points: list[StoredPoint]) -> list[Source]:
+    newest: dict[str, StoredPoint] = {}
+    for point in points:
+        newest[point.collectors] = point
+    return [
+        Source(
+            f"History points ({collectors})",
+            datetime.fromisoformat(point.date + "T00:00:00+00:00"),
+            f"{sum(p.collectors == collectors for p in points)} points, routing data dates",
+        )
+        for collectors, point in sorted(newest.items())
+    ]
+
+
+def _timeline(found: list[Change]) -> Table:
+    return Table(
+        ["Date", "Collectors", "Change", "Before", "After"],
+        [
+            [c.date, c.collectors, c.kind, _change_text(c.before), _change_text(c.after)]
+            for c in found[:TABLE_ROWS]
+        ],
+    )
+
+
+async def history(ctx: Context, target: str) -> Answer:
+    """Answer from the history file: the series, the changes newest first, and a chart from two points on."""
+    wanted = _target(ctx, target)
+    key, label = wanted.key, wanted.label
+    recorder = ctx.services.history
+    points = await asyncio.to_thread(recorder.store.series, key)
+    if not points:
+        raise Unavailable(
+            f"No history points for {label} yet. They are recorded at every `silkroute data import` or "
+            "`update` (for the countries in SILKROUTE_HISTORY_COUNTRIES, their origin ASes and watched ASes); "
+            "`silkroute data backfill` adds past dates.",
+            example="silkroute data backfill --from 2021-01-01 --to 2026-11-01 --every 1mo",
+        )
+    threshold = ctx.services.settings.alerts.silkroute_exit_shift_threshold
+    found = changes(points, threshold)
+    sections = [
+        Section(
+            "Changes, newest first",
+            "" if found else "No change between consecutive points.",
+            _timeline(found),
+        ),
+        Section("Points, newest first", "", _points_table(points)),
+    ]
+    chart = await exit_chart(label, points, recorder.charts)
+    answer = Answer(
+        command="history",
+        title=f"History of {key}",
+        summary=(
+            f"{label}: {len(points)} point(s) from {points[0].date} to {points[-1].date}, "
+            f"{len(found)} change(s) (exit shifts above {threshold:.0%})."
+        ),
+        sections=sections,
+        sources=_sources(points),
+        data={
+            "target": key,
+            "points": [_point_json(p) for p in points],
+            "changes": [c.to_json() for c in found],
+        },
+        attachments=[chart] if chart else [],
+    )
+    if wanted.resource is not None:
+        await add_live_history(answer, online_sources(ctx.services), wanted.resource, wanted.asn)
+    return answer
+
+
+HISTORY = CommandSpec(
+    name="history",
+    description="What changed and when for an AS, a country or a prefix's origin, from dated history points",
+    example=EXAMPLE,
+    handler=history,
+    options=(Option("target", "AS (AS9198), country (KZ, Kazakhstan), prefix or address"),),
+    help=HISTORY_HELP,
+)
+
+HISTORY_COMMANDS: list[CommandSpec] = [HISTORY]

@@ -1,0 +1,139 @@
+"""`/transit` across time: the "Over time" section, chart and `data.history` from the history points, and the
+`at:YYYY-MM-DD` answer from the point nearest a date.
+
+Points hold the IPv4 numbers (`/transit`'s default family), so both parts are IPv4 only.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import date, datetime
+from typing import Any
+
+from bot.app.answer import Answer, BadInput, Unavailable
+from bot.app.features.history.command import exit_chart
+from bot.app.features.transit.query import EXAMPLE
+from bot.core.values import Section, Source, Table
+from bot.history.changes import exit_shares
+from bot.history.recorder import HistoryRecorder
+from bot.history.store import StoredPoint
+from bot.routing.country_names import country_name
+
+OVER_TIME_ROWS = 12
+AT_EXAMPLE = "/transit target:KZ at:2019-01-01"
+
+
+def history_json(points: list[StoredPoint]) -> list[dict[str, Any]]:
+    """`data.history`, oldest first: each point's exit shares, vantage points and origin ASes."""
+    return [
+        {
+            "date": p.date,
+            "collectors": p.collectors,
+            "exit_countries": [{"country": cc, "share": round(s, 6)} for cc, s in p.view["exit_countries"]],
+            "vantage_points": p.view["vantage_points"],
+            "origin_ases": p.view.get("origin_ases", 1),
+        }
+        for p in points
+    ]
+
+
+async def add_over_time(answer: Answer, history: HistoryRecorder, key: str, label: str) -> None:
+    """From two points on: an "Over time" section (newest first), the exit-share chart and `data.history`."""
+    points = await asyncio.to_thread(history.store.series, key)
+    if len(points) < 2:
+        return
+    rows = [
+        [
+            p.date,
+            p.collectors,
+            ", ".join(f"{cc} {100 * s:.0f}%" for cc, s in p.view["exit_countries"][:3]) or "-",
+            str(p.view["vantage_points"]),
+        ]
+        for p in reversed(points[-OVER_TIME_ROWS:])
+    ]
+    answer.sections.append(
+        Section(
+            "Over time",
+            f"{len(points)} history points from {points[0].date} to {points[-1].date} "
+            "(IPv4, recorded at each import; /history shows what changed).",
+            Table(["Date", "Collectors", "Main exits", "VPs"], rows),
+        )
+    )
+    answer.data["history"] = history_json(points)
+    chart = await exit_chart(label, points, history.charts)
+    if chart is not None:
+        answer.attachments.append(chart)
+
+
+def nearest(points: list[StoredPoint], day: date) -> StoredPoint:
+    """The point closest to `day` (the earlier one on a tie)."""
+    return min(points, key=lambda p: (abs((date.fromisoformat(p.date) - day).days), p.date))
+
+
+def parse_at(text: str) -> date:
+    try:
+        return date.fromisoformat(text.strip())
+    except ValueError:
+        raise BadInput(f"at:{text} is not a date in the form YYYY-MM-DD.", example=AT_EXAMPLE) from None
+
+
+async def answer_at(history: HistoryRecorder, key: str, label: str, at: str, target: str) -> Answer:
+    """`/transit at:` — the numbers of the history point nearest the date, saying which date it used."""
+    wanted = parse_at(at)
+    points = await asyncio.to_thread(history.store.series, key)
+    if not points:
+        raise Unavailable(
+            f"No history points for {label}, so there is nothing to answer at {wanted}. Points are recorded at "
+            "every `silkroute data import`/`update`; `silkroute data backfill` adds past dates.",
+            example=EXAMPLE,
+        )
+    point = nearest(points, wanted)
+    view = point.view
+    distance = abs((date.fromisoformat(point.date) - wanted).days)
+    exits = sorted(exit_shares(view).items(), key=lambda item: (-item[1], item[0]))
+    top = ", ".join(f"{cc} {100 * s:.1f} %" for cc, s in exits[:3]) or "no leaving route"
+    summary = (
+        f"Answered from the history point of {point.date} ({point.collectors}), the nearest to {wanted}"
+        + (f" ({distance} day(s) away)" if distance else "")
+        + f": {view['vantage_points']} vantage points; routes leave through {top}."
+    )
+    sections = [
+        Section(
+            "Exit countries",
+            "" if exits else "none",
+            Table(
+                ["country", "name", "share"], [[cc, country_name(cc), f"{100 * s:.1f} %"] for cc, s in exits]
+            ),
+        ),
+        Section(
+            "Transit ASes",
+            "" if view["transit"] else "none",
+            Table(["ASN", "hegemony"], [[f"AS{asn}", f"{100 * h:.1f} %"] for asn, h in view["transit"]]),
+        ),
+    ]
+    return Answer(
+        command="transit",
+        title=f"Transit of {label} on {point.date} (history point, IPv4)",
+        summary=summary,
+        sections=sections,
+        sources=[
+            Source(
+                f"History point ({point.collectors})",
+                datetime.fromisoformat(point.date + "T00:00:00+00:00"),
+                "the routing data of that date, recorded at import",
+            )
+        ],
+        data={
+            "target": target,
+            "kind": view["kind"],
+            "family": "ipv4",
+            "at": point.date,
+            "requested": wanted.isoformat(),
+            "collectors": point.collectors,
+            "vantage_points": view["vantage_points"],
+            "exit_countries": [{"country": cc, "share": round(s, 6)} for cc, s in exits],
+            "transit_ases": [{"asn": asn, "hegemony": round(h, 6)} for asn, h in view["transit"]],
+            "history": history_json(points),
+            "countries_are": "registration",
+        },
+    )

@@ -1,0 +1,94 @@
+"""Recording a history point from a freshly built snapshot, and the component `/status` reports on.
+
+The routing layer knows nothing of history: the composition root hands `HistoryRecorder.record` to whoever
+finishes an import (the `data import`/`update` commands and the snapshot store's refresh).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Hashable, Iterable, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+
+from cachetools import LRUCache
+
+from bot.core.values import Section
+from bot.history.store import HistoryStore, Recording
+from bot.history.views import build_views
+from bot.routing.snapshot import Snapshot
+from bot.routing.transit import TransitIndex
+
+log = logging.getLogger(__name__)
+
+WatchedAsns = Callable[[], Awaitable[Sequence[int]]]
+ChartCache = LRUCache[Hashable, bytes]
+
+
+def recording_key(snapshot: Snapshot) -> tuple[str, str, str] | None:
+    """(day, collectors, data time) of a snapshot's routing data; None when it has no routes (IP -> AS only)."""
+    provenance = snapshot.provenance
+    when = provenance.data_date
+    if when is None or not provenance.collectors:
+        return None
+    collectors = ",".join(sorted({c.name for c in provenance.collectors}))
+    return when.strftime("%Y-%m-%d"), collectors, when.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def record_snapshot(
+    store: HistoryStore, snapshot: Snapshot, countries: Sequence[str], asns: Iterable[int] = ()
+) -> Recording | None:
+    """Compute and store the snapshot's points (blocking: call it off the event loop)."""
+    key = recording_key(snapshot)
+    if key is None:
+        return None
+    date, collectors, data_time = key
+    views = build_views(TransitIndex(snapshot), countries, asns, snapshot.origin_asns())
+    recorded_at = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return store.replace(
+        Recording(date, collectors, data_time, snapshot.snapshot_id, recorded_at, 0, 0), views
+    )
+
+
+class HistoryRecorder:
+    """Component "history": records a point for every snapshot an import produces."""
+
+    name = "history"
+
+    def __init__(self, store: HistoryStore, countries: Sequence[str], watched_asns: WatchedAsns) -> None:
+        self.store = store
+        self.countries = list(countries)
+        self.watched_asns = watched_asns
+        # Rendered over-time charts by what they show: a render costs far more than reading the points.
+        self.charts: ChartCache = LRUCache(maxsize=64)
+
+    async def start(self) -> None:
+        """Nothing to start: the file is opened per call."""
+
+    async def close(self) -> None:
+        """Nothing to close: no connection outlives a call."""
+
+    async def record(self, folder: Path) -> Recording | None:
+        """Record the snapshot in `folder` (served or not), with the watched ASes as extra targets."""
+        asns = await self.watched_asns()
+        snapshot = await asyncio.to_thread(Snapshot, folder)
+        recording = await asyncio.to_thread(record_snapshot, self.store, snapshot, self.countries, asns)
+        if recording is not None:
+            log.info(
+                "history point %s (%s): %d targets", recording.date, recording.collectors, recording.points
+            )
+        return recording
+
+    def status(self) -> Section:
+        recordings = self.store.recordings() if self.store.path.exists() else []
+        if not recordings:
+            return Section("History", "No history points yet: every `data import`/`update` records one.")
+        newest = recordings[-1]
+        size = sum(r.bytes for r in recordings)
+        points = sum(r.points for r in recordings)
+        return Section(
+            "History",
+            f"{len(recordings)} dated recordings from {recordings[0].date} to {newest.date} "
+            f"({points:,} points, {size:,} bytes, {size // max(points, 1):,} bytes per point)",
+        )

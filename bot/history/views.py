@@ -1,0 +1,96 @@
+"""What one history point holds, computed with the `/transit` code so a point equals the answer of its day.
+
+A point is a JSON object (compressed when stored): a country's `/transit` answer, or one origin AS's prefixes,
+space, upstream neighbours, exit shares and top transit ASes. Long tails are cut (`TOP_TRANSIT`) because the
+points are kept for years; the shares that are kept are the exact floats the transit code produced.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Collection, Iterable, Sequence
+from typing import Any
+
+from bot.routing.transit import CountryTransit, OriginTransit, RouteLike, TransitIndex, clean_path
+
+TOP_TRANSIT = 20
+TOP_UPSTREAMS = 20
+
+View = dict[str, Any]
+
+
+def country_key(cc: str) -> str:
+    return cc.upper()
+
+
+def asn_key(asn: int) -> str:
+    return f"AS{asn}"
+
+
+def country_view(result: CountryTransit) -> View:
+    """The country answer of `/transit` (IPv4, its default family)."""
+    return {
+        "kind": "country",
+        "country": result.country,
+        "family": result.family,
+        "registered_ases": result.registered_ases,
+        "origin_ases": result.origin_ases,
+        "leaving_origin_ases": result.leaving_origin_ases,
+        "address_space": result.address_space,
+        "vantage_points": len(result.vantage_ids),
+        "exit_countries": [list(item) for item in result.exit_countries],
+        "countries": [list(item) for item in result.countries],
+        "transit": [list(item) for item in result.transit[:TOP_TRANSIT]],
+    }
+
+
+def upstreams(origin: int, routes: Iterable[RouteLike]) -> list[list[int]]:
+    """The origin's neighbours towards the collectors (last hop before it), with how many vantage points saw each.
+
+    The path is cleaned as `/transit` cleans it (prepending collapsed, AS_SET and loops dropped).
+    """
+    seen: dict[int, set[int]] = defaultdict(set)
+    for route in routes:
+        path = clean_path(route.path)
+        if isinstance(path, str) or len(path) < 2 or path[-1] != origin:
+            continue
+        seen[path[-2]].add(route.vantage)
+    ranked = sorted(seen.items(), key=lambda item: (-len(item[1]), item[0]))
+    return [[asn, len(vantages)] for asn, vantages in ranked[:TOP_UPSTREAMS]]
+
+
+def origin_view(v4: OriginTransit, v6: OriginTransit, neighbours: list[list[int]]) -> View:
+    """One origin AS: both families' size, IPv4 exit shares and transit (what `/transit target:ASn` shows)."""
+    return {
+        "kind": "asn",
+        "asn": v4.origin,
+        "country": v4.country,
+        "prefixes_v4": v4.prefixes,
+        "prefixes_v6": v6.prefixes,
+        "space_v4": v4.address_space,
+        "space_v6": v6.address_space,
+        "vantage_points": len(set(v4.vantage_ids) | set(v6.vantage_ids)),
+        "upstreams": neighbours,
+        "exit_countries": [list(item) for item in v4.exit_countries],
+        "transit": [list(item) for item in v4.transit[:TOP_TRANSIT]],
+    }
+
+
+def build_views(
+    index: TransitIndex, countries: Sequence[str], asns: Iterable[int], originating: Collection[int]
+) -> dict[str, View]:
+    """Every point of one snapshot, keyed by target (`KZ`, `AS9198`): each country and its origin ASes, then the
+    extra ASes (watched ones); ASes outside `originating` (no route in the table) get no point and no work."""
+    views: dict[str, View] = {}
+    wanted: list[int] = []
+    for cc in countries:
+        views[country_key(cc)] = country_view(index.country(cc, 4))
+        wanted.extend(index.data.asns_in_country(cc))
+    wanted.extend(asns)
+    for asn in dict.fromkeys(a for a in wanted if a in originating):
+        v4, v6 = index.origin(asn, 4), index.origin(asn, 6)
+        if not v4.vantage_points and not v6.vantage_points:
+            continue
+        neighbours = upstreams(asn, index.data.routes_of_origin(asn))
+        views[asn_key(asn)] = origin_view(v4, v6, neighbours)
+    return views
