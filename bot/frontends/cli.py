@@ -183,7 +183,7 @@ async def cmd_lookup_batch(settings: Settings, args: argparse.Namespace) -> int:
         if str(args.file) == "-"
         else args.file.open(encoding="utf-8") as lines
     ):
-        write_rows(BatchLookup(snapshot).rows(lines), sys.stdout, args.format, report)
+        write_rows(BatchLookup(snapshot).chunks(lines), sys.stdout, args.format, report)
     sources = "; ".join(
         f"{s.name} ({s.date:%Y-%m-%d})" if s.date else s.name for s in snapshot.data_sources()
     )

@@ -10,6 +10,7 @@ and rows are produced chunk by chunk, so memory does not grow with the list.
 from __future__ import annotations
 
 import csv
+import io
 import ipaddress
 import json
 import socket
@@ -17,7 +18,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from itertools import islice
 from pathlib import Path
-from typing import TextIO
+from typing import NamedTuple, TextIO
 
 import numpy as np
 import numpy.typing as npt
@@ -30,15 +31,14 @@ U64 = npt.NDArray[np.uint64]
 I64 = npt.NDArray[np.int64]
 
 
-@dataclass(frozen=True, slots=True)
-class Origin:
+class Origin(NamedTuple):
     asn: int
     name: str | None
 
 
-@dataclass(frozen=True, slots=True)
-class BatchRow:
-    """One query's answer; `prefix` is None (and `origins` empty) when no route covers it."""
+class BatchRow(NamedTuple):
+    """One query's answer; `prefix` is None (and `origins` empty) when no route covers it. A tuple, not a
+    dataclass: a million of them are made and dropped per million lines."""
 
     line: int
     query: str
@@ -116,42 +116,58 @@ class BatchLookup:
 
     def rows(self, lines: Iterable[str]) -> Iterator[BatchRow | BadLine]:
         """One result per non-blank, non-comment line (`#` starts a comment), in input order."""
+        for chunk in self.chunks(lines):
+            yield from chunk
+
+    def chunks(self, lines: Iterable[str]) -> Iterator[list[BatchRow | BadLine]]:
+        """The same results, up to CHUNK lines' worth at a time: one vectorised search per chunk."""
         numbered = enumerate(lines, 1)
         while chunk := list(islice(numbered, CHUNK)):
-            yield from self._chunk(chunk)
+            yield self._chunk(chunk)
 
     def _chunk(self, chunk: list[tuple[int, str]]) -> list[BatchRow | BadLine]:
-        out: list[BatchRow | BadLine | tuple[int, str]] = []
-        v4: list[int] = []
+        out: list[BatchRow | BadLine | None] = []
+        v4: list[tuple[int, str]] = []
+        values: list[int] = []
         for number, raw in chunk:
-            text = raw.partition("#")[0].strip()
+            text = raw.strip()
+            if "#" in text:
+                text = text.partition("#")[0].strip()
             if not text:
                 continue
             try:
-                v4.append(int.from_bytes(socket.inet_pton(socket.AF_INET, text), "big"))
-                out.append((number, text))
+                values.append(int.from_bytes(socket.inet_pton(socket.AF_INET, text), "big"))
             except OSError:
                 out.append(self._general(number, text))
+            else:
+                v4.append((number, text))
+                out.append(None)  # filled below, once the whole chunk is matched
         if not v4:
-            return [item for item in out if not isinstance(item, tuple)]
-        addresses = np.array(v4, dtype=np.uint64)
-        rows = self._v4.match[np.searchsorted(self._v4.bounds, addresses, side="right") - 1].tolist()
-        countries = iter(self.snapshot.countries_of_v4(addresses))
-        found = iter(rows)
-        return [
-            self._v4_row(item[0], item[1], next(found), next(countries)) if isinstance(item, tuple) else item
-            for item in out
-        ]
+            return [item for item in out if item is not None]
+        addresses = np.array(values, dtype=np.uint64)
+        found = self._v4.match[np.searchsorted(self._v4.bounds, addresses, side="right") - 1]
+        unique, inverse = np.unique(found, return_inverse=True)
+        facts = [self._v4_facts(int(row), v4[0][1]) for row in unique]
+        answers = iter(
+            [
+                BatchRow(number, text, facts[i][0], facts[i][1], country)
+                for (number, text), i, country in zip(
+                    v4, inverse.tolist(), self.snapshot.countries_of_v4(addresses), strict=True
+                )
+            ]
+        )
+        return [next(answers) if item is None else item for item in out]
 
-    def _v4_row(self, number: int, text: str, row: int, country: str | None) -> BatchRow:
+    def _v4_facts(self, row: int, ip: str) -> tuple[str | None, tuple[Origin, ...]]:
+        """A matched IPASN row's prefix and origins, worked out once per row however many addresses hit it."""
         if row < 0:
-            return BatchRow(number, text, None, (), country)
+            return None, ()
         facts = self._facts.get(row)
         if facts is None:
             prefix = self._v4.prefixes[row]
-            match = self.snapshot.match_of(text, prefix, self._v4.asns[row])
+            match = self.snapshot.match_of(ip, prefix, self._v4.asns[row])
             facts = self._facts[row] = (prefix, self._origins(match.origins))
-        return BatchRow(number, text, facts[0], facts[1], country)
+        return facts
 
     def _general(self, number: int, text: str) -> BatchRow | BadLine:
         """IPv6 addresses through pyasn like /lookup; prefixes by their closest announced covering route."""
@@ -185,35 +201,47 @@ CSV_HEADER = ("query", "prefix", "origin_as", "as_name", "country")
 
 
 def write_rows(
-    results: Iterable[BatchRow | BadLine], out: TextIO, output_format: str, on_bad: Callable[[BadLine], None]
+    results: Iterable[list[BatchRow | BadLine]],
+    out: TextIO,
+    output_format: str,
+    on_bad: Callable[[BadLine], None],
 ) -> None:
-    """CSV (several origins space-separated, their names joined by " | ") or one JSON object per line;
-    a bad line goes to `on_bad` and the stream goes on."""
-    writer = csv.writer(out, lineterminator="\n")
+    """CSV (several origins space-separated, their names joined by " | ") or one JSON object per line,
+    a chunk at a time; a bad line goes to `on_bad` and the stream goes on."""
     if output_format == "csv":
-        writer.writerow(CSV_HEADER)
-    for result in results:
-        if isinstance(result, BadLine):
-            on_bad(result)
-        elif output_format == "csv":
-            writer.writerow(
-                (
-                    result.query,
-                    result.prefix or "",
-                    " ".join(str(o.asn) for o in result.origins),
-                    " | ".join(o.name or "" for o in result.origins),
-                    result.country or "",
-                )
-            )
-        else:
-            out.write(
-                json.dumps(
-                    {
-                        "query": result.query,
-                        "prefix": result.prefix,
-                        "origins": [{"asn": o.asn, "name": o.name} for o in result.origins],
-                        "country": result.country,
-                    }
-                )
-                + "\n"
-            )
+        out.write(",".join(CSV_HEADER) + "\n")
+    middle: dict[tuple[str | None, tuple[Origin, ...]], str] = {}
+    for chunk in results:
+        text: list[str] = []
+        for result in chunk:
+            if isinstance(result, BadLine):
+                on_bad(result)
+            elif output_format == "csv":
+                # queries are validated addresses or prefixes and countries two letters: only the
+                # middle (AS names) may need quoting, and it is the same for every hit of a prefix
+                key = (result.prefix, result.origins)
+                if (fields := middle.get(key)) is None:
+                    fields = middle[key] = _csv_middle(result)
+                text.append(f"{result.query},{fields},{result.country or ''}\n")
+            else:
+                origins = [{"asn": o.asn, "name": o.name} for o in result.origins]
+                row = {
+                    "query": result.query,
+                    "prefix": result.prefix,
+                    "origins": origins,
+                    "country": result.country,
+                }
+                text.append(json.dumps(row) + "\n")
+        out.write("".join(text))
+
+
+def _csv_middle(row: BatchRow) -> str:
+    line = io.StringIO()
+    csv.writer(line, lineterminator="").writerow(
+        (
+            row.prefix or "",
+            " ".join(str(o.asn) for o in row.origins),
+            " | ".join(o.name or "" for o in row.origins),
+        )
+    )
+    return line.getvalue()

@@ -546,11 +546,12 @@ class Snapshot:
     def countries_of_v4(self, addresses: U64) -> list[str | None]:
         """`country_of_ip` for many IPv4 addresses (as integers) in one vectorised search: bulk lookups."""
         starts, ends, codes = self._ranges["v4"]
-        i = np.searchsorted(starts, addresses, side="right") - 1
-        found = (i >= 0) & (ends[np.maximum(i, 0)] >= addresses)
-        return [
-            code.decode() if hit else None for code, hit in zip(codes[np.maximum(i, 0)], found, strict=True)
-        ]
+        i = np.maximum(np.searchsorted(starts, addresses, side="right") - 1, 0)
+        found = (starts[i] <= addresses) & (ends[i] >= addresses)
+        named: npt.NDArray[np.object_] = np.char.decode(codes[i]).astype(object)
+        named[~found] = None
+        result: list[str | None] = named.tolist()
+        return result
 
     def ipasn_path(self) -> Path | None:
         """The IPASN file pyasn answers from, for readers that index it their own way (bulk lookups)."""
