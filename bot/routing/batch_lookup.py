@@ -15,7 +15,7 @@ import ipaddress
 import json
 import socket
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from itertools import islice
 from pathlib import Path
 from typing import NamedTuple, TextIO
@@ -36,9 +36,11 @@ class Origin(NamedTuple):
     name: str | None
 
 
+Facts = tuple[str | None, tuple[Origin, ...]]  # matched prefix (None: no route covers it) and its origins
+
+
 class BatchRow(NamedTuple):
-    """One query's answer; `prefix` is None (and `origins` empty) when no route covers it. A tuple, not a
-    dataclass: a million of them are made and dropped per million lines."""
+    """One query's answer; `prefix` is None (and `origins` empty) when no route covers it."""
 
     line: int
     query: str
@@ -54,6 +56,25 @@ class BadLine:
     line: int
     text: str
     problem: str
+
+
+@dataclass(slots=True)
+class Chunk:
+    """Answers for up to CHUNK lines as columns: writers format each distinct answer once and a
+    million-line list needs no per-row objects. Bad lines are listed apart (reported, then skipped)."""
+
+    lines: list[int] = field(default_factory=list)
+    queries: list[str] = field(default_factory=list)
+    answer: list[int] = field(default_factory=list)  # index into `facts`, per query
+    countries: list[str | None] = field(default_factory=list)
+    facts: list[Facts] = field(default_factory=list)
+    bad: list[BadLine] = field(default_factory=list)
+
+    def rows(self) -> Iterator[BatchRow]:
+        for line, query, i, country in zip(
+            self.lines, self.queries, self.answer, self.countries, strict=True
+        ):
+            yield BatchRow(line, query, *self.facts[i], country)
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,59 +127,73 @@ def _v4_table(path: Path | None) -> _V4Table:
     return _V4Table(bounds, match, prefixes, asns)
 
 
+def _inet_pton_v4(text: str) -> bytes:
+    return socket.inet_pton(socket.AF_INET, text)
+
+
 class BatchLookup:
     """Answers many queries against one snapshot; build once, then feed it any number of lines."""
 
     def __init__(self, snapshot: Snapshot) -> None:
         self.snapshot = snapshot
         self._v4 = _v4_table(snapshot.ipasn_path())
-        self._facts: dict[int, tuple[str, tuple[Origin, ...]]] = {}
+        self._facts: dict[int, Facts] = {}
 
     def rows(self, lines: Iterable[str]) -> Iterator[BatchRow | BadLine]:
-        """One result per non-blank, non-comment line (`#` starts a comment), in input order."""
+        """One result per non-blank, non-comment line (`#` starts a comment); rows in input order."""
         for chunk in self.chunks(lines):
-            yield from chunk
+            yield from chunk.bad
+            yield from chunk.rows()
 
-    def chunks(self, lines: Iterable[str]) -> Iterator[list[BatchRow | BadLine]]:
-        """The same results, up to CHUNK lines' worth at a time: one vectorised search per chunk."""
-        numbered = enumerate(lines, 1)
-        while chunk := list(islice(numbered, CHUNK)):
-            yield self._chunk(chunk)
+    def chunks(self, lines: Iterable[str]) -> Iterator[Chunk]:
+        """The same results, CHUNK lines at a time: one vectorised search per chunk."""
+        first = 1
+        batch = iter(lines)
+        while texts := [raw.strip() for raw in islice(batch, CHUNK)]:
+            yield self._chunk(first, texts)
+            first += len(texts)
 
-    def _chunk(self, chunk: list[tuple[int, str]]) -> list[BatchRow | BadLine]:
-        out: list[BatchRow | BadLine | None] = []
-        v4: list[tuple[int, str]] = []
+    def _chunk(self, first: int, texts: list[str]) -> Chunk:
+        """A chunk of plain IPv4 lines (the usual list) is converted in one C-level pass; anything else
+        in it (comments, blanks, IPv6, prefixes, bad lines) sends the chunk down the line-by-line path."""
+        chunk = Chunk()
+        try:
+            packed = b"".join(map(_inet_pton_v4, texts))
+        except OSError:
+            return self._mixed_chunk(first, texts)
+        chunk.lines = list(range(first, first + len(texts)))
+        chunk.queries = texts
+        self._match_v4(chunk, np.frombuffer(packed, dtype=">u4").astype(np.uint64))
+        return chunk
+
+    def _mixed_chunk(self, first: int, texts: list[str]) -> Chunk:
+        v4 = Chunk()
+        general = Chunk()
         values: list[int] = []
-        for number, raw in chunk:
-            text = raw.strip()
-            if "#" in text:
-                text = text.partition("#")[0].strip()
+        for number, line in enumerate(texts, first):
+            text = line.partition("#")[0].strip()
             if not text:
                 continue
             try:
                 values.append(int.from_bytes(socket.inet_pton(socket.AF_INET, text), "big"))
             except OSError:
-                out.append(self._general(number, text))
+                self._general(general, number, text)
             else:
-                v4.append((number, text))
-                out.append(None)  # filled below, once the whole chunk is matched
-        if not v4:
-            return [item for item in out if item is not None]
-        addresses = np.array(values, dtype=np.uint64)
+                v4.lines.append(number)
+                v4.queries.append(text)
+        self._match_v4(v4, np.array(values, dtype=np.uint64))
+        return _merged(v4, general)
+
+    def _match_v4(self, chunk: Chunk, addresses: U64) -> None:
+        if not len(addresses):
+            return
         found = self._v4.match[np.searchsorted(self._v4.bounds, addresses, side="right") - 1]
         unique, inverse = np.unique(found, return_inverse=True)
-        facts = [self._v4_facts(int(row), v4[0][1]) for row in unique]
-        answers = iter(
-            [
-                BatchRow(number, text, facts[i][0], facts[i][1], country)
-                for (number, text), i, country in zip(
-                    v4, inverse.tolist(), self.snapshot.countries_of_v4(addresses), strict=True
-                )
-            ]
-        )
-        return [next(answers) if item is None else item for item in out]
+        chunk.facts = [self._v4_facts(int(row), chunk.queries[0]) for row in unique]
+        chunk.answer = inverse.tolist()
+        chunk.countries = self.snapshot.countries_of_v4(addresses)
 
-    def _v4_facts(self, row: int, ip: str) -> tuple[str | None, tuple[Origin, ...]]:
+    def _v4_facts(self, row: int, ip: str) -> Facts:
         """A matched IPASN row's prefix and origins, worked out once per row however many addresses hit it."""
         if row < 0:
             return None, ()
@@ -169,79 +204,84 @@ class BatchLookup:
             facts = self._facts[row] = (prefix, self._origins(match.origins))
         return facts
 
-    def _general(self, number: int, text: str) -> BatchRow | BadLine:
+    def _general(self, chunk: Chunk, number: int, text: str) -> None:
         """IPv6 addresses through pyasn like /lookup; prefixes by their closest announced covering route."""
         try:
-            if "/" in text:
-                network = ipaddress.ip_network(text, strict=False)
-            else:
-                address = ipaddress.ip_address(text)
+            network = ipaddress.ip_network(text, strict=False) if "/" in text else None
+            address = network.network_address if network else ipaddress.ip_address(text)
         except ValueError as error:
-            return BadLine(number, text, str(error))
-        if "/" not in text:
+            chunk.bad.append(BadLine(number, text, str(error)))
+            return
+        facts: Facts = (None, ())
+        if network is None:
             match = self.snapshot.lookup_ip(str(address))
-            country = self.snapshot.country_of_ip(str(address))
-            if match is None:
-                return BatchRow(number, text, None, (), country)
-            return BatchRow(number, text, match.prefix, self._origins(match.origins), country)
-        country = self.snapshot.country_of_ip(str(network.network_address))
-        covering = covering_prefix(self.snapshot, network)
-        if covering is None:
-            return BatchRow(number, text, None, (), country)
-        prefix, prefix_id = covering
-        return BatchRow(
-            number, text, prefix, self._origins(self.snapshot.origins_of_prefix(prefix_id)), country
-        )
+            if match is not None:
+                facts = (match.prefix, self._origins(match.origins))
+        elif (covering := covering_prefix(self.snapshot, network)) is not None:
+            facts = (covering[0], self._origins(self.snapshot.origins_of_prefix(covering[1])))
+        chunk.lines.append(number)
+        chunk.queries.append(text)
+        chunk.answer.append(len(chunk.facts))
+        chunk.facts.append(facts)
+        chunk.countries.append(self.snapshot.country_of_ip(str(address)))
 
     def _origins(self, seen: list[OriginSeen]) -> tuple[Origin, ...]:
         return tuple(Origin(o.asn, self.snapshot.as_name(o.asn)) for o in seen)
+
+
+def _merged(a: Chunk, b: Chunk) -> Chunk:
+    """Both chunks' rows in line order (each is already in order), `b`'s answers renumbered after `a`'s."""
+    shift = len(a.facts)
+    rows = sorted(
+        [*zip(a.lines, a.queries, a.answer, a.countries, strict=True)]
+        + [(n, q, i + shift, c) for n, q, i, c in zip(b.lines, b.queries, b.answer, b.countries, strict=True)]
+    )
+    merged = Chunk(facts=a.facts + b.facts, bad=b.bad)
+    if rows:
+        lines, queries, answer, countries = zip(*rows, strict=True)
+        merged.lines, merged.queries, merged.answer = list(lines), list(queries), list(answer)
+        merged.countries = list(countries)
+    return merged
 
 
 CSV_HEADER = ("query", "prefix", "origin_as", "as_name", "country")
 
 
 def write_rows(
-    results: Iterable[list[BatchRow | BadLine]],
-    out: TextIO,
-    output_format: str,
-    on_bad: Callable[[BadLine], None],
+    chunks: Iterable[Chunk], out: TextIO, output_format: str, on_bad: Callable[[BadLine], None]
 ) -> None:
     """CSV (several origins space-separated, their names joined by " | ") or one JSON object per line,
     a chunk at a time; a bad line goes to `on_bad` and the stream goes on."""
     if output_format == "csv":
         out.write(",".join(CSV_HEADER) + "\n")
-    middle: dict[tuple[str | None, tuple[Origin, ...]], str] = {}
-    for chunk in results:
-        text: list[str] = []
-        for result in chunk:
-            if isinstance(result, BadLine):
-                on_bad(result)
-            elif output_format == "csv":
-                # queries are validated addresses or prefixes and countries two letters: only the
-                # middle (AS names) may need quoting, and it is the same for every hit of a prefix
-                key = (result.prefix, result.origins)
-                if (fields := middle.get(key)) is None:
-                    fields = middle[key] = _csv_middle(result)
-                text.append(f"{result.query},{fields},{result.country or ''}\n")
-            else:
-                origins = [{"asn": o.asn, "name": o.name} for o in result.origins]
-                row = {
-                    "query": result.query,
-                    "prefix": result.prefix,
-                    "origins": origins,
-                    "country": result.country,
-                }
-                text.append(json.dumps(row) + "\n")
-        out.write("".join(text))
+    for chunk in chunks:
+        for bad in chunk.bad:
+            on_bad(bad)
+        if output_format == "csv":
+            # queries are validated addresses or prefixes and countries two letters: only the middle
+            # (AS names) may need quoting, and it is formatted once per distinct answer
+            middle = [_csv_middle(facts) for facts in chunk.facts]
+            out.write(
+                "".join(
+                    [
+                        f"{query},{middle[i]},{country or ''}\n"
+                        for query, i, country in zip(
+                            chunk.queries, chunk.answer, chunk.countries, strict=True
+                        )
+                    ]
+                )
+            )
+        else:
+            out.writelines(
+                json.dumps(row._asdict() | {"origins": [o._asdict() for o in row.origins]}) + "\n"
+                for row in chunk.rows()
+            )
 
 
-def _csv_middle(row: BatchRow) -> str:
+def _csv_middle(facts: Facts) -> str:
+    prefix, origins = facts
     line = io.StringIO()
     csv.writer(line, lineterminator="").writerow(
-        (
-            row.prefix or "",
-            " ".join(str(o.asn) for o in row.origins),
-            " | ".join(o.name or "" for o in row.origins),
-        )
+        (prefix or "", " ".join(str(o.asn) for o in origins), " | ".join(o.name or "" for o in origins))
     )
     return line.getvalue()
