@@ -10,6 +10,7 @@ and rows are produced chunk by chunk, so memory does not grow with the list.
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import ipaddress
 import json
@@ -127,8 +128,7 @@ def _v4_table(path: Path | None) -> _V4Table:
     return _V4Table(bounds, match, prefixes, asns)
 
 
-def _inet_pton_v4(text: str) -> bytes:
-    return socket.inet_pton(socket.AF_INET, text)
+_inet_pton_v4 = functools.partial(socket.inet_pton, socket.AF_INET)  # C all the way down: no Python frame
 
 
 class BatchLookup:
@@ -254,13 +254,17 @@ def write_rows(
     a chunk at a time; a bad line goes to `on_bad` and the stream goes on."""
     if output_format == "csv":
         out.write(",".join(CSV_HEADER) + "\n")
+    formatted: dict[Facts, str] = {}  # one entry per distinct answer: bounded by the snapshot's prefixes
     for chunk in chunks:
         for bad in chunk.bad:
             on_bad(bad)
         if output_format == "csv":
             # queries are validated addresses or prefixes and countries two letters: only the middle
             # (AS names) may need quoting, and it is formatted once per distinct answer
-            middle = [_csv_middle(facts) for facts in chunk.facts]
+            middle = [
+                formatted.get(facts) or formatted.setdefault(facts, _csv_middle(facts))
+                for facts in chunk.facts
+            ]
             out.write(
                 "".join(
                     [
