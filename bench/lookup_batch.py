@@ -1,7 +1,7 @@
 """`silkroute lookup-batch` throughput as a ratio to bare pyasn on the same list of addresses, same run.
 
 Run: .venv/bin/python bench/lookup_batch.py [--count 1000000]
-Builds a snapshot from the real 2014 RouteViews RIB (+ registry and names) under /tmp and writes N random
+Builds the snapshot bench/routing_lookup.py uses (real 2014 RouteViews RIB + registry and names) under /tmp and writes N random
 covered IPv4 addresses to a file. Baseline: pyasn loading the snapshot's IPASN file, then reading the
 file and looking up every line (no output). Ours: the whole command, `silkroute lookup-batch FILE` run
 in-process through the CLI entry point (snapshot load, interval table, origins with MOAS, names, registration
@@ -20,20 +20,15 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import pyasn
+from routing_lookup import DATA, FILES  # the same snapshot as the single-lookup bench
 
 from bot.frontends.cli import main as cli_main
 from bot.routing.batch_lookup import BatchLookup
 from bot.routing.importer import import_files
 from bot.routing.snapshot import load_current
-
-DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
-FILES = [
-    "mrt/routeviews2-rib.20140523.0600.first1MiB.bz2",
-    "registry/delegated-derived.20260201.txt.gz",
-    "asnames/asnames-pyasn.2016.json.gz",
-]
 
 
 def main() -> None:
