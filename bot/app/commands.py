@@ -22,6 +22,11 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 OptionValue = str | int | bool
+
+# Longer than any real command (Discord caps a message at 4,000 characters); checked before tokenising,
+# whose cost grows faster than the line, so a pasted file is refused at once.
+MAX_LINE_CHARS = 4000
+
 TEXT_LENGTH = 100
 """The longest text an option takes unless it says otherwise (Discord's own default allows 6,000)."""
 QUOTE_LENGTH = 40
@@ -69,6 +74,8 @@ class Option:
             raise BadInput(f"Option `{self.name}` takes true or false, not {quote(raw)}.", example=example)
         if self.type is int:
             try:
+                if not raw.strip().isascii():  # int() would read Arabic-Indic and other digits
+                    raise ValueError(raw)
                 number = int(raw.strip())
             except ValueError:
                 raise BadInput(
@@ -220,8 +227,14 @@ def parse_command_line(line: str, registry: Registry) -> Invocation:
     Values are `name:value`; quote values with spaces (`target:"nur.kz kaspi.kz"`). A bare value
     fills the next unnamed option in order, so `lookup AS9198` works too.
     """
+    if len(line) > MAX_LINE_CHARS:
+        raise BadInput(
+            f"That line is {len(line):,} characters long; a command takes at most {MAX_LINE_CHARS:,}.",
+            example="/lookup target:AS9198",
+        )
+    line = line.strip().lstrip("\ufeff")  # a byte-order mark pasted from a file is not part of the command
     try:
-        tokens = shlex.split(line.strip())
+        tokens = shlex.split(line)
     except ValueError as exc:
         raise BadInput(
             f"Could not read that line ({exc}).", example='/reach target:"nur.kz kaspi.kz"'

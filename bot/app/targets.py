@@ -37,17 +37,18 @@ def looks_like_address(text: str) -> bool:
     return _ADDRESS_LIKE.match(text.strip()) is not None
 
 
-def parse_network(text: str, command: str) -> Network | None:
+def parse_network(text: str, command: str, *, special_space: bool = False) -> Network | None:
     """An address (as a /32 or /128) or a prefix; None when the text is not address-shaped.
 
     BadInput when it is malformed, the whole address space (/0: only a leaked default route matches it) or
-    address space no public route reaches (private, reserved, multicast, documentation...).
+    address space no public route reaches (private, reserved, multicast, documentation...) — unless
+    `special_space`, for a command that asks the table whether such space is announced all the same.
     """
     raw = text.strip()
     if not looks_like_address(raw):
         return None
     try:
-        network = ipaddress.ip_network(raw, strict=False)
+        network = _unwrap_mapped(ipaddress.ip_network(raw, strict=False))
     except ValueError:
         raise BadInput(
             f"{raw!r} is not a valid IP address or prefix (prefix lengths go up to 32 for IPv4, 128 for IPv6).",
@@ -58,17 +59,33 @@ def parse_network(text: str, command: str) -> Network | None:
             f"{network} is the whole address space (a default route), not one network's prefix.",
             example=f"/{command} target:95.56.0.0/14",
         )
-    why = _non_public(network)
-    if why is not None:
-        shown = network.network_address if network.num_addresses == 1 else network
-        raise BadInput(
-            f"{shown} is {why} address space: no public route leads to it.",
-            example=f"/{command} target:95.56.0.1",
-        )
+    why = special_purpose(network)
+    if why is not None and not special_space:
+        raise no_public_route(network, why, command)
     return network
 
 
-def _non_public(network: Network) -> str | None:
+_MAPPED = ipaddress.IPv6Network("::ffff:0:0/96")
+
+
+def _unwrap_mapped(network: Network) -> Network:
+    """`::ffff:95.56.0.1` is how a dual-stack socket writes 95.56.0.1: answer for the IPv4 network inside."""
+    if isinstance(network, ipaddress.IPv6Network) and network.subnet_of(_MAPPED):
+        inner = ipaddress.IPv4Address(int(network.network_address) & 0xFFFFFFFF)
+        return ipaddress.IPv4Network(f"{inner}/{network.prefixlen - 96}")
+    return network
+
+
+def no_public_route(network: Network, why: str, command: str) -> BadInput:
+    """The answer for special-purpose space that no route in the data covers."""
+    shown = network.network_address if network.num_addresses == 1 else network
+    return BadInput(
+        f"{shown} is {why} address space: no public route leads to it.",
+        example=f"/{command} target:95.56.0.1",
+    )
+
+
+def special_purpose(network: Network) -> str | None:
     """`/reach`'s address rules for one address; for a prefix, whether it lies inside non-public space."""
     if network.num_addresses == 1:
         return address_class(network.network_address)
@@ -143,12 +160,16 @@ async def resolve_host(resolver: HostResolver | None, host: str, command: str) -
     )
 
 
-_AS_NUMBER = re.compile(r"^(?:AS\s*)?(\d{1,20})$", re.IGNORECASE)
+# ASCII digits only: `\d` alone would read `AS٩١٩٨` (Arabic-Indic digits) as AS9198.
+_AS_NUMBER = re.compile(r"^(?:AS\s*)?(\d{1,20})$", re.IGNORECASE | re.ASCII)
+_AS_DOT = re.compile(r"^AS\s*(\d{1,5})\.(\d{1,5})$", re.IGNORECASE | re.ASCII)  # RFC 5396 asdot: AS1.2
+_AS_SIGNED = re.compile(r"^AS\s*[-+]\s*\d+$", re.IGNORECASE | re.ASCII)
 
 
 def looks_like_asn(text: str) -> bool:
-    """`AS9198`, `as9198`, `AS 9198` or `9198`, whether or not the number is usable."""
-    return _AS_NUMBER.match(text.strip()) is not None
+    """`AS9198`, `as9198`, `AS 9198`, `9198` or asdot `AS1.2`, whether or not the number is usable."""
+    raw = text.strip()
+    return _AS_NUMBER.match(raw) is not None or _AS_DOT.match(raw) is not None
 
 
 def parse_asn(text: str, command: str = "lookup") -> int | None:
@@ -156,10 +177,26 @@ def parse_asn(text: str, command: str = "lookup") -> int | None:
 
     One parser and one message for every command that takes an AS (`command` names it for the example).
     """
-    match = _AS_NUMBER.match(text.strip())
-    if match is None:
-        return None
-    asn = int(match[1])
+    raw = text.strip()
+    if _AS_SIGNED.match(raw):
+        raise BadInput(
+            f"{raw!r} is not an AS number: they are whole numbers from 1 to {MAX_ASN}.",
+            example=f"/{command} target:AS9198",
+        )
+    dotted = _AS_DOT.match(raw)
+    if dotted is not None:
+        high, low = int(dotted[1]), int(dotted[2])
+        if high > 0xFFFF or low > 0xFFFF:
+            raise BadInput(
+                f"{raw!r} is not an asdot AS number: both halves go up to 65535.",
+                example=f"/{command} target:AS9198",
+            )
+        asn = high << 16 | low
+    else:
+        match = _AS_NUMBER.match(raw)
+        if match is None:
+            return None
+        asn = int(match[1])
     why = f"beyond the 32-bit range, at most {MAX_ASN}" if asn > MAX_ASN else reserved_reason(asn)
     if why is not None:
         raise BadInput(
@@ -231,7 +268,9 @@ class DomainTarget:
 UserTarget = AsTarget | NetworkTarget | CountryTarget | DomainTarget
 
 
-def parse_target(text: str, command: str, *, countries: bool = False) -> UserTarget | None:
+def parse_target(
+    text: str, command: str, *, countries: bool = False, special_space: bool = False
+) -> UserTarget | None:
     """Classify a target as AS, address or prefix, country (when `countries`), or domain/URL — in that order.
 
     None when the text is none of them, so each command says what it accepts; BadInput when it is meant as
@@ -241,7 +280,7 @@ def parse_target(text: str, command: str, *, countries: bool = False) -> UserTar
     asn = parse_asn(raw, command)
     if asn is not None:
         return AsTarget(asn)
-    network = parse_network(raw, command)
+    network = parse_network(raw, command, special_space=special_space)
     if network is not None:
         return NetworkTarget(network, "/" in raw)
     country = find_country(raw) if countries else None

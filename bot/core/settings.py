@@ -26,6 +26,8 @@ class DiscordSettings(_Section):
     alert_channel_id: int | None = Field(default=None, gt=0)
     alert_oncall_role_id: int | None = Field(default=None, gt=0)
     watch_manager_role_id: int | None = Field(default=None, gt=0)
+    # `silkroute run` keeps retrying an unreachable Discord, waiting 5 s, then twice as long, up to this.
+    discord_retry_max_seconds: float = Field(default=300.0, ge=5.0)
 
     @field_validator("discord_token", mode="before")
     @classmethod

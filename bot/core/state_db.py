@@ -8,12 +8,20 @@ from the same steps; nothing ever edits an applied migration.
 from __future__ import annotations
 
 import asyncio
+import errno
+import sqlite3
 import time
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
 
 import aiosqlite
+
+from bot.core.errors import DataUnavailable
+
+# How long a statement waits for another process's write lock before failing (a migration or a burst of
+# writes from many `silkroute ask` processes holds it for milliseconds, a slow disk for longer).
+BUSY_TIMEOUT_MS = 30_000
 
 MIGRATIONS: Sequence[tuple[int, str]] = (
     (
@@ -107,19 +115,40 @@ class StateDB:
         return self._conn
 
     async def open(self) -> None:
+        """Open (creating the folder and file) and migrate; DataUnavailable naming the path when it cannot."""
         if self._conn is not None:
             return
+        try:
+            await self._open()
+        except (OSError, sqlite3.Error) as exc:
+            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+            if isinstance(exc, FileExistsError):  # mkdir met a file where the folder should be
+                reason = f"{self.path.parent} is a file, not a folder"
+            raise DataUnavailable(
+                f"Cannot open the state database {self.path} ({reason}); check SILKROUTE_STATE_DB.",
+                example="SILKROUTE_STATE_DB=var/state.sqlite3",
+            ) from None
+
+    async def _open(self) -> None:
         if str(self.path) != ":memory:":
             self.path.parent.mkdir(parents=True, exist_ok=True)
+            if self.path.is_dir():  # checked here: aiosqlite leaves its thread behind when connect fails
+                raise IsADirectoryError(errno.EISDIR, "it is a folder")
         # isolation_level=None: we issue BEGIN/COMMIT ourselves, so nothing is committed implicitly.
         self._conn = await aiosqlite.connect(self.path, isolation_level=None)
-        self._conn.row_factory = aiosqlite.Row
-        await self._conn.execute_fetchall(
-            "PRAGMA journal_mode=WAL"
-        )  # returns a row: fetch it, or COMMIT fails
-        await self._conn.execute("PRAGMA foreign_keys=ON")
-        await self._conn.execute("PRAGMA busy_timeout=5000")
-        await self.migrate()
+        try:
+            self._conn.row_factory = aiosqlite.Row
+            # The busy timeout comes first: switching to WAL and migrating wait for other processes' locks.
+            await self._conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+            await self._conn.execute_fetchall(
+                "PRAGMA journal_mode=WAL"
+            )  # returns a row: fetch it, or COMMIT fails
+            await self._conn.execute("PRAGMA foreign_keys=ON")
+            await self.migrate()
+        except BaseException:
+            # An open connection's worker thread would keep the process from ever exiting.
+            await self.close()
+            raise
 
     async def close(self) -> None:
         if self._conn is not None:
@@ -133,23 +162,29 @@ class StateDB:
         return int(rows[0][0]) if rows else 0
 
     async def migrate(self, migrations: Sequence[tuple[int, str]] = MIGRATIONS) -> list[int]:
-        """Apply every migration newer than the file's version; returns the versions applied."""
-        await self.conn.execute(
-            "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at REAL NOT NULL)"
-        )
-        current = await self.schema_version()
+        """Apply every migration newer than the file's version; returns the versions applied.
+
+        The version is read and the migrations applied inside one `BEGIN IMMEDIATE` transaction, so when
+        several processes open a new file at once exactly one migrates and the others wait, then find
+        nothing left to do.
+        """
         applied: list[int] = []
-        for version, script in sorted(migrations):
-            if version <= current:
-                continue
-            async with self.transaction() as conn:
+        async with self.transaction() as conn:
+            await conn.execute(
+                "CREATE TABLE IF NOT EXISTS schema_migrations"
+                " (version INTEGER PRIMARY KEY, applied_at REAL NOT NULL)"
+            )
+            current = await self.schema_version()
+            for version, script in sorted(migrations):
+                if version <= current:
+                    continue
                 for statement in _statements(script):
                     await conn.execute(statement)
                 await conn.execute(
                     "INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)",
                     (version, time.time()),
                 )
-            applied.append(version)
+                applied.append(version)
         return applied
 
     @asynccontextmanager

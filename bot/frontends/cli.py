@@ -255,6 +255,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         coroutine = cmd_run(settings)
     try:
         return asyncio.run(coroutine)
+    except DomainError as exc:
+        # Start-up failures (the state database cannot be opened) are one line, never a traceback.
+        print(f"silkroute: {exc.message}", file=sys.stderr)
+        return EXIT_CODES[as_command_error(exc).kind]
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:

@@ -17,6 +17,8 @@ from bot.net.hosts import normalise_host
 EXAMPLE = "https://kaspi.kz/shop"  # a value `parse_target` accepts, for error messages
 DEFAULT_PORTS = {"http": 80, "https": 443}
 _BRACKETED = re.compile(r"\[[^\]]*\](:[0-9]*)?")
+# `name:` not followed by a port: a URL scheme (`javascript:`, `data:`, `http:/x`), not `host:port`.
+_SCHEME_WITHOUT_SLASHES = re.compile(r"^([a-z][a-z0-9+-]*):(?![0-9]+(?:[/?#]|$))", re.IGNORECASE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +49,15 @@ def parse_target(token: str) -> Target:
     raw = token.strip()
     if _is_bare_ipv6(raw):
         raw = f"[{raw}]"
+    scheme_only = _SCHEME_WITHOUT_SLASHES.match(raw) if "://" not in raw else None
+    if scheme_only is not None:
+        name = scheme_only[1].lower()
+        if name in DEFAULT_PORTS:
+            fixed = f"{name}://{raw[len(name) + 1 :].lstrip('/')}"
+            raise InvalidInput(
+                f"{token!r} is missing a slash after {name}: (write {fixed}).", example=EXAMPLE
+            )
+        raise InvalidInput(f"Only http and https can be checked, not {name}: ({token}).", example=EXAMPLE)
     if "://" not in raw:
         raw = _guess_scheme(raw) + raw
     try:

@@ -6,6 +6,7 @@ it can stand in for a registry file that does not list the AS.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 from collections.abc import Iterable
@@ -59,13 +60,28 @@ def looks_like_asn_txt(lines: Iterable[str]) -> bool:
     return bool(sample) and all(_ASN_TXT_LINE.match(line.strip()) for line in sample)
 
 
-def parse_asnames_json(text: str) -> AsNames:
+_JSON_PAIR = re.compile(r'"(?P<asn>[0-9]+)"\s*:\s*(?P<name>"(?:[^"\\]|\\.)*")')
+
+
+def parse_asnames_json(text: str, *, cut: bool = False) -> AsNames:
+    """The names of a pyasn JSON file; of a `cut` one (a truncated download), every complete entry.
+
+    A complete file that is not valid JSON raises ValueError: silently salvaging it would hide corruption.
+    """
     result = AsNames()
-    loaded = json.loads(text)
+    try:
+        loaded = json.loads(text)
+    except ValueError as exc:
+        if not cut:
+            raise ValueError(f"it is not valid JSON ({exc})") from None
+        for match in _JSON_PAIR.finditer(text):
+            with contextlib.suppress(ValueError):  # a bad escape costs that entry only
+                result.add(int(match["asn"]), json.loads(match["name"]))
+        return result
     if not isinstance(loaded, dict):
         raise ValueError("AS names JSON must be an object of ASN -> name")
     for key, value in loaded.items():
-        if str(key).isdigit() and isinstance(value, str):
+        if str(key).isascii() and str(key).isdigit() and isinstance(value, str):
             result.add(int(key), value)
     return result
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import ipaddress
+import os
 import re
 from array import array
 from collections.abc import Callable, Iterable
@@ -22,7 +23,7 @@ import numpy.typing as npt
 from bot.core.errors import InvalidInput
 from bot.routing.asnames import AsNames, date_from_name, parse_asn_txt, parse_asnames_json
 from bot.routing.asns import address_origin, is_public
-from bot.routing.input_kinds import FileKind, UnknownFileKind, detect_kind, open_text, parse_ipasn
+from bot.routing.input_kinds import FileKind, InputText, UnknownFileKind, detect_kind, parse_ipasn
 from bot.routing.ixps import BadIxpFile, IxpData, parse_ixps
 from bot.routing.mrt import MrtFormatError, MrtReader, RouteEvent
 from bot.routing.registry import Registrations, parse_delegated
@@ -307,57 +308,76 @@ class _Inputs:
     ipasn_file: str = ""
     ixps: IxpData = field(default_factory=IxpData)
     records: list[FileRecord] = field(default_factory=list)
+    duplicates: list[str] = field(default_factory=list)
 
 
 def _classify(paths: list[Path], progress: Progress) -> _Inputs:
     """Detect every file's kind first, so a bad file fails the import before any heavy work."""
     inputs = _Inputs()
+    seen: dict[Path, Path] = {}
     for path in paths:
         if not path.is_file():
             raise ImportFailed(f"{path} does not exist or is not a file.")
+        if path.resolve() in seen:
+            inputs.duplicates.append(f"{path} was given twice (as {seen[path.resolve()]}): read once")
+            continue
+        seen[path.resolve()] = path
         try:
-            kind = detect_kind(path)
+            _read_input(path, inputs, progress)
         except UnknownFileKind as exc:
             raise ImportFailed(f"Cannot import {path}: {exc}.") from None
-        sha, size = file_digest(path)
-        record = FileRecord(name=path.name, kind=kind.value, sha256=sha, size=size)
-        inputs.records.append(record)
-        progress(f"{path.name}: {kind.value}")
-        if kind is FileKind.MRT:
-            first = _first_event(path)
-            if first is None:
-                record.note = "no routes in the readable part"
-            elif first.kind == "B":
-                record.role = "rib"
-                inputs.ribs.append(path)
-            else:
-                record.role = "updates"
-                inputs.updates.append((first.timestamp, path))
-        elif kind is FileKind.DELEGATED:
-            with open_text(path) as text:
-                inputs.registry.merge(parse_delegated(text))
-        elif kind is FileKind.ASNAMES_JSON:
-            with open_text(path) as text:
-                inputs.names.merge(parse_asnames_json(text.read()))
-            _date_names_file(path, record)
-        elif kind is FileKind.ASNAMES_TEXT:
-            with open_text(path) as text:
-                inputs.names.merge(parse_asn_txt(text))
-            _date_names_file(path, record)
-        elif kind is FileKind.IXPS:
-            with open_text(path) as text:
-                try:
-                    ixps = parse_ixps(text.read())
-                except BadIxpFile as exc:
-                    raise ImportFailed(f"Cannot import {path}: {exc}.") from None
-            inputs.ixps.merge(ixps)
-            if ixps.date is not None:
-                record.last_timestamp, record.dated_by = int(ixps.date.timestamp()), "its own date field"
-        else:
-            with open_text(path) as text:
-                inputs.ipasn.extend(parse_ipasn(text))
-            inputs.ipasn_file = path.name
+        except OSError as exc:
+            raise ImportFailed(f"Cannot read {path}: {exc.strerror or exc}.") from None
     return inputs
+
+
+def _read_input(path: Path, inputs: _Inputs, progress: Progress) -> None:
+    """Classify one file and take what it gives; text kinds go through `InputText`, so a cut or corrupt
+    stream keeps its complete lines and the loss is recorded like an MRT file's."""
+    kind = detect_kind(path)
+    sha, size = file_digest(path)
+    record = FileRecord(name=path.name, kind=kind.value, sha256=sha, size=size)
+    inputs.records.append(record)
+    progress(f"{path.name}: {kind.value}")
+    if kind is FileKind.MRT:
+        first = _first_event(path)
+        if first is None:
+            record.note = "no routes in the readable part"
+        elif first.kind == "B":
+            record.role = "rib"
+            inputs.ribs.append(path)
+        else:
+            record.role = "updates"
+            inputs.updates.append((first.timestamp, path))
+        return
+    text = InputText(path)
+    if kind is FileKind.DELEGATED:
+        registry = parse_delegated(text.lines())
+        inputs.registry.merge(registry)
+        if registry.skipped_lines:
+            record.note = f"{registry.skipped_lines} malformed or out-of-range line(s) skipped"
+    elif kind is FileKind.ASNAMES_JSON:
+        content = text.read()
+        try:
+            inputs.names.merge(parse_asnames_json(content, cut=bool(text.loss)))
+        except ValueError as exc:
+            raise UnknownFileKind(f"{path.name} looks like an AS names JSON file but {exc}") from None
+        _date_names_file(path, record)
+    elif kind is FileKind.ASNAMES_TEXT:
+        inputs.names.merge(parse_asn_txt(text.lines()))
+        _date_names_file(path, record)
+    elif kind is FileKind.IXPS:
+        try:
+            ixps = parse_ixps(text.read())
+        except BadIxpFile as exc:
+            raise ImportFailed(f"Cannot import {path}: {exc}.") from None
+        inputs.ixps.merge(ixps)
+        if ixps.date is not None:
+            record.last_timestamp, record.dated_by = int(ixps.date.timestamp()), "its own date field"
+    else:
+        inputs.ipasn.extend(parse_ipasn(text.lines()))
+        inputs.ipasn_file = path.name
+    record.truncated, record.truncation_reason = bool(text.loss), text.loss
 
 
 def _date_names_file(path: Path, record: FileRecord) -> None:
@@ -406,6 +426,7 @@ def _rename_collector(routes: RouteAccumulator, old: str, new: str) -> None:
 def import_files(paths: Iterable[Path], data_dir: Path, progress: Progress | None = None) -> ImportReport:
     """Build a snapshot from local files and make it current; raise ImportFailed and change nothing on error."""
     say = progress or (lambda _message: None)
+    _check_data_dir(Path(data_dir))
     inputs = _classify([Path(p) for p in paths], say)
     routes = RouteAccumulator()
     records = {r.name: r for r in inputs.records}
@@ -449,10 +470,29 @@ def _install(inputs: _Inputs, routes: RouteAccumulator, data_dir: Path, say: Pro
     ]
     if provenance.skipped_corrupt:
         warnings.append(f"{provenance.skipped_corrupt} corrupt MRT record(s) skipped")
-    warnings += [f"{r.name}: {r.note}" for r in inputs.records if r.note]
+    warnings += [f"{r.name}: {r.note}" for r in inputs.records if r.note] + inputs.duplicates
     say("writing snapshot")
-    folder = install_snapshot(data_dir, lambda target: write_snapshot(target, tables, provenance))
+    try:
+        folder = install_snapshot(data_dir, lambda target: write_snapshot(target, tables, provenance))
+    except OSError as exc:
+        raise ImportFailed(
+            f"Writing the snapshot into {data_dir} failed ({exc.strerror or exc}); the previous one keeps serving."
+        ) from None
     return ImportReport(folder, provenance, warnings)
+
+
+def _check_data_dir(data_dir: Path) -> None:
+    """Fail in a second, naming the folder, when the snapshot could not be written after all the work."""
+    if data_dir.exists() and not data_dir.is_dir():
+        raise ImportFailed(f"The data folder {data_dir} is a file, not a folder.")
+    snapshots = data_dir / "snapshots"
+    try:
+        snapshots.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ImportFailed(f"Cannot create the data folder {snapshots}: {exc.strerror or exc}.") from None
+    for folder in (data_dir, snapshots):
+        if not os.access(folder, os.W_OK | os.X_OK):
+            raise ImportFailed(f"Cannot write to the data folder {folder}: permission denied.")
 
 
 def _build_tables(inputs: _Inputs, routes: RouteAccumulator) -> tuple[SnapshotTables, Provenance]:

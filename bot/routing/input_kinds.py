@@ -6,11 +6,12 @@ extensions, names files renamed by mirrors. Only the bytes say what a file is.
 
 from __future__ import annotations
 
+import codecs
 import enum
-import io
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-from bot.net.decompress import open_decompressed
+from bot.net.decompress import Inflater, StreamReport
 from bot.routing.asnames import looks_like_asn_txt, looks_like_asnames_json
 from bot.routing.ixps import looks_like_ixps
 from bot.routing.mrt import looks_like_mrt
@@ -32,34 +33,65 @@ class UnknownFileKind(ValueError):
     """The file is none of the kinds `data import` understands; the message says what it looked like."""
 
 
-def open_text(path: Path) -> io.TextIOWrapper:
-    return io.TextIOWrapper(open_decompressed(path), encoding="utf-8", errors="replace")
+class InputText:
+    """An input file's decoded lines, through the same inflater as MRT files.
 
+    A cut download or corrupt compressed data ends the text at the last complete line (the partial one is
+    dropped, never half-parsed) and leaves the reason in `loss`, so every input kind is truncated alike.
+    """
 
-def read_head(path: Path, size: int = HEAD_BYTES) -> bytes:
-    """The first decompressed bytes; a truncated compressed stream yields what could be read."""
-    with open_decompressed(path) as stream:
-        chunks: list[bytes] = []
-        got = 0
-        try:
-            while got < size:
-                chunk = stream.read(size - got)
-                if not chunk:
-                    break
-                chunks.append(chunk)
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.report = StreamReport()
+        self.loss = ""
+
+    def chunks(self, limit: int | None = None) -> Iterator[bytes]:
+        """Decompressed bytes, at most about `limit` of them; sets `loss` when the stream is cut."""
+        with self.path.open("rb") as raw:
+            inflater = Inflater(raw, self.report)
+            got = 0
+            for chunk in inflater.chunks():
+                yield chunk
                 got += len(chunk)
-        except (EOFError, OSError):
-            pass  # cut-off download: the head we have is still good for detection
-    return b"".join(chunks)
+                if limit is not None and got >= limit:
+                    return
+            if inflater.stream_cut:
+                self.loss = self.report.truncation_reason
+
+    def texts(self) -> Iterator[str]:
+        decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+        for chunk in self.chunks():
+            yield decoder.decode(chunk)
+        yield decoder.decode(b"", final=True)
+
+    def lines(self) -> Iterator[str]:
+        rest = ""
+        for text in self.texts():
+            parts = (rest + text).split("\n")
+            rest = parts.pop()
+            yield from parts
+        if rest and not self.loss:
+            yield rest
+
+    def read(self) -> str:
+        """All the readable text, a cut-off tail included (a JSON parser can still use what precedes it)."""
+        return "".join(self.texts())
+
+
+def read_head(path: Path, size: int = HEAD_BYTES) -> tuple[bytes, str]:
+    """The first decompressed bytes, and why there are none when the stream is corrupt from the start."""
+    source = InputText(path)
+    head = b"".join(source.chunks(limit=size))[:size]
+    return head, source.loss
 
 
 def detect_kind(path: Path) -> FileKind:
     """Classify a file from its decompressed head; raise UnknownFileKind with a readable reason."""
     if path.stat().st_size == 0:
         raise UnknownFileKind(f"{path.name} is empty")
-    head = read_head(path)
+    head, loss = read_head(path)
     if not head:
-        raise UnknownFileKind(f"{path.name} has no content after decompression")
+        raise UnknownFileKind(f"{path.name} has no readable content ({loss or 'it decompresses to nothing'})")
     if looks_like_mrt(head):
         return FileKind.MRT
     if b"\x00" in head:
@@ -94,7 +126,7 @@ def _ipasn_fields(line: str) -> tuple[str, int] | None:
     return parts[0], int(parts[1])
 
 
-def parse_ipasn(lines: list[str] | io.TextIOWrapper) -> list[tuple[str, int]]:
+def parse_ipasn(lines: Iterable[str]) -> list[tuple[str, int]]:
     """pyasn IPASN lines (`prefix<TAB>asn`, `;` comments) as (prefix, asn) pairs."""
     pairs = []
     for line in lines:

@@ -12,17 +12,15 @@ never count towards path length), so they say nothing about inter-domain routing
 
 from __future__ import annotations
 
-import lzma
 import socket
 import struct
-import zlib
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO, NamedTuple
 
-from bot.net.decompress import compression_of, new_decompressor
+from bot.net.decompress import Inflater, StreamReport
 
 AsPath = tuple[int | frozenset[int], ...]
 
@@ -44,10 +42,9 @@ class MrtFormatError(ValueError):
 
 
 @dataclass
-class MrtReport:
+class MrtReport(StreamReport):
     """What was read and what was lost, so an import can state how complete its data is."""
 
-    compression: str = "plain"
     records: int = 0
     events: int = 0
     skipped_corrupt: int = 0
@@ -57,9 +54,7 @@ class MrtReport:
     multicast_skipped: int = 0
     peers_seen: int = 0
     truncated: bool = False
-    truncation_reason: str = ""
     bytes_read: int = 0
-    compressed_bytes: int = 0
     bytes_lost_estimate: int = 0
     records_lost_estimate: int = 0
     events_lost_estimate: int = 0
@@ -94,8 +89,6 @@ class MrtReport:
 
 MAX_ERROR_MESSAGES = 20
 MAX_RECORD_LENGTH = 16 * 1024 * 1024  # far above any real record (a 1000-peer RIB record is < 1 MiB)
-_RAW_CHUNK = 32 * 1024  # small compressed reads keep the truncation estimate within ~32 KiB of input
-_PLAIN_CHUNK = 1024 * 1024
 _CACHE_LIMIT = 400_000  # distinct attribute blobs / NLRI encodings kept before the caches are reset
 
 T_TABLE_DUMP, T_TABLE_DUMP_V2, T_BGP4MP, T_BGP4MP_ET = 12, 13, 16, 17
@@ -180,70 +173,6 @@ def looks_like_mrt(head: bytes) -> bool:
         checked += 1
         pos += _HEADER.size + length
     return True
-
-
-class _Inflater:
-    """Decompressed chunks of a raw stream; remembers where the compressed input stopped producing data."""
-
-    def __init__(self, raw: BinaryIO, report: MrtReport) -> None:
-        self.raw = raw
-        self.report = report
-        self.out_total = 0
-        self.raw_at_last_output = 0
-        self.stream_cut = False
-
-    def chunks(self) -> Iterator[bytes]:
-        report = self.report
-        first = self.raw.read(_RAW_CHUNK)
-        kind = report.compression = compression_of(first)
-        if kind == "plain":
-            report.compressed_bytes = len(first)
-            chunk = first
-            while chunk:
-                self.out_total += len(chunk)
-                yield chunk
-                chunk = self.raw.read(_PLAIN_CHUNK)
-                report.compressed_bytes += len(chunk)
-            return
-        decoder = new_decompressor(kind)
-        pending = first
-        while True:
-            if not pending:
-                pending = self.raw.read(_RAW_CHUNK)
-                if not pending:
-                    if not decoder.eof:
-                        self.stream_cut = True
-                        report.truncation_reason = f"{kind} stream ends before its end-of-stream marker"
-                    return
-            report.compressed_bytes += len(pending)
-            try:
-                out = decoder.decompress(pending)
-            except (OSError, EOFError, ValueError, zlib.error, lzma.LZMAError) as exc:
-                self.stream_cut = True
-                report.truncation_reason = (
-                    f"{kind} data corrupt after {report.compressed_bytes:,} bytes: {exc}"
-                )
-                return
-            pending = b""
-            if out:
-                self.out_total += len(out)
-                self.raw_at_last_output = report.compressed_bytes
-                yield out
-            if decoder.eof:
-                pending = decoder.unused_data
-                report.compressed_bytes -= len(pending)
-                if pending.strip(b"\x00") == b"":
-                    pending = self.raw.read(_RAW_CHUNK)
-                    if not pending.strip(b"\x00"):
-                        return  # clean end (zero padding after the last member is tolerated)
-                decoder = new_decompressor(kind)  # concatenated gzip members / bzip2 streams
-
-    def undecoded_estimate(self) -> int:
-        """Decompressed size the compressed tail that produced no output would probably have had."""
-        tail = self.report.compressed_bytes - self.raw_at_last_output
-        if tail <= 0 or self.raw_at_last_output <= 0:
-            return 0
-        return int(tail * self.out_total / self.raw_at_last_output)
 
 
 def _prefix_str(raw: bytes, v6: bool) -> str:
@@ -361,7 +290,7 @@ class MrtReader:
         report = self.report = MrtReport()
         self._peer_table = None
         self._peers_seen.clear()
-        inflater = _Inflater(raw, report)
+        inflater = Inflater(raw, report)
         handlers: dict[int, Callable[[bytes, int, int, int, int], list[RouteEvent]]] = {
             T_TABLE_DUMP: self._table_dump,
             T_TABLE_DUMP_V2: self._table_dump_v2,
@@ -448,7 +377,7 @@ class MrtReader:
                 return probe
             probe += 1
 
-    def _finish(self, buf: bytes, pos: int, inflater: _Inflater) -> None:
+    def _finish(self, buf: bytes, pos: int, inflater: Inflater) -> None:
         report = self.report
         leftover = len(buf) - pos
         missing_rest = 0

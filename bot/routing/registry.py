@@ -27,12 +27,14 @@ class Registrations:
     v4_ranges: list[tuple[int, int, str]] = field(default_factory=list)
     v6_ranges: list[tuple[int, int, str]] = field(default_factory=list)
     date: datetime | None = None
+    skipped_lines: int = 0  # resource lines that were malformed or out of range, left out and counted
 
     def merge(self, other: Registrations) -> None:
         """Add another file's data; a later file wins on conflicting ASNs (RIR files do not overlap)."""
         self.asn_country.update(other.asn_country)
         self.v4_ranges.extend(other.v4_ranges)
         self.v6_ranges.extend(other.v6_ranges)
+        self.skipped_lines += other.skipped_lines
         if other.date is not None and (self.date is None or other.date > self.date):
             self.date = other.date
 
@@ -73,28 +75,52 @@ def parse_delegated(lines: Iterable[str]) -> Registrations:
             first = False
             continue
         first = False
-        if len(fields) < 7 or fields[5] == "summary" or fields[6].lower() not in _USED_STATUSES:
+        if len(fields) >= 6 and fields[5] == "summary":
+            continue
+        if len(fields) < 7:
+            result.skipped_lines += 1
+            continue
+        if fields[6].lower() not in _USED_STATUSES:
             continue
         cc, kind, start, value = fields[1].upper(), fields[2], fields[3], fields[4]
         if len(cc) != 2 or cc == "ZZ":
             continue
         try:
-            _add_resource(result, cc, kind, start, int(value))
+            _add_resource(result, cc, kind, start, _count(value))
         except ValueError:
-            continue  # one malformed line must not cost the rest of the file
+            result.skipped_lines += 1  # one malformed line must not cost the rest of the file
     return result
 
 
+# The largest ASN block any RIR has delegated in one line is a few thousand; a bigger one is an error (or an
+# attack) and would otherwise cost memory per ASN.
+MAX_ASN_BLOCK = 65_536
+
+
+def _count(value: str) -> int:
+    """A resource line's count field: ASCII digits only (`int` would take `٥` or `1_0`)."""
+    if not (value.isascii() and value.isdigit()):
+        raise ValueError(f"count {value!r} is not a number")
+    return int(value)
+
+
 def _add_resource(result: Registrations, cc: str, kind: str, start: str, value: int) -> None:
+    """Record one delegated line; ValueError when it cannot describe real resources."""
     if kind == "asn":
-        first_asn = int(start)
+        first_asn = _count(start)
+        if not 1 <= value <= MAX_ASN_BLOCK or first_asn + value - 1 > 0xFFFFFFFF:
+            raise ValueError(f"AS range of {value} from {first_asn} is out of range")
         for asn in range(first_asn, first_asn + value):
             result.asn_country[asn] = cc
     elif kind == "ipv4":
         begin = int(ipaddress.IPv4Address(start))
+        if not 1 <= value <= (1 << 32) - begin:
+            raise ValueError(f"IPv4 range of {value} addresses from {start} passes 255.255.255.255")
         result.v4_ranges.append((begin, begin + value - 1, cc))
     elif kind == "ipv6":
         network = ipaddress.IPv6Network(f"{start}/{value}", strict=False)
         result.v6_ranges.append(
             (int(network.network_address) >> 64, int(network.broadcast_address) >> 64, cc)
         )
+    else:
+        raise ValueError(f"unknown resource type {kind!r}")

@@ -24,6 +24,8 @@ from __future__ import annotations
 import bisect
 import ipaddress
 import json
+import os
+import re
 import shutil
 import uuid
 from collections.abc import Iterator, Sequence
@@ -296,8 +298,9 @@ def install_snapshot(data_dir: Path, build: Any) -> Path:
     """
     snapshots = data_dir / "snapshots"
     snapshots.mkdir(parents=True, exist_ok=True)
+    _remove_abandoned_temps(snapshots)
     snapshot_id = datetime.now(UTC).strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:6]
-    temp = snapshots / f".tmp-{snapshot_id}"
+    temp = snapshots / f".tmp-{snapshot_id}-pid{os.getpid()}"
     temp.mkdir()
     try:
         build(temp)
@@ -311,6 +314,28 @@ def install_snapshot(data_dir: Path, build: Any) -> Path:
     link.replace(data_dir / "current")
     _prune(snapshots, keep=final)
     return final
+
+
+_TEMP_OWNER = re.compile(r"^\.tmp-.*-pid(?P<pid>\d+)$")
+
+
+def _remove_abandoned_temps(snapshots: Path) -> None:
+    """Delete half-written snapshots whose writer is gone (killed by SIGTERM, SIGKILL or a power cut); a
+    temp folder of a live process is another import still running and is left alone."""
+    for temp in snapshots.glob(".tmp-*"):
+        match = _TEMP_OWNER.match(temp.name)
+        if match is None or not _process_alive(int(match["pid"])):
+            shutil.rmtree(temp, ignore_errors=True)
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # alive, owned by someone else
+    return True
 
 
 def _prune(snapshots: Path, keep: Path) -> None:
@@ -465,6 +490,11 @@ class Snapshot:
         total = len(self._route_prefix)
         for start in range(0, total, 65536):
             yield from self._routes_at(np.arange(start, min(total, start + 65536)), family)
+
+    def has_routes(self, family: int) -> bool:
+        """Whether routes of this family were imported (an IPv4-only RIB has none for IPv6)."""
+        prefixes = self.n_v4 if family == 4 else len(self._prefix_v6)
+        return prefixes > 0 and len(self._route_prefix) > 0
 
     def routes_of_origin(self, asn: int, family: int | None = None) -> Sequence[Route]:
         position = int(np.searchsorted(self._origin_asns, asn))

@@ -16,7 +16,6 @@ from urllib.parse import urlparse
 
 import aiohttp
 
-from bot.core.errors import DomainError
 from bot.core.settings import Settings
 from bot.net.backoff import Backoff
 from bot.net.download import DownloadFailed, DownloadLimits, download_resumable
@@ -121,37 +120,3 @@ async def update(
 async def background_update(settings: Settings) -> ImportReport:
     """The bot's scheduled update: no progress bar, which would scribble over the bot's log output."""
     return await update(settings, show_progress=False)
-
-
-async def refresh_forever(
-    settings: Settings,
-    on_new_snapshot: Callable[[], Awaitable[object]],
-    last_built: Callable[[], datetime | None],
-    run_update: Callable[[Settings], Awaitable[ImportReport]] = background_update,
-    *,
-    now: Callable[[], datetime] = lambda: datetime.now(UTC),
-    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
-) -> None:
-    """Refresh every `silkroute_update_interval_hours` (0 = never); a failure is logged and retried next time.
-
-    `now` and `sleep` are the clock, injected so tests run a refresh cycle without waiting for it.
-    """
-    interval = timedelta(hours=settings.routing.silkroute_update_interval_hours)
-    if not interval:
-        return
-    while True:
-        built = last_built()
-        wait = (built + interval - now()).total_seconds() if built else 0.0
-        await sleep(max(wait, 1.0))
-        try:
-            await run_update(settings)
-            await on_new_snapshot()
-        except asyncio.CancelledError:
-            raise
-        except DomainError as exc:
-            # Expected failures (offline, a source down) already say what went wrong: no traceback.
-            log.warning("background routing data refresh failed: %s", exc.message)
-            await sleep(interval.total_seconds())
-        except Exception:
-            log.exception("background routing data refresh failed; the current snapshot keeps serving")
-            await sleep(interval.total_seconds())

@@ -9,7 +9,7 @@ from bot.app.answer import Answer, Severity
 from bot.core.settings import Settings
 from bot.core.values import Section, Table
 from bot.routing.importer import ImportReport, import_files
-from bot.routing.snapshot import Provenance, Snapshot
+from bot.routing.snapshot import FileRecord, Provenance, Snapshot
 from bot.routing.snapshot_store import SnapshotStore
 from bot.routing.update import update
 
@@ -17,6 +17,15 @@ from bot.routing.update import update
 def _when(provenance: Provenance) -> str:
     date = provenance.data_date
     return date.strftime("%Y-%m-%d %H:%M UTC") if date else "unknown date"
+
+
+def _loss(record: FileRecord) -> str:
+    """MRT files estimate the routes a cut cost; text files keep their complete lines or entries."""
+    if not record.truncated:
+        return ""
+    if record.kind == "mrt":
+        return f"truncated (~{record.events_lost_estimate:,} routes)"
+    return "truncated (complete records kept)"
 
 
 def _provenance_sections(provenance: Provenance) -> list[Section]:
@@ -30,8 +39,7 @@ def _provenance_sections(provenance: Provenance) -> list[Section]:
                 f"{f.size:,}",
                 f"{f.records:,}" if f.kind == "mrt" else "",
                 f"{f.events:,}" if f.kind == "mrt" else "",
-                (f"truncated (~{f.events_lost_estimate:,} routes)" if f.truncated else "")
-                + (f" {f.skipped_corrupt} corrupt" if f.skipped_corrupt else ""),
+                _loss(f) + (f" {f.skipped_corrupt} corrupt" if f.skipped_corrupt else ""),
                 f.sha256[:16],
             ]
             for f in provenance.files

@@ -6,11 +6,13 @@ import asyncio
 import importlib.util
 import logging
 import pkgutil
+import random
 import signal
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
+import aiohttp
 import discord
 from discord import app_commands
 from discord.ext import commands
@@ -21,6 +23,7 @@ from bot.app.commands import Registry
 from bot.app.wiring import Services, build_services
 from bot.core.settings import Settings
 from bot.frontends.discord.slash_commands import NO_MENTIONS, reply_error
+from bot.net.backoff import Backoff
 
 log = logging.getLogger(__name__)
 
@@ -90,6 +93,7 @@ class SilkrouteBot(commands.Bot):
         # Tests load their own extensions (a broken one, test-only commands) by passing names here.
         self.extension_list = list(extensions) if extensions is not None else extension_names()
         self._services_closed = False
+        self._closed = asyncio.Event()
 
     async def setup_hook(self) -> None:
         await self.services.start()
@@ -120,6 +124,10 @@ class SilkrouteBot(commands.Bot):
                 await self.services.close()
         finally:
             await super().close()
+            self._closed.set()
+
+    async def wait_until_closed(self) -> None:
+        await self._closed.wait()
 
 
 def install_signal_handlers(bot: SilkrouteBot) -> None:
@@ -129,16 +137,55 @@ def install_signal_handlers(bot: SilkrouteBot) -> None:
         loop.add_signal_handler(sig, lambda: asyncio.ensure_future(bot.close()))
 
 
-async def run_discord(settings: Settings, services: Services | None = None) -> int:
-    """Connect until closed (SIGINT/SIGTERM); `services` lets a test watch them being closed."""
+FIRST_RETRY_SECONDS = 5.0
+Sleep = Callable[[float], Awaitable[None]]
+
+
+async def run_discord(
+    settings: Settings,
+    services: Services | None = None,
+    *,
+    sleep: Sleep = asyncio.sleep,
+    jitter: Callable[[], float] = random.random,
+) -> int:
+    """Connect until closed (SIGINT/SIGTERM); `services` lets a test watch them being closed.
+
+    An unreachable Discord (network down, DNS failing, a proxy in the way) is one log line per attempt and
+    another attempt after a wait doubling from 5 s to DISCORD_RETRY_MAX_SECONDS (the shared `Backoff`): a
+    service outlives the outage instead of dying with a traceback. Once logged in, discord.py reconnects
+    the gateway itself. `sleep` and `jitter` are injected by tests.
+    """
     token = settings.discord.discord_token
     assert token is not None
     bot = SilkrouteBot(settings, services or build_services(settings), build_registry())
     install_signal_handlers(bot)
+    backoff = Backoff(FIRST_RETRY_SECONDS, settings.discord.discord_retry_max_seconds, jitter)
+    failures = 0
     async with bot:
-        try:
-            await bot.start(token.get_secret_value())
-        except discord.LoginFailure:
-            log.error("Discord refused the token in DISCORD_TOKEN; check it in the developer portal.")
-            return 2
+        while not bot.is_closed():
+            try:
+                await bot.start(token.get_secret_value())
+            except discord.LoginFailure:
+                log.error("Discord refused the token in DISCORD_TOKEN; check it in the developer portal.")
+                return 2
+            except (OSError, aiohttp.ClientError, discord.GatewayNotFound, TimeoutError) as exc:
+                if bot.is_closed():
+                    break
+                # aiohttp's text already names host, port and cause in one line
+                reason = str(exc) or type(exc).__name__
+                delay = backoff.delay(failures)
+                failures += 1
+                log.error("Discord cannot be reached (%s); trying again in %.0f s.", reason, delay)
+                await _sleep_unless_closed(bot, sleep, delay)
+            else:
+                break
     return 0
+
+
+async def _sleep_unless_closed(bot: SilkrouteBot, sleep: Sleep, seconds: float) -> None:
+    """Wait before the next attempt, but stop waiting at once when SIGTERM/SIGINT closes the bot."""
+    waiting = asyncio.ensure_future(sleep(seconds))
+    closed = asyncio.ensure_future(bot.wait_until_closed())
+    await asyncio.wait({waiting, closed}, return_when=asyncio.FIRST_COMPLETED)
+    for task in (waiting, closed):
+        task.cancel()

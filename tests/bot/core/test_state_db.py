@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.core.errors import DataUnavailable
 from bot.core.state_db import MIGRATIONS, StateDB
 
 
@@ -34,3 +35,12 @@ async def test_failed_migration_leaves_no_half_schema(tmp_path: Path) -> None:
     rows = list(await db.conn.execute_fetchall("SELECT name FROM sqlite_master WHERE name = 'half'"))
     assert rows == []
     await db.close()
+
+
+async def test_a_state_db_that_cannot_be_opened_is_named(tmp_path: Path) -> None:
+    (tmp_path / "afile").write_text("not a folder")
+    with pytest.raises(DataUnavailable, match=r"state database .*afile/state.db \(.*afile is a file"):
+        await StateDB(tmp_path / "afile" / "state.db").open()
+    (tmp_path / "folder.db").mkdir()
+    with pytest.raises(DataUnavailable, match=r"Cannot open the state database .*folder.db"):
+        await StateDB(tmp_path / "folder.db").open()

@@ -108,3 +108,19 @@ def test_log_lines_and_tracebacks_never_show_the_token(
     assert "RuntimeError: login failed for [token hidden]" in err
     assert "connecting with [token hidden]" in err
     assert "secret-token-value" not in err
+
+
+def test_a_two_megabyte_line_is_bad_input_and_the_next_line_still_answers() -> None:
+    result = silkroute("ask", "-", stdin="/lookup target:" + "a " * 1_000_000 + "\n/status\n")
+    first, second = (json.loads(line) for line in result.stdout.splitlines())
+    assert first["error"]["kind"] == "bad_input" and "at most 4,000" in first["error"]["message"]
+    assert second["ok"] is True
+    assert result.returncode == 2
+
+
+def test_a_state_db_path_under_a_file_is_one_line_and_exit_3(tmp_path: Path) -> None:
+    (tmp_path / "afile").write_text("x")
+    result = silkroute("ask", "/watch list", env={"SILKROUTE_STATE_DB": str(tmp_path / "afile" / "s.db")})
+    assert result.returncode == 3
+    assert result.stderr.strip().startswith("silkroute: Cannot open the state database")
+    assert "Traceback" not in result.stdout + result.stderr

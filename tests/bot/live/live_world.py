@@ -11,10 +11,11 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
-from bot.app.wiring import Component, Services
+from bot.app.wiring import Services
 from bot.core.settings import CoreSettings, Settings
 from bot.live import LiveSources
 from bot.live.cache import LiveCache
+from bot.routing.snapshot_store import SnapshotStore
 from tests.bot.live.fake_upstreams import FakeUpstreams
 from tests.helpers import make_services
 
@@ -30,7 +31,7 @@ class Clock:
 @contextlib.asynccontextmanager
 async def live_services(
     fake: FakeUpstreams,
-    snapshot_store: Component,
+    snapshot_store: SnapshotStore,
     *,
     offline: bool = False,
     clock: Clock | None = None,

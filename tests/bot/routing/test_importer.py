@@ -136,7 +136,7 @@ def test_failure_while_writing_cleans_temp(tmp_path: Path, monkeypatch: pytest.M
         raise OSError("disk full")
 
     monkeypatch.setattr("bot.routing.importer.write_snapshot", fail)
-    with pytest.raises(OSError, match="disk full"):
+    with pytest.raises(ImportFailed, match=r"disk full.*previous one keeps serving"):
         import_files(all_files(tmp_path), data)
     assert [p.name for p in (data / "snapshots").iterdir()] == [good.folder.name]
     assert load_current(data) is not None

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.net.decompress import open_decompressed
+from bot.routing.input_kinds import read_head
 from bot.routing.mrt import MrtFormatError, MrtReader, RouteEvent, looks_like_mrt
 from tests.bot.routing import mrt_writer as w
 
@@ -398,8 +398,8 @@ def test_stream_source_and_sniffing(tmp_path: Path) -> None:
     path = _rib_file(tmp_path, "gzip")
     events, _ = read(io.BytesIO(path.read_bytes()))
     assert len(events) == 82
-    with open_decompressed(path) as stream:
-        head = stream.read(4096)
+    head, loss = read_head(path, 4096)
     assert looks_like_mrt(head)
+    assert loss == ""
     assert not looks_like_mrt(b"<html><body>404</body></html>")
     assert not looks_like_mrt(b"")

@@ -19,9 +19,10 @@ from bot.app.features.data import status_command, update_command
 from bot.core.settings import CoreSettings, LiveSettings, RoutingSettings, Settings
 from bot.net.download import DownloadFailed
 from bot.routing.importer import ImportReport, import_files
+from bot.routing.refresh import refresh_forever
 from bot.routing.snapshot import load_current
 from bot.routing.snapshot_store import SnapshotStore
-from bot.routing.update import background_update, download_all, refresh_forever, sources_for
+from bot.routing.update import background_update, download_all, sources_for
 from tests.bot.routing.ixp_fixtures import peeringdb_ix, peeringdb_ixpfx
 from tests.bot.routing.snapshot_fixtures import write_names, write_registry, write_rib
 
@@ -29,6 +30,10 @@ from tests.bot.routing.snapshot_fixtures import write_names, write_registry, wri
 @dataclass
 class Mirror:
     """A local mirror in the public layout; `drop_once` cuts the first response of a file mid-body.
+
+    The cut waits for `bar_drawn` (set by a `FakeTty` stderr): the client draws its progress bar after opening
+    its `.part` and just before it awaits the body, so the half it is sent is read, not lost. aiohttp raises
+    the cut as soon as it sees it, dropping bytes still in its buffer, e.g. while the client opens the file.
 
     Like a real static server it sends an ETag (unless `validators` is off) and Last-Modified, and honours
     `If-Range`: a Range whose validator no longer matches gets the whole current file with 200.
@@ -39,6 +44,7 @@ class Mirror:
     requests: list[tuple[str, str, str]] = field(default_factory=list)
     validators: bool = True
     modified: datetime = datetime(2024, 3, 1, 12, 0, tzinfo=UTC)
+    bar_drawn: asyncio.Event = field(default_factory=asyncio.Event)
 
     async def handle(self, request: web.Request) -> web.StreamResponse:
         name = request.path
@@ -58,16 +64,17 @@ class Mirror:
         if self.validators:
             response.headers["ETag"] = etag
             response.last_modified = self.modified
-        await response.prepare(request)
-        if name in self.drop_once:
-            self.drop_once.discard(name)
-            await response.write(body[start : start + (len(body) - start) // 2])
-            # aiohttp's client drops bytes still buffered when it sees the cut, so give it time to read them
-            await asyncio.sleep(0.3)
-            assert request.transport is not None
-            request.transport.close()  # a dropped connection, as real downloads suffer
+        if name not in self.drop_once:
+            await response.prepare(request)
+            await response.write(body[start:])
             return response
-        await response.write(body[start:])
+        self.drop_once.discard(name)
+        self.bar_drawn.clear()  # downloads run one at a time: the next bar drawn is this file's
+        await response.prepare(request)
+        await self.bar_drawn.wait()
+        await response.write(body[start : start + (len(body) - start) // 2])
+        assert request.transport is not None
+        request.transport.close()  # a dropped connection, as real downloads suffer (buffered bytes still go out)
         return response
 
 
@@ -119,15 +126,17 @@ async def mirror_factory() -> AsyncIterator[list[web.AppRunner]]:
 
 
 async def test_update_from_mirror_resumes_a_dropped_download(
-    shared_data: Path, tmp_path: Path, mirror_factory: list[web.AppRunner]
+    shared_data: Path, tmp_path: Path, mirror_factory: list[web.AppRunner], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     probe = routing_settings("http://x", tmp_path)
     rib_path = "/" + sources_for(probe)[0].url.split("/", 3)[3]
     mirror = real_mirror(shared_data, rib_path)
     mirror.drop_once.add(rib_path)
+    monkeypatch.setattr(sys, "stderr", FakeTty(mirror.bar_drawn))
     runner, base = await serve(mirror)
     mirror_factory.append(runner)
     settings = routing_settings(base, tmp_path / "data")
+    settings.live = LiveSettings(silkroute_http_backoff_seconds=0.0)  # the resume is retried at once
     answer = await update_command(settings)
     rib_requests = [r for r in mirror.requests if r[0] == rib_path]
     assert (
@@ -292,11 +301,12 @@ async def test_the_store_runs_the_refresher_only_when_asked_and_online(tmp_path:
 
 
 async def test_a_file_changed_since_the_cut_is_fetched_whole_not_spliced(
-    tmp_path: Path, mirror_factory: list[web.AppRunner]
+    tmp_path: Path, mirror_factory: list[web.AppRunner], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """`latest` URLs change daily: yesterday's cut `.part` must not get today's tail appended."""
     old, new = bytes(range(256)) * 400, bytes(reversed(range(256))) * 500
     mirror = Mirror({"/asn.txt": old}, drop_once={"/asn.txt"})
+    monkeypatch.setattr(sys, "stderr", FakeTty(mirror.bar_drawn))
     runner, base = await serve(mirror)
     mirror_factory.append(runner)
     source = [sources_for(routing_settings(base, tmp_path))[3]]
@@ -305,7 +315,7 @@ async def test_a_file_changed_since_the_cut_is_fetched_whole_not_spliced(
         await download_all(cut, tmp_path / "dl", source)
     assert (tmp_path / "dl" / "asnames.txt.part").stat().st_size == len(old) // 2
     mirror.files["/asn.txt"] = new  # the next day's file
-    (path,) = await download_all(routing_settings(base, tmp_path), tmp_path / "dl", source)
+    (path,) = await download_all(routing_settings(base, tmp_path), tmp_path / "dl", source, sleep=Waits())
     assert path.read_bytes() == new
     assert mirror.requests[1][1] == f"bytes={len(old) // 2}-" and mirror.requests[1][2].startswith('"')
     assert path.stat().st_mtime == mirror.modified.timestamp()  # dated like the server's copy
@@ -313,23 +323,35 @@ async def test_a_file_changed_since_the_cut_is_fetched_whole_not_spliced(
 
 
 async def test_a_part_without_validator_is_discarded(
-    tmp_path: Path, mirror_factory: list[web.AppRunner]
+    tmp_path: Path, mirror_factory: list[web.AppRunner], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     body = b"9198 KAZTELECOM-AS, KZ\n" * 500
     mirror = Mirror({"/asn.txt": body}, drop_once={"/asn.txt"}, validators=False)
+    monkeypatch.setattr(sys, "stderr", FakeTty(mirror.bar_drawn))
     runner, base = await serve(mirror)
     mirror_factory.append(runner)
     settings = routing_settings(base, tmp_path)
     (tmp_path / "dl").mkdir()
     (tmp_path / "dl" / "asnames.txt.part").write_bytes(b"left over from some earlier run")
-    (path,) = await download_all(settings, tmp_path / "dl", [sources_for(settings)[3]])
+    (path,) = await download_all(settings, tmp_path / "dl", [sources_for(settings)[3]], sleep=Waits())
     assert path.read_bytes() == body
     assert [r[1] for r in mirror.requests] == ["", ""]  # the cut (no validator) restarted from zero too
 
 
 class FakeTty(io.StringIO):
+    """An interactive stderr; each write (the download's progress bar) sets `drawn` if given."""
+
+    def __init__(self, drawn: asyncio.Event | None = None) -> None:
+        super().__init__()
+        self.drawn = drawn
+
     def isatty(self) -> bool:
         return True
+
+    def write(self, text: str) -> int:
+        if self.drawn is not None:
+            self.drawn.set()
+        return super().write(text)
 
 
 async def test_progress_bar_only_on_a_terminal_and_never_in_the_background(

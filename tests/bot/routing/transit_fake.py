@@ -35,6 +35,9 @@ class FakeData:
             if r.path and r.path[-1] == asn and (family is None or (6 if ":" in r.prefix else 4) == family)
         ]
 
+    def has_routes(self, family: int) -> bool:
+        return any((6 if ":" in r.prefix else 4) == family for r in self.table)
+
     def country_of_asn(self, asn: int) -> str | None:
         return self.registry.get(asn)
 

@@ -12,16 +12,16 @@ from dataclasses import dataclass
 
 from bot.alerts.model import WatchKind
 from bot.app.answer import BadInput
-from bot.app.targets import parse_asn, parse_network
+from bot.app.targets import parse_asn, parse_network, parse_site
 from bot.net.address_safety import address_class
-from bot.reach.site import parse_target
 
 WATCH_EXAMPLE = "/watch add target:95.56.0.0/16 note:Kazakhtelecom core"
 CHANNEL_EXAMPLE = "/alerts channel channel:#noc-alerts"
 MUTE_EXAMPLE = "/alerts mute target:95.56.0.0/16 kind:visibility duration:6h"
 MIN_PREFIX_LEN = {4: 8, 6: 19}
 MAX_MUTE_SECONDS = 90 * 86400
-_DURATION = re.compile(r"^(\d+(?:\.\d+)?)\s*([smhdw])$", re.IGNORECASE)
+MIN_MUTE_SECONDS = 60  # the monitors' own granularity: a shorter mute would end before it did anything
+_DURATION = re.compile(r"^(\d+(?:\.\d+)?)\s*([smhdw])$", re.IGNORECASE | re.ASCII)
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
 
 
@@ -59,9 +59,14 @@ def parse_watch_target(text: str) -> WatchTarget:
         return WatchTarget(WatchKind.PREFIX, str(network))
     if "://" not in raw and raw.rpartition("/")[2].isdigit():
         raise BadInput(f"{raw!r} is not a prefix.", example=WATCH_EXAMPLE)
-    site = parse_target(raw)
+    site = parse_site(raw, WATCH_EXAMPLE)
     if site.ip is not None and (reason := address_class(site.ip)):
         raise BadInput(f"{raw} cannot be watched: its address is {reason}.", example=WATCH_EXAMPLE)
+    if site.ip is None and "." not in site.host:
+        raise BadInput(
+            f"{raw!r} is not an AS number, a prefix or a site (a site's name has a dot: nur.kz).",
+            example=WATCH_EXAMPLE,
+        )
     return WatchTarget(WatchKind.SITE, site.url)
 
 
@@ -73,8 +78,8 @@ def parse_duration(text: str) -> float:
             f"{text!r} is not a duration; use a number and a unit: 30m, 6h, 2d or 1w.", example=MUTE_EXAMPLE
         )
     seconds = float(match.group(1)) * _UNIT_SECONDS[match.group(2).lower()]
-    if seconds <= 0:
-        raise BadInput("A mute must last longer than zero.", example=MUTE_EXAMPLE)
+    if seconds < MIN_MUTE_SECONDS:
+        raise BadInput("A mute lasts at least a minute (1m).", example=MUTE_EXAMPLE)
     if seconds > MAX_MUTE_SECONDS:
         raise BadInput(
             "A mute lasts at most 90 days; watch removal is the way to stop for good.", example=MUTE_EXAMPLE

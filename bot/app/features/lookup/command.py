@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from bot.app.answer import Answer, BadInput, Unavailable
+from bot.app.answer import Answer, BadInput, Severity, Unavailable
 from bot.app.commands import CommandSpec, Context, Option
 from bot.app.features.lookup.live import add_live
 from bot.app.features.lookup.presentation import (
@@ -24,8 +24,10 @@ from bot.app.targets import (
     HostResolver,
     Network,
     NetworkTarget,
+    no_public_route,
     parse_target,
     resolve_host,
+    special_purpose,
 )
 from bot.routing.lookup import as_facts, ip_facts, prefix_facts
 from bot.routing.snapshot import Snapshot
@@ -42,7 +44,9 @@ async def lookup(snapshot: Snapshot | None, target: str, resolver: HostResolver 
     text = target.strip()
     if not text:
         raise BadInput("Give an AS, an IP address, a prefix or a domain.", example=EXAMPLE)
-    parsed = parse_target(text, "lookup")
+    parsed = parse_target(text, "lookup", special_space=True)
+    if isinstance(parsed, NetworkTarget) and (why := special_purpose(parsed.network)) is not None:
+        return await asyncio.to_thread(_bogon_answer, snapshot, parsed, why)
     if isinstance(parsed, AsTarget):
         return await asyncio.to_thread(_asn_answer, _loaded(snapshot), parsed.asn)
     if isinstance(parsed, NetworkTarget) and parsed.as_prefix:
@@ -66,6 +70,30 @@ def _asn_answer(snapshot: Snapshot, asn: int) -> Answer:
 
 def _prefix_answer(snapshot: Snapshot, network: Network) -> Answer:
     return prefix_answer(snapshot, prefix_facts(snapshot, network, MAX_MORE_SPECIFICS))
+
+
+def _bogon_answer(snapshot: Snapshot | None, target: NetworkTarget, why: str) -> Answer:
+    """Special-purpose space (CGNAT, private, documentation...) answered from the table as it is: a NOC asks
+    exactly this when such space leaks into BGP. "No public route" only when the data has none."""
+    network = target.network
+    if snapshot is not None:
+        if target.as_prefix:
+            facts = prefix_facts(snapshot, network, MAX_MORE_SPECIFICS)
+            routed = facts.covering is not None or facts.inside_total > 0
+        else:
+            found = ip_facts(snapshot, target.address)
+            routed = found.match is not None
+        if routed:
+            answer = prefix_answer(snapshot, facts) if target.as_prefix else ip_answer(snapshot, found)
+            answer.summary = (
+                f"{target.address if not target.as_prefix else network} is {why} address space, yet this "
+                f"table carries a route for it: an announcement of special-purpose (bogon) space. "
+                + answer.summary
+            )
+            answer.severity = Severity.WARNING
+            answer.data["special_purpose"] = why
+            return answer
+    raise no_public_route(network, why, "lookup")
 
 
 def _loaded(snapshot: Snapshot | None) -> Snapshot:

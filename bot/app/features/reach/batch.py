@@ -10,6 +10,7 @@ import asyncio
 import csv
 import io
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -125,6 +126,8 @@ async def run_batch(
         ) from None
     if not targets and not invalid:
         raise BadInput(f"{path} lists no targets.", example="silkroute reach-batch sites.txt")
+    if output is not None:
+        _check_output(output)
     config = ReachConfig.from_settings(settings)
     reports: dict[str, TargetReport] = {}
     with tqdm(total=len(targets), file=sys.stderr, unit="site", disable=not progress) as bar:
@@ -135,8 +138,27 @@ async def run_batch(
     ordered = [reports[t.url] for t in targets]
     text = _render(ordered, invalid, output_format)
     if output is not None:
-        await asyncio.to_thread(output.write_text, text, encoding="utf-8")
+        try:
+            await asyncio.to_thread(output.write_text, text, encoding="utf-8")
+        except OSError as exc:
+            raise BadInput(f"Cannot write {output}: {exc.strerror or exc}.", example=OUTPUT_EXAMPLE) from None
     return text
+
+
+OUTPUT_EXAMPLE = "silkroute reach-batch sites.csv --output report.txt"
+
+
+def _check_output(output: Path) -> None:
+    """Refuse an output path that cannot be written before any check runs: a long batch must not be lost
+    at its very end to a typo in --output."""
+    folder = output.parent
+    if output.is_dir():
+        raise BadInput(f"--output {output} is a folder; give a file name.", example=OUTPUT_EXAMPLE)
+    if not folder.is_dir():
+        raise BadInput(f"--output {output}: the folder {folder} does not exist.", example=OUTPUT_EXAMPLE)
+    writable = os.access(output, os.W_OK) if output.exists() else os.access(folder, os.W_OK | os.X_OK)
+    if not writable:
+        raise BadInput(f"--output {output} is not writable (permission denied).", example=OUTPUT_EXAMPLE)
 
 
 def _row(report: TargetReport) -> dict[str, Any]:

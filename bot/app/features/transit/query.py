@@ -12,7 +12,7 @@ import ipaddress
 from collections.abc import Callable
 from typing import Any
 
-from bot.app.answer import BadInput
+from bot.app.answer import BadInput, Unavailable
 from bot.app.live_parts import Failed, LiveParts, attempt
 from bot.app.targets import (
     AsTarget,
@@ -89,6 +89,7 @@ async def resolve_target(
 
 async def origin_result(index: TransitIndex, asn: int, family: int) -> OriginTransit:
     """The origin's numbers; BadInput when no vantage point saw a route of that family from it."""
+    _require_family(index.data, family)
     result = index.cached_origin(asn, family)
     if result is None:
         result = await asyncio.to_thread(index.origin, asn, family)
@@ -108,6 +109,7 @@ async def country_result(
     `on_cold` runs first when the answer is not cached: a cold country can hold a core for seconds, so the
     caller may charge a fair-use quota (or refuse) before the work starts.
     """
+    _require_family(index.data, family)
     if not index.data.asns_in_country(code):
         raise BadInput(
             f"No AS is registered in {country_name(code)} ({code}) in the loaded registry data.",
@@ -125,6 +127,16 @@ async def country_result(
             example="/transit target:KZ",
         )
     return result
+
+
+def _require_family(data: TransitData, family: int) -> None:
+    """A snapshot without routes of the family is a gap in our data, not a mistake in the question."""
+    if not data.has_routes(family):
+        raise Unavailable(
+            f"The loaded snapshot holds no IPv{family} routes, so there is no IPv{family} transit to compute; "
+            f"import an IPv{family} RIB (e.g. RouteViews route-views6 for IPv6).",
+            example="/transit target:KZ family:ipv4",
+        )
 
 
 async def ihr_hegemony(

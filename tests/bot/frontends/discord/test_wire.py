@@ -28,6 +28,7 @@ from tests.bot.frontends.discord.support import (
     make_settings,
     recording_services,
 )
+from tests.bot.reach.servers import closed_port
 
 EPHEMERAL = 64
 
@@ -280,6 +281,49 @@ async def test_a_refused_token_is_reported_without_a_traceback(
     assert code == 2
     assert "Discord refused the token in DISCORD_TOKEN" in caplog.text
     assert "not-the-token" not in caplog.text
+
+
+async def test_unreachable_discord_is_one_line_per_attempt_then_retried_with_backoff(
+    fake_discord: FakeDiscord, caplog: pytest.LogCaptureFixture, restore_signal_handlers: None
+) -> None:
+    """Discord on a closed local port twice, then back: waits double, each failure is one log line, and
+    the bot logs in once Discord answers again."""
+    settings = make_settings(discord_token=FAKE_TOKEN, discord_guild_id=fake_discord.guild_id)
+    services = recording_services(settings)
+    waits: list[float] = []
+    discord.http.Route.BASE = f"http://127.0.0.1:{closed_port()}/api/v10"
+
+    async def injected_sleep(seconds: float) -> None:
+        waits.append(seconds)
+        if len(waits) == 2:
+            discord.http.Route.BASE = fake_discord.api_base  # the network is back
+
+    run = asyncio.create_task(run_discord(settings, services, sleep=injected_sleep, jitter=lambda: 1.0))
+    await fake_discord.until(lambda: fake_discord.frames(2))
+    os.kill(os.getpid(), signal.SIGTERM)
+    async with asyncio.timeout(5):
+        assert await run == 0
+
+    assert waits == [5.0, 10.0]
+    failures = [r for r in caplog.records if "Discord cannot be reached" in r.getMessage()]
+    assert len(failures) == 2
+    assert all(r.exc_info is None and "\n" not in r.getMessage() for r in failures)
+    assert "Traceback" not in caplog.text
+    assert (services.started, services.closed) == (1, 1)
+
+
+async def test_sigterm_while_waiting_to_retry_exits_at_once(restore_signal_handlers: None) -> None:
+    settings = make_settings(discord_token=FAKE_TOKEN)
+    base = discord.http.Route.BASE
+    discord.http.Route.BASE = f"http://127.0.0.1:{closed_port()}/api/v10"
+    try:
+        run = asyncio.create_task(run_discord(settings, recording_services(settings)))
+        await asyncio.sleep(0.5)  # the first attempt fails at once; the 5 s wait begins
+        os.kill(os.getpid(), signal.SIGTERM)
+        async with asyncio.timeout(3):
+            assert await run == 0
+    finally:
+        discord.http.Route.BASE = base
 
 
 @pytest.mark.parametrize("name", ["late", "latepriv"])

@@ -113,3 +113,17 @@ def test_a_csv_row_the_reader_cannot_parse_is_reported_and_the_rest_still_read(t
     targets, invalid = read_targets(path)
     assert [t.url for t in targets] == ["https://nur.kz/"]
     assert invalid == [("line 2", "not valid CSV: field larger than field limit (131072)")]
+
+
+async def test_an_unwritable_output_is_refused_before_any_probe(lab: Lab, tmp_path: Path) -> None:
+    server = await lab.web()
+    path = tmp_path / "list.txt"
+    path.write_text(f"http://127.0.0.1:{server.port}/\n")
+    settings = await _settings(lab)
+    for output, why in (
+        (tmp_path / "nonexistent" / "d" / "o.txt", "does not exist"),
+        (tmp_path, "is a folder"),
+    ):
+        with pytest.raises(BadInput, match=why):
+            await run_batch(path, settings, output=output, progress=False)
+    assert server.hits == []

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
+from aiohttp import web
 
 from bot.app.answer import Severity
 from bot.app.commands import Caller, Context, Registry, parse_command_line
 from bot.app.features.reach.command import COMMANDS
+from bot.app.limits import FairUse
+from bot.app.runner import execute
 from bot.core.errors import DataUnavailable, InvalidInput
-from bot.core.settings import ReachSettings, Settings
+from bot.core.settings import LimitSettings, ReachSettings, Settings
 from bot.reach.verdict import VERDICTS
 from tests.bot.reach.servers import closed_port
 from tests.fixtures.reach_lab import FakeSnapshot, Lab, Progress, Provenance
@@ -120,3 +125,36 @@ async def test_default_settings_refuse_a_loopback_literal(lab: Lab) -> None:
     answer = await COMMANDS[0].handler(ctx, target=f"http://127.0.0.1:{server.port}/")
     assert answer.data["verdict"] == "refused_unsafe_target"
     assert server.hits == []
+
+
+async def test_fifty_concurrent_reach_calls_keep_the_process_wide_probe_cap(lab: Lab) -> None:
+    in_flight, peak, release, capped = 0, 0, asyncio.Event(), asyncio.Event()
+
+    async def held(request: web.Request) -> web.StreamResponse:
+        nonlocal in_flight, peak
+        in_flight += 1
+        peak = max(peak, in_flight)
+        if in_flight == 4:
+            capped.set()
+        await release.wait()
+        in_flight -= 1
+        return web.Response(text="ok")
+
+    server = await lab.web(held)
+    ctx = await _context(lab, {"site.test": ["127.0.0.1"]}, FakeSnapshot())
+    ctx.services.limits = FairUse(LimitSettings(silkroute_max_concurrent_probes=4))
+    spec = COMMANDS[0]
+    calls = [
+        asyncio.create_task(
+            execute(spec, ctx, {"target": f"http://site.test:{server.port}/{n}", "vantage": "local"})
+        )
+        for n in range(50)
+    ]
+    await asyncio.wait_for(capped.wait(), 10)
+    for _ in range(50):  # give any probe beyond the cap every chance to start
+        await asyncio.sleep(0)
+    assert in_flight == 4 and ctx.services.limits.probes_running == 4
+    release.set()
+    answers = await asyncio.gather(*calls)
+    assert peak == 4
+    assert all(a.data["verdict"] == "reachable" for a in answers)

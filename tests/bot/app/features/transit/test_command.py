@@ -217,3 +217,12 @@ async def test_malformed_url_is_bad_input_not_a_crash(target: str) -> None:
     with pytest.raises(InvalidInput) as caught:
         await Ask()(target)
     assert caught.value.example and caught.value.example.startswith("/transit target:")
+
+
+@pytest.mark.parametrize("target", ["KZ", "AS9198"])
+async def test_a_family_the_snapshot_lacks_is_unavailable_not_bad_input(target: str) -> None:
+    data = kz_data()
+    data.table = [r for r in data.table if ":" not in r.prefix]  # an IPv4-only RIB
+    with pytest.raises(DataUnavailable, match="holds no IPv6 routes"):
+        await Ask(data)(target, family="ipv6")
+    assert (await Ask(data)(target, family="ipv4")).data
