@@ -11,7 +11,7 @@ import sys
 from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 
-from bot.app.answer import EXIT_CODES, Answer, CommandError, as_command_error
+from bot.app.answer import EXIT_CODES, Answer, CommandError, ErrorKind, as_command_error
 from bot.app.catalog import build_registry
 from bot.app.commands import Context, Registry
 from bot.app.features.alerts.console_sink import ConsoleSink
@@ -24,6 +24,8 @@ from bot.app.wiring import Services, build_services, standalone_history
 from bot.core.errors import DomainError
 from bot.core.settings import Settings, SettingsError, load_settings
 from bot.frontends.console import CONSOLE_CALLER, Console, stdin_lines
+from bot.routing.batch_lookup import BadLine, BatchLookup, write_rows
+from bot.routing.snapshot import load_current
 from bot.routing.snapshot_store import SnapshotStore
 
 log = logging.getLogger("silkroute")
@@ -168,6 +170,40 @@ async def cmd_reach_batch(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+async def cmd_lookup_batch(settings: Settings, args: argparse.Namespace) -> int:
+    """Origin AS, prefix, AS name and country for every address or prefix of a file, streamed to stdout."""
+    snapshot = load_current(settings.core.silkroute_data_dir)
+    if snapshot is None:
+        print(
+            f"error: no routing snapshot in {settings.core.silkroute_data_dir}: "
+            "build one with `silkroute data import FILE...` or `silkroute data update`",
+            file=sys.stderr,
+        )
+        return EXIT_CODES[ErrorKind.UNAVAILABLE]
+    bad = 0
+
+    def report(line: BadLine) -> None:
+        nonlocal bad
+        bad += 1
+        print(
+            f"line {line.line}: skipped {line.text!r}: {line.problem} "
+            "(one address or prefix a line, e.g. 95.56.0.1 or 2a00:12f8::/32)",
+            file=sys.stderr,
+        )
+
+    with (
+        contextlib.nullcontext(sys.stdin)
+        if str(args.file) == "-"
+        else args.file.open(encoding="utf-8") as lines
+    ):
+        write_rows(BatchLookup(snapshot).chunks(lines), sys.stdout, args.format, report)
+    sources = "; ".join(
+        f"{s.name} ({s.date:%Y-%m-%d})" if s.date else s.name for s in snapshot.data_sources()
+    )
+    print(f"sources: {sources}", file=sys.stderr)
+    return EXIT_CODES[ErrorKind.BAD_INPUT] if bad else 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="silkroute", description=__doc__)
     parser.add_argument("--env-file", type=Path, default=Path(".env"), help="settings file (default: .env)")
@@ -219,6 +255,12 @@ def build_parser() -> argparse.ArgumentParser:
     batch.add_argument("--format", choices=("table", "csv", "json"), default="table")
     batch.add_argument("--output", type=Path, help="write the report here instead of standard output")
     batch.add_argument("--concurrency", type=int, default=8, help="checks at once (default 8)")
+
+    bulk = sub.add_parser(
+        "lookup-batch", help="origin AS, prefix, AS name and country for a list of addresses"
+    )
+    bulk.add_argument("file", type=Path, help='one address or prefix a line ("#" comments), or "-" for stdin')
+    bulk.add_argument("--format", choices=("csv", "jsonl"), default="csv")
     return parser
 
 
@@ -238,6 +280,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         coroutine = cmd_data(settings, args)
     elif args.command == "reach-batch":
         coroutine = cmd_reach_batch(settings, args)
+    elif args.command == "lookup-batch":
+        coroutine = cmd_lookup_batch(settings, args)
     else:
         coroutine = cmd_run(settings)
     try:

@@ -92,15 +92,22 @@ def prefix_facts(snapshot: Snapshot, network: Network, max_inside: int) -> Prefi
     """Not down to /0: a default route leaked by one peer covers everything and says nothing."""
     query = str(network)
     covering, origins, vantages = None, [], 0
-    for length in range(network.prefixlen, 0, -1):
-        candidate = str(network.supernet(new_prefix=length))
-        prefix_id = snapshot.prefix_id(candidate)
-        if prefix_id is not None:
-            covering = candidate
-            origins, vantages = snapshot.origins_of_prefix(prefix_id), snapshot.vantage_count(prefix_id)
-            break
+    found = covering_prefix(snapshot, network)
+    if found is not None:
+        covering, prefix_id = found
+        origins, vantages = snapshot.origins_of_prefix(prefix_id), snapshot.vantage_count(prefix_id)
     inside = snapshot.more_specifics(query)
     listed = [
         (snapshot.prefix(i), [o.asn for o in snapshot.origins_of_prefix(i)]) for i in inside[:max_inside]
     ]
     return PrefixFacts(query, covering, origins, vantages, listed, len(inside))
+
+
+def covering_prefix(snapshot: Snapshot, network: Network) -> tuple[str, int] | None:
+    """The announced prefix itself or the closest one covering it, with its id; not down to /0 (see above)."""
+    for length in range(network.prefixlen, 0, -1):
+        candidate = str(network.supernet(new_prefix=length))
+        prefix_id = snapshot.prefix_id(candidate)
+        if prefix_id is not None:
+            return candidate, prefix_id
+    return None

@@ -598,6 +598,20 @@ class Snapshot:
             return str(codes[i].decode())
         return None
 
+    def countries_of_v4(self, addresses: U64) -> list[str | None]:
+        """`country_of_ip` for many IPv4 addresses (as integers) in one vectorised search: bulk lookups."""
+        starts, ends, codes = self._ranges["v4"]
+        i = np.maximum(np.searchsorted(starts, addresses, side="right") - 1, 0)
+        found = (starts[i] <= addresses) & (ends[i] >= addresses)
+        named: npt.NDArray[np.object_] = np.char.decode(codes[i]).astype(object)
+        named[~found] = None
+        result: list[str | None] = named.tolist()
+        return result
+
+    def ipasn_path(self) -> Path | None:
+        """The IPASN file pyasn answers from, for readers that index it their own way (bulk lookups)."""
+        return self.folder / "ipasn.dat" if self._ipasn is not None else None
+
     def lookup_ip(self, ip: str) -> IpMatch | None:
         """pyasn finds the most specific prefix fast; the MOAS table adds every other origin."""
         if self._ipasn is None:
@@ -605,6 +619,10 @@ class Snapshot:
         asn, prefix = self._ipasn.lookup(ip)
         if prefix is None:
             return None
+        return self.match_of(ip, prefix, int(asn))
+
+    def match_of(self, ip: str, prefix: str, asn: int) -> IpMatch:
+        """The facts behind an IPASN hit (`asn` being the most-seen origin of `prefix`): every origin."""
         prefix_id = self.prefix_id(prefix)
         if prefix_id is None:
             return IpMatch(ip, prefix, [OriginSeen(int(asn), 0)])
