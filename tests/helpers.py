@@ -7,7 +7,7 @@ from typing import Any, cast
 
 from bot.alerts.service import AlertService
 from bot.app.limits import FairUse
-from bot.app.wiring import Services, build_alerts, service_history
+from bot.app.wiring import Services, compose_services
 from bot.core.settings import Settings
 from bot.live import LiveSources
 from bot.outage.service import OutageService
@@ -37,15 +37,4 @@ def make_services(
     snapshots = snapshots or serving(snapshot)
     live = live or LiveSources(settings)
     outage = outage or OutageService(settings, snapshots=snapshots, live=live)
-    limits = limits or FairUse(settings.limits)
-    alerts = alerts or build_alerts(settings, snapshots, live, limits, outage)
-    history = service_history(settings, snapshots, alerts)
-    return Services(
-        settings=settings,
-        snapshots=snapshots,
-        live=live,
-        alerts=alerts,
-        limits=limits,
-        outage=outage,
-        history=history,
-    )
+    return compose_services(settings, snapshots, live, outage, limits=limits, alerts=alerts)

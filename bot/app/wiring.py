@@ -129,8 +129,22 @@ def build_services(settings: Settings, *, long_running: bool = True) -> Services
         check=ReachHostCheck(partial(ReachConfig.from_settings, settings)),
         run_panel=long_running,
     )
-    limits = FairUse(settings.limits)
-    alerts = build_alerts(settings, snapshots, live, limits, outage)
+    return compose_services(settings, snapshots, live, outage)
+
+
+def compose_services(
+    settings: Settings,
+    snapshots: SnapshotStore,
+    live: LiveSources,
+    outage: OutageService,
+    *,
+    limits: FairUse | None = None,
+    alerts: AlertService | None = None,
+) -> Services:
+    """The parts that follow from the data sources: limits, alerts (using all of them) and history (reading the
+    alerts' watches). Tests hand in their own sources, limits or alert service and keep the rest real."""
+    limits = limits or FairUse(settings.limits)
+    alerts = alerts or build_alerts(settings, snapshots, live, limits, outage)
     history = service_history(settings, snapshots, alerts)
     return Services(
         settings=settings,

@@ -141,19 +141,22 @@ def _ids(custom_id_part: str) -> list[int]:
     return [int(i) for i in custom_id_part.split(",")]
 
 
+def _button(
+    action: str, label: str, style: discord.ButtonStyle, alert_ids: list[int]
+) -> discord.ui.Button[Any]:
+    """A persistent button whose custom_id names the action and every alert it acts on."""
+    return discord.ui.Button(
+        label=label, style=style, custom_id=f"silkroute:{action}:{','.join(map(str, alert_ids))}"
+    )
+
+
 class AckButton(
     discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"silkroute:ack:(?P<ids>\d+(?:,\d+)*)"
 ):
     """Acknowledge: stops re-notification of the alerts the message shows (and of their targets' others)."""
 
     def __init__(self, alert_ids: list[int]) -> None:
-        super().__init__(
-            discord.ui.Button(
-                label="Ack",
-                style=discord.ButtonStyle.success,
-                custom_id=f"silkroute:ack:{','.join(map(str, alert_ids))}",
-            )
-        )
+        super().__init__(_button("ack", "Ack", discord.ButtonStyle.success, alert_ids))
         self.alert_ids = alert_ids
 
     @classmethod
@@ -181,13 +184,7 @@ class MuteButton(
     """Mute the kinds of alert the message shows, for their targets, for 24 h (managers only)."""
 
     def __init__(self, alert_ids: list[int]) -> None:
-        super().__init__(
-            discord.ui.Button(
-                label="Mute 24 h",
-                style=discord.ButtonStyle.secondary,
-                custom_id=f"silkroute:mute:{','.join(map(str, alert_ids))}",
-            )
-        )
+        super().__init__(_button("mute", "Mute 24 h", discord.ButtonStyle.secondary, alert_ids))
         self.alert_ids = alert_ids
 
     @classmethod
