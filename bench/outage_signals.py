@@ -4,17 +4,25 @@ Baseline: a loop that only decodes the same messages (JSON text → `RisMessage`
 `BgpTracker.observe` with Kazakhstan tracked (every IPv4 prefix its ASes originate in the real snapshot),
 and, on the first FILTERED messages only (it is slow), decode plus the client-side subscription check
 (`RisLiveClient.accepts` with the tracker's path and block filters, what the shared socket does per
-message) plus `observe`. The ratios say what share of the decoder's speed each keeps. Run: .venv/bin/python bench/outage_signals.py
+message) plus `observe`. The ratios say what share of the decoder's speed each keeps.
+
+Then the alert latency, in replay time: a country watch on KZ in the whole alert system (the scenario of
+tests/bot/outage/test_alert_replay.py: the real updates through a local RIS Live server, every Kazakh prefix
+withdrawn with the probe panel dark), minute by minute, from the withdrawal burst to the outage alert leaving
+the outbox. It is set by SILKROUTE_OUTAGE_DOWN_MINUTES and SILKROUTE_OUTAGE_CHECK_MINUTES, not by CPU.
+Run: .venv/bin/python bench/outage_signals.py
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import sys
 import tempfile
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -25,7 +33,10 @@ from bot.outage.bgp import BgpTracker
 from bot.outage.model import Entity
 from bot.routing.importer import import_files
 from bot.routing.snapshot import Snapshot, load_current
-from tests.bot.live.fake_rislive import ris_messages_from_mrt
+from tests.bot.alerts.support import ManualClock, RecordingSink
+from tests.bot.live.fake_rislive import FakeRisLive, ris_messages_from_mrt
+from tests.bot.live.fake_upstreams import serving
+from tests.bot.outage.alert_replay import Process
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 MRT = DATA / "mrt" / "ris-rrc00-updates.20190101.0000.gz"
@@ -51,12 +62,35 @@ def snapshot(folder: Path) -> Snapshot:
     return loaded
 
 
+async def outbox_latency(view: Snapshot, replay: list[dict[str, Any]]) -> tuple[timedelta, int]:
+    """Replay time from the withdrawal burst to the first alert leaving the outbox, and alerts sent by then."""
+    fake = FakeRisLive()
+    async with serving(fake.app()) as fake.server:
+        with tempfile.TemporaryDirectory() as state:
+            clock = ManualClock(replay[-1]["timestamp"])
+            process = Process(view, fake, Path(state), clock, RecordingSink())
+            try:
+                await process.morning(replay)
+                cut = process.moment()
+                await process.burst(replay)
+                await process.run(60)
+            finally:
+                await process.close()
+    if not process.delivered_at:
+        sys.exit("no outage alert within an hour of replay time")
+    return process.delivered_at[0] - cut, len(process.sink.deliveries)
+
+
 def main() -> None:
     if not MRT.exists():
         sys.exit(f"needs the shared data: {MRT}")
-    texts = [json.dumps({"type": "ris_message", "data": d}) for d in ris_messages_from_mrt(MRT, 1_000_000)]
+    replay = ris_messages_from_mrt(MRT, 1_000_000)
+    texts = [json.dumps({"type": "ris_message", "data": d}) for d in replay]
     with tempfile.TemporaryDirectory() as folder:
         view = snapshot(Path(folder))
+        start = time.perf_counter()
+        latency, alerts = asyncio.run(outbox_latency(view, replay))
+        wall = time.perf_counter() - start
         tracker = BgpTracker(min_peers=10)
         routes = tracker.track(KZ, view)
         client = RisLiveClient(HttpLayer(Settings()), tracker.subscriptions())
@@ -107,6 +141,10 @@ def main() -> None:
         f"ratio observe/decode:            {best['decode'] / best['observe']:.2f}  (1.00 = tracking costs nothing)"
     )
     print(f"ratio filter+observe/decode:     {best['sample'] / best['filter']:.3f}")
+    print(
+        f"withdrawal burst -> outage alert out of the outbox: {latency.total_seconds() / 60:.0f} min of replay time "
+        f"({alerts} alert(s) in the hour after; {wall:.1f} s wall for the whole scenario)"
+    )
 
 
 if __name__ == "__main__":

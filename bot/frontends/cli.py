@@ -93,7 +93,7 @@ async def cmd_console(settings: Settings) -> int:
     registry = build_registry()
     async with running_services(settings, long_running=True) as services:
         console = Console(services, registry, output_dir=Path("silkroute-output"))
-        await services.alerts.attach(ConsoleSink(console.show_alert))
+        await services.alerts.attach(ConsoleSink(console.show_alert, services.alerts.outage, settings))
         await console.run(history_file=settings.core.silkroute_state_db.parent / "console_history")
     return 0
 

@@ -78,6 +78,10 @@ class Console:
         _, answer = await answer_line(line, self.registry, self.context())
         if isinstance(answer, CommandError):
             return f"error: {answer.user_text()}"
+        return await self.text_with_files(answer)
+
+    async def text_with_files(self, answer: Answer) -> str:
+        """The answer as text; its attachments (charts) are written to the output folder and named."""
         text = render_text(answer)
         for attachment in answer.attachments:
             self.output_dir.mkdir(parents=True, exist_ok=True)
@@ -86,9 +90,9 @@ class Console:
             text += f"\n[attachment written to {path}]"
         return text
 
-    def show_alert(self, text: str) -> None:
+    async def show_alert(self, answer: Answer) -> None:
         """The console stands in for the alert channel when there is no Discord."""
-        print(f"\n🔔 {text}\n", flush=True)
+        print(f"\n🔔 {await self.text_with_files(answer)}\n", flush=True)
 
     async def run(self, history_file: Path | None) -> None:
         """Interactive loop with history and completion; plain line reading when stdin is not a terminal."""

@@ -19,7 +19,7 @@ from bot.alerts.model import ANY_TARGET
 from bot.alerts.repository import AlertRecord
 from bot.alerts.service import AlertService
 from bot.app.answer import BadInput
-from bot.app.features.alerts.presentation import render_delivery
+from bot.app.features.alerts.presentation import delivery_answer, render_delivery
 from bot.app.features.alerts.targets import CHANNEL_EXAMPLE
 from bot.frontends.discord.embeds import render_messages
 from bot.frontends.discord.slash_commands import NO_MENTIONS, caller_of
@@ -80,7 +80,8 @@ class DiscordSink:
             sent: list[str] = []
             for number, part in enumerate(parts, 1):
                 content, allowed = self.mentions(part)
-                answer = render_delivery(part)
+                services = self.bot.services
+                answer = await delivery_answer(part, services.alerts.outage, services.settings)
                 if len(parts) > 1:
                     answer.title = f"{answer.title} (message {number} of {len(parts)})"
                 messages = render_messages(answer)  # one, unless a single alert's evidence is longer
@@ -89,6 +90,7 @@ class DiscordSink:
                     posted = await channel.send(
                         content=content if index == 0 else None,
                         embeds=message.embeds,
+                        files=message.files,
                         view=alert_view(part.alert_ids) if last else discord.utils.MISSING,
                         allowed_mentions=allowed,
                     )

@@ -25,19 +25,10 @@ from bot.outage.panel import ProbePanel
 from bot.outage.verdict import SignalInput, Thresholds, judge
 from bot.routing.snapshot import Snapshot
 from tests.bot.live.fake_rislive import FakeRisLive, ris_messages_from_mrt
+from tests.bot.outage.alert_replay import Panel, announcements, peers_of, touches, withdrawals
 
 KZ = Entity("country", "KZ", "Kazakhstan")
 THRESHOLDS = Thresholds(0.6, timedelta(minutes=20), 7, 3, timedelta(hours=48))
-
-
-class Panel:
-    """The hosts answer until `dark` is set: the injected HostCheck of a panel on a test clock."""
-
-    def __init__(self) -> None:
-        self.dark = False
-
-    async def __call__(self, host: str) -> bool:
-        return not self.dark
 
 
 @pytest.fixture(scope="module")
@@ -88,16 +79,6 @@ async def feed(real_snapshot: Snapshot, fake_rislive: FakeRisLive) -> AsyncItera
     await running.close()
 
 
-def touches(routes_prefixes: dict[str, Any], asns: frozenset[int], data: dict[str, Any]) -> bool:
-    """Cheap pre-selection of the replay (the server would not deliver the rest anyway)."""
-    path = data.get("path") or []
-    origin = path[-1] if path and not isinstance(path[-1], list) else None
-    prefixes = [p for a in data.get("announcements") or () for p in a["prefixes"]] + list(
-        data.get("withdrawals") or ()
-    )
-    return origin in asns or any(p in routes_prefixes for p in prefixes)
-
-
 async def test_withdrawn_country_falls_and_alerts_once_then_restores_once(
     feed: Feed, real_snapshot: Snapshot, replay: list[dict[str, Any]]
 ) -> None:
@@ -107,7 +88,7 @@ async def test_withdrawn_country_falls_and_alerts_once_then_restores_once(
     assert feed.fake.connections == 1
     start = datetime.fromtimestamp(replay[0]["timestamp"], UTC)
     tracker.connected(start)
-    kazakh = [m for m in replay if touches(routes.prefixes, routes.asns, m)]
+    kazakh = [m for m in replay if touches(routes, m)]
     assert kazakh, "the 2019 updates touch Kazakh prefixes"
     await feed.publish(kazakh)
     assert routes.routed >= 0.9 * routes.baseline
@@ -136,30 +117,14 @@ async def test_withdrawn_country_falls_and_alerts_once_then_restores_once(
     assert monitor.observe(await verdict(end)) == []
 
     # Every peer of the replay (and ten more) withdraws every Kazakh prefix at `cut`; the panel goes dark.
-    peers = sorted({(m["peer"], m["peer_asn"]) for m in replay}) + [
-        (f"192.0.2.{i}", "64500") for i in range(10)
-    ]
+    peers = peers_of(replay)
     cut = end + timedelta(minutes=5)
-    withdrawals = [
-        {
-            "timestamp": cut.timestamp(),
-            "peer": peer,
-            "peer_asn": asn,
-            "host": "rrc00",
-            "type": "UPDATE",
-            "path": [],
-            "withdrawals": sorted(routes.prefixes)[i : i + 200],
-            "id": f"w-{peer}-{i}",
-        }
-        for peer, asn in peers
-        for i in range(0, len(routes.prefixes), 200)
-    ]
     seen_by_any = {p for p, s in routes.prefixes.items() if s.seen_by}
     assert {peer for state in routes.prefixes.values() for peer in state.seen_by} <= {
         f"rrc00/{p}" for p, _ in peers
     }
     feed.fake.honour_filters = False  # the client filters these too; the fake's own matching is slow
-    await feed.publish(withdrawals)
+    await feed.publish(withdrawals(peers, list(routes.prefixes), cut))
     assert seen_by_any and routes.routed < 0.05 * routes.baseline
     check.dark = True
     findings = []
@@ -176,28 +141,7 @@ async def test_withdrawn_country_falls_and_alerts_once_then_restores_once(
 
     # Re-announced by the same peers an hour later; the panel answers again.
     back = cut + timedelta(hours=1, minutes=5)
-    origin = next(iter(sorted(routes.asns & set(tracker._by_origin))))
-    by_origin: dict[int, list[str]] = {}
-    for prefix in routes.prefixes:
-        owner = next(
-            (o.asn for o in real_snapshot.origins_of_prefix(real_snapshot.prefix_id(prefix) or 0)), origin
-        )
-        by_origin.setdefault(owner if owner in routes.asns else origin, []).append(prefix)
-    announcements = [
-        {
-            "timestamp": back.timestamp(),
-            "peer": peer,
-            "peer_asn": asn,
-            "host": "rrc00",
-            "type": "UPDATE",
-            "path": [int(asn), owner],
-            "announcements": [{"next_hop": peer, "prefixes": prefixes}],
-            "id": f"a-{peer}-{owner}",
-        }
-        for peer, asn in peers
-        for owner, prefixes in by_origin.items()
-    ]
-    await feed.publish(announcements)
+    await feed.publish(announcements(peers, routes, real_snapshot, back))
     assert routes.routed >= 0.99 * routes.baseline
     check.dark = False
     moment = back

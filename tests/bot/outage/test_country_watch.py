@@ -14,8 +14,11 @@ import discord
 import pytest
 import simcord
 
+from bot.alerts.delivery import AlertSink
 from bot.alerts.model import WatchKind
 from bot.alerts.service import AlertService
+from bot.app.answer import Answer
+from bot.app.features.alerts.console_sink import ConsoleSink
 from bot.app.features.alerts.targets import WatchTarget, parse_watch_target
 from bot.core.settings import CoreSettings, DiscordSettings, Settings
 from bot.frontends.discord.alert_channel import PUMP_SECONDS
@@ -30,12 +33,16 @@ from tests.bot.outage.outage_world import BLACKOUT, OutageWorld
 from tests.helpers import serving
 
 GUILD = 42
+PNG = b"\x89PNG\r\n\x1a\n"
+DISCORD_FILE_LIMIT = 8 * 1024 * 1024
+"""The smallest upload limit Discord gives a bot (a server without boosts)."""
+DISCORD_FILES_PER_MESSAGE = 10
 
 
 class Process:
     """One bot process: live sources, the outage watch and the alert service, on the world's clock."""
 
-    def __init__(self, world: OutageWorld, tmp: Path, sink: RecordingSink) -> None:
+    def __init__(self, world: OutageWorld, tmp: Path, sink: AlertSink) -> None:
         base = world_settings(world)
         self.settings = Settings(
             core=CoreSettings(silkroute_offline=False, silkroute_state_db=tmp / "state.sqlite3"),
@@ -120,6 +127,28 @@ async def test_country_watch_tells_each_change_once_across_a_restart(
     assert {row[0] for row in signals} >= {"IODA active probing", "RIPE Atlas probes"}
 
 
+async def test_console_alert_of_an_outage_carries_its_chart(world: OutageWorld, tmp_path: Path) -> None:
+    shown: list[Answer] = []
+
+    async def show(answer: Answer) -> None:
+        shown.append(answer)
+
+    process = Process(world, tmp_path, RecordingSink())
+    process.sink = ConsoleSink(show, process.outage, process.settings)
+    await process.start()
+    try:
+        await process.alerts.add_watch(GUILD, WatchKind.COUNTRY, "KZ", "", "tester")
+        world.now = BLACKOUT + timedelta(hours=1)
+        await process.alerts.check_outages()
+        await process.alerts.pump()
+    finally:
+        await process.close()
+    (alert,) = shown
+    assert alert.title == "OPEN: Kazakhstan (KZ): possible national outage"
+    (chart,) = alert.attachments
+    assert chart.filename == "outage.png" and chart.content.startswith(PNG)
+
+
 def test_watch_targets_take_a_country_by_code_or_name() -> None:
     assert parse_watch_target("KZ") == WatchTarget(WatchKind.COUNTRY, "KZ")
     assert parse_watch_target("Kazakhstan") == WatchTarget(WatchKind.COUNTRY, "KZ")
@@ -163,3 +192,11 @@ async def test_simcord_country_watch_and_its_alert_within_discord_limits(
     signals = next(f for f in embed.fields if (f.name or "").startswith("Signals"))
     assert "IODA active probing" in (signals.value or "") and "down" in (signals.value or "")
     assert len(embed) <= 6000 and all(len(f.value or "") <= 1024 for f in embed.fields)
+    # the /outage chart goes with the alert (beside the signal table's CSV), within Discord's file limits
+    assert len(message.attachments) <= DISCORD_FILES_PER_MESSAGE
+    chart = next(a for a in message.attachments if a.filename == "outage.png")
+    png = await chart.read()
+    assert png.startswith(PNG) and len(png) < DISCORD_FILE_LIMIT
+    assert (chart.description or "").startswith(
+        "Kazakhstan (KZ): signals vs baseline, last 48 h — now outage"
+    )

@@ -2,23 +2,28 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 from bot.alerts.delivery import ChannelRef, Delivery
-from bot.app.answer import BadInput
-from bot.app.features.alerts.presentation import render_delivery
-from bot.app.render import render_text
+from bot.alerts.ports import OutageWatch
+from bot.app.answer import Answer, BadInput
+from bot.app.features.alerts.presentation import delivery_answer
+from bot.core.settings import Settings
 
 
 class ConsoleSink:
-    """Renders each delivery as the console renders answers, and shows it between the user's commands."""
+    """Hands each delivery, as an answer with its charts, to the console, which shows it between commands."""
 
-    def __init__(self, show: Callable[[str], None]) -> None:
+    def __init__(
+        self, show: Callable[[Answer], Awaitable[None]], outage: OutageWatch | None, settings: Settings
+    ) -> None:
         self.show = show
+        self.outage = outage
+        self.settings = settings
         self.count = 0
 
     async def deliver(self, delivery: Delivery) -> str:
-        self.show(render_text(render_delivery(delivery)))
+        await self.show(await delivery_answer(delivery, self.outage, self.settings))
         self.count += 1
         return f"console:{self.count}"
 

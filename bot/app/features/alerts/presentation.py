@@ -1,19 +1,29 @@
 """An alert message as an `Answer`, so the console and Discord render it with their usual renderers.
 
 Every alert carries its evidence (AS paths, peers, before/after) because operators want to judge an
-alert from the message alone, without opening another tool.
+alert from the message alone, without opening another tool; an outage alert also carries the `/outage`
+chart, drawn when the message leaves (the outbox stores evidence rows, not 48 h of series).
 """
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, datetime
 from typing import Any
 
 from bot.alerts.delivery import Delivery, Entry
 from bot.alerts.model import NEWS_RESOLUTION, AlertKind, AlertSeverity, OutboxEvent
+from bot.alerts.ports import OutageWatch
 from bot.alerts.repository import AlertRecord
 from bot.app.answer import Answer, Severity
+from bot.app.features.outage.command import chart
+from bot.core.errors import DomainError
+from bot.core.settings import Settings
 from bot.core.values import Section, Source, Table
+from bot.outage.model import Entity
+from bot.routing.country_names import country_name
+
+log = logging.getLogger(__name__)
 
 _SEVERITY = {
     AlertSeverity.CRITICAL: Severity.CRITICAL,
@@ -155,6 +165,27 @@ def render_delivery(delivery: Delivery) -> Answer:
             "alerts": [{"id": e.alert.id, "event": e.event.value, "key": e.alert.dedupe_key} for e in entries]
         },
     )
+
+
+async def delivery_answer(delivery: Delivery, outage: OutageWatch | None, settings: Settings) -> Answer:
+    """`render_delivery` plus the 48 h chart of each outage alert's country or AS, as the sinks post it.
+
+    The chart comes from the outage watch that raised the alert, at delivery time; when it cannot be drawn
+    the message still goes out (an alert must never wait for its picture) and says why it has none.
+    """
+    answer = render_delivery(delivery)
+    if outage is None:
+        return answer
+    keys = {e.alert.evidence.get("entity") for e in delivery.entries if e.alert.kind is AlertKind.OUTAGE}
+    for key in sorted(k for k in keys if isinstance(k, str) and ":" in k):
+        kind, code = key.split(":", 1)
+        entity = Entity(kind, code, country_name(code) if kind == "country" else "")
+        try:
+            answer.attachments.append(await chart(await outage.verdict(entity), settings))
+        except DomainError as exc:
+            log.info("no outage chart for %s: %s", key, exc.message)
+            answer.sections.append(Section(f"No chart for {entity.label}", exc.message))
+    return answer
 
 
 def _source(alert: AlertRecord) -> Source:
