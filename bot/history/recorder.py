@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Hashable, Iterable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -22,7 +23,16 @@ from bot.routing.transit import TransitIndex
 
 log = logging.getLogger(__name__)
 
-WatchedAsns = Callable[[], Awaitable[Sequence[int]]]
+
+@dataclass(frozen=True, slots=True)
+class Watched:
+    """What some server watches that history records beside the configured countries."""
+
+    countries: Sequence[str] = ()
+    asns: Sequence[int] = ()
+
+
+WatchedTargets = Callable[[], Awaitable[Watched]]
 ChartCache = LRUCache[Hashable, bytes]
 
 
@@ -56,10 +66,10 @@ class HistoryRecorder:
 
     name = "history"
 
-    def __init__(self, store: HistoryStore, countries: Sequence[str], watched_asns: WatchedAsns) -> None:
+    def __init__(self, store: HistoryStore, countries: Sequence[str], watched: WatchedTargets) -> None:
         self.store = store
         self.countries = list(countries)
-        self.watched_asns = watched_asns
+        self.watched = watched
         # Rendered over-time charts by what they show: a render costs far more than reading the points.
         self.charts: ChartCache = LRUCache(maxsize=64)
 
@@ -69,11 +79,17 @@ class HistoryRecorder:
     async def close(self) -> None:
         """Nothing to close: no connection outlives a call."""
 
+    async def targets(self) -> tuple[list[str], list[int]]:
+        """The countries (configured, then watched ones) and the watched ASes every point is recorded for."""
+        watched = await self.watched()
+        countries = list(dict.fromkeys([*self.countries, *(cc.upper() for cc in watched.countries)]))
+        return countries, list(watched.asns)
+
     async def record(self, folder: Path) -> Recording | None:
-        """Record the snapshot in `folder` (served or not), with the watched ASes as extra targets."""
-        asns = await self.watched_asns()
+        """Record the snapshot in `folder` (served or not), with the watched countries and ASes as targets."""
+        countries, asns = await self.targets()
         snapshot = await asyncio.to_thread(Snapshot, folder)
-        recording = await asyncio.to_thread(record_snapshot, self.store, snapshot, self.countries, asns)
+        recording = await asyncio.to_thread(record_snapshot, self.store, snapshot, countries, asns)
         if recording is not None:
             log.info(
                 "history point %s (%s): %d targets", recording.date, recording.collectors, recording.points
