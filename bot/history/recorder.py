@@ -54,7 +54,7 @@ def record_snapshot(
     if key is None:
         return None
     date, collectors, data_time = key
-    views = build_views(TransitIndex(snapshot), countries, asns, snapshot.origin_asns())
+    views = build_views(TransitIndex(snapshot), countries, asns)
     recorded_at = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     return store.replace(
         Recording(date, collectors, data_time, snapshot.snapshot_id, recorded_at, 0, 0), views
