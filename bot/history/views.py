@@ -11,7 +11,14 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from bot.routing.transit import CountryTransit, OriginTransit, RouteLike, TransitIndex, clean_path
+from bot.routing.transit import (
+    CountryTransit,
+    OriginTransit,
+    PathHop,
+    RouteLike,
+    TransitIndex,
+    clean_path,
+)
 
 TOP_TRANSIT = 20
 TOP_UPSTREAMS = 20
@@ -44,17 +51,29 @@ def country_view(result: CountryTransit) -> View:
     }
 
 
+def _neighbour(origin: int, raw: tuple[PathHop, ...]) -> int | None:
+    path = clean_path(raw)
+    if isinstance(path, str) or len(path) < 2 or path[-1] != origin:
+        return None
+    return path[-2]
+
+
 def upstreams(origin: int, routes: Iterable[RouteLike]) -> list[list[int]]:
     """The origin's neighbours towards the collectors (last hop before it), with how many vantage points saw each.
 
-    The path is cleaned as `/transit` cleans it (prepending collapsed, AS_SET and loops dropped).
+    The path is cleaned as `/transit` cleans it (prepending collapsed, AS_SET and loops dropped), once per
+    distinct path: a big origin's many prefixes share a few paths per vantage point.
     """
     seen: dict[int, set[int]] = defaultdict(set)
+    neighbour_of: dict[tuple[PathHop, ...], int | None] = {}
     for route in routes:
-        path = clean_path(route.path)
-        if isinstance(path, str) or len(path) < 2 or path[-1] != origin:
-            continue
-        seen[path[-2]].add(route.vantage)
+        raw = route.path
+        if raw in neighbour_of:
+            neighbour = neighbour_of[raw]
+        else:
+            neighbour = neighbour_of[raw] = _neighbour(origin, raw)
+        if neighbour is not None:
+            seen[neighbour].add(route.vantage)
     ranked = sorted(seen.items(), key=lambda item: (-len(item[1]), item[0]))
     return [[asn, len(vantages)] for asn, vantages in ranked[:TOP_UPSTREAMS]]
 
