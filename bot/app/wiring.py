@@ -26,7 +26,7 @@ from bot.core.settings import Settings
 from bot.core.state_db import StateDB
 from bot.core.values import Section
 from bot.history.changes import exit_shares
-from bot.history.recorder import HistoryRecorder, Watched, WatchedTargets
+from bot.history.recorder import HistoryRecorder, ServedIndex, Watched, WatchedTargets
 from bot.history.store import HistoryStore
 from bot.live import LiveSources
 from bot.net.dns import resolve
@@ -92,9 +92,11 @@ async def watched_targets(repository: AlertRepository) -> Watched:
     )
 
 
-def build_history(settings: Settings, watched: WatchedTargets) -> HistoryRecorder:
+def build_history(
+    settings: Settings, watched: WatchedTargets, served: ServedIndex | None = None
+) -> HistoryRecorder:
     return HistoryRecorder(
-        HistoryStore(settings.history.silkroute_history_db), settings.history.countries, watched
+        HistoryStore(settings.history.silkroute_history_db), settings.history.countries, watched, served
     )
 
 
@@ -114,7 +116,7 @@ def standalone_history(settings: Settings) -> HistoryRecorder:
 
 def service_history(settings: Settings, snapshots: SnapshotStore, alerts: AlertService) -> HistoryRecorder:
     """The running bot's recorder: watches from the alert service's repository, told of every refresh."""
-    history = build_history(settings, lambda: watched_targets(alerts.repository))
+    history = build_history(settings, lambda: watched_targets(alerts.repository), snapshots.served_index)
     snapshots.on_import = history.record
     return history
 

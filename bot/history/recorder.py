@@ -33,6 +33,7 @@ class Watched:
 
 
 WatchedTargets = Callable[[], Awaitable[Watched]]
+ServedIndex = Callable[[Path], tuple[Snapshot, TransitIndex] | None]
 ChartCache = LRUCache[Hashable, bytes]
 
 
@@ -47,14 +48,19 @@ def recording_key(snapshot: Snapshot) -> tuple[str, str, str] | None:
 
 
 def record_snapshot(
-    store: HistoryStore, snapshot: Snapshot, countries: Sequence[str], asns: Iterable[int] = ()
+    store: HistoryStore,
+    snapshot: Snapshot,
+    countries: Sequence[str],
+    asns: Iterable[int] = (),
+    index: TransitIndex | None = None,
 ) -> Recording | None:
-    """Compute and store the snapshot's points (blocking: call it off the event loop)."""
+    """Compute and store the snapshot's points (blocking: call it off the event loop); with the served
+    snapshot's `index` its results stay cached for `/transit`."""
     key = recording_key(snapshot)
     if key is None:
         return None
     date, collectors, data_time = key
-    views = build_views(TransitIndex(snapshot), countries, asns)
+    views = build_views(index or TransitIndex(snapshot), countries, asns)
     recorded_at = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     return store.replace(
         Recording(date, collectors, data_time, snapshot.snapshot_id, recorded_at, 0, 0), views
@@ -66,10 +72,17 @@ class HistoryRecorder:
 
     name = "history"
 
-    def __init__(self, store: HistoryStore, countries: Sequence[str], watched: WatchedTargets) -> None:
+    def __init__(
+        self,
+        store: HistoryStore,
+        countries: Sequence[str],
+        watched: WatchedTargets,
+        served: ServedIndex | None = None,
+    ) -> None:
         self.store = store
         self.countries = list(countries)
         self.watched = watched
+        self.served = served  # the running bot's: a served folder is recorded through /transit's own index
         # Rendered over-time charts by what they show: a render costs far more than reading the points.
         self.charts: ChartCache = LRUCache(maxsize=64)
 
@@ -88,8 +101,9 @@ class HistoryRecorder:
     async def record(self, folder: Path) -> Recording | None:
         """Record the snapshot in `folder` (served or not), with the watched countries and ASes as targets."""
         countries, asns = await self.targets()
-        snapshot = await asyncio.to_thread(Snapshot, folder)
-        recording = await asyncio.to_thread(record_snapshot, self.store, snapshot, countries, asns)
+        served = self.served(folder) if self.served is not None else None
+        snapshot, index = served if served else (await asyncio.to_thread(Snapshot, folder), None)
+        recording = await asyncio.to_thread(record_snapshot, self.store, snapshot, countries, asns, index)
         if recording is not None:
             log.info(
                 "history point %s (%s): %d targets", recording.date, recording.collectors, recording.points

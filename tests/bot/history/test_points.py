@@ -172,3 +172,26 @@ async def test_watched_countries_and_ases_come_from_every_servers_watches(tmp_pa
 
     recorder = HistoryRecorder(HistoryStore(tmp_path / "history.sqlite3"), ["KZ", "UZ"], source)
     assert await recorder.targets() == (["KZ", "UZ", "TJ"], [9198])
+
+
+async def test_recording_a_served_import_leaves_transit_warm(shared_data: Path, tmp_path: Path) -> None:
+    """The running bot records a served folder through the serving store's transit index: `/transit` for the
+    recorded countries is then answered from cache; a kept-aside older folder gets its own index."""
+    data_dir = tmp_path / "data"
+    registry = [shared_data / r for r in REGISTRY]
+    snapshots = SnapshotStore(data_dir)
+    history = HistoryStore(tmp_path / "history.sqlite3")
+    recorder = HistoryRecorder(history, COUNTRIES, watched, snapshots.served_index)
+    snapshots.on_import = recorder.record
+    await snapshots.serve_import(import_files([shared_data / MRT[0][0], *registry], data_dir))
+    index = snapshots.transit_index()
+    warm = index.cached_country("KZ", 4)
+    assert warm is not None and index.cached_origin(9198, 4) is not None
+    (kz,) = history.series("KZ")
+    assert close(kz.view["exit_countries"], warm.exit_countries)
+    older = import_files([shared_data / MRT[2][0], *registry], data_dir)
+    assert not older.serving and snapshots.served_index(older.folder) is None
+    await snapshots.serve_import(older)
+    assert [r.date for r in history.recordings()] == ["2014-05-23", "2019-01-01"]
+    served = snapshots.require().provenance.data_date
+    assert served is not None and served.year == 2019  # the older folder was recorded, not served
