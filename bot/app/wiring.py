@@ -26,7 +26,7 @@ from bot.core.settings import Settings
 from bot.core.state_db import StateDB
 from bot.core.values import Section
 from bot.history.changes import exit_shares
-from bot.history.recorder import HistoryRecorder, WatchedAsns
+from bot.history.recorder import HistoryRecorder, ServedIndex, Watched, WatchedTargets
 from bot.history.store import HistoryStore
 from bot.live import LiveSources
 from bot.net.dns import resolve
@@ -82,25 +82,32 @@ class Services:
                 logging.getLogger(__name__).exception("closing %s failed", component.name)
 
 
-async def watched_asns(repository: AlertRepository) -> list[int]:
-    """Every AS some server watches: each gets a history point at every import, beside the countries."""
-    return sorted({int(w.target[2:]) for w in await repository.watches() if w.kind is WatchKind.ASN})
+async def watched_targets(repository: AlertRepository) -> Watched:
+    """Every AS and country some server watches: each gets a history point at every import, beside the
+    configured countries (a watched country's origin ASes too, as for a configured one)."""
+    watches = await repository.watches()
+    return Watched(
+        countries=sorted({w.target.upper() for w in watches if w.kind is WatchKind.COUNTRY}),
+        asns=sorted({int(w.target[2:]) for w in watches if w.kind is WatchKind.ASN}),
+    )
 
 
-def build_history(settings: Settings, watched: WatchedAsns) -> HistoryRecorder:
+def build_history(
+    settings: Settings, watched: WatchedTargets, served: ServedIndex | None = None
+) -> HistoryRecorder:
     return HistoryRecorder(
-        HistoryStore(settings.history.silkroute_history_db), settings.history.countries, watched
+        HistoryStore(settings.history.silkroute_history_db), settings.history.countries, watched, served
     )
 
 
 def standalone_history(settings: Settings) -> HistoryRecorder:
     """The recorder for the one-shot `silkroute data` commands, reading the watches from the state file."""
 
-    async def watched() -> list[int]:
+    async def watched() -> Watched:
         db = StateDB(settings.core.silkroute_state_db)
         await db.open()
         try:
-            return await watched_asns(AlertRepository(db))
+            return await watched_targets(AlertRepository(db))
         finally:
             await db.close()
 
@@ -109,7 +116,7 @@ def standalone_history(settings: Settings) -> HistoryRecorder:
 
 def service_history(settings: Settings, snapshots: SnapshotStore, alerts: AlertService) -> HistoryRecorder:
     """The running bot's recorder: watches from the alert service's repository, told of every refresh."""
-    history = build_history(settings, lambda: watched_asns(alerts.repository))
+    history = build_history(settings, lambda: watched_targets(alerts.repository), snapshots.served_index)
     snapshots.on_import = history.record
     return history
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Hashable, Iterable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -22,7 +23,17 @@ from bot.routing.transit import TransitIndex
 
 log = logging.getLogger(__name__)
 
-WatchedAsns = Callable[[], Awaitable[Sequence[int]]]
+
+@dataclass(frozen=True, slots=True)
+class Watched:
+    """What some server watches that history records beside the configured countries."""
+
+    countries: Sequence[str] = ()
+    asns: Sequence[int] = ()
+
+
+WatchedTargets = Callable[[], Awaitable[Watched]]
+ServedIndex = Callable[[Path], tuple[Snapshot, TransitIndex] | None]
 ChartCache = LRUCache[Hashable, bytes]
 
 
@@ -37,14 +48,19 @@ def recording_key(snapshot: Snapshot) -> tuple[str, str, str] | None:
 
 
 def record_snapshot(
-    store: HistoryStore, snapshot: Snapshot, countries: Sequence[str], asns: Iterable[int] = ()
+    store: HistoryStore,
+    snapshot: Snapshot,
+    countries: Sequence[str],
+    asns: Iterable[int] = (),
+    index: TransitIndex | None = None,
 ) -> Recording | None:
-    """Compute and store the snapshot's points (blocking: call it off the event loop)."""
+    """Compute and store the snapshot's points (blocking: call it off the event loop); with the served
+    snapshot's `index` its results stay cached for `/transit`."""
     key = recording_key(snapshot)
     if key is None:
         return None
     date, collectors, data_time = key
-    views = build_views(TransitIndex(snapshot), countries, asns, snapshot.origin_asns())
+    views = build_views(index or TransitIndex(snapshot), countries, asns)
     recorded_at = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     return store.replace(
         Recording(date, collectors, data_time, snapshot.snapshot_id, recorded_at, 0, 0), views
@@ -56,10 +72,17 @@ class HistoryRecorder:
 
     name = "history"
 
-    def __init__(self, store: HistoryStore, countries: Sequence[str], watched_asns: WatchedAsns) -> None:
+    def __init__(
+        self,
+        store: HistoryStore,
+        countries: Sequence[str],
+        watched: WatchedTargets,
+        served: ServedIndex | None = None,
+    ) -> None:
         self.store = store
         self.countries = list(countries)
-        self.watched_asns = watched_asns
+        self.watched = watched
+        self.served = served  # the running bot's: a served folder is recorded through /transit's own index
         # Rendered over-time charts by what they show: a render costs far more than reading the points.
         self.charts: ChartCache = LRUCache(maxsize=64)
 
@@ -69,11 +92,18 @@ class HistoryRecorder:
     async def close(self) -> None:
         """Nothing to close: no connection outlives a call."""
 
+    async def targets(self) -> tuple[list[str], list[int]]:
+        """The countries (configured, then watched ones) and the watched ASes every point is recorded for."""
+        watched = await self.watched()
+        countries = list(dict.fromkeys([*self.countries, *(cc.upper() for cc in watched.countries)]))
+        return countries, list(watched.asns)
+
     async def record(self, folder: Path) -> Recording | None:
-        """Record the snapshot in `folder` (served or not), with the watched ASes as extra targets."""
-        asns = await self.watched_asns()
-        snapshot = await asyncio.to_thread(Snapshot, folder)
-        recording = await asyncio.to_thread(record_snapshot, self.store, snapshot, self.countries, asns)
+        """Record the snapshot in `folder` (served or not), with the watched countries and ASes as targets."""
+        countries, asns = await self.targets()
+        served = self.served(folder) if self.served is not None else None
+        snapshot, index = served if served else (await asyncio.to_thread(Snapshot, folder), None)
+        recording = await asyncio.to_thread(record_snapshot, self.store, snapshot, countries, asns, index)
         if recording is not None:
             log.info(
                 "history point %s (%s): %d targets", recording.date, recording.collectors, recording.points

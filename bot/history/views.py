@@ -8,10 +8,17 @@ points are kept for years; the shares that are kept are the exact floats the tra
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
-from bot.routing.transit import CountryTransit, OriginTransit, RouteLike, TransitIndex, clean_path
+from bot.routing.transit import (
+    CountryTransit,
+    OriginTransit,
+    PathHop,
+    RouteLike,
+    TransitIndex,
+    clean_path,
+)
 
 TOP_TRANSIT = 20
 TOP_UPSTREAMS = 20
@@ -44,17 +51,29 @@ def country_view(result: CountryTransit) -> View:
     }
 
 
+def _neighbour(origin: int, raw: tuple[PathHop, ...]) -> int | None:
+    path = clean_path(raw)
+    if isinstance(path, str) or len(path) < 2 or path[-1] != origin:
+        return None
+    return path[-2]
+
+
 def upstreams(origin: int, routes: Iterable[RouteLike]) -> list[list[int]]:
     """The origin's neighbours towards the collectors (last hop before it), with how many vantage points saw each.
 
-    The path is cleaned as `/transit` cleans it (prepending collapsed, AS_SET and loops dropped).
+    The path is cleaned as `/transit` cleans it (prepending collapsed, AS_SET and loops dropped), once per
+    distinct path: a big origin's many prefixes share a few paths per vantage point.
     """
     seen: dict[int, set[int]] = defaultdict(set)
+    neighbour_of: dict[tuple[PathHop, ...], int | None] = {}
     for route in routes:
-        path = clean_path(route.path)
-        if isinstance(path, str) or len(path) < 2 or path[-1] != origin:
-            continue
-        seen[path[-2]].add(route.vantage)
+        raw = route.path
+        if raw in neighbour_of:
+            neighbour = neighbour_of[raw]
+        else:
+            neighbour = neighbour_of[raw] = _neighbour(origin, raw)
+        if neighbour is not None:
+            seen[neighbour].add(route.vantage)
     ranked = sorted(seen.items(), key=lambda item: (-len(item[1]), item[0]))
     return [[asn, len(vantages)] for asn, vantages in ranked[:TOP_UPSTREAMS]]
 
@@ -76,21 +95,21 @@ def origin_view(v4: OriginTransit, v6: OriginTransit, neighbours: list[list[int]
     }
 
 
-def build_views(
-    index: TransitIndex, countries: Sequence[str], asns: Iterable[int], originating: Collection[int]
-) -> dict[str, View]:
-    """Every point of one snapshot, keyed by target (`KZ`, `AS9198`): each country and its origin ASes, then the
-    extra ASes (watched ones); ASes outside `originating` (no route in the table) get no point and no work."""
-    views: dict[str, View] = {}
+def build_views(index: TransitIndex, countries: Sequence[str], asns: Iterable[int]) -> dict[str, View]:
+    """Every point of one snapshot, keyed by target (`KZ`, `AS9198`): each country, then its origin ASes and the
+    extra ASes (watched ones). ASes that originate nothing get no point and no work; each other AS's routes are
+    read once, for both families and its neighbours, and its results stay in the index for the countries."""
     wanted: list[int] = []
     for cc in countries:
-        views[country_key(cc)] = country_view(index.country(cc, 4))
         wanted.extend(index.data.asns_in_country(cc))
     wanted.extend(asns)
+    originating = index.originating()
+    origins: dict[str, View] = {}
     for asn in dict.fromkeys(a for a in wanted if a in originating):
-        v4, v6 = index.origin(asn, 4), index.origin(asn, 6)
-        if not v4.vantage_points and not v6.vantage_points:
-            continue
-        neighbours = upstreams(asn, index.data.routes_of_origin(asn))
-        views[asn_key(asn)] = origin_view(v4, v6, neighbours)
-    return views
+        routes = index.data.routes_of_origin(asn)
+        v4 = index.origin(asn, 4, [r for r in routes if ":" not in r.prefix])
+        v6 = index.origin(asn, 6, [r for r in routes if ":" in r.prefix])
+        if v4.vantage_points or v6.vantage_points:
+            origins[asn_key(asn)] = origin_view(v4, v6, upstreams(asn, routes))
+    views = {country_key(cc): country_view(index.country(cc, 4)) for cc in countries}
+    return views | origins

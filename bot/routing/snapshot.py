@@ -501,10 +501,11 @@ class Snapshot:
             indices, prefixes = indices[mask], prefixes[mask]
         vantages = self._vantage_of_routes(indices).tolist()
         paths = np.asarray(self._route_path[indices]).tolist()
-        return [
-            Route(v, self.prefix(p), self._path(q))
-            for v, p, q in zip(vantages, prefixes.tolist(), paths, strict=True)
-        ]
+        ids = prefixes.tolist()
+        # Each prefix has a route per vantage point, and a few paths carry many prefixes: decode each once.
+        text = {p: self.prefix(p) for p in set(ids)}
+        hops = {q: self._path(q) for q in set(paths)}
+        return [Route(v, text[p], hops[q]) for v, p, q in zip(vantages, ids, paths, strict=True)]
 
     def routes(self, family: int | None = None) -> Iterator[Route]:
         """Every route, vantage by vantage, in chunks so memory stays flat on a full table."""

@@ -98,6 +98,14 @@ class SnapshotStore:
         """The transit index (with its result and chart caches) of the serving snapshot, one per snapshot."""
         return self._transit.for_snapshot(self.require())
 
+    def served_index(self, folder: Path) -> tuple[Snapshot, TransitIndex] | None:
+        """The serving snapshot and its transit index when `folder` is the one served, else None: work done on
+        this index (history's recording after an import) leaves `/transit` warm."""
+        current = self.current
+        if current is None or current.snapshot_id != folder.name:
+            return None
+        return current, self._transit.for_snapshot(current)
+
     def profile_index(self) -> ProfileIndex:
         """The country-profile index (profiles, sizes, charts) of the serving snapshot, one per snapshot."""
         return self._profiles.for_snapshot(self.require())

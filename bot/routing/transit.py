@@ -23,7 +23,7 @@ from __future__ import annotations
 import socket
 import threading
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Generic, Protocol, TypeVar
 
@@ -80,6 +80,8 @@ class TransitData(Protocol):
     def vantages(self) -> Sequence[VantageLike]: ...
 
     def routes_of_origin(self, asn: int, family: int | None = None) -> Sequence[RouteLike]: ...
+
+    def origin_asns(self) -> Collection[int]: ...
 
     def has_routes(self, family: int) -> bool: ...
 
@@ -382,6 +384,7 @@ class TransitIndex:
         self._origins: LRUCache[tuple[int, int], OriginTransit] = LRUCache(maxsize=max_origins)
         self._countries: dict[tuple[str, int], CountryTransit] = {}
         self.country_of = RegistrationMemo(data).country_of
+        self._originating: Collection[int] | None = None
         self._lock = threading.Lock()
         # Rendered charts (~30 kB each) by (title, rows): rendering costs ~100 ms, far more than the numbers.
         self.charts: LRUCache[tuple[str, int], bytes] = LRUCache(maxsize=128)
@@ -394,12 +397,22 @@ class TransitIndex:
         with self._lock:
             return self._countries.get((cc, family))
 
-    def origin(self, asn: int, family: int) -> OriginTransit:
-        """One origin's result, computed from its own routes on first use."""
+    def originating(self) -> Collection[int]:
+        """The ASes with a route in the table, read once: most registered ASes originate nothing, and their
+        result (no vantage point) counts for nothing in a country, so they need no work at all."""
+        if self._originating is None:
+            self._originating = self.data.origin_asns()
+        return self._originating
+
+    def origin(self, asn: int, family: int, routes: Sequence[RouteLike] | None = None) -> OriginTransit:
+        """One origin's result, computed from its own routes on first use; a caller that already read them
+        (this family's, in table order) passes `routes` so the table is not read twice."""
         cached = self.cached_origin(asn, family)
         if cached is not None:
             return cached
-        result = compute_origin(asn, self.data.routes_of_origin(asn, family), family, self.country_of)
+        if routes is None:
+            routes = self.data.routes_of_origin(asn, family)
+        result = compute_origin(asn, routes, family, self.country_of)
         with self._lock:
             self._origins[(asn, family)] = result
         return result
@@ -410,8 +423,13 @@ class TransitIndex:
         if cached is not None:
             return cached
         asns = self.data.asns_in_country(cc)
+        originating = self.originating()
         result = combine_country(
-            cc, family, len(asns), (self.origin(a, family) for a in asns), self.country_of
+            cc,
+            family,
+            len(asns),
+            (self.origin(a, family) for a in asns if a in originating),
+            self.country_of,
         )
         with self._lock:
             self._countries[(cc, family)] = result

@@ -57,7 +57,8 @@ async def backfill_command(
     dates = wanted_dates(parse_day(start, "--from"), parse_day(end, "--to"), parse_every(every))
     require_online(settings)
     files, downloaded = await _registry(settings, registry or [])
-    plan = BackfillPlan(dates, names, files, history.countries, await history.watched_asns())
+    countries, asns = await history.targets()
+    plan = BackfillPlan(dates, names, files, countries, asns)
     try:
         report = await backfill(settings, history.store, plan, say)
     finally:

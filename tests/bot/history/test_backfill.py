@@ -15,7 +15,7 @@ from bot.app.features.backfill import backfill_command
 from bot.core.errors import InvalidInput
 from bot.core.settings import CoreSettings, HistorySettings, RoutingSettings, Settings
 from bot.history.backfill import Every, nearest_days, parse_every, wanted_dates
-from bot.history.recorder import HistoryRecorder
+from bot.history.recorder import HistoryRecorder, Watched
 from bot.history.store import HistoryStore
 from bot.routing.update import DownloadFailed
 from tests.bot.routing.test_update import FakeTty, Mirror, serve
@@ -49,8 +49,8 @@ def settings_for(base: str, data_dir: Path, retries: int) -> Settings:
     )
 
 
-async def watched() -> list[int]:
-    return []
+async def watched() -> Watched:
+    return Watched()
 
 
 async def test_backfill_resumes_skips_done_dates_and_reports_missing_months(

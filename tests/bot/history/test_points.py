@@ -8,8 +8,12 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from bot.alerts.model import WatchKind
+from bot.alerts.repository import AlertRepository
 from bot.app.features.data import import_command
-from bot.history.recorder import HistoryRecorder
+from bot.app.wiring import watched_targets
+from bot.core.state_db import StateDB
+from bot.history.recorder import HistoryRecorder, Watched
 from bot.history.store import HistoryStore
 from bot.history.views import TOP_TRANSIT
 from bot.routing.importer import import_files
@@ -20,6 +24,7 @@ from tests.bot.history.conftest import MRT, REGISTRY
 
 COUNTRIES = ("KZ", "KG")
 WATCHED = 3215  # Orange (FR), outside the countries: recorded because it is watched
+WATCHED_COUNTRY = "uz"  # outside the countries too, and spelled as a user might: recorded as UZ
 
 
 def close(stored: Sequence[Sequence[Any]], computed: Sequence[tuple[Any, float]]) -> bool:
@@ -29,8 +34,8 @@ def close(stored: Sequence[Sequence[Any]], computed: Sequence[tuple[Any, float]]
     )
 
 
-async def watched() -> list[int]:
-    return [WATCHED]
+async def watched() -> Watched:
+    return Watched(countries=[WATCHED_COUNTRY], asns=[WATCHED])
 
 
 async def test_points_equal_transit_on_each_file_alone(
@@ -60,9 +65,17 @@ async def test_points_equal_transit_on_each_file_alone(
     assert answers[2].data["history"]["date"] == "2014-05-23"
 
     kz = {p.date: p.view for p in store.series("KZ")}
-    kazakh_origins = 0
+    uz = {p.date: p.view for p in store.series("UZ")}
+    assert set(uz) == set(alone)
+    kazakh_origins = uzbek_origins = 0
     for date, snapshot in alone.items():
         index = TransitIndex(snapshot)
+        watched_country = index.country("UZ", 4)
+        assert close(uz[date]["exit_countries"], watched_country.exit_countries)
+        assert uz[date]["origin_ases"] == watched_country.origin_ases
+        uzbek = [a for a in snapshot.asns_in_country("UZ") if index.origin(a, 4).vantage_points]
+        assert all(date in {p.date for p in store.series(f"AS{a}")} for a in uzbek)  # its origins too
+        uzbek_origins += len(uzbek)
         country = index.country("KZ", 4)
         view = kz[date]
         assert close(view["exit_countries"], country.exit_countries)
@@ -84,7 +97,7 @@ async def test_points_equal_transit_on_each_file_alone(
             assert close(got["exit_countries"], origin.exit_countries)
             assert close(got["transit"], origin.transit[:TOP_TRANSIT])
             assert (got["prefixes_v4"], got["space_v4"]) == (origin.prefixes, origin.address_space)
-    assert kazakh_origins > 50
+    assert kazakh_origins > 50 and uzbek_origins > 5
     seen_watched = {date for date, s in alone.items() if s.routes_of_origin(WATCHED)}
     assert seen_watched and {p.date for p in store.series(f"AS{WATCHED}")} == seen_watched
 
@@ -134,3 +147,51 @@ async def test_a_refresh_tells_history_and_drops_older_data_after(shared_data: P
     await store.serve_import(older)
     assert told == [(older.folder, True)] and not older.folder.exists()
     assert store.require().folder == newest
+
+
+async def test_watched_countries_and_ases_come_from_every_servers_watches(tmp_path: Path) -> None:
+    db = StateDB(tmp_path / "state.sqlite3")
+    await db.open()
+    try:
+        repository = AlertRepository(db)
+        for guild, kind, target in [
+            (1, WatchKind.COUNTRY, "UZ"),
+            (2, WatchKind.COUNTRY, "UZ"),
+            (2, WatchKind.ASN, "AS9198"),
+            (1, WatchKind.PREFIX, "2.72.0.0/13"),
+            (2, WatchKind.COUNTRY, "TJ"),
+        ]:
+            await repository.add_watch(guild, kind, target, "", "test", 0.0)
+        watched = await watched_targets(repository)
+    finally:
+        await db.close()
+    assert watched == Watched(countries=["TJ", "UZ"], asns=[9198])
+
+    async def source() -> Watched:
+        return watched
+
+    recorder = HistoryRecorder(HistoryStore(tmp_path / "history.sqlite3"), ["KZ", "UZ"], source)
+    assert await recorder.targets() == (["KZ", "UZ", "TJ"], [9198])
+
+
+async def test_recording_a_served_import_leaves_transit_warm(shared_data: Path, tmp_path: Path) -> None:
+    """The running bot records a served folder through the serving store's transit index: `/transit` for the
+    recorded countries is then answered from cache; a kept-aside older folder gets its own index."""
+    data_dir = tmp_path / "data"
+    registry = [shared_data / r for r in REGISTRY]
+    snapshots = SnapshotStore(data_dir)
+    history = HistoryStore(tmp_path / "history.sqlite3")
+    recorder = HistoryRecorder(history, COUNTRIES, watched, snapshots.served_index)
+    snapshots.on_import = recorder.record
+    await snapshots.serve_import(import_files([shared_data / MRT[0][0], *registry], data_dir))
+    index = snapshots.transit_index()
+    warm = index.cached_country("KZ", 4)
+    assert warm is not None and index.cached_origin(9198, 4) is not None
+    (kz,) = history.series("KZ")
+    assert close(kz.view["exit_countries"], warm.exit_countries)
+    older = import_files([shared_data / MRT[2][0], *registry], data_dir)
+    assert not older.serving and snapshots.served_index(older.folder) is None
+    await snapshots.serve_import(older)
+    assert [r.date for r in history.recordings()] == ["2014-05-23", "2019-01-01"]
+    served = snapshots.require().provenance.data_date
+    assert served is not None and served.year == 2019  # the older folder was recorded, not served

@@ -35,6 +35,9 @@ class FakeData:
             if r.path and r.path[-1] == asn and (family is None or (6 if ":" in r.prefix else 4) == family)
         ]
 
+    def origin_asns(self) -> frozenset[int]:
+        return frozenset(r.path[-1] for r in self.table if r.path and isinstance(r.path[-1], int))
+
     def has_routes(self, family: int) -> bool:
         return any((6 if ":" in r.prefix else 4) == family for r in self.table)
 
