@@ -38,3 +38,16 @@ def make_services(
     live = live or LiveSources(settings)
     outage = outage or OutageService(settings, snapshots=snapshots, live=live)
     return compose_services(settings, snapshots, live, outage, limits=limits, alerts=alerts)
+
+
+class ManualClock:
+    """Time that moves only when a test says so (pass it wherever the code takes a clock)."""
+
+    def __init__(self, now: float = 0.0) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds

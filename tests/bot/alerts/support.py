@@ -15,21 +15,16 @@ from bot.alerts.delivery import ChannelRef, Delivery, DeliveryError
 from bot.app.answer import BadInput
 from bot.app.features.alerts.presentation import render_delivery
 from bot.core.settings import AlertSettings, CoreSettings, DiscordSettings, LiveSettings, Settings
+from tests import helpers
 
 START = 1_546_300_800.0  # 2019-01-01 00:00 UTC, the time of the replayed RIS file
 
 
-class ManualClock:
-    """Time that moves only when a test says so."""
+class ManualClock(helpers.ManualClock):
+    """The shared manual clock, starting at the alert tests' START."""
 
     def __init__(self, now: float = START) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
+        super().__init__(now)
 
 
 class RecordingSink:

@@ -8,17 +8,10 @@ import pytest
 
 from bot.app.limits import Cost, FairUse, SlowDown
 from bot.core.settings import LimitSettings, parse_quota
+from tests.helpers import ManualClock
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
-def limiter(clock: Clock, **quotas: object) -> FairUse:
+def limiter(clock: ManualClock, **quotas: object) -> FairUse:
     return FairUse(LimitSettings(**quotas), clock=clock)  # type: ignore[arg-type]
 
 
@@ -27,7 +20,7 @@ def reach(limits: FairUse, user: int | None = 1, guild: int | None = 10, *, mana
 
 
 def test_a_member_is_slowed_down_and_told_when_to_retry() -> None:
-    clock = Clock()
+    clock = ManualClock(1000.0)
     limits = limiter(clock, silkroute_limit_reach_user="3/10m")
     for _ in range(3):
         reach(limits)
@@ -42,7 +35,7 @@ def test_a_member_is_slowed_down_and_told_when_to_retry() -> None:
 
 
 def test_a_refused_use_is_not_counted() -> None:
-    clock = Clock()
+    clock = ManualClock(1000.0)
     limits = limiter(clock, silkroute_limit_reach_user="1/1m")
     reach(limits)
     for _ in range(5):
@@ -54,7 +47,7 @@ def test_a_refused_use_is_not_counted() -> None:
 
 
 def test_the_server_quota_is_shared_and_binds_managers_too() -> None:
-    clock = Clock()
+    clock = ManualClock(1000.0)
     limits = limiter(clock, silkroute_limit_reach_user="1/1h", silkroute_limit_reach_server="3/1h")
     reach(limits, user=1)
     reach(limits, user=2)
@@ -65,7 +58,9 @@ def test_the_server_quota_is_shared_and_binds_managers_too() -> None:
 
 
 def test_managers_are_exempt_from_member_quotas_only() -> None:
-    limits = limiter(Clock(), silkroute_limit_reach_user="1/1h", silkroute_limit_reach_server="100/1h")
+    limits = limiter(
+        ManualClock(1000.0), silkroute_limit_reach_user="1/1h", silkroute_limit_reach_server="100/1h"
+    )
     for _ in range(5):
         reach(limits, manager=True)
     reach(limits, user=2)
@@ -74,7 +69,7 @@ def test_managers_are_exempt_from_member_quotas_only() -> None:
 
 
 def test_atlas_results_are_spent_by_amount_and_a_big_request_is_refused_whole() -> None:
-    limits = limiter(Clock(), silkroute_limit_atlas_results_server="25/1d")
+    limits = limiter(ManualClock(1000.0), silkroute_limit_atlas_results_server="25/1d")
     limits.charge(Cost.ATLAS_RESULTS, user_id=1, guild_id=10, can_manage=True, amount=10)
     limits.charge(Cost.ATLAS_RESULTS, user_id=2, guild_id=10, can_manage=False, amount=10)
     with pytest.raises(SlowDown, match=r"used 20 of 25 atlas results per server per 1 day \(10 asked\)"):
@@ -83,7 +78,9 @@ def test_atlas_results_are_spent_by_amount_and_a_big_request_is_refused_whole() 
 
 
 def test_the_console_has_no_member_or_server_quota() -> None:
-    limits = limiter(Clock(), silkroute_limit_reach_user="0/1s", silkroute_limit_reach_server="0/1s")
+    limits = limiter(
+        ManualClock(1000.0), silkroute_limit_reach_user="0/1s", silkroute_limit_reach_server="0/1s"
+    )
     for _ in range(20):
         reach(limits, user=None, guild=None)
     with pytest.raises(SlowDown, match="switched off"):
@@ -99,7 +96,7 @@ def test_malformed_quotas_are_refused_at_start(text: str) -> None:
 
 
 async def test_fifty_concurrent_probes_never_exceed_the_cap() -> None:
-    limits = limiter(Clock(), silkroute_max_concurrent_probes=4)
+    limits = limiter(ManualClock(1000.0), silkroute_max_concurrent_probes=4)
     release = asyncio.Event()
     peak = 0
 

@@ -14,7 +14,7 @@ from bot.app.wiring import Services
 from bot.core.settings import DiscordSettings, Settings
 from bot.core.values import Section, Table
 from bot.frontends.discord.client import SilkrouteBot
-from tests.helpers import make_services
+from tests.helpers import ManualClock, make_services
 
 FAKE_TOKEN = "MTIzNDU2Nzg5MDEyMzQ1Njc4.fake-token.do-not-leak-0123456789abcdef"
 EXTRA_EXTENSION = "tests.bot.frontends.discord.ext_extra"
@@ -59,16 +59,6 @@ async def slow(ctx: Context) -> Answer:
     """Shows a partial answer first, as long-running commands (traceroutes, reach checks) do."""
     await ctx.report_progress(Answer(command="slow", title="Slow", summary="working… 1 of 2 probes done"))
     return Answer(command="slow", title="Slow", summary="both probes done")
-
-
-class ManualClock:
-    """The bot's and the fake Discord's clock in token-expiry tests: moved by hand, never slept."""
-
-    def __init__(self) -> None:
-        self.now = 0.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 LATE_CLOCK = ManualClock()
