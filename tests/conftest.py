@@ -15,6 +15,7 @@ pytest_plugins = (
     "tests.fixtures.reach_lab",
     "tests.bot.live.fake_upstreams",
     "tests.bot.live.fake_rislive",
+    "tests.fixtures.redis_server",
 )
 
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"

@@ -10,7 +10,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -213,6 +213,65 @@ class OutageSettings(_Section):
         return tuple(h.strip().lower() for h in self.silkroute_outage_panel.split(",") if h.strip())
 
 
+class RedisSettings(_Section):
+    """Shared state for more than one process: with a Redis URL the live cache, its single-flight, the fair-use
+    windows and the event fan-out live in Redis; without one each process keeps its own (the default)."""
+
+    silkroute_redis_url: str = ""
+    # How long one process may hold a live lookup before the others stop waiting and fetch themselves.
+    silkroute_redis_lock_seconds: float = Field(default=30.0, gt=0, le=600)
+
+    @field_validator("silkroute_redis_url")
+    @classmethod
+    def _redis_scheme(cls, value: str) -> str:
+        url = value.strip()
+        if url and not url.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError(f"{url!r} is not a Redis URL like redis://127.0.0.1:6379/0")
+        return url
+
+
+class ShardSettings(_Section):
+    """Discord shards this process connects: all of them when both are empty (discord.py picks the count)."""
+
+    silkroute_shard_count: int | None = Field(default=None, ge=1, le=10_000)
+    silkroute_shard_ids: str = ""
+
+    @field_validator("silkroute_shard_count", mode="before")
+    @classmethod
+    def _empty_count_is_none(cls, value: Any) -> Any:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @property
+    def shard_ids(self) -> tuple[int, ...] | None:
+        """The ids as numbers; None means every shard of the count."""
+        return parse_shard_ids(self.silkroute_shard_ids, self.silkroute_shard_count)
+
+    @model_validator(mode="after")
+    def _ids_within_count(self) -> ShardSettings:
+        parse_shard_ids(self.silkroute_shard_ids, self.silkroute_shard_count)
+        return self
+
+
+def parse_shard_ids(text: str, count: int | None) -> tuple[int, ...] | None:
+    """`0,2` or `0-3` within `count`; a clear error naming the allowed range otherwise."""
+    if not text.strip():
+        return None
+    if count is None:
+        raise ValueError(
+            "SILKROUTE_SHARD_IDS needs SILKROUTE_SHARD_COUNT (e.g. SHARD_COUNT=4, SHARD_IDS=0,1)"
+        )
+    ids: set[int] = set()
+    for part in text.split(","):
+        low, dash, high = part.strip().partition("-")
+        if not low.isdigit() or (dash and not high.isdigit()):
+            raise ValueError(f"{part.strip()!r} is not a shard id or range like 0,1 or 0-3")
+        ids.update(range(int(low), int(high if dash else low) + 1))
+    outside = sorted(i for i in ids if i >= count)
+    if outside:
+        raise ValueError(f"shard ids {outside} are outside 0-{count - 1} for SILKROUTE_SHARD_COUNT={count}")
+    return tuple(sorted(ids))
+
+
 class Settings:
     """All sections, loaded together so every invalid variable is reported at once."""
 
@@ -226,6 +285,8 @@ class Settings:
         self.history: HistorySettings = sections.get("history") or HistorySettings()
         self.limits: LimitSettings = sections.get("limits") or LimitSettings()
         self.outage: OutageSettings = sections.get("outage") or OutageSettings()
+        self.redis: RedisSettings = sections.get("redis") or RedisSettings()
+        self.shards: ShardSettings = sections.get("shards") or ShardSettings()
 
 
 SECTIONS: dict[str, type[_Section]] = {
@@ -238,6 +299,8 @@ SECTIONS: dict[str, type[_Section]] = {
     "history": HistorySettings,
     "limits": LimitSettings,
     "outage": OutageSettings,
+    "redis": RedisSettings,
+    "shards": ShardSettings,
 }
 
 
