@@ -122,9 +122,9 @@ class Context:
     channel_id: int | None = None
     progress: ProgressCallback | None = None
 
-    def charge(self, cost: Cost, amount: int = 1) -> None:
+    async def charge(self, cost: Cost, amount: int = 1) -> None:
         """Spend `amount` of a fair-use quota for this caller and server, or raise SlowDown."""
-        self.services.limits.charge(
+        await self.services.limits.charge(
             cost,
             user_id=self.caller.user_id,
             guild_id=self.guild_id,

@@ -13,13 +13,13 @@ import contextlib
 import enum
 import math
 import time
-from collections import deque
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 
 from bot.app.answer import CommandError, ErrorKind
 from bot.core.settings import LimitSettings, parse_quota
 from bot.core.values import Section, Table
+from bot.shared_state.windows import Claim, LocalWindows, Windows
 
 
 class Cost(enum.StrEnum):
@@ -54,6 +54,11 @@ class Quota:
     window: float
     managers_exempt: bool
 
+    @property
+    def key(self) -> str:
+        """Names the quota's windows, the same in every process."""
+        return f"{self.cost}/{self.scope}".replace(" ", "-")
+
     def describe(self) -> str:
         return f"{self.uses} {self.cost} per {self.scope} per {_duration(self.window)}"
 
@@ -81,17 +86,24 @@ def quotas_from(settings: LimitSettings) -> list[Quota]:
 
 
 class FairUse:
-    """Component "limits": quota windows in memory (a restart forgives), and the process-wide probe cap."""
+    """Component "limits": quota windows (in memory by default, in Redis when shared), and the process-wide
+    probe cap (always per process: it protects this host's sockets). Shared windows need a clock all
+    processes agree on, so the composition root hands a wall clock with them."""
 
     name = "limits"
 
-    def __init__(self, settings: LimitSettings, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        settings: LimitSettings,
+        clock: Callable[[], float] = time.monotonic,
+        windows: Windows | None = None,
+    ) -> None:
         self.quotas = quotas_from(settings)
         self.clock = clock
+        self.windows = windows or LocalWindows()
         self.max_probes = settings.silkroute_max_concurrent_probes
         self._probes = asyncio.Semaphore(self.max_probes)
         self.probes_running = 0
-        self._uses: dict[tuple[Quota, int], deque[tuple[float, int]]] = {}
         self.refused = 0
 
     @contextlib.asynccontextmanager
@@ -104,38 +116,33 @@ class FairUse:
             finally:
                 self.probes_running -= 1
 
-    def charge(
+    async def charge(
         self, cost: Cost, *, user_id: int | None, guild_id: int | None, can_manage: bool, amount: int = 1
     ) -> None:
         """Record `amount` uses, or raise SlowDown (recording nothing) when any quota that applies is full."""
         now = self.clock()
-        applying: list[tuple[Quota, deque[tuple[float, int]]]] = []
+        applying: list[Quota] = []
+        claims: list[Claim] = []
         for quota in self.quotas:
             owner = user_id if quota.scope is Scope.MEMBER else guild_id
             if quota.cost is not cost or owner is None or (quota.managers_exempt and can_manage):
                 continue
-            uses = self._uses.setdefault((quota, owner), deque())
-            while uses and uses[0][0] <= now - quota.window:
-                uses.popleft()
-            spent = sum(n for _, n in uses)
-            if spent + amount > quota.uses:
-                self.refused += 1
-                raise SlowDown(
-                    self._refusal(quota, uses, spent, amount, now), self._retry_after(quota, uses, now)
-                )
-            applying.append((quota, uses))
-        for _, uses in applying:
-            uses.append((now, amount))
+            applying.append(quota)
+            claims.append(Claim(quota.key, str(owner), quota.uses, quota.window))
+        refusal = await self.windows.spend(claims, amount, now) if claims else None
+        if refusal is not None:
+            self.refused += 1
+            quota = applying[refusal.index]
+            retry_after = self._retry_after(quota, refusal.oldest, now)
+            raise SlowDown(self._refusal(quota, refusal.spent, amount, retry_after), retry_after)
 
-    def _retry_after(self, quota: Quota, uses: deque[tuple[float, int]], now: float) -> float:
-        return max(1.0, uses[0][0] + quota.window - now) if uses else quota.window
+    def _retry_after(self, quota: Quota, oldest: float | None, now: float) -> float:
+        return max(1.0, oldest + quota.window - now) if oldest is not None else quota.window
 
-    def _refusal(
-        self, quota: Quota, uses: deque[tuple[float, int]], spent: int, amount: int, now: float
-    ) -> str:
+    def _refusal(self, quota: Quota, spent: int, amount: int, retry_after: float) -> str:
         if quota.uses == 0:
             return f"{str(quota.cost).capitalize()} is switched off for each {quota.scope} on this bot."
-        wait = _duration(math.ceil(self._retry_after(quota, uses, now)))
+        wait = _duration(math.ceil(retry_after))
         asked = f" ({amount} asked)" if amount > 1 else ""
         return (
             f"Slow down: this {quota.scope} has used {spent} of {quota.describe()}{asked}. "
@@ -152,11 +159,7 @@ class FairUse:
         now = self.clock()
         rows = []
         for quota in self.quotas:
-            busy = [
-                sum(n for t, n in uses if t > now - quota.window)
-                for (q, _), uses in self._uses.items()
-                if q == quota
-            ]
+            busy = self.windows.busy(quota.key, now)
             rows.append([quota.describe(), str(sum(1 for b in busy if b)), str(max(busy, default=0))])
         return Section(
             "Fair use",

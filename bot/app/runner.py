@@ -18,14 +18,14 @@ class InternalError(CommandError):
     kind = ErrorKind.INTERNAL
 
 
-def admit(spec: CommandSpec, ctx: Context) -> None:
+async def admit(spec: CommandSpec, ctx: Context) -> None:
     """Permission and fair use, checked before any work: a front end may answer a refusal at once."""
     if spec.manage_only and not ctx.caller.can_manage:
         raise Forbidden(
             f"`/{spec.name}` needs the Manage Server permission or the configured watch-manager role."
         )
     if spec.cost is not None:
-        ctx.charge(spec.cost)
+        await ctx.charge(spec.cost)
 
 
 async def run_admitted(spec: CommandSpec, ctx: Context, options: dict[str, Any]) -> Answer:
@@ -43,7 +43,7 @@ async def run_admitted(spec: CommandSpec, ctx: Context, options: dict[str, Any])
 
 async def execute(spec: CommandSpec, ctx: Context, options: dict[str, Any]) -> Answer:
     """Admit, then run: what the console and `ask` do for every command."""
-    admit(spec, ctx)
+    await admit(spec, ctx)
     return await run_admitted(spec, ctx, options)
 
 

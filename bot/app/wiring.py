@@ -29,12 +29,16 @@ from bot.history.changes import exit_shares
 from bot.history.recorder import HistoryRecorder, ServedIndex, Watched, WatchedTargets
 from bot.history.store import HistoryStore
 from bot.live import LiveSources
+from bot.live.cache import LiveCache
+from bot.live.shared_cache import SharedLiveCache
 from bot.net.dns import resolve
 from bot.outage.service import OutageService
 from bot.reach.probe import ReachConfig, check_target
 from bot.reach.site import parse_target
 from bot.reach.tls import tcp_connect, tls_handshake
 from bot.routing.snapshot_store import SnapshotStore
+from bot.shared_state.redis_link import RedisLink
+from bot.shared_state.redis_windows import RedisWindows
 
 
 class Component(Protocol):
@@ -60,14 +64,16 @@ class Services:
     limits: FairUse
     outage: OutageService
     history: HistoryRecorder
+    redis: RedisLink | None = None
     started_at: float = field(default_factory=time.time)
     failed_extensions: dict[str, str] = field(default_factory=dict)
 
     @property
     def components(self) -> list[Component]:
         """In start order: the alert system and the outage watch use the snapshot and the live sources; history
-        reads the alert system's watches."""
-        return [self.snapshots, self.live, self.alerts, self.limits, self.outage, self.history]
+        reads the alert system's watches; Redis, when shared state is on, comes before all of them."""
+        shared = [self.redis] if self.redis is not None else []
+        return [*shared, self.snapshots, self.live, self.alerts, self.limits, self.outage, self.history]
 
     async def start(self) -> None:
         for component in self.components:
@@ -128,7 +134,8 @@ def build_services(settings: Settings, *, long_running: bool = True) -> Services
     would begin a download at once when there is no snapshot yet.
     """
     snapshots = SnapshotStore(settings.core.silkroute_data_dir, settings if long_running else None)
-    live = LiveSources(settings)
+    redis = RedisLink(settings.redis.silkroute_redis_url) if settings.redis.silkroute_redis_url else None
+    live = LiveSources(settings, cache=shared_live_cache(settings, redis))
     outage = OutageService(
         settings,
         snapshots=snapshots,
@@ -136,7 +143,23 @@ def build_services(settings: Settings, *, long_running: bool = True) -> Services
         check=ReachHostCheck(partial(ReachConfig.from_settings, settings)),
         run_panel=long_running,
     )
-    return compose_services(settings, snapshots, live, outage)
+    return compose_services(
+        settings, snapshots, live, outage, limits=shared_limits(settings, redis), redis=redis
+    )
+
+
+def shared_live_cache(settings: Settings, redis: RedisLink | None) -> LiveCache | None:
+    """With Redis, live answers and their single-flight are shared by every process; else the default cache."""
+    if redis is None:
+        return None
+    return SharedLiveCache(redis, lock_seconds=settings.redis.silkroute_redis_lock_seconds)
+
+
+def shared_limits(settings: Settings, redis: RedisLink | None) -> FairUse | None:
+    """With Redis, quota windows count every process's uses, on the wall clock they all share."""
+    if redis is None:
+        return None
+    return FairUse(settings.limits, time.time, RedisWindows(redis))
 
 
 def compose_services(
@@ -147,6 +170,7 @@ def compose_services(
     *,
     limits: FairUse | None = None,
     alerts: AlertService | None = None,
+    redis: RedisLink | None = None,
 ) -> Services:
     """The parts that follow from the data sources: limits, alerts (using all of them) and history (reading the
     alerts' watches). Tests hand in their own sources, limits or alert service and keep the rest real."""
@@ -161,6 +185,7 @@ def compose_services(
         limits=limits,
         outage=outage,
         history=history,
+        redis=redis,
     )
 
 

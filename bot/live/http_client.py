@@ -42,6 +42,17 @@ class UpstreamError(DataUnavailable):
         super().__init__(f"{display_name(source)}: {message}")
         self.source = source
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Picklable despite keyword-only arguments: a cached "not found" crosses processes through Redis."""
+        return (_restore, (type(self), self.args, self.__dict__))
+
+
+def _restore(cls: type[UpstreamError], args: tuple[Any, ...], state: dict[str, Any]) -> UpstreamError:
+    error = cls.__new__(cls)
+    error.args = args
+    error.__dict__.update(state)
+    return error
+
 
 class LiveOffline(UpstreamError):
     """Live calls are switched off (SILKROUTE_OFFLINE=1); answers fall back to the local snapshot."""

@@ -197,7 +197,9 @@ def build_command(bot: SpecHost, spec: CommandSpec) -> app_commands.Command[Any,
             guild_id=interaction.guild_id,
             channel_id=interaction.channel_id,
         )
-        admit(spec, ctx)  # a refusal (permission, "slow down") is answered privately, before any "thinking…"
+        await admit(
+            spec, ctx
+        )  # a refusal (permission, "slow down") is answered privately, before any "thinking…"
         deadline = interaction.extras[DEADLINE] = Deadline.starting_now(bot.clock)
         await interaction.response.defer(thinking=True, ephemeral=spec.ephemeral)
 

@@ -3,88 +3,107 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator, Callable
 
 import pytest
 
 from bot.app.limits import Cost, FairUse, SlowDown
 from bot.core.settings import LimitSettings, parse_quota
+from bot.shared_state.redis_link import RedisLink
+from bot.shared_state.redis_windows import RedisWindows
 from tests.helpers import ManualClock
 
-
-def limiter(clock: ManualClock, **quotas: object) -> FairUse:
-    return FairUse(LimitSettings(**quotas), clock=clock)  # type: ignore[arg-type]
+Limiter = Callable[..., FairUse]
 
 
-def reach(limits: FairUse, user: int | None = 1, guild: int | None = 10, *, manager: bool = False) -> None:
-    limits.charge(Cost.REACH, user_id=user, guild_id=guild, can_manage=manager)
+@pytest.fixture(params=["memory", "redis"])
+async def limiter(request: pytest.FixtureRequest) -> AsyncIterator[Limiter]:
+    """Fair use over each window store: this process's memory, and a real Redis shared by processes."""
+    link = RedisLink(request.getfixturevalue("redis_url")) if request.param == "redis" else None
+
+    def make(clock: ManualClock, **quotas: object) -> FairUse:
+        windows = RedisWindows(link) if link is not None else None
+        return FairUse(LimitSettings(**quotas), clock=clock, windows=windows)  # type: ignore[arg-type]
+
+    yield make
+    if link is not None:
+        await link.close()
 
 
-def test_a_member_is_slowed_down_and_told_when_to_retry() -> None:
+async def reach(
+    limits: FairUse, user: int | None = 1, guild: int | None = 10, *, manager: bool = False
+) -> None:
+    await limits.charge(Cost.REACH, user_id=user, guild_id=guild, can_manage=manager)
+
+
+async def test_a_member_is_slowed_down_and_told_when_to_retry(limiter: Limiter) -> None:
     clock = ManualClock(1000.0)
     limits = limiter(clock, silkroute_limit_reach_user="3/10m")
     for _ in range(3):
-        reach(limits)
+        await reach(limits)
         clock.now += 60
     with pytest.raises(SlowDown) as caught:
-        reach(limits)
+        await reach(limits)
     assert "3 reach per member per 10 min" in caught.value.message
     assert "Try again in 7 min" in caught.value.message  # the first use leaves the window at t+600
     assert caught.value.retry_after == pytest.approx(420)
     clock.now += 420
-    reach(limits)  # the oldest use has left the window
+    await reach(limits)  # the oldest use has left the window
 
 
-def test_a_refused_use_is_not_counted() -> None:
+async def test_a_refused_use_is_not_counted(limiter: Limiter) -> None:
     clock = ManualClock(1000.0)
     limits = limiter(clock, silkroute_limit_reach_user="1/1m")
-    reach(limits)
+    await reach(limits)
     for _ in range(5):
         with pytest.raises(SlowDown):
-            reach(limits)
+            await reach(limits)
     clock.now += 60
-    reach(limits)
+    await reach(limits)
     assert limits.refused == 5
 
 
-def test_the_server_quota_is_shared_and_binds_managers_too() -> None:
+async def test_the_server_quota_is_shared_and_binds_managers_too(limiter: Limiter) -> None:
     clock = ManualClock(1000.0)
     limits = limiter(clock, silkroute_limit_reach_user="1/1h", silkroute_limit_reach_server="3/1h")
-    reach(limits, user=1)
-    reach(limits, user=2)
-    reach(limits, user=3, manager=True)
+    await reach(limits, user=1)
+    await reach(limits, user=2)
+    await reach(limits, user=3, manager=True)
     with pytest.raises(SlowDown, match="this server has used 3"):
-        reach(limits, user=4, manager=True)
-    reach(limits, user=5, guild=11)  # another server has its own budget
+        await reach(limits, user=4, manager=True)
+    await reach(limits, user=5, guild=11)  # another server has its own budget
+    rows = {row[0]: row[1:] for row in limits.status().table.rows}  # type: ignore[union-attr]
+    assert rows["3 reach per server per 1 h"] == ["2", "3"]
 
 
-def test_managers_are_exempt_from_member_quotas_only() -> None:
+async def test_managers_are_exempt_from_member_quotas_only(limiter: Limiter) -> None:
     limits = limiter(
         ManualClock(1000.0), silkroute_limit_reach_user="1/1h", silkroute_limit_reach_server="100/1h"
     )
     for _ in range(5):
-        reach(limits, manager=True)
-    reach(limits, user=2)
+        await reach(limits, manager=True)
+    await reach(limits, user=2)
     with pytest.raises(SlowDown):
-        reach(limits, user=2)
+        await reach(limits, user=2)
 
 
-def test_atlas_results_are_spent_by_amount_and_a_big_request_is_refused_whole() -> None:
+async def test_atlas_results_are_spent_by_amount_and_a_big_request_is_refused_whole(limiter: Limiter) -> None:
     limits = limiter(ManualClock(1000.0), silkroute_limit_atlas_results_server="25/1d")
-    limits.charge(Cost.ATLAS_RESULTS, user_id=1, guild_id=10, can_manage=True, amount=10)
-    limits.charge(Cost.ATLAS_RESULTS, user_id=2, guild_id=10, can_manage=False, amount=10)
+    await limits.charge(Cost.ATLAS_RESULTS, user_id=1, guild_id=10, can_manage=True, amount=10)
+    await limits.charge(Cost.ATLAS_RESULTS, user_id=2, guild_id=10, can_manage=False, amount=10)
     with pytest.raises(SlowDown, match=r"used 20 of 25 atlas results per server per 1 day \(10 asked\)"):
-        limits.charge(Cost.ATLAS_RESULTS, user_id=2, guild_id=10, can_manage=False, amount=10)
-    limits.charge(Cost.ATLAS_RESULTS, user_id=2, guild_id=10, can_manage=False, amount=5)
+        await limits.charge(Cost.ATLAS_RESULTS, user_id=2, guild_id=10, can_manage=False, amount=10)
+    await limits.charge(Cost.ATLAS_RESULTS, user_id=2, guild_id=10, can_manage=False, amount=5)
 
 
-def test_the_console_has_no_member_or_server_quota() -> None:
+async def test_the_console_has_no_member_or_server_quota(limiter: Limiter) -> None:
     limits = limiter(
         ManualClock(1000.0), silkroute_limit_reach_user="0/1s", silkroute_limit_reach_server="0/1s"
     )
     for _ in range(20):
-        reach(limits, user=None, guild=None)
+        await reach(limits, user=None, guild=None)
     with pytest.raises(SlowDown, match="switched off"):
-        reach(limits)
+        await reach(limits)
 
 
 @pytest.mark.parametrize("text", ["6", "6/", "x/10m", "6/10", "6/10w", "6/0s", "-1/1m"])
@@ -96,7 +115,7 @@ def test_malformed_quotas_are_refused_at_start(text: str) -> None:
 
 
 async def test_fifty_concurrent_probes_never_exceed_the_cap() -> None:
-    limits = limiter(ManualClock(1000.0), silkroute_max_concurrent_probes=4)
+    limits = FairUse(LimitSettings(silkroute_max_concurrent_probes=4))
     release = asyncio.Event()
     peak = 0
 

@@ -245,7 +245,9 @@ async def country(ctx: Context, target: str, compare: str = "", without: str = "
     index = ctx.services.snapshots.profile_index()
     profile = index.cached(code)
     if profile is None:
-        ctx.charge(Cost.COLD_COMPUTE)  # a warm answer is nearly free; only the first one per snapshot costs
+        await ctx.charge(
+            Cost.COLD_COMPUTE
+        )  # a warm answer is nearly free; only the first one per snapshot costs
         profile = await asyncio.to_thread(index.profile, code)
         sizes = await asyncio.to_thread(_sizes, index, codes)
     else:

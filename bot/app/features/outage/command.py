@@ -176,7 +176,7 @@ async def outage(ctx: Context, target: str) -> Answer:
     if entity.kind == "asn" and snapshot is not None:
         entity = Entity("asn", entity.code, snapshot.as_name(int(entity.code)) or "")
     if snapshot is not None and entity.key not in ctx.services.outage.bgp.entities:
-        ctx.charge(Cost.COLD_COMPUTE)  # the first look at a target walks every route of its ASes
+        await ctx.charge(Cost.COLD_COMPUTE)  # the first look at a target walks every route of its ASes
     try:
         verdict = await ctx.services.outage.verdict(entity)
     except DataUnavailable as exc:

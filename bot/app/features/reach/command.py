@@ -36,7 +36,7 @@ async def reach(ctx: Context, target: str, vantage: str = "local", asn: int | No
         )
     atlas = _atlas_client(ctx) if vantage == "atlas" else None
     if atlas is not None:  # every probe result spends the team's Atlas credits: counted before any is asked
-        ctx.charge(Cost.ATLAS_RESULTS, atlas.probes * len(targets))
+        await ctx.charge(Cost.ATLAS_RESULTS, atlas.probes * len(targets))
     done: dict[str, TargetReport] = {}
     slot = ctx.services.limits.probe_slot
     async for report in check_each(targets, config, snapshot, concurrency=MAX_SITES, slot=slot):

@@ -6,6 +6,8 @@ definitions live here, in the help, and in `bot.routing.transit`.
 
 from __future__ import annotations
 
+from functools import partial
+
 from bot.app.answer import Answer, BadInput
 from bot.app.commands import CommandSpec, Context, Option
 from bot.app.features.transit.over_time import AT_EXAMPLE, add_over_time, answer_at
@@ -83,7 +85,7 @@ async def transit(ctx: Context, target: str, family: str = "ipv4", rows: int = 1
         return await answer_at(history, key, label, at, target)
     if isinstance(resolved, CountryTarget):
         country = await country_result(
-            index, resolved.code, fam, on_cold=lambda: ctx.charge(Cost.COLD_COMPUTE)
+            index, resolved.code, fam, on_cold=partial(ctx.charge, Cost.COLD_COMPUTE)
         )
         answer = await country_answer(index, country, rows, target)
     else:

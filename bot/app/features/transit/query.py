@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from bot.app.answer import BadInput, Unavailable
@@ -102,7 +102,7 @@ async def origin_result(index: TransitIndex, asn: int, family: int) -> OriginTra
 
 
 async def country_result(
-    index: TransitIndex, code: str, family: int, on_cold: Callable[[], None] | None = None
+    index: TransitIndex, code: str, family: int, on_cold: Callable[[], Awaitable[None]] | None = None
 ) -> CountryTransit:
     """The country's numbers; BadInput when no AS is registered there or none originates routes.
 
@@ -118,7 +118,7 @@ async def country_result(
     result = index.cached_country(code, family)
     if result is None:
         if on_cold is not None:
-            on_cold()
+            await on_cold()
         result = await asyncio.to_thread(index.country, code, family)
     if result.origin_ases == 0:
         raise BadInput(

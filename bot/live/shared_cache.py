@@ -1,0 +1,108 @@
+"""`SharedLiveCache`: the live cache with its entries and single-flight in Redis, for several processes.
+
+Same interface and semantics as `LiveCache` (fresh for the endpoint's TTL, "not found" for its negative TTL,
+the last good answer served marked stale when a refresh fails); what changes is that every process sees the
+entries any of them fetched, and identical lookups in different processes share one upstream request. The
+in-process layer stays in front: concurrent callers in one process still wait on one task, and a fresh
+entry is read from Redis once per process rather than once per caller.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import pickle
+import time
+from collections.abc import Awaitable, Callable, Hashable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+
+from bot.live.cache import DAY, ENDPOINTS, Cached, Endpoint, LiveCache, _Entry
+from bot.live.http_client import UpstreamError, UpstreamNotFound
+from bot.shared_state.redis_flight import RedisFlight
+from bot.shared_state.redis_link import RedisLink
+
+T = TypeVar("T")
+
+# Last good answers are kept this long for stale-if-error (the in-process cache bounds them by count instead).
+LAST_GOOD_TTL = 7 * DAY
+
+
+@dataclass(frozen=True, slots=True)
+class _Record:
+    """What Redis holds for a key: an answer with when it was fetched and stored (the wall clock all processes
+    share gives its age), or the upstream's "not found"."""
+
+    value: Any
+    fetched_at: datetime
+    stored_at: float
+    not_found: UpstreamNotFound | None = None
+
+
+class SharedLiveCache(LiveCache):
+    """Entries pickled in Redis (written only by silkroute processes, which trust each other as they trust
+    the state database); the lock per key bounds how long other processes wait for its holder."""
+
+    def __init__(
+        self,
+        link: RedisLink,
+        *,
+        lock_seconds: float = 30.0,
+        wall: Callable[[], float] = time.time,
+        timer: Callable[[], float] = time.monotonic,
+        endpoints: Mapping[str, Endpoint] = ENDPOINTS,
+    ) -> None:
+        super().__init__(timer=timer, endpoints=endpoints)
+        self._flight = RedisFlight(link, "live", lock_seconds=lock_seconds)
+        self._wall = wall
+
+    async def _refresh(self, spec: Endpoint, key: Hashable, fetch: Callable[[], Awaitable[T]]) -> Cached[T]:
+        name = hashlib.sha256(repr(key).encode()).hexdigest()
+        shared = await self._flight.get("fresh", name)
+        if shared is None:
+            async with self._flight.lead(name) as leader:
+                if leader:
+                    return await self._fetch_and_share(spec, key, name, fetch)
+                shared = await self._flight.wait("fresh", name)
+            if shared is None:  # the holder failed, died or overran its lock: fetch ourselves
+                return await self._fetch_and_share(spec, key, name, fetch)
+        self.stats(spec.source).coalesced += 1
+        return self._adopt(spec, key, pickle.loads(shared))
+
+    def _adopt(self, spec: Endpoint, key: Hashable, record: _Record) -> Cached[Any]:
+        """Keep another process's record in this process's layers too, with the age it already has."""
+        if record.not_found is not None:
+            self._negative[spec.name][key] = record.not_found
+            raise record.not_found
+        entry = self._entry(record)
+        self._fresh[spec.name][key] = entry
+        self._last_good[key] = entry
+        return self._cached(entry)
+
+    def _entry(self, record: _Record) -> _Entry:
+        age = max(0.0, self._wall() - record.stored_at)
+        return _Entry(record.value, record.fetched_at, self._timer() - age)
+
+    async def _fetch_and_share(
+        self, spec: Endpoint, key: Hashable, name: str, fetch: Callable[[], Awaitable[T]]
+    ) -> Cached[T]:
+        try:
+            cached = await super()._refresh(spec, key, fetch)
+        except UpstreamNotFound as exc:
+            record = _Record(None, datetime.now(UTC), self._wall(), exc)
+            await self._flight.put("fresh", name, pickle.dumps(record), spec.negative_ttl)
+            raise
+        except UpstreamError as exc:  # no last good copy in this process; another one may have fetched it
+            last = await self._flight.get("last", name)
+            if last is None:
+                raise
+            self.stats(spec.source).stale_serves += 1
+            return self._cached(self._entry(pickle.loads(last)), stale=True, error=exc.message)
+        if cached.stale:
+            return cached
+        data = pickle.dumps(_Record(cached.value, cached.fetched_at, self._wall() - cached.age_seconds))
+        async with self._flight.link.client.pipeline(transaction=True) as pipe:
+            pipe.set(self._flight.key("fresh", name), data, px=int(spec.ttl * 1000))
+            pipe.set(self._flight.key("last", name), data, px=int(LAST_GOOD_TTL * 1000))
+            await pipe.execute()
+        return cached

@@ -1,0 +1,71 @@
+"""Sliding windows of uses, the store behind fair-use quotas: the types every store shares and the in-memory one.
+
+The quotas themselves (what costs what, the wording of a refusal) belong to the application; a store only
+counts uses per (quota, owner) within a window, atomically across all the windows one use counts in.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass
+from typing import Protocol
+
+
+@dataclass(frozen=True, slots=True)
+class Claim:
+    """One window a use would count in: a quota's key and owner (member or server id), its size and limit."""
+
+    quota: str
+    owner: str
+    limit: int
+    window: float
+
+
+@dataclass(frozen=True, slots=True)
+class Refusal:
+    """Which claim is full, what it has spent, and when its oldest use in the window was made."""
+
+    index: int
+    spent: int
+    oldest: float | None
+
+
+class Windows(Protocol):
+    """Where the sliding windows live: this process (`LocalWindows`) or Redis, shared by all processes."""
+
+    async def spend(self, claims: list[Claim], amount: int, now: float) -> Refusal | None:
+        """Record `amount` in every claim's window, atomically, or nothing and the first full one."""
+        ...
+
+    def busy(self, quota: str, now: float) -> list[int]:
+        """Uses in the window per owner with any, as far as this process knows (for `/status`)."""
+        ...
+
+
+class LocalWindows:
+    """Windows in memory: a restart forgives, and each process counts only its own uses."""
+
+    def __init__(self) -> None:
+        self._uses: dict[tuple[str, str], deque[tuple[float, int]]] = {}
+        self._windows: dict[str, float] = {}
+
+    async def spend(self, claims: list[Claim], amount: int, now: float) -> Refusal | None:
+        applying: list[deque[tuple[float, int]]] = []
+        for index, claim in enumerate(claims):
+            self._windows[claim.quota] = claim.window
+            uses = self._uses.setdefault((claim.quota, claim.owner), deque())
+            while uses and uses[0][0] <= now - claim.window:
+                uses.popleft()
+            spent = sum(n for _, n in uses)
+            if spent + amount > claim.limit:
+                return Refusal(index, spent, uses[0][0] if uses else None)
+            applying.append(uses)
+        for uses in applying:
+            uses.append((now, amount))
+        return None
+
+    def busy(self, quota: str, now: float) -> list[int]:
+        window = self._windows.get(quota, 0.0)
+        return [
+            sum(n for t, n in uses if t > now - window) for (q, _), uses in self._uses.items() if q == quota
+        ]

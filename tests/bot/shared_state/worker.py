@@ -1,0 +1,80 @@
+"""A separate bot process for the cross-process tests: `python -m tests.bot.shared_state.worker <mode> …`.
+
+Each worker builds its own components on the shared Redis, as a replica would, waits until the test says go
+(a line on stdin) so all workers start together, does its part and prints one JSON line with what it saw.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+import time
+from typing import Any
+
+from bot.app.limits import Cost, FairUse, SlowDown
+from bot.core.settings import CoreSettings, LimitSettings, LiveSettings, Settings
+from bot.live.http_client import HttpLayer
+from bot.live.ripestat import RipestatClient
+from bot.live.shared_cache import SharedLiveCache
+from bot.shared_state.redis_link import RedisLink
+from bot.shared_state.redis_windows import RedisWindows
+
+PREFIX = "140.78.0.0/16"
+
+
+async def ready_and_wait(link: RedisLink, name: str) -> None:
+    """Say "ready" once connected, then wait for the test's "go" on stdin, so the workers' requests overlap."""
+    await link.client.ping()
+    print("ready", flush=True)
+    await asyncio.to_thread(sys.stdin.readline)
+
+
+async def lookups(link: RedisLink, name: str, ripestat_url: str, total: str, workers: str) -> dict[str, Any]:
+    """This worker's share of `total` concurrent identical looking-glass lookups, through its shared cache."""
+    index, spread = int(name[1:]), int(workers)
+    count = int(total) // spread + (index < int(total) % spread)
+    settings = Settings(
+        core=CoreSettings(silkroute_offline=False),
+        live=LiveSettings(
+            ripestat_url=ripestat_url, silkroute_http_read_timeout=5.0, silkroute_http_retries=0
+        ),
+    )
+    http = HttpLayer(settings)
+    client = RipestatClient(http, SharedLiveCache(link, lock_seconds=10))
+    try:
+        await ready_and_wait(link, name)
+        results = await asyncio.gather(*(client.looking_glass(PREFIX) for _ in range(count)))
+    finally:
+        await http.close()
+    return {"origins": sorted({o for r in results for o in r.origins}), "answers": len(results)}
+
+
+async def charges(link: RedisLink, name: str, quota: str, count: str, _workers: str) -> dict[str, Any]:
+    """`count` /reach charges for member 1 against `quota`, shared through Redis windows."""
+    limits = FairUse(LimitSettings(silkroute_limit_reach_user=quota), time.time, RedisWindows(link))
+    await ready_and_wait(link, name)
+    accepted = 0
+    for _ in range(int(count)):
+        try:
+            await limits.charge(Cost.REACH, user_id=1, guild_id=10, can_manage=False)
+            accepted += 1
+        except SlowDown:
+            pass
+    return {"accepted": accepted, "refused": limits.refused}
+
+
+MODES = {"lookups": lookups, "charges": charges}
+
+
+async def main(mode: str, redis_url: str, name: str, *args: str) -> None:
+    link = RedisLink(redis_url)
+    try:
+        result = await MODES[mode](link, name, *args)
+    finally:
+        await link.close()
+    print(json.dumps(result), flush=True)
+
+
+if __name__ == "__main__":
+    asyncio.run(main(*sys.argv[1:]))
