@@ -18,7 +18,7 @@ from functools import partial
 from typing import Protocol
 
 from bot.alerts.model import SiteState, WatchKind
-from bot.alerts.ports import ExitHistory, ExitPoint, SiteCheck, SiteProbe
+from bot.alerts.ports import ExitHistory, ExitPoint, FeedFactory, SiteCheck, SiteProbe
 from bot.alerts.repository import AlertRepository
 from bot.alerts.service import AlertService
 from bot.app.limits import FairUse
@@ -30,6 +30,7 @@ from bot.history.recorder import HistoryRecorder, ServedIndex, Watched, WatchedT
 from bot.history.store import HistoryStore
 from bot.live import LiveSources
 from bot.live.cache import LiveCache
+from bot.live.rislive_fanout import publishing
 from bot.live.shared_cache import SharedLiveCache
 from bot.net.dns import resolve
 from bot.outage.service import OutageService
@@ -37,6 +38,7 @@ from bot.reach.probe import ReachConfig, check_target
 from bot.reach.site import parse_target
 from bot.reach.tls import tcp_connect, tls_handshake
 from bot.routing.snapshot_store import SnapshotStore
+from bot.shared_state.events import EventBus, LocalBus, Publisher, RedisBus
 from bot.shared_state.redis_link import RedisLink
 from bot.shared_state.redis_windows import RedisWindows
 
@@ -65,6 +67,7 @@ class Services:
     outage: OutageService
     history: HistoryRecorder
     redis: RedisLink | None = None
+    events: EventBus = field(default_factory=LocalBus)
     started_at: float = field(default_factory=time.time)
     failed_extensions: dict[str, str] = field(default_factory=dict)
 
@@ -148,6 +151,11 @@ def build_services(settings: Settings, *, long_running: bool = True) -> Services
     )
 
 
+def event_bus(redis: RedisLink | None) -> EventBus:
+    """Events reach every process through Redis Streams when Redis is configured, else this process only."""
+    return LocalBus() if redis is None else RedisBus(redis)
+
+
 def shared_live_cache(settings: Settings, redis: RedisLink | None) -> LiveCache | None:
     """With Redis, live answers and their single-flight are shared by every process; else the default cache."""
     if redis is None:
@@ -175,7 +183,8 @@ def compose_services(
     """The parts that follow from the data sources: limits, alerts (using all of them) and history (reading the
     alerts' watches). Tests hand in their own sources, limits or alert service and keep the rest real."""
     limits = limits or FairUse(settings.limits)
-    alerts = alerts or build_alerts(settings, snapshots, live, limits, outage)
+    events = event_bus(redis)
+    alerts = alerts or build_alerts(settings, snapshots, live, limits, outage, events)
     history = service_history(settings, snapshots, alerts)
     return Services(
         settings=settings,
@@ -186,6 +195,7 @@ def compose_services(
         outage=outage,
         history=history,
         redis=redis,
+        events=events,
     )
 
 
@@ -213,6 +223,7 @@ def build_alerts(
     live: LiveSources,
     limits: FairUse | None = None,
     outage: OutageService | None = None,
+    events: Publisher | None = None,
 ) -> AlertService:
     """The alert service with what it uses from routing, live and reach, each through its port.
 
@@ -220,10 +231,13 @@ def build_alerts(
     false "down"s, and the BGP monitors say they are idle.
     """
     offline = settings.core.silkroute_offline
+    feeds: FeedFactory | None = None if live.offline else live.rislive
+    if not live.offline and events is not None:
+        feeds = publishing(live.rislive, events)  # replicas follow BGP through the bus, not their own socket
     return AlertService(
         settings,
         snapshots=snapshots,
-        feeds=None if live.offline else live.rislive,
+        feeds=feeds,
         rpki=live.ripestat,
         probe=None if offline else reach_probe(settings, limits),
         outage=outage,

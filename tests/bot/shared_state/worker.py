@@ -10,6 +10,7 @@ import asyncio
 import json
 import sys
 import time
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from bot.app.limits import Cost, FairUse, SlowDown
@@ -17,6 +18,7 @@ from bot.core.settings import CoreSettings, LimitSettings, LiveSettings, Setting
 from bot.live.http_client import HttpLayer
 from bot.live.ripestat import RipestatClient
 from bot.live.shared_cache import SharedLiveCache
+from bot.shared_state.events import ALERTS, RIS_MESSAGES, RedisBus
 from bot.shared_state.redis_link import RedisLink
 from bot.shared_state.redis_windows import RedisWindows
 
@@ -64,7 +66,31 @@ async def charges(link: RedisLink, name: str, quota: str, count: str, _workers: 
     return {"accepted": accepted, "refused": limits.refused}
 
 
-MODES = {"lookups": lookups, "charges": charges}
+async def fanout(link: RedisLink, name: str, total: str, _workers: str) -> dict[str, Any]:
+    """Worker w0 publishes `total` events (as the leader's consumer would); every other worker subscribes
+    before saying ready and returns what it received."""
+    bus = RedisBus(link, block_ms=100)
+    if name == "w0":
+        await ready_and_wait(link, name)
+        for n in range(int(total)):
+            await bus.publish(RIS_MESSAGES, {"n": n, "from": name})
+        return {"published": int(total)}
+    subscription = await bus.subscribe(RIS_MESSAGES, ALERTS)
+    await ready_and_wait(link, name)
+    received: list[int] = []
+    async with asyncio.timeout(30):
+        async for event in subscription:
+            received.append(event.data["n"])
+            if len(received) == int(total):
+                break
+    return {"received": received}
+
+
+MODES: dict[str, Callable[..., Awaitable[dict[str, Any]]]] = {
+    "lookups": lookups,
+    "charges": charges,
+    "fanout": fanout,
+}
 
 
 async def main(mode: str, redis_url: str, name: str, *args: str) -> None:

@@ -1,0 +1,76 @@
+"""The event bus in one process and through a real Redis: subscribers get what is published after they
+subscribed, per topic and in order; with Redis, across OS processes."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+
+import pytest
+
+from bot.shared_state.events import (
+    ALERTS,
+    RIS_MESSAGES,
+    SNAPSHOT_SWITCHED,
+    Event,
+    EventBus,
+    LocalBus,
+    RedisBus,
+    Subscription,
+)
+from bot.shared_state.redis_link import RedisLink
+from tests.bot.shared_state.processes import run_workers
+
+
+@pytest.fixture(params=["memory", "redis"])
+async def bus(request: pytest.FixtureRequest) -> AsyncIterator[EventBus]:
+    if request.param == "memory":
+        yield LocalBus()
+        return
+    link = RedisLink(request.getfixturevalue("redis_url"))
+    yield RedisBus(link, block_ms=50)
+    await link.close()
+
+
+async def take(subscription: Subscription, count: int) -> list[Event]:
+    taken = []
+    async with asyncio.timeout(5):
+        async for event in subscription:
+            taken.append(event)
+            if len(taken) == count:
+                break
+    return taken
+
+
+async def test_subscribers_get_later_events_of_their_topics_in_order(bus: EventBus) -> None:
+    await bus.publish(ALERTS, {"n": -1})  # before anyone subscribed: nobody gets it
+    alerts = await bus.subscribe(ALERTS)
+    everything = await bus.subscribe(ALERTS, SNAPSHOT_SWITCHED)
+    for n in range(3):
+        await bus.publish(ALERTS, {"n": n})
+    await bus.publish(SNAPSHOT_SWITCHED, {"snapshot": "2024-10-10"})
+    await bus.publish(RIS_MESSAGES, {"n": 99})
+    got = await take(alerts, 3)
+    assert [(e.topic, e.data) for e in got] == [(ALERTS, {"n": n}) for n in range(3)]
+    both = await take(everything, 4)
+    assert [e.topic for e in both] == [ALERTS, ALERTS, ALERTS, SNAPSHOT_SWITCHED]
+    await alerts.close()
+    await everything.close()
+
+
+async def test_an_in_process_subscriber_that_falls_behind_loses_the_oldest_and_is_told() -> None:
+    bus = LocalBus(backlog=3)
+    slow = await bus.subscribe(ALERTS)
+    for n in range(5):
+        await bus.publish(ALERTS, {"n": n})
+    assert [e.data["n"] for e in await take(slow, 3)] == [2, 3, 4]
+    assert slow.missed == 2
+    await slow.close()
+    await bus.publish(ALERTS, {"n": 5})
+    assert not bus.subscriptions
+
+
+async def test_events_published_by_one_process_reach_two_others_through_redis(redis_url: str) -> None:
+    leader, *replicas = await run_workers(redis_url, "fanout", "200", count=3)
+    assert leader == {"published": 200}
+    assert [r["received"] for r in replicas] == [list(range(200))] * 2
