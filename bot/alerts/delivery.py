@@ -70,6 +70,10 @@ class AlertSink(Protocol):
 
     async def resolve_channel(self, guild_id: int, raw: str) -> ChannelRef: ...
 
+    def holds(self, guild_id: int) -> bool:
+        """Whether this sink posts for the guild: a Discord process holds only its shards' guilds."""
+        ...
+
 
 def channel_id_of(raw: str) -> int | None:
     """`<#123>` (what Discord puts in a string option for a channel mention) or a bare id → 123."""
@@ -120,7 +124,8 @@ class OutboxSender:
             self.stopped = True
 
     async def _drain(self) -> int:
-        items = await self.repository.pending(self.clock())
+        # another process holds the other guilds' shards and delivers their rows; here they stay pending
+        items = [i for i in await self.repository.pending(self.clock()) if self.sink.holds(i.alert.guild_id)]
         sent = 0
         for delivery, outbox_ids, attempts in await self._batches(items):
             try:

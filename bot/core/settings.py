@@ -10,7 +10,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -246,10 +246,11 @@ class ShardSettings(_Section):
         """The ids as numbers; None means every shard of the count."""
         return parse_shard_ids(self.silkroute_shard_ids, self.silkroute_shard_count)
 
-    @model_validator(mode="after")
-    def _ids_within_count(self) -> ShardSettings:
-        parse_shard_ids(self.silkroute_shard_ids, self.silkroute_shard_count)
-        return self
+    @field_validator("silkroute_shard_ids")
+    @classmethod
+    def _ids_within_count(cls, value: str, info: ValidationInfo) -> str:
+        parse_shard_ids(value, info.data.get("silkroute_shard_count"))  # the count is validated first
+        return value
 
 
 def parse_shard_ids(text: str, count: int | None) -> tuple[int, ...] | None:

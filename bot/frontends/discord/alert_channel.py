@@ -23,6 +23,7 @@ from bot.app.features.alerts.presentation import delivery_answer, render_deliver
 from bot.app.features.alerts.targets import CHANNEL_EXAMPLE
 from bot.frontends.discord.embeds import render_messages
 from bot.frontends.discord.slash_commands import NO_MENTIONS, caller_of
+from bot.shared_state.shards import Shards
 
 if TYPE_CHECKING:
     from bot.frontends.discord.client import SilkrouteBot
@@ -56,6 +57,11 @@ class DiscordSink:
 
     def __init__(self, bot: SilkrouteBot) -> None:
         self.bot = bot
+        self.shards = Shards.from_settings(bot.settings.shards)
+
+    def holds(self, guild_id: int) -> bool:
+        """Only guilds of this process's shards: another process posts the others' alerts."""
+        return self.shards.holds(guild_id)
 
     def mentions(self, delivery: Delivery) -> tuple[str | None, discord.AllowedMentions]:
         """Only the configured on-call role may ever be pinged, and only for a problem (not a recovery)."""

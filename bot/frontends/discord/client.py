@@ -130,6 +130,28 @@ class SilkrouteBot(commands.Bot):
         await self._closed.wait()
 
 
+class ShardedSilkrouteBot(SilkrouteBot, commands.AutoShardedBot):
+    """The same bot over one gateway connection per shard it holds (SILKROUTE_SHARD_COUNT/IDS): Discord sends
+    each shard's guilds' interactions to that connection only, so processes with different shard ids split
+    the guilds between them."""
+
+
+def create_bot(settings: Settings, services: Services, registry: Registry, **options: Any) -> SilkrouteBot:
+    """Unsharded unless SILKROUTE_SHARD_COUNT is set; then the shards in SILKROUTE_SHARD_IDS (or all)."""
+    shards = settings.shards
+    if shards.silkroute_shard_count is None:
+        return SilkrouteBot(settings, services, registry, **options)
+    ids = shards.shard_ids
+    return ShardedSilkrouteBot(
+        settings,
+        services,
+        registry,
+        shard_count=shards.silkroute_shard_count,
+        shard_ids=list(ids) if ids is not None else None,
+        **options,
+    )
+
+
 def install_signal_handlers(bot: SilkrouteBot) -> None:
     """SIGINT/SIGTERM close the bot (and with it the HTTP session and database) instead of killing it."""
     loop = asyncio.get_running_loop()
@@ -157,7 +179,7 @@ async def run_discord(
     """
     token = settings.discord.discord_token
     assert token is not None
-    bot = SilkrouteBot(settings, services or build_services(settings), build_registry())
+    bot = create_bot(settings, services or build_services(settings), build_registry())
     install_signal_handlers(bot)
     backoff = Backoff(FIRST_RETRY_SECONDS, settings.discord.discord_retry_max_seconds, jitter)
     failures = 0

@@ -33,12 +33,17 @@ class RecordingSink:
     def __init__(self) -> None:
         self.deliveries: list[Delivery] = []
         self.down = False
+        self.elsewhere: set[int] = set()
+        """Guilds another process's shards hold: their alerts are not this sink's to deliver."""
 
     async def deliver(self, delivery: Delivery) -> str:
         if self.down:
             raise DeliveryError("503 Service Unavailable")
         self.deliveries.append(delivery)
         return f"msg-{len(self.deliveries)}"
+
+    def holds(self, guild_id: int) -> bool:
+        return guild_id not in self.elsewhere
 
     async def resolve_channel(self, guild_id: int, raw: str) -> ChannelRef:
         if raw.strip() in ("<#555>", "555", "#noc"):

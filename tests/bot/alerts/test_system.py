@@ -354,3 +354,16 @@ async def test_one_ack_closes_a_storm_of_600_open_alerts_in_one_transaction(tmp_
         assert await service.ack(shown, "carol") == 0  # acknowledged once, by the first
     finally:
         await service.close()
+
+
+async def test_alerts_of_guilds_another_shard_holds_stay_pending_for_it(tmp_path: Path) -> None:
+    clock, sink = ManualClock(), RecordingSink()
+    sink.elsewhere = {2}
+    async with Run(tmp_path, clock, sink) as run:
+        await run.system.send_test(1, "alice")
+        await run.system.send_test(2, "bob")
+        assert await run.delivered() == ["TEST: Test alert"]
+        assert [d.guild_id for d in sink.deliveries] == [1]
+        assert await run.system.repository.pending_count() == 1  # guild 2's, untouched: no failed attempt
+        (left,) = await run.system.repository.pending(clock() + 3600)
+        assert (left.alert.guild_id, left.attempts) == (2, 0)

@@ -11,10 +11,28 @@ import json
 import sys
 import time
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Any
 
+import discord
+import yarl
+
+from bot.alerts.model import AlertKind, AlertSeverity, OutboxEvent
+from bot.alerts.repository import AlertRepository, NewAlert
 from bot.app.limits import Cost, FairUse, SlowDown
-from bot.core.settings import CoreSettings, LimitSettings, LiveSettings, Settings
+from bot.app.wiring import build_services
+from bot.core.settings import (
+    CoreSettings,
+    DiscordSettings,
+    HistorySettings,
+    LimitSettings,
+    LiveSettings,
+    RedisSettings,
+    Settings,
+    ShardSettings,
+)
+from bot.core.state_db import StateDB
+from bot.frontends.discord.client import run_discord
 from bot.live.http_client import HttpLayer
 from bot.live.ripestat import RipestatClient
 from bot.live.shared_cache import SharedLiveCache
@@ -23,6 +41,7 @@ from bot.shared_state.redis_link import RedisLink
 from bot.shared_state.redis_windows import RedisWindows
 
 PREFIX = "140.78.0.0/16"
+TOKEN = "MTIzNDU2Nzg5MDEyMzQ1Njc4.fake-token.do-not-leak-0123456789abcdef"  # the fake Discord's FAKE_TOKEN
 
 
 async def ready_and_wait(link: RedisLink, name: str) -> None:
@@ -86,10 +105,53 @@ async def fanout(link: RedisLink, name: str, total: str, _workers: str) -> dict[
     return {"received": received}
 
 
+async def outbox(state_db: Path, guild_channels: dict[int, int], now: float) -> AlertRepository:
+    """The state file every replica would share: an alert channel and one test alert per guild."""
+    db = StateDB(state_db)
+    await db.open()
+    repository = AlertRepository(db)
+    for guild_id, channel_id in guild_channels.items():
+        await repository.set_alert_channel(guild_id, channel_id)
+        new = NewAlert(guild_id, f"test:{guild_id}", AlertKind.TEST, "", AlertSeverity.INFO, "Test", "", {})
+        await repository.create_alert(new, now, muted=False, event=OutboxEvent.TEST, resolution="test")
+    return repository
+
+
+async def shard(
+    link: RedisLink, name: str, api: str, gateway: str, shard_id: str, count: str, folder: str, guilds: str
+) -> dict[str, Any]:
+    """The real bot holding one shard of `count`, on the fake Discord at `api`/`gateway`, until SIGTERM;
+    returns which guilds' alerts it delivered and which it left pending (another shard's)."""
+    discord.http.Route.BASE = api
+    discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(gateway)
+    state = Path(folder) / "state.sqlite3"
+    guild_channels = {int(g): int(c) for g, c in (pair.split(":") for pair in guilds.split(","))}
+    repository = await outbox(state, guild_channels, time.time())
+    await repository.db.close()
+    settings = Settings(
+        discord=DiscordSettings(discord_token=TOKEN),
+        core=CoreSettings(silkroute_state_db=state, silkroute_data_dir=Path(folder), silkroute_offline=True),
+        history=HistorySettings(silkroute_history_db=Path(folder) / "history.sqlite3"),
+        redis=RedisSettings(silkroute_redis_url=link.url),
+        shards=ShardSettings(silkroute_shard_count=int(count), silkroute_shard_ids=shard_id),
+    )
+    print("ready", flush=True)
+    code = await run_discord(settings, build_services(settings, long_running=False))
+    db = StateDB(state)
+    await db.open()
+    try:
+        delivered = {g: len(await AlertRepository(db).sent_messages(g)) for g in guild_channels}
+        pending = await AlertRepository(db).pending(time.time() + 3600)
+    finally:
+        await db.close()
+    return {"code": code, "delivered": delivered, "pending": sorted(i.alert.guild_id for i in pending)}
+
+
 MODES: dict[str, Callable[..., Awaitable[dict[str, Any]]]] = {
     "lookups": lookups,
     "charges": charges,
     "fanout": fanout,
+    "shard": shard,
 }
 
 

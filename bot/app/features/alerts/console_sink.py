@@ -27,6 +27,9 @@ class ConsoleSink:
         self.count += 1
         return f"console:{self.count}"
 
+    def holds(self, guild_id: int) -> bool:
+        return True  # the console stands in for every guild
+
     async def resolve_channel(self, guild_id: int, raw: str) -> ChannelRef:
         if raw.strip().lower() in ("console", "#console", "0"):
             return ChannelRef(0, "console")

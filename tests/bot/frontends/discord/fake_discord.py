@@ -83,6 +83,7 @@ class FakeDiscord:
         *,
         guild_id: int = 1_100_000_000_000_000_001,
         channel_ids: tuple[int, ...] = (1_100_000_000_000_000_010, 1_100_000_000_000_000_011),
+        more_guilds: dict[int, tuple[int, ...]] | None = None,
     ) -> None:
         self.token = token
         self.clock: Callable[[], float] = time.monotonic
@@ -90,6 +91,10 @@ class FakeDiscord:
         self.dm_channels: dict[int, int] = {}
         self.guild_id = guild_id
         self.channel_ids = channel_ids
+        self.guild_channels = {guild_id: channel_ids, **(more_guilds or {})}
+        """Every guild the bot is in, with its text channels; the first is the one most tests use."""
+        self.shards: dict[web.WebSocketResponse, tuple[int, int]] = {}
+        """Each gateway connection's [shard id, shard count] from its IDENTIFY (absent: unsharded)."""
         self._ids = itertools.count(1_200_000_000_000_000_000)
         self.application_id = next(self._ids)
         self.bot_user: Json = {
@@ -175,9 +180,12 @@ class FakeDiscord:
         permissions: discord.Permissions = EVERYONE_PERMISSIONS,
         roles: tuple[int, ...] = (),
         token_dies_after_defer: bool = False,
+        guild_id: int | None = None,
     ) -> Interaction:
-        """Send INTERACTION_CREATE for a slash command ("status", or "watch add") with typed options."""
-        channel_id = channel_id or self.channel_ids[0]
+        """Send INTERACTION_CREATE for a slash command ("status", or "watch add") with typed options, over the
+        connection holding the guild's shard (as Discord does)."""
+        guild_id = guild_id or self.guild_id
+        channel_id = channel_id or self.guild_channels[guild_id][0]
         interaction = Interaction(
             next(self._ids),
             f"interaction-token-{len(self.interactions)}",
@@ -200,7 +208,7 @@ class FakeDiscord:
             "name": parts[0],
             "type": 1,
             "options": command_options,
-            "guild_id": str(self.guild_id),
+            "guild_id": str(guild_id),
         }
         user = {
             "id": str(user_id),
@@ -216,8 +224,8 @@ class FakeDiscord:
             "token": interaction.token,
             "version": 1,
             "channel_id": str(channel_id),
-            "channel": {**self._channel(channel_id), "guild_id": str(self.guild_id)},
-            "guild_id": str(self.guild_id),
+            "channel": {**self._channel(channel_id), "guild_id": str(guild_id)},
+            "guild_id": str(guild_id),
             "member": {
                 "user": user,
                 "roles": [str(r) for r in roles],
@@ -232,13 +240,24 @@ class FakeDiscord:
             "locale": "en-US",
             "guild_locale": "en-US",
             "entitlements": [],
-            "authorizing_integration_owners": {"0": str(self.guild_id)},
+            "authorizing_integration_owners": {"0": str(guild_id)},
             "context": 0,
             "attachment_size_limit": MAX_FILE_BYTES,
             "data": data,
         }
-        await self._dispatch("INTERACTION_CREATE", payload)
+        holders = self.holding(guild_id)
+        if not holders:
+            raise RuntimeError(f"no gateway connection holds the shard of guild {guild_id}")
+        await self._dispatch("INTERACTION_CREATE", payload, *holders)
         return interaction
+
+    def holding(self, guild_id: int) -> list[web.WebSocketResponse]:
+        """The gateway connections whose shard holds `guild_id` (Discord's `(guild_id >> 22) % count`)."""
+        return [
+            s
+            for s in self._sockets
+            if (shard := self.shards.get(s)) is None or (guild_id >> 22) % shard[1] == shard[0]
+        ]
 
     async def until(self, predicate: Callable[[], Any], seconds: float = 5.0) -> Any:
         """Wait (without sleeping blindly) until a request or frame makes `predicate` true; return its value."""
@@ -286,6 +305,7 @@ class FakeDiscord:
                 await self._on_frame(socket, frame)
         finally:
             self._sockets.remove(socket)
+            self.shards.pop(socket, None)
         return socket
 
     async def _on_frame(self, socket: web.WebSocketResponse, frame: Json) -> None:
@@ -297,36 +317,43 @@ class FakeDiscord:
                 await socket.close(code=4004, message=b"Authentication failed.")
                 return
             self._sequence = 0
-            await self._dispatch("READY", self._ready(), socket)
-            await self._dispatch("GUILD_CREATE", self._guild(), socket)
+            if shard := frame["d"].get("shard"):
+                self.shards[socket] = (int(shard[0]), int(shard[1]))
+            guilds = [g for g in self.guild_channels if socket in self.holding(g)]
+            await self._dispatch("READY", self._ready(guilds, shard), socket)
+            for guild_id in guilds:
+                await self._dispatch("GUILD_CREATE", self._guild(guild_id), socket)
         elif op == 6:
             await self._dispatch("RESUMED", {}, socket)
 
-    async def _dispatch(self, event: str, data: Json, socket: web.WebSocketResponse | None = None) -> None:
+    async def _dispatch(self, event: str, data: Json, *sockets: web.WebSocketResponse) -> None:
         self._sequence += 1
         frame = {"op": 0, "t": event, "s": self._sequence, "d": data}
-        targets = [socket] if socket is not None else list(self._sockets)
+        targets = list(sockets or self._sockets)
         if not targets:
             raise RuntimeError(f"no gateway connection to send {event} to")
         for target in targets:
             await target.send_json(frame)
 
-    def _ready(self) -> Json:
+    def _ready(self, guilds: list[int], shard: list[int] | None) -> Json:
         return {
+            **({"shard": shard} if shard else {}),
             "v": 10,
             "user": self.bot_user,
-            "guilds": [{"id": str(self.guild_id), "unavailable": True}],
+            "guilds": [{"id": str(g), "unavailable": True} for g in guilds],
             "session_id": self._session_id,
             "resume_gateway_url": self.gateway_url,
             "application": {"id": str(self.application_id), "flags": 0},
         }
 
     def _channel(self, channel_id: int) -> Json:
+        guild = next(g for g, channels in self.guild_channels.items() if channel_id in channels)
+        position = self.guild_channels[guild].index(channel_id)
         return {
             "id": str(channel_id),
             "type": 0,
-            "name": f"channel-{self.channel_ids.index(channel_id)}",
-            "position": self.channel_ids.index(channel_id),
+            "name": f"channel-{position}",
+            "position": position,
             "permission_overwrites": [],
             "nsfw": False,
             "topic": None,
@@ -335,9 +362,9 @@ class FakeDiscord:
             "parent_id": None,
         }
 
-    def _guild(self) -> Json:
+    def _guild(self, guild_id: int) -> Json:
         everyone = {
-            "id": str(self.guild_id),
+            "id": str(guild_id),
             "name": "@everyone",
             "permissions": str(EVERYONE_PERMISSIONS.value),
             "position": 0,
@@ -356,7 +383,7 @@ class FakeDiscord:
             "flags": 0,
         }
         return {
-            "id": str(self.guild_id),
+            "id": str(guild_id),
             "name": "Fake guild",
             "icon": None,
             "owner_id": "1",
@@ -364,7 +391,7 @@ class FakeDiscord:
             "emojis": [],
             "stickers": [],
             "features": [],
-            "channels": [self._channel(c) for c in self.channel_ids],
+            "channels": [self._channel(c) for c in self.guild_channels[guild_id]],
             "threads": [],
             "members": [me],
             "member_count": 1,
@@ -525,7 +552,8 @@ class FakeDiscord:
 
     def _channel_message(self, request: RecordedRequest, match: re.Match[str]) -> web.StreamResponse | Json:
         channel_id = int(match[1])
-        if channel_id not in self.channel_ids and channel_id not in self.dm_channels.values():
+        in_guild = any(channel_id in channels for channels in self.guild_channels.values())
+        if not in_guild and channel_id not in self.dm_channels.values():
             return _json_response({"message": "Unknown Channel", "code": 10003}, 404)
         return self._message(channel_id, request)
 
@@ -544,7 +572,9 @@ class FakeDiscord:
         return {
             "id": str(next(self._ids)),
             "channel_id": str(channel_id),
-            "guild_id": str(self.guild_id),
+            "guild_id": str(
+                next((g for g, c in self.guild_channels.items() if channel_id in c), self.guild_id)
+            ),
             "author": self.bot_user,
             "content": body.get("content") or "",
             "timestamp": _now(),
@@ -626,9 +656,10 @@ def _decode_body(content_type: str, raw: bytes, recorded: RecordedRequest) -> No
 
 
 @contextlib.asynccontextmanager
-async def fake_discord_running(token: str) -> AsyncIterator[FakeDiscord]:
-    """Start a fake Discord and point discord.py at it; restore discord.py's URLs afterwards."""
-    fake = FakeDiscord(token)
+async def fake_discord_running(token: str, **options: Any) -> AsyncIterator[FakeDiscord]:
+    """Start a fake Discord (options as `FakeDiscord` takes them) and point discord.py at it; restore
+    discord.py's URLs afterwards."""
+    fake = FakeDiscord(token, **options)
     await fake.start()
     base, gateway = discord.http.Route.BASE, discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY
     discord.http.Route.BASE = fake.api_base
