@@ -1,11 +1,19 @@
-"""Which background work a process starts: a one-shot `ask` must not begin the daily data refresh."""
+"""Which background work a process starts (a one-shot `ask` must not begin the daily data refresh), and
+which state it shares with other processes (Redis when configured)."""
 
 from __future__ import annotations
 
 import pytest
 
+from bot.app.commands import Caller, Context
+from bot.app.features.meta import status
 from bot.app.wiring import build_services
 from bot.core.settings import load_settings
+from bot.live.cache import LiveCache
+from bot.live.shared_cache import SharedLiveCache
+from bot.shared_state.events import LocalBus, RedisBus
+from bot.shared_state.redis_windows import RedisWindows
+from bot.shared_state.windows import LocalWindows
 
 
 @pytest.mark.parametrize("long_running", [False, True])
@@ -23,3 +31,26 @@ async def test_only_long_running_processes_refresh_routing_data(
         assert (store.refresher is not None) is long_running
     finally:
         await services.close()
+
+
+async def test_a_redis_url_shares_cache_limits_and_events_and_status_shows_redis(
+    redis_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SILKROUTE_REDIS_URL", redis_url)
+    services = build_services(load_settings(None), long_running=False)
+    assert isinstance(services.live.cache, SharedLiveCache)
+    assert isinstance(services.limits.windows, RedisWindows)
+    assert isinstance(services.events, RedisBus)
+    await services.start()
+    try:
+        answer = await status(Context(services, Caller("test", can_manage=False)))
+    finally:
+        await services.close()
+    redis = next(s for s in answer.sections if s.title == "Redis")
+    assert redis.table is not None and redis.table.rows[0][1].endswith(" ms")
+
+
+async def test_without_redis_everything_stays_in_the_process() -> None:
+    services = build_services(load_settings(None), long_running=False)
+    assert services.redis is None and isinstance(services.events, LocalBus)
+    assert type(services.live.cache) is LiveCache and isinstance(services.limits.windows, LocalWindows)
