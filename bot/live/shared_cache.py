@@ -61,9 +61,12 @@ class SharedLiveCache(LiveCache):
         shared = await self._flight.get("fresh", name)
         if shared is None:
             async with self._flight.lead(name) as leader:
-                if leader:
-                    return await self._fetch_and_share(spec, key, name, fetch)
-                shared = await self._flight.wait("fresh", name)
+                if leader:  # another process may have stored it between our read and taking the lock
+                    shared = await self._flight.get("fresh", name)
+                    if shared is None:
+                        return await self._fetch_and_share(spec, key, name, fetch)
+                else:
+                    shared = await self._flight.wait("fresh", name)
             if shared is None:  # the holder failed, died or overran its lock: fetch ourselves
                 return await self._fetch_and_share(spec, key, name, fetch)
         self.stats(spec.source).coalesced += 1
