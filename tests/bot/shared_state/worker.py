@@ -33,6 +33,7 @@ from bot.core.settings import (
 )
 from bot.core.state_db import StateDB
 from bot.frontends.discord.client import run_discord
+from bot.live.cache import LiveCache
 from bot.live.http_client import HttpLayer
 from bot.live.ripestat import RipestatClient
 from bot.live.shared_cache import SharedLiveCache
@@ -147,11 +148,44 @@ async def shard(
     return {"code": code, "delivered": delivered, "pending": sorted(i.alert.guild_id for i in pending)}
 
 
+async def throughput(
+    link: RedisLink, name: str, ripestat_url: str, total: str, distinct: str, shared: str, workers: str
+) -> dict[str, Any]:
+    """For the cluster bench: this worker's share of `total` lookups over `distinct` prefixes, 50 at a time,
+    through the shared cache (`shared` = 1) or an in-process one; seconds from the go to the last answer."""
+    index, spread = int(name[1:]), int(workers)
+    settings = Settings(
+        core=CoreSettings(silkroute_offline=False),
+        live=LiveSettings(
+            ripestat_url=ripestat_url, silkroute_http_read_timeout=30.0, silkroute_http_retries=0
+        ),
+    )
+    http = HttpLayer(settings)
+    cache = SharedLiveCache(link) if shared == "1" else LiveCache()
+    client = RipestatClient(http, cache)
+    mine = [(n // spread) % int(distinct) for n in range(index, int(total), spread)]  # every process asks all
+    slots = asyncio.Semaphore(50)
+
+    async def lookup(n: int) -> None:
+        async with slots:
+            await client.looking_glass(f"10.{n // 256}.{n % 256}.0/24")
+
+    try:
+        await ready_and_wait(link, name)
+        started = time.perf_counter()
+        await asyncio.gather(*(lookup(n) for n in mine))
+        elapsed = time.perf_counter() - started
+    finally:
+        await http.close()
+    return {"answers": len(mine), "seconds": elapsed}
+
+
 MODES: dict[str, Callable[..., Awaitable[dict[str, Any]]]] = {
     "lookups": lookups,
     "charges": charges,
     "fanout": fanout,
     "shard": shard,
+    "throughput": throughput,
 }
 
 
