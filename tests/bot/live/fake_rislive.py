@@ -23,6 +23,8 @@ import pytest
 from aiohttp import WSMsgType, web
 from aiohttp.test_utils import TestServer
 
+from bot.core.settings import CoreSettings, LiveSettings, Settings
+from bot.live.http_client import HttpLayer
 from bot.routing.mrt import MrtReader, RouteEvent
 from tests.bot.live.fake_upstreams import serving
 
@@ -234,3 +236,14 @@ async def fake_rislive() -> AsyncIterator[FakeRisLive]:
         finally:
             for client in list(fake.clients):
                 await client.ws.close()
+
+
+@pytest.fixture
+async def rislive_http(fake_rislive: FakeRisLive) -> AsyncIterator[HttpLayer]:
+    """An online HTTP layer whose RIS Live URL is the fake's."""
+    settings = Settings(
+        core=CoreSettings(silkroute_offline=False), live=LiveSettings(rislive_url=fake_rislive.url)
+    )
+    layer = HttpLayer(settings)
+    yield layer
+    await layer.close()

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncGenerator, AsyncIterator
+from collections.abc import AsyncGenerator
 from pathlib import Path
 
 import pytest
 
-from bot.core.settings import CoreSettings, LiveSettings, Settings
+from bot.core.settings import Settings
 from bot.live.http_client import HttpLayer, LiveOffline
 from bot.live.rislive import (
     FeedState,
@@ -36,13 +36,8 @@ def replay(shared_data: Path) -> list[dict[str, object]]:
 
 
 @pytest.fixture
-async def http(fake_rislive: FakeRisLive) -> AsyncIterator[HttpLayer]:
-    settings = Settings(
-        core=CoreSettings(silkroute_offline=False), live=LiveSettings(rislive_url=fake_rislive.url)
-    )
-    layer = HttpLayer(settings)
-    yield layer
-    await layer.close()
+def http(rislive_http: HttpLayer) -> HttpLayer:
+    return rislive_http
 
 
 async def next_event(stream: AsyncGenerator[RisEvent, None], within: float = 3.0) -> RisEvent:

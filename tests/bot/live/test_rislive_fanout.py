@@ -4,18 +4,15 @@ consumed (real 2019 updates replayed by the local RIS Live server), and a failin
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from bot.core.settings import CoreSettings, LiveSettings, Settings
 from bot.live.http_client import HttpLayer
 from bot.live.rislive import FeedState, FeedStatus, RisLiveClient, RisMessage
 from bot.live.rislive_fanout import PublishingFeed, message_from_json, publishing
-from bot.shared_state.events import RIS_MESSAGES, EventBus, LocalBus, RedisBus
-from bot.shared_state.redis_link import RedisLink
+from bot.shared_state.events import RIS_MESSAGES, EventBus
 from tests.bot.live.fake_rislive import FakeRisLive, ris_messages_from_mrt
 
 SENT = 40
@@ -24,26 +21,6 @@ SENT = 40
 @pytest.fixture
 def replay(shared_data: Path) -> list[dict[str, Any]]:
     return ris_messages_from_mrt(shared_data / "mrt" / "ris-rrc00-updates.20190101.0000.gz", SENT)
-
-
-@pytest.fixture
-async def http(fake_rislive: FakeRisLive) -> AsyncIterator[HttpLayer]:
-    settings = Settings(
-        core=CoreSettings(silkroute_offline=False), live=LiveSettings(rislive_url=fake_rislive.url)
-    )
-    layer = HttpLayer(settings)
-    yield layer
-    await layer.close()
-
-
-@pytest.fixture(params=["memory", "redis"])
-async def bus(request: pytest.FixtureRequest) -> AsyncIterator[EventBus]:
-    if request.param == "memory":
-        yield LocalBus()
-        return
-    link = RedisLink(request.getfixturevalue("redis_url"))
-    yield RedisBus(link, block_ms=50)
-    await link.close()
 
 
 async def consume(
@@ -67,10 +44,10 @@ async def consume(
 
 
 async def test_replicas_receive_what_the_monitors_consumed(
-    http: HttpLayer, fake_rislive: FakeRisLive, replay: list[dict[str, Any]], bus: EventBus
+    rislive_http: HttpLayer, fake_rislive: FakeRisLive, replay: list[dict[str, Any]], bus: EventBus
 ) -> None:
     replica = await bus.subscribe(RIS_MESSAGES)
-    feed = publishing(lambda subs: RisLiveClient(http, subs), bus)(())
+    feed = publishing(lambda subs: RisLiveClient(rislive_http, subs), bus)(())
     seen = await consume(feed, fake_rislive, replay)
     received = []
     async with asyncio.timeout(5):
@@ -88,8 +65,8 @@ class BrokenBus:
 
 
 async def test_a_failing_bus_does_not_stop_the_feed(
-    http: HttpLayer, fake_rislive: FakeRisLive, replay: list[dict[str, Any]]
+    rislive_http: HttpLayer, fake_rislive: FakeRisLive, replay: list[dict[str, Any]]
 ) -> None:
-    feed = PublishingFeed(RisLiveClient(http, ()), BrokenBus())
+    feed = PublishingFeed(RisLiveClient(rislive_http, ()), BrokenBus())
     assert len(await consume(feed, fake_rislive, replay)) == SENT
     assert (feed.published, feed.failures) == (0, SENT)

@@ -4,9 +4,6 @@ subscribed, per topic and in order; with Redis, across OS processes."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
-
-import pytest
 
 from bot.shared_state.events import (
     ALERTS,
@@ -15,21 +12,9 @@ from bot.shared_state.events import (
     Event,
     EventBus,
     LocalBus,
-    RedisBus,
     Subscription,
 )
-from bot.shared_state.redis_link import RedisLink
 from tests.bot.shared_state.processes import run_workers
-
-
-@pytest.fixture(params=["memory", "redis"])
-async def bus(request: pytest.FixtureRequest) -> AsyncIterator[EventBus]:
-    if request.param == "memory":
-        yield LocalBus()
-        return
-    link = RedisLink(request.getfixturevalue("redis_url"))
-    yield RedisBus(link, block_ms=50)
-    await link.close()
 
 
 async def take(subscription: Subscription, count: int) -> list[Event]:
