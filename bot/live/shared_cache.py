@@ -93,7 +93,7 @@ class SharedLiveCache(LiveCache):
             cached = await super()._refresh(spec, key, fetch)
         except UpstreamNotFound as exc:
             record = _Record(None, datetime.now(UTC), self._wall(), exc)
-            await self._flight.put("fresh", name, pickle.dumps(record), spec.negative_ttl)
+            await self._flight.put(name, {"fresh": spec.negative_ttl}, pickle.dumps(record))
             raise
         except UpstreamError as exc:  # no last good copy in this process; another one may have fetched it
             last = await self._flight.get("last", name)
@@ -104,8 +104,5 @@ class SharedLiveCache(LiveCache):
         if cached.stale:
             return cached
         data = pickle.dumps(_Record(cached.value, cached.fetched_at, self._wall() - cached.age_seconds))
-        async with self._flight.link.client.pipeline(transaction=True) as pipe:
-            pipe.set(self._flight.key("fresh", name), data, px=int(spec.ttl * 1000))
-            pipe.set(self._flight.key("last", name), data, px=int(LAST_GOOD_TTL * 1000))
-            await pipe.execute()
+        await self._flight.put(name, {"fresh": spec.ttl, "last": LAST_GOOD_TTL}, data)
         return cached

@@ -16,7 +16,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any, Protocol, cast
 
-from bot.shared_state.redis_link import RedisLink
+from bot.shared_state.redis_link import TROUBLE, RedisLink
 
 # Topic names every side agrees on.
 RIS_MESSAGES = "ris-messages"
@@ -104,7 +104,12 @@ class RedisSubscription:
     async def __aiter__(self) -> AsyncIterator[Event]:
         while True:
             streams: dict[Any, Any] = dict(self.positions)
-            replies = cast(StreamReply, await self.link.client.xread(streams, block=self.block_ms))
+            try:
+                replies = cast(StreamReply, await self.link.client.xread(streams, block=self.block_ms))
+            except TROUBLE as exc:  # resume from the same positions once Redis answers: nothing is skipped
+                self.link.worked_around(exc, "events wait")
+                await asyncio.sleep(self.block_ms / 1000)
+                continue
             for stream, entries in replies or ():
                 key = stream.decode()
                 for entry_id, fields in entries:

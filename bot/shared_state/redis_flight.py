@@ -4,6 +4,9 @@ A lock is `SET key token NX PX` so it vanishes by itself when its holder dies; i
 token that took it (a holder that overran its lock must not free someone else's). Waiters poll the result
 key, and stop waiting as soon as the lock is gone without a result (the fetch failed) or the bound passes;
 then they fetch themselves, so a stuck or dead process costs at most one bounded wait, never a hang.
+
+Redis trouble never fails a lookup: a read that fails is a miss, a lock that cannot be taken is this
+process's to compute, a write that fails is skipped (each counted on the link, and logged).
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from bot.shared_state.redis_link import RedisLink
+from bot.shared_state.redis_link import TROUBLE, RedisLink
 
 # Deletes the lock only when it still holds our token (the Redis documentation's release pattern).
 RELEASE = """
@@ -23,6 +26,8 @@ if redis.call('GET', KEYS[1]) == ARGV[1] then
 end
 return 0
 """
+
+ALONE = "lookups are not shared with other processes"
 
 
 class RedisFlight:
@@ -41,23 +46,43 @@ class RedisFlight:
         return self.link.key(self.space, kind, name)
 
     async def get(self, kind: str, name: str) -> bytes | None:
-        value = await self.link.client.get(self.key(kind, name))
-        return None if value is None else bytes(value, "utf-8") if isinstance(value, str) else value
+        try:
+            value = await self.link.client.get(self.key(kind, name))
+        except TROUBLE as exc:
+            self.link.worked_around(exc, ALONE)
+            return None
+        return value if isinstance(value, bytes) else None
 
-    async def put(self, kind: str, name: str, data: bytes, ttl: float) -> None:
-        await self.link.client.set(self.key(kind, name), data, px=max(1, int(ttl * 1000)))
+    async def put(self, name: str, ttls: dict[str, float], data: bytes) -> None:
+        """Store `data` under each kind in `ttls` (kind → seconds) at once."""
+        try:
+            async with self.link.client.pipeline(transaction=True) as pipe:
+                for kind, ttl in ttls.items():
+                    pipe.set(self.key(kind, name), data, px=max(1, int(ttl * 1000)))
+                await pipe.execute()
+        except TROUBLE as exc:
+            self.link.worked_around(exc, ALONE)
 
     @asynccontextmanager
     async def lead(self, name: str) -> AsyncIterator[bool]:
-        """True inside when this process holds the lock for `name` (and must compute); released on exit."""
+        """True inside when this process must compute `name`: it holds the lock, or Redis cannot say who
+        does; the lock is released on exit."""
         token = secrets.token_hex(8)
         lock = self.key("lock", name)
-        held = bool(await self.link.client.set(lock, token, nx=True, px=int(self.lock_seconds * 1000)))
+        try:
+            held = bool(await self.link.client.set(lock, token, nx=True, px=int(self.lock_seconds * 1000)))
+        except TROUBLE as exc:
+            self.link.worked_around(exc, ALONE)
+            yield True
+            return
         try:
             yield held
         finally:
             if held:
-                await self._release(keys=[lock], args=[token])
+                try:
+                    await self._release(keys=[lock], args=[token])
+                except TROUBLE as exc:  # the lock expires by itself
+                    self.link.worked_around(exc, ALONE)
 
     async def wait(self, kind: str, name: str) -> bytes | None:
         """The value another process is computing, or None once its lock is gone or the bound has passed."""
@@ -65,10 +90,14 @@ class RedisFlight:
         lock = self.key("lock", name)
         key = self.key(kind, name)
         while time.monotonic() < deadline:
-            async with self.link.client.pipeline(transaction=False) as pipe:
-                pipe.get(key)
-                pipe.exists(lock)
-                value, locked = await pipe.execute()
+            try:
+                async with self.link.client.pipeline(transaction=False) as pipe:
+                    pipe.get(key)
+                    pipe.exists(lock)
+                    value, locked = await pipe.execute()
+            except TROUBLE as exc:
+                self.link.worked_around(exc, ALONE)
+                return None
             if value is not None:
                 return bytes(value)
             if not locked:

@@ -24,6 +24,12 @@ log = logging.getLogger(__name__)
 
 PREFIX = "silkroute:"
 
+TROUBLE = (RedisError, OSError)
+"""What a Redis call raises when the server is down, slow or unreachable; callers work around it."""
+
+# A Redis that stops answering must cost a lookup seconds, never hang it (XREAD blocks for less than this).
+SOCKET_TIMEOUT = 5.0
+
 
 @dataclass(frozen=True, slots=True)
 class Health:
@@ -44,15 +50,32 @@ class RedisLink:
         self, url: str, *, interval: float = 30.0, clock: Callable[[], float] = time.monotonic
     ) -> None:
         self.url = url
-        self.client: aioredis.Redis = aioredis.Redis.from_url(url)
+        self.client: aioredis.Redis = aioredis.Redis.from_url(
+            url, socket_timeout=SOCKET_TIMEOUT, socket_connect_timeout=SOCKET_TIMEOUT
+        )
         self.interval = interval
         self.clock = clock
         self.health: Health | None = None
+        self.failures = 0
+        self._failing = False
         self._heartbeat: asyncio.Task[None] | None = None
 
     def key(self, *parts: str) -> str:
         """A key in silkroute's namespace, so the bot can share a Redis with other programs."""
         return PREFIX + ":".join(parts)
+
+    def worked_around(self, exc: Exception, fallback: str) -> None:
+        """Count a failed call its caller replaced with `fallback`; logged once until Redis answers again."""
+        self.failures += 1
+        if not self._failing:
+            self._failing = True
+            log.warning(
+                "Redis at %s failed (%s: %s); %s until it answers",
+                self.where,
+                type(exc).__name__,
+                exc,
+                fallback,
+            )
 
     async def measure(self) -> Health:
         """Ping and read memory use now; a failure is recorded, not raised (status shows it)."""
@@ -62,7 +85,8 @@ class RedisLink:
             ping_ms = (time.perf_counter() - started) * 1000
             memory = await self.client.info("memory")
             health = Health(self.clock(), ping_ms, str(memory.get("used_memory_human", "?")))
-        except (RedisError, OSError) as exc:
+            self._failing = False
+        except TROUBLE as exc:
             health = Health(self.clock(), None, "", f"{type(exc).__name__}: {exc}")
         self.health = health
         return health
@@ -100,13 +124,14 @@ class RedisLink:
 
 
 def redis_status(link: RedisLink) -> Section:
-    """Redis health: where, ping latency and memory used, as of the last heartbeat."""
+    """Redis health: where, ping latency and memory used, as of the last heartbeat, and calls worked around."""
     health = link.health
+    failed = f" {link.failures} calls failed and were done in this process instead." if link.failures else ""
     if health is None:
-        return Section("Redis", f"{link.where}: not measured yet.")
+        return Section("Redis", f"{link.where}: not measured yet.{failed}")
     age = f"{max(0.0, link.clock() - health.at):.0f} s ago"
     if health.error:
-        return Section("Redis", f"{link.where}: not answering ({health.error}), checked {age}.")
+        return Section("Redis", f"{link.where}: not answering ({health.error}), checked {age}.{failed}")
     table = Table(["server", "ping", "memory used", "measured"])
     table.rows.append([link.where, f"{health.ping_ms:.1f} ms", health.memory, age])
-    return Section("Redis", "Shared live cache, fair-use windows and events.", table)
+    return Section("Redis", f"Shared live cache, fair-use windows and events.{failed}", table)

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import secrets
 
-from bot.shared_state.redis_link import RedisLink
-from bot.shared_state.windows import Claim, Refusal
+from bot.shared_state.redis_link import TROUBLE, RedisLink
+from bot.shared_state.windows import Claim, LocalWindows, Refusal
 
 # KEYS: one sorted set per claim. ARGV: now, amount, use id, then limit and window (s) per claim.
 # Returns {0, spent after the charge per claim...} when charged, else {index (1-based), spent, oldest use
@@ -42,19 +42,27 @@ return after
 
 
 class RedisWindows:
-    """Quota windows every process shares; `busy` reports what this process last saw of each window."""
+    """Quota windows every process shares; `busy` reports what this process last saw of each window.
+
+    While Redis does not answer, this process's own windows stand in: quotas then count its uses only, which
+    is what a single process does anyway, rather than refusing everyone or letting everything through."""
 
     def __init__(self, link: RedisLink) -> None:
         self.link = link
         self._spend = link.client.register_script(SPEND)
         self._seen: dict[tuple[str, str], tuple[float, int, float]] = {}
+        self.local = LocalWindows()
 
     async def spend(self, claims: list[Claim], amount: int, now: float) -> Refusal | None:
         keys = [self.link.key("quota", c.quota, c.owner) for c in claims]
         args: list[str | int | float] = [repr(now), amount, secrets.token_hex(8)]
         for claim in claims:
             args += [claim.limit, repr(claim.window)]
-        reply = await self._spend(keys=keys, args=args)
+        try:
+            reply = await self._spend(keys=keys, args=args)
+        except TROUBLE as exc:
+            self.link.worked_around(exc, "fair-use quotas count this process's uses only")
+            return await self.local.spend(claims, amount, now)
         if int(reply[0]) == 0:
             for claim, spent in zip(claims, reply[1:], strict=True):
                 self._seen[(claim.quota, claim.owner)] = (now, int(spent), claim.window)

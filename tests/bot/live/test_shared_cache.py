@@ -15,6 +15,7 @@ from bot.live.ripestat import RipestatClient
 from bot.live.shared_cache import SharedLiveCache
 from bot.shared_state.redis_link import RedisLink
 from tests.bot.live.fake_upstreams import FakeUpstreams
+from tests.bot.reach.servers import closed_port
 from tests.bot.shared_state.processes import run_workers
 from tests.helpers import ManualClock
 
@@ -126,3 +127,19 @@ async def test_100_identical_lookups_over_three_processes_make_one_upstream_requ
     assert [r["answers"] for r in results] == [34, 33, 33]
     assert all(r["origins"] == [1205] for r in results)
     assert fake_upstreams.requests[KEY] == 1
+
+
+async def test_with_redis_down_lookups_are_answered_by_this_process_alone(
+    fake_upstreams: FakeUpstreams,
+) -> None:
+    link = RedisLink(f"redis://127.0.0.1:{closed_port()}/0")
+    http = HttpLayer(fake_upstreams.settings())
+    client = RipestatClient(http, SharedLiveCache(link))
+    try:
+        fake_upstreams.delay = 0.05
+        answers = await asyncio.gather(*(client.looking_glass(PREFIX) for _ in range(10)))
+    finally:
+        await http.close()
+        await link.close()
+    assert {a.origins for a in answers} == {(1205,)} and fake_upstreams.requests[KEY] == 1
+    assert link.failures >= 3  # read, lock and write each failed and were done without Redis
