@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
+from pathlib import Path
 from typing import Protocol
 
 from bot.alerts.model import SiteState, WatchKind
@@ -38,7 +39,7 @@ from bot.reach.probe import ReachConfig, check_target
 from bot.reach.site import parse_target
 from bot.reach.tls import tcp_connect, tls_handshake
 from bot.routing.snapshot_store import SnapshotStore
-from bot.shared_state.events import EventBus, LocalBus, Publisher, RedisBus
+from bot.shared_state.events import SNAPSHOT_SWITCHED, EventBus, LocalBus, Publisher, RedisBus
 from bot.shared_state.redis_link import RedisLink
 from bot.shared_state.redis_windows import RedisWindows
 
@@ -123,10 +124,20 @@ def standalone_history(settings: Settings) -> HistoryRecorder:
     return build_history(settings, watched)
 
 
-def service_history(settings: Settings, snapshots: SnapshotStore, alerts: AlertService) -> HistoryRecorder:
-    """The running bot's recorder: watches from the alert service's repository, told of every refresh."""
+def service_history(
+    settings: Settings, snapshots: SnapshotStore, alerts: AlertService, events: Publisher
+) -> HistoryRecorder:
+    """The running bot's recorder: watches from the alert service's repository, told of every refresh; then
+    the event bus hears that a new snapshot serves (other processes sharing the data folder can reload)."""
     history = build_history(settings, lambda: watched_targets(alerts.repository), snapshots.served_index)
-    snapshots.on_import = history.record
+
+    async def imported(folder: Path) -> None:
+        await history.record(folder)
+        current = snapshots.current
+        if current is not None and current.snapshot_id == folder.name:
+            await events.publish(SNAPSHOT_SWITCHED, {"snapshot": folder.name})
+
+    snapshots.on_import = imported
     return history
 
 
@@ -185,7 +196,7 @@ def compose_services(
     limits = limits or FairUse(settings.limits)
     events = event_bus(redis)
     alerts = alerts or build_alerts(settings, snapshots, live, limits, outage, events)
-    history = service_history(settings, snapshots, alerts)
+    history = service_history(settings, snapshots, alerts, events)
     return Services(
         settings=settings,
         snapshots=snapshots,

@@ -133,9 +133,14 @@ class RedisBus:
         return self.link.key("events", topic)
 
     async def publish(self, topic: str, data: dict[str, Any]) -> None:
-        await self.link.client.xadd(
-            self._stream(topic), {"data": json.dumps(data)}, maxlen=self.backlog, approximate=True
-        )
+        """Best effort: while Redis does not answer, events are dropped (counted on the link), never raised
+        into the consumer that publishes them."""
+        try:
+            await self.link.client.xadd(
+                self._stream(topic), {"data": json.dumps(data)}, maxlen=self.backlog, approximate=True
+            )
+        except TROUBLE as exc:
+            self.link.worked_around(exc, "events are not fanned out")
 
     async def subscribe(self, *topics: str) -> RedisSubscription:
         positions: dict[str, str] = {}

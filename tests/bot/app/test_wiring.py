@@ -3,17 +3,22 @@ which state it shares with other processes (Redis when configured)."""
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from bot.app.commands import Caller, Context
 from bot.app.features.meta import status
 from bot.app.wiring import build_services
-from bot.core.settings import load_settings
+from bot.core.settings import HistorySettings, Settings, load_settings
 from bot.live.cache import LiveCache
 from bot.live.shared_cache import SharedLiveCache
-from bot.shared_state.events import LocalBus, RedisBus
+from bot.routing.snapshot import Snapshot
+from bot.routing.snapshot_store import SnapshotStore
+from bot.shared_state.events import SNAPSHOT_SWITCHED, LocalBus, RedisBus
 from bot.shared_state.redis_windows import RedisWindows
 from bot.shared_state.windows import LocalWindows
+from tests.helpers import make_services
 
 
 @pytest.mark.parametrize("long_running", [False, True])
@@ -54,3 +59,20 @@ async def test_without_redis_everything_stays_in_the_process() -> None:
     services = build_services(load_settings(None), long_running=False)
     assert services.redis is None and isinstance(services.events, LocalBus)
     assert type(services.live.cache) is LiveCache and isinstance(services.limits.windows, LocalWindows)
+
+
+async def test_a_refresh_that_serves_a_new_snapshot_is_announced_on_the_event_bus(
+    real_snapshot: Snapshot,
+) -> None:
+    settings = Settings(history=HistorySettings(silkroute_history_countries="KZ"))
+    services = make_services(settings, snapshots=SnapshotStore(real_snapshot.folder.parents[1]))
+    switched = await services.events.subscribe(SNAPSHOT_SWITCHED)
+    await services.start()  # serves the snapshot; the history point reads the watches from the state file
+    try:
+        assert services.snapshots.on_import is not None
+        await services.snapshots.on_import(real_snapshot.folder)  # what a refresh does once it serves
+        async with asyncio.timeout(5):
+            event = await anext(aiter(switched))
+    finally:
+        await services.close()
+    assert event.data == {"snapshot": real_snapshot.snapshot_id}
