@@ -1,4 +1,4 @@
-"""The event bus: what the leader's consumers hear (RIS Live messages, alerts, snapshot switches) reaches every
+"""The event bus: what the leader's consumers hear (RIS Live messages, snapshot switches) reaches every
 process that subscribes. In one process it is an asyncio fan-out; with Redis it is one Stream per topic.
 
 Publishers and subscribers are separate sides (`Publisher`, `Subscriber`) so a consumer that only the leader
@@ -18,9 +18,8 @@ from typing import Any, Protocol, cast
 
 from bot.shared_state.redis_link import TROUBLE, RedisLink
 
-# Topic names every side agrees on.
+# Topic names every side agrees on (a topic is any name; these are the ones published today).
 RIS_MESSAGES = "ris-messages"
-ALERTS = "alerts"
 SNAPSHOT_SWITCHED = "snapshot-switched"
 
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 
 from bot.shared_state.events import (
-    ALERTS,
     RIS_MESSAGES,
     SNAPSHOT_SWITCHED,
     Event,
@@ -15,6 +14,8 @@ from bot.shared_state.events import (
     Subscription,
 )
 from tests.bot.shared_state.processes import run_workers
+
+NOTES = "notes"  # any topic name works; a test-only one
 
 
 async def take(subscription: Subscription, count: int) -> list[Event]:
@@ -28,30 +29,30 @@ async def take(subscription: Subscription, count: int) -> list[Event]:
 
 
 async def test_subscribers_get_later_events_of_their_topics_in_order(bus: EventBus) -> None:
-    await bus.publish(ALERTS, {"n": -1})  # before anyone subscribed: nobody gets it
-    alerts = await bus.subscribe(ALERTS)
-    everything = await bus.subscribe(ALERTS, SNAPSHOT_SWITCHED)
+    await bus.publish(NOTES, {"n": -1})  # before anyone subscribed: nobody gets it
+    alerts = await bus.subscribe(NOTES)
+    everything = await bus.subscribe(NOTES, SNAPSHOT_SWITCHED)
     for n in range(3):
-        await bus.publish(ALERTS, {"n": n})
+        await bus.publish(NOTES, {"n": n})
     await bus.publish(SNAPSHOT_SWITCHED, {"snapshot": "2024-10-10"})
     await bus.publish(RIS_MESSAGES, {"n": 99})
     got = await take(alerts, 3)
-    assert [(e.topic, e.data) for e in got] == [(ALERTS, {"n": n}) for n in range(3)]
+    assert [(e.topic, e.data) for e in got] == [(NOTES, {"n": n}) for n in range(3)]
     both = await take(everything, 4)
-    assert [e.topic for e in both] == [ALERTS, ALERTS, ALERTS, SNAPSHOT_SWITCHED]
+    assert [e.topic for e in both] == [NOTES, NOTES, NOTES, SNAPSHOT_SWITCHED]
     await alerts.close()
     await everything.close()
 
 
 async def test_an_in_process_subscriber_that_falls_behind_loses_the_oldest_and_is_told() -> None:
     bus = LocalBus(backlog=3)
-    slow = await bus.subscribe(ALERTS)
+    slow = await bus.subscribe(NOTES)
     for n in range(5):
-        await bus.publish(ALERTS, {"n": n})
+        await bus.publish(NOTES, {"n": n})
     assert [e.data["n"] for e in await take(slow, 3)] == [2, 3, 4]
     assert slow.missed == 2
     await slow.close()
-    await bus.publish(ALERTS, {"n": 5})
+    await bus.publish(NOTES, {"n": 5})
     assert not bus.subscriptions
 
 

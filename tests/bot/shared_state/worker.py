@@ -37,7 +37,7 @@ from bot.live.cache import LiveCache
 from bot.live.http_client import HttpLayer
 from bot.live.ripestat import RipestatClient
 from bot.live.shared_cache import SharedLiveCache
-from bot.shared_state.events import ALERTS, RIS_MESSAGES, RedisBus
+from bot.shared_state.events import RIS_MESSAGES, SNAPSHOT_SWITCHED, RedisBus
 from bot.shared_state.redis_link import RedisLink
 from bot.shared_state.redis_windows import RedisWindows
 
@@ -95,7 +95,7 @@ async def fanout(link: RedisLink, name: str, total: str, _workers: str) -> dict[
         for n in range(int(total)):
             await bus.publish(RIS_MESSAGES, {"n": n, "from": name})
         return {"published": int(total)}
-    subscription = await bus.subscribe(RIS_MESSAGES, ALERTS)
+    subscription = await bus.subscribe(RIS_MESSAGES, SNAPSHOT_SWITCHED)
     await ready_and_wait(link, name)
     received: list[int] = []
     async with asyncio.timeout(30):
