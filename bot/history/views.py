@@ -78,17 +78,18 @@ def upstreams(origin: int, routes: Iterable[RouteLike]) -> list[list[int]]:
     return [[asn, len(vantages)] for asn, vantages in ranked[:TOP_UPSTREAMS]]
 
 
-def origin_view(v4: OriginTransit, v6: OriginTransit, neighbours: list[list[int]]) -> View:
-    """One origin AS: both families' size, IPv4 exit shares and transit (what `/transit target:ASn` shows)."""
+def origin_view(v4: OriginTransit, v6: OriginTransit | None, neighbours: list[list[int]]) -> View:
+    """One origin AS: both families' size, IPv4 exit shares and transit (what `/transit target:ASn` shows);
+    `v6` is None when the origin announces no IPv6 prefix."""
     return {
         "kind": "asn",
         "asn": v4.origin,
         "country": v4.country,
         "prefixes_v4": v4.prefixes,
-        "prefixes_v6": v6.prefixes,
+        "prefixes_v6": v6.prefixes if v6 else 0,
         "space_v4": v4.address_space,
-        "space_v6": v6.address_space,
-        "vantage_points": len(set(v4.vantage_ids) | set(v6.vantage_ids)),
+        "space_v6": v6.address_space if v6 else 0,
+        "vantage_points": len(set(v4.vantage_ids) | set(v6.vantage_ids if v6 else ())),
         "upstreams": neighbours,
         "exit_countries": [list(item) for item in v4.exit_countries],
         "transit": [list(item) for item in v4.transit[:TOP_TRANSIT]],
@@ -108,8 +109,10 @@ def build_views(index: TransitIndex, countries: Sequence[str], asns: Iterable[in
     for asn in dict.fromkeys(a for a in wanted if a in originating):
         routes = index.data.routes_of_origin(asn)
         v4 = index.origin(asn, 4, [r for r in routes if ":" not in r.prefix])
-        v6 = index.origin(asn, 6, [r for r in routes if ":" in r.prefix])
-        if v4.vantage_points or v6.vantage_points:
+        v6_routes = [r for r in routes if ":" in r.prefix]
+        # Most origins announce one family only: the empty one's result is all zeros, not worth the work.
+        v6 = index.origin(asn, 6, v6_routes) if v6_routes else None
+        if v4.vantage_points or (v6 and v6.vantage_points):
             origins[asn_key(asn)] = origin_view(v4, v6, upstreams(asn, routes))
     views = {country_key(cc): country_view(index.country(cc, 4)) for cc in countries}
     return views | origins
