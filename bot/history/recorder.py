@@ -118,11 +118,13 @@ class HistoryRecorder:
         """Nothing to close: no connection outlives a call."""
 
     async def targets(self) -> Watched:
-        """The countries (configured, then watched ones), watched ASes and watched prefixes every point is
-        recorded for."""
+        """The countries (configured, then watched ones), the watched ASes, and the watched prefixes and those
+        `/history` was asked about (kept in the store) every point is recorded for."""
         watched = await self.watched()
+        kept = await asyncio.to_thread(self.store.kept)
         countries = list(dict.fromkeys([*self.countries, *(cc.upper() for cc in watched.countries)]))
-        return Watched(countries, list(watched.asns), list(dict.fromkeys(map(prefix_key, watched.prefixes))))
+        prefixes = list(dict.fromkeys(map(prefix_key, [*watched.prefixes, *kept])))
+        return Watched(countries, list(watched.asns), prefixes)
 
     async def record(self, folder: Path) -> Recording | None:
         """Record the snapshot in `folder` (served or not), with the watched countries and ASes as targets."""

@@ -89,6 +89,8 @@ async def test_country_prefix_and_unknown_targets(ctx: Context) -> None:
     assert country.data["changes"][0]["date"] == "2024-10-01"  # newest first
     prefix = await ask(ctx, "/history target:95.56.0.0/16")
     assert prefix.data["target"] == "AS9198" and "origin of" in prefix.summary
+    assert "95.56.0.0/16 itself yet: it is kept from now on" in prefix.summary  # its own points start now
+    assert ctx.services.history.store.kept() == ["95.56.0.0/16"]
     with pytest.raises(Unavailable, match="No history points for AS174"):
         await ask(ctx, "/history target:AS174")
     with pytest.raises(BadInput, match="not an AS, a country or a prefix"):
