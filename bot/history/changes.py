@@ -41,6 +41,7 @@ def _between(old: View, new: View, date: str, collectors: str, threshold: float)
     for name in COUNTS:
         if name in new and old.get(name) != new[name]:
             out.append(Change(date, collectors, name, old.get(name), new[name]))
+
     def gained_and_lost(field: str, gained: str, lost: str, via: str = "") -> None:
         """ASes (listed `[asn, vantage points]`) that appeared in or left the view's `field`."""
         before = {asn for asn, _ in old.get(field, [])}

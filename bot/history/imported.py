@@ -90,6 +90,8 @@ class ImportedTables:
         return prefixes > 0 and len(self.tables.route_prefix) > 0
 
     def data_sources(self) -> list[Source]:
+        """The collectors the tables came from, with their data dates (a point's own source; the answers
+        about an import list the written snapshot's full sources)."""
         return [Source(f"BGP collector {c.name}", c.data_end) for c in self.provenance.collectors]
 
     def prefix(self, prefix_id: int) -> str:
@@ -160,4 +162,6 @@ class ImportedTables:
         text = dict(zip(v4, map(v4_text, t.prefix_v4_keys[v4].tolist()), strict=True))
         text |= {p: t.prefix_v6[p - self.n_v4] for p in distinct if p >= self.n_v4}
         hops = {q: self._path(q) for q in set(paths)}
-        return [Route(v, text[p], hops[q]) for v, p, q in zip(vantages, ids, paths, strict=True)]
+        # `_make` over C-level maps: about twice as fast as building each Route in a comprehension.
+        columns = zip(vantages, map(text.__getitem__, ids), map(hops.__getitem__, paths), strict=True)
+        return list(map(Route._make, columns))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
+from operator import attrgetter
 from typing import Any
 
 from bot.routing.transit import (
@@ -66,14 +67,14 @@ def upstreams(origin: int, routes: Iterable[RouteLike]) -> list[list[int]]:
     """
     seen: dict[int, set[int]] = defaultdict(set)
     neighbour_of: dict[tuple[PathHop, ...], int | None] = {}
-    for route in routes:
-        raw = route.path
+    # A vantage point sees one origin's many prefixes over a few paths: walk each (vantage, path) once.
+    for vantage, raw in set(map(attrgetter("vantage", "path"), routes)):
         if raw in neighbour_of:
             neighbour = neighbour_of[raw]
         else:
             neighbour = neighbour_of[raw] = _neighbour(origin, raw)
         if neighbour is not None:
-            seen[neighbour].add(route.vantage)
+            seen[neighbour].add(vantage)
     ranked = sorted(seen.items(), key=lambda item: (-len(item[1]), item[0]))
     return [[asn, len(vantages)] for asn, vantages in ranked[:TOP_UPSTREAMS]]
 
@@ -106,10 +107,11 @@ def build_views(index: TransitIndex, countries: Sequence[str], asns: Iterable[in
     wanted.extend(asns)
     originating = index.originating()
     origins: dict[str, View] = {}
+    mixed = index.data.has_routes(6)  # else every route is IPv4: no need to split them
     for asn in dict.fromkeys(a for a in wanted if a in originating):
         routes = index.data.routes_of_origin(asn)
-        v4 = index.origin(asn, 4, [r for r in routes if ":" not in r.prefix])
-        v6_routes = [r for r in routes if ":" in r.prefix]
+        v4 = index.origin(asn, 4, [r for r in routes if ":" not in r.prefix] if mixed else routes)
+        v6_routes = [r for r in routes if ":" in r.prefix] if mixed else []
         # Most origins announce one family only: the empty one's result is all zeros, not worth the work.
         v6 = index.origin(asn, 6, v6_routes) if v6_routes else None
         if v4.vantage_points or (v6 and v6.vantage_points):

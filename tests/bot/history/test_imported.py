@@ -79,5 +79,7 @@ def test_tables_answer_prefix_and_address_questions_as_the_snapshot(reports: lis
     assert data.prefix_id("203.0.113.0/24") is None and data.prefix_id("2001:db8::/32") is None
     for asn in (9198, 3215, 0):
         assert data.country_of_asn(asn) == snapshot.country_of_asn(asn)
+    collectors = [(s.name, s.date) for s in snapshot.data_sources() if s.name.startswith("BGP collector")]
+    assert [(s.name, s.date) for s in data.data_sources()] == collectors
     for cc in ("KZ", "RU", "FR", "XX"):
         assert data.asns_in_country(cc) == snapshot.asns_in_country(cc)
