@@ -7,20 +7,12 @@ from __future__ import annotations
 from pathlib import Path
 
 from bot.app.answer import Answer
-from bot.app.catalog import build_registry
-from bot.app.commands import Caller, Context, parse_command_line
+from bot.app.commands import Context
 from bot.app.features.country.command import OVER_TIME_ROWS
-from bot.app.runner import execute
-from bot.core.settings import CoreSettings, HistorySettings, Settings
 from bot.frontends.discord.embeds import EMBED_TOTAL_LIMIT, EMBEDS_PER_MESSAGE, FIELD_LIMIT, render_messages
 from bot.history.recorder import record_snapshot
 from bot.routing.snapshot import Snapshot
-from tests.helpers import make_services
-
-
-async def ask(ctx: Context, line: str) -> Answer:
-    invocation = parse_command_line(line, build_registry())
-    return await execute(invocation.spec, ctx, invocation.options)
+from tests.bot.history.conftest import ask, serving
 
 
 def over_time(answer: Answer) -> list[list[str]]:
@@ -31,12 +23,12 @@ def over_time(answer: Answer) -> list[list[str]]:
 
 
 async def test_country_adds_over_time_from_two_points_on(alone: dict[str, Snapshot], tmp_path: Path) -> None:
-    settings = Settings(
-        core=CoreSettings(silkroute_offline=True),
-        history=HistorySettings(silkroute_history_db=tmp_path / "history.sqlite3"),
-    )
-    services = make_services(settings, snapshot=alone["2019-01-01"])
-    ctx = Context(services=services, caller=Caller("tester", can_manage=False))
+    async with serving(alone["2019-01-01"], tmp_path / "history.sqlite3") as ctx:
+        await over_time_of_kz(ctx, alone)
+
+
+async def over_time_of_kz(ctx: Context, alone: dict[str, Snapshot]) -> None:
+    services = ctx.services
     store = services.history.store
     record_snapshot(store, alone["2019-01-01"], ["KZ"])
 

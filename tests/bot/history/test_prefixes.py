@@ -9,18 +9,15 @@ from pathlib import Path
 
 import pytest
 
-from bot.app.answer import Answer
-from bot.app.catalog import build_registry
-from bot.app.commands import Caller, Context, parse_command_line
-from bot.app.runner import execute
-from bot.core.settings import CoreSettings, HistorySettings, Settings
+from bot.app.commands import Context
 from bot.frontends.discord.embeds import EMBED_TOTAL_LIMIT, EMBEDS_PER_MESSAGE, FIELD_LIMIT, render_messages
 from bot.history.changes import changes
 from bot.history.prefixes import covering, prefix_key
 from bot.history.recorder import HistoryRecorder, Watched
 from bot.history.store import HistoryStore, StoredPoint
+from bot.history.views import View
 from bot.routing.snapshot import Snapshot
-from tests.helpers import make_services
+from tests.bot.history.conftest import ask, serving
 
 
 def differing_prefix(older: Snapshot, newer: Snapshot) -> tuple[str, set[int], set[int]]:
@@ -52,22 +49,8 @@ def covered_only(snapshot: Snapshot) -> tuple[str, str]:
 
 @pytest.fixture
 async def ctx(alone: dict[str, Snapshot], tmp_path: Path) -> AsyncIterator[Context]:
-    settings = Settings(
-        core=CoreSettings(silkroute_offline=True),
-        history=HistorySettings(silkroute_history_db=tmp_path / "history.sqlite3"),
-    )
-    services = make_services(settings, snapshot=alone["2019-01-01"])
-    await services.start()
-    services.snapshots.current = alone["2019-01-01"]
-    try:
-        yield Context(services=services, caller=Caller("tester", can_manage=False))
-    finally:
-        await services.close()
-
-
-async def ask(ctx: Context, line: str) -> Answer:
-    invocation = parse_command_line(line, build_registry())
-    return await execute(invocation.spec, ctx, invocation.options)
+    async with serving(alone["2019-01-01"], tmp_path / "history.sqlite3") as context:
+        yield context
 
 
 async def test_a_watched_prefix_shows_its_origin_changes_with_dates(
@@ -125,7 +108,7 @@ def test_covering_prefix_changes_are_reported_as_such() -> None:
     changes origin (said with the covering prefix)."""
 
     def point(day: str, covering: str | None, origins: list[list[int]]) -> StoredPoint:
-        view = {"kind": "prefix", "prefix": "192.0.2.0/24", "origins": [], "covering": covering}
+        view: View = {"kind": "prefix", "prefix": "192.0.2.0/24", "origins": [], "covering": covering}
         return StoredPoint(day, "rrc00", view | {"covering_origins": origins})
 
     found = changes(
