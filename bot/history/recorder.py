@@ -127,7 +127,7 @@ class HistoryRecorder:
         return Watched(countries, list(watched.asns), prefixes)
 
     async def record(self, folder: Path) -> Recording | None:
-        """Record the snapshot in `folder` (served or not), with the watched countries and ASes as targets."""
+        """Record the snapshot in `folder` (served or not), for the configured and watched targets."""
         served = self.served(folder) if self.served is not None else None
         snapshot, index = served if served else (await asyncio.to_thread(Snapshot, folder), None)
         return await self._record(snapshot, index)
@@ -140,9 +140,15 @@ class HistoryRecorder:
         return await self._record(await asyncio.to_thread(imported, report), None)
 
     async def _record(self, snapshot: Recordable, index: TransitIndex | None) -> Recording | None:
-        t = await self.targets()
+        targets = await self.targets()
         recording = await asyncio.to_thread(
-            record_snapshot, self.store, snapshot, t.countries, t.asns, index, t.prefixes
+            record_snapshot,
+            self.store,
+            snapshot,
+            targets.countries,
+            targets.asns,
+            index,
+            targets.prefixes,
         )
         if recording is not None:
             log.info(
