@@ -93,12 +93,13 @@ class Services:
 
 
 async def watched_targets(repository: AlertRepository) -> Watched:
-    """Every AS and country some server watches: each gets a history point at every import, beside the
-    configured countries (a watched country's origin ASes too, as for a configured one)."""
+    """Every AS, country and prefix some server watches: each gets a history point at every import, beside
+    the configured countries (a watched country's origin ASes too, as for a configured one)."""
     watches = await repository.watches()
     return Watched(
         countries=sorted({w.target.upper() for w in watches if w.kind is WatchKind.COUNTRY}),
         asns=sorted({int(w.target[2:]) for w in watches if w.kind is WatchKind.ASN}),
+        prefixes=sorted({w.target for w in watches if w.kind is WatchKind.PREFIX}),
     )
 
 

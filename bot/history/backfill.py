@@ -21,11 +21,10 @@ import aiohttp
 
 from bot.core.errors import DataUnavailable, InvalidInput
 from bot.core.settings import Settings
-from bot.history.recorder import record_snapshot
+from bot.history.recorder import imported, record_snapshot
 from bot.history.store import HistoryStore, Recording
 from bot.net.download import DownloadLimits, NotOnServer, download_resumable
 from bot.routing.importer import import_files
-from bot.routing.snapshot import Snapshot
 from bot.routing.update import DataSource, download_limits, download_session
 
 EVERY_EXAMPLE = "silkroute data backfill --from 2021-01-01 --to 2026-11-01 --every 1mo"
@@ -112,6 +111,7 @@ class BackfillPlan:
     registry: Sequence[Path]  # delegated stats and AS names, imported with every RIB (kept for the whole run)
     countries: Sequence[str]
     asns: Sequence[int]
+    prefixes: Sequence[str] = ()
 
 
 Progress = Callable[[str], None]
@@ -184,4 +184,4 @@ async def _fetch_first(
 def _record(store: HistoryStore, path: Path, scratch: Path, plan: BackfillPlan) -> Recording | None:
     """Import one RIB (with the registry files) into the scratch folder and record its point."""
     report = import_files([path, *plan.registry], scratch)
-    return record_snapshot(store, Snapshot(report.folder), plan.countries, plan.asns)
+    return record_snapshot(store, imported(report), plan.countries, plan.asns, prefixes=plan.prefixes)

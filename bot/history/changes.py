@@ -1,5 +1,8 @@
 """What changed between consecutive history points: the `/history` timeline and, later, drift alerts.
 
+An AS's upstreams and a prefix's origins (exact, and of its covering prefix) are compared as sets of ASes;
+counts as values; exit shares against a threshold.
+
 Points are compared with the previous point of the same collector set where there is one: two collectors see
 different vantage points, so a difference between them is not simply a change in the network, and a change
 across collector sets says so.
@@ -38,17 +41,23 @@ def _between(old: View, new: View, date: str, collectors: str, threshold: float)
     for name in COUNTS:
         if name in new and old.get(name) != new[name]:
             out.append(Change(date, collectors, name, old.get(name), new[name]))
+
+    def gained_and_lost(field: str, gained: str, lost: str, via: str = "") -> None:
+        """ASes (listed `[asn, vantage points]`) that appeared in or left the view's `field`."""
+        before = {asn for asn, _ in old.get(field, [])}
+        after = {asn for asn, _ in new[field]}
+        out.extend(Change(date, collectors, gained, None, f"AS{a}{via}") for a in sorted(after - before))
+        out.extend(Change(date, collectors, lost, f"AS{a}{via}", None) for a in sorted(before - after))
+
     if "upstreams" in new:
-        before = {asn: n for asn, n in old.get("upstreams", [])}
-        after = {asn: n for asn, n in new["upstreams"]}
-        out += [
-            Change(date, collectors, "upstream_gained", None, f"AS{asn}")
-            for asn in sorted(after.keys() - before.keys())
-        ]
-        out += [
-            Change(date, collectors, "upstream_lost", f"AS{asn}", None)
-            for asn in sorted(before.keys() - after.keys())
-        ]
+        gained_and_lost("upstreams", "upstream_gained", "upstream_lost")
+    if new.get("kind") == "prefix":
+        gained_and_lost("origins", "origin_added", "origin_removed")
+        if old.get("covering") != new["covering"]:
+            out.append(Change(date, collectors, "covering_prefix", old.get("covering"), new["covering"]))
+        elif new["covering"] is not None:
+            via = f" via {new['covering']}"
+            gained_and_lost("covering_origins", "covering_origin_added", "covering_origin_removed", via)
     old_exits, new_exits = exit_shares(old), exit_shares(new)
     for cc in sorted(old_exits.keys() | new_exits.keys()):
         was, now = old_exits.get(cc, 0.0), new_exits.get(cc, 0.0)

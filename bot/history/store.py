@@ -45,6 +45,11 @@ SCHEMA = (
     """,
     "CREATE INDEX IF NOT EXISTS points_by_recording ON points (date, collectors)",
     """
+    CREATE TABLE IF NOT EXISTS kept (
+        target TEXT PRIMARY KEY
+    )
+    """,
+    """
     CREATE TABLE IF NOT EXISTS backfilled (
         collector TEXT NOT NULL,
         wanted TEXT NOT NULL,
@@ -168,3 +173,14 @@ class HistoryStore:
             conn.execute(
                 "INSERT OR REPLACE INTO backfilled VALUES (?, ?, ?, ?)", (collector, wanted, url, date)
             )
+
+    def keep(self, target: str) -> bool:
+        """Record `target` (a prefix) at every import from now on; False when it was kept already."""
+        with self._connect() as conn, conn:
+            cursor = conn.execute("INSERT OR IGNORE INTO kept VALUES (?)", (target,))
+            return cursor.rowcount > 0
+
+    def kept(self) -> list[str]:
+        """The targets someone asked history to keep (beside the watched ones), in the order they were asked."""
+        with self._connect() as conn:
+            return [row[0] for row in conn.execute("SELECT target FROM kept ORDER BY rowid")]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
+from operator import attrgetter
 from typing import Any
 
 from bot.routing.transit import (
@@ -66,29 +67,30 @@ def upstreams(origin: int, routes: Iterable[RouteLike]) -> list[list[int]]:
     """
     seen: dict[int, set[int]] = defaultdict(set)
     neighbour_of: dict[tuple[PathHop, ...], int | None] = {}
-    for route in routes:
-        raw = route.path
+    # A vantage point sees one origin's many prefixes over a few paths: walk each (vantage, path) once.
+    for vantage, raw in set(map(attrgetter("vantage", "path"), routes)):
         if raw in neighbour_of:
             neighbour = neighbour_of[raw]
         else:
             neighbour = neighbour_of[raw] = _neighbour(origin, raw)
         if neighbour is not None:
-            seen[neighbour].add(route.vantage)
+            seen[neighbour].add(vantage)
     ranked = sorted(seen.items(), key=lambda item: (-len(item[1]), item[0]))
     return [[asn, len(vantages)] for asn, vantages in ranked[:TOP_UPSTREAMS]]
 
 
-def origin_view(v4: OriginTransit, v6: OriginTransit, neighbours: list[list[int]]) -> View:
-    """One origin AS: both families' size, IPv4 exit shares and transit (what `/transit target:ASn` shows)."""
+def origin_view(v4: OriginTransit, v6: OriginTransit | None, neighbours: list[list[int]]) -> View:
+    """One origin AS: both families' size, IPv4 exit shares and transit (what `/transit target:ASn` shows);
+    `v6` is None when the origin announces no IPv6 prefix."""
     return {
         "kind": "asn",
         "asn": v4.origin,
         "country": v4.country,
         "prefixes_v4": v4.prefixes,
-        "prefixes_v6": v6.prefixes,
+        "prefixes_v6": v6.prefixes if v6 else 0,
         "space_v4": v4.address_space,
-        "space_v6": v6.address_space,
-        "vantage_points": len(set(v4.vantage_ids) | set(v6.vantage_ids)),
+        "space_v6": v6.address_space if v6 else 0,
+        "vantage_points": len(set(v4.vantage_ids) | set(v6.vantage_ids if v6 else ())),
         "upstreams": neighbours,
         "exit_countries": [list(item) for item in v4.exit_countries],
         "transit": [list(item) for item in v4.transit[:TOP_TRANSIT]],
@@ -105,11 +107,14 @@ def build_views(index: TransitIndex, countries: Sequence[str], asns: Iterable[in
     wanted.extend(asns)
     originating = index.originating()
     origins: dict[str, View] = {}
+    mixed = index.data.has_routes(6)  # else every route is IPv4: no need to split them
     for asn in dict.fromkeys(a for a in wanted if a in originating):
         routes = index.data.routes_of_origin(asn)
-        v4 = index.origin(asn, 4, [r for r in routes if ":" not in r.prefix])
-        v6 = index.origin(asn, 6, [r for r in routes if ":" in r.prefix])
-        if v4.vantage_points or v6.vantage_points:
+        v4 = index.origin(asn, 4, [r for r in routes if ":" not in r.prefix] if mixed else routes)
+        v6_routes = [r for r in routes if ":" in r.prefix] if mixed else []
+        # Most origins announce one family only: the empty one's result is all zeros, not worth the work.
+        v6 = index.origin(asn, 6, v6_routes) if v6_routes else None
+        if v4.vantage_points or (v6 and v6.vantage_points):
             origins[asn_key(asn)] = origin_view(v4, v6, upstreams(asn, routes))
     views = {country_key(cc): country_view(index.country(cc, 4)) for cc in countries}
     return views | origins

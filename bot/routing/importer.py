@@ -59,6 +59,8 @@ class ImportReport:
     provenance: Provenance
     warnings: list[str] = field(default_factory=list)
     serving: bool = True  # False: older than the serving snapshot, kept aside for history only
+    # The tables just written, still in memory: history records from them instead of re-opening the folder.
+    tables: SnapshotTables | None = field(default=None, repr=False, compare=False)
 
 
 # --- routes ----------------------------------------------------------------------------------------------
@@ -481,7 +483,7 @@ def _install(inputs: _Inputs, routes: RouteAccumulator, data_dir: Path, say: Pro
         raise ImportFailed(
             f"Writing the snapshot into {data_dir} failed ({exc.strerror or exc}); the previous one keeps serving."
         ) from None
-    return ImportReport(folder, provenance, warnings, serving)
+    return ImportReport(folder, provenance, warnings, serving, tables)
 
 
 def _check_data_dir(data_dir: Path) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import urlparse
@@ -130,5 +130,6 @@ async def update(
 
 
 async def background_update(settings: Settings) -> ImportReport:
-    """The bot's scheduled update: no progress bar, which would scribble over the bot's log output."""
-    return await update(settings, show_progress=False)
+    """The bot's scheduled update: no progress bar, which would scribble over the bot's log output. The
+    import's in-memory tables are dropped at once: the bot records history through the snapshot it serves."""
+    return replace(await update(settings, show_progress=False), tables=None)

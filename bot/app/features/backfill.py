@@ -57,8 +57,8 @@ async def backfill_command(
     dates = wanted_dates(parse_day(start, "--from"), parse_day(end, "--to"), parse_every(every))
     require_online(settings)
     files, downloaded = await _registry(settings, registry or [])
-    countries, asns = await history.targets()
-    plan = BackfillPlan(dates, names, files, countries, asns)
+    targets = await history.targets()
+    plan = BackfillPlan(dates, names, files, targets.countries, targets.asns, targets.prefixes)
     try:
         report = await backfill(settings, history.store, plan, say)
     finally:

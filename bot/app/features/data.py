@@ -123,7 +123,7 @@ def report_answer(
 async def _answer_and_record(report: ImportReport, history: HistoryRecorder | None) -> Answer:
     """Record the import's history point, answer, then drop the snapshot if it was kept aside (older data)."""
     try:
-        recording = await history.record(report.folder) if history is not None else None
+        recording = await history.record_import(report) if history is not None else None
         return report_answer(report, recording, recorded=history is not None)
     finally:
         if not report.serving:

@@ -9,15 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from bot.app.answer import Answer, BadInput, Unavailable
-from bot.app.catalog import build_registry
-from bot.app.commands import Caller, Context, parse_command_line
-from bot.app.runner import execute
-from bot.core.settings import AlertSettings, CoreSettings, HistorySettings, Settings
+from bot.app.answer import BadInput, Unavailable
+from bot.app.commands import Context
+from bot.core.settings import AlertSettings
 from bot.frontends.discord.embeds import EMBED_TOTAL_LIMIT, EMBEDS_PER_MESSAGE, FIELD_LIMIT, render_messages
 from bot.history.recorder import record_snapshot
 from bot.routing.snapshot import Snapshot
-from tests.helpers import make_services
+from tests.bot.history.conftest import ask, serving
 
 PNG = b"\x89PNG"
 THRESHOLD = 0.02  # low enough that the real KZ exit shares between these dates cross it
@@ -25,25 +23,11 @@ THRESHOLD = 0.02  # low enough that the real KZ exit shares between these dates 
 
 @pytest.fixture
 async def ctx(alone: dict[str, Snapshot], tmp_path: Path) -> AsyncIterator[Context]:
-    settings = Settings(
-        core=CoreSettings(silkroute_offline=True),
-        alerts=AlertSettings(silkroute_exit_shift_threshold=THRESHOLD),
-        history=HistorySettings(silkroute_history_db=tmp_path / "history.sqlite3"),
-    )
-    services = make_services(settings, snapshot=alone["2019-01-01"])
-    await services.start()
-    services.snapshots.current = alone["2019-01-01"]
-    for snapshot in alone.values():
-        record_snapshot(services.history.store, snapshot, ["KZ"])
-    try:
-        yield Context(services=services, caller=Caller("tester", can_manage=False))
-    finally:
-        await services.close()
-
-
-async def ask(ctx: Context, line: str) -> Answer:
-    invocation = parse_command_line(line, build_registry())
-    return await execute(invocation.spec, ctx, invocation.options)
+    alerts = AlertSettings(silkroute_exit_shift_threshold=THRESHOLD)
+    async with serving(alone["2019-01-01"], tmp_path / "history.sqlite3", alerts) as context:
+        for snapshot in alone.values():
+            record_snapshot(context.services.history.store, snapshot, ["KZ"])
+        yield context
 
 
 def upstream_set(view: dict[str, object]) -> set[str]:
@@ -89,6 +73,8 @@ async def test_country_prefix_and_unknown_targets(ctx: Context) -> None:
     assert country.data["changes"][0]["date"] == "2024-10-01"  # newest first
     prefix = await ask(ctx, "/history target:95.56.0.0/16")
     assert prefix.data["target"] == "AS9198" and "origin of" in prefix.summary
+    assert "95.56.0.0/16 itself yet: it is kept from now on" in prefix.summary  # its own points start now
+    assert ctx.services.history.store.kept() == ["95.56.0.0/16"]
     with pytest.raises(Unavailable, match="No history points for AS174"):
         await ask(ctx, "/history target:AS174")
     with pytest.raises(BadInput, match="not an AS, a country or a prefix"):

@@ -165,13 +165,13 @@ async def test_watched_countries_and_ases_come_from_every_servers_watches(tmp_pa
         watched = await watched_targets(repository)
     finally:
         await db.close()
-    assert watched == Watched(countries=["TJ", "UZ"], asns=[9198])
+    assert watched == Watched(countries=["TJ", "UZ"], asns=[9198], prefixes=["2.72.0.0/13"])
 
     async def source() -> Watched:
         return watched
 
     recorder = HistoryRecorder(HistoryStore(tmp_path / "history.sqlite3"), ["KZ", "UZ"], source)
-    assert await recorder.targets() == (["KZ", "UZ", "TJ"], [9198])
+    assert await recorder.targets() == Watched(["KZ", "UZ", "TJ"], [9198], ["2.72.0.0/13"])
 
 
 async def test_recording_a_served_import_leaves_transit_warm(shared_data: Path, tmp_path: Path) -> None:

@@ -257,6 +257,7 @@ async def test_background_refresh_keeps_serving_old_snapshot(
 
     async def run_update(settings: Settings) -> ImportReport:
         report = await background_update(settings)
+        assert report.tables is None  # not kept in the bot's memory: history records the served snapshot
         assert store.current is not None  # never a gap while the refresh downloads and imports
         served_during_update.append(store.current.folder)
         return report

@@ -13,10 +13,12 @@ from typing import Any
 from bot.app.answer import Answer, Attachment, BadInput
 from bot.app.commands import CommandSpec, Context, Option
 from bot.app.features.country.chart import render_country_chart_async
+from bot.app.features.transit.over_time import add_over_time
 from bot.app.limits import Cost
 from bot.app.targets import parse_asn
 from bot.app.wiring import Services
 from bot.core.values import Section, Source, Table
+from bot.history.views import country_key
 from bot.routing.country_names import (
     UNKNOWN_COUNTRY,
     complete_countries,
@@ -36,6 +38,7 @@ EXAMPLE = "/country target:KZ"
 NEIGHBOURS = ("KZ", "UZ", "KG", "TJ", "TM")
 DEFAULT_AVOID = ("RU", "CN")
 CHART_ROWS = 10
+OVER_TIME_ROWS = 6  # a short look back: /transit and /history have the full series
 
 COUNTRY_HELP = """\
 One country's Internet in figures, each from the loaded data with its source and date.
@@ -64,6 +67,10 @@ Definitions:
   originated IPv4 addresses.
 - Single points of failure: foreign ASes on every observed path of an origin (the collector peer's own AS
   excluded: it observes); losing one leaves that origin's addresses with no observed alternative.
+
+Over time: with two or more dated history points of the country (recorded at every import, see /help
+command:history), an "Over time" section lists its main exit countries' shares and its origin count by date
+(the /transit numbers of each point, IPv4), and JSON data.history holds the whole series, oldest first.
 
 Why observed paths understate diversity: each collector peer exports only its best path per prefix, backup
 and less-preferred routes are never seen, and few peers sit inside the country. A path that is not observed
@@ -262,7 +269,11 @@ async def country(ctx: Context, target: str, compare: str = "", without: str = "
         index.avoiding_asn(profile, item) if isinstance(item, int) else index.avoiding_country(profile, item)
         for item in removed
     ]
-    return await _answer(index, profile, sizes, dependences, code, rows, target)
+    answer = await _answer(index, profile, sizes, dependences, code, rows, target)
+    await add_over_time(
+        answer, ctx.services.history, country_key(code), code, rows=OVER_TIME_ROWS, chart=False
+    )
+    return answer
 
 
 async def _answer(

@@ -2,8 +2,8 @@
 
 An AS shows its upstream neighbours gained and lost, its prefix count and address space, and exit-country
 shifts above `SILKROUTE_EXIT_SHIFT_THRESHOLD`; a country shows its exit shifts, origin count and space; a prefix
-or address is answered for the AS originating it in the serving snapshot (the points are kept per AS and per
-country, not per prefix, to stay small).
+shows its origins (exact and covering) gained and lost by date when it has points of its own (watched prefixes,
+and any prefix `/history` was asked about before: the store keeps those), else the AS originating it.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from bot.app.live_parts import online_sources
 from bot.app.targets import AsTarget, CountryTarget, NetworkTarget, parse_target
 from bot.core.values import Section, Source, Table
 from bot.history.changes import Change, changes, exit_shares
+from bot.history.prefixes import prefix_key
 from bot.history.recorder import ChartCache
 from bot.history.store import StoredPoint
 from bot.history.views import asn_key, country_key
@@ -31,11 +32,16 @@ CHART_LINES = 5
 TABLE_ROWS = 30
 
 HISTORY_HELP = """\
-What changed and when for an AS (AS9198), a country (KZ, Kazakhstan) or a prefix / address (answered for the
-AS originating it), from the dated history points the bot records at every `silkroute data import`/`update`,
-the daily refresh and `silkroute data backfill`. Each point holds the `/transit` numbers of that day's routing
-data (IPv4 exit countries, transit ASes), the prefix count, the address space and the upstream neighbours
-(the AS before the origin on each path, with how many vantage points saw it).
+What changed and when for an AS (AS9198), a country (KZ, Kazakhstan) or a prefix / address, from the dated
+history points the bot records at every `silkroute data import`/`update`, the daily refresh and `silkroute data
+backfill`. Each point holds the `/transit` numbers of that day's routing data (IPv4 exit countries, transit
+ASes), the prefix count, the address space and the upstream neighbours (the AS before the origin on each path,
+with how many vantage points saw it).
+
+A watched prefix (alerts watch list) has points of its own: the origin ASes of the exact prefix and of the
+most specific announced prefix covering it, with vantage counts, so its origins added and removed show with
+dates. Any other prefix is kept from its first `/history` on (every later import records it) and is answered
+for the AS originating it in the serving snapshot until it has points.
 
 Changes compare each point with the previous point of the same collectors (different collectors see
 different vantage points); the first point of new collectors is compared with the point before it, and the
@@ -54,30 +60,50 @@ class HistoryTarget:
     label: str
     resource: str | None  # RIPEstat routing-history resource; None for a country
     asn: int | None  # IHR hegemony origin; None for a country
+    note: str = ""  # said before the summary (a prefix answered for its origin AS)
 
 
-def _target(ctx: Context, text: str) -> HistoryTarget:
-    """An AS, a country, or a prefix/address via its origin AS in the serving snapshot."""
+async def _target(ctx: Context, text: str) -> HistoryTarget:
+    """An AS, a country, or a prefix/address: its own points when it is watched or kept, else its origin AS."""
     parsed = parse_target(text, "history", countries=True)
     if isinstance(parsed, AsTarget):
         return HistoryTarget(asn_key(parsed.asn), f"AS{parsed.asn}", f"AS{parsed.asn}", parsed.asn)
     if isinstance(parsed, CountryTarget):
         return HistoryTarget(country_key(parsed.code), parsed.code, None, None)
     if isinstance(parsed, NetworkTarget):
-        snapshot = ctx.services.snapshots.require()
-        match = snapshot.lookup_ip(parsed.address)
-        if match is None or not match.origins:
-            raise BadInput(
-                f"No route covers {text.strip()} in the serving snapshot, so its origin AS is unknown.",
-                example=EXAMPLE,
-            )
-        asn = match.origins[0].asn
-        label = f"AS{asn}, origin of {match.prefix} in the serving snapshot"
-        return HistoryTarget(asn_key(asn), label, str(parsed.network), asn)
+        return await _prefix_target(ctx, parsed, text)
     raise BadInput(
-        f"{text.strip()!r} is not an AS, a country or a prefix: history is kept per AS and per country.",
+        f"{text.strip()!r} is not an AS, a country or a prefix: history is kept per AS, country and prefix.",
         example=EXAMPLE,
     )
+
+
+async def _prefix_target(ctx: Context, parsed: NetworkTarget, text: str) -> HistoryTarget:
+    """A prefix's own points (its origins by date) when there are some; otherwise the prefix is kept from now
+    on, so every later import records it, and the answer is its origin AS's history meanwhile."""
+    store = ctx.services.history.store
+    key = prefix_key(str(parsed.network))
+    newest = await asyncio.to_thread(store.series, key)
+    if newest:
+        view = newest[-1].view
+        origins = view["origins"] or view["covering_origins"]
+        return HistoryTarget(key, f"prefix {key}", key, origins[0][0] if origins else None)
+    snapshot = ctx.services.snapshots.require()
+    match = snapshot.lookup_ip(parsed.address)
+    if match is None or not match.origins:
+        raise BadInput(
+            f"No route covers {text.strip()} in the serving snapshot, so its origin AS is unknown.",
+            example=EXAMPLE,
+        )
+    asn = match.origins[0].asn
+    added = await asyncio.to_thread(store.keep, key)
+    note = (
+        f"No history points of {key} itself yet: "
+        + ("it is kept from now on, so" if added else "it is kept, so")
+        + " every import records its origins. Meanwhile, the history of its origin AS."
+    )
+    label = f"AS{asn}, origin of {match.prefix} in the serving snapshot"
+    return HistoryTarget(asn_key(asn), label, str(parsed.network), asn, note)
 
 
 def _point_json(point: StoredPoint) -> dict[str, Any]:
@@ -93,7 +119,28 @@ def _change_text(value: Any) -> str:
     return f"{value:,}" if isinstance(value, int) else str(value)
 
 
+def _origins_text(origins: list[list[int]]) -> str:
+    return ", ".join(f"AS{asn} ({seen} VPs)" for asn, seen in origins[:4]) or "-"
+
+
+def _prefix_table(points: list[StoredPoint]) -> Table:
+    """A prefix's origins by date: its own (when announced) and its covering prefix's."""
+    rows = [
+        [
+            p.date,
+            p.collectors,
+            _origins_text(p.view["origins"]),
+            p.view["covering"] or "-",
+            _origins_text(p.view["covering_origins"]),
+        ]
+        for p in reversed(points[-TABLE_ROWS:])
+    ]
+    return Table(["Date", "Collectors", "Origins", "Covering prefix", "Its origins"], rows)
+
+
 def _points_table(points: list[StoredPoint]) -> Table:
+    if points[-1].view["kind"] == "prefix":
+        return _prefix_table(points)
     rows = []
     for point in reversed(points[-TABLE_ROWS:]):
         view = point.view
@@ -181,14 +228,15 @@ def _timeline(found: list[Change]) -> Table:
 
 async def history(ctx: Context, target: str) -> Answer:
     """Answer from the history file: the series, the changes newest first, and a chart from two points on."""
-    wanted = _target(ctx, target)
+    wanted = await _target(ctx, target)
     key, label = wanted.key, wanted.label
     recorder = ctx.services.history
     points = await asyncio.to_thread(recorder.store.series, key)
     if not points:
         raise Unavailable(
             f"No history points for {label} yet. They are recorded at every `silkroute data import` or "
-            "`update` (for the countries in SILKROUTE_HISTORY_COUNTRIES, their origin ASes and watched ASes); "
+            "`update` (for the countries in SILKROUTE_HISTORY_COUNTRIES, their origin ASes, watched ASes and "
+            "watched or asked-about prefixes); "
             "`silkroute data backfill` adds past dates.",
             example="silkroute data backfill --from 2021-01-01 --to 2026-11-01 --every 1mo",
         )
@@ -202,13 +250,19 @@ async def history(ctx: Context, target: str) -> Answer:
         ),
         Section("Points, newest first", "", _points_table(points)),
     ]
-    chart = await exit_chart(label, points, recorder.charts)
+    prefix = points[-1].view["kind"] == "prefix"  # origins only: no exit shares to chart
+    chart = None if prefix else await exit_chart(label, points, recorder.charts)
     answer = Answer(
         command="history",
         title=f"History of {key}",
         summary=(
-            f"{label}: {len(points)} point(s) from {points[0].date} to {points[-1].date}, "
-            f"{len(found)} change(s) (exit shifts above {threshold:.0%})."
+            (wanted.note + "\n" if wanted.note else "")
+            + f"{label}: {len(points)} point(s) from {points[0].date} to {points[-1].date}, "
+            + (
+                f"{len(found)} change(s) of origin."
+                if prefix
+                else f"{len(found)} change(s) (exit shifts above {threshold:.0%})."
+            )
         ),
         sections=sections,
         sources=_sources(points),

@@ -37,32 +37,44 @@ def history_json(points: list[StoredPoint]) -> list[dict[str, Any]]:
     ]
 
 
-async def add_over_time(answer: Answer, history: HistoryRecorder, key: str, label: str) -> None:
-    """From two points on: an "Over time" section (newest first), the exit-share chart and `data.history`."""
+async def add_over_time(
+    answer: Answer,
+    history: HistoryRecorder,
+    key: str,
+    label: str,
+    *,
+    rows: int = OVER_TIME_ROWS,
+    chart: bool = True,
+) -> None:
+    """From two points on: an "Over time" section (newest first, `rows` long; a country's points also give
+    its origin count), the exit-share chart unless `chart` is False, and `data.history`. `/country` uses it
+    too, short and without the chart."""
     points = await asyncio.to_thread(history.store.series, key)
     if len(points) < 2:
         return
-    rows = [
+    country = points[-1].view["kind"] == "country"
+    table = [
         [
             p.date,
             p.collectors,
             ", ".join(f"{cc} {100 * s:.0f}%" for cc, s in p.view["exit_countries"][:3]) or "-",
+            *([f"{p.view['origin_ases']:,}"] if country else []),
             str(p.view["vantage_points"]),
         ]
-        for p in reversed(points[-OVER_TIME_ROWS:])
+        for p in reversed(points[-rows:])
     ]
     answer.sections.append(
         Section(
             "Over time",
             f"{len(points)} history points from {points[0].date} to {points[-1].date} "
             "(IPv4, recorded at each import; /history shows what changed).",
-            Table(["Date", "Collectors", "Main exits", "VPs"], rows),
+            Table(["Date", "Collectors", "Main exits", *(["Origins"] if country else []), "VPs"], table),
         )
     )
     answer.data["history"] = history_json(points)
-    chart = await exit_chart(label, points, history.charts)
-    if chart is not None:
-        answer.attachments.append(chart)
+    drawn = await exit_chart(label, points, history.charts) if chart else None
+    if drawn is not None:
+        answer.attachments.append(drawn)
 
 
 def nearest(points: list[StoredPoint], day: date) -> StoredPoint:
