@@ -12,6 +12,7 @@ from bot import __version__
 from bot.app.answer import Answer, BadInput, Severity
 from bot.app.commands import CommandSpec, Context, Option, Registry
 from bot.core.values import Section, humanize_age
+from bot.i18n import Translator
 from bot.routing.snapshot import Snapshot
 
 
@@ -78,21 +79,28 @@ def make_help(registry: Registry) -> CommandSpec:
     """`/help` lists every command of the registry it is given, so it can never fall out of date."""
 
     async def help_handler(ctx: Context, command: str | None = None) -> Answer:
+        _ = ctx.tr.gettext
         if command:
             spec = registry.get(command.removeprefix("/").strip().lower())
             if spec is None:
-                raise BadInput(f"No command called `{command}`.", example="/help command:status")
+                raise BadInput(
+                    _("No command called `{command}`.").format(command=command),
+                    example="/help command:status",
+                )
+            required, optional = _("required"), _("optional")
             options = "\n".join(
-                f"`{o.name}` ({_kind(o)}, {'required' if o.required else 'optional'}): {o.description}"
+                f"`{o.name}` ({_kind(o, ctx.tr)}, {required if o.required else optional}): {_(o.description)}"
                 for o in spec.options
             )
-            sections = [Section("Options", options)] if spec.options else []
+            sections = [Section(_("Options"), options)] if spec.options else []
             if spec.help:
-                sections.append(Section("How it works", spec.help))
+                sections.append(Section(_("How it works"), _(spec.help)))
             return Answer(
                 command="help",
                 title=f"/{spec.name}",
-                summary=f"{spec.description}\nExample: `{spec.example}`",
+                summary=_("{description}\nExample: `{example}`").format(
+                    description=_(spec.description), example=spec.example
+                ),
                 sections=sections,
                 data={
                     "command": spec.name,
@@ -101,12 +109,14 @@ def make_help(registry: Registry) -> CommandSpec:
                 },
             )
         # One line per command rather than a table: descriptions and examples are too wide for a phone's embed.
-        lines = "\n".join(f"`{s.example}` {s.description}" for s in registry)
+        lines = "\n".join(f"`{s.example}` {_(s.description)}" for s in registry)
         return Answer(
             command="help",
-            title="silkroute commands",
-            summary="Ask about Kazakhstan's routing and reachability. `/help command:<name>` explains one command.",
-            sections=[Section("Commands", lines)],
+            title=_("silkroute commands"),
+            summary=_(
+                "Ask about Kazakhstan's routing and reachability. `/help command:<name>` explains one command."
+            ),
+            sections=[Section(_("Commands"), lines)],
             data={"commands": [{"name": s.name, "example": s.example} for s in registry]},
         )
 
@@ -128,14 +138,18 @@ STATUS = CommandSpec(
 )
 
 
-def _kind(option: Option) -> str:
+def _kind(option: Option, tr: Translator) -> str:
+    _ = tr.gettext
     if option.choices:
-        return "one of " + ", ".join(option.choices)
+        return _("one of {choices}").format(choices=", ".join(option.choices))
     if option.type is int:
         bounds = [f"≥ {option.min_value}"] * (option.min_value is not None) + [f"≤ {option.max_value}"] * (
             option.max_value is not None
         )
-        return "whole number" + (f" {' '.join(bounds)}" if bounds else "")
+        return _("whole number") + (f" {' '.join(bounds)}" if bounds else "")
     if option.type is bool:
-        return "true or false"
-    return f"text, at most {option.length_limit:,} characters"
+        return _("true or false")
+    limit = option.length_limit or 0
+    return tr.ngettext("text, at most {count} character", "text, at most {count} characters", limit).format(
+        count=tr.number(limit)
+    )

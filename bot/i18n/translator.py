@@ -1,0 +1,133 @@
+"""One language's messages and number, date and country formatting, from gettext catalogues and CLDR."""
+
+from __future__ import annotations
+
+import enum
+import gettext
+import io
+from datetime import UTC, date, datetime, timedelta
+from functools import cache
+from importlib import resources
+
+from babel import Locale
+from babel.dates import format_date
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from babel.numbers import NumberPattern, format_decimal, parse_pattern
+
+DOMAIN = "silkroute"
+
+
+class Language(enum.StrEnum):
+    """The languages answers are written in; the value is the catalogue's folder and the CLDR locale."""
+
+    EN = "en"
+    RU = "ru"
+    KK = "kk"
+
+    @classmethod
+    def parse(cls, raw: str) -> Language | None:
+        """A language code as users and Discord write it ("ru", "RU", "kk-KZ", "en-US"), or None."""
+        code = raw.strip().lower().replace("_", "-").split("-", 1)[0]
+        return cls(code) if code in cls._value2member_map_ else None
+
+
+def N_(message: str) -> str:
+    """Marks a message for extraction where it is declared (command descriptions); translated where shown."""
+    return message
+
+
+def load_catalogue(language: Language) -> gettext.NullTranslations:
+    """The language's `.po` file compiled in memory: no build step, and a fuzzy entry never reaches users."""
+    if language is Language.EN:
+        return gettext.NullTranslations()
+    po = resources.files("bot") / "locale" / language.value / "LC_MESSAGES" / f"{DOMAIN}.po"
+    with po.open("rb") as handle:
+        catalog = read_po(handle, locale=language.value, domain=DOMAIN)
+    compiled = io.BytesIO()
+    write_mo(compiled, catalog)
+    compiled.seek(0)
+    return gettext.GNUTranslations(compiled)
+
+
+class Translator:
+    """Messages and formatting of one language; passed explicitly to whatever words an answer."""
+
+    def __init__(self, language: Language) -> None:
+        self.language = language
+        self.locale = Locale.parse(language.value)
+        self._catalogue = load_catalogue(language)
+        self._percent_patterns: dict[int, NumberPattern] = {}
+
+    def gettext(self, message: str) -> str:
+        return self._catalogue.gettext(message)
+
+    def ngettext(self, singular: str, plural: str, count: int) -> str:
+        """The form for `count` by the language's own plural rule (1 префикс, 2 префикса, 5 префиксов)."""
+        return self._catalogue.ngettext(singular, plural, count)
+
+    def pgettext(self, context: str, message: str) -> str:
+        """A message whose translation depends on where it is used (a slash command's name vs. a word)."""
+        return self._catalogue.pgettext(context, message)
+
+    def number(self, value: float, digits: int = 0) -> str:
+        """Grouped digits as the language writes them (1,234.5 / 1 234,5)."""
+        pattern = "#,##0" + ("." + "0" * digits if digits else "")
+        return format_decimal(value, format=pattern, locale=self.locale)
+
+    def percent(self, share: float, digits: int = 1, *, signed: bool = False) -> str:
+        """A share as a percentage the way the locale writes it ("98.4%", "98,4 %"); `signed` adds "+"."""
+        pattern = self._percent_pattern(digits)
+        text: str = pattern.apply(share, self.locale)
+        return "+" + text if signed and share >= 0 else text
+
+    def _percent_pattern(self, digits: int) -> NumberPattern:
+        """The locale's percent pattern ("#,##0%", "#,##0\u00a0%") with `digits` decimals after its last 0."""
+        cached = self._percent_patterns.get(digits)
+        if cached is None:
+            base = str(self.locale.percent_formats[None].pattern).split(";", 1)[0]
+            last = base.rindex("0") + 1
+            fraction = "." + "0" * digits if digits else ""
+            cached = self._percent_patterns[digits] = parse_pattern(base[:last] + fraction + base[last:])
+        return cached
+
+    def date(self, day: date | datetime) -> str:
+        """A date as the language writes it; English keeps ISO 8601, which engineers read everywhere."""
+        if self.language is Language.EN:
+            return day.strftime("%Y-%m-%d")
+        return format_date(day, "medium", locale=self.locale)
+
+    def datetime(self, moment: datetime) -> str:
+        """A UTC date and time: the language's date, 24 h time, and "UTC" (alerts and sources are in UTC)."""
+        moment = moment.astimezone(UTC)
+        return f"{self.date(moment)} {moment.strftime('%H:%M')} UTC"
+
+    def age(self, delta: timedelta) -> str:
+        """How old data is, in the coarsest unit that still tells the reader something ("3 h old")."""
+        seconds = int(delta.total_seconds())
+        if seconds < 0:
+            return self.gettext("in the future")
+        for template, size in (
+            (N_("{count} d old"), 86400),
+            (N_("{count} h old"), 3600),
+            (N_("{count} min old"), 60),
+        ):
+            if seconds >= size:
+                return self.gettext(template).format(count=seconds // size)
+        return self.gettext("{count} s old").format(count=seconds)
+
+    def country(self, code: str, fallback: str) -> str:
+        """A country's name from CLDR in this language; `fallback` (the registry's English name) otherwise."""
+        if self.language is Language.EN:
+            return fallback
+        name = self.locale.territories.get(code.upper())
+        return name if isinstance(name, str) else fallback
+
+
+@cache
+def translator(language: Language) -> Translator:
+    """One translator per language for the whole process (catalogues are read once)."""
+    return Translator(language)
+
+
+ENGLISH = translator(Language.EN)
