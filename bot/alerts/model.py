@@ -18,6 +18,40 @@ CONSOLE_GUILD = 0
 """The console has no guild; its watches and alerts live under this id."""
 
 
+WORDING = "wording"
+"""Evidence key of an alert's title and summary templates, so each channel can word them in its language."""
+
+
+class Worded(str):
+    """An alert text that is its English wording and remembers its catalogue template and values.
+
+    The alert is stored once and delivered to servers with different languages; the sink words the template
+    in each server's language, and the English text stays the stored title for logs and older readers.
+    """
+
+    template: str
+    values: dict[str, Any]
+
+    def __new__(cls, template: str, **values: Any) -> Worded:
+        text = super().__new__(cls, template.format(**values))
+        text.template = template
+        text.values = values
+        return text
+
+    def to_json(self) -> list[Any]:
+        return [self.template, self.values]
+
+
+def wording(title: str, summary: str) -> dict[str, Any]:
+    """The evidence entry recording which of an alert's texts are `Worded` (none for plain text)."""
+    texts = {
+        name: text.to_json()
+        for name, text in (("title", title), ("summary", summary))
+        if isinstance(text, Worded)
+    }
+    return {WORDING: texts} if texts else {}
+
+
 class AlertKind(enum.StrEnum):
     ORIGIN = "origin"
     VISIBILITY = "visibility"

@@ -99,7 +99,9 @@ async def cmd_console(settings: Settings) -> int:
             output_dir=Path("silkroute-output"),
             tr=translator(settings.core.silkroute_lang),
         )
-        await services.alerts.attach(ConsoleSink(console.show_alert, services.alerts.outage, settings))
+        await services.alerts.attach(
+            ConsoleSink(console.show_alert, services.alerts.outage, settings, services.languages)
+        )
         await console.run(history_file=settings.core.silkroute_state_db.parent / "console_history")
     return 0
 

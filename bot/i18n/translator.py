@@ -76,7 +76,12 @@ class Translator:
         return format_decimal(value, format=pattern, locale=self.locale)
 
     def percent(self, share: float, digits: int = 1, *, signed: bool = False) -> str:
-        """A share as a percentage the way the locale writes it ("98.4%", "98,4 %"); `signed` adds "+"."""
+        """A share as a percentage the way the locale writes it ("98,4 %", "98,4%"); `signed` adds "+".
+
+        English keeps the house style its answers always had ("98.4 %"), so scripts reading text don't break.
+        """
+        if self.language is Language.EN:
+            return f"{100 * share:{'+' if signed else ''}.{digits}f} %"
         pattern = self._percent_pattern(digits)
         text: str = pattern.apply(share, self.locale)
         return "+" + text if signed and share >= 0 else text

@@ -147,7 +147,7 @@ async def test_exit_moving_from_ru_to_az_is_one_alert_and_a_restart_compares_wit
     assert evidence["paths"] == [["198.51.100.1/192.0.2.10", "3216 29049 9198 29355"]]
     assert first != second
     text = render_text(render_delivery(sink.deliveries[0]))
-    assert "AZ       2.9%    100.0%  +97.1%" in text
+    assert "AZ       2.9 %   100.0 %  +97.1 %" in text
     assert f"routing snapshot ({third} compared with {second}): data of 2019-01-03 00:00 UTC" in text
 
     async with Life(tmp_path, store, sink) as life:  # same snapshot after another restart: nothing new
