@@ -175,8 +175,10 @@ class FakeDiscord:
         permissions: discord.Permissions = EVERYONE_PERMISSIONS,
         roles: tuple[int, ...] = (),
         token_dies_after_defer: bool = False,
+        locale: str = "en-US",
     ) -> Interaction:
-        """Send INTERACTION_CREATE for a slash command ("status", or "watch add") with typed options."""
+        """Send INTERACTION_CREATE for a slash command ("status", or "watch add") with typed options, from a
+        user whose Discord is in `locale`."""
         channel_id = channel_id or self.channel_ids[0]
         interaction = Interaction(
             next(self._ids),
@@ -229,7 +231,7 @@ class FakeDiscord:
                 "pending": False,
             },
             "app_permissions": str(discord.Permissions.text().value),
-            "locale": "en-US",
+            "locale": locale,
             "guild_locale": "en-US",
             "entitlements": [],
             "authorizing_integration_owners": {"0": str(self.guild_id)},
