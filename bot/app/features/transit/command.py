@@ -90,7 +90,7 @@ async def transit(ctx: Context, target: str, family: str = "ipv4", rows: int = 1
     else:
         asn, how = resolved
         result = await origin_result(index, asn, fam)
-        parts = LiveParts()
+        parts = LiveParts(tr=ctx.tr)
         hegemony = await ihr_hegemony(online_sources(ctx.services), result, parts)
         answer = await origin_answer_with_ihr(index, result, rows, how, target, hegemony, parts, ctx.tr)
     if fam == 4:

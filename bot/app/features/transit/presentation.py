@@ -352,7 +352,7 @@ async def origin_answer_with_ihr(
                 asn=result.origin,
                 family=result.family,
                 time=f"{timebin:%Y-%m-%d %H:%M}",
-                stale=stale_label(hegemony.meta),
+                stale=stale_label(hegemony.meta, tr),
             )
             + " "
             + _(IHR_NOTE)
