@@ -124,6 +124,14 @@ class Translator:
                 return self.gettext(template).format(count=seconds // size)
         return self.gettext("{count} s old").format(count=seconds)
 
+    def duration(self, delta: timedelta) -> str:
+        """A span in its coarsest useful unit ("3 h", "3 ч"), as uptime is written."""
+        seconds = max(0, int(delta.total_seconds()))
+        for template, size in ((N_("{count} d"), 86400), (N_("{count} h"), 3600), (N_("{count} min"), 60)):
+            if seconds >= size:
+                return self.gettext(template).format(count=seconds // size)
+        return self.gettext("{count} s").format(count=seconds)
+
     def country(self, code: str, fallback: str) -> str:
         """A country's name from CLDR in this language; `fallback` (the registry's English name) otherwise."""
         if self.language is Language.EN:

@@ -11,38 +11,43 @@ import discord
 from bot import __version__
 from bot.app.answer import Answer, BadInput, Severity
 from bot.app.commands import CommandSpec, Context, Option, Registry
-from bot.core.values import Section, humanize_age
+from bot.core.values import Section
 from bot.i18n import Translator
 from bot.routing.snapshot import Snapshot
 
 
 async def status(ctx: Context) -> Answer:
     """Version, uptime, and each component's own health line (snapshot, caches, feeds)."""
+    _ = ctx.tr.gettext
     services = ctx.services
-    uptime = humanize_age(timedelta(seconds=time.time() - services.started_at)).removesuffix(" old")
+    uptime = ctx.tr.duration(timedelta(seconds=time.time() - services.started_at))
     sections = [component.status() for component in services.components]
     severity = Severity.OK
     if services.failed_extensions:
         severity = Severity.WARNING
         sections.append(
             Section(
-                "Extensions that failed to load",
+                _("Extensions that failed to load"),
                 "\n".join(f"`{name}`: {error}" for name, error in services.failed_extensions.items()),
             )
         )
-    mode = "offline (live sources off)" if services.settings.core.silkroute_offline else "online"
+    offline = services.settings.core.silkroute_offline
+    summary = (
+        _("silkroute {version}, up {uptime}, offline (live sources off).")
+        if offline
+        else _("silkroute {version}, up {uptime}, online.")
+    ).format(version=__version__, uptime=uptime)
     snapshot = services.snapshots.current
-    summary = f"silkroute {__version__}, up {uptime}, {mode}."
     if snapshot is None:
-        summary += " No routing snapshot loaded."
+        summary += " " + _("No routing snapshot loaded.")
         severity = Severity.WARNING
     else:
         dated = snapshot.provenance.data_date
-        age = humanize_age(datetime.now(UTC) - dated) if dated else "of unknown age"
-        summary += f" Routing snapshot {snapshot.snapshot_id}, data {age}."
+        age = ctx.tr.age(datetime.now(UTC) - dated) if dated else _("of unknown age")
+        summary += " " + _("Routing snapshot {id}, data {age}.").format(id=snapshot.snapshot_id, age=age)
     return Answer(
         command="status",
-        title="silkroute status",
+        title=_("silkroute status"),
         summary=summary,
         severity=severity,
         sections=sections,
