@@ -11,6 +11,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from bot.i18n import Worded
+
 Clock = Callable[[], float]
 """Seconds since the epoch; injected so tests move time instead of sleeping."""
 
@@ -20,26 +22,6 @@ CONSOLE_GUILD = 0
 
 WORDING = "wording"
 """Evidence key of an alert's title and summary templates, so each channel can word them in its language."""
-
-
-class Worded(str):
-    """An alert text that is its English wording and remembers its catalogue template and values.
-
-    The alert is stored once and delivered to servers with different languages; the sink words the template
-    in each server's language, and the English text stays the stored title for logs and older readers.
-    """
-
-    template: str
-    values: dict[str, Any]
-
-    def __new__(cls, template: str, **values: Any) -> Worded:
-        text = super().__new__(cls, template.format(**values))
-        text.template = template
-        text.values = values
-        return text
-
-    def to_json(self) -> list[Any]:
-        return [self.template, self.values]
 
 
 def wording(title: str, summary: str) -> dict[str, Any]:

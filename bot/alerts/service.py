@@ -26,7 +26,6 @@ from bot.alerts.model import (
     Finding,
     OutboxEvent,
     WatchKind,
-    Worded,
     wording,
 )
 from bot.alerts.monitors.base import Baseline, Restorable
@@ -53,7 +52,7 @@ from bot.core.errors import DataUnavailable
 from bot.core.settings import Settings
 from bot.core.state_db import StateDB
 from bot.core.values import Section
-from bot.i18n import N_
+from bot.i18n import N_, Worded
 from bot.live.rislive import FeedState, FeedStatus, RisEvent, RisSubscription
 from bot.outage.model import Entity
 from bot.routing.country_names import country_name

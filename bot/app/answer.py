@@ -77,11 +77,10 @@ class CommandError(DomainError):
 
     def user_text(self, tr: Translator = ENGLISH) -> str:
         """One line for the user: what was wrong and, where it helps, an example that works."""
+        message = tr.word(self.message)
         if self.example:
-            return tr.gettext("{message} Example: {example}").format(
-                message=self.message, example=self.example
-            )
-        return self.message
+            return tr.gettext("{message} Example: {example}").format(message=message, example=self.example)
+        return message
 
     def to_json(self, tr: Translator = ENGLISH) -> dict[str, str]:
         return {"kind": self.kind.value, "message": self.user_text(tr)}

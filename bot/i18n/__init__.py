@@ -7,6 +7,6 @@ are `.po` files read at first use (no build step); English is the source languag
 
 from __future__ import annotations
 
-from bot.i18n.translator import ENGLISH, N_, Language, Translator, translator
+from bot.i18n.translator import ENGLISH, N_, Language, Translator, Worded, translator
 
-__all__ = ["ENGLISH", "N_", "Language", "Translator", "translator"]
+__all__ = ["ENGLISH", "N_", "Language", "Translator", "Worded", "translator"]

@@ -8,6 +8,7 @@ import io
 from datetime import UTC, date, datetime, timedelta
 from functools import cache
 from importlib import resources
+from typing import Any
 
 from babel import Locale
 from babel.dates import format_date
@@ -35,6 +36,27 @@ class Language(enum.StrEnum):
 def N_(message: str) -> str:
     """Marks a message for extraction where it is declared (command descriptions); translated where shown."""
     return message
+
+
+class Worded(str):
+    """A text that is its English wording and remembers its catalogue template and values.
+
+    Whoever cannot know the reader's language (a monitor raising an alert for several servers, a parser
+    raising an error) builds its text this way; whoever shows it words the template in the reader's
+    language (`Translator.word`). The English text is what logs and stored records keep.
+    """
+
+    template: str
+    values: dict[str, Any]
+
+    def __new__(cls, template: str, **values: Any) -> Worded:
+        text = super().__new__(cls, template.format(**values))
+        text.template = template
+        text.values = values
+        return text
+
+    def to_json(self) -> list[Any]:
+        return [self.template, self.values]
 
 
 def load_catalogue(language: Language) -> gettext.NullTranslations:
@@ -73,6 +95,12 @@ class Translator:
     def pgettext(self, context: str, message: str) -> str:
         """A message whose translation depends on where it is used (a slash command's name vs. a word)."""
         return self._catalogue.pgettext(context, message)
+
+    def word(self, text: str) -> str:
+        """A `Worded` text in this language; any other text as it is (it has no template to translate)."""
+        if isinstance(text, Worded) and self.language is not Language.EN:
+            return self.gettext(text.template).format(**text.values)
+        return text
 
     def number(self, value: float, digits: int = 0) -> str:
         """Grouped digits as the language writes them (1,234.5 / 1 234,5)."""

@@ -5,9 +5,9 @@ Without a working feed the hijack, visibility and upstream monitors are blind, a
 
 from __future__ import annotations
 
-from bot.alerts.model import AlertKind, AlertSeverity, Finding, Worded
+from bot.alerts.model import AlertKind, AlertSeverity, Finding
 from bot.alerts.repository import AlertRecord
-from bot.i18n import N_
+from bot.i18n import N_, Worded
 from bot.live.rislive import FeedState, FeedStatus
 
 

@@ -6,10 +6,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from bot.alerts.index import PrefixIndex
-from bot.alerts.model import AlertKind, AlertSeverity, Finding, WatchKind, Worded
+from bot.alerts.model import AlertKind, AlertSeverity, Finding, WatchKind
 from bot.alerts.monitors.base import Baseline, path_text, peer_key
 from bot.alerts.repository import AlertRecord
-from bot.i18n import N_
+from bot.i18n import N_, Worded
 from bot.live.rislive import RisMessage
 
 

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from bot.alerts.model import AlertKind, AlertSeverity, Finding, SiteState, Worded
+from bot.alerts.model import AlertKind, AlertSeverity, Finding, SiteState
 from bot.alerts.ports import SiteCheck
 from bot.alerts.repository import AlertRecord
-from bot.i18n import N_
+from bot.i18n import N_, Worded
 
 
 class SiteMonitor:

@@ -10,10 +10,10 @@ from collections.abc import Iterable
 from typing import Any
 
 from bot.alerts.index import upstream_of
-from bot.alerts.model import AlertKind, AlertSeverity, Finding, WatchKind, Worded
+from bot.alerts.model import AlertKind, AlertSeverity, Finding, WatchKind
 from bot.alerts.monitors.base import Baseline, path_text, peer_key
 from bot.alerts.snapshot_views import AsView, sample_routes, snapshot_evidence
-from bot.i18n import N_
+from bot.i18n import N_, Worded
 from bot.live.rislive import RisMessage
 from bot.routing.transit import clean_path
 

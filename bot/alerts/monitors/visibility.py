@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from bot.alerts.model import AlertKind, AlertSeverity, Finding, WatchKind, Worded
+from bot.alerts.model import AlertKind, AlertSeverity, Finding, WatchKind
 from bot.alerts.monitors.base import peer_key, sample_paths
 from bot.alerts.repository import AlertRecord
-from bot.i18n import N_
+from bot.i18n import N_, Worded
 from bot.live.rislive import RisMessage
 
 
