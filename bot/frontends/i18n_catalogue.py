@@ -23,7 +23,7 @@ from bot.i18n import Language
 PACKAGE = Path(__file__).resolve().parents[1]
 LOCALE_DIR = PACKAGE / "locale"
 TEMPLATE = LOCALE_DIR / "silkroute.pot"
-KEYWORDS = {**DEFAULT_KEYWORDS, "N_": None}
+KEYWORDS = {**DEFAULT_KEYWORDS, "N_": None, "NP_": (1, 2)}
 
 
 def po_path(language: Language) -> Path:

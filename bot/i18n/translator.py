@@ -43,20 +43,39 @@ class Worded(str):
 
     Whoever cannot know the reader's language (a monitor raising an alert for several servers, a parser
     raising an error) builds its text this way; whoever shows it words the template in the reader's
-    language (`Translator.word`). The English text is what logs and stored records keep.
+    language (`Translator.word`). The English text is what logs and stored records keep. A counted text
+    (`Worded.counted`) keeps both plural forms, so each language picks its own form for the count.
     """
 
     template: str
     values: dict[str, Any]
+    plural: str | None
 
-    def __new__(cls, template: str, **values: Any) -> Worded:
-        text = super().__new__(cls, template.format(**values))
-        text.template = template
-        text.values = values
+    def __new__(cls, template: str, /, plural: str | None = None, **values: Any) -> Worded:
+        count = values.get("count", 1)
+        english = plural if plural is not None and count != 1 else template
+        text = super().__new__(cls, english.format(**values))
+        text.template, text.plural, text.values = template, plural, values
         return text
 
+    @classmethod
+    def counted(cls, forms: tuple[str, str], count: int, **values: Any) -> Worded:
+        """A text with a `{count}`, in the form the count needs (forms from `NP_`)."""
+        return cls(forms[0], forms[1], count=count, **values)
+
     def to_json(self) -> list[Any]:
-        return [self.template, self.values]
+        return [self.template, self.values, self.plural]
+
+    @classmethod
+    def from_json(cls, stored: list[Any]) -> Worded:
+        """A text stored by `to_json` (alert evidence); older records hold no plural."""
+        template, values, *plural = stored
+        return cls(template, plural[0] if plural else None, **values)
+
+
+def NP_(singular: str, plural: str) -> tuple[str, str]:
+    """Marks a counted message's two English forms for extraction (`Worded.counted` takes them)."""
+    return singular, plural
 
 
 def load_catalogue(language: Language) -> gettext.NullTranslations:
@@ -98,9 +117,11 @@ class Translator:
 
     def word(self, text: str) -> str:
         """A `Worded` text in this language; any other text as it is (it has no template to translate)."""
-        if isinstance(text, Worded) and self.language is not Language.EN:
-            return self.gettext(text.template).format(**text.values)
-        return text
+        if not isinstance(text, Worded) or self.language is Language.EN:
+            return text
+        if text.plural is not None:
+            return self.ngettext(text.template, text.plural, text.values["count"]).format(**text.values)
+        return self.gettext(text.template).format(**text.values)
 
     def number(self, value: float, digits: int = 0) -> str:
         """Grouped digits as the language writes them (1,234.5 / 1 234,5)."""

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from bot.core.values import Source
+from bot.i18n import NP_, Worded
 
 Point = tuple[datetime, float | None]
 
@@ -121,12 +122,40 @@ class Verdict:
         label = self.entity.label
         judged = sorted({r.family for r in self.readings if r.judged})
         if self.level is Level.UNKNOWN:
-            families = "family" if len(judged) == 1 else "families"
-            return (
-                f"{label}: **unknown** — {len(judged)} independent signal {families} available, "
-                "at least 2 are needed for a verdict."
+            return Worded.counted(
+                NP_(
+                    "{target}: **unknown** — {count} independent signal family available, at least 2 are needed "
+                    "for a verdict.",
+                    "{target}: **unknown** — {count} independent signal families available, at least 2 are "
+                    "needed for a verdict.",
+                ),
+                len(judged),
+                target=label,
             )
-        since = f" since {self.since:%Y-%m-%d %H:%M} UTC" if self.since else ""
         down = self.down_families
-        why = f"; down: {', '.join(down)}" if down else ""
-        return f"{label}: **{self.level.value}**{since} — {len(down)} of {len(judged)} signal families down{why}."
+        values = {
+            "target": label,
+            "level": self.level.value,
+            "since": f"{self.since:%Y-%m-%d %H:%M}" if self.since else "",
+            "down": ", ".join(down),
+            "down_count": len(down),
+        }
+        forms = {
+            (True, True): NP_(
+                "{target}: **{level}** since {since} UTC — {down_count} of {count} signal family down; down: {down}.",
+                "{target}: **{level}** since {since} UTC — {down_count} of {count} signal families down; down: {down}.",
+            ),
+            (True, False): NP_(
+                "{target}: **{level}** since {since} UTC — {down_count} of {count} signal family down.",
+                "{target}: **{level}** since {since} UTC — {down_count} of {count} signal families down.",
+            ),
+            (False, True): NP_(
+                "{target}: **{level}** — {down_count} of {count} signal family down; down: {down}.",
+                "{target}: **{level}** — {down_count} of {count} signal families down; down: {down}.",
+            ),
+            (False, False): NP_(
+                "{target}: **{level}** — {down_count} of {count} signal family down.",
+                "{target}: **{level}** — {down_count} of {count} signal families down.",
+            ),
+        }
+        return Worded.counted(forms[bool(self.since), bool(down)], len(judged), **values)

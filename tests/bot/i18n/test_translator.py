@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.i18n import ENGLISH, Language, translator
+from bot.i18n import ENGLISH, Language, Worded, translator
 
 RU = translator(Language.RU)
 KK = translator(Language.KK)
@@ -65,3 +65,12 @@ def test_language_codes_are_read_as_users_and_discord_write_them(raw: str, langu
 
 def test_an_unknown_language_code_is_not_guessed() -> None:
     assert Language.parse("de") is None
+
+
+def test_a_counted_worded_text_takes_each_languages_plural_form_even_after_storage() -> None:
+    forms = ("{count} alert for {target}", "{count} alerts for {target}")
+    five, one = Worded.counted(forms, 5, target="AS9198"), Worded.counted(forms, 1, target="AS9198")
+    assert (five, one) == ("5 alerts for AS9198", "1 alert for AS9198")
+    assert RU.word(five) == "5 оповещений для AS9198" and RU.word(one) == "1 оповещение для AS9198"
+    assert RU.word(Worded.from_json(five.to_json())) == "5 оповещений для AS9198"
+    assert KK.word(five) == "AS9198 үшін 5 ескерту"

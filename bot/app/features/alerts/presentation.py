@@ -21,7 +21,7 @@ from bot.core.errors import DomainError
 from bot.core.guild_languages import GuildLanguages
 from bot.core.settings import Settings
 from bot.core.values import Section, Source, Table
-from bot.i18n import ENGLISH, N_, Language, Translator, translator
+from bot.i18n import ENGLISH, N_, Language, Translator, Worded, translator
 from bot.outage.model import Entity
 from bot.routing.country_names import country_name
 
@@ -79,8 +79,7 @@ def worded(evidence: dict[str, Any], name: str, english: str, tr: Translator) ->
     recorded = (evidence.get(WORDING) or {}).get(name)
     if tr.language is Language.EN or not recorded:
         return english
-    template, values = recorded
-    return tr.gettext(template).format(**values)
+    return tr.word(Worded.from_json(recorded))
 
 
 def entry_title(entry: Entry, tr: Translator = ENGLISH) -> str:
@@ -248,7 +247,7 @@ async def delivery_answer(
         kind, code = key.split(":", 1)
         entity = Entity(kind, code, country_name(code) if kind == "country" else "")
         try:
-            answer.attachments.append(await chart(await outage.verdict(entity), settings))
+            answer.attachments.append(await chart(await outage.verdict(entity), settings, tr))
         except DomainError as exc:
             log.info("no outage chart for %s: %s", key, exc.message)
             answer.sections.append(
