@@ -116,12 +116,14 @@ class Translator:
         return self._catalogue.pgettext(context, message)
 
     def word(self, text: str) -> str:
-        """A `Worded` text in this language; any other text as it is (it has no template to translate)."""
+        """A `Worded` text in this language (and its Worded values: optional clauses); any other text as it is
+        (it has no template to translate)."""
         if not isinstance(text, Worded) or self.language is Language.EN:
             return text
+        values = {name: self.word(v) if isinstance(v, Worded) else v for name, v in text.values.items()}
         if text.plural is not None:
-            return self.ngettext(text.template, text.plural, text.values["count"]).format(**text.values)
-        return self.gettext(text.template).format(**text.values)
+            return self.ngettext(text.template, text.plural, text.values["count"]).format(**values)
+        return self.gettext(text.template).format(**values)
 
     def number(self, value: float, digits: int = 0) -> str:
         """Grouped digits as the language writes them (1,234.5 / 1 234,5)."""

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from bot.core.values import Source
-from bot.i18n import NP_, Worded
+from bot.i18n import N_, NP_, Worded
 
 Point = tuple[datetime, float | None]
 
@@ -133,29 +133,15 @@ class Verdict:
                 target=label,
             )
         down = self.down_families
-        values = {
-            "target": label,
-            "level": self.level.value,
-            "since": f"{self.since:%Y-%m-%d %H:%M}" if self.since else "",
-            "down": ", ".join(down),
-            "down_count": len(down),
-        }
-        forms = {
-            (True, True): NP_(
-                "{target}: **{level}** since {since} UTC — {down_count} of {count} signal family down; down: {down}.",
-                "{target}: **{level}** since {since} UTC — {down_count} of {count} signal families down; down: {down}.",
+        return Worded.counted(
+            NP_(
+                "{target}: **{level}**{since} — {down_count} of {count} signal family down{down}.",
+                "{target}: **{level}**{since} — {down_count} of {count} signal families down{down}.",
             ),
-            (True, False): NP_(
-                "{target}: **{level}** since {since} UTC — {down_count} of {count} signal family down.",
-                "{target}: **{level}** since {since} UTC — {down_count} of {count} signal families down.",
-            ),
-            (False, True): NP_(
-                "{target}: **{level}** — {down_count} of {count} signal family down; down: {down}.",
-                "{target}: **{level}** — {down_count} of {count} signal families down; down: {down}.",
-            ),
-            (False, False): NP_(
-                "{target}: **{level}** — {down_count} of {count} signal family down.",
-                "{target}: **{level}** — {down_count} of {count} signal families down.",
-            ),
-        }
-        return Worded.counted(forms[bool(self.since), bool(down)], len(judged), **values)
+            len(judged),
+            target=label,
+            level=self.level.value,
+            since=Worded(N_(" since {time} UTC"), time=f"{self.since:%Y-%m-%d %H:%M}") if self.since else "",
+            down=Worded(N_("; down: {families}"), families=", ".join(down)) if down else "",
+            down_count=len(down),
+        )
