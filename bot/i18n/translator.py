@@ -64,13 +64,19 @@ class Worded(str):
         return cls(forms[0], forms[1], count=count, **values)
 
     def to_json(self) -> list[Any]:
-        return [self.template, self.values, self.plural]
+        """Template, values (a Worded value as {"worded": [...]}) and plural, for storing with an alert."""
+        values = {k: {"worded": v.to_json()} if isinstance(v, Worded) else v for k, v in self.values.items()}
+        return [self.template, values, self.plural]
 
     @classmethod
     def from_json(cls, stored: list[Any]) -> Worded:
         """A text stored by `to_json` (alert evidence); older records hold no plural."""
         template, values, *plural = stored
-        return cls(template, plural[0] if plural else None, **values)
+        restored = {
+            k: cls.from_json(v["worded"]) if isinstance(v, dict) and "worded" in v else v
+            for k, v in values.items()
+        }
+        return cls(template, plural[0] if plural else None, **restored)
 
 
 def NP_(singular: str, plural: str) -> tuple[str, str]:

@@ -117,30 +117,33 @@ class Verdict:
     def missing(self) -> tuple[SignalReading, ...]:
         return tuple(r for r in self.readings if r.status is Status.UNAVAILABLE)
 
-    def summary(self) -> str:
-        """One line: the level, since when, and which families drive it (or why it is unknown)."""
+    def summary(self, emphasis: bool = True) -> Worded:
+        """One line: the level (in bold with `emphasis`), since when, and which families drive it (or why it is
+        unknown)."""
         label = self.entity.label
+        level = f"**{self.level.value}**" if emphasis else self.level.value
         judged = sorted({r.family for r in self.readings if r.judged})
         if self.level is Level.UNKNOWN:
             return Worded.counted(
                 NP_(
-                    "{target}: **unknown** — {count} independent signal family available, at least 2 are needed "
+                    "{target}: {level} — {count} independent signal family available, at least 2 are needed "
                     "for a verdict.",
-                    "{target}: **unknown** — {count} independent signal families available, at least 2 are "
+                    "{target}: {level} — {count} independent signal families available, at least 2 are "
                     "needed for a verdict.",
                 ),
                 len(judged),
                 target=label,
+                level=level,
             )
         down = self.down_families
         return Worded.counted(
             NP_(
-                "{target}: **{level}**{since} — {down_count} of {count} signal family down{down}.",
-                "{target}: **{level}**{since} — {down_count} of {count} signal families down{down}.",
+                "{target}: {level}{since} — {down_count} of {count} signal family down{down}.",
+                "{target}: {level}{since} — {down_count} of {count} signal families down{down}.",
             ),
             len(judged),
             target=label,
-            level=self.level.value,
+            level=level,
             since=Worded(N_(" since {time} UTC"), time=f"{self.since:%Y-%m-%d %H:%M}") if self.since else "",
             down=Worded(N_("; down: {families}"), families=", ".join(down)) if down else "",
             down_count=len(down),
