@@ -79,4 +79,6 @@ def test_a_counted_worded_text_takes_each_languages_plural_form_even_after_stora
 def test_worded_values_are_worded_too_so_optional_clauses_follow_the_language() -> None:
     text = Worded("{title} (cont.)", title=Worded("{site} is down", site="egov.kz"))
     assert text == "egov.kz is down (cont.)"
-    assert RU.word(text) == "egov.kz недоступен (продолж.)" and KK.word(text) == "egov.kz қолжетімсіз (жалғасы)"
+    assert (
+        RU.word(text) == "egov.kz недоступен (продолж.)" and KK.word(text) == "egov.kz қолжетімсіз (жалғасы)"
+    )
