@@ -73,7 +73,7 @@ def build_answer(
         data.update(target_data(reports[0], live))
         sections = _detail_sections(reports[0], tr)
         title = _("Reachability of {host}").format(host=reports[0].target.host)
-        summary = f"**{reports[0].verdict}** — {reports[0].reason}"
+        summary = f"**{reports[0].verdict}** — {tr.word(reports[0].reason)}"
     else:
         sections = [_overview(reports, pending, tr)]
         sections += [s for r in reports if r.verdict == "tls_intercepted" for s in _chain_sections(r, tr)]
@@ -153,7 +153,7 @@ def _overview(reports: list[TargetReport], pending: list[Target], tr: Translator
                 f"{report.seconds:.2f} s",
             ]
         )
-        lines.append(f"{report.target.text}: {report.reason}")
+        lines.append(f"{report.target.text}: {tr.word(report.reason)}")
     table.rows += [[t.text, _("checking…"), "", "", ""] for t in pending]
     return Section(_("Targets"), "\n".join(lines), table)
 

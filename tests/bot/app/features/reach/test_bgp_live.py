@@ -15,6 +15,7 @@ from bot.app.commands import Caller, Context
 from bot.app.features.reach.command import reach
 from bot.core.settings import ReachSettings
 from bot.core.values import Section
+from bot.i18n import Language, translator
 from bot.live.cache import ENDPOINTS
 from tests.bot.live.fake_upstreams import DOCUMENTED, FakeUpstreams
 from tests.bot.live.live_world import Clock, live_services
@@ -155,3 +156,20 @@ async def test_without_live_data_a_stale_snapshot_does_not_call_an_address_unrou
         answer = await reach(ctx, target=f"http://gone.test:{closed_port()}/")
     assert answer.data["verdict"] == "tcp"
     assert answer.data["reason"].endswith("; prefix not in the (stale) snapshot.")
+
+
+async def test_a_russian_answer_words_the_verdict_reason_and_the_live_section_in_russian(
+    lab: Lab, fake_upstreams: FakeUpstreams, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    unannounced = {"origins": [], "visibility": {"v4": {"ris_peers_seeing": 0, "total_ris_peers": 356}}}
+    monkeypatch.setitem(DOCUMENTED, "routing-status", unannounced)
+    async with Checker(lab, fake_upstreams).context(stale=True) as ctx:
+        ctx.tr = translator(Language.RU)
+        answer = await reach(ctx, target=f"http://gone.test:{closed_port()}/")
+    assert answer.summary.startswith("**bgp_unrouted** — TCP-соединение с 127.0.0.3")
+    assert answer.summary.endswith("и RIPEstat сейчас не видит анонсированного префикса, покрывающего его.")
+    assert answer.data["reason"].endswith(
+        "and RIPEstat sees no announced prefix covering it now."
+    )  # JSON: English
+    assert answer.title == "Доступность gone.test"
+    assert any(s.title == "2 BGP сейчас (RIPEstat)" for s in answer.sections)
