@@ -32,7 +32,7 @@ def po_path(language: Language) -> Path:
 
 def extract(registry: Registry | None = None) -> Catalog:
     """Every message a user can see, from the code and from the command registry."""
-    catalog = Catalog(project="silkroute", domain="silkroute", charset="utf-8", fuzzy=False)
+    catalog = Catalog(domain="silkroute", charset="utf-8")
     for filename, lineno, message, comments, context in extract_from_dir(
         PACKAGE, method_map=[("**.py", "python")], keywords=KEYWORDS, comment_tags=("TRANSLATORS:",)
     ):
@@ -57,8 +57,21 @@ def command_surface(registry: Registry) -> list[tuple[str, str | None]]:
     return surface
 
 
+HEADER = "# silkroute's messages. Terms: docs/glossary.md. Update with `make i18n` (silkroute i18n extract)."
+
+
+def _describe(catalog: Catalog) -> None:
+    """Our own header instead of gettext's FULL NAME <EMAIL@ADDRESS> placeholders."""
+    catalog.header_comment = HEADER
+    catalog.project, catalog.version = "silkroute", ""
+    catalog.msgid_bugs_address = catalog.copyright_holder = ""
+    catalog.last_translator = catalog.language_team = "silkroute maintainers"
+    catalog.fuzzy = False
+
+
 def update_catalogues(template: Catalog) -> dict[Language, int]:
     """Write the template and merge it into each `.po`; returns how many messages each still lacks."""
+    _describe(template)
     with TEMPLATE.open("wb") as handle:
         write_po(handle, template, sort_output=True, include_lineno=False, width=110)
     missing: dict[Language, int] = {}
@@ -69,8 +82,10 @@ def update_catalogues(template: Catalog) -> dict[Language, int]:
                 catalog = read_po(handle, locale=language.value)
         else:
             path.parent.mkdir(parents=True, exist_ok=True)
-            catalog = Catalog(locale=language.value, domain="silkroute", project="silkroute", fuzzy=False)
+            catalog = Catalog(locale=language.value, domain="silkroute")
         catalog.update(template, no_fuzzy_matching=True)
+        _describe(catalog)
+        catalog.revision_date = catalog.creation_date
         with path.open("wb") as handle:
             write_po(handle, catalog, sort_output=True, ignore_obsolete=True, include_lineno=False, width=110)
         missing[language] = sum(1 for m in catalog if m.id and not all(_forms(m.string)))
