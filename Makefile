@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: run test lint
+.PHONY: run test lint i18n
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -22,3 +22,7 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff format --check bot cogs tests bench
 	$(VENV)/bin/mypy
 	$(VENV)/bin/lint-imports
+
+# Extract every user-visible message into bot/locale/silkroute.pot and merge it into the ru and kk catalogues.
+i18n: $(STAMP)
+	$(VENV)/bin/silkroute i18n extract

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from bot.alerts.model import ALL_KINDS, ANY_TARGET, NEWS_RESOLUTION, AlertKind, Clock, Finding
+from bot.alerts.model import ALL_KINDS, ANY_TARGET, NEWS_RESOLUTION, AlertKind, Clock, Finding, wording
 from bot.alerts.repository import AlertRecord, AlertRepository, Mute, NewAlert
 
 ONE_SHOT_KINDS = frozenset({AlertKind.UPSTREAM, AlertKind.EXIT, AlertKind.TEST})
@@ -57,7 +57,10 @@ class AlertEngine:
                     current.id,
                     now,
                     finding.summary,
-                    {"resolution": finding.evidence, "resolved_title": finding.title},
+                    {
+                        "resolution": {**finding.evidence, **wording(finding.title, finding.summary)},
+                        "resolved_title": finding.title,
+                    },
                     notify=not current.muted,
                 )
                 resolved = await self.repository.alert(current.id)
@@ -75,7 +78,7 @@ class AlertEngine:
             severity=finding.severity,
             title=finding.title,
             summary=finding.summary,
-            evidence=finding.evidence,
+            evidence={**finding.evidence, **wording(finding.title, finding.summary)},
         )
 
     async def renotify_due(self) -> int:

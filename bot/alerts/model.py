@@ -11,11 +11,27 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from bot.i18n import Worded
+
 Clock = Callable[[], float]
 """Seconds since the epoch; injected so tests move time instead of sleeping."""
 
 CONSOLE_GUILD = 0
 """The console has no guild; its watches and alerts live under this id."""
+
+
+WORDING = "wording"
+"""Evidence key of an alert's title and summary templates, so each channel can word them in its language."""
+
+
+def wording(title: str, summary: str) -> dict[str, Any]:
+    """The evidence entry recording which of an alert's texts are `Worded` (none for plain text)."""
+    texts = {
+        name: text.to_json()
+        for name, text in (("title", title), ("summary", summary))
+        if isinstance(text, Worded)
+    }
+    return {WORDING: texts} if texts else {}
 
 
 class AlertKind(enum.StrEnum):

@@ -26,6 +26,7 @@ from bot.alerts.model import (
     Finding,
     OutboxEvent,
     WatchKind,
+    wording,
 )
 from bot.alerts.monitors.base import Baseline, Restorable
 from bot.alerts.monitors.drift import ExitDriftMonitor
@@ -51,6 +52,7 @@ from bot.core.errors import DataUnavailable
 from bot.core.settings import Settings
 from bot.core.state_db import StateDB
 from bot.core.values import Section
+from bot.i18n import N_, Worded
 from bot.live.rislive import FeedState, FeedStatus, RisEvent, RisSubscription
 from bot.outage.model import Entity
 from bot.routing.country_names import country_name
@@ -479,6 +481,8 @@ class AlertService:
     async def send_test(self, guild_id: int, who: str) -> AlertRecord:
         """A sample alert through the real path: state, outbox, sender, sink."""
         now = self.clock()
+        title = Worded(N_("Test alert"))
+        summary = Worded(N_("Requested by {who}. If you can read this, alerts reach this channel."), who=who)
         record = await self.repository.create_alert(
             NewAlert(
                 guild_id=guild_id,
@@ -486,9 +490,9 @@ class AlertService:
                 kind=AlertKind.TEST,
                 target="",
                 severity=AlertSeverity.INFO,
-                title="Test alert",
-                summary=f"Requested by {who}. If you can read this, alerts reach this channel.",
-                evidence={"paths": [["rrc00/192.0.2.1", "3216 9198"]]},
+                title=title,
+                summary=summary,
+                evidence={"paths": [["rrc00/192.0.2.1", "3216 9198"]], **wording(title, summary)},
             ),
             now,
             muted=False,

@@ -14,6 +14,7 @@ from typing import Any
 
 from bot.core.errors import DataUnavailable, DomainError, InvalidInput
 from bot.core.values import Section, Source
+from bot.i18n import ENGLISH, Language, Translator
 
 
 class Severity(enum.StrEnum):
@@ -46,6 +47,8 @@ class Answer:
     sources: list[Source] = field(default_factory=list)
     data: dict[str, Any] = field(default_factory=dict)
     attachments: list[Attachment] = field(default_factory=list)
+    language: Language = Language.EN
+    """The language the human text is written in; renderers word their own labels (sources, ages) in it."""
 
 
 class ErrorKind(enum.StrEnum):
@@ -72,14 +75,15 @@ class CommandError(DomainError):
 
     kind = ErrorKind.INTERNAL
 
-    def user_text(self) -> str:
+    def user_text(self, tr: Translator = ENGLISH) -> str:
         """One line for the user: what was wrong and, where it helps, an example that works."""
+        message = tr.word(self.message)
         if self.example:
-            return f"{self.message} Example: {self.example}"
-        return self.message
+            return tr.gettext("{message} Example: {example}").format(message=message, example=self.example)
+        return message
 
-    def to_json(self) -> dict[str, str]:
-        return {"kind": self.kind.value, "message": self.user_text()}
+    def to_json(self, tr: Translator = ENGLISH) -> dict[str, str]:
+        return {"kind": self.kind.value, "message": self.user_text(tr)}
 
 
 class BadInput(CommandError, InvalidInput):

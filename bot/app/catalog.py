@@ -10,6 +10,7 @@ from bot.app.features.lookup.command import COMMANDS as LOOKUP_COMMANDS
 from bot.app.features.meta import STATUS, make_help
 from bot.app.features.outage.command import OUTAGE_COMMANDS
 from bot.app.features.reach.command import COMMANDS as REACH_COMMANDS
+from bot.app.features.settings.command import SETTINGS_COMMANDS
 from bot.app.features.transit.command import TRANSIT_COMMANDS
 
 
@@ -24,4 +25,5 @@ def build_registry() -> Registry:
     registry.extend(REACH_COMMANDS)
     registry.extend(ALERT_COMMANDS)
     registry.extend(OUTAGE_COMMANDS)
+    registry.extend(SETTINGS_COMMANDS)
     return registry

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from bot.app.answer import Answer, BadInput
 from bot.app.limits import Cost
+from bot.i18n import ENGLISH, Translator
 
 if TYPE_CHECKING:
     from bot.app.wiring import Services
@@ -32,11 +33,12 @@ TEXT_LENGTH = 100
 QUOTE_LENGTH = 40
 
 
-def quote(raw: str) -> str:
+def quote(raw: str, tr: Translator = ENGLISH) -> str:
     """What the user typed, as an error message repeats it: at most QUOTE_LENGTH characters of it."""
-    return (
-        repr(raw) if len(raw) <= QUOTE_LENGTH else repr(raw[:QUOTE_LENGTH]) + f"… ({len(raw):,} characters)"
-    )
+    if len(raw) <= QUOTE_LENGTH:
+        return repr(raw)
+    count = tr.ngettext("{count} character", "{count} characters", len(raw)).format(count=tr.number(len(raw)))
+    return repr(raw[:QUOTE_LENGTH]) + f"… ({count})"
 
 
 Autocomplete = Callable[["Services", str], Awaitable[list[str]]]
@@ -63,15 +65,21 @@ class Option:
         """The text limit Discord enforces in its client and the console and `ask` check first."""
         return (self.max_length or TEXT_LENGTH) if self.type is str and not self.choices else None
 
-    def convert(self, raw: str, example: str) -> OptionValue:
+    def convert(self, raw: str, example: str, tr: Translator = ENGLISH) -> OptionValue:
         """Turn console text into the option's type, with the same rules Discord applies."""
+        _ = tr.gettext
         if self.type is bool:
             lowered = raw.strip().lower()
             if lowered in {"true", "yes", "1", "on"}:
                 return True
             if lowered in {"false", "no", "0", "off"}:
                 return False
-            raise BadInput(f"Option `{self.name}` takes true or false, not {quote(raw)}.", example=example)
+            raise BadInput(
+                _("Option `{name}` takes true or false, not {value}.").format(
+                    name=self.name, value=quote(raw, tr)
+                ),
+                example=example,
+            )
         if self.type is int:
             try:
                 if not raw.strip().isascii():  # int() would read Arabic-Indic and other digits
@@ -79,22 +87,41 @@ class Option:
                 number = int(raw.strip())
             except ValueError:
                 raise BadInput(
-                    f"Option `{self.name}` takes a whole number, not {quote(raw)}.", example=example
+                    _("Option `{name}` takes a whole number, not {value}.").format(
+                        name=self.name, value=quote(raw, tr)
+                    ),
+                    example=example,
                 ) from None
             if self.min_value is not None and number < self.min_value:
-                raise BadInput(f"Option `{self.name}` must be at least {self.min_value}.", example=example)
+                raise BadInput(
+                    _("Option `{name}` must be at least {limit}.").format(
+                        name=self.name, limit=self.min_value
+                    ),
+                    example=example,
+                )
             if self.max_value is not None and number > self.max_value:
-                raise BadInput(f"Option `{self.name}` must be at most {self.max_value}.", example=example)
+                raise BadInput(
+                    _("Option `{name}` must be at most {limit}.").format(
+                        name=self.name, limit=self.max_value
+                    ),
+                    example=example,
+                )
             return number
         if self.choices and raw not in self.choices:
             raise BadInput(
-                f"Option `{self.name}` takes one of {', '.join(self.choices)}, not {quote(raw)}.",
+                _("Option `{name}` takes one of {choices}, not {value}.").format(
+                    name=self.name, choices=", ".join(self.choices), value=quote(raw, tr)
+                ),
                 example=example,
             )
         limit = self.length_limit
         if limit is not None and len(raw) > limit:
             raise BadInput(
-                f"Option `{self.name}` takes at most {limit:,} characters; {quote(raw)} is longer.",
+                tr.ngettext(
+                    "Option `{name}` takes at most {limit} character; {value} is longer.",
+                    "Option `{name}` takes at most {limit} characters; {value} is longer.",
+                    limit,
+                ).format(name=self.name, limit=tr.number(limit), value=quote(raw, tr)),
                 example=example,
             )
         return raw
@@ -121,6 +148,8 @@ class Context:
     guild_id: int | None = None
     channel_id: int | None = None
     progress: ProgressCallback | None = None
+    tr: Translator = ENGLISH
+    """The asker's language: handlers word every human text of their answer through it."""
 
     async def charge(self, cost: Cost, amount: int = 1) -> None:
         """Spend `amount` of a fair-use quota for this caller and server, or raise SlowDown."""
@@ -221,15 +250,18 @@ class Invocation:
     options: dict[str, OptionValue]
 
 
-def parse_command_line(line: str, registry: Registry) -> Invocation:
+def parse_command_line(line: str, registry: Registry, tr: Translator = ENGLISH) -> Invocation:
     """Parse what a user types in Discord (`/transit target:AS9198`) into an invocation.
 
     Values are `name:value`; quote values with spaces (`target:"nur.kz kaspi.kz"`). A bare value
     fills the next unnamed option in order, so `lookup AS9198` works too.
     """
+    _ = tr.gettext
     if len(line) > MAX_LINE_CHARS:
         raise BadInput(
-            f"That line is {len(line):,} characters long; a command takes at most {MAX_LINE_CHARS:,}.",
+            _("That line is {length} characters long; a command takes at most {limit}.").format(
+                length=tr.number(len(line)), limit=tr.number(MAX_LINE_CHARS)
+            ),
             example="/lookup target:AS9198",
         )
     line = line.strip().lstrip("\ufeff")  # a byte-order mark pasted from a file is not part of the command
@@ -237,16 +269,19 @@ def parse_command_line(line: str, registry: Registry) -> Invocation:
         tokens = shlex.split(line)
     except ValueError as exc:
         raise BadInput(
-            f"Could not read that line ({exc}).", example='/reach target:"nur.kz kaspi.kz"'
+            _("Could not read that line ({reason}).").format(reason=exc),
+            example='/reach target:"nur.kz kaspi.kz"',
         ) from None
     if not tokens:
-        raise BadInput("Empty command.", example="/help")
+        raise BadInput(_("Empty command."), example="/help")
     tokens[0] = tokens[0].removeprefix("/")
-    spec, rest = _match_command(tokens, registry)
-    return Invocation(spec, _bind_options(spec, rest))
+    spec, rest = _match_command(tokens, registry, tr)
+    return Invocation(spec, _bind_options(spec, rest, tr))
 
 
-def _match_command(tokens: Sequence[str], registry: Registry) -> tuple[CommandSpec, Sequence[str]]:
+def _match_command(
+    tokens: Sequence[str], registry: Registry, tr: Translator
+) -> tuple[CommandSpec, Sequence[str]]:
     for width in (2, 1):
         name = " ".join(tokens[:width]).lower()
         spec = registry.get(name)
@@ -256,32 +291,53 @@ def _match_command(tokens: Sequence[str], registry: Registry) -> tuple[CommandSp
     group_members = [s.name for s in registry if s.group == first]
     if group_members:
         raise BadInput(
-            f"`/{first}` needs a subcommand: {', '.join('/' + n for n in group_members)}.",
+            tr.gettext("`/{group}` needs a subcommand: {commands}.").format(
+                group=first, commands=", ".join("/" + n for n in group_members)
+            ),
             example=registry.specs[group_members[0]].example,
         )
     known = ", ".join("/" + s.name for s in registry)
-    raise BadInput(f"Unknown command `/{first}`. Commands: {known}.", example="/help")
+    raise BadInput(
+        tr.gettext("Unknown command `/{command}`. Commands: {commands}.").format(
+            command=first, commands=known
+        ),
+        example="/help",
+    )
 
 
-def _bind_options(spec: CommandSpec, tokens: Sequence[str]) -> dict[str, OptionValue]:
+def _bind_options(spec: CommandSpec, tokens: Sequence[str], tr: Translator) -> dict[str, OptionValue]:
+    _ = tr.gettext
     values: dict[str, OptionValue] = {}
     for token in tokens:
         name, sep, raw = token.partition(":")
         option = spec.option(name.lower()) if sep else None
         if option is None and sep and not _looks_like_value(token):
-            names = ", ".join(o.name for o in spec.options) or "none"
-            raise BadInput(f"`/{spec.name}` has no option `{name}` (options: {names}).", example=spec.example)
+            names = ", ".join(o.name for o in spec.options) or _("none")
+            raise BadInput(
+                _("`/{command}` has no option `{name}` (options: {names}).").format(
+                    command=spec.name, name=name, names=names
+                ),
+                example=spec.example,
+            )
         if option is None:
             remaining = [o for o in spec.options if o.name not in values]
             if not remaining:
-                raise BadInput(f"Too many values for `/{spec.name}`: {quote(token)}.", example=spec.example)
+                raise BadInput(
+                    _("Too many values for `/{command}`: {value}.").format(
+                        command=spec.name, value=quote(token, tr)
+                    ),
+                    example=spec.example,
+                )
             option, raw = remaining[0], token
         if option.name in values:
-            raise BadInput(f"Option `{option.name}` given twice.", example=spec.example)
-        values[option.name] = option.convert(raw, spec.example)
+            raise BadInput(_("Option `{name}` given twice.").format(name=option.name), example=spec.example)
+        values[option.name] = option.convert(raw, spec.example, tr)
     for option in spec.options:
         if option.required and option.name not in values:
-            raise BadInput(f"`/{spec.name}` needs option `{option.name}`.", example=spec.example)
+            raise BadInput(
+                _("`/{command}` needs option `{name}`.").format(command=spec.name, name=option.name),
+                example=spec.example,
+            )
     return spec.with_defaults(values)
 
 

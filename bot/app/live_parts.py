@@ -15,7 +15,8 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, TypeVar
 
 from bot.app.answer import Answer, as_command_error
-from bot.core.values import Section, Source, Table, humanize_age
+from bot.core.values import Section, Source, Table
+from bot.i18n import ENGLISH, N_, Translator
 from bot.live.http_client import UpstreamError
 from bot.live.results import LiveMeta, LiveResult
 from bot.live.sources import LiveSources
@@ -40,7 +41,7 @@ def online_sources(services: Services) -> LiveSources | Failed:
     live = services.live
     if live.offline:
         return Failed(
-            "live sources are switched off (SILKROUTE_OFFLINE=1); answered from the local snapshot."
+            N_("live sources are switched off (SILKROUTE_OFFLINE=1); answered from the local snapshot.")
         )
     return live
 
@@ -56,11 +57,13 @@ async def attempt(call: Awaitable[R], what: str) -> R | Failed:
         return Failed(f"{what}: internal error in the live lookup ({type(exc).__name__}).")
 
 
-def stale_label(meta: LiveMeta) -> str:
+def stale_label(meta: LiveMeta, tr: Translator = ENGLISH) -> str:
     """' (stale copy, 5 min old: <why>)' for a copy served after a failed refresh; '' when fresh."""
     if not meta.stale:
         return ""
-    return f" (stale copy, {humanize_age(timedelta(seconds=meta.age_seconds))}: {meta.error.rstrip('.')})"
+    return " " + tr.gettext("(stale copy, {age}: {reason})").format(
+        age=tr.age(timedelta(seconds=meta.age_seconds)), reason=meta.error.rstrip(".")
+    )
 
 
 @dataclass
@@ -70,6 +73,8 @@ class LiveParts:
     sources: list[Source] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     failures: list[str] = field(default_factory=list)
+    tr: Translator = ENGLISH
+    """The answer's language: fixed reasons (offline) and the section's labels are worded in it."""
 
     def use(self, result: R | Failed) -> R | None:
         """The result, recording its source and notes; None (and the reason recorded) when it failed."""
@@ -93,12 +98,16 @@ class LiveParts:
         return " ".join(self.failures) or None
 
     def unavailable_line(self) -> str:
-        return f"Live data unavailable: {self.error}" if self.failures else ""
+        if not self.failures:
+            return ""
+        reasons = " ".join(self.tr.gettext(reason) for reason in self.failures)
+        return self.tr.gettext("Live data unavailable: {reasons}").format(reasons=reasons)
 
     def section(self, title: str, lines: list[str], table: Table | None = None) -> Section | None:
         """The live section: the parts' lines, upstream notes and the unavailable note; None if empty."""
+        says = self.tr.gettext("Upstream says: {note}")
         text = "\n".join(
-            [*lines, *(f"Upstream says: {note}" for note in self.notes), self.unavailable_line()]
+            [*lines, *(says.format(note=note) for note in self.notes), self.unavailable_line()]
         ).strip()
         return Section(title, text, table) if text or table is not None else None
 

@@ -8,6 +8,7 @@ from typing import Any
 
 from bot.app.answer import Answer, CommandError
 from bot.core.values import Source, Table
+from bot.i18n import ENGLISH, Translator, translator
 
 
 def format_table(table: Table) -> str:
@@ -25,18 +26,24 @@ def format_table(table: Table) -> str:
     return "\n".join(lines)
 
 
-def format_source(source: Source, now: datetime | None = None) -> str:
-    stale = ", STALE" if source.stale else ""
+def format_source(source: Source, now: datetime | None = None, tr: Translator = ENGLISH) -> str:
+    """Name, detail, the data's date and age; source names and details are data and stay as given."""
+    stale = tr.gettext(", STALE") if source.stale else ""
     detail = f" ({source.detail})" if source.detail else ""
     if source.date is None:
-        return f"{source.name}{detail}: data date unknown{stale}"
-    date = source.date.strftime("%Y-%m-%d %H:%M UTC")
-    return f"{source.name}{detail}: data of {date} ({source.age_text(now)}{stale})"
+        return tr.gettext("{source}: data date unknown{stale}").format(
+            source=source.name + detail, stale=stale
+        )
+    age = tr.age((now or datetime.now(UTC)) - source.date)
+    return tr.gettext("{source}: data of {date} ({age}{stale})").format(
+        source=source.name + detail, date=tr.datetime(source.date), age=age, stale=stale
+    )
 
 
 def render_text(answer: Answer, now: datetime | None = None) -> str:
     """The console's rendering: everything the Discord embed shows, as plain text."""
     now = now or datetime.now(UTC)
+    tr = translator(answer.language)
     parts = [f"== {answer.title} [{answer.severity.value}] ==", answer.summary]
     for section in answer.sections:
         parts.append(f"\n-- {section.title} --")
@@ -45,8 +52,8 @@ def render_text(answer: Answer, now: datetime | None = None) -> str:
         if section.table is not None and section.table.rows:
             parts.append(format_table(section.table))
     if answer.sources:
-        parts.append("\nSources:")
-        parts.extend(f"  - {format_source(s, now)}" for s in answer.sources)
+        parts.append("\n" + tr.gettext("Sources:"))
+        parts.extend(f"  - {format_source(s, now, tr)}" for s in answer.sources)
     return "\n".join(p for p in parts if p is not None)
 
 
@@ -64,8 +71,9 @@ def answer_json(answer: Answer) -> dict[str, Any]:
     }
 
 
-def error_json(command: str | None, error: CommandError) -> dict[str, Any]:
-    return {"ok": False, "command": command, "data": {}, "sources": [], "error": error.to_json()}
+def error_json(command: str | None, error: CommandError, tr: Translator = ENGLISH) -> dict[str, Any]:
+    """The error's `kind` is a stable code; only its `message` is in the asker's language."""
+    return {"ok": False, "command": command, "data": {}, "sources": [], "error": error.to_json(tr)}
 
 
 def dumps(payload: dict[str, Any]) -> str:

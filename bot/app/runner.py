@@ -22,7 +22,9 @@ async def admit(spec: CommandSpec, ctx: Context) -> None:
     """Permission and fair use, checked before any work: a front end may answer a refusal at once."""
     if spec.manage_only and not ctx.caller.can_manage:
         raise Forbidden(
-            f"`/{spec.name}` needs the Manage Server permission or the configured watch-manager role."
+            ctx.tr.gettext(
+                "`/{command}` needs the Manage Server permission or the configured watch-manager role."
+            ).format(command=spec.name)
         )
     if spec.cost is not None:
         await ctx.charge(spec.cost)
@@ -31,14 +33,18 @@ async def admit(spec: CommandSpec, ctx: Context) -> None:
 async def run_admitted(spec: CommandSpec, ctx: Context, options: dict[str, Any]) -> Answer:
     """Call the handler of an admitted command; any unexpected exception becomes `InternalError`."""
     try:
-        return await spec.handler(ctx, **options)
+        answer: Answer = await spec.handler(ctx, **options)
     except DomainError as exc:
         raise as_command_error(exc, spec.example) from None
     except Exception as exc:
         log.exception("command /%s failed with options %r", spec.name, options)
         raise InternalError(
-            f"`/{spec.name}` failed unexpectedly ({type(exc).__name__}); the error was logged."
+            ctx.tr.gettext("`/{command}` failed unexpectedly ({error}); the error was logged.").format(
+                command=spec.name, error=type(exc).__name__
+            )
         ) from exc
+    answer.language = ctx.tr.language
+    return answer
 
 
 async def execute(spec: CommandSpec, ctx: Context, options: dict[str, Any]) -> Answer:
@@ -54,7 +60,7 @@ async def answer_line(
     the JSON `command` field."""
     name = None
     try:
-        invocation = parse_command_line(line, registry)
+        invocation = parse_command_line(line, registry, ctx.tr)
         name = invocation.spec.name
         return name, await execute(invocation.spec, ctx, invocation.options)
     except CommandError as error:

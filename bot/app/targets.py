@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from bot.app.answer import BadInput, Unavailable
 from bot.core.errors import InvalidInput
 from bot.core.settings import Settings
+from bot.i18n import N_, Worded
 from bot.net.address_safety import address_class
 from bot.net.dns import Lookup, LookupFailure, Nameserver, resolve
 from bot.net.hosts import normalise_host
@@ -51,12 +52,21 @@ def parse_network(text: str, command: str, *, special_space: bool = False) -> Ne
         network = _unwrap_mapped(ipaddress.ip_network(raw, strict=False))
     except ValueError:
         raise BadInput(
-            f"{raw!r} is not a valid IP address or prefix (prefix lengths go up to 32 for IPv4, 128 for IPv6).",
+            Worded(
+                N_(
+                    "{value} is not a valid IP address or prefix (prefix lengths go up to 32 for IPv4, 128 for "
+                    "IPv6)."
+                ),
+                value=repr(raw),
+            ),
             example=f"/{command} target:95.56.0.0/14",
         ) from None
     if network.prefixlen == 0:
         raise BadInput(
-            f"{network} is the whole address space (a default route), not one network's prefix.",
+            Worded(
+                N_("{prefix} is the whole address space (a default route), not one network's prefix."),
+                prefix=str(network),
+            ),
             example=f"/{command} target:95.56.0.0/14",
         )
     why = special_purpose(network)
@@ -80,7 +90,9 @@ def no_public_route(network: Network, why: str, command: str) -> BadInput:
     """The answer for special-purpose space that no route in the data covers."""
     shown = network.network_address if network.num_addresses == 1 else network
     return BadInput(
-        f"{shown} is {why} address space: no public route leads to it.",
+        Worded(
+            N_("{target} is {why} address space: no public route leads to it."), target=str(shown), why=why
+        ),
         example=f"/{command} target:95.56.0.1",
     )
 
@@ -116,7 +128,9 @@ def parse_host(text: str, command: str) -> str | Network | None:
     if looks_like_address(host):
         return parse_network(host, command)
     if "." not in host:
-        raise BadInput(f"{host!r} is not a domain name (it has no dot).", example=example)
+        raise BadInput(
+            Worded(N_("{value} is not a domain name (it has no dot)."), value=repr(host)), example=example
+        )
     return host
 
 
@@ -140,22 +154,42 @@ async def resolve_host(resolver: HostResolver | None, host: str, command: str) -
     """A and AAAA of `host` (queried at once); raises BadInput for a name without addresses, else Unavailable."""
     if resolver is None:
         raise Unavailable(
-            f"Offline mode (SILKROUTE_OFFLINE=1): cannot resolve {host}. Give its IP address or AS instead.",
+            Worded(
+                N_(
+                    "Offline mode (SILKROUTE_OFFLINE=1): cannot resolve {host}. Give its IP address or AS instead."
+                ),
+                host=host,
+            ),
             example=f"/{command} target:95.56.0.1",
         )
     lookup = await resolve(host, resolver.nameserver, within=resolver.within)
     if lookup.failure is LookupFailure.TIMEOUT:
         raise Unavailable(
-            f"Resolving {host} timed out after {resolver.within:g} s ({lookup.resolver} resolver).",
+            Worded(
+                N_("Resolving {host} timed out after {seconds} s ({resolver} resolver)."),
+                host=host,
+                seconds=f"{resolver.within:g}",
+                resolver=lookup.resolver,
+            ),
             example=f"/{command} target:95.56.0.1",
         )
     if lookup.error is None:
         return lookup
     if lookup.failure is LookupFailure.NO_SUCH_NAME:
-        raise BadInput(f"Could not resolve {host}: {lookup.error}.", example=f"/{command} target:nur.kz")
+        raise BadInput(
+            Worded(N_("Could not resolve {host}: {error}."), host=host, error=lookup.error),
+            example=f"/{command} target:nur.kz",
+        )
     raise Unavailable(
-        f"Could not resolve {host}: {lookup.error} ({lookup.resolver} resolver). Try again later, "
-        "or give its IP address or AS instead.",
+        Worded(
+            N_(
+                "Could not resolve {host}: {error} ({resolver} resolver). Try again later, or give its IP "
+                "address or AS instead."
+            ),
+            host=host,
+            error=lookup.error,
+            resolver=lookup.resolver,
+        ),
         example=f"/{command} target:95.56.0.1",
     )
 
@@ -180,7 +214,11 @@ def parse_asn(text: str, command: str = "lookup") -> int | None:
     raw = text.strip()
     if _AS_SIGNED.match(raw):
         raise BadInput(
-            f"{raw!r} is not an AS number: they are whole numbers from 1 to {MAX_ASN}.",
+            Worded(
+                N_("{value} is not an AS number: they are whole numbers from 1 to {max}."),
+                value=repr(raw),
+                max=MAX_ASN,
+            ),
             example=f"/{command} target:AS9198",
         )
     dotted = _AS_DOT.match(raw)
@@ -188,7 +226,7 @@ def parse_asn(text: str, command: str = "lookup") -> int | None:
         high, low = int(dotted[1]), int(dotted[2])
         if high > 0xFFFF or low > 0xFFFF:
             raise BadInput(
-                f"{raw!r} is not an asdot AS number: both halves go up to 65535.",
+                Worded(N_("{value} is not an asdot AS number: both halves go up to 65535."), value=repr(raw)),
                 example=f"/{command} target:AS9198",
             )
         asn = high << 16 | low
@@ -200,7 +238,13 @@ def parse_asn(text: str, command: str = "lookup") -> int | None:
     why = f"beyond the 32-bit range, at most {MAX_ASN}" if asn > MAX_ASN else reserved_reason(asn)
     if why is not None:
         raise BadInput(
-            f"AS{asn} is not a public network's AS number ({why}): it never appears on the public Internet.",
+            Worded(
+                N_(
+                    "AS{asn} is not a public network's AS number ({why}): it never appears on the public Internet."
+                ),
+                asn=asn,
+                why=why,
+            ),
             example=f"/{command} target:AS9198",
         )
     return asn
@@ -227,9 +271,14 @@ def parse_sites(text: str) -> list[Site]:
     """`/reach`'s list: split on spaces and commas, at most ten sites, duplicates removed, order kept."""
     tokens = [t for t in re.split(r"[\s,]+", text.strip()) if t]
     if not tokens:
-        raise BadInput("Give a domain, URL or IP address to check.", example=REACH_EXAMPLE)
+        raise BadInput(Worded(N_("Give a domain, URL or IP address to check.")), example=REACH_EXAMPLE)
     if len(tokens) > MAX_SITES:
-        raise BadInput(f"At most {MAX_SITES} targets at once ({len(tokens)} given).", example=REACH_EXAMPLE)
+        raise BadInput(
+            Worded(
+                N_("At most {limit} targets at once ({count} given)."), limit=MAX_SITES, count=len(tokens)
+            ),
+            example=REACH_EXAMPLE,
+        )
     sites: list[Site] = []
     for token in tokens:
         site = parse_site(token)

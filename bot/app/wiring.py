@@ -23,6 +23,7 @@ from bot.alerts.ports import ExitHistory, ExitPoint, FeedFactory, SiteCheck, Sit
 from bot.alerts.repository import AlertRepository
 from bot.alerts.service import AlertService
 from bot.app.limits import FairUse
+from bot.core.guild_languages import GuildLanguages
 from bot.core.settings import Settings
 from bot.core.state_db import StateDB
 from bot.core.values import Section
@@ -71,6 +72,11 @@ class Services:
     events: EventBus = field(default_factory=LocalBus)
     started_at: float = field(default_factory=time.time)
     failed_extensions: dict[str, str] = field(default_factory=dict)
+    languages: GuildLanguages = field(init=False)
+    """Each server's language, kept in the alert service's state database (opened when alerts start)."""
+
+    def __post_init__(self) -> None:
+        self.languages = GuildLanguages(self.alerts.db)
 
     @property
     def components(self) -> list[Component]:

@@ -13,6 +13,8 @@ from typing import Any
 from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from bot.i18n import Language
+
 
 class _Section(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
@@ -42,6 +44,8 @@ class CoreSettings(_Section):
     silkroute_state_db: Path = Path("var/state.sqlite3")
     silkroute_offline: bool = False
     log_level: str = "INFO"
+    # The console's and `ask`'s answer language (`--lang` overrides); Discord picks per user and server.
+    silkroute_lang: Language = Language.EN
 
     @field_validator("log_level")
     @classmethod

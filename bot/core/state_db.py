@@ -116,6 +116,18 @@ MIGRATIONS: Sequence[tuple[int, str]] = (
         ALTER TABLE watches_v3 RENAME TO watches;
         """,
     ),
+    (
+        4,
+        # Each server's language (`/settings language:`); read and written only by bot.core.guild_languages.
+        """
+        CREATE TABLE guild_languages (
+            guild_id INTEGER PRIMARY KEY,
+            language TEXT NOT NULL CHECK (language IN ('en', 'ru', 'kk')),
+            set_by TEXT NOT NULL,
+            set_at REAL NOT NULL
+        );
+        """,
+    ),
 )
 
 

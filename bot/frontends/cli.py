@@ -24,6 +24,7 @@ from bot.app.wiring import Services, build_services, standalone_history
 from bot.core.errors import DomainError
 from bot.core.settings import Settings, SettingsError, load_settings
 from bot.frontends.console import CONSOLE_CALLER, Console, stdin_lines
+from bot.i18n import ENGLISH, Language, Translator, translator
 from bot.routing.batch_lookup import BadLine, BatchLookup, write_rows
 from bot.routing.snapshot import load_current
 from bot.routing.snapshot_store import SnapshotStore
@@ -67,22 +68,22 @@ async def running_services(settings: Settings, *, long_running: bool) -> AsyncIt
 async def cmd_ask(settings: Settings, line: str, as_json: bool) -> int:
     registry = build_registry()
     async with running_services(settings, long_running=False) as services:
+        ctx = Context(services=services, caller=CONSOLE_CALLER, tr=translator(settings.core.silkroute_lang))
         if line == "-":
-            return await _ask_lines(registry, services)
-        name, result = await answer_line(line, registry, Context(services=services, caller=CONSOLE_CALLER))
-    return _print_result(result, name, as_json)
+            return await _ask_lines(registry, ctx)
+        name, result = await answer_line(line, registry, ctx)
+    return _print_result(result, name, as_json, ctx.tr)
 
 
-async def _ask_lines(registry: Registry, services: Services) -> int:
+async def _ask_lines(registry: Registry, ctx: Context) -> int:
     """JSON Lines in, JSON Lines out, one process: scripts pay start-up once."""
     worst = 0
-    ctx = Context(services=services, caller=CONSOLE_CALLER)
     async for line in stdin_lines():
         if not line.strip():
             continue
         name, result = await answer_line(line, registry, ctx)
         if isinstance(result, CommandError):
-            print(dumps(error_json(name, result)), flush=True)
+            print(dumps(error_json(name, result, ctx.tr)), flush=True)
             worst = max(worst, EXIT_CODES[result.kind])
         else:
             print(dumps(answer_json(result)), flush=True)
@@ -92,8 +93,15 @@ async def _ask_lines(registry: Registry, services: Services) -> int:
 async def cmd_console(settings: Settings) -> int:
     registry = build_registry()
     async with running_services(settings, long_running=True) as services:
-        console = Console(services, registry, output_dir=Path("silkroute-output"))
-        await services.alerts.attach(ConsoleSink(console.show_alert, services.alerts.outage, settings))
+        console = Console(
+            services,
+            registry,
+            output_dir=Path("silkroute-output"),
+            tr=translator(settings.core.silkroute_lang),
+        )
+        await services.alerts.attach(
+            ConsoleSink(console.show_alert, services.alerts.outage, settings, services.languages)
+        )
         await console.run(history_file=settings.core.silkroute_state_db.parent / "console_history")
     return 0
 
@@ -107,10 +115,13 @@ async def cmd_run(settings: Settings) -> int:
     return await run_discord(settings)
 
 
-def _print_result(result: Answer | CommandError, name: str | None, as_json: bool) -> int:
+def _print_result(
+    result: Answer | CommandError, name: str | None, as_json: bool, tr: Translator = ENGLISH
+) -> int:
     """Print an answer or an error in the chosen form and return the documented exit code."""
     if isinstance(result, CommandError):
-        print(dumps(error_json(name, result)) if as_json else f"error: {result.user_text()}")
+        text = tr.gettext("error: {message}").format(message=result.user_text(tr))
+        print(dumps(error_json(name, result, tr)) if as_json else text)
         return EXIT_CODES[result.kind]
     print(dumps(answer_json(result)) if as_json else render_text(result))
     return 0
@@ -204,9 +215,23 @@ async def cmd_lookup_batch(settings: Settings, args: argparse.Namespace) -> int:
     return EXIT_CODES[ErrorKind.BAD_INPUT] if bad else 0
 
 
+def cmd_i18n_extract() -> int:
+    """Refresh the template and merge it into each language; exit 1 while a translation is missing."""
+    from bot.frontends.i18n_catalogue import TEMPLATE, extract, update_catalogues
+
+    missing = update_catalogues(extract())
+    print(f"wrote {TEMPLATE}; " + ", ".join(f"{lang.value}: {n} untranslated" for lang, n in missing.items()))
+    return 1 if any(missing.values()) else 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="silkroute", description=__doc__)
     parser.add_argument("--env-file", type=Path, default=Path(".env"), help="settings file (default: .env)")
+    parser.add_argument(
+        "--lang",
+        choices=[language.value for language in Language],
+        help="language of answers in the console and ask (default: SILKROUTE_LANG, else en)",
+    )
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("run", help="connect to Discord (console when DISCORD_TOKEN is unset)")
     sub.add_parser("console", help="interactive prompt taking the same commands as Discord")
@@ -261,6 +286,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     bulk.add_argument("file", type=Path, help='one address or prefix a line ("#" comments), or "-" for stdin')
     bulk.add_argument("--format", choices=("csv", "jsonl"), default="csv")
+
+    i18n = sub.add_parser(
+        "i18n", help="message catalogue: extract messages into the template and the .po files"
+    )
+    i18n.add_argument("i18n_command", choices=("extract",))
     return parser
 
 
@@ -272,6 +302,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"silkroute: {exc}", file=sys.stderr)
         return 2
     configure_logging(settings)
+    if args.command == "i18n":
+        return cmd_i18n_extract()
+    if args.lang:
+        settings.core.silkroute_lang = Language(args.lang)
     if args.command == "ask":
         coroutine = cmd_ask(settings, args.line, args.json or args.line == "-")
     elif args.command == "console":

@@ -22,6 +22,7 @@ from bot.app.commands import Caller, Context, Registry
 from bot.app.render import render_text
 from bot.app.runner import answer_line
 from bot.app.wiring import Services
+from bot.i18n import ENGLISH, Translator
 
 CONSOLE_CALLER = Caller(name="console", can_manage=True)
 QUIT_WORDS = {"quit", "exit", "/quit", "/exit"}
@@ -62,13 +63,18 @@ class CommandCompleter(Completer):
 class Console:
     """Reads command lines, answers them, and prints alerts pushed to it."""
 
-    def __init__(self, services: Services, registry: Registry, output_dir: Path) -> None:
+    def __init__(
+        self, services: Services, registry: Registry, output_dir: Path, tr: Translator = ENGLISH
+    ) -> None:
         self.services = services
         self.registry = registry
         self.output_dir = output_dir
+        self.tr = tr
 
     def context(self) -> Context:
-        return Context(services=self.services, caller=CONSOLE_CALLER, progress=self._print_progress)
+        return Context(
+            services=self.services, caller=CONSOLE_CALLER, progress=self._print_progress, tr=self.tr
+        )
 
     async def _print_progress(self, partial: Answer) -> None:
         print(f"… {partial.summary}", flush=True)
@@ -77,7 +83,7 @@ class Console:
         """Answer one line as text; errors become one readable line, never a traceback."""
         _, answer = await answer_line(line, self.registry, self.context())
         if isinstance(answer, CommandError):
-            return f"error: {answer.user_text()}"
+            return self.tr.gettext("error: {message}").format(message=answer.user_text(self.tr))
         return await self.text_with_files(answer)
 
     async def text_with_files(self, answer: Answer) -> str:
@@ -87,7 +93,7 @@ class Console:
             self.output_dir.mkdir(parents=True, exist_ok=True)
             path = self.output_dir / attachment.filename
             await asyncio.to_thread(path.write_bytes, attachment.content)
-            text += f"\n[attachment written to {path}]"
+            text += "\n" + self.tr.gettext("[attachment written to {path}]").format(path=path)
         return text
 
     async def show_alert(self, answer: Answer) -> None:
@@ -96,7 +102,10 @@ class Console:
 
     async def run(self, history_file: Path | None) -> None:
         """Interactive loop with history and completion; plain line reading when stdin is not a terminal."""
-        print("silkroute console: type /help, Tab completes, Ctrl-D or /quit leaves.", flush=True)
+        print(
+            self.tr.gettext("silkroute console: type /help, Tab completes, Ctrl-D or /quit leaves."),
+            flush=True,
+        )
         if not sys.stdin.isatty():
             async for line in stdin_lines():
                 if not await self._handle(line):

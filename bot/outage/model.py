@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from bot.core.values import Source
+from bot.i18n import N_, NP_, Worded
 
 Point = tuple[datetime, float | None]
 
@@ -116,17 +117,34 @@ class Verdict:
     def missing(self) -> tuple[SignalReading, ...]:
         return tuple(r for r in self.readings if r.status is Status.UNAVAILABLE)
 
-    def summary(self) -> str:
-        """One line: the level, since when, and which families drive it (or why it is unknown)."""
+    def summary(self, emphasis: bool = True) -> Worded:
+        """One line: the level (in bold with `emphasis`), since when, and which families drive it (or why it is
+        unknown)."""
         label = self.entity.label
+        level = f"**{self.level.value}**" if emphasis else self.level.value
         judged = sorted({r.family for r in self.readings if r.judged})
         if self.level is Level.UNKNOWN:
-            families = "family" if len(judged) == 1 else "families"
-            return (
-                f"{label}: **unknown** — {len(judged)} independent signal {families} available, "
-                "at least 2 are needed for a verdict."
+            return Worded.counted(
+                NP_(
+                    "{target}: {level} — {count} independent signal family available, at least 2 are needed "
+                    "for a verdict.",
+                    "{target}: {level} — {count} independent signal families available, at least 2 are "
+                    "needed for a verdict.",
+                ),
+                len(judged),
+                target=label,
+                level=level,
             )
-        since = f" since {self.since:%Y-%m-%d %H:%M} UTC" if self.since else ""
         down = self.down_families
-        why = f"; down: {', '.join(down)}" if down else ""
-        return f"{label}: **{self.level.value}**{since} — {len(down)} of {len(judged)} signal families down{why}."
+        return Worded.counted(
+            NP_(
+                "{target}: {level}{since} — {down_count} of {count} signal family down{down}.",
+                "{target}: {level}{since} — {down_count} of {count} signal families down{down}.",
+            ),
+            len(judged),
+            target=label,
+            level=level,
+            since=Worded(N_(" since {time} UTC"), time=f"{self.since:%Y-%m-%d %H:%M}") if self.since else "",
+            down=Worded(N_("; down: {families}"), families=", ".join(down)) if down else "",
+            down_count=len(down),
+        )

@@ -11,6 +11,7 @@ import enum
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from bot.i18n import N_, Worded
 from bot.outage.model import Level, Verdict
 
 
@@ -30,14 +31,15 @@ class OutageFinding:
     duration: timedelta | None = None
 
     @property
-    def title(self) -> str:
+    def title(self) -> Worded:
         label = self.verdict.entity.label
         if self.change is Change.RESTORED:
-            return f"{label}: connectivity restored"
+            return Worded(N_("{target}: connectivity restored"), target=label)
         if self.verdict.level is Level.OUTAGE:
-            scope = "national outage" if self.verdict.entity.kind == "country" else "outage"
-            return f"{label}: possible {scope}"
-        return f"{label}: disruption"
+            if self.verdict.entity.kind == "country":
+                return Worded(N_("{target}: possible national outage"), target=label)
+            return Worded(N_("{target}: possible outage"), target=label)
+        return Worded(N_("{target}: disruption"), target=label)
 
 
 @dataclass(slots=True)

@@ -6,6 +6,9 @@ be reached; interception wins over everything, because a forged chain is evidenc
 
 from __future__ import annotations
 
+from typing import Any
+
+from bot.i18n import N_, Worded
 from bot.reach.report import AddressReport, TargetReport
 
 VERDICTS = (
@@ -74,25 +77,42 @@ def decide(report: TargetReport) -> tuple[str, str]:
     dns = report.dns
     if dns is not None and dns.system.error:
         if dns.control.addresses:
-            return "dns", (
-                f"The {dns.system.resolver} resolver failed ({dns.system.error}) while {dns.control.resolver} "
-                f"returned {', '.join(dns.control.addresses)}: the name is being hidden from this network."
+            return "dns", Worded(
+                N_(
+                    "The {resolver} resolver failed ({error}) while {control} returned {addresses}: the name is "
+                    "being hidden from this network."
+                ),
+                resolver=dns.system.resolver,
+                error=dns.system.error,
+                control=dns.control.resolver,
+                addresses=", ".join(dns.control.addresses),
             )
-        return "dns", f"Neither resolver found an address ({dns.system.error}; {dns.control.error})."
+        return "dns", Worded(
+            N_("Neither resolver found an address ({error}; {control_error})."),
+            error=dns.system.error,
+            control_error=dns.control.error,
+        )
     intercepted = [a for a in report.addresses if a.outcome == "tls_intercepted"]
     if intercepted:
         return "tls_intercepted", _why(intercepted[0], report)
     ours = [a for a in report.addresses if a.from_system]
     best = _best(ours)
     if best is None:
-        return "dns", "No address was found to check."
+        return "dns", Worded(N_("No address was found to check."))
     if best.outcome == "reachable":
         return "reachable", _why(best, report)
     control_ok = [a for a in report.addresses if not a.from_system and a.outcome == "reachable"]
     if dns is not None and control_ok and dns.consistency == "inconsistent":
-        return "dns", (
-            f"The {dns.system.resolver} resolver's addresses fail ({best.outcome} at {best.address}) while "
-            f"{dns.control.resolver}'s address {control_ok[0].address} works: the answer was tampered with."
+        return "dns", Worded(
+            N_(
+                "The {resolver} resolver's addresses fail ({outcome} at {address}) while {control}'s address "
+                "{control_address} works: the answer was tampered with."
+            ),
+            resolver=dns.system.resolver,
+            outcome=best.outcome,
+            address=str(best.address),
+            control=dns.control.resolver,
+            control_address=str(control_ok[0].address),
         )
     return best.outcome, _why(best, report)
 
@@ -102,53 +122,79 @@ def _best(addresses: list[AddressReport]) -> AddressReport | None:
     return ranked[0] if ranked else None
 
 
-def _why(address: AddressReport, report: TargetReport) -> str:
-    """One sentence naming the stage, the address and its network."""
+def _why(address: AddressReport, report: TargetReport) -> Worded:
+    """One sentence naming the stage, the address and its network (Worded: the reader's language is unknown)."""
     where = f"{address.address} ({address.network.label()})"
     host = report.target.host
     tls, http, tcp = address.tls, address.http, address.tcp
     outcome = address.outcome
     if outcome == "refused_unsafe_target":
         refusal = address.refused or (http.error if http else None)
-        return f"Refused for safety, nothing was sent: {refusal}."
+        return Worded(N_("Refused for safety, nothing was sent: {reason}."), reason=refusal)
     if outcome in {"tcp", "bgp_unrouted"}:
-        error = tcp.error if tcp else "not attempted"
-        return (
-            f"TCP connection to {where} port {report.target.port} failed ({error}){_routing_note(address)}."
+        return Worded(
+            N_("TCP connection to {where} port {port} failed ({error}){routing}."),
+            where=where,
+            port=report.target.port,
+            error=tcp.error if tcp else Worded(N_("not attempted")),
+            routing=_routing_note(address),
         )
     if outcome == "tls_timeout" and tls is not None:
-        return (
-            f"The TLS handshake with {where} for {host} {tls.error} — the way most Kazakh ISPs block a site by "
-            "its name (SNI)."
+        return Worded(
+            N_(
+                "The TLS handshake with {where} for {host} {error} — the way most Kazakh ISPs block a site by its "
+                "name (SNI)."
+            ),
+            where=where,
+            host=host,
+            error=tls.error,
         )
     if outcome == "tls_intercepted" and tls is not None:
         finding = tls.interception[0]
-        return (
-            f"The certificate chain {where} presented for {host} shows state interception: {finding.detail} "
-            f"(SPKI SHA-256 {finding.spki_sha256})."
+        return Worded(
+            N_(
+                "The certificate chain {where} presented for {host} shows state interception: {detail} "
+                "(SPKI SHA-256 {spki})."
+            ),
+            where=where,
+            host=host,
+            detail=finding.detail,
+            spki=finding.spki_sha256,
         )
     if outcome == "tls_failure" and tls is not None:
-        return f"TLS with {where} for {host} failed: {tls.error}."
+        return Worded(
+            N_("TLS with {where} for {host} failed: {error}."), where=where, host=host, error=tls.error
+        )
     if http is None:
-        return f"No HTTP answer from {where}."
+        return Worded(N_("No HTTP answer from {where}."), where=where)
     if outcome == "http_failure":
-        return f"HTTP from {where} failed: {http.error}."
-    title = f" ('{http.title}')" if http.title else ""
-    answer = f"{http.final_url} answered HTTP {http.status_code}{title} in {http.seconds:.2f} s from {where}"
+        return Worded(N_("HTTP from {where} failed: {error}."), where=where, error=http.error)
+    answered: dict[str, Any] = {
+        "url": http.final_url,
+        "status": http.status_code,
+        "title": f" ('{http.title}')" if http.title else "",
+        "seconds": f"{http.seconds:.2f}",
+        "where": where,
+    }
     if outcome == "http_error_status":
-        return answer + ", an error status."
+        return Worded(
+            N_("{url} answered HTTP {status}{title} in {seconds} s from {where}, an error status."),
+            **answered,
+        )
     note = ""
     if report.dns is not None and report.dns.consistency == "inconsistent":
-        note = f" (the resolvers disagreed: {report.dns.why})"
-    return answer + note + "."
+        note = Worded(N_(" (the resolvers disagreed: {why})"), why=report.dns.why)
+    return Worded(
+        N_("{url} answered HTTP {status}{title} in {seconds} s from {where}{note}."), note=note, **answered
+    )
 
 
-def _routing_note(address: AddressReport) -> str:
+def _routing_note(address: AddressReport) -> Worded | str:
     """What BGP says about an address that did not connect, including why it did not decide the verdict."""
     if address.outcome == "bgp_unrouted":
         if address.live_announced is False:
-            return " and RIPEstat sees no announced prefix covering it now"
-        return " and no announced prefix covers it in the routing snapshot"
+            return Worded(N_(" and RIPEstat sees no announced prefix covering it now"))
+        return Worded(N_(" and no announced prefix covers it in the routing snapshot"))
     if address.live_announced is None and address.network.announced is False and address.network.gaps:
-        return f"; prefix not in the ({address.network.gaps}) snapshot"
+        return Worded(N_("; prefix not in the ({gaps}) snapshot"), gaps=address.network.gaps)
     return ""

@@ -17,6 +17,7 @@ from pathlib import Path
 from bot.core.errors import DataUnavailable
 from bot.core.settings import Settings
 from bot.core.values import Section
+from bot.i18n import N_, Worded
 from bot.routing.country_profile import ProfileIndex, ProfileIndexes
 from bot.routing.importer import ImportReport
 from bot.routing.refresh import RefreshState, refresh_forever
@@ -27,9 +28,11 @@ log = logging.getLogger(__name__)
 # Told the folder of every snapshot a refresh built, served or not (the history recorder, given by the wiring).
 ImportListener = Callable[[Path], Awaitable[object]]
 
-NO_SNAPSHOT = (
-    "No routing snapshot is loaded yet. Build one with `silkroute data update` (downloads public data) or "
-    "`silkroute data import RIB.bz2 delegated-extended asnames.json`."
+NO_SNAPSHOT = Worded(
+    N_(
+        "No routing snapshot is loaded yet. Build one with `silkroute data update` (downloads public data) or "
+        "`silkroute data import RIB.bz2 delegated-extended asnames.json`."
+    )
 )
 
 

@@ -114,7 +114,7 @@ async def test_watch_and_alerts_permissions_input_and_delivery(
     assert muted.ephemeral and "needs the Manage Server" in muted.content
     clicked = await bob.click(alert_message, label="Ack")
     (acked,) = clicked.followups  # the click is deferred first: an Ack may touch hundreds of alerts
-    assert "Alert #2 acknowledged by bob (1 open alert(s) in all)" in acked.content
+    assert "Alert #2 acknowledged by bob (1 open alert in all)" in acked.content
     (alert,) = await system.open_alerts(guild.id)
     assert alert.acked_by == "bob"
     assert len(simcord_env.errors) == 5  # the five refusals above, each answered to the user

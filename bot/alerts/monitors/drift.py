@@ -13,6 +13,7 @@ from bot.alerts.model import Finding
 from bot.alerts.monitors.exits import Share, exit_finding, moved_text, shares_moved
 from bot.alerts.ports import ExitPoint
 from bot.alerts.snapshot_views import AsView
+from bot.i18n import N_, Worded
 
 
 class ExitDriftMonitor:
@@ -50,11 +51,27 @@ class ExitDriftMonitor:
                 target,
                 after,
                 key=f"AS{asn}:drift:{day}>{after.snapshot_id}",
-                title=f"Exit countries of AS{asn} drifted since {day}: {moved_text(moved)}",
-                summary=f"Compared with the history point of {day} (within the last {self.days} days), the share "
-                f"of AS{asn}'s IPv4 routes leaving its country through {', '.join(cc for cc, _, _ in moved)} in "
-                f"snapshot {after.snapshot_id} (data of {after.data_date}) moved by more than "
-                f"{self.threshold:.0%}, although no single snapshot-to-snapshot step did.",
+                title=Worded(
+                    N_("Exit countries of AS{asn} drifted since {day}: {moved}"),
+                    asn=asn,
+                    day=day,
+                    moved=moved_text(moved),
+                ),
+                summary=Worded(
+                    N_(
+                        "Compared with the history point of {day} (within the last {days} days), the share of "
+                        "AS{asn}'s IPv4 routes leaving its country through {countries} in snapshot {after} (data of "
+                        "{after_date}) moved by more than {threshold}, although no single snapshot-to-snapshot step "
+                        "did."
+                    ),
+                    day=day,
+                    days=self.days,
+                    asn=asn,
+                    countries=", ".join(cc for cc, _, _ in moved),
+                    after=after.snapshot_id,
+                    after_date=after.data_date,
+                    threshold=f"{self.threshold:.0%}",
+                ),
                 evidence={
                     "exit_shares": [list(row) for row in moved],
                     "threshold": self.threshold,

@@ -7,6 +7,7 @@ from typing import Any
 
 from bot.alerts.model import AlertKind, AlertSeverity, Finding
 from bot.alerts.snapshot_views import AsView, sample_routes, snapshot_evidence
+from bot.i18n import N_, Worded
 
 
 class ExitShiftMonitor:
@@ -27,11 +28,23 @@ class ExitShiftMonitor:
                 target,
                 after,
                 key=f"AS{asn}:{before.snapshot_id}>{after.snapshot_id}",
-                title=f"Exit countries of AS{asn} changed: {moved_text(moved)}",
-                summary=f"Between snapshot {before.snapshot_id} (data of {before.data_date}) and "
-                f"{after.snapshot_id} (data of {after.data_date}), the share of AS{asn}'s IPv4 routes leaving "
-                f"its country through {', '.join(cc for cc, _, _ in moved)} moved by more than "
-                f"{self.threshold:.0%}.",
+                title=Worded(
+                    N_("Exit countries of AS{asn} changed: {moved}"), asn=asn, moved=moved_text(moved)
+                ),
+                summary=Worded(
+                    N_(
+                        "Between snapshot {before} (data of {before_date}) and {after} (data of {after_date}), the "
+                        "share of AS{asn}'s IPv4 routes leaving its country through {countries} moved by more "
+                        "than {threshold}."
+                    ),
+                    before=before.snapshot_id,
+                    before_date=before.data_date,
+                    after=after.snapshot_id,
+                    after_date=after.data_date,
+                    asn=asn,
+                    countries=", ".join(cc for cc, _, _ in moved),
+                    threshold=f"{self.threshold:.0%}",
+                ),
                 evidence={"exit_shares": [list(row) for row in table], "threshold": self.threshold}
                 | snapshot_evidence(before, after),
             )

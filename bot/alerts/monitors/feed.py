@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from bot.alerts.model import AlertKind, AlertSeverity, Finding
 from bot.alerts.repository import AlertRecord
+from bot.i18n import N_, Worded
 from bot.live.rislive import FeedState, FeedStatus
 
 
@@ -50,8 +51,10 @@ class FeedHealthMonitor:
                 key="rislive",
                 active=False,
                 severity=AlertSeverity.OK,
-                title="RIS Live feed is back",
-                summary=f"The RIS Live feed is working again ({how}); BGP monitors are live.",
+                title=Worded(N_("RIS Live feed is back")),
+                summary=Worded(
+                    N_("The RIS Live feed is working again ({how}); BGP monitors are live."), how=how
+                ),
             )
         ]
 
@@ -71,9 +74,15 @@ class FeedHealthMonitor:
                 key="rislive",
                 active=True,
                 severity=AlertSeverity.WARNING,
-                title="RIS Live feed is down",
-                summary=f"No RIS Live data for {int(max(down_for, silent_for))} s ({reason}); BGP alerts "
-                "(hijack, visibility, upstream) cannot fire until it is back.",
+                title=Worded(N_("RIS Live feed is down")),
+                summary=Worded(
+                    N_(
+                        "No RIS Live data for {seconds} s ({reason}); BGP alerts (hijack, visibility, upstream) "
+                        "cannot fire until it is back."
+                    ),
+                    seconds=int(max(down_for, silent_for)),
+                    reason=reason,
+                ),
                 evidence={"last_message_at": self.last_message_at, "reason": reason},
             )
         ]

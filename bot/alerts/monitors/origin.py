@@ -9,6 +9,7 @@ from bot.alerts.index import PrefixIndex
 from bot.alerts.model import AlertKind, AlertSeverity, Finding, WatchKind
 from bot.alerts.monitors.base import Baseline, path_text, peer_key
 from bot.alerts.repository import AlertRecord
+from bot.i18n import N_, Worded
 from bot.live.rislive import RisMessage
 
 
@@ -31,15 +32,28 @@ class HijackCandidate:
 
     def finding(self, rpki: str) -> Finding:
         expected = ", ".join(f"AS{a}" for a in self.expected)
-        more = "" if self.prefix == self.watched_prefix else f" (a more-specific of {self.watched_prefix})"
         return Finding(
             kind=AlertKind.ORIGIN,
             target=self.target,
             key=self.key,
             active=True,
             severity=AlertSeverity.CRITICAL,
-            title=f"Possible hijack: {self.prefix} originated by AS{self.origin}",
-            summary=f"{self.prefix}{more} is announced by AS{self.origin}; expected origin {expected}. RPKI: {rpki}.",
+            title=Worded(
+                N_("Possible hijack: {prefix} originated by AS{asn}"), prefix=self.prefix, asn=self.origin
+            ),
+            summary=Worded(
+                N_("{prefix} is announced by AS{asn}; expected origin {expected}. RPKI: {rpki}.")
+                if self.prefix == self.watched_prefix
+                else N_(
+                    "{prefix} (a more-specific of {watched}) is announced by AS{asn}; expected origin {expected}. "
+                    "RPKI: {rpki}."
+                ),
+                prefix=self.prefix,
+                watched=self.watched_prefix,
+                asn=self.origin,
+                expected=expected,
+                rpki=rpki,
+            ),
             evidence={
                 "prefix": self.prefix,
                 "watched_prefix": self.watched_prefix,
@@ -170,8 +184,16 @@ class OriginMonitor:
                         key=f"{prefix}:AS{origin}",
                         active=False,
                         severity=AlertSeverity.OK,
-                        title=f"Back to normal: {prefix} no longer originated by AS{origin}",
-                        summary=f"No peer carries AS{origin}'s announcement of {prefix} any more.",
+                        title=Worded(
+                            N_("Back to normal: {prefix} no longer originated by AS{asn}"),
+                            prefix=prefix,
+                            asn=origin,
+                        ),
+                        summary=Worded(
+                            N_("No peer carries AS{asn}'s announcement of {prefix} any more."),
+                            asn=origin,
+                            prefix=prefix,
+                        ),
                         evidence={"last_peer": peer},
                     )
                 )

@@ -12,6 +12,7 @@ from typing import Any
 
 from bot.alerts.model import AlertKind, AlertSeverity, Finding
 from bot.alerts.repository import AlertRecord
+from bot.i18n import N_, Worded
 from bot.outage.model import Level, Verdict
 from bot.outage.monitor import Change, Episode, OutageFinding, OutageMonitor
 
@@ -59,15 +60,24 @@ class OutageAlertMonitor:
     def _opening(self, target: str, change: OutageFinding) -> Finding:
         verdict = change.verdict
         severity = SEVERITY.get(verdict.level, AlertSeverity.WARNING)
-        return _finding(target, verdict.level, True, change, verdict.summary(), severity)
+        return _finding(target, verdict.level, True, change, verdict.summary(emphasis=False), severity)
 
     def _closing(self, target: str, level: Level, change: OutageFinding) -> Finding:
         verdict = change.verdict
         if change.change is Change.RESTORED:
             minutes = int((change.duration.total_seconds() if change.duration else 0) // 60)
-            summary = f"Back to normal after {minutes // 60} h {minutes % 60:02d} min. {verdict.summary()}"
+            summary = Worded(
+                N_("Back to normal after {hours} h {minutes} min. {verdict}"),
+                hours=minutes // 60,
+                minutes=f"{minutes % 60:02d}",
+                verdict=verdict.summary(emphasis=False),
+            )
         else:
-            summary = f"Now {verdict.level.value}. {verdict.summary()}"
+            summary = Worded(
+                N_("Now {level}. {verdict}"),
+                level=verdict.level.value,
+                verdict=verdict.summary(emphasis=False),
+            )
         return _finding(target, level, False, change, summary, AlertSeverity.OK)
 
     def restore(self, alert: AlertRecord) -> None:
@@ -82,7 +92,7 @@ class OutageAlertMonitor:
 
 
 def _finding(
-    target: str, level: Level, active: bool, change: OutageFinding, summary: str, severity: AlertSeverity
+    target: str, level: Level, active: bool, change: OutageFinding, summary: Worded, severity: AlertSeverity
 ) -> Finding:
     """Opening or closing the alert of one level (`<target>:<level>`) with every signal as evidence."""
     return Finding(
@@ -91,7 +101,7 @@ def _finding(
         key=f"{target}:{level.value}",
         active=active,
         title=change.title,
-        summary=summary.replace("**", ""),
+        summary=summary,
         severity=severity,
         evidence=evidence(change.verdict, change.started),
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from bot.alerts.model import AlertKind, AlertSeverity, Finding, SiteState
 from bot.alerts.ports import SiteCheck
 from bot.alerts.repository import AlertRecord
+from bot.i18n import N_, Worded
 
 
 class SiteMonitor:
@@ -26,8 +27,12 @@ class SiteMonitor:
                 key=site,
                 active=not up,
                 severity=AlertSeverity.OK if up else AlertSeverity.WARNING,
-                title=f"{site} is {'reachable again' if up else 'down'}",
-                summary=f"Check verdict: {check.verdict}. {check.reason}".strip(),
+                title=Worded(N_("{site} is reachable again"), site=site)
+                if up
+                else Worded(N_("{site} is down"), site=site),
+                summary=Worded(
+                    N_("Check verdict: {verdict}. {reason}"), verdict=check.verdict, reason=check.reason
+                ),
                 evidence={"verdict": check.verdict, "reason": check.reason},
             )
         ]

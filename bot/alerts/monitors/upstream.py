@@ -13,6 +13,7 @@ from bot.alerts.index import upstream_of
 from bot.alerts.model import AlertKind, AlertSeverity, Finding, WatchKind
 from bot.alerts.monitors.base import Baseline, path_text, peer_key
 from bot.alerts.snapshot_views import AsView, sample_routes, snapshot_evidence
+from bot.i18n import N_, Worded
 from bot.live.rislive import RisMessage
 from bot.routing.transit import clean_path
 
@@ -24,7 +25,7 @@ def _news(target: str, asn: int, upstream: int, known: list[int], summary: str, 
         key=f"AS{asn}:AS{upstream}",
         active=True,
         severity=AlertSeverity.INFO,
-        title=f"New upstream: AS{asn} reached through AS{upstream}",
+        title=Worded(N_("New upstream: AS{asn} reached through AS{upstream}"), asn=asn, upstream=upstream),
         summary=summary,
         evidence={"asn": asn, "new_upstream": upstream, "known_upstreams": known, **evidence},
     )

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from bot.alerts.model import AlertKind, AlertSeverity, Finding, WatchKind
 from bot.alerts.monitors.base import peer_key, sample_paths
 from bot.alerts.repository import AlertRecord
+from bot.i18n import N_, Worded
 from bot.live.rislive import RisMessage
 
 
@@ -82,9 +83,16 @@ class VisibilityMonitor:
                     key=prefix,
                     active=False,
                     severity=AlertSeverity.OK,
-                    title=f"Recovered: {prefix} is visible again",
-                    summary=f"{prefix} is seen by {len(state.seen)} peers again; "
-                    f"{len(state.lost)} still without it (threshold {self.min_peers}).",
+                    title=Worded(N_("Recovered: {prefix} is visible again"), prefix=prefix),
+                    summary=Worded(
+                        N_(
+                            "{prefix} is seen by {seen} peers again; {lost} still without it (threshold {threshold})."
+                        ),
+                        prefix=prefix,
+                        seen=len(state.seen),
+                        lost=len(state.lost),
+                        threshold=self.min_peers,
+                    ),
                     evidence={
                         "peers_seeing": len(state.seen),
                         "still_lost": sorted(state.lost),
@@ -108,9 +116,22 @@ class VisibilityMonitor:
                     key=prefix,
                     active=True,
                     severity=AlertSeverity.CRITICAL,
-                    title=f"Visibility loss: {prefix} withdrawn by {len(state.lost)} peers",
-                    summary=f"{len(state.lost)} peers lost {prefix} (threshold {self.min_peers}) for at least "
-                    f"{int(self.confirm_seconds)} s; {len(state.seen)} peers still see it.",
+                    title=Worded(
+                        N_("Visibility loss: {prefix} withdrawn by {lost} peers"),
+                        prefix=prefix,
+                        lost=len(state.lost),
+                    ),
+                    summary=Worded(
+                        N_(
+                            "{lost} peers lost {prefix} (threshold {threshold}) for at least {seconds} s; "
+                            "{seen} peers still see it."
+                        ),
+                        lost=len(state.lost),
+                        prefix=prefix,
+                        threshold=self.min_peers,
+                        seconds=int(self.confirm_seconds),
+                        seen=len(state.seen),
+                    ),
                     evidence={
                         "prefix": prefix,
                         "lost_peers": sorted(state.lost),

@@ -11,37 +11,43 @@ import discord
 from bot import __version__
 from bot.app.answer import Answer, BadInput, Severity
 from bot.app.commands import CommandSpec, Context, Option, Registry
-from bot.core.values import Section, humanize_age
+from bot.core.values import Section
+from bot.i18n import Translator
 from bot.routing.snapshot import Snapshot
 
 
 async def status(ctx: Context) -> Answer:
     """Version, uptime, and each component's own health line (snapshot, caches, feeds)."""
+    _ = ctx.tr.gettext
     services = ctx.services
-    uptime = humanize_age(timedelta(seconds=time.time() - services.started_at)).removesuffix(" old")
+    uptime = ctx.tr.duration(timedelta(seconds=time.time() - services.started_at))
     sections = [component.status() for component in services.components]
     severity = Severity.OK
     if services.failed_extensions:
         severity = Severity.WARNING
         sections.append(
             Section(
-                "Extensions that failed to load",
+                _("Extensions that failed to load"),
                 "\n".join(f"`{name}`: {error}" for name, error in services.failed_extensions.items()),
             )
         )
-    mode = "offline (live sources off)" if services.settings.core.silkroute_offline else "online"
+    offline = services.settings.core.silkroute_offline
+    summary = (
+        _("silkroute {version}, up {uptime}, offline (live sources off).")
+        if offline
+        else _("silkroute {version}, up {uptime}, online.")
+    ).format(version=__version__, uptime=uptime)
     snapshot = services.snapshots.current
-    summary = f"silkroute {__version__}, up {uptime}, {mode}."
     if snapshot is None:
-        summary += " No routing snapshot loaded."
+        summary += " " + _("No routing snapshot loaded.")
         severity = Severity.WARNING
     else:
         dated = snapshot.provenance.data_date
-        age = humanize_age(datetime.now(UTC) - dated) if dated else "of unknown age"
-        summary += f" Routing snapshot {snapshot.snapshot_id}, data {age}."
+        age = ctx.tr.age(datetime.now(UTC) - dated) if dated else _("of unknown age")
+        summary += " " + _("Routing snapshot {id}, data {age}.").format(id=snapshot.snapshot_id, age=age)
     return Answer(
         command="status",
-        title="silkroute status",
+        title=_("silkroute status"),
         summary=summary,
         severity=severity,
         sections=sections,
@@ -78,21 +84,28 @@ def make_help(registry: Registry) -> CommandSpec:
     """`/help` lists every command of the registry it is given, so it can never fall out of date."""
 
     async def help_handler(ctx: Context, command: str | None = None) -> Answer:
+        _ = ctx.tr.gettext
         if command:
             spec = registry.get(command.removeprefix("/").strip().lower())
             if spec is None:
-                raise BadInput(f"No command called `{command}`.", example="/help command:status")
+                raise BadInput(
+                    _("No command called `{command}`.").format(command=command),
+                    example="/help command:status",
+                )
+            required, optional = _("required"), _("optional")
             options = "\n".join(
-                f"`{o.name}` ({_kind(o)}, {'required' if o.required else 'optional'}): {o.description}"
+                f"`{o.name}` ({_kind(o, ctx.tr)}, {required if o.required else optional}): {_(o.description)}"
                 for o in spec.options
             )
-            sections = [Section("Options", options)] if spec.options else []
+            sections = [Section(_("Options"), options)] if spec.options else []
             if spec.help:
-                sections.append(Section("How it works", spec.help))
+                sections.append(Section(_("How it works"), _(spec.help)))
             return Answer(
                 command="help",
                 title=f"/{spec.name}",
-                summary=f"{spec.description}\nExample: `{spec.example}`",
+                summary=_("{description}\nExample: `{example}`").format(
+                    description=_(spec.description), example=spec.example
+                ),
                 sections=sections,
                 data={
                     "command": spec.name,
@@ -101,12 +114,14 @@ def make_help(registry: Registry) -> CommandSpec:
                 },
             )
         # One line per command rather than a table: descriptions and examples are too wide for a phone's embed.
-        lines = "\n".join(f"`{s.example}` {s.description}" for s in registry)
+        lines = "\n".join(f"`{s.example}` {_(s.description)}" for s in registry)
         return Answer(
             command="help",
-            title="silkroute commands",
-            summary="Ask about Kazakhstan's routing and reachability. `/help command:<name>` explains one command.",
-            sections=[Section("Commands", lines)],
+            title=_("silkroute commands"),
+            summary=_(
+                "Ask about Kazakhstan's routing and reachability. `/help command:<name>` explains one command."
+            ),
+            sections=[Section(_("Commands"), lines)],
             data={"commands": [{"name": s.name, "example": s.example} for s in registry]},
         )
 
@@ -128,14 +143,18 @@ STATUS = CommandSpec(
 )
 
 
-def _kind(option: Option) -> str:
+def _kind(option: Option, tr: Translator) -> str:
+    _ = tr.gettext
     if option.choices:
-        return "one of " + ", ".join(option.choices)
+        return _("one of {choices}").format(choices=", ".join(option.choices))
     if option.type is int:
         bounds = [f"≥ {option.min_value}"] * (option.min_value is not None) + [f"≤ {option.max_value}"] * (
             option.max_value is not None
         )
-        return "whole number" + (f" {' '.join(bounds)}" if bounds else "")
+        return _("whole number") + (f" {' '.join(bounds)}" if bounds else "")
     if option.type is bool:
-        return "true or false"
-    return f"text, at most {option.length_limit:,} characters"
+        return _("true or false")
+    limit = option.length_limit or 0
+    return tr.ngettext("text, at most {count} character", "text, at most {count} characters", limit).format(
+        count=tr.number(limit)
+    )

@@ -19,10 +19,12 @@ from bot.alerts.model import ANY_TARGET
 from bot.alerts.repository import AlertRecord
 from bot.alerts.service import AlertService
 from bot.app.answer import BadInput
-from bot.app.features.alerts.presentation import delivery_answer, render_delivery
+from bot.app.features.alerts.presentation import alert_translator, delivery_answer, render_delivery
 from bot.app.features.alerts.targets import CHANNEL_EXAMPLE
 from bot.frontends.discord.embeds import render_messages
+from bot.frontends.discord.localization import answer_translator
 from bot.frontends.discord.slash_commands import NO_MENTIONS, caller_of
+from bot.i18n import ENGLISH, Language, Translator
 from bot.shared_state.shards import Shards
 
 if TYPE_CHECKING:
@@ -34,14 +36,14 @@ ALERTS_PER_MESSAGE = 10
 """A button's custom_id (at most 100 characters) names every alert it acts on: ten ids fit."""
 
 
-def message_parts(delivery: Delivery) -> list[Delivery]:
+def message_parts(delivery: Delivery, tr: Translator = ENGLISH) -> list[Delivery]:
     """A storm batch split into parts that each fit one Discord message, so each message stands alone:
     its own title, mention and buttons acting on exactly the alerts it shows."""
     parts: list[Delivery] = []
     pending = list(delivery.entries)
     while pending:
         size = min(len(pending), ALERTS_PER_MESSAGE)
-        while size > 1 and len(render_messages(render_delivery(_part(delivery, pending[:size])))) > 1:
+        while size > 1 and len(render_messages(render_delivery(_part(delivery, pending[:size]), tr))) > 1:
             size -= 1
         parts.append(_part(delivery, pending[:size]))
         pending = pending[size:]
@@ -82,14 +84,17 @@ class DiscordSink:
             )
             if not isinstance(channel, discord.abc.Messageable):
                 raise DeliveryError(f"channel {delivery.channel_id} cannot take messages")
-            parts = message_parts(delivery)
+            services = self.bot.services
+            tr = await alert_translator(services.languages, delivery.guild_id, Language.EN)
+            parts = message_parts(delivery, tr)
             sent: list[str] = []
             for number, part in enumerate(parts, 1):
                 content, allowed = self.mentions(part)
-                services = self.bot.services
-                answer = await delivery_answer(part, services.alerts.outage, services.settings)
+                answer = await delivery_answer(part, services.alerts.outage, services.settings, tr)
                 if len(parts) > 1:
-                    answer.title = f"{answer.title} (message {number} of {len(parts)})"
+                    answer.title = tr.gettext("{title} (message {number} of {count})").format(
+                        title=answer.title, number=number, count=len(parts)
+                    )
                 messages = render_messages(answer)  # one, unless a single alert's evidence is longer
                 for index, message in enumerate(messages):
                     last = index == len(messages) - 1
@@ -97,7 +102,7 @@ class DiscordSink:
                         content=content if index == 0 else None,
                         embeds=message.embeds,
                         files=message.files,
-                        view=alert_view(part.alert_ids) if last else discord.utils.MISSING,
+                        view=alert_view(part.alert_ids, tr) if last else discord.utils.MISSING,
                         allowed_mentions=allowed,
                     )
                     sent.append(str(posted.id))
@@ -141,7 +146,8 @@ async def _alerts_here(
     records = [r for r in [await service.alert(i) for i in alert_ids] if r is not None]
     records = [r for r in records if r.guild_id == interaction.guild_id]
     if not records:
-        await interaction.followup.send("Those alerts are not from this server.", ephemeral=True)
+        tr = await answer_translator(interaction, interaction.client.services.languages)
+        await interaction.followup.send(tr.gettext("Those alerts are not from this server."), ephemeral=True)
     return service, records
 
 
@@ -163,8 +169,8 @@ class AckButton(
 ):
     """Acknowledge: stops re-notification of the alerts the message shows (and of their targets' others)."""
 
-    def __init__(self, alert_ids: list[int]) -> None:
-        super().__init__(_button("ack", "Ack", discord.ButtonStyle.success, alert_ids))
+    def __init__(self, alert_ids: list[int], tr: Translator = ENGLISH) -> None:
+        super().__init__(_button("ack", tr.gettext("Ack"), discord.ButtonStyle.success, alert_ids))
         self.alert_ids = alert_ids
 
     @classmethod
@@ -180,8 +186,13 @@ class AckButton(
         who = str(interaction.user)
         changed = await service.ack(records, who)
         shown = ", ".join(f"#{r.id}" for r in records)
+        tr = await answer_translator(interaction, interaction.client.services.languages)
         await interaction.followup.send(
-            f"Alert {shown} acknowledged by {who} ({changed} open alert(s) in all); no more reminders.",
+            tr.ngettext(
+                "Alert {alerts} acknowledged by {who} ({count} open alert in all); no more reminders.",
+                "Alert {alerts} acknowledged by {who} ({count} open alerts in all); no more reminders.",
+                changed,
+            ).format(alerts=shown, who=who, count=changed),
             allowed_mentions=NO_MENTIONS,
         )
 
@@ -191,8 +202,8 @@ class MuteButton(
 ):
     """Mute the kinds of alert the message shows, for their targets, for 24 h (managers only)."""
 
-    def __init__(self, alert_ids: list[int]) -> None:
-        super().__init__(_button("mute", "Mute 24 h", discord.ButtonStyle.secondary, alert_ids))
+    def __init__(self, alert_ids: list[int], tr: Translator = ENGLISH) -> None:
+        super().__init__(_button("mute", tr.gettext("Mute 24 h"), discord.ButtonStyle.secondary, alert_ids))
         self.alert_ids = alert_ids
 
     @classmethod
@@ -202,9 +213,11 @@ class MuteButton(
         return cls(_ids(match["ids"]))
 
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
+        tr = await answer_translator(interaction, interaction.client.services.languages)
         if not caller_of(interaction, interaction.client.settings.discord.watch_manager_role_id).can_manage:
             await interaction.response.send_message(
-                "Muting needs the Manage Server permission or the watch-manager role.", ephemeral=True
+                tr.gettext("Muting needs the Manage Server permission or the watch-manager role."),
+                ephemeral=True,
             )
             return
         service, records = await _alerts_here(interaction, self.alert_ids)
@@ -212,16 +225,20 @@ class MuteButton(
         for target, kind in muted:
             await service.mute(records[0].guild_id, target, kind, BUTTON_MUTE_SECONDS, str(interaction.user))
         if muted:
-            what = "; ".join(f"{kind.value} alerts for {target}" for target, kind in muted)
+            what = "; ".join(
+                tr.gettext("{kind} alerts for {target}").format(kind=kind.value, target=target)
+                for target, kind in muted
+            )
             await interaction.followup.send(
-                f"{what} muted for 24 h by {interaction.user}.", allowed_mentions=NO_MENTIONS
+                tr.gettext("{alerts} muted for 24 h by {who}.").format(alerts=what, who=interaction.user),
+                allowed_mentions=NO_MENTIONS,
             )
 
 
-def alert_view(alert_ids: list[int]) -> discord.ui.View:
+def alert_view(alert_ids: list[int], tr: Translator = ENGLISH) -> discord.ui.View:
     view = discord.ui.View(timeout=None)
-    view.add_item(AckButton(alert_ids))
-    view.add_item(MuteButton(alert_ids))
+    view.add_item(AckButton(alert_ids, tr))
+    view.add_item(MuteButton(alert_ids, tr))
     return view
 
 

@@ -22,6 +22,7 @@ from bot.app.catalog import build_registry
 from bot.app.commands import Registry
 from bot.app.wiring import Services, build_services
 from bot.core.settings import Settings
+from bot.frontends.discord.localization import CatalogueTranslator, interaction_translator
 from bot.frontends.discord.slash_commands import NO_MENTIONS, reply_error
 from bot.net.backoff import Backoff
 
@@ -47,16 +48,19 @@ class SilkrouteTree(app_commands.CommandTree["SilkrouteBot"]):
         self, interaction: discord.Interaction[Any], error: app_commands.AppCommandError
     ) -> None:
         original = error.original if isinstance(error, app_commands.CommandInvokeError) else error
+        tr = interaction_translator(interaction)
         if isinstance(original, CommandError):
-            text = original.user_text()
+            text = original.user_text(tr)
             log.info("/%s: %s", interaction.command.qualified_name if interaction.command else "?", text)
         elif isinstance(original, app_commands.CommandNotFound):
             # Discord still shows a command this version no longer has until the next sync reaches the user.
-            text = f"`/{original.name}` is not a command of this bot any more. Example: /help"
+            text = tr.gettext("`/{command}` is not a command of this bot any more. Example: /help").format(
+                command=original.name
+            )
             log.info("unknown command /%s (stale command list in Discord)", original.name)
         else:
             log.error("app command failed", exc_info=(type(original), original, original.__traceback__))
-            text = "Something went wrong while answering; the error was logged."
+            text = tr.gettext("Something went wrong while answering; the error was logged.")
         try:
             await reply_error(interaction, text)
         except discord.HTTPException:
@@ -103,6 +107,7 @@ class SilkrouteBot(commands.Bot):
             except Exception as exc:
                 log.exception("extension %s failed to load", name)
                 self.services.failed_extensions[name] = f"{type(exc).__name__}: {exc}"
+        await self.tree.set_translator(CatalogueTranslator())
         await self.sync_commands()
 
     async def sync_commands(self) -> None:

@@ -12,6 +12,7 @@ import discord
 from bot.app.answer import Answer, Attachment, Severity
 from bot.app.render import format_source, format_table
 from bot.core.values import Section, Table
+from bot.i18n import Translator, translator
 
 COLOURS = {
     Severity.INFO: discord.Colour.blurple(),
@@ -83,7 +84,7 @@ def fit_table(table: Table) -> tuple[Table, bool]:
     return shown, cut
 
 
-def table_csv(section: Section) -> Attachment:
+def table_csv(section: Section, tr: Translator) -> Attachment:
     """The whole table of a section as a CSV file, for what an embed cannot show."""
     assert section.table is not None
     out = io.StringIO()
@@ -91,29 +92,37 @@ def table_csv(section: Section) -> Attachment:
     writer.writerow(section.table.columns)
     writer.writerows(section.table.rows)
     stem = re.sub(r"[^a-z0-9]+", "-", section.title.lower()).strip("-") or "table"
-    return Attachment(f"table-{stem}.csv", out.getvalue().encode(), f"{section.title}: the whole table")
+    description = tr.gettext("{title}: the whole table").format(title=section.title)
+    return Attachment(f"table-{stem}.csv", out.getvalue().encode(), description)
 
 
-def _table_body(section: Section, files: list[Attachment]) -> str:
+def _table_body(section: Section, files: list[Attachment], tr: Translator) -> str:
     assert section.table is not None
     shown, cut = fit_table(section.table)
     body = "```\n" + format_table(shown) + "\n```"
     if cut:
-        attachment = table_csv(section)
+        attachment = table_csv(section, tr)
         files.append(attachment)
-        body += (
-            f"\n{len(section.table.rows):,} rows × {len(section.table.columns)} columns in all: "
-            f"the whole table is attached as {attachment.filename}."
+        rows = tr.ngettext("{count} row", "{count} rows", len(section.table.rows)).format(
+            count=tr.number(len(section.table.rows))
+        )
+        columns = tr.ngettext("{count} column", "{count} columns", len(section.table.columns)).format(
+            count=len(section.table.columns)
+        )
+        body += "\n" + tr.gettext("{rows} × {columns} in all: the whole table is attached as {file}.").format(
+            rows=rows, columns=columns, file=attachment.filename
         )
     return body
 
 
 def _fields(answer: Answer, files: list[Attachment]) -> list[tuple[str, str]]:
+    tr = translator(answer.language)
+    continued = tr.gettext("{title} (cont.)")
     fields: list[tuple[str, str]] = []
     for section in answer.sections:
         body = section.text
         if section.table is not None and section.table.rows:
-            body = (body + "\n" if body else "") + _table_body(section, files)
+            body = (body + "\n" if body else "") + _table_body(section, files, tr)
         if not body:
             continue
         inner_limit = FIELD_LIMIT - 8  # room to re-open and close a code block in each piece
@@ -122,12 +131,13 @@ def _fields(answer: Answer, files: list[Attachment]) -> list[tuple[str, str]]:
             reopen = "```\n" if in_code else ""
             in_code ^= piece.count("```") % 2 == 1
             value = reopen + piece.rstrip("\n") + ("\n```" if in_code else "")
-            name = section.title if index == 0 else f"{section.title} (cont.)"
+            name = section.title if index == 0 else continued.format(title=section.title)
             fields.append((name[:TITLE_LIMIT], value))
     if answer.sources:
-        sources = "\n".join(f"• {format_source(s)}" for s in answer.sources)
+        sources = "\n".join(f"• {format_source(s, tr=tr)}" for s in answer.sources)
+        data_used = tr.gettext("Data used")
         fields.extend(
-            ("Data used" if i == 0 else "Data used (cont.)", p)
+            (data_used if i == 0 else continued.format(title=data_used), p)
             for i, p in enumerate(_chunks(sources, FIELD_LIMIT))
         )
     return fields

@@ -21,6 +21,8 @@ from bot.app.runner import admit, run_admitted
 from bot.app.wiring import Services
 from bot.core.settings import Settings
 from bot.frontends.discord.embeds import render_messages
+from bot.frontends.discord.localization import answer_translator, interaction_translator
+from bot.i18n import N_
 
 
 class SpecHost(Protocol):
@@ -93,7 +95,13 @@ async def deliver_late(interaction: discord.Interaction[Any], answer: Answer, *,
     """An answer that outlived its interaction token: a normal message that names the asker and the command."""
     user = interaction.user
     name = interaction.command.qualified_name if interaction.command else answer.command
-    intro = f"{user.mention}, here is the answer to your `/{name}`: it took longer than Discord keeps a command open."
+    intro = (
+        interaction_translator(interaction)
+        .gettext(
+            "{user}, here is the answer to your `/{command}`: it took longer than Discord keeps a command open."
+        )
+        .format(user=user.mention, command=name)
+    )
     destination: discord.abc.Messageable
     if ephemeral or interaction.channel is None:
         destination = user
@@ -138,10 +146,12 @@ async def reply_error(interaction: discord.Interaction[Any], text: str) -> None:
     After the token has expired the message goes to the user directly, as a late answer would.
     """
     text = fit_content(text)
+    tr = interaction_translator(interaction)
     deadline: Deadline | None = interaction.extras.get(DEADLINE)
     if interaction.response.is_done() and deadline is not None and deadline.passed:
         await interaction.user.send(
-            fit_content(f"Your command could not be answered: {text}"), allowed_mentions=NO_MENTIONS
+            fit_content(tr.gettext("Your command could not be answered: {error}").format(error=text)),
+            allowed_mentions=NO_MENTIONS,
         )
         return
     if not interaction.response.is_done():
@@ -153,7 +163,7 @@ async def reply_error(interaction: discord.Interaction[Any], text: str) -> None:
         # follow-up after deleting it fails with Unknown Message; so settle the placeholder, answer
         # privately, then remove the placeholder.
         await interaction.edit_original_response(
-            content="This command could not be answered.", embeds=[], allowed_mentions=NO_MENTIONS
+            content=tr.gettext("This command could not be answered."), embeds=[], allowed_mentions=NO_MENTIONS
         )
         await interaction.followup.send(text, ephemeral=True, allowed_mentions=NO_MENTIONS)
         try:
@@ -196,6 +206,7 @@ def build_command(bot: SpecHost, spec: CommandSpec) -> app_commands.Command[Any,
             caller=caller_of(interaction, bot.settings.discord.watch_manager_role_id),
             guild_id=interaction.guild_id,
             channel_id=interaction.channel_id,
+            tr=await answer_translator(interaction, bot.services.languages),
         )
         await admit(
             spec, ctx
@@ -243,6 +254,13 @@ def build_command(bot: SpecHost, spec: CommandSpec) -> app_commands.Command[Any,
     return command
 
 
+GROUP_DESCRIPTIONS = {
+    "watch": N_("What the team's alert channel watches"),
+    "alerts": N_("The alert channel: where, what fired, mutes"),
+}
+"""Discord shows a group's description above its subcommands; the catalogue translates it."""
+
+
 def build_app_commands(
     bot: SpecHost, specs: list[CommandSpec]
 ) -> list[app_commands.Command[Any, ..., None] | app_commands.Group]:
@@ -259,7 +277,7 @@ def build_app_commands(
             members = [s for s in specs if s.group == spec.group]
             group = app_commands.Group(
                 name=spec.group,
-                description=f"/{spec.group} commands",
+                description=GROUP_DESCRIPTIONS.get(spec.group, f"/{spec.group} commands"),
                 guild_only=any(s.manage_only for s in members),
             )
             groups[spec.group] = group

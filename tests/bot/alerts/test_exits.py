@@ -13,6 +13,7 @@ from bot.alerts.model import AlertKind, WatchKind
 from bot.alerts.service import AlertService
 from bot.app.features.alerts.presentation import render_delivery
 from bot.app.render import render_text
+from bot.i18n import Language, translator
 from bot.routing.importer import import_files
 from bot.routing.snapshot_store import SnapshotStore
 from tests.bot.alerts.support import ManualClock, RecordingSink, settings_for
@@ -147,7 +148,10 @@ async def test_exit_moving_from_ru_to_az_is_one_alert_and_a_restart_compares_wit
     assert evidence["paths"] == [["198.51.100.1/192.0.2.10", "3216 29049 9198 29355"]]
     assert first != second
     text = render_text(render_delivery(sink.deliveries[0]))
-    assert "AZ       2.9%    100.0%  +97.1%" in text
+    assert "AZ       2.9 %   100.0 %  +97.1 %" in text
+    kazakh = render_delivery(sink.deliveries[0], translator(Language.KK))  # a kk server's channel
+    assert kazakh.title == "ЖАҢАЛЫҚ: AS29355 шығу елдері өзгерді: AZ 3% → 100%, RU 97% → 0%"
+    assert "AS29355 IPv4 маршруттарының өз елінен" in kazakh.summary
     assert f"routing snapshot ({third} compared with {second}): data of 2019-01-03 00:00 UTC" in text
 
     async with Life(tmp_path, store, sink) as life:  # same snapshot after another restart: nothing new

@@ -148,3 +148,20 @@ def test_a_state_db_path_under_a_file_is_one_line_and_exit_3(tmp_path: Path) -> 
     assert result.returncode == 3
     assert result.stderr.strip().startswith("silkroute: Cannot open the state database")
     assert "Traceback" not in result.stdout + result.stderr
+
+
+def test_lang_option_and_setting_choose_the_answer_language_and_json_keeps_english_codes() -> None:
+    russian = silkroute("--lang", "ru", "ask", "/help command:transit")
+    assert russian.returncode == 0, russian.stderr
+    assert "Через какие страны и сети" in russian.stdout and "Пример: `/transit" in russian.stdout
+    kazakh = silkroute("ask", "/status verbose:yes", env={"SILKROUTE_LANG": "kk"})
+    assert kazakh.returncode == 2
+    assert kazakh.stdout.strip().startswith("қате: `/status` командасында `verbose` параметрі жоқ")
+    as_json = json.loads(silkroute("--lang", "ru", "ask", "/nope", "--json").stdout)
+    assert as_json["error"]["kind"] == "bad_input" and as_json["command"] is None
+    assert as_json["error"]["message"].startswith("Неизвестная команда `/nope`")
+
+
+def test_an_unknown_language_stops_start_up_naming_the_setting() -> None:
+    result = silkroute("ask", "/status", env={"SILKROUTE_LANG": "de"})
+    assert result.returncode == 2 and "SILKROUTE_LANG" in result.stderr

@@ -20,9 +20,11 @@ from bot.alerts.service import AlertService
 from bot.app.answer import Answer
 from bot.app.features.alerts.console_sink import ConsoleSink
 from bot.app.features.alerts.targets import WatchTarget, parse_watch_target
+from bot.core.guild_languages import GuildLanguages
 from bot.core.settings import CoreSettings, DiscordSettings, Settings
 from bot.frontends.discord.alert_channel import PUMP_SECONDS
 from bot.frontends.discord.client import SilkrouteBot
+from bot.i18n import Language
 from bot.live import LiveSources
 from bot.live.cache import LiveCache
 from bot.outage.service import OutageService
@@ -200,3 +202,32 @@ async def test_simcord_country_watch_and_its_alert_within_discord_limits(
     assert (chart.description or "").startswith(
         "Kazakhstan (KZ): signals vs baseline, last 48 h — now outage"
     )
+
+
+async def test_a_kazakh_server_gets_its_outage_alert_in_kazakh(world: OutageWorld, tmp_path: Path) -> None:
+    shown: list[Answer] = []
+
+    async def show(answer: Answer) -> None:
+        shown.append(answer)
+
+    process = Process(world, tmp_path, RecordingSink())
+    languages = GuildLanguages(process.alerts.db)
+    process.sink = ConsoleSink(show, process.outage, process.settings, languages)
+    await process.start()
+    try:
+        await languages.set(GUILD, Language.KK, "tester", 0)
+        await process.alerts.add_watch(GUILD, WatchKind.COUNTRY, "KZ", "", "tester")
+        world.now = BLACKOUT + timedelta(hours=1)
+        await process.alerts.check_outages()
+        await process.alerts.pump()
+        (stored,) = await process.alerts.open_alerts(GUILD)
+    finally:
+        await process.close()
+    (alert,) = shown
+    assert alert.title == "АШЫҚ: Kazakhstan (KZ): ықтимал ұлттық іркіліс"
+    assert "сигнал тобының" in alert.summary and "құлады" in alert.summary
+    assert alert.sections[0].text.startswith("Ескерту №") and alert.sections[1].title.startswith(
+        "Сигналдар (шешім outage"
+    )
+    assert alert.attachments[0].description.startswith("Kazakhstan (KZ): сигналдар базалық деңгейге")
+    assert stored.title == "Kazakhstan (KZ): possible national outage"  # stored once, in English

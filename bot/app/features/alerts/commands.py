@@ -8,6 +8,7 @@ from bot.alerts.model import ANY_TARGET, CONSOLE_GUILD, MUTABLE_KINDS, WatchKind
 from bot.alerts.service import AlertService
 from bot.app.answer import Answer, BadInput, Severity, Unavailable
 from bot.app.commands import CommandSpec, Context, Option
+from bot.app.features.alerts.presentation import worded
 from bot.app.features.alerts.targets import (
     CHANNEL_EXAMPLE,
     MUTE_EXAMPLE,
@@ -18,6 +19,7 @@ from bot.app.features.alerts.targets import (
 from bot.app.limits import Cost
 from bot.app.targets import NOTE_LENGTH, URL_LENGTH
 from bot.core.values import Section, Source, Table
+from bot.i18n import N_, Translator
 
 MAX_WATCHES_PER_GUILD = 1000
 
@@ -30,7 +32,9 @@ def _guild(ctx: Context) -> int:
     """Watches belong to a server; the console (no channel either) has its own pseudo-server."""
     if ctx.guild_id is None:
         if ctx.channel_id is not None:
-            raise BadInput("Watches and alerts belong to a server; use this command in a server channel.")
+            raise BadInput(
+                ctx.tr.gettext("Watches and alerts belong to a server; use this command in a server channel.")
+            )
         return CONSOLE_GUILD
     return ctx.guild_id
 
@@ -39,39 +43,53 @@ def _state_source(service: AlertService) -> Source:
     return Source("silkroute alert state", datetime.fromtimestamp(service.clock(), UTC), "SQLite")
 
 
-def _require_delivery(service: AlertService) -> None:
+def _require_delivery(service: AlertService, tr: Translator) -> None:
     if not service.delivering:
         raise Unavailable(
-            "Alert delivery is not running in this process; use it from `silkroute run` or the console."
+            tr.gettext(
+                "Alert delivery is not running in this process; use it from `silkroute run` or the console."
+            )
         )
 
 
-def _when(ts: float | None) -> str:
-    return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%d %H:%M UTC") if ts else "—"
+def _when(ts: float | None, tr: Translator) -> str:
+    return tr.datetime(datetime.fromtimestamp(ts, UTC)) if ts else "—"
+
+
+_WATCHED_FOR = {
+    WatchKind.ASN: N_("origin changes of its prefixes, visibility loss, new upstreams, multi-signal outage"),
+    WatchKind.PREFIX: N_("origin change / possible hijack (also of more-specifics) and visibility loss"),
+    WatchKind.SITE: N_("down/up from a reach check every {minutes} min"),
+    WatchKind.COUNTRY: N_(
+        "possible national outage or disruption from every /outage signal, and restoration"
+    ),
+}
 
 
 async def watch_add(ctx: Context, target: str, note: str = "") -> Answer:
+    _ = ctx.tr.gettext
     service, guild = _service(ctx), _guild(ctx)
     parsed = parse_watch_target(target)
     if len(await service.watches(guild)) >= MAX_WATCHES_PER_GUILD:
-        raise BadInput(f"This server already has {MAX_WATCHES_PER_GUILD} watches; remove some first.")
+        raise BadInput(
+            _("This server already has {count} watches; remove some first.").format(
+                count=MAX_WATCHES_PER_GUILD
+            )
+        )
     watch = await service.add_watch(guild, parsed.kind, parsed.target, note.strip()[:200], ctx.caller.name)
     if watch is None:
         raise BadInput(
-            f"{parsed.target} is already watched here; see `/watch list`.",
+            _("{target} is already watched here; see `/watch list`.").format(target=parsed.target),
             example=f"/watch remove target:{parsed.target}",
         )
     minutes = ctx.services.settings.alerts.silkroute_site_check_minutes
-    what = {
-        WatchKind.ASN: "origin changes of its prefixes, visibility loss, new upstreams, multi-signal outage",
-        WatchKind.PREFIX: "origin change / possible hijack (also of more-specifics) and visibility loss",
-        WatchKind.SITE: f"down/up from a reach check every {minutes:g} min",
-        WatchKind.COUNTRY: "possible national outage or disruption from every /outage signal, and restoration",
-    }[parsed.kind]
+    what = _(_WATCHED_FOR[parsed.kind]).format(minutes=f"{minutes:g}")
     return Answer(
         command="watch add",
-        title=f"Watching {parsed.target}",
-        summary=f"Now watching {parsed.kind} {parsed.target}: {what}.",
+        title=_("Watching {target}").format(target=parsed.target),
+        summary=_("Now watching {kind} {target}: {what}.").format(
+            kind=parsed.kind, target=parsed.target, what=what
+        ),
         severity=Severity.OK,
         sources=[_state_source(service)],
         data={
@@ -81,18 +99,30 @@ async def watch_add(ctx: Context, target: str, note: str = "") -> Answer:
 
 
 async def watch_remove(ctx: Context, target: str) -> Answer:
+    tr = ctx.tr
     service, guild = _service(ctx), _guild(ctx)
     parsed = parse_watch_target(target)
     resolved = await service.remove_watch(guild, parsed.target)
     if resolved is None:
-        raise BadInput(f"{parsed.target} is not watched here; see `/watch list`.", example=WATCH_EXAMPLE)
+        raise BadInput(
+            tr.gettext("{target} is not watched here; see `/watch list`.").format(target=parsed.target),
+            example=WATCH_EXAMPLE,
+        )
     closed = (
-        f"its {resolved} open alert(s) were resolved ('watch removed')" if resolved else "no alert was open"
+        tr.ngettext(
+            "its {count} open alert was resolved ('watch removed')",
+            "its {count} open alerts were resolved ('watch removed')",
+            resolved,
+        ).format(count=resolved)
+        if resolved
+        else tr.gettext("no alert was open")
     )
     return Answer(
         command="watch remove",
-        title=f"Stopped watching {parsed.target}",
-        summary=f"{parsed.target} is no longer watched; {closed}. Past alerts stay in `/alerts history`.",
+        title=tr.gettext("Stopped watching {target}").format(target=parsed.target),
+        summary=tr.gettext(
+            "{target} is no longer watched; {closed}. Past alerts stay in `/alerts history`."
+        ).format(target=parsed.target, closed=closed),
         severity=Severity.OK,
         sources=[_state_source(service)],
         data={"removed": parsed.target},
@@ -100,22 +130,26 @@ async def watch_remove(ctx: Context, target: str) -> Answer:
 
 
 async def watch_list(ctx: Context) -> Answer:
+    tr = ctx.tr
+    _ = tr.gettext
     service, guild = _service(ctx), _guild(ctx)
     watches = await service.watches(guild)
     open_by_target: dict[str, int] = {}
     for alert in await service.open_alerts(guild):
         open_by_target[alert.target] = open_by_target.get(alert.target, 0) + 1
-    table = Table(["target", "kind", "note", "added by", "open alerts"])
+    table = Table([_("target"), _("kind"), _("note"), _("added by"), _("open alerts")])
     table.rows = [
         [w.target, w.kind.value, w.note, w.created_by, str(open_by_target.get(w.target, 0))] for w in watches
     ]
     return Answer(
         command="watch list",
-        title="Watches",
-        summary=f"{len(watches)} {'watch' if len(watches) == 1 else 'watches'} on this server."
+        title=_("Watches"),
+        summary=tr.ngettext(
+            "{count} watch on this server.", "{count} watches on this server.", len(watches)
+        ).format(count=len(watches))
         if watches
-        else f"Nothing is watched yet. Try {WATCH_EXAMPLE}",
-        sections=[Section("Watched targets", table=table)] if watches else [],
+        else _("Nothing is watched yet. Try {example}").format(example=WATCH_EXAMPLE),
+        sections=[Section(_("Watched targets"), table=table)] if watches else [],
         sources=[_state_source(service)],
         data={"watches": [{"kind": w.kind.value, "target": w.target, "note": w.note} for w in watches]},
     )
@@ -123,12 +157,14 @@ async def watch_list(ctx: Context) -> Answer:
 
 async def alerts_channel(ctx: Context, channel: str) -> Answer:
     service, guild = _service(ctx), _guild(ctx)
-    _require_delivery(service)
+    _require_delivery(service, ctx.tr)
     ref = await service.set_channel(guild, channel)
     return Answer(
         command="alerts channel",
-        title="Alert channel set",
-        summary=f"Alerts for this server now go to {ref.label}. Try `/alerts test`.",
+        title=ctx.tr.gettext("Alert channel set"),
+        summary=ctx.tr.gettext("Alerts for this server now go to {channel}. Try `/alerts test`.").format(
+            channel=ref.label
+        ),
         severity=Severity.OK,
         sources=[_state_source(service)],
         data={"channel_id": ref.id},
@@ -136,38 +172,44 @@ async def alerts_channel(ctx: Context, channel: str) -> Answer:
 
 
 async def alerts_history(ctx: Context, limit: int = 10) -> Answer:
+    tr = ctx.tr
+    _ = tr.gettext
     service, guild = _service(ctx), _guild(ctx)
     alerts = await service.history(guild, limit)
-    table = Table(["#", "opened", "kind", "target", "state", "alert"])
+    table = Table(["#", _("opened"), _("kind"), _("target"), _("state"), _("alert")])
     table.rows = [
         [
             str(a.id),
-            _when(a.opened_at),
+            _when(a.opened_at, tr),
             a.kind.value,
             a.target or "—",
-            a.state.value + (" (muted)" if a.muted else "") + (f" (ack: {a.acked_by})" if a.acked_by else ""),
-            a.title,
+            a.state.value
+            + (" " + _("(muted)") if a.muted else "")
+            + (" " + _("(ack: {who})").format(who=a.acked_by) if a.acked_by else ""),
+            worded(a.evidence, "title", a.title, tr),
         ]
         for a in alerts
     ]
     mutes = await service.active_mutes(guild)
-    sections = [Section("Recent alerts", table=table)] if alerts else []
+    sections = [Section(_("Recent alerts"), table=table)] if alerts else []
     if mutes:
         sections.append(
             Section(
-                "Active mutes",
+                _("Active mutes"),
                 table=Table(
-                    ["target", "kind", "until", "by"],
-                    [[m.target, m.kind, _when(m.until), m.created_by] for m in mutes],
+                    [_("target"), _("kind"), _("until"), _("by")],
+                    [[m.target, m.kind, _when(m.until, tr), m.created_by] for m in mutes],
                 ),
             )
         )
     return Answer(
         command="alerts history",
-        title="Alert history",
-        summary=f"The last {len(alerts)} alerts on this server."
+        title=_("Alert history"),
+        summary=tr.ngettext(
+            "The last {count} alert on this server.", "The last {count} alerts on this server.", len(alerts)
+        ).format(count=len(alerts))
         if alerts
-        else "No alerts yet on this server.",
+        else _("No alerts yet on this server."),
         sections=sections,
         sources=[_state_source(service)],
         data={
@@ -179,21 +221,32 @@ async def alerts_history(ctx: Context, limit: int = 10) -> Answer:
 
 
 async def alerts_mute(ctx: Context, target: str, kind: str, duration: str) -> Answer:
+    tr = ctx.tr
+    _ = tr.gettext
     service, guild = _service(ctx), _guild(ctx)
     seconds = parse_duration(duration)
     if kind not in MUTABLE_KINDS:
         raise BadInput(
-            f"Unknown alert kind {kind!r}; one of {', '.join(MUTABLE_KINDS)}.", example=MUTE_EXAMPLE
+            _("Unknown alert kind {kind}; one of {kinds}.").format(
+                kind=repr(kind), kinds=", ".join(MUTABLE_KINDS)
+            ),
+            example=MUTE_EXAMPLE,
         )
     normal = ANY_TARGET if target.strip() == ANY_TARGET else parse_watch_target(target).target
     if normal != ANY_TARGET and normal not in {w.target for w in await service.watches(guild)}:
-        raise BadInput(f"{normal} is not watched here, so there is nothing to mute.", example=MUTE_EXAMPLE)
+        raise BadInput(
+            _("{target} is not watched here, so there is nothing to mute.").format(target=normal),
+            example=MUTE_EXAMPLE,
+        )
     mute = await service.mute(guild, normal, kind, seconds, ctx.caller.name)
     return Answer(
         command="alerts mute",
-        title=f"Muted {kind} alerts for {normal}",
-        summary=f"No {kind} alerts for {'any target' if normal == ANY_TARGET else normal} until {_when(mute.until)}; "
-        "they are still recorded in `/alerts history`.",
+        title=_("Muted {kind} alerts for {target}").format(kind=kind, target=normal),
+        summary=_(
+            "No {kind} alerts for {target} until {time}; they are still recorded in `/alerts history`."
+        ).format(
+            kind=kind, target=_("any target") if normal == ANY_TARGET else normal, time=_when(mute.until, tr)
+        ),
         severity=Severity.OK,
         sources=[_state_source(service)],
         data={"target": normal, "kind": kind, "until": mute.until},
@@ -201,16 +254,23 @@ async def alerts_mute(ctx: Context, target: str, kind: str, duration: str) -> An
 
 
 async def alerts_test(ctx: Context) -> Answer:
+    _ = ctx.tr.gettext
     service, guild = _service(ctx), _guild(ctx)
-    _require_delivery(service)
+    _require_delivery(service, ctx.tr)
     record = await service.send_test(guild, ctx.caller.name)
     channel = await service.channel_of(guild)
-    where = "the console" if guild == CONSOLE_GUILD else (f"<#{channel}>" if channel else "no channel yet")
+    where = (
+        _("the console") if guild == CONSOLE_GUILD else (f"<#{channel}>" if channel else _("no channel yet"))
+    )
     return Answer(
         command="alerts test",
-        title="Test alert queued",
-        summary=f"Test alert #{record.id} is on its way to {where}."
-        + ("" if channel is not None else f" Set a channel first: {CHANNEL_EXAMPLE}"),
+        title=_("Test alert queued"),
+        summary=_("Test alert #{id} is on its way to {where}.").format(id=record.id, where=where)
+        + (
+            ""
+            if channel is not None
+            else " " + _("Set a channel first: {example}").format(example=CHANNEL_EXAMPLE)
+        ),
         sources=[_state_source(service)],
         data={"alert_id": record.id, "channel_id": channel},
     )

@@ -12,14 +12,16 @@ from datetime import UTC, datetime
 from typing import Any
 
 from bot.alerts.delivery import Delivery, Entry
-from bot.alerts.model import NEWS_RESOLUTION, AlertKind, AlertSeverity, OutboxEvent
+from bot.alerts.model import NEWS_RESOLUTION, WORDING, AlertKind, AlertSeverity, OutboxEvent
 from bot.alerts.ports import OutageWatch
 from bot.alerts.repository import AlertRecord
 from bot.app.answer import Answer, Severity
 from bot.app.features.outage.command import chart
 from bot.core.errors import DomainError
+from bot.core.guild_languages import GuildLanguages
 from bot.core.settings import Settings
 from bot.core.values import Section, Source, Table
+from bot.i18n import ENGLISH, N_, Language, Translator, Worded, translator
 from bot.outage.model import Entity
 from bot.routing.country_names import country_name
 
@@ -41,107 +43,168 @@ _SOURCES = {
     AlertKind.OUTAGE: "outage watch (/outage signals)",
     AlertKind.TEST: "silkroute",
 }
+_EVIDENCE_LABELS = {
+    "expected_origins": N_("expected origins"),
+    "new_origin": N_("new origin"),
+    "known_upstreams": N_("known upstreams"),
+    "new_upstream": N_("new upstream"),
+}
 
 
-def status_tag(entry: Entry) -> str:
+async def alert_translator(languages: GuildLanguages, guild_id: int, default: Language) -> Translator:
+    """A channel's alerts speak its server's language (`/settings language:`), else the sink's default."""
+    return translator(await languages.get(guild_id) or default)
+
+
+def status_tag(entry: Entry, tr: Translator = ENGLISH) -> str:
     alert = entry.alert
+    _ = tr.gettext
     if alert.kind is AlertKind.TEST:
-        return "TEST"
+        return _("TEST")
     if entry.event is OutboxEvent.RESOLVED:
-        return "RESOLVED (opened and resolved while delivery was paused)" if entry.also_opened else "RESOLVED"
+        return (
+            _("RESOLVED (opened and resolved while delivery was paused)")
+            if entry.also_opened
+            else _("RESOLVED")
+        )
     if alert.resolution == NEWS_RESOLUTION:
-        return "NEWS"
+        return _("NEWS")
     if entry.event is OutboxEvent.RENOTIFY:
-        return "STILL OPEN"
-    return "OPEN"
+        return _("STILL OPEN")
+    return _("OPEN")
 
 
-def entry_title(entry: Entry) -> str:
+def worded(evidence: dict[str, Any], name: str, english: str, tr: Translator) -> str:
+    """An alert text in the channel's language when the monitor recorded its template; as stored otherwise."""
+    recorded = (evidence.get(WORDING) or {}).get(name)
+    if tr.language is Language.EN or not recorded:
+        return english
+    return tr.word(Worded.from_json(recorded))
+
+
+def entry_title(entry: Entry, tr: Translator = ENGLISH) -> str:
     """A recovery reads as one ("Recovered: … visible again"), not as the problem it ends."""
+    alert = entry.alert
     if entry.event is OutboxEvent.RESOLVED:
-        return str(entry.alert.evidence.get("resolved_title") or entry.alert.title)
-    return entry.alert.title
+        resolved = alert.evidence.get("resolved_title")
+        if resolved:
+            return worded(alert.evidence.get("resolution") or {}, "title", str(resolved), tr)
+    return worded(alert.evidence, "title", alert.title, tr)
 
 
-def _when(ts: float | None) -> str:
-    return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%d %H:%M:%S UTC") if ts else "—"
+def _resolution(alert: AlertRecord, tr: Translator) -> str:
+    return worded(alert.evidence.get("resolution") or {}, "summary", alert.resolution, tr)
 
 
-def _evidence_sections(entry: Entry) -> list[Section]:
+def _when(ts: float | None, tr: Translator) -> str:
+    return tr.datetime(datetime.fromtimestamp(ts, UTC)) if ts else "—"
+
+
+def _evidence_sections(entry: Entry, tr: Translator) -> list[Section]:
+    _ = tr.gettext
     alert = entry.alert
     evidence = alert.evidence
-    lines = [f"Alert #{alert.id} · {alert.kind.value} · opened {_when(alert.opened_at)}"]
+    lines = [
+        _("Alert #{id} · {kind} · opened {time}").format(
+            id=alert.id, kind=alert.kind.value, time=_when(alert.opened_at, tr)
+        )
+    ]
     if alert.resolved_at and entry.event is OutboxEvent.RESOLVED:
-        lines.append(f"Resolved {_when(alert.resolved_at)}: {alert.resolution}")
+        lines.append(
+            _("Resolved {time}: {resolution}").format(
+                time=_when(alert.resolved_at, tr), resolution=_resolution(alert, tr)
+            )
+        )
     if alert.acked_by:
-        lines.append(f"Acknowledged by {alert.acked_by}")
-    for key in ("expected_origins", "new_origin", "known_upstreams", "new_upstream"):
+        lines.append(_("Acknowledged by {who}").format(who=alert.acked_by))
+    for key, label in _EVIDENCE_LABELS.items():
         if key in evidence:
-            lines.append(f"{key.replace('_', ' ')}: {_as_numbers(evidence[key])}")
+            lines.append(f"{_(label)}: {_as_numbers(evidence[key], tr)}")
     if "rpki" in evidence:
         lines.append(f"rpki: {evidence['rpki']}")
     if "peers_seeing" in evidence:
-        lines.append(f"peers still seeing it: {evidence['peers_seeing']:,}")
+        lines.append(_("peers still seeing it: {count}").format(count=tr.number(evidence["peers_seeing"])))
     if "snapshot_after" in evidence:
         lines.append(
-            f"snapshots: {evidence['snapshot_before']} (data of {evidence['data_date_before']}) → "
-            f"{evidence['snapshot_after']} (data of {evidence['data_date_after']})"
+            _("snapshots: {before} (data of {before_date}) → {after} (data of {after_date})").format(
+                before=evidence["snapshot_before"],
+                before_date=evidence["data_date_before"],
+                after=evidence["snapshot_after"],
+                after_date=evidence["data_date_after"],
+            )
         )
     if lost := evidence.get("lost_peers"):
         lines.append(
-            f"peers that lost it ({len(lost)}): {', '.join(lost[:10])}{' …' if len(lost) > 10 else ''}"
+            _("peers that lost it ({count}): {peers}").format(
+                count=len(lost), peers=", ".join(lost[:10]) + (" …" if len(lost) > 10 else "")
+            )
         )
     rows: list[list[str]] = []
-    for label, key in (("now", "paths"), ("before", "paths_before")):
+    for label, key in ((_("now"), "paths"), (_("before"), "paths_before")):
         rows.extend([label, peer, path] for peer, path in evidence.get(key, ()))
     resolution = evidence.get("resolution") or {}
-    rows.extend(["after", peer, path] for peer, path in resolution.get("paths_now", ()))
-    title = f"{status_tag(entry)} · {entry_title(entry)}"
+    rows.extend([_("after"), peer, path] for peer, path in resolution.get("paths_now", ()))
+    title = f"{status_tag(entry, tr)} · {entry_title(entry, tr)}"
     sections = [
         Section(
-            title, text="\n".join(lines), table=Table(["when", "peer", "AS path"], rows) if rows else None
+            title,
+            text="\n".join(lines),
+            table=Table([_("when"), _("peer"), _("AS path")], rows) if rows else None,
         )
     ]
     if shares := evidence.get("exit_shares"):
         sections.append(
             Section(
-                f"Exit countries of AS{evidence['asn']} (IPv4 route share, before → after)",
+                _("Exit countries of AS{asn} (IPv4 route share, before → after)").format(asn=evidence["asn"]),
                 table=Table(
-                    ["country", "before", "after", "change"],
-                    [[cc, f"{old:.1%}", f"{new:.1%}", f"{new - old:+.1%}"] for cc, old, new in shares],
+                    [_("country"), _("before"), _("after"), _("change")],
+                    [
+                        [cc, tr.percent(old), tr.percent(new), tr.percent(new - old, signed=True)]
+                        for cc, old, new in shares
+                    ],
                 ),
             )
         )
     if signals := evidence.get("signals"):
-        down = ", ".join(evidence.get("down") or ()) or "none"
+        down = ", ".join(evidence.get("down") or ()) or _("none")
         sections.append(
             Section(
-                f"Signals (verdict {evidence.get('verdict')}, families down: {down})",
-                table=Table(["signal", "status", "vs baseline", "source"], [list(row) for row in signals]),
+                _("Signals (verdict {verdict}, families down: {down})").format(
+                    verdict=evidence.get("verdict"), down=down
+                ),
+                table=Table(
+                    [_("signal"), _("status"), _("vs baseline"), _("source")], [list(row) for row in signals]
+                ),
             )
         )
     return sections
 
 
-def _as_numbers(value: Any) -> str:
+def _as_numbers(value: Any, tr: Translator) -> str:
     """Evidence that names ASes (one or a list); counts are written as counts by the caller."""
     if isinstance(value, list):
-        return ", ".join(f"AS{v}" if isinstance(v, int) else str(v) for v in value) or "none"
+        return ", ".join(f"AS{v}" if isinstance(v, int) else str(v) for v in value) or tr.gettext("none")
     return f"AS{value}" if isinstance(value, int) and not isinstance(value, bool) else str(value)
 
 
-def render_delivery(delivery: Delivery) -> Answer:
+def render_delivery(delivery: Delivery, tr: Translator = ENGLISH) -> Answer:
+    """One message for the delivery's alerts, worded in `tr`'s language (the channel's server's)."""
+    _ = tr.gettext
     entries = delivery.entries
     first = entries[0]
     if len(entries) == 1:
-        title = f"{status_tag(first)}: {entry_title(first)}"
-        summary = first.alert.summary
+        title = f"{status_tag(first, tr)}: {entry_title(first, tr)}"
+        summary = worded(first.alert.evidence, "summary", first.alert.summary, tr)
         if first.event is OutboxEvent.RESOLVED:
-            summary = f"{first.alert.resolution}\n(was: {first.alert.summary})"
+            summary = _("{resolution}\n(was: {summary})").format(
+                resolution=_resolution(first.alert, tr), summary=summary
+            )
     else:
-        target = first.alert.target or "the live feed"
-        title = f"{len(entries)} alerts for {target}"
-        summary = "\n".join(f"• {status_tag(e)}: {entry_title(e)}" for e in entries)
+        target = first.alert.target or _("the live feed")
+        title = tr.ngettext("{count} alert for {target}", "{count} alerts for {target}", len(entries)).format(
+            count=len(entries), target=target
+        )
+        summary = "\n".join(f"• {status_tag(e, tr)}: {entry_title(e, tr)}" for e in entries)
     worst = max(entries, key=lambda e: e.alert.severity.rank)
     severity = (
         Severity.OK
@@ -153,13 +216,14 @@ def render_delivery(delivery: Delivery) -> Answer:
         key=lambda s: (s.name, s.date or datetime.min.replace(tzinfo=UTC)),
     )
     if any("rpki" in e.alert.evidence for e in entries):
-        sources.append(Source("RIPEstat rpki-validation", None, "checked when the alert opened"))
+        sources.append(Source("RIPEstat rpki-validation", None, _("checked when the alert opened")))
     return Answer(
         command="alert",
         title=title,
         summary=summary,
         severity=severity,
-        sections=[section for e in entries for section in _evidence_sections(e)],
+        language=tr.language,
+        sections=[section for e in entries for section in _evidence_sections(e, tr)],
         sources=sources,
         data={
             "alerts": [{"id": e.alert.id, "event": e.event.value, "key": e.alert.dedupe_key} for e in entries]
@@ -167,13 +231,15 @@ def render_delivery(delivery: Delivery) -> Answer:
     )
 
 
-async def delivery_answer(delivery: Delivery, outage: OutageWatch | None, settings: Settings) -> Answer:
+async def delivery_answer(
+    delivery: Delivery, outage: OutageWatch | None, settings: Settings, tr: Translator = ENGLISH
+) -> Answer:
     """`render_delivery` plus the 48 h chart of each outage alert's country or AS, as the sinks post it.
 
     The chart comes from the outage watch that raised the alert, at delivery time; when it cannot be drawn
     the message still goes out (an alert must never wait for its picture) and says why it has none.
     """
-    answer = render_delivery(delivery)
+    answer = render_delivery(delivery, tr)
     if outage is None:
         return answer
     keys = {e.alert.evidence.get("entity") for e in delivery.entries if e.alert.kind is AlertKind.OUTAGE}
@@ -181,10 +247,12 @@ async def delivery_answer(delivery: Delivery, outage: OutageWatch | None, settin
         kind, code = key.split(":", 1)
         entity = Entity(kind, code, country_name(code) if kind == "country" else "")
         try:
-            answer.attachments.append(await chart(await outage.verdict(entity), settings))
+            answer.attachments.append(await chart(await outage.verdict(entity), settings, tr))
         except DomainError as exc:
             log.info("no outage chart for %s: %s", key, exc.message)
-            answer.sections.append(Section(f"No chart for {entity.label}", exc.message))
+            answer.sections.append(
+                Section(tr.gettext("No chart for {target}").format(target=entity.label), exc.message)
+            )
     return answer
 
 

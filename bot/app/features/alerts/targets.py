@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from bot.alerts.model import WatchKind
 from bot.app.answer import BadInput
 from bot.app.targets import parse_asn, parse_network, parse_site
+from bot.i18n import N_, Worded
 from bot.net.address_safety import address_class
 from bot.routing.country_names import find_country
 
@@ -41,7 +42,7 @@ def parse_watch_target(text: str) -> WatchTarget:
     """
     raw = text.strip()
     if not raw:
-        raise BadInput("Give an AS number, a prefix or a site to watch.", example=WATCH_EXAMPLE)
+        raise BadInput(Worded(N_("Give an AS number, a prefix or a site to watch.")), example=WATCH_EXAMPLE)
     asn = parse_asn(raw, "watch add")
     if asn is not None:
         return WatchTarget(WatchKind.ASN, f"AS{asn}")
@@ -49,13 +50,24 @@ def parse_watch_target(text: str) -> WatchTarget:
     if network is not None:
         if "/" not in raw:
             raise BadInput(
-                f"{raw} is a single address; watch its prefix (e.g. {raw}/24) or the site that lives there.",
+                Worded(
+                    N_(
+                        "{address} is a single address; watch its prefix (e.g. {address}/24) or the site that lives there."
+                    ),
+                    address=raw,
+                ),
                 example=WATCH_EXAMPLE,
             )
         shortest = MIN_PREFIX_LEN[network.version]
         if network.prefixlen < shortest:
             raise BadInput(
-                f"{network} is too wide to watch (shorter than /{shortest}); watch the prefixes you operate.",
+                Worded(
+                    N_(
+                        "{prefix} is too wide to watch (shorter than /{shortest}); watch the prefixes you operate."
+                    ),
+                    prefix=str(network),
+                    shortest=shortest,
+                ),
                 example=WATCH_EXAMPLE,
             )
         return WatchTarget(WatchKind.PREFIX, str(network))
@@ -63,13 +75,19 @@ def parse_watch_target(text: str) -> WatchTarget:
     if country is not None:
         return WatchTarget(WatchKind.COUNTRY, country.code)
     if "://" not in raw and raw.rpartition("/")[2].isdigit():
-        raise BadInput(f"{raw!r} is not a prefix.", example=WATCH_EXAMPLE)
+        raise BadInput(Worded(N_("{value} is not a prefix."), value=repr(raw)), example=WATCH_EXAMPLE)
     site = parse_site(raw, WATCH_EXAMPLE)
     if site.ip is not None and (reason := address_class(site.ip)):
-        raise BadInput(f"{raw} cannot be watched: its address is {reason}.", example=WATCH_EXAMPLE)
+        raise BadInput(
+            Worded(N_("{target} cannot be watched: its address is {reason}."), target=raw, reason=reason),
+            example=WATCH_EXAMPLE,
+        )
     if site.ip is None and "." not in site.host:
         raise BadInput(
-            f"{raw!r} is not an AS number, a prefix or a site (a site's name has a dot: nur.kz).",
+            Worded(
+                N_("{value} is not an AS number, a prefix or a site (a site's name has a dot: nur.kz)."),
+                value=repr(raw),
+            ),
             example=WATCH_EXAMPLE,
         )
     return WatchTarget(WatchKind.SITE, site.url)
@@ -80,13 +98,17 @@ def parse_duration(text: str) -> float:
     match = _DURATION.match(text.strip())
     if not match:
         raise BadInput(
-            f"{text!r} is not a duration; use a number and a unit: 30m, 6h, 2d or 1w.", example=MUTE_EXAMPLE
+            Worded(
+                N_("{value} is not a duration; use a number and a unit: 30m, 6h, 2d or 1w."), value=repr(text)
+            ),
+            example=MUTE_EXAMPLE,
         )
     seconds = float(match.group(1)) * _UNIT_SECONDS[match.group(2).lower()]
     if seconds < MIN_MUTE_SECONDS:
-        raise BadInput("A mute lasts at least a minute (1m).", example=MUTE_EXAMPLE)
+        raise BadInput(Worded(N_("A mute lasts at least a minute (1m).")), example=MUTE_EXAMPLE)
     if seconds > MAX_MUTE_SECONDS:
         raise BadInput(
-            "A mute lasts at most 90 days; watch removal is the way to stop for good.", example=MUTE_EXAMPLE
+            Worded(N_("A mute lasts at most 90 days; watch removal is the way to stop for good.")),
+            example=MUTE_EXAMPLE,
         )
     return seconds

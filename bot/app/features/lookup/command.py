@@ -29,12 +29,15 @@ from bot.app.targets import (
     resolve_host,
     special_purpose,
 )
+from bot.i18n import ENGLISH, Translator
 from bot.routing.lookup import as_facts, ip_facts, prefix_facts
 from bot.routing.snapshot import Snapshot
 from bot.routing.snapshot_store import NO_SNAPSHOT
 
 
-async def lookup(snapshot: Snapshot | None, target: str, resolver: HostResolver | None) -> Answer:
+async def lookup(
+    snapshot: Snapshot | None, target: str, resolver: HostResolver | None, tr: Translator = ENGLISH
+) -> Answer:
     """Dispatch on the target's shape: AS, prefix, address, domain — in that order.
 
     The target is checked before the snapshot is required, so bad input is called bad input even on a
@@ -43,36 +46,38 @@ async def lookup(snapshot: Snapshot | None, target: str, resolver: HostResolver 
     """
     text = target.strip()
     if not text:
-        raise BadInput("Give an AS, an IP address, a prefix or a domain.", example=EXAMPLE)
+        raise BadInput(tr.gettext("Give an AS, an IP address, a prefix or a domain."), example=EXAMPLE)
     parsed = parse_target(text, "lookup", special_space=True)
     if isinstance(parsed, NetworkTarget) and (why := special_purpose(parsed.network)) is not None:
-        return await asyncio.to_thread(_bogon_answer, snapshot, parsed, why)
+        return await asyncio.to_thread(_bogon_answer, snapshot, parsed, why, tr)
     if isinstance(parsed, AsTarget):
-        return await asyncio.to_thread(_asn_answer, _loaded(snapshot), parsed.asn)
+        return await asyncio.to_thread(_asn_answer, _loaded(snapshot), parsed.asn, tr)
     if isinstance(parsed, NetworkTarget) and parsed.as_prefix:
-        return await asyncio.to_thread(_prefix_answer, _loaded(snapshot), parsed.network)
+        return await asyncio.to_thread(_prefix_answer, _loaded(snapshot), parsed.network, tr)
     if isinstance(parsed, DomainTarget):
         loaded = _loaded(snapshot)
         found = await resolve_host(resolver, parsed.name, "lookup")
-        return domain_answer(loaded, parsed.name, found, [ip_facts(loaded, ip) for ip in found.addresses])
+        return domain_answer(loaded, parsed.name, found, [ip_facts(loaded, ip) for ip in found.addresses], tr)
     if isinstance(parsed, NetworkTarget):
         loaded = _loaded(snapshot)
-        return ip_answer(loaded, ip_facts(loaded, parsed.address))
+        return ip_answer(loaded, ip_facts(loaded, parsed.address), tr)
     raise BadInput(
-        f"{text!r} is not an AS number, an IP address, a prefix or a domain.",
+        tr.gettext("{target} is not an AS number, an IP address, a prefix or a domain.").format(
+            target=repr(text)
+        ),
         example=f"{EXAMPLE}, /lookup target:95.56.0.1, /lookup target:2.72.0.0/18, /lookup target:nur.kz",
     )
 
 
-def _asn_answer(snapshot: Snapshot, asn: int) -> Answer:
-    return as_answer(snapshot, as_facts(snapshot, asn))
+def _asn_answer(snapshot: Snapshot, asn: int, tr: Translator) -> Answer:
+    return as_answer(snapshot, as_facts(snapshot, asn), tr)
 
 
-def _prefix_answer(snapshot: Snapshot, network: Network) -> Answer:
-    return prefix_answer(snapshot, prefix_facts(snapshot, network, MAX_MORE_SPECIFICS))
+def _prefix_answer(snapshot: Snapshot, network: Network, tr: Translator) -> Answer:
+    return prefix_answer(snapshot, prefix_facts(snapshot, network, MAX_MORE_SPECIFICS), tr)
 
 
-def _bogon_answer(snapshot: Snapshot | None, target: NetworkTarget, why: str) -> Answer:
+def _bogon_answer(snapshot: Snapshot | None, target: NetworkTarget, why: str, tr: Translator) -> Answer:
     """Special-purpose space (CGNAT, private, documentation...) answered from the table as it is: a NOC asks
     exactly this when such space leaks into BGP. "No public route" only when the data has none."""
     network = target.network
@@ -84,12 +89,14 @@ def _bogon_answer(snapshot: Snapshot | None, target: NetworkTarget, why: str) ->
             found = ip_facts(snapshot, target.address)
             routed = found.match is not None
         if routed:
-            answer = prefix_answer(snapshot, facts) if target.as_prefix else ip_answer(snapshot, found)
-            answer.summary = (
-                f"{target.address if not target.as_prefix else network} is {why} address space, yet this "
-                f"table carries a route for it: an announcement of special-purpose (bogon) space. "
-                + answer.summary
+            answer = (
+                prefix_answer(snapshot, facts, tr) if target.as_prefix else ip_answer(snapshot, found, tr)
             )
+            warning = tr.gettext(
+                "{target} is {why} address space, yet this table carries a route for it: an announcement of "
+                "special-purpose (bogon) space."
+            ).format(target=target.address if not target.as_prefix else network, why=why)
+            answer.summary = f"{warning} {answer.summary}"
             answer.severity = Severity.WARNING
             answer.data["special_purpose"] = why
             return answer
@@ -105,8 +112,8 @@ def _loaded(snapshot: Snapshot | None) -> Snapshot:
 async def lookup_handler(ctx: Context, target: str) -> Answer:
     """The snapshot answer, plus RIPEstat's view of right now when the live sources answer."""
     resolver = HostResolver.from_settings(ctx.services.settings)
-    answer = await lookup(ctx.services.snapshots.current, target, resolver)
-    await add_live(answer, online_sources(ctx.services))
+    answer = await lookup(ctx.services.snapshots.current, target, resolver, ctx.tr)
+    await add_live(answer, online_sources(ctx.services), ctx.tr)
     return answer
 
 

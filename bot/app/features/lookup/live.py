@@ -13,30 +13,47 @@ from typing import Any
 from bot.app.answer import Answer, Severity
 from bot.app.features.lookup.presentation import MAX_ROWS
 from bot.app.live_parts import Failed, LiveParts, attempt, stale_label
-from bot.live.ripestat import RoutingStatus
+from bot.i18n import ENGLISH, N_, Translator
+from bot.live.ripestat import RoutingStatus, RpkiValidation
 from bot.live.sources import LiveSources
 
-LIVE_TITLE = "Live (RIPEstat)"
+LIVE_TITLE = N_("Live (RIPEstat)")
 MAX_RPKI = 5
 
 
-def _visibility(status: RoutingStatus, family: int) -> tuple[dict[str, Any], str]:
+def _visibility(status: RoutingStatus, family: int, tr: Translator) -> tuple[dict[str, Any], str]:
     seeing, total = status.peers_seeing(family)
     data = {"family": f"ipv{family}", "ris_peers_seeing": seeing, "total_ris_peers": total}
-    text = f"Visibility: seen by {seeing} of {total} RIS peers (IPv{family}){stale_label(status.meta)}."
+    text = tr.gettext("Visibility: seen by {seeing} of {total} RIS peers (IPv{family}){stale}.").format(
+        seeing=seeing, total=total, family=family, stale=stale_label(status.meta, tr)
+    )
     return {**data, "stale": status.meta.stale}, text
 
 
-def _origins_news(answer: Answer, live_origins: list[int], label: str) -> tuple[bool, str]:
+def _origins_news(answer: Answer, live_origins: list[int], label: str, tr: Translator) -> tuple[bool, str]:
     """Compare RIPEstat's current origins with the snapshot's; a difference is news for the summary."""
+    _ = tr.gettext
     ours = sorted(answer.data.get("origins") or [])
-    names = ", ".join(f"AS{a}" for a in live_origins) or "none (not announced)"
+    names = ", ".join(f"AS{a}" for a in live_origins) or _("none (not announced)")
     if live_origins == ours:
-        return False, f"Current origins: {names}, the same as in the snapshot{label}."
-    before = ", ".join(f"AS{a}" for a in ours) or "none"
-    answer.summary += f" Live: RIPEstat now sees origin {names}, the snapshot has {before}."
+        return False, _("Current origins: {origins}, the same as in the snapshot{stale}.").format(
+            origins=names, stale=label
+        )
+    before = ", ".join(f"AS{a}" for a in ours) or _("none")
+    answer.summary += " " + _("Live: RIPEstat now sees origin {origins}, the snapshot has {before}.").format(
+        origins=names, before=before
+    )
     answer.severity = Severity.WARNING
-    return True, f"Current origins: {names}, which differ from the snapshot's ({before}){label}."
+    return True, _("Current origins: {origins}, which differ from the snapshot's ({before}){stale}.").format(
+        origins=names, before=before, stale=label
+    )
+
+
+def rpki_text(result: RpkiValidation, tr: Translator) -> str:
+    """'AS9198 95.56.0.0/14 is valid': the status is RPKI's own code, as operators quote it."""
+    return tr.gettext("AS{asn} {prefix} is {status}").format(
+        asn=result.asn, prefix=result.prefix, status=result.status
+    )
 
 
 async def _live_ip_or_prefix(
@@ -59,15 +76,16 @@ async def _live_ip_or_prefix(
     status = parts.use(status_result)
     if status is None and info is None:
         return None, []
+    tr = parts.tr
     lines: list[str] = []
     visibility = None
     if status is not None:
-        visibility, text = _visibility(status, family)
+        visibility, text = _visibility(status, family, tr)
         lines.append(text)
     origins_from = info if info is not None else status
     assert origins_from is not None
     live_origins = sorted(set(origins_from.origins))
-    differ, text = _origins_news(answer, live_origins, stale_label(origins_from.meta))
+    differ, text = _origins_news(answer, live_origins, stale_label(origins_from.meta, tr), tr)
     lines.append(text)
     prefix = info.prefix if info is not None else (None if is_ip else resource)
     prefix = prefix or data.get("prefix")
@@ -80,7 +98,7 @@ async def _live_ip_or_prefix(
         rpki = [r for r in map(parts.use, results) if r is not None]
     invalid = [r for r in rpki if r.status.startswith("invalid")]
     if invalid:
-        answer.summary += " RPKI: " + ", ".join(f"AS{r.asn} {r.prefix} is {r.status}" for r in invalid) + "."
+        answer.summary += " RPKI: " + ", ".join(rpki_text(r, tr) for r in invalid) + "."
         answer.severity = Severity.WARNING
     live_data = {
         "resource": resource,
@@ -91,7 +109,7 @@ async def _live_ip_or_prefix(
         "rpki": [{"asn": r.asn, "prefix": r.prefix, "status": r.status, "stale": r.meta.stale} for r in rpki],
         "stale": parts.stale,
     }
-    lines += [f"RPKI: AS{r.asn} {r.prefix} is {r.status}{stale_label(r.meta)}." for r in rpki]
+    lines += [f"RPKI: {rpki_text(r, tr)}{stale_label(r.meta, tr)}." for r in rpki]
     return live_data, lines
 
 
@@ -105,30 +123,39 @@ async def _live_asn(
         attempt(live.ripestat.asn_neighbours(asn), "upstream neighbours"),
     )
     overview, neighbours = parts.use(overview_result), parts.use(neighbours_result)
+    tr = parts.tr
+    _ = tr.gettext
     lines: list[str] = []
     live_data: dict[str, Any] = {"asn": asn, "stale": parts.stale}
     if overview is not None:
-        announced = "announcing prefixes" if overview.announced else "announcing nothing"
-        lines.append(f"Holder: {overview.holder or '?'}; {announced} now{stale_label(overview.meta)}.")
+        holder = (
+            _("Holder: {holder}; announcing prefixes now{stale}.")
+            if overview.announced
+            else _("Holder: {holder}; announcing nothing now{stale}.")
+        )
+        lines.append(holder.format(holder=overview.holder or "?", stale=stale_label(overview.meta, tr)))
         live_data.update(holder=overview.holder, announced=overview.announced)
         if not overview.announced and answer.data.get("prefixes"):
-            answer.summary += f" Live: RIPEstat sees no announcement from AS{asn} now."
+            answer.summary += " " + _("Live: RIPEstat sees no announcement from AS{asn} now.").format(asn=asn)
             answer.severity = Severity.WARNING
     if neighbours is not None:
         upstreams = sorted(neighbours.of_type("left"), key=lambda n: (-n.v4_peers - n.v6_peers, n.asn))
         shown = ", ".join(f"AS{n.asn}" for n in upstreams[:MAX_ROWS])
         lines.append(
-            f"Upstream (left) neighbours: {len(upstreams)}"
-            + (f": {shown}" if shown else "")
-            + f"; the snapshot has {len(answer.data.get('neighbours') or [])}{stale_label(neighbours.meta)}."
+            _("Upstream (left) neighbours: {count}{shown}; the snapshot has {ours}{stale}.").format(
+                count=len(upstreams),
+                shown=f": {shown}" if shown else "",
+                ours=len(answer.data.get("neighbours") or []),
+                stale=stale_label(neighbours.meta, tr),
+            )
         )
         live_data.update(upstreams=len(upstreams), upstream_asns=[n.asn for n in upstreams])
     return (live_data if overview or neighbours else None), lines
 
 
-async def add_live(answer: Answer, live: LiveSources | Failed) -> None:
+async def add_live(answer: Answer, live: LiveSources | Failed, tr: Translator = ENGLISH) -> None:
     """Add the live section, sources and JSON `live`/`live_error`; the snapshot answer stands either way."""
-    parts = LiveParts()
+    parts = LiveParts(tr=tr)
     live_data: dict[str, Any] | None = None
     lines: list[str] = []
     if isinstance(live, Failed):
@@ -139,4 +166,4 @@ async def add_live(answer: Answer, live: LiveSources | Failed) -> None:
         live_data, lines = await _live_ip_or_prefix(answer, live, parts)
     answer.data["live"] = live_data
     answer.data["live_error"] = parts.error
-    parts.add_to(answer, LIVE_TITLE, lines)
+    parts.add_to(answer, tr.gettext(LIVE_TITLE), lines)

@@ -17,7 +17,8 @@ from bot.app.live_parts import Failed, LiveParts, attempt, online_sources
 from bot.app.targets import parse_asn
 from bot.core.errors import DataUnavailable
 from bot.core.settings import Settings
-from bot.core.values import Section, Table, humanize_age
+from bot.core.values import Section, Table
+from bot.i18n import ENGLISH, N_, Translator, Worded
 from bot.outage.model import Entity, Level, SignalReading, Status, Verdict
 from bot.routing.country_names import find_country, suggest_countries
 
@@ -59,7 +60,7 @@ def parse_entity(text: str) -> Entity:
     """A country (code or name) or an AS; anything else is bad input with an example."""
     raw = text.strip()
     if not raw:
-        raise BadInput("Give a country or an AS.", example=EXAMPLE)
+        raise BadInput(Worded(N_("Give a country or an AS.")), example=EXAMPLE)
     asn = parse_asn(raw, "outage")
     if asn is not None:
         return Entity("asn", str(asn))
@@ -67,31 +68,31 @@ def parse_entity(text: str) -> Entity:
     if country is not None:
         return Entity("country", country.code, country.name)
     hints = suggest_countries(raw)
-    also = f" Did you mean {', '.join(hints)}?" if hints else ""
-    raise BadInput(f"{raw!r} is not a country or an AS number I know.{also}", example=EXAMPLE)
+    message = (
+        N_("{value} is not a country or an AS number I know. Did you mean {hints}?")
+        if hints
+        else N_("{value} is not a country or an AS number I know.")
+    )
+    raise BadInput(Worded(message, value=repr(raw), hints=", ".join(hints)), example=EXAMPLE)
 
 
-def _number(value: float | None) -> str:
+def _number(value: float | None, tr: Translator) -> str:
     if value is None:
         return "—"
-    return f"{value:.2f}" if abs(value) < 10 else f"{value:,.0f}"
+    return tr.number(value, 2) if abs(value) < 10 else tr.number(value)
 
 
-def _age(moment: datetime | None, now: datetime) -> str:
-    return humanize_age(now - moment) if moment else "—"
-
-
-def _row(reading: SignalReading, now: datetime) -> list[str]:
+def _row(reading: SignalReading, now: datetime, tr: Translator) -> list[str]:
     ratio = reading.ratio
     status = reading.status.value + (f" ({reading.error})" if reading.error else "")
     return [
         reading.name,
-        _number(reading.value),
-        _number(reading.baseline),
-        f"{ratio:.0%}" if ratio is not None else "—",
+        _number(reading.value, tr),
+        _number(reading.baseline, tr),
+        tr.percent(ratio, 0) if ratio is not None else "—",
         status,
         reading.source.name if reading.source else "—",
-        _age(reading.as_of, now),
+        tr.age(now - reading.as_of) if reading.as_of else "—",
     ]
 
 
@@ -112,41 +113,45 @@ def signals_json(verdict: Verdict) -> list[dict[str, object]]:
     ]
 
 
-async def chart(verdict: Verdict, settings: Settings) -> Attachment:
+async def chart(verdict: Verdict, settings: Settings, tr: Translator = ENGLISH) -> Attachment:
     """The last window's lines per signal, normalised to baseline, with the verdict's spans shaded."""
     hours = settings.outage.silkroute_outage_chart_hours
-    title = f"{verdict.entity.label}: signals vs baseline, last {hours} h — now {verdict.level.value}"
+    title = tr.gettext("{target}: signals vs baseline, last {hours} h — now {level}").format(
+        target=verdict.entity.label, hours=hours, level=verdict.level.value
+    )
     names = ", ".join(r.source.name for r in verdict.readings if r.source)
     png = await render_chart_async(
         title,
         [(r.name, r.ratios) for r in verdict.readings if r.data_points],
         verdict.timeline,
         settings.outage.silkroute_outage_down_ratio,
-        f"Data: {names or 'none'}",
+        tr.gettext("Data: {sources}").format(sources=names or tr.gettext("none")),
     )
     return Attachment("outage.png", png, title)
 
 
-def verdict_answer(verdict: Verdict, command: str = "outage") -> Answer:
+def verdict_answer(verdict: Verdict, command: str = "outage", tr: Translator = ENGLISH) -> Answer:
     """The verdict as an answer: summary, per-signal table, missing sources and every source's date."""
+    _ = tr.gettext
     now = verdict.at
-    table = Table(["signal", "value", "baseline", "ratio", "status", "source", "age"])
-    table.rows = [_row(r, now) for r in verdict.readings]
-    sections = [Section("Signals", "", table)]
+    table = Table([_("signal"), _("value"), _("baseline"), _("ratio"), _("status"), _("source"), _("age")])
+    table.rows = [_row(r, now, tr) for r in verdict.readings]
+    sections = [Section(_("Signals"), "", table)]
     missing = verdict.missing
     if missing:
         sections.append(
             Section(
-                "Missing",
+                _("Missing"),
                 "\n".join(f"{r.name}: {r.error}" for r in missing)
-                + "\nThe verdict is computed from the other signals; a missing source never counts as down.",
+                + "\n"
+                + _("The verdict is computed from the other signals; a missing source never counts as down."),
             )
         )
     unjudged = [r for r in verdict.readings if r.status in (Status.NO_BASELINE, Status.NO_DATA)]
     if unjudged:
         sections.append(
             Section(
-                "Shown, not judged",
+                _("Shown, not judged"),
                 "\n".join(
                     f"{r.name}: {r.status.value}" + (f" — {r.source.detail}" if r.source else "")
                     for r in unjudged
@@ -155,8 +160,8 @@ def verdict_answer(verdict: Verdict, command: str = "outage") -> Answer:
         )
     return Answer(
         command=command,
-        title=f"Outage watch: {verdict.entity.label}",
-        summary=verdict.summary(),
+        title=_("Outage watch: {target}").format(target=verdict.entity.label),
+        summary=tr.word(verdict.summary()),
         severity=SEVERITY[verdict.level],
         sections=sections,
         sources=[r.source for r in verdict.readings if r.source],
@@ -181,9 +186,9 @@ async def outage(ctx: Context, target: str) -> Answer:
         verdict = await ctx.services.outage.verdict(entity)
     except DataUnavailable as exc:
         raise as_command_error(exc, EXAMPLE) from None
-    answer = verdict_answer(verdict)
+    answer = verdict_answer(verdict, tr=ctx.tr)
     await add_ioda_events(ctx, verdict, answer)
-    answer.attachments.append(await chart(verdict, ctx.services.settings))
+    answer.attachments.append(await chart(verdict, ctx.services.settings, ctx.tr))
     return answer
 
 
@@ -195,7 +200,8 @@ async def add_ioda_events(ctx: Context, verdict: Verdict, answer: Answer) -> Non
     hours = ctx.services.settings.outage.silkroute_outage_chart_hours
     start = verdict.at - timedelta(hours=hours)
     entity = verdict.entity
-    parts = LiveParts()
+    tr = ctx.tr
+    parts = LiveParts(tr=tr)
     found = parts.use(
         await attempt(live.ioda.events(entity.kind, entity.code, start, verdict.at), "IODA events")
     )
@@ -208,7 +214,11 @@ async def add_ioda_events(ctx: Context, verdict: Verdict, answer: Answer) -> Non
         else []
     )
     if found is not None and not lines:
-        lines = [f"IODA detected no outage of {entity.label} in the last {hours} h."]
+        lines = [
+            tr.gettext("IODA detected no outage of {target} in the last {hours} h.").format(
+                target=entity.label, hours=hours
+            )
+        ]
     answer.data["ioda_events"] = (
         [
             {
@@ -222,7 +232,7 @@ async def add_ioda_events(ctx: Context, verdict: Verdict, answer: Answer) -> Non
         if found is not None
         else None
     )
-    parts.add_to(answer, "IODA's own outage detections", lines)
+    parts.add_to(answer, tr.gettext("IODA's own outage detections"), lines)
 
 
 OUTAGE = CommandSpec(

@@ -32,7 +32,8 @@ async def reach(ctx: Context, target: str, vantage: str = "local", asn: int | No
     snapshot = ctx.services.snapshots.current
     if asn is not None and vantage != "atlas":
         raise BadInput(
-            "`asn` chooses RIPE Atlas probes, so it needs `vantage:atlas`.", example=_ATLAS_EXAMPLE
+            ctx.tr.gettext("`asn` chooses RIPE Atlas probes, so it needs `vantage:atlas`."),
+            example=_ATLAS_EXAMPLE,
         )
     atlas = _atlas_client(ctx) if vantage == "atlas" else None
     if atlas is not None:  # every probe result spends the team's Atlas credits: counted before any is asked
@@ -43,30 +44,35 @@ async def reach(ctx: Context, target: str, vantage: str = "local", asn: int | No
         done[report.target.url] = report
         pending = [t for t in targets if t.url not in done]
         if pending or atlas is not None:
-            await ctx.report_progress(build_answer(_ordered(targets, done), pending, config, snapshot))
+            await ctx.report_progress(
+                build_answer(_ordered(targets, done), pending, config, snapshot, tr=ctx.tr)
+            )
     reports = _ordered(targets, done)
     live = await live_bgp(
         [(a.address, a.network) for r in reports for a in r.addresses if not a.refused],
         online_sources(ctx.services),
+        ctx.tr,
     )
     for report in reports:
         apply_live_routing(report, live.by_address)
     if atlas is None:
-        return build_answer(reports, [], config, snapshot, live=live)
+        return build_answer(reports, [], config, snapshot, live=live, tr=ctx.tr)
 
     async def atlas_progress(so_far: list[Measurement]) -> None:
-        partial = build_answer(reports, [], config, snapshot, [atlas_section(so_far)], live=live)
+        partial = build_answer(reports, [], config, snapshot, [atlas_section(so_far)], live=live, tr=ctx.tr)
         answered = sum(len(m.results) for m in so_far)
-        partial.summary += (
-            f" Waiting for RIPE Atlas: {answered} of {atlas.probes * len(so_far)} probe results so far."
-        )
+        partial.summary += " " + ctx.tr.gettext(
+            "Waiting for RIPE Atlas: {answered} of {total} probe results so far."
+        ).format(answered=answered, total=atlas.probes * len(so_far))
         await ctx.report_progress(partial)
 
     measurements = await atlas.measure(targets, asn, config.detector, on_poll=atlas_progress)
-    answer = build_answer(reports, [], config, snapshot, [atlas_section(measurements)], live=live)
+    answer = build_answer(reports, [], config, snapshot, [atlas_section(measurements)], live=live, tr=ctx.tr)
     answer.data["atlas"] = [m.to_json() for m in measurements]
     if any(m.intercepted for m in measurements):
-        answer.summary += " RIPE Atlas probes inside Kazakhstan saw an interception certificate."
+        answer.summary += " " + ctx.tr.gettext(
+            "RIPE Atlas probes inside Kazakhstan saw an interception certificate."
+        )
     return answer
 
 

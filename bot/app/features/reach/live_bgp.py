@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from bot.app.live_parts import Failed, LiveParts, attempt, stale_label
+from bot.i18n import ENGLISH, Translator
 from bot.live.sources import LiveSources
 from bot.net.address_safety import IPAddress
 from bot.reach.bgp import LiveRouting, Network, live_resources, live_routing
@@ -24,9 +25,11 @@ class LiveBgp:
     parts: LiveParts = field(default_factory=LiveParts)
 
 
-async def live_bgp(addresses: Iterable[tuple[IPAddress, Network]], live: LiveSources | Failed) -> LiveBgp:
+async def live_bgp(
+    addresses: Iterable[tuple[IPAddress, Network]], live: LiveSources | Failed, tr: Translator = ENGLISH
+) -> LiveBgp:
     """Ask RIPEstat's routing status once per distinct prefix, all at once; failures become notes."""
-    result = LiveBgp()
+    result = LiveBgp(parts=LiveParts(tr=tr))
     if isinstance(live, Failed):
         result.parts.use(live)
         return result
@@ -39,6 +42,6 @@ async def live_bgp(addresses: Iterable[tuple[IPAddress, Network]], live: LiveSou
     for resource, answer in zip(distinct, answers, strict=True):
         status = result.parts.use(answer)
         if status is not None:
-            by_resource[resource] = live_routing(resource, status, stale_label(status.meta).strip())
+            by_resource[resource] = live_routing(resource, status, stale_label(status.meta, tr).strip())
     result.by_address = {a: by_resource[r] for a, r in resources.items() if r in by_resource}
     return result

@@ -8,6 +8,7 @@ from typing import Any
 from bot.app.answer import Answer, Severity
 from bot.app.features.reach.live_bgp import LiveBgp
 from bot.core.values import Section, Source, Table
+from bot.i18n import ENGLISH, N_, Translator
 from bot.reach.bgp import RoutingView
 from bot.reach.probe import ReachConfig
 from bot.reach.report import AddressReport, TargetReport
@@ -20,6 +21,7 @@ _SEVERITY = {
     "refused_unsafe_target": Severity.INFO,
 }
 _ORDER = [Severity.INFO, Severity.OK, Severity.WARNING, Severity.CRITICAL]
+BGP_TITLE = N_("2 BGP")
 
 
 def target_data(report: TargetReport, live: LiveBgp | None = None) -> dict[str, Any]:
@@ -56,33 +58,39 @@ def build_answer(
     snapshot: RoutingView | None,
     extra_sections: list[Section] | None = None,
     live: LiveBgp | None = None,
+    tr: Translator = ENGLISH,
 ) -> Answer:
     """One answer for one or many targets; `pending` lists those still running (progress messages).
 
     `live` (final answers only) adds RIPEstat's current BGP view next to the snapshot's, with its sources.
     """
+    _ = tr.gettext
     severity = max(
         (_SEVERITY.get(r.verdict, Severity.WARNING) for r in reports), key=_ORDER.index, default=Severity.INFO
     )
     data: dict[str, Any] = {"targets": [target_data(r, live) for r in reports]}
     if len(reports) == 1 and not pending:
         data.update(target_data(reports[0], live))
-        sections = _detail_sections(reports[0])
-        title = f"Reachability of {reports[0].target.host}"
-        summary = f"**{reports[0].verdict}** — {reports[0].reason}"
+        sections = _detail_sections(reports[0], tr)
+        title = _("Reachability of {host}").format(host=reports[0].target.host)
+        summary = f"**{reports[0].verdict}** — {tr.word(reports[0].reason)}"
     else:
-        sections = [_overview(reports, pending)]
-        sections += [s for r in reports if r.verdict == "tls_intercepted" for s in _chain_sections(r)]
-        title = f"Reachability of {len(reports) + len(pending)} targets"
+        sections = [_overview(reports, pending, tr)]
+        sections += [s for r in reports if r.verdict == "tls_intercepted" for s in _chain_sections(r, tr)]
+        title = tr.ngettext(
+            "Reachability of {count} target", "Reachability of {count} targets", len(reports) + len(pending)
+        ).format(count=len(reports) + len(pending))
         counts: dict[str, int] = {}
         for report in reports:
             counts[report.verdict] = counts.get(report.verdict, 0) + 1
-        done = ", ".join(f"{n} {verdict}" for verdict, n in counts.items()) or "nothing finished yet"
-        summary = f"{done}" + (f"; {len(pending)} still being checked…" if pending else ".")
+        done = ", ".join(f"{n} {verdict}" for verdict, n in counts.items()) or _("nothing finished yet")
+        summary = f"{done}" + (
+            _("; {count} still being checked…").format(count=len(pending)) if pending else "."
+        )
     if pending:
         data["pending"] = [t.text for t in pending]
     if live is not None:
-        _add_live_section(sections, reports, live)
+        _add_live_section(sections, reports, live, tr)
     sections += extra_sections or []
     answer = Answer(
         command="reach",
@@ -90,7 +98,7 @@ def build_answer(
         summary=summary,
         severity=severity,
         sections=sections,
-        sources=_sources(config, snapshot),
+        sources=_sources(config, snapshot, tr),
         data=data,
     )
     if live is not None:
@@ -98,9 +106,14 @@ def build_answer(
     return answer
 
 
-def _add_live_section(sections: list[Section], reports: list[TargetReport], live: LiveBgp) -> None:
+def _add_live_section(
+    sections: list[Section], reports: list[TargetReport], live: LiveBgp, tr: Translator
+) -> None:
     """RIPEstat's view right now, placed after the snapshot's BGP section (or the overview)."""
-    table = Table(["address", "resource", "announced", "RIS peers seeing", "origins", "note"])
+    _ = tr.gettext
+    table = Table(
+        [_("address"), _("resource"), _("announced"), _("RIS peers seeing"), _("origins"), _("note")]
+    )
     for a in (a for r in reports for a in r.addresses):
         routing = live.by_address.get(str(a.address))
         if routing is not None:
@@ -109,22 +122,24 @@ def _add_live_section(sections: list[Section], reports: list[TargetReport], live
                 [
                     str(a.address),
                     routing.resource,
-                    "yes" if routing.announced else "no",
-                    f"{routing.peers_seeing} of {routing.peers_total}",
+                    _("yes") if routing.announced else _("no"),
+                    _("{seeing} of {total}").format(seeing=routing.peers_seeing, total=routing.peers_total),
                     origins,
                     routing.note,
                 ]
             )
-    lines = ["RIPEstat's routing status now, reported apart from reachability."] if table.rows else []
-    section = live.parts.section("2 BGP live (RIPEstat)", lines, table if table.rows else None)
+    lines = [_("RIPEstat's routing status now, reported apart from reachability.")] if table.rows else []
+    section = live.parts.section(_("2 BGP live (RIPEstat)"), lines, table if table.rows else None)
     if section is None:
         return
-    after = next((i + 1 for i, s in enumerate(sections) if s.title == "2 BGP"), min(1, len(sections)))
+    bgp = _(BGP_TITLE)
+    after = next((i + 1 for i, s in enumerate(sections) if s.title == bgp), min(1, len(sections)))
     sections.insert(after, section)
 
 
-def _overview(reports: list[TargetReport], pending: list[Target]) -> Section:
-    table = Table(["target", "verdict", "stage", "network", "time"])
+def _overview(reports: list[TargetReport], pending: list[Target], tr: Translator) -> Section:
+    _ = tr.gettext
+    table = Table([_("target"), _("verdict"), _("stage"), _("network"), _("time")])
     lines = []
     for report in reports:
         address = _focus(report)
@@ -138,9 +153,9 @@ def _overview(reports: list[TargetReport], pending: list[Target]) -> Section:
                 f"{report.seconds:.2f} s",
             ]
         )
-        lines.append(f"{report.target.text}: {report.reason}")
-    table.rows += [[t.text, "checking…", "", "", ""] for t in pending]
-    return Section("Targets", "\n".join(lines), table)
+        lines.append(f"{report.target.text}: {tr.word(report.reason)}")
+    table.rows += [[t.text, _("checking…"), "", "", ""] for t in pending]
+    return Section(_("Targets"), "\n".join(lines), table)
 
 
 def _focus(report: TargetReport) -> AddressReport | None:
@@ -151,10 +166,11 @@ def _focus(report: TargetReport) -> AddressReport | None:
     )
 
 
-def _detail_sections(report: TargetReport) -> list[Section]:
+def _detail_sections(report: TargetReport, tr: Translator) -> list[Section]:
+    _ = tr.gettext
     sections = []
     if report.dns is not None:
-        table = Table(["resolver", "addresses", "time", "error"])
+        table = Table([_("resolver"), _("addresses"), _("time"), _("error")])
         for lookup in (report.dns.system, report.dns.control):
             table.rows.append(
                 [
@@ -165,12 +181,12 @@ def _detail_sections(report: TargetReport) -> list[Section]:
                 ]
             )
         sections.append(Section("1 DNS", f"{report.dns.consistency}: {report.dns.why}", table))
-    sections.append(_routing_section(report))
-    sections.append(_stages_section(report))
-    sections += _chain_sections(report)
+    sections.append(_routing_section(report, tr))
+    sections.append(_stages_section(report, tr))
+    sections += _chain_sections(report, tr)
     hops = [h for a in report.addresses if a.http for h in a.http.hops]
     if hops:
-        table = Table(["url", "address", "status", "time", "note"])
+        table = Table(["url", _("address"), _("status"), _("time"), _("note")])
         for hop in hops:
             table.rows.append(
                 [
@@ -185,27 +201,33 @@ def _detail_sections(report: TargetReport) -> list[Section]:
     return sections
 
 
-def _routing_section(report: TargetReport) -> Section:
+def _routing_section(report: TargetReport, tr: Translator) -> Section:
     """BGP visibility is its own section: announced does not mean reachable (January 2022)."""
+    _ = tr.gettext
     if not report.routing_known:
         return Section(
-            "2 BGP",
-            "No routing snapshot loaded, so origin AS, prefix and BGP visibility are unknown "
-            "(run `silkroute data update`).",
+            _(BGP_TITLE),
+            _(
+                "No routing snapshot loaded, so origin AS, prefix and BGP visibility are unknown "
+                "(run `silkroute data update`)."
+            ),
         )
-    table = Table(["address", "prefix", "origin", "AS name", "country", "announced"])
+    table = Table([_("address"), _("prefix"), _("origin"), _("AS name"), _("country"), _("announced")])
     for a in report.addresses:
         n = a.network
         origins = " ".join(f"AS{x}" for x in n.origins) or "–"
-        announced = f"yes ({n.seen_by} vantage points)" if n.announced else "no"
+        announced = _("yes ({count} vantage points)").format(count=n.seen_by) if n.announced else _("no")
         table.rows.append(
             [str(a.address), n.prefix or "–", origins, n.as_name or "", n.country or "", announced]
         )
-    return Section("2 BGP", "Visibility in the routing snapshot, reported apart from reachability.", table)
+    return Section(
+        _(BGP_TITLE), _("Visibility in the routing snapshot, reported apart from reachability."), table
+    )
 
 
-def _stages_section(report: TargetReport) -> Section:
-    table = Table(["address", "found by", "safety", "tcp", "tls", "http", "outcome"])
+def _stages_section(report: TargetReport, tr: Translator) -> Section:
+    _ = tr.gettext
+    table = Table([_("address"), _("found by"), _("safety"), "tcp", "tls", "http", _("outcome")])
     for a in report.addresses:
         tcp = "–" if a.tcp is None else (f"ok {a.tcp.seconds:.3f} s" if a.tcp.ok else str(a.tcp.error))
         tls = "–"
@@ -216,35 +238,43 @@ def _stages_section(report: TargetReport) -> Section:
         http = "–"
         if a.http is not None:
             http = f"{a.http.status_code or a.http.status} {a.http.size} B {a.http.seconds:.3f} s"
-        safety = f"refused: {a.refused}" if a.refused else "ok"
+        safety = _("refused: {reason}").format(reason=a.refused) if a.refused else "ok"
         table.rows.append([str(a.address), ",".join(a.found_by), safety, tcp, tls, http, a.outcome])
-    return Section("3–4 Connection", "", table)
+    return Section(_("3–4 Connection"), "", table)
 
 
-def _chain_sections(report: TargetReport) -> list[Section]:
+def _chain_sections(report: TargetReport, tr: Translator) -> list[Section]:
     """The presented chain with SPKI hashes: the evidence to paste into a report."""
+    _ = tr.gettext
     sections = []
     for a in report.addresses:
         if a.tls is None or not a.tls.chain:
             continue
-        table = Table(["#", "subject", "issuer", "SPKI SHA-256"])
+        table = Table(["#", _("subject"), _("issuer"), "SPKI SHA-256"])
         for index, cert in enumerate(a.tls.chain):
             table.rows.append([str(index), cert.subject, cert.issuer, cert.spki_sha256])
-        notes = [f"certificate #{f.position}: {f.detail}" for f in a.tls.interception]
+        notes = [
+            _("certificate #{position}: {detail}").format(position=f.position, detail=f.detail)
+            for f in a.tls.interception
+        ]
         if a.tls.verify_error:
-            notes.append(f"not trusted: {a.tls.verify_error}")
-        sections.append(
-            Section(f"Certificate chain from {a.address} for {report.target.host}", "\n".join(notes), table)
+            notes.append(_("not trusted: {reason}").format(reason=a.tls.verify_error))
+        title = _("Certificate chain from {address} for {host}").format(
+            address=a.address, host=report.target.host
         )
+        sections.append(Section(title, "\n".join(notes), table))
     return sections
 
 
-def _sources(config: ReachConfig, snapshot: RoutingView | None) -> list[Source]:
-    resolvers = f"resolvers: {config.system_resolver or 'system'} and {config.public_resolver}"
-    sources = [Source("live checks from the bot's host", datetime.now(UTC), resolvers)]
+def _sources(config: ReachConfig, snapshot: RoutingView | None, tr: Translator) -> list[Source]:
+    _ = tr.gettext
+    resolvers = _("resolvers: {system} and {public}").format(
+        system=config.system_resolver or "system", public=config.public_resolver
+    )
+    sources = [Source(_("live checks from the bot's host"), datetime.now(UTC), resolvers)]
     if snapshot is not None:
         sources += snapshot.data_sources()
     sources.append(
-        Source("Kazakh interception roots (Chromium certificate blocklist)", None, "shipped facts")
+        Source(_("Kazakh interception roots (Chromium certificate blocklist)"), None, _("shipped facts"))
     )
     return sources

@@ -80,20 +80,21 @@ async def transit(ctx: Context, target: str, family: str = "ipv4", rows: int = 1
     if at:
         if fam != 4:
             raise BadInput(
-                "History points hold IPv4 numbers: at: works with family ipv4.", example=AT_EXAMPLE
+                ctx.tr.gettext("History points hold IPv4 numbers: at: works with family ipv4."),
+                example=AT_EXAMPLE,
             )
         return await answer_at(history, key, label, at, target)
     if isinstance(resolved, CountryTarget):
         country = await country_result(
             index, resolved.code, fam, on_cold=partial(ctx.charge, Cost.COLD_COMPUTE)
         )
-        answer = await country_answer(index, country, rows, target)
+        answer = await country_answer(index, country, rows, target, ctx.tr)
     else:
         asn, how = resolved
         result = await origin_result(index, asn, fam)
-        parts = LiveParts()
+        parts = LiveParts(tr=ctx.tr)
         hegemony = await ihr_hegemony(online_sources(ctx.services), result, parts)
-        answer = await origin_answer_with_ihr(index, result, rows, how, target, hegemony, parts)
+        answer = await origin_answer_with_ihr(index, result, rows, how, target, hegemony, parts, ctx.tr)
     if fam == 4:
         await add_over_time(answer, history, key, label)
     return answer

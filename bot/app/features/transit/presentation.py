@@ -14,22 +14,19 @@ from bot.app.answer import Answer, Attachment
 from bot.app.features.transit.chart import render_chart_async
 from bot.app.live_parts import LiveParts, stale_label
 from bot.core.values import Section, Table
+from bot.i18n import N_, Translator
 from bot.live.ihr import Hegemony
 from bot.routing.country_names import UNKNOWN_COUNTRY, country_name
 from bot.routing.transit import CountryTransit, OriginTransit, TransitData, TransitIndex
 
-REGISTRATION_NOTE = (
+REGISTRATION_NOTE = N_(
     "Countries are the networks' *registration* countries (RIR delegated files), not where the fibre runs."
 )
 CHART_ROWS = 20
 
 
-def _pct(value: float) -> str:
-    return f"{100 * value:.1f} %"
-
-
-def _share_rows(shares: Sequence[tuple[str, float]], rows: int) -> list[list[str]]:
-    return [[cc, country_name(cc), _pct(share)] for cc, share in shares[:rows]]
+def _share_rows(shares: Sequence[tuple[str, float]], rows: int, tr: Translator) -> list[list[str]]:
+    return [[cc, tr.country(cc, country_name(cc)), tr.percent(share)] for cc, share in shares[:rows]]
 
 
 def _cc(index: TransitIndex, asn: int) -> str:
@@ -61,17 +58,25 @@ def _collectors(data: TransitData, vantage_ids: Iterable[int]) -> list[str]:
     return sorted({data.vantages[v].collector for v in vantage_ids})
 
 
-def _exit_text(exits: Sequence[tuple[str, float]], home: str | None) -> str:
+def _exit_text(exits: Sequence[tuple[str, float]], home: str | None, tr: Translator) -> str:
     if home is None:
-        return "The origin has no registration country, so no route can be said to leave it."
+        return tr.gettext("The origin has no registration country, so no route can be said to leave it.")
     if not exits:
-        return f"No route leaves {home}-registered networks as seen from these vantage points."
-    top = ", ".join(f"{cc} {_pct(share)}" for cc, share in exits[:3])
-    return f"Routes leave {home}-registered networks through {top}."
+        return tr.gettext(
+            "No route leaves {country}-registered networks as seen from these vantage points."
+        ).format(country=home)
+    top = ", ".join(f"{cc} {tr.percent(share)}" for cc, share in exits[:3])
+    return tr.gettext("Routes leave {country}-registered networks through {top}.").format(
+        country=home, top=top
+    )
 
 
-def _space_text(space: int, family: int) -> str:
-    return f"{space:,} IPv4 addresses" if family == 4 else f"{space:,} IPv6 prefixes"
+def _space_text(space: int, family: int, tr: Translator) -> str:
+    if family == 4:
+        return tr.ngettext("{count} IPv4 address", "{count} IPv4 addresses", space).format(
+            count=tr.number(space)
+        )
+    return tr.ngettext("{count} IPv6 prefix", "{count} IPv6 prefixes", space).format(count=tr.number(space))
 
 
 async def _chart(
@@ -81,8 +86,9 @@ async def _chart(
     transit: Sequence[tuple[int, float]],
     rows: int,
     sources: str,
+    tr: Translator,
 ) -> Attachment:
-    """The PNG for this answer, rendered once per snapshot, title and row count."""
+    """The PNG for this answer, rendered once per snapshot, title and row count (the title is in its language)."""
     shown = min(rows, CHART_ROWS)
     png = index.charts.get((title, shown))
     if png is None:
@@ -90,10 +96,13 @@ async def _chart(
             title,
             [(cc, share) for cc, share in exits[:shown]],
             [(f"AS{asn} {_cc(index, asn)}", value) for asn, value in transit[:shown]],
-            f"Registration countries, not where the fibre runs. Data: {sources}",
+            tr.gettext("Registration countries, not where the fibre runs. Data: {sources}").format(
+                sources=sources
+            ),
         )
         index.charts[(title, shown)] = png
-    return Attachment("transit.png", png, f"{title}: exit countries and top transit ASes")
+    description = tr.gettext("{title}: exit countries and top transit ASes").format(title=title)
+    return Attachment("transit.png", png, description)
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,45 +125,50 @@ async def _answer(
     transit_title: str,
     rows: int,
     data: dict[str, Any],
+    tr: Translator,
     ihr: Mapping[int, float] | None = None,
 ) -> Answer:
     """Tables, sources, chart and the common JSON fields around an origin's or a country's numbers.
 
     `ihr` is IHR's hegemony per AS for an origin answer (empty when IHR gave none): a column when present.
     """
+    _ = tr.gettext
     snapshot = index.data
     collectors = _collectors(snapshot, shares.vantage_ids)
     sources = snapshot.data_sources()
     source_text = "; ".join(f"{s.name} {s.date:%Y-%m-%d}" if s.date else s.name for s in sources)
     transit_rows = [
-        [f"AS{asn}", snapshot.as_name(asn) or "?", _cc(index, asn), _pct(value)]
-        + ([_pct(ihr[asn]) if asn in ihr else "–"] if ihr else [])
+        [f"AS{asn}", snapshot.as_name(asn) or "?", _cc(index, asn), tr.percent(value)]
+        + ([tr.percent(ihr[asn]) if asn in ihr else "–"] if ihr else [])
         for asn, value in shares.transit[:rows]
     ]
+    share_columns = [_("country"), _("name"), _("share")]
     sections = [
         Section(
-            "Exit countries",
-            "" if shares.exits else "none",
-            Table(["country", "name", "share"], _share_rows(shares.exits, rows)),
+            _("Exit countries"),
+            "" if shares.exits else _("none"),
+            Table(share_columns, _share_rows(shares.exits, rows, tr)),
         ),
         Section(
-            "Country presence on paths",
-            table=Table(["country", "name", "share"], _share_rows(shares.countries, rows)),
+            _("Country presence on paths"),
+            table=Table(share_columns, _share_rows(shares.countries, rows, tr)),
         ),
         Section(
             transit_title,
-            "" if shares.transit else "none",
-            Table(["ASN", "name", "country", "hegemony", *(["IHR"] if ihr else [])], transit_rows),
+            "" if shares.transit else _("none"),
+            Table(["ASN", _("name"), _("country"), _("hegemony"), *(["IHR"] if ihr else [])], transit_rows),
         ),
         Section(
-            "Basis",
-            f"{basis}\nCollectors: {', '.join(collectors) or 'none'}.\nDefinitions: /help command:transit.",
+            _("Basis"),
+            _("{basis}\nCollectors: {collectors}.\nDefinitions: /help command:transit.").format(
+                basis=basis, collectors=", ".join(collectors) or _("none")
+            ),
         ),
     ]
     return Answer(
         command="transit",
         title=title,
-        summary=f"{summary} {REGISTRATION_NOTE}",
+        summary=f"{summary} {_(REGISTRATION_NOTE)}",
         sections=sections,
         sources=sources,
         data={
@@ -166,7 +180,7 @@ async def _answer(
             "transit_ases": _transit_json(index, shares.transit, rows, ihr),
             "countries_are": "registration",
         },
-        attachments=[await _chart(title, index, shares.exits, shares.transit, rows, source_text)],
+        attachments=[await _chart(title, index, shares.exits, shares.transit, rows, source_text, tr)],
     )
 
 
@@ -177,33 +191,55 @@ async def origin_answer(
     how: dict[str, Any] | None,
     target: str,
     ihr: Mapping[int, float],
+    tr: Translator,
 ) -> Answer:
+    _ = tr.gettext
     fam = f"IPv{result.family}"
-    name = index.data.as_name(result.origin) or "name unknown"
+    name = index.data.as_name(result.origin) or _("name unknown")
     resolved = (
-        f"{how['input']} is originated by AS{result.origin} (covering prefix {how['prefix']}). "
+        _("{target} is originated by AS{asn} (covering prefix {prefix}). ").format(
+            target=how["input"], asn=result.origin, prefix=how["prefix"]
+        )
         if how
         else ""
     )
-    summary = (
-        f"{resolved}AS{result.origin} ({name}, registered in {result.country or UNKNOWN_COUNTRY}): "
-        f"{result.vantage_points} vantage points saw {result.prefixes} {fam} prefixes "
-        f"({_space_text(result.address_space, result.family)}). {_exit_text(result.exit_countries, result.country)}"
+    prefixes = tr.ngettext("{count} {family} prefix", "{count} {family} prefixes", result.prefixes).format(
+        count=tr.number(result.prefixes), family=fam
     )
-    basis = (
-        f"Vantage points: {result.vantage_points} with routes, {result.leaving_vantage_points} with a leaving route.\n"
-        f"Routes used: {result.routes}; dropped: {result.dropped_as_set} with an AS_SET, "
-        f"{result.dropped_loop} with a loop.\nRoute weight passing an unregistered AS before leaving "
-        f"(or never leaving): {_pct(result.unregistered_before_exit)}."
+    seen = tr.ngettext(
+        "AS{asn} ({name}, registered in {country}): {count} vantage point saw {prefixes} ({space}).",
+        "AS{asn} ({name}, registered in {country}): {count} vantage points saw {prefixes} ({space}).",
+        result.vantage_points,
+    ).format(
+        asn=result.origin,
+        name=name,
+        country=result.country or UNKNOWN_COUNTRY,
+        count=tr.number(result.vantage_points),
+        prefixes=prefixes,
+        space=_space_text(result.address_space, result.family, tr),
+    )
+    summary = f"{resolved}{seen} {_exit_text(result.exit_countries, result.country, tr)}"
+    basis = _(
+        "Vantage points: {vantage_points} with routes, {leaving} with a leaving route.\n"
+        "Routes used: {routes}; dropped: {as_set} with an AS_SET, {loop} with a loop.\n"
+        "Route weight passing an unregistered AS before leaving (or never leaving): {unregistered}."
+    ).format(
+        vantage_points=tr.number(result.vantage_points),
+        leaving=tr.number(result.leaving_vantage_points),
+        routes=tr.number(result.routes),
+        as_set=tr.number(result.dropped_as_set),
+        loop=tr.number(result.dropped_loop),
+        unregistered=tr.percent(result.unregistered_before_exit),
     )
     return await _answer(
         index,
         _Shares(result.exit_countries, result.countries, result.transit, result.vantage_ids),
-        title=f"Transit of AS{result.origin} {name} ({fam})",
+        title=_("Transit of AS{asn} {name} ({family})").format(asn=result.origin, name=name, family=fam),
         summary=summary,
         basis=basis,
-        transit_title="Transit ASes",
+        transit_title=_("Transit ASes"),
         rows=rows,
+        tr=tr,
         data={
             "target": target,
             "kind": "asn",
@@ -223,28 +259,53 @@ async def origin_answer(
     )
 
 
-async def country_answer(index: TransitIndex, result: CountryTransit, rows: int, target: str) -> Answer:
+async def country_answer(
+    index: TransitIndex, result: CountryTransit, rows: int, target: str, tr: Translator
+) -> Answer:
+    _ = tr.gettext
     fam = f"IPv{result.family}"
     name = country_name(result.country)
-    space = _space_text(result.address_space, result.family)
-    summary = (
-        f"{name} ({result.country}): {result.origin_ases} of its {result.registered_ases} registered ASes originate "
-        f"{fam} routes here, covering {space}, seen by {len(result.vantage_ids)} vantage points. "
-        f"{_exit_text(result.exit_countries, result.country)}"
+    local_name = tr.country(result.country, name)
+    space = _space_text(result.address_space, result.family, tr)
+    vantage_points = len(result.vantage_ids)
+    summary = tr.ngettext(
+        "{name} ({country}): {origins} of its {registered} registered ASes originate {family} routes here, "
+        "covering {space}, seen by {count} vantage point.",
+        "{name} ({country}): {origins} of its {registered} registered ASes originate {family} routes here, "
+        "covering {space}, seen by {count} vantage points.",
+        vantage_points,
+    ).format(
+        name=local_name,
+        country=result.country,
+        origins=tr.number(result.origin_ases),
+        registered=tr.number(result.registered_ases),
+        family=fam,
+        space=space,
+        count=tr.number(vantage_points),
     )
-    basis = (
-        f"Origin ASes: {result.registered_ases} registered in {result.country}, {result.origin_ases} with {fam} "
-        f"routes, {result.leaving_origin_ases} with a route leaving {result.country}. Weighted by each origin's "
-        f"announced address space ({space} in all)."
+    summary += " " + _exit_text(result.exit_countries, result.country, tr)
+    basis = _(
+        "Origin ASes: {registered} registered in {country}, {origins} with {family} routes, {leaving} with a "
+        "route leaving {country}. Weighted by each origin's announced address space ({space} in all)."
+    ).format(
+        registered=tr.number(result.registered_ases),
+        country=result.country,
+        origins=tr.number(result.origin_ases),
+        family=fam,
+        leaving=tr.number(result.leaving_origin_ases),
+        space=space,
     )
     return await _answer(
         index,
         _Shares(result.exit_countries, result.countries, result.transit, result.vantage_ids),
-        title=f"Transit of {name} ({result.country}, {fam})",
+        title=_("Transit of {name} ({country}, {family})").format(
+            name=local_name, country=result.country, family=fam
+        ),
         summary=summary,
         basis=basis,
-        transit_title=f"Foreign transit ASes {result.country} depends on",
+        transit_title=_("Foreign transit ASes {country} depends on").format(country=result.country),
         rows=rows,
+        tr=tr,
         data={
             "target": target,
             "kind": "country",
@@ -259,7 +320,7 @@ async def country_answer(index: TransitIndex, result: CountryTransit, rows: int,
     )
 
 
-IHR_NOTE = (
+IHR_NOTE = N_(
     "IHR computes hegemony from every RIS and RouteViews peer over the last hours; ours rests on the "
     "snapshot's vantage points and date, so the two may differ."
 )
@@ -273,22 +334,36 @@ async def origin_answer_with_ihr(
     target: str,
     hegemony: Hegemony | None,
     parts: LiveParts,
+    tr: Translator,
 ) -> Answer:
     """Our answer with IHR's latest AS hegemony for the same origin alongside, when IHR answered."""
+    _ = tr.gettext
     latest = hegemony.latest() if hegemony is not None else ()
     answer = await origin_answer(
-        index, result, rows, how, target, {s.asn: s.hege for s in latest if s.asn != result.origin}
+        index, result, rows, how, target, {s.asn: s.hege for s in latest if s.asn != result.origin}, tr
     )
     lines = []
     if hegemony is not None and latest:
         timebin = latest[0].timebin
         lines.append(
-            f"IHR AS hegemony towards AS{result.origin} (IPv{result.family}), time bin "
-            f"{timebin:%Y-%m-%d %H:%M} UTC{stale_label(hegemony.meta)}: the IHR column above. {IHR_NOTE}"
+            _(
+                "IHR AS hegemony towards AS{asn} (IPv{family}), time bin {time} UTC{stale}: the IHR column above."
+            ).format(
+                asn=result.origin,
+                family=result.family,
+                time=f"{timebin:%Y-%m-%d %H:%M}",
+                stale=stale_label(hegemony.meta, tr),
+            )
+            + " "
+            + _(IHR_NOTE)
         )
         answer.data["ihr_timebin"] = timebin.isoformat()
     elif hegemony is not None:
-        lines.append(f"IHR has no AS hegemony for AS{result.origin} (IPv{result.family}) in the last hour.")
+        lines.append(
+            _("IHR has no AS hegemony for AS{asn} (IPv{family}) in the last hour.").format(
+                asn=result.origin, family=result.family
+            )
+        )
     answer.data["ihr_error"] = parts.error
     parts.add_to(answer, "Internet Health Report", lines)
     return answer

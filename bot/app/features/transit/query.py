@@ -24,6 +24,7 @@ from bot.app.targets import (
     parse_target,
     resolve_host,
 )
+from bot.i18n import N_, Worded
 from bot.live.ihr import Hegemony
 from bot.live.sources import LiveSources
 from bot.routing.country_names import country_name, suggest_countries
@@ -36,14 +37,19 @@ def parse_transit_target(text: str) -> UserTarget:
     """Classify the user's target: AS, IP/prefix, country (code or name), or domain/URL — in that order."""
     raw = text.strip()
     if not raw:
-        raise BadInput("Give an AS, a country, an IP, a prefix or a domain.", example=EXAMPLE)
+        raise BadInput(Worded(N_("Give an AS, a country, an IP, a prefix or a domain.")), example=EXAMPLE)
     parsed = parse_target(raw, "transit", countries=True)
     if parsed is not None:
         return parsed
     hints = suggest_countries(raw)
-    also = f" Did you mean {', '.join(hints)}?" if hints else ""
     raise BadInput(
-        f"{raw!r} is not an AS, an IP, a domain or a country I know.{also}",
+        Worded(
+            N_("{value} is not an AS, an IP, a domain or a country I know. Did you mean {hints}?")
+            if hints
+            else N_("{value} is not an AS, an IP, a domain or a country I know."),
+            value=repr(raw),
+            hints=", ".join(hints),
+        ),
         example="/transit target:Kazakhstan",
     )
 
@@ -53,7 +59,10 @@ async def resolve_domain(resolver: HostResolver | None, name: str, family: int) 
     lookup = await resolve_host(resolver, name, "transit")
     addresses = [a for a in lookup.addresses if ipaddress.ip_address(a).version == family]
     if not addresses:
-        raise BadInput(f"Could not resolve {name}: no IPv{family} address.", example="/transit target:nur.kz")
+        raise BadInput(
+            Worded(N_("Could not resolve {host}: no IPv{family} address."), host=name, family=family),
+            example="/transit target:nur.kz",
+        )
     return addresses
 
 
@@ -62,7 +71,10 @@ def origin_of_address(data: TransitData, address: str, label: str) -> tuple[int,
     match = data.lookup_ip(address)
     origins = [seen.asn for seen in match.origins] if match is not None else []
     if match is None or not origins:
-        raise BadInput(f"No route in the snapshot covers {label}.", example="/transit target:95.56.0.1")
+        raise BadInput(
+            Worded(N_("No route in the snapshot covers {target}."), target=label),
+            example="/transit target:95.56.0.1",
+        )
     return origins[0], {"input": label, "address": address, "prefix": match.prefix, "origins": origins}
 
 
@@ -79,7 +91,11 @@ async def resolve_target(
                 origin, how = origin_of_address(data, address, target.name)
                 return origin, {**how, "addresses": addresses}
         raise BadInput(
-            f"No route in the snapshot covers {target.name} ({', '.join(addresses)}).",
+            Worded(
+                N_("No route in the snapshot covers {target} ({addresses})."),
+                target=target.name,
+                addresses=", ".join(addresses),
+            ),
             example="/transit target:nur.kz",
         )
     if isinstance(target, AsTarget):
@@ -95,7 +111,13 @@ async def origin_result(index: TransitIndex, asn: int, family: int) -> OriginTra
         result = await asyncio.to_thread(index.origin, asn, family)
     if result.vantage_points == 0:
         raise BadInput(
-            f"AS{asn} originates no ipv{family} routes in the loaded snapshot (no vantage point saw one).",
+            Worded(
+                N_(
+                    "AS{asn} originates no ipv{family} routes in the loaded snapshot (no vantage point saw one)."
+                ),
+                asn=asn,
+                family=family,
+            ),
             example=EXAMPLE if family == 4 else "/transit target:AS9198 family:ipv6",
         )
     return result
@@ -112,7 +134,11 @@ async def country_result(
     _require_family(index.data, family)
     if not index.data.asns_in_country(code):
         raise BadInput(
-            f"No AS is registered in {country_name(code)} ({code}) in the loaded registry data.",
+            Worded(
+                N_("No AS is registered in {name} ({code}) in the loaded registry data."),
+                name=country_name(code),
+                code=code,
+            ),
             example="/transit target:KZ",
         )
     result = index.cached_country(code, family)
@@ -122,8 +148,16 @@ async def country_result(
         result = await asyncio.to_thread(index.country, code, family)
     if result.origin_ases == 0:
         raise BadInput(
-            f"None of the {result.registered_ases} ASes registered in {country_name(code)} ({code}) originates "
-            f"IPv{family} routes in the loaded snapshot.",
+            Worded(
+                N_(
+                    "None of the {count} ASes registered in {name} ({code}) originates IPv{family} routes in the "
+                    "loaded snapshot."
+                ),
+                count=result.registered_ases,
+                name=country_name(code),
+                code=code,
+                family=family,
+            ),
             example="/transit target:KZ",
         )
     return result

@@ -181,9 +181,10 @@ class FakeDiscord:
         roles: tuple[int, ...] = (),
         token_dies_after_defer: bool = False,
         guild_id: int | None = None,
+        locale: str = "en-US",
     ) -> Interaction:
-        """Send INTERACTION_CREATE for a slash command ("status", or "watch add") with typed options, over the
-        connection holding the guild's shard (as Discord does)."""
+        """Send INTERACTION_CREATE for a slash command ("status", or "watch add") with typed options, from a
+        user whose Discord is in `locale`, over the connection holding the guild's shard (as Discord does)."""
         guild_id = guild_id or self.guild_id
         channel_id = channel_id or self.guild_channels[guild_id][0]
         interaction = Interaction(
@@ -237,7 +238,7 @@ class FakeDiscord:
                 "pending": False,
             },
             "app_permissions": str(discord.Permissions.text().value),
-            "locale": "en-US",
+            "locale": locale,
             "guild_locale": "en-US",
             "entitlements": [],
             "authorizing_integration_owners": {"0": str(guild_id)},

@@ -9,6 +9,7 @@ import pytest
 from bot.app.answer import Answer
 from bot.app.catalog import build_registry
 from bot.app.commands import Caller, Context, parse_command_line
+from bot.app.render import format_table
 from bot.app.runner import execute
 from bot.core.settings import CoreSettings, Settings
 from bot.frontends.discord.embeds import (
@@ -18,6 +19,7 @@ from bot.frontends.discord.embeds import (
     TABLE_WIDTH,
     render_messages,
 )
+from bot.i18n import Language, translator
 from bot.routing.snapshot import Snapshot
 from tests.helpers import make_services
 
@@ -69,11 +71,14 @@ def code_block_lines(answer: Answer) -> list[str]:
     return lines
 
 
-async def test_every_table_fits_a_discord_embed_on_the_real_data(ctx: Context) -> None:
+@pytest.mark.parametrize("language", list(Language))
+async def test_every_table_fits_a_discord_embed_on_the_real_data(ctx: Context, language: Language) -> None:
+    """In each language: Russian and Kazakh words are longer than English ones, and must fit all the same."""
+    ctx.tr = translator(language)
     registry = build_registry()
     widths: dict[str, int] = {}
     for line in LINES:
-        invocation = parse_command_line(line, registry)
+        invocation = parse_command_line(line, registry, ctx.tr)
         answer = await execute(invocation.spec, ctx, invocation.options)
         messages = render_messages(answer)
         for message in messages:
@@ -85,3 +90,22 @@ async def test_every_table_fits_a_discord_embed_on_the_real_data(ctx: Context) -
     too_wide = {line: width for line, width in widths.items() if width > TABLE_WIDTH}
     assert not too_wide, too_wide
     assert any(widths.values())  # tables were measured, not skipped
+
+
+async def test_tables_keep_their_columns_aligned_with_cyrillic_text(ctx: Context) -> None:
+    """Widths are counted in characters, not bytes: every cell starts where its header starts."""
+    ctx.tr = translator(Language.RU)
+    registry = build_registry()
+    invocation = parse_command_line("/transit target:KZ", registry, ctx.tr)
+    answer = await execute(invocation.spec, ctx, invocation.options)
+    tables = [s.table for s in answer.sections if s.table is not None and s.table.rows]
+    assert tables and any(any(not c.isascii() for c in t.columns) for t in tables)
+    for table in tables:
+        header, rule, *rows = format_table(table).splitlines()
+        starts = [
+            index + 1 for index, ch in enumerate(rule) if ch == " " and rule[index + 1 : index + 2] == "-"
+        ]
+        starts = [0, *starts]
+        assert [header[s:].split("  ")[0] for s in starts] == table.columns
+        for line, row in zip(rows, table.rows, strict=True):
+            assert [line[s:].split("  ")[0].rstrip() for s in starts] == [c.split("  ")[0] for c in row]

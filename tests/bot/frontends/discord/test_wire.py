@@ -96,6 +96,8 @@ async def test_login_ready_and_guild_command_sync(fake_discord: FakeDiscord) -> 
         "type": 3,
         "name": "command",
         "description": "Explain one command",
+        "name_localizations": {"ru": "команда"},
+        "description_localizations": {"ru": "Объяснить одну команду"},
         "required": False,
         "min_length": 1,
         "max_length": 40,

@@ -15,6 +15,7 @@ from bot.app.commands import Caller, Context
 from bot.app.features.reach.command import reach
 from bot.core.settings import ReachSettings
 from bot.core.values import Section
+from bot.i18n import Language, translator
 from bot.live.cache import ENDPOINTS
 from tests.bot.live.fake_upstreams import DOCUMENTED, FakeUpstreams
 from tests.bot.live.live_world import Clock, live_services
@@ -132,10 +133,15 @@ async def test_live_not_announced_makes_a_silent_address_unrouted_despite_a_stal
     unannounced = {"origins": [], "visibility": {"v4": {"ris_peers_seeing": 0, "total_ris_peers": 356}}}
     monkeypatch.setitem(DOCUMENTED, "routing-status", unannounced)
     async with Checker(lab, fake_upstreams).context(stale=True) as ctx:
+        ctx.tr = translator(Language.RU)  # asked in Russian: the JSON keeps English, the text does not
         answer = await reach(ctx, target=f"http://gone.test:{closed_port()}/")
     assert answer.data["verdict"] == "bgp_unrouted"
     assert answer.data["reason"].endswith("and RIPEstat sees no announced prefix covering it now.")
     assert answer.data["addresses"][0]["outcome"] == "bgp_unrouted"
+    assert answer.summary.startswith("**bgp_unrouted** — TCP-соединение с 127.0.0.3")
+    assert answer.summary.endswith("и RIPEstat сейчас не видит анонсированного префикса, покрывающего его.")
+    assert answer.title == "Доступность gone.test"
+    assert any(s.title == "2 BGP сейчас (RIPEstat)" for s in answer.sections)
 
 
 async def test_live_announced_overrides_a_snapshot_that_misses_the_prefix(
