@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, cast
 
+import pytest
+
 from bot.alerts.service import AlertService
 from bot.app.limits import FairUse
 from bot.app.wiring import Services, compose_services
@@ -13,6 +15,10 @@ from bot.live import LiveSources
 from bot.outage.service import OutageService
 from bot.routing.snapshot import Snapshot
 from bot.routing.snapshot_store import SnapshotStore
+
+BACKENDS = ("sqlite", "postgresql")
+both_databases = pytest.mark.parametrize("database", BACKENDS, indirect=True)
+"""`pytestmark = both_databases` (or the decorator) runs a test once per state backend (tests/conftest.py `database`)."""
 
 
 def serving(view: Any) -> SnapshotStore:

@@ -22,6 +22,7 @@ from bot.alerts.ports import ExitHistory, ExitPoint, SiteCheck, SiteProbe
 from bot.alerts.repository import AlertRepository
 from bot.alerts.service import AlertService
 from bot.app.limits import FairUse
+from bot.cluster.service import Cluster
 from bot.core.settings import Settings
 from bot.core.state_db import StateDB
 from bot.core.values import Section
@@ -60,14 +61,16 @@ class Services:
     limits: FairUse
     outage: OutageService
     history: HistoryRecorder
+    cluster: Cluster
     started_at: float = field(default_factory=time.time)
     failed_extensions: dict[str, str] = field(default_factory=dict)
 
     @property
     def components(self) -> list[Component]:
-        """In start order: the alert system and the outage watch use the snapshot and the live sources; history
-        reads the alert system's watches."""
-        return [self.snapshots, self.live, self.alerts, self.limits, self.outage, self.history]
+        """In start order: the cluster first (replicas learn whether they lead before any singleton starts, and
+        it lets go of the lease last); the alert system and the outage watch use the snapshot and the live
+        sources; history reads the alert system's watches."""
+        return [self.cluster, self.snapshots, self.live, self.alerts, self.limits, self.outage, self.history]
 
     async def start(self) -> None:
         for component in self.components:
@@ -104,7 +107,7 @@ def standalone_history(settings: Settings) -> HistoryRecorder:
     """The recorder for the one-shot `silkroute data` commands, reading the watches from the state file."""
 
     async def watched() -> Watched:
-        db = StateDB(settings.core.silkroute_state_db)
+        db = StateDB.from_settings(settings)
         await db.open()
         try:
             return await watched_targets(AlertRepository(db))
@@ -136,7 +139,7 @@ def build_services(settings: Settings, *, long_running: bool = True) -> Services
         check=ReachHostCheck(partial(ReachConfig.from_settings, settings)),
         run_panel=long_running,
     )
-    return compose_services(settings, snapshots, live, outage)
+    return compose_services(settings, snapshots, live, outage, replica=long_running)
 
 
 def compose_services(
@@ -147,12 +150,15 @@ def compose_services(
     *,
     limits: FairUse | None = None,
     alerts: AlertService | None = None,
+    replica: bool = True,
 ) -> Services:
-    """The parts that follow from the data sources: limits, alerts (using all of them) and history (reading the
-    alerts' watches). Tests hand in their own sources, limits or alert service and keep the rest real."""
+    """The parts that follow from the data sources: limits, alerts (using all of them), history (reading the
+    alerts' watches) and the cluster, which starts the singletons (alerts, outage poller) only while this
+    replica leads. Tests hand in their own sources, limits or alert service and keep the rest real."""
     limits = limits or FairUse(settings.limits)
     alerts = alerts or build_alerts(settings, snapshots, live, limits, outage)
     history = service_history(settings, snapshots, alerts)
+    cluster = Cluster(settings, [alerts, outage], alerts.db, active=replica)
     return Services(
         settings=settings,
         snapshots=snapshots,
@@ -161,6 +167,7 @@ def compose_services(
         limits=limits,
         outage=outage,
         history=history,
+        cluster=cluster,
     )
 
 
