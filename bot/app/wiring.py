@@ -98,9 +98,7 @@ async def watched_targets(repository: AlertRepository) -> Watched:
 def build_history(
     settings: Settings, watched: WatchedTargets, served: ServedIndex | None = None
 ) -> HistoryRecorder:
-    return HistoryRecorder(
-        HistoryStore(settings.history.silkroute_history_db), settings.history.countries, watched, served
-    )
+    return HistoryRecorder(HistoryStore.from_settings(settings), settings.history.countries, watched, served)
 
 
 def standalone_history(settings: Settings) -> HistoryRecorder:
@@ -209,7 +207,7 @@ def build_alerts(
         rpki=live.ripestat,
         probe=None if offline else reach_probe(settings, limits),
         outage=outage,
-        exit_history=history_exits(HistoryStore(settings.history.silkroute_history_db)),
+        exit_history=history_exits(HistoryStore.from_settings(settings)),
     )
 
 

@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import asyncio
 import errno
-from collections.abc import AsyncIterator, Mapping, Sequence
+import logging
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager, nullcontext
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +32,9 @@ from sqlalchemy.pool import StaticPool
 from bot.core.errors import DataUnavailable
 from bot.core.settings import Settings
 
+log = logging.getLogger(__name__)
+# Alembic says which dialect it uses at every start of every process (every `silkroute ask`); we log what changed.
+logging.getLogger("alembic.runtime.migration").setLevel(logging.WARNING)
 # How long a statement waits for another process's write lock before failing (a migration or a burst of
 # writes from many `silkroute ask` processes holds it for milliseconds, a slow disk for longer).
 BUSY_TIMEOUT_MS = 30_000
@@ -114,7 +119,8 @@ class StateDB:
         if self.is_sqlite:
             _sqlite_transactions(self._engine)
         try:
-            await self.migrate()
+            if applied := await self.migrate():
+                log.info("state database %s migrated to %s (%s)", self.where, applied[-1], ", ".join(applied))
         except BaseException:
             # An open connection's worker thread would keep the process from ever exiting.
             await self.close()
@@ -133,9 +139,15 @@ class StateDB:
     async def migrate(self, target: str = "head") -> list[str]:
         """Bring the schema to `target` in one transaction; returns the revisions applied, oldest first."""
         async with self.transaction() as conn:
-            if not self.is_sqlite:
-                await conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
-            return await conn.run_sync(_upgrade, target)
+            return await conn.run_sync(
+                partial(
+                    upgrade_schema,
+                    location=MIGRATIONS,
+                    lock_key=MIGRATION_LOCK_KEY,
+                    legacy=_legacy_state,
+                    target=target,
+                )
+            )
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncConnection]:
@@ -153,25 +165,42 @@ class StateDB:
             return (await read.execute(statement, dict(params or {}))).mappings().all()
 
 
-def _config(connection: Connection) -> Config:
+def upgrade_schema(
+    connection: Connection,
+    location: Path,
+    *,
+    lock_key: int,
+    legacy: Callable[[Connection], str | None] = lambda _: None,
+    version_table: str = "alembic_version",
+    target: str = "head",
+) -> list[str]:
+    """Run the Alembic revisions in `location` (its env.py names `version_table`) inside the caller's transaction;
+    returns the revisions applied, oldest first.
+
+    On PostgreSQL concurrent starters queue on the advisory lock `lock_key` (SQLite's `BEGIN IMMEDIATE` already
+    lets one in at a time); then `legacy` may name the revision a schema made before Alembic is at, to stamp it."""
+    if connection.dialect.name == "postgresql":
+        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": lock_key})
     config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS))
+    config.set_main_option("script_location", str(location))
     config.attributes["connection"] = connection
-    return config
-
-
-def _upgrade(connection: Connection, target: str) -> list[str]:
-    """Stamp a pre-Alembic file at its version, then upgrade; runs inside the caller's transaction."""
-    config = _config(connection)
-    tables = set(inspect(connection).get_table_names())
-    if "schema_migrations" in tables and "alembic_version" not in tables:
-        legacy = connection.execute(text("SELECT MAX(version) FROM schema_migrations")).scalar()
-        if legacy:
-            command.stamp(config, LEGACY_REVISIONS[int(legacy)])
-    before = MigrationContext.configure(connection).get_current_revision()
+    if (stamp := legacy(connection)) is not None:
+        command.stamp(config, stamp)
+    before = MigrationContext.configure(
+        connection, opts={"version_table": version_table}
+    ).get_current_revision()
     command.upgrade(config, target)
     script = ScriptDirectory.from_config(config)
     return [rev.revision for rev in reversed(list(script.iterate_revisions(target, before)))]
+
+
+def _legacy_state(connection: Connection) -> str | None:
+    """The revision a file made before Alembic is at (its `schema_migrations` version), else None."""
+    tables = set(inspect(connection).get_table_names())
+    if "schema_migrations" not in tables or "alembic_version" in tables:
+        return None
+    version = connection.execute(text("SELECT MAX(version) FROM schema_migrations")).scalar()
+    return LEGACY_REVISIONS[int(version)] if version else None
 
 
 def _sqlite_transactions(engine: AsyncEngine) -> None:
