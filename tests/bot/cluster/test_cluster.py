@@ -7,6 +7,7 @@ import pytest
 from bot.cluster.service import Cluster
 from bot.core.settings import DatabaseSettings, Settings
 from bot.core.state_db import StateDB
+from tests.helpers import sqlite_only
 
 
 class Recorder:
@@ -56,6 +57,7 @@ async def test_replicas_stand_by_until_they_lead_and_status_shows_the_cluster() 
         await b.close()
 
 
+@sqlite_only
 async def test_the_lone_sqlite_process_leads_at_once_and_one_shot_commands_take_no_part() -> None:
     alone = Recorder()
     cluster = replica(alone)

@@ -12,7 +12,7 @@ from sqlalchemy import text
 from bot.cluster.lease import LEASE_KEY, LeaderLease, current_leader
 from bot.core.settings import Settings
 from bot.core.state_db import StateDB
-from tests.helpers import ManualClock
+from tests.helpers import ManualClock, sqlite_only
 
 HELD = "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND objid = :key AND granted"
 
@@ -100,6 +100,7 @@ async def test_a_leader_whose_connection_is_cut_stands_down_and_is_replaced(repl
     assert not a.lease.leading and b.lease.leading
 
 
+@sqlite_only
 async def test_a_lone_sqlite_process_always_leads_with_a_new_term_each_start(replicas: list[Replica]) -> None:
     a, _, _ = replicas
     await a.lease.step()
