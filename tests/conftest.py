@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.helpers import BACKENDS
+
 # Fixtures every area shares, registered once here instead of re-exported from one area's conftest to another.
 pytest_plugins = (
     "tests.fixtures.real_snapshot",
@@ -16,7 +18,16 @@ pytest_plugins = (
     "tests.bot.live.fake_upstreams",
     "tests.bot.live.fake_rislive",
     "tests.fixtures.redis_server",
+    "tests.fixtures.postgres",
 )
+
+# The state database every test uses unless its module is parametrised over both: `sqlite` (the default) or
+# `postgresql` (a real server the tests start), so the whole suite can run on either backend.
+TEST_DATABASE = os.environ.get("SILKROUTE_TEST_DATABASE", "sqlite")
+if TEST_DATABASE not in BACKENDS:
+    raise pytest.UsageError(
+        f"SILKROUTE_TEST_DATABASE={TEST_DATABASE!r}: must be one of {', '.join(BACKENDS)}"
+    )
 
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 
@@ -42,6 +53,18 @@ def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("SILKROUTE_OFFLINE", "1")
     return tmp_path
+
+
+@pytest.fixture(autouse=True)
+def database(request: pytest.FixtureRequest, isolated_env: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    """The backend this test's state lives on; for PostgreSQL a fresh schema, named in SILKROUTE_DATABASE_URL
+    so every `Settings()` the test builds uses it. Modules that touch state parametrise it over both
+    (`pytestmark = both_databases`)."""
+    backend: str = getattr(request, "param", TEST_DATABASE)
+    if backend == "postgresql":
+        server = request.getfixturevalue("postgres_server")
+        monkeypatch.setenv("SILKROUTE_DATABASE_URL", server.url(server.new_schema()))
+    return backend
 
 
 @pytest.fixture(autouse=True)

@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, cast
 
+import pytest
+
 from bot.alerts.service import AlertService
 from bot.app.limits import FairUse
 from bot.app.wiring import Services, compose_services
@@ -13,6 +15,13 @@ from bot.live import LiveSources
 from bot.outage.service import OutageService
 from bot.routing.snapshot import Snapshot
 from bot.routing.snapshot_store import SnapshotStore
+
+BACKENDS = ("sqlite", "postgresql")
+both_databases = pytest.mark.parametrize("database", BACKENDS, indirect=True)
+"""`pytestmark = both_databases` (or the decorator) runs a test once per state backend (tests/conftest.py `database`)."""
+sqlite_only = pytest.mark.parametrize("database", ["sqlite"], indirect=True)
+"""For a test about the SQLite file itself, or one that keeps two independent state files: it runs on SQLite even
+when the whole suite runs on PostgreSQL (SILKROUTE_TEST_DATABASE=postgresql)."""
 
 
 def serving(view: Any) -> SnapshotStore:
@@ -31,13 +40,17 @@ def make_services(
     alerts: AlertService | None = None,
     limits: FairUse | None = None,
     outage: OutageService | None = None,
+    replica: bool = False,
 ) -> Services:
-    """The real composition of components, with the given parts swapped in; nothing is started (no I/O)."""
+    """The real composition of components, with the given parts swapped in; nothing is started (no I/O).
+
+    Not a replica by default: no leader lease or heartbeat loops (tests/bot/cluster starts those itself), so a
+    simulated Discord's virtual clock has nothing of ours to wait for on PostgreSQL either."""
     settings = settings or Settings()
     snapshots = snapshots or serving(snapshot)
     live = live or LiveSources(settings)
     outage = outage or OutageService(settings, snapshots=snapshots, live=live)
-    return compose_services(settings, snapshots, live, outage, limits=limits, alerts=alerts)
+    return compose_services(settings, snapshots, live, outage, limits=limits, alerts=alerts, replica=replica)
 
 
 class ManualClock:

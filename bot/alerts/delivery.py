@@ -3,9 +3,14 @@
 Sinks (the console's in the application layer, Discord's in the front end) render a delivery their own
 way; nothing here knows what a message looks like.
 
-One sender task drains the SQLite outbox (RoboDanny's single queue + sender habit): a row is marked sent
-only after the sink accepted it, so an outage or a restart delays delivery but loses nothing; rows for
-the same guild and watch due together go out as one message, so a storm stays one message.
+One sender task drains the outbox (RoboDanny's single queue + sender habit): a row is marked sent only after
+the sink accepted it, so an outage or a restart delays delivery but loses nothing; rows for the same guild and
+watch due together go out as one message, so a storm stays one message.
+
+Exactly once across replicas and crashes: the sender claims its rows (no other sender takes them while the
+claim lasts), stores the message nonce before sending, and a row that comes back with a nonce (its sender
+died between Discord accepting the message and the row being marked sent) is first looked for in the
+channel under that nonce; Discord itself also refuses a second message with a recent nonce.
 """
 
 from __future__ import annotations
@@ -13,7 +18,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import re
+import socket
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -43,6 +50,8 @@ class Delivery:
     guild_id: int
     channel_id: int | None
     entries: list[Entry] = field(default_factory=list)
+    nonce: str | None = None
+    """Sent with the message (Discord: `nonce`, enforced), so a repeat of this delivery can be recognised."""
 
     @property
     def alert_ids(self) -> list[int]:
@@ -55,6 +64,15 @@ class Delivery:
             e.event in (OutboxEvent.OPENED, OutboxEvent.RENOTIFY) and e.alert.state is AlertState.OPEN
             for e in self.entries
         )
+
+
+@dataclass(frozen=True, slots=True)
+class Posted:
+    """Messages found in a channel: their ref, and the alerts they show (a crash may have cut a storm's
+    messages short: the alerts not shown are still to be sent)."""
+
+    ref: str
+    alert_ids: frozenset[int]
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,6 +90,9 @@ class AlertSink(Protocol):
 
     def holds(self, guild_id: int) -> bool:
         """Whether this sink posts for the guild: a Discord process holds only its shards' guilds."""
+
+    async def find_sent(self, delivery: Delivery) -> Posted | None:
+        """What an earlier attempt posted for `delivery` (same channel, same nonce), or None."""
         ...
 
 
@@ -99,7 +120,11 @@ class OutboxSender:
         batch_window: float = 2.0,
         retry_base: float = 5.0,
         retry_max: float = 300.0,
+        owner: str = "",
+        claim_seconds: float = 300.0,
     ) -> None:
+        self.owner = owner or f"{socket.gethostname()}:{os.getpid()}"
+        self.claim_seconds = claim_seconds
         self.repository = repository
         self.sink = sink
         self.channel_of = channel_of
@@ -123,12 +148,20 @@ class OutboxSender:
         async with self._lock:
             self.stopped = True
 
+    def resume(self) -> None:
+        """Drain again after `stop()`: this replica leads once more."""
+        self.stopped = False
+
     async def _drain(self) -> int:
-        # another process holds the other guilds' shards and delivers their rows; here they stay pending
-        items = [i for i in await self.repository.pending(self.clock()) if self.sink.holds(i.alert.guild_id)]
+        # another process holds the other guilds' shards and delivers their rows; here they stay unclaimed
+        claimed = await self.repository.claim(self.clock(), self.owner, self.claim_seconds, self.sink.holds)
+        items = await self._not_posted(claimed)
         sent = 0
         for delivery, outbox_ids, attempts in await self._batches(items):
             try:
+                # Unique per row set and attempt (an outbox id is never reused), stored before sending.
+                delivery.nonce = f"sr{min(outbox_ids)}.{attempts}"
+                await self.repository.set_nonce(outbox_ids, delivery.nonce)
                 ref = await self.sink.deliver(delivery)
             except DeliveryError as exc:
                 self.failures += 1
@@ -142,6 +175,37 @@ class OutboxSender:
             self.delivered += 1
             sent += 1
         return sent
+
+    async def _not_posted(self, items: list[OutboxItem]) -> list[OutboxItem]:
+        """Rows an earlier attempt sent under a nonce (it crashed, or the sink could not say whether the message
+        arrived): those the channel has are marked sent; the others are sent afresh with the rest."""
+        earlier: dict[str, list[OutboxItem]] = {}
+        for item in items:
+            if item.nonce is not None:
+                earlier.setdefault(item.nonce, []).append(item)
+        kept = [item for item in items if item.nonce is None]
+        for nonce, rows in earlier.items():
+            guild = rows[0].alert.guild_id
+            probe = Delivery(guild, await self.channel_of(guild), nonce=nonce)
+            try:
+                found = await self.sink.find_sent(probe)
+            except DeliveryError as exc:
+                log.warning(
+                    "cannot look for alert delivery %s in its channel (%s); retrying later", nonce, exc
+                )
+                await self.repository.mark_failed(
+                    [r.id for r in rows], str(exc), self.clock() + self.retry_base
+                )
+                continue
+            shown = found.alert_ids if found is not None else frozenset()
+            done = [r.id for r in rows if r.alert.id in shown]
+            if found is not None and done:
+                log.info(
+                    "alert delivery %s reached the channel before: %d rows not posted again", nonce, len(done)
+                )
+                await self.repository.mark_sent(done, self.clock(), found.ref)
+            kept.extend(r for r in rows if r.alert.id not in shown)
+        return sorted(kept, key=lambda item: item.id)
 
     async def _batches(self, items: list[OutboxItem]) -> list[tuple[Delivery, list[int], int]]:
         """Newest pending event per alert, then one delivery per (guild, watch target)."""

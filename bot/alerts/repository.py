@@ -8,11 +8,12 @@ sent in the same step that records the message.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import aiosqlite
+from sqlalchemy import RowMapping, bindparam, text
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.alerts.model import AlertKind, AlertSeverity, AlertState, OutboxEvent, WatchKind
 from bot.core.state_db import StateDB
@@ -56,6 +57,8 @@ class OutboxItem:
     event: OutboxEvent
     created_at: float
     attempts: int
+    nonce: str | None = None
+    """The nonce an earlier attempt sent this row's message with: it may have reached the channel."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,7 +86,7 @@ class NewAlert:
     evidence: Mapping[str, Any]
 
 
-def _alert(row: aiosqlite.Row) -> AlertRecord:
+def _alert(row: RowMapping) -> AlertRecord:
     return AlertRecord(
         id=row["id"],
         guild_id=row["guild_id"],
@@ -110,10 +113,8 @@ class AlertRepository:
     def __init__(self, db: StateDB) -> None:
         self.db = db
 
-    async def _rows(self, sql: str, params: Iterable[Any] = ()) -> list[aiosqlite.Row]:
-        # One call runs execute and fetchall together in the database thread, so no statement is left
-        # open while another task commits on the shared connection.
-        return list(await self.db.conn.execute_fetchall(sql, tuple(params)))
+    async def _rows(self, sql: str, **params: Any) -> Sequence[RowMapping]:
+        return await self.db.rows(sql, params)
 
     # watches ---------------------------------------------------------------------------------
     async def add_watch(
@@ -121,15 +122,25 @@ class AlertRepository:
     ) -> Watch | None:
         """The new watch, or None when this guild already watches the target."""
         async with self.db.transaction() as conn:
-            cursor = await conn.execute(
-                "INSERT OR IGNORE INTO watches (guild_id, kind, target, note, created_by, created_at)"
-                " VALUES (?, ?, ?, ?, ?, ?)",
-                (guild_id, kind, target, note, created_by, now),
-            )
-            if cursor.rowcount == 0:
-                return None
-            watch_id = cursor.lastrowid
-        assert watch_id is not None
+            watch_id = (
+                await conn.execute(
+                    text(
+                        "INSERT INTO watches (guild_id, kind, target, note, created_by, created_at)"
+                        " VALUES (:guild, :kind, :target, :note, :by, :now)"
+                        " ON CONFLICT (guild_id, target) DO NOTHING RETURNING id"
+                    ),
+                    {
+                        "guild": guild_id,
+                        "kind": kind,
+                        "target": target,
+                        "note": note,
+                        "by": created_by,
+                        "now": now,
+                    },
+                )
+            ).scalar()
+        if watch_id is None:
+            return None
         return Watch(watch_id, guild_id, kind, target, note, created_by, now)
 
     async def remove_watch(self, guild_id: int, target: str, now: float) -> int | None:
@@ -138,73 +149,96 @@ class AlertRepository:
         Nothing would ever resolve them otherwise (no monitor looks at the target any more) and they
         would be re-notified forever; the team asked for silence, so no message is queued."""
         async with self.db.transaction() as conn:
-            cursor = await conn.execute(
-                "DELETE FROM watches WHERE guild_id = ? AND target = ?", (guild_id, target)
+            key = {"guild": guild_id, "target": target}
+            removed = await conn.execute(
+                text("DELETE FROM watches WHERE guild_id = :guild AND target = :target"), key
             )
-            if cursor.rowcount == 0:
+            if removed.rowcount == 0:
                 return None
-            cursor = await conn.execute(
-                "UPDATE alerts SET state = 'resolved', resolved_at = ?, resolution = 'watch removed'"
-                " WHERE guild_id = ? AND target = ? AND state = 'open'",
-                (now, guild_id, target),
+            resolved = await conn.execute(
+                text(
+                    "UPDATE alerts SET state = 'resolved', resolved_at = :now, resolution = 'watch removed'"
+                    " WHERE guild_id = :guild AND target = :target AND state = 'open'"
+                ),
+                {**key, "now": now},
             )
-            return cursor.rowcount
+            return resolved.rowcount
 
     async def watches(self, guild_id: int | None = None) -> list[Watch]:
-        where, params = ("WHERE guild_id = ?", (guild_id,)) if guild_id is not None else ("", ())
-        rows = await self._rows(f"SELECT * FROM watches {where} ORDER BY guild_id, kind, target", params)
+        where = "WHERE guild_id = :guild" if guild_id is not None else ""
+        rows = await self._rows(
+            f"SELECT * FROM watches {where} ORDER BY guild_id, kind, target", guild=guild_id
+        )
         return [Watch(**{**dict(row), "kind": WatchKind(row["kind"])}) for row in rows]
 
     # guild settings --------------------------------------------------------------------------
     async def set_alert_channel(self, guild_id: int, channel_id: int) -> None:
         async with self.db.transaction() as conn:
             await conn.execute(
-                "INSERT INTO guild_settings (guild_id, alert_channel_id) VALUES (?, ?)"
-                " ON CONFLICT (guild_id) DO UPDATE SET alert_channel_id = excluded.alert_channel_id",
-                (guild_id, channel_id),
+                text(
+                    "INSERT INTO guild_settings (guild_id, alert_channel_id) VALUES (:guild, :channel)"
+                    " ON CONFLICT (guild_id) DO UPDATE SET alert_channel_id = excluded.alert_channel_id"
+                ),
+                {"guild": guild_id, "channel": channel_id},
             )
 
     async def alert_channel(self, guild_id: int) -> int | None:
-        rows = await self._rows("SELECT alert_channel_id FROM guild_settings WHERE guild_id = ?", (guild_id,))
-        return rows[0][0] if rows else None
+        rows = await self._rows(
+            "SELECT alert_channel_id FROM guild_settings WHERE guild_id = :guild", guild=guild_id
+        )
+        return rows[0]["alert_channel_id"] if rows else None
 
     # mutes -----------------------------------------------------------------------------------
     async def mute(self, mute: Mute) -> None:
         async with self.db.transaction() as conn:
             await conn.execute(
-                "INSERT INTO mutes (guild_id, target, kind, until, created_by) VALUES (?, ?, ?, ?, ?)"
-                " ON CONFLICT (guild_id, target, kind) DO UPDATE SET until = excluded.until,"
-                " created_by = excluded.created_by",
-                (mute.guild_id, mute.target, mute.kind, mute.until, mute.created_by),
+                text(
+                    "INSERT INTO mutes (guild_id, target, kind, until, created_by)"
+                    " VALUES (:guild_id, :target, :kind, :until, :created_by)"
+                    " ON CONFLICT (guild_id, target, kind) DO UPDATE SET until = excluded.until,"
+                    " created_by = excluded.created_by"
+                ),
+                {
+                    "guild_id": mute.guild_id,
+                    "target": mute.target,
+                    "kind": mute.kind,
+                    "until": mute.until,
+                    "created_by": mute.created_by,
+                },
             )
 
     async def active_mutes(self, now: float, guild_id: int | None = None) -> list[Mute]:
-        where = " AND guild_id = ?" if guild_id is not None else ""
-        params: tuple[Any, ...] = (now, guild_id) if guild_id is not None else (now,)
-        rows = await self._rows(f"SELECT * FROM mutes WHERE until > ?{where} ORDER BY until", params)
+        where = " AND guild_id = :guild" if guild_id is not None else ""
+        rows = await self._rows(
+            f"SELECT * FROM mutes WHERE until > :now{where} ORDER BY until", now=now, guild=guild_id
+        )
         return [Mute(**dict(row)) for row in rows]
 
     # alerts ----------------------------------------------------------------------------------
     async def open_alert(self, guild_id: int, dedupe_key: str) -> AlertRecord | None:
         rows = await self._rows(
-            "SELECT * FROM alerts WHERE guild_id = ? AND dedupe_key = ? AND state = 'open'",
-            (guild_id, dedupe_key),
+            "SELECT * FROM alerts WHERE guild_id = :guild AND dedupe_key = :key AND state = 'open'",
+            guild=guild_id,
+            key=dedupe_key,
         )
         return _alert(rows[0]) if rows else None
 
     async def open_alerts(self, guild_id: int | None = None) -> list[AlertRecord]:
-        where, params = (" AND guild_id = ?", (guild_id,)) if guild_id is not None else ("", ())
-        rows = await self._rows(f"SELECT * FROM alerts WHERE state = 'open'{where} ORDER BY id", params)
+        where = " AND guild_id = :guild" if guild_id is not None else ""
+        rows = await self._rows(
+            f"SELECT * FROM alerts WHERE state = 'open'{where} ORDER BY id", guild=guild_id
+        )
         return [_alert(row) for row in rows]
 
     async def alert(self, alert_id: int) -> AlertRecord | None:
-        rows = await self._rows("SELECT * FROM alerts WHERE id = ?", (alert_id,))
+        rows = await self._rows("SELECT * FROM alerts WHERE id = :id", id=alert_id)
         return _alert(rows[0]) if rows else None
 
     async def history(self, guild_id: int, limit: int) -> list[AlertRecord]:
         rows = await self._rows(
-            "SELECT * FROM alerts WHERE guild_id = ? ORDER BY opened_at DESC, id DESC LIMIT ?",
-            (guild_id, limit),
+            "SELECT * FROM alerts WHERE guild_id = :guild ORDER BY opened_at DESC, id DESC LIMIT :limit",
+            guild=guild_id,
+            limit=limit,
         )
         return [_alert(row) for row in rows]
 
@@ -222,29 +256,31 @@ class AlertRepository:
         With a `resolution` the alert is one-shot news, stored already resolved: a crash can never
         leave it open (and re-notified) between an opening and a closing step."""
         async with self.db.transaction() as conn:
-            cursor = await conn.execute(
-                "INSERT INTO alerts (guild_id, dedupe_key, kind, target, state, severity, title, summary,"
-                " evidence, opened_at, last_notified_at, muted, resolved_at, resolution)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    new.guild_id,
-                    new.dedupe_key,
-                    new.kind,
-                    new.target,
-                    AlertState.OPEN if resolution is None else AlertState.RESOLVED,
-                    new.severity,
-                    new.title,
-                    new.summary,
-                    json.dumps(dict(new.evidence), sort_keys=True),
-                    now,
-                    None if muted else now,
-                    int(muted),
-                    None if resolution is None else now,
-                    resolution or "",
+            inserted = await conn.execute(
+                text(
+                    "INSERT INTO alerts (guild_id, dedupe_key, kind, target, state, severity, title, summary,"
+                    " evidence, opened_at, last_notified_at, muted, resolved_at, resolution)"
+                    " VALUES (:guild_id, :dedupe_key, :kind, :target, :state, :severity, :title, :summary,"
+                    " :evidence, :now, :notified, :muted, :resolved_at, :resolution) RETURNING id"
                 ),
+                {
+                    "guild_id": new.guild_id,
+                    "dedupe_key": new.dedupe_key,
+                    "kind": new.kind,
+                    "target": new.target,
+                    "state": AlertState.OPEN if resolution is None else AlertState.RESOLVED,
+                    "severity": new.severity,
+                    "title": new.title,
+                    "summary": new.summary,
+                    "evidence": json.dumps(dict(new.evidence), sort_keys=True),
+                    "now": now,
+                    "notified": None if muted else now,
+                    "muted": int(muted),
+                    "resolved_at": None if resolution is None else now,
+                    "resolution": resolution or "",
+                },
             )
-            alert_id = cursor.lastrowid
-            assert alert_id is not None
+            alert_id: int = inserted.scalar_one()
             if not muted:
                 await self._enqueue(conn, alert_id, new.guild_id, event, now)
         record = await self.alert(alert_id)
@@ -256,45 +292,62 @@ class AlertRepository:
     ) -> None:
         """Close an alert; `notify` only when the opening was told to the team (a muted one stays quiet)."""
         async with self.db.transaction() as conn:
-            cursor = await conn.execute(
-                "UPDATE alerts SET state = 'resolved', resolved_at = ?, resolution = ?,"
-                " evidence = json_patch(evidence, ?) WHERE id = ? AND state = 'open'",
-                (now, resolution, json.dumps(dict(evidence), sort_keys=True), alert_id),
-            )
-            # Already resolved (by another path, or twice): the team was told once, not again.
-            if notify and cursor.rowcount == 1:
-                (guild,) = await conn.execute_fetchall(
-                    "SELECT guild_id FROM alerts WHERE id = ?", (alert_id,)
+            closed = (
+                await conn.execute(
+                    text(
+                        "UPDATE alerts SET state = 'resolved', resolved_at = :now, resolution = :resolution"
+                        " WHERE id = :id AND state = 'open' RETURNING guild_id, evidence"
+                    ),
+                    {"now": now, "resolution": resolution, "id": alert_id},
                 )
-                await self._enqueue(conn, alert_id, guild[0], OutboxEvent.RESOLVED, now)
+            ).one_or_none()
+            # Already resolved (by another path, or twice): the team was told once, not again.
+            if closed is None:
+                return
+            merged = merge_patch(json.loads(closed.evidence), dict(evidence))
+            await conn.execute(
+                text("UPDATE alerts SET evidence = :evidence WHERE id = :id"),
+                {"evidence": json.dumps(merged, sort_keys=True), "id": alert_id},
+            )
+            if notify:
+                await self._enqueue(conn, alert_id, closed.guild_id, OutboxEvent.RESOLVED, now)
 
     async def renotify(self, alert_id: int, guild_id: int, now: float) -> None:
         async with self.db.transaction() as conn:
-            await conn.execute("UPDATE alerts SET last_notified_at = ? WHERE id = ?", (now, alert_id))
+            await conn.execute(
+                text("UPDATE alerts SET last_notified_at = :now WHERE id = :id"), {"now": now, "id": alert_id}
+            )
             await self._enqueue(conn, alert_id, guild_id, OutboxEvent.RENOTIFY, now)
 
     async def ack(self, alert_ids: Iterable[int], who: str) -> int:
         """Acknowledge every alert of `alert_ids` not yet acknowledged, in one transaction; how many changed."""
+        ids = list(alert_ids)
+        if not ids:
+            return 0
         async with self.db.transaction() as conn:
-            cursor = await conn.executemany(
-                "UPDATE alerts SET acked_by = ? WHERE id = ? AND acked_by IS NULL",
-                [(who, alert_id) for alert_id in alert_ids],
+            acked = await conn.execute(
+                text("UPDATE alerts SET acked_by = :who WHERE id IN :ids AND acked_by IS NULL").bindparams(
+                    bindparam("ids", expanding=True)
+                ),
+                {"who": who, "ids": ids},
             )
-            return cursor.rowcount
+            return acked.rowcount
 
     async def told_since(self, guild_id: int, dedupe_key: str, since: float) -> bool:
         """Whether an alert with this key opened for this guild at or after `since`."""
         rows = await self._rows(
-            "SELECT 1 FROM alerts WHERE guild_id = ? AND dedupe_key = ? AND opened_at >= ? LIMIT 1",
-            (guild_id, dedupe_key, since),
+            "SELECT 1 FROM alerts WHERE guild_id = :guild AND dedupe_key = :key AND opened_at >= :since LIMIT 1",
+            guild=guild_id,
+            key=dedupe_key,
+            since=since,
         )
         return bool(rows)
 
     # snapshot views --------------------------------------------------------------------------
     async def snapshot_view(self, target: str) -> dict[str, Any] | None:
         """What the last routing snapshot seen said about a watched target (JSON), or None."""
-        rows = await self._rows("SELECT view FROM snapshot_views WHERE target = ?", (target,))
-        return dict(json.loads(rows[0][0])) if rows else None
+        rows = await self._rows("SELECT view FROM snapshot_views WHERE target = :target", target=target)
+        return dict(json.loads(rows[0]["view"])) if rows else None
 
     async def save_snapshot_views(
         self, views: Mapping[str, tuple[str, Mapping[str, Any]]], now: float, keep: Iterable[str]
@@ -302,72 +355,169 @@ class AlertRepository:
         """Store (snapshot id, view) per target and forget targets no longer in `keep`, in one step."""
         kept = list(keep)
         async with self.db.transaction() as conn:
-            await conn.executemany(
-                "INSERT INTO snapshot_views (target, snapshot_id, view, seen_at) VALUES (?, ?, ?, ?)"
-                " ON CONFLICT (target) DO UPDATE SET snapshot_id = excluded.snapshot_id,"
-                " view = excluded.view, seen_at = excluded.seen_at",
-                [
-                    (target, snapshot_id, json.dumps(dict(view), sort_keys=True), now)
-                    for target, (snapshot_id, view) in views.items()
-                ],
-            )
-            await conn.execute(
-                f"DELETE FROM snapshot_views WHERE target NOT IN ({', '.join('?' * len(kept))})", kept
-            )
+            if views:
+                await conn.execute(
+                    text(
+                        "INSERT INTO snapshot_views (target, snapshot_id, view, seen_at)"
+                        " VALUES (:target, :snapshot, :view, :now)"
+                        " ON CONFLICT (target) DO UPDATE SET snapshot_id = excluded.snapshot_id,"
+                        " view = excluded.view, seen_at = excluded.seen_at"
+                    ),
+                    [
+                        {
+                            "target": target,
+                            "snapshot": snapshot_id,
+                            "view": json.dumps(dict(view), sort_keys=True),
+                            "now": now,
+                        }
+                        for target, (snapshot_id, view) in views.items()
+                    ],
+                )
+            forget = "DELETE FROM snapshot_views" + (" WHERE target NOT IN :kept" if kept else "")
+            statement = text(forget).bindparams(bindparam("kept", expanding=True)) if kept else text(forget)
+            await conn.execute(statement, {"kept": kept} if kept else {})
 
     # outbox ----------------------------------------------------------------------------------
     @staticmethod
     async def _enqueue(
-        conn: aiosqlite.Connection, alert_id: int, guild_id: int, event: OutboxEvent, now: float
+        conn: AsyncConnection, alert_id: int, guild_id: int, event: OutboxEvent, now: float
     ) -> None:
         await conn.execute(
-            "INSERT INTO outbox (alert_id, guild_id, event, created_at, next_attempt_at) VALUES (?, ?, ?, ?, ?)",
-            (alert_id, guild_id, event, now, now),
+            text(
+                "INSERT INTO outbox (alert_id, guild_id, event, created_at, next_attempt_at)"
+                " VALUES (:alert, :guild, :event, :now, :now)"
+            ),
+            {"alert": alert_id, "guild": guild_id, "event": event, "now": now},
         )
 
     async def pending(self, now: float) -> list[OutboxItem]:
         """Unsent rows due now, oldest first, each with its alert's current state."""
-        rows = await self._rows(
-            "SELECT o.id AS outbox_id, o.event, o.created_at AS queued_at, o.attempts, a.* FROM outbox o"
-            " JOIN alerts a ON a.id = o.alert_id WHERE o.sent_at IS NULL AND o.next_attempt_at <= ? ORDER BY o.id",
-            (now,),
+        return await self._items("o.sent_at IS NULL AND o.next_attempt_at <= :now", now=now)
+
+    async def _items(self, where: str, **params: Any) -> list[OutboxItem]:
+        statement = text(
+            "SELECT o.id AS outbox_id, o.event, o.created_at AS queued_at, o.attempts, o.nonce, a.* FROM outbox o"
+            f" JOIN alerts a ON a.id = o.alert_id WHERE {where} ORDER BY o.id"
         )
+        if "ids" in params:
+            statement = statement.bindparams(bindparam("ids", expanding=True))
+        rows = await self.db.rows(statement, params)
         return [
             OutboxItem(
-                row["outbox_id"], _alert(row), OutboxEvent(row["event"]), row["queued_at"], row["attempts"]
+                row["outbox_id"],
+                _alert(row),
+                OutboxEvent(row["event"]),
+                row["queued_at"],
+                row["attempts"],
+                row["nonce"],
             )
             for row in rows
         ]
 
+    async def claim(
+        self, now: float, owner: str, hold: float, holds: Callable[[int], bool] = lambda _guild: True
+    ) -> list[OutboxItem]:
+        """Take the unsent rows due now that no live claim holds and whose guild `owner` posts for (`holds`: a
+        sharded process serves only its shards' guilds), for `owner` until `now + hold`.
+
+        Two senders never hold the same row: PostgreSQL skips rows another transaction is claiming
+        (`FOR UPDATE SKIP LOCKED`), SQLite's `BEGIN IMMEDIATE` lets one claimer in at a time."""
+        lock = "" if self.db.is_sqlite else " FOR UPDATE SKIP LOCKED"
+        async with self.db.transaction() as conn:
+            due = (
+                await conn.execute(
+                    text(
+                        "SELECT id, guild_id FROM outbox WHERE sent_at IS NULL AND next_attempt_at <= :now"
+                        f" AND (claim_until IS NULL OR claim_until <= :now) ORDER BY id{lock}"
+                    ),
+                    {"now": now},
+                )
+            ).all()
+            ids = [row.id for row in due if holds(row.guild_id)]
+            if ids:
+                await conn.execute(
+                    text(
+                        "UPDATE outbox SET claimed_by = :owner, claim_until = :until WHERE id IN :ids"
+                    ).bindparams(bindparam("ids", expanding=True)),
+                    {"owner": owner, "until": now + hold, "ids": list(ids)},
+                )
+        return await self._items("o.id IN :ids", ids=list(ids)) if ids else []
+
+    async def release_claims(self, owner: str) -> int:
+        """A new leader takes over: claims of any other sender end now (the lease says it has stopped)."""
+        async with self.db.transaction() as conn:
+            released = await conn.execute(
+                text(
+                    "UPDATE outbox SET claim_until = NULL WHERE sent_at IS NULL AND claim_until IS NOT NULL"
+                    " AND claimed_by <> :owner"
+                ),
+                {"owner": owner},
+            )
+            return released.rowcount
+
+    async def set_nonce(self, outbox_ids: Iterable[int], nonce: str) -> None:
+        """Record the nonce before the message is sent (see `OutboxItem.nonce`)."""
+        async with self.db.transaction() as conn:
+            await conn.execute(
+                text("UPDATE outbox SET nonce = :nonce WHERE id IN :ids").bindparams(
+                    bindparam("ids", expanding=True)
+                ),
+                {"nonce": nonce, "ids": list(outbox_ids)},
+            )
+
     async def retry_now(self) -> None:
         """After a restart a new sink may work at once: forget the backoff of rows still pending."""
         async with self.db.transaction() as conn:
-            await conn.execute("UPDATE outbox SET next_attempt_at = 0 WHERE sent_at IS NULL")
+            await conn.execute(text("UPDATE outbox SET next_attempt_at = 0 WHERE sent_at IS NULL"))
 
     async def pending_count(self) -> int:
-        rows = await self._rows("SELECT COUNT(*) FROM outbox WHERE sent_at IS NULL")
-        return int(rows[0][0])
+        rows = await self._rows("SELECT COUNT(*) AS n FROM outbox WHERE sent_at IS NULL")
+        return int(rows[0]["n"])
 
     async def mark_sent(self, outbox_ids: Iterable[int], now: float, message_ref: str) -> None:
         ids = list(outbox_ids)
+        if not ids:
+            return
         async with self.db.transaction() as conn:
-            await conn.executemany(
-                "UPDATE outbox SET sent_at = ?, message_ref = ? WHERE id = ? AND sent_at IS NULL",
-                [(now, message_ref, i) for i in ids],
+            await conn.execute(
+                text(
+                    "UPDATE outbox SET sent_at = :now, message_ref = :ref, claim_until = NULL"
+                    " WHERE id IN :ids AND sent_at IS NULL"
+                ).bindparams(bindparam("ids", expanding=True)),
+                {"now": now, "ref": message_ref, "ids": ids},
             )
 
     async def mark_failed(self, outbox_ids: Iterable[int], error: str, retry_at: float) -> None:
+        ids = list(outbox_ids)
+        if not ids:
+            return
         async with self.db.transaction() as conn:
-            await conn.executemany(
-                "UPDATE outbox SET attempts = attempts + 1, last_error = ?, next_attempt_at = ? WHERE id = ?",
-                [(error[:500], retry_at, i) for i in outbox_ids],
+            await conn.execute(
+                text(
+                    "UPDATE outbox SET attempts = attempts + 1, last_error = :error, next_attempt_at = :retry,"
+                    " claim_until = NULL WHERE id IN :ids"
+                ).bindparams(bindparam("ids", expanding=True)),
+                {"error": error[:500], "retry": retry_at, "ids": ids},
             )
 
     async def sent_messages(self, guild_id: int | None = None) -> list[tuple[int, str, str]]:
         """(alert id, event, message ref) of every delivered row, for tests and `/alerts history`."""
-        where, params = (" AND guild_id = ?", (guild_id,)) if guild_id is not None else ("", ())
+        where = " AND guild_id = :guild" if guild_id is not None else ""
         rows = await self._rows(
             f"SELECT alert_id, event, message_ref FROM outbox WHERE sent_at IS NOT NULL{where} ORDER BY id",
-            params,
+            guild=guild_id,
         )
-        return [(row[0], row[1], row[2]) for row in rows]
+        return [(row["alert_id"], row["event"], row["message_ref"]) for row in rows]
+
+
+def merge_patch(target: Any, patch: Any) -> Any:
+    """RFC 7396 JSON merge patch (what SQLite's json_patch did): objects merge key by key, null deletes a key."""
+    if not isinstance(patch, dict):
+        return patch
+    merged = dict(target) if isinstance(target, dict) else {}
+    for key, value in patch.items():
+        if value is None:
+            merged.pop(key, None)
+        else:
+            merged[key] = merge_patch(merged.get(key), value)
+    return merged

@@ -102,7 +102,7 @@ class AlertService:
         self.batch_window = batch_window
         self.tick_seconds = tick_seconds
         a = settings.alerts
-        self.db = StateDB(settings.core.silkroute_state_db)
+        self.db = StateDB.from_settings(settings)
         self.repository = AlertRepository(self.db)
         self.engine = AlertEngine(self.repository, clock, a.silkroute_renotify_hours * 3600)
         if baseline is None and snapshots is not None:
@@ -141,16 +141,45 @@ class AlertService:
         """Held around "ask a monitor, apply its findings": the feed and the pump both do that, and an
         interleaving could resolve an alert before its opening is stored (the resolve would be lost)."""
         self._closed = False
+        self.leading = True
+        """Whether this process runs the feed, the monitors' clock and the sender. A lone process always does;
+        among replicas only the lease holder does (`lead`/`stand_by`, called by the cluster)."""
+        self._background = False
         self._last_site_check = float("-inf")
         self._last_outage_check = float("-inf")
 
     # lifetime -----------------------------------------------------------------------------------
     async def start(self) -> None:
         await self.db.open()
+        await self._restore()
+
+    async def _restore(self) -> None:
+        """Watches and the monitors' open conditions as the database has them (another replica may have led)."""
         await self._sync_watches()
         for alert in await self.repository.open_alerts():
             if (monitor := self._restorers.get(alert.kind)) is not None:
                 monitor.restore(alert)
+
+    async def lead(self, term: int) -> None:
+        """This replica won the lease: pick up the state the last leader left and start the singletons."""
+        log.info("alerts: leading (term %d)", term)
+        self.leading = True
+        if self.db.is_open:
+            await self._restore()
+        if self.sender is not None:
+            # The last leader has stopped (that is what the lease means): its claims need not run out first.
+            await self.repository.release_claims(self.sender.owner)
+            self.sender.resume()
+            self._start_singletons()
+
+    async def stand_by(self) -> None:
+        """Another replica leads (or this one lost the lease): stop the feed, the ticker and the sender."""
+        self.leading = False
+        if self.sender is not None:
+            await self.sender.stop()  # a delivery in progress is marked sent before the sender stops
+        await self._stop_tasks()
+        self.feed = None
+        self.feed_note = "standby: another replica leads"
 
     async def attach(self, sink: AlertSink, *, background: bool = True) -> None:
         """Start delivering to `sink` and start the feed (a second call only swaps the sink).
@@ -166,7 +195,13 @@ class AlertService:
         self.sender = OutboxSender(
             self.repository, sink, self.channel_of, self.clock, batch_window=self.batch_window
         )
-        if background:
+        self._background = background
+        if self.leading:
+            self._start_singletons()
+
+    def _start_singletons(self) -> None:
+        assert self.sender is not None
+        if self._background and not self._tasks:
             self._flush_on_close = True
             self._tasks.append(asyncio.create_task(self.sender.run(), name="alert-sender"))
             self._tasks.append(asyncio.create_task(self._tick_forever(), name="alert-ticker"))
@@ -201,16 +236,19 @@ class AlertService:
         async with self._pumping:
             self._closed = True
         if self.sender is not None:
-            if self._flush_on_close:
+            if self._flush_on_close and self.leading:
                 await self._flush()
             await self.sender.stop()
+        await self._stop_tasks()
+        await self.db.close()
+
+    async def _stop_tasks(self) -> None:
         for task in self._tasks:
             task.cancel()
         for task in self._tasks:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         self._tasks.clear()
-        await self.db.close()
 
     async def _flush(self) -> None:
         """Our own sender's last round: a console fed by a pipe ends right after its last command, and the
@@ -518,7 +556,7 @@ class AlertService:
 
         The Discord pump loop may still fire while the bot closes: after `close()` a round does nothing."""
         async with self._pumping:
-            if self._closed:
+            if self._closed or not self.leading:
                 return
             try:
                 await self.tick()

@@ -23,6 +23,7 @@ from bot.alerts.ports import ExitHistory, ExitPoint, FeedFactory, SiteCheck, Sit
 from bot.alerts.repository import AlertRepository
 from bot.alerts.service import AlertService
 from bot.app.limits import FairUse
+from bot.cluster.service import Cluster
 from bot.core.guild_languages import GuildLanguages
 from bot.core.settings import Settings
 from bot.core.state_db import StateDB
@@ -68,6 +69,7 @@ class Services:
     limits: FairUse
     outage: OutageService
     history: HistoryRecorder
+    cluster: Cluster
     redis: RedisLink | None = None
     events: EventBus = field(default_factory=LocalBus)
     started_at: float = field(default_factory=time.time)
@@ -80,10 +82,20 @@ class Services:
 
     @property
     def components(self) -> list[Component]:
-        """In start order: the alert system and the outage watch use the snapshot and the live sources; history
-        reads the alert system's watches; Redis, when shared state is on, comes before all of them."""
+        """In start order: Redis first when shared state is on; then the cluster (replicas learn whether they lead
+        before any singleton starts, and it lets go of the lease last); the alert system and the outage watch use
+        the snapshot and the live sources; history reads the alert system's watches."""
         shared = [self.redis] if self.redis is not None else []
-        return [*shared, self.snapshots, self.live, self.alerts, self.limits, self.outage, self.history]
+        return [
+            *shared,
+            self.cluster,
+            self.snapshots,
+            self.live,
+            self.alerts,
+            self.limits,
+            self.outage,
+            self.history,
+        ]
 
     async def start(self) -> None:
         for component in self.components:
@@ -112,16 +124,14 @@ async def watched_targets(repository: AlertRepository) -> Watched:
 def build_history(
     settings: Settings, watched: WatchedTargets, served: ServedIndex | None = None
 ) -> HistoryRecorder:
-    return HistoryRecorder(
-        HistoryStore(settings.history.silkroute_history_db), settings.history.countries, watched, served
-    )
+    return HistoryRecorder(HistoryStore.from_settings(settings), settings.history.countries, watched, served)
 
 
 def standalone_history(settings: Settings) -> HistoryRecorder:
     """The recorder for the one-shot `silkroute data` commands, reading the watches from the state file."""
 
     async def watched() -> Watched:
-        db = StateDB(settings.core.silkroute_state_db)
+        db = StateDB.from_settings(settings)
         await db.open()
         try:
             return await watched_targets(AlertRepository(db))
@@ -165,7 +175,13 @@ def build_services(settings: Settings, *, long_running: bool = True) -> Services
         run_panel=long_running,
     )
     return compose_services(
-        settings, snapshots, live, outage, limits=shared_limits(settings, redis), redis=redis
+        settings,
+        snapshots,
+        live,
+        outage,
+        limits=shared_limits(settings, redis),
+        redis=redis,
+        replica=long_running,
     )
 
 
@@ -197,13 +213,16 @@ def compose_services(
     limits: FairUse | None = None,
     alerts: AlertService | None = None,
     redis: RedisLink | None = None,
+    replica: bool = True,
 ) -> Services:
-    """The parts that follow from the data sources: limits, alerts (using all of them) and history (reading the
-    alerts' watches). Tests hand in their own sources, limits or alert service and keep the rest real."""
+    """The parts that follow from the data sources: limits, alerts (using all of them), history (reading the
+    alerts' watches) and the cluster, which starts the singletons (alerts, outage poller) only while this
+    replica leads. Tests hand in their own sources, limits or alert service and keep the rest real."""
     limits = limits or FairUse(settings.limits)
     events = event_bus(redis)
     alerts = alerts or build_alerts(settings, snapshots, live, limits, outage, events)
     history = service_history(settings, snapshots, alerts, events)
+    cluster = Cluster(settings, [alerts, outage], alerts.db, active=replica)
     return Services(
         settings=settings,
         snapshots=snapshots,
@@ -214,6 +233,7 @@ def compose_services(
         history=history,
         redis=redis,
         events=events,
+        cluster=cluster,
     )
 
 
@@ -259,7 +279,7 @@ def build_alerts(
         rpki=live.ripestat,
         probe=None if offline else reach_probe(settings, limits),
         outage=outage,
-        exit_history=history_exits(HistoryStore(settings.history.silkroute_history_db)),
+        exit_history=history_exits(HistoryStore.from_settings(settings)),
     )
 
 

@@ -277,6 +277,32 @@ def parse_shard_ids(text: str, count: int | None) -> tuple[int, ...] | None:
     return tuple(sorted(ids))
 
 
+class DatabaseSettings(_Section):
+    """Where durable state lives, and how replicas share the singletons (README "Running more than one").
+
+    Empty `SILKROUTE_DATABASE_URL` keeps the embedded default: the SQLite file `SILKROUTE_STATE_DB`, one process
+    that always leads. A `postgresql://` URL moves the state to PostgreSQL, where any number of replicas run and
+    one at a time, chosen by an advisory lock, runs the singletons."""
+
+    silkroute_database_url: str = ""
+    # How often the leader proves it still holds its lease, and a standby tries to take it.
+    silkroute_lease_heartbeat_seconds: float = Field(default=5.0, gt=0, le=60)
+    # A leader that cannot prove its lease for this long stops its singletons (before a standby can win).
+    silkroute_lease_timeout_seconds: float = Field(default=10.0, gt=0, le=300)
+    # A replica whose heartbeat is older than this is shown as gone in /status.
+    silkroute_replica_stale_seconds: float = Field(default=60.0, gt=0)
+
+    @field_validator("silkroute_database_url")
+    @classmethod
+    def _known_database(cls, value: str) -> str:
+        url = value.strip()
+        if url and not url.startswith(("postgresql://", "postgresql+psycopg://", "sqlite")):
+            raise ValueError(
+                "must be empty (SQLite) or a postgresql:// URL (example: postgresql://bot@db/silkroute)"
+            )
+        return url
+
+
 class Settings:
     """All sections, loaded together so every invalid variable is reported at once."""
 
@@ -292,6 +318,7 @@ class Settings:
         self.outage: OutageSettings = sections.get("outage") or OutageSettings()
         self.redis: RedisSettings = sections.get("redis") or RedisSettings()
         self.shards: ShardSettings = sections.get("shards") or ShardSettings()
+        self.database: DatabaseSettings = sections.get("database") or DatabaseSettings()
 
 
 SECTIONS: dict[str, type[_Section]] = {
@@ -306,6 +333,7 @@ SECTIONS: dict[str, type[_Section]] = {
     "outage": OutageSettings,
     "redis": RedisSettings,
     "shards": ShardSettings,
+    "database": DatabaseSettings,
 }
 
 

@@ -1,238 +1,233 @@
-"""One aiosqlite connection with versioned schema migrations.
+"""Durable state on SQLAlchemy Core: an SQLite file by default, PostgreSQL for replicas; Alembic migrations.
 
-Migrations are numbered SQL scripts applied in order inside a transaction and recorded in
-`schema_migrations`, so an old database file upgrades itself on start and a new one is built
-from the same steps; nothing ever edits an applied migration.
+One schema, written once as Alembic revisions (`bot/core/migrations/versions`), builds both databases, so an
+old SQLite file and a new PostgreSQL database upgrade by the same steps. Files made before Alembic (their
+versions recorded in `schema_migrations`) are stamped at the matching revision and upgraded in place.
+Migrating runs inside one transaction that also serialises concurrent starters: `BEGIN IMMEDIATE` on SQLite,
+a transaction-scoped advisory lock on PostgreSQL, so exactly one process migrates and the others find
+nothing left to do.
 """
 
 from __future__ import annotations
 
 import asyncio
 import errno
-import sqlite3
-import time
-from collections.abc import AsyncIterator, Sequence
-from contextlib import asynccontextmanager
+import logging
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from contextlib import asynccontextmanager, nullcontext
+from functools import partial
 from pathlib import Path
+from typing import Any
 
-import aiosqlite
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Connection, RowMapping, TextClause, event, inspect, text
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+from sqlalchemy.pool import StaticPool
 
 from bot.core.errors import DataUnavailable
+from bot.core.settings import Settings
 
+log = logging.getLogger(__name__)
+# Alembic says which dialect it uses at every start of every process (every `silkroute ask`); we log what changed.
+logging.getLogger("alembic.runtime.migration").setLevel(logging.WARNING)
 # How long a statement waits for another process's write lock before failing (a migration or a burst of
 # writes from many `silkroute ask` processes holds it for milliseconds, a slow disk for longer).
 BUSY_TIMEOUT_MS = 30_000
+MIGRATIONS = Path(__file__).with_name("migrations")
+# Any constant: the advisory lock key PostgreSQL starters queue on while one of them migrates.
+MIGRATION_LOCK_KEY = 0x5117_0001
+# The Alembic revision each pre-Alembic `schema_migrations` version equals.
+LEGACY_REVISIONS = {1: "0001", 2: "0002", 3: "0003"}
 
-MIGRATIONS: Sequence[tuple[int, str]] = (
-    (
-        1,
-        """
-        CREATE TABLE watches (
-            id INTEGER PRIMARY KEY,
-            guild_id INTEGER NOT NULL,
-            kind TEXT NOT NULL CHECK (kind IN ('asn', 'prefix', 'site')),
-            target TEXT NOT NULL,
-            note TEXT NOT NULL DEFAULT '',
-            created_by TEXT NOT NULL,
-            created_at REAL NOT NULL,
-            UNIQUE (guild_id, target)
-        );
-        CREATE TABLE guild_settings (
-            guild_id INTEGER PRIMARY KEY,
-            alert_channel_id INTEGER
-        );
-        CREATE TABLE mutes (
-            guild_id INTEGER NOT NULL,
-            target TEXT NOT NULL,
-            kind TEXT NOT NULL,
-            until REAL NOT NULL,
-            created_by TEXT NOT NULL,
-            PRIMARY KEY (guild_id, target, kind)
-        );
-        CREATE TABLE alerts (
-            id INTEGER PRIMARY KEY,
-            guild_id INTEGER NOT NULL,
-            dedupe_key TEXT NOT NULL,
-            kind TEXT NOT NULL,
-            target TEXT NOT NULL,
-            state TEXT NOT NULL CHECK (state IN ('open', 'resolved')),
-            severity TEXT NOT NULL,
-            title TEXT NOT NULL,
-            summary TEXT NOT NULL,
-            evidence TEXT NOT NULL,
-            opened_at REAL NOT NULL,
-            last_notified_at REAL,
-            resolved_at REAL,
-            resolution TEXT NOT NULL DEFAULT '',
-            acked_by TEXT,
-            muted INTEGER NOT NULL DEFAULT 0
-        );
-        CREATE UNIQUE INDEX alerts_one_open_per_key ON alerts (guild_id, dedupe_key) WHERE state = 'open';
-        CREATE INDEX alerts_by_guild ON alerts (guild_id, opened_at);
-        CREATE TABLE outbox (
-            id INTEGER PRIMARY KEY,
-            alert_id INTEGER NOT NULL REFERENCES alerts (id),
-            guild_id INTEGER NOT NULL,
-            event TEXT NOT NULL CHECK (event IN ('opened', 'renotify', 'resolved', 'test')),
-            created_at REAL NOT NULL,
-            attempts INTEGER NOT NULL DEFAULT 0,
-            next_attempt_at REAL NOT NULL DEFAULT 0,
-            last_error TEXT NOT NULL DEFAULT '',
-            sent_at REAL,
-            message_ref TEXT
-        );
-        CREATE INDEX outbox_pending ON outbox (sent_at, next_attempt_at);
-        """,
-    ),
-    (
-        2,
-        """
-        CREATE TABLE snapshot_views (
-            target TEXT PRIMARY KEY,
-            snapshot_id TEXT NOT NULL,
-            view TEXT NOT NULL,
-            seen_at REAL NOT NULL
-        );
-        CREATE INDEX alerts_by_key ON alerts (guild_id, dedupe_key, opened_at);
-        """,
-    ),
-    (
-        3,
-        # Country watches (the national outage watch): SQLite cannot change a CHECK, so the table is rebuilt.
-        """
-        CREATE TABLE watches_v3 (
-            id INTEGER PRIMARY KEY,
-            guild_id INTEGER NOT NULL,
-            kind TEXT NOT NULL CHECK (kind IN ('asn', 'prefix', 'site', 'country')),
-            target TEXT NOT NULL,
-            note TEXT NOT NULL DEFAULT '',
-            created_by TEXT NOT NULL,
-            created_at REAL NOT NULL,
-            UNIQUE (guild_id, target)
-        );
-        INSERT INTO watches_v3 (id, guild_id, kind, target, note, created_by, created_at)
-            SELECT id, guild_id, kind, target, note, created_by, created_at FROM watches;
-        DROP TABLE watches;
-        ALTER TABLE watches_v3 RENAME TO watches;
-        """,
-    ),
-    (
-        4,
-        # Each server's language (`/settings language:`); read and written only by bot.core.guild_languages.
-        """
-        CREATE TABLE guild_languages (
-            guild_id INTEGER PRIMARY KEY,
-            language TEXT NOT NULL CHECK (language IN ('en', 'ru', 'kk')),
-            set_by TEXT NOT NULL,
-            set_at REAL NOT NULL
-        );
-        """,
-    ),
-)
+
+def database_url(settings: Settings) -> URL:
+    """SILKROUTE_DATABASE_URL with the async driver named, or the SQLite file SILKROUTE_STATE_DB."""
+    raw = settings.database.silkroute_database_url
+    if not raw:
+        return URL.create("sqlite+aiosqlite", database=str(settings.core.silkroute_state_db))
+    url = make_url(raw)
+    if url.drivername == "postgresql":
+        url = url.set(drivername="postgresql+psycopg")
+    elif url.drivername == "sqlite":
+        url = url.set(drivername="sqlite+aiosqlite")
+    return url
 
 
 class StateDB:
-    """The state file; callers use `transaction()` for writes so each change commits whole or not at all."""
+    """The state database; callers use `transaction()` for writes so each change commits whole or not at all."""
 
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self._conn: aiosqlite.Connection | None = None
-        # One connection is shared by the monitors and the sender: their transactions must not interleave.
-        self._write = asyncio.Lock()
+    def __init__(self, path: Path | None = None, *, url: URL | str | None = None) -> None:
+        if url is None:
+            if path is None:
+                raise ValueError("StateDB needs a path or a URL")
+            url = URL.create("sqlite+aiosqlite", database=str(path))
+        self.url = make_url(url)
+        self.is_sqlite = self.url.get_backend_name() == "sqlite"
+        self.path = Path(self.url.database or "") if self.is_sqlite else None
+        self._engine: AsyncEngine | None = None
+        # SQLite has one writer at a time anyway; queueing here spares busy-waiting in its lock.
+        self._write = asyncio.Lock() if self.is_sqlite else None
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> StateDB:
+        return cls(url=database_url(settings))
 
     @property
-    def conn(self) -> aiosqlite.Connection:
-        if self._conn is None:
+    def engine(self) -> AsyncEngine:
+        if self._engine is None:
             raise RuntimeError("state database is not open")
-        return self._conn
+        return self._engine
+
+    @property
+    def is_open(self) -> bool:
+        return self._engine is not None
+
+    @property
+    def where(self) -> str:
+        """The database for messages and /status, without a password."""
+        return str(self.path) if self.is_sqlite else self.url.render_as_string(hide_password=True)
 
     async def open(self) -> None:
-        """Open (creating the folder and file) and migrate; DataUnavailable naming the path when it cannot."""
-        if self._conn is not None:
+        """Connect (creating the SQLite folder and file) and migrate; DataUnavailable naming where, when it cannot."""
+        if self._engine is not None:
             return
         try:
             await self._open()
-        except (OSError, sqlite3.Error) as exc:
-            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-            if isinstance(exc, FileExistsError):  # mkdir met a file where the folder should be
-                reason = f"{self.path.parent} is a file, not a folder"
+        except (OSError, SQLAlchemyError) as exc:
             raise DataUnavailable(
-                f"Cannot open the state database {self.path} ({reason}); check SILKROUTE_STATE_DB.",
+                f"Cannot open the state database {self.where} ({_reason(exc, self.path)}); "
+                "check SILKROUTE_STATE_DB and SILKROUTE_DATABASE_URL.",
                 example="SILKROUTE_STATE_DB=var/state.sqlite3",
             ) from None
 
     async def _open(self) -> None:
-        if str(self.path) != ":memory:":
+        if self.path is not None and str(self.path) != ":memory:":
             self.path.parent.mkdir(parents=True, exist_ok=True)
             if self.path.is_dir():  # checked here: aiosqlite leaves its thread behind when connect fails
                 raise IsADirectoryError(errno.EISDIR, "it is a folder")
-        # isolation_level=None: we issue BEGIN/COMMIT ourselves, so nothing is committed implicitly.
-        self._conn = await aiosqlite.connect(self.path, isolation_level=None)
+        options: dict[str, Any] = {}
+        if self.path is not None and str(self.path) == ":memory:":
+            options["poolclass"] = StaticPool  # one connection, or each would see its own empty database
+        elif not self.is_sqlite:
+            options["pool_pre_ping"] = True  # a replica outlives a database restart
+        self._engine = create_async_engine(self.url, **options)
+        if self.is_sqlite:
+            _sqlite_transactions(self._engine)
         try:
-            self._conn.row_factory = aiosqlite.Row
-            # The busy timeout comes first: switching to WAL and migrating wait for other processes' locks.
-            await self._conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
-            await self._conn.execute_fetchall(
-                "PRAGMA journal_mode=WAL"
-            )  # returns a row: fetch it, or COMMIT fails
-            await self._conn.execute("PRAGMA foreign_keys=ON")
-            await self.migrate()
+            if applied := await self.migrate():
+                log.info("state database %s migrated to %s (%s)", self.where, applied[-1], ", ".join(applied))
         except BaseException:
             # An open connection's worker thread would keep the process from ever exiting.
             await self.close()
             raise
 
     async def close(self) -> None:
-        if self._conn is not None:
-            await self._conn.close()
-            self._conn = None
+        if self._engine is not None:
+            await self._engine.dispose()
+            self._engine = None
 
-    async def schema_version(self) -> int:
-        rows = list(
-            await self.conn.execute_fetchall("SELECT COALESCE(MAX(version), 0) FROM schema_migrations")
-        )
-        return int(rows[0][0]) if rows else 0
+    async def schema_version(self) -> str | None:
+        """The Alembic revision the database is at (None before the first migration)."""
+        async with self.engine.connect() as conn:
+            return await conn.run_sync(lambda sync: MigrationContext.configure(sync).get_current_revision())
 
-    async def migrate(self, migrations: Sequence[tuple[int, str]] = MIGRATIONS) -> list[int]:
-        """Apply every migration newer than the file's version; returns the versions applied.
-
-        The version is read and the migrations applied inside one `BEGIN IMMEDIATE` transaction, so when
-        several processes open a new file at once exactly one migrates and the others wait, then find
-        nothing left to do.
-        """
-        applied: list[int] = []
+    async def migrate(self, target: str = "head") -> list[str]:
+        """Bring the schema to `target` in one transaction; returns the revisions applied, oldest first."""
         async with self.transaction() as conn:
-            await conn.execute(
-                "CREATE TABLE IF NOT EXISTS schema_migrations"
-                " (version INTEGER PRIMARY KEY, applied_at REAL NOT NULL)"
-            )
-            current = await self.schema_version()
-            for version, script in sorted(migrations):
-                if version <= current:
-                    continue
-                for statement in _statements(script):
-                    await conn.execute(statement)
-                await conn.execute(
-                    "INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)",
-                    (version, time.time()),
+            return await conn.run_sync(
+                partial(
+                    upgrade_schema,
+                    location=MIGRATIONS,
+                    lock_key=MIGRATION_LOCK_KEY,
+                    legacy=_legacy_state,
+                    target=target,
                 )
-                applied.append(version)
-        return applied
+            )
 
     @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
-        """BEGIN IMMEDIATE … COMMIT, rolled back on any exception."""
-        async with self._write:
-            conn = self.conn
-            await conn.execute("BEGIN IMMEDIATE")
-            try:
-                yield conn
-            except BaseException:
-                await conn.execute("ROLLBACK")
-                raise
-            await conn.execute("COMMIT")
+    async def transaction(self) -> AsyncIterator[AsyncConnection]:
+        """One transaction (`BEGIN IMMEDIATE` on SQLite), committed at the end, rolled back on any exception."""
+        async with self._write or nullcontext(), self.engine.begin() as conn:
+            yield conn
+
+    async def rows(
+        self, sql: str | TextClause, params: Mapping[str, Any] | None = None
+    ) -> Sequence[RowMapping]:
+        """The rows of one read, by column name; reads take no write lock (SQLite's WAL lets them run beside one)."""
+        async with self.engine.connect() as conn:
+            read = await conn.execution_options(silkroute_read=True)
+            statement = text(sql) if isinstance(sql, str) else sql
+            return (await read.execute(statement, dict(params or {}))).mappings().all()
 
 
-def _statements(script: str) -> list[str]:
-    """Split a migration into statements (our migrations hold no ';' inside literals or triggers)."""
-    return [part.strip() for part in script.split(";") if part.strip()]
+def upgrade_schema(
+    connection: Connection,
+    location: Path,
+    *,
+    lock_key: int,
+    legacy: Callable[[Connection], str | None] = lambda _: None,
+    version_table: str = "alembic_version",
+    target: str = "head",
+) -> list[str]:
+    """Run the Alembic revisions in `location` (its env.py names `version_table`) inside the caller's transaction;
+    returns the revisions applied, oldest first.
+
+    On PostgreSQL concurrent starters queue on the advisory lock `lock_key` (SQLite's `BEGIN IMMEDIATE` already
+    lets one in at a time); then `legacy` may name the revision a schema made before Alembic is at, to stamp it."""
+    if connection.dialect.name == "postgresql":
+        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": lock_key})
+    config = Config()
+    config.set_main_option("script_location", str(location))
+    config.attributes["connection"] = connection
+    if (stamp := legacy(connection)) is not None:
+        command.stamp(config, stamp)
+    before = MigrationContext.configure(
+        connection, opts={"version_table": version_table}
+    ).get_current_revision()
+    command.upgrade(config, target)
+    script = ScriptDirectory.from_config(config)
+    return [rev.revision for rev in reversed(list(script.iterate_revisions(target, before)))]
+
+
+def _legacy_state(connection: Connection) -> str | None:
+    """The revision a file made before Alembic is at (its `schema_migrations` version), else None."""
+    tables = set(inspect(connection).get_table_names())
+    if "schema_migrations" not in tables or "alembic_version" in tables:
+        return None
+    version = connection.execute(text("SELECT MAX(version) FROM schema_migrations")).scalar()
+    return LEGACY_REVISIONS[int(version)] if version else None
+
+
+def _sqlite_transactions(engine: AsyncEngine) -> None:
+    """Take SQLite's transactions out of the driver's hands: writes `BEGIN IMMEDIATE` (so two writers queue
+    for the lock instead of one failing at its first write), reads a plain deferred `BEGIN`."""
+
+    @event.listens_for(engine.sync_engine, "connect")
+    def _connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None  # we issue BEGIN ourselves, nothing commits implicitly
+        cursor = dbapi_connection.cursor()
+        # The busy timeout comes first: switching to WAL and migrating wait for other processes' locks.
+        cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.fetchall()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _begin(conn: Connection) -> None:
+        read = conn.get_execution_options().get("silkroute_read", False)
+        conn.exec_driver_sql("BEGIN" if read else "BEGIN IMMEDIATE")
+
+
+def _reason(exc: BaseException, path: Path | None) -> str:
+    if isinstance(exc, FileExistsError) and path is not None:  # mkdir met a file where the folder should be
+        return f"{path.parent} is a file, not a folder"
+    if isinstance(exc, OSError) and exc.strerror:
+        return exc.strerror
+    message = str(exc.orig if isinstance(exc, DBAPIError) else exc).strip()
+    return message.splitlines()[0] if message else type(exc).__name__

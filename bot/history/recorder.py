@@ -157,7 +157,7 @@ class HistoryRecorder:
         return recording
 
     def status(self) -> Section:
-        recordings = self.store.recordings() if self.store.path.exists() else []
+        recordings = self.store.recordings() if self.store.exists() else []
         if not recordings:
             return Section("History", "No history points yet: every `data import`/`update` records one.")
         newest = recordings[-1]

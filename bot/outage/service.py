@@ -86,6 +86,8 @@ class OutageService:
         ]
         self._run_panel = run_panel and self.panel is not None
         self._task: asyncio.Task[None] | None = None
+        self.leading = True  # a lone process polls; among replicas only the leader does
+        self._started = False
 
     async def verdict(self, entity: Entity) -> Verdict:
         """Every applicable signal fetched at once and judged by the verdict rules at the clock's now."""
@@ -114,8 +116,20 @@ class OutageService:
 
     async def start(self) -> None:
         """Long-running processes check the panel every few minutes; one-shot commands never probe."""
-        if self._run_panel:
+        self._started = True
+        if self._run_panel and self.leading:
             self._task = asyncio.create_task(self._panel_forever(), name="outage-panel")
+
+    async def lead(self, term: int) -> None:
+        """This replica holds the lease: it alone polls the panel (the cluster calls this and `stand_by`)."""
+        del term
+        self.leading = True
+        if self._started and self._task is None:
+            await self.start()
+
+    async def stand_by(self) -> None:
+        self.leading = False
+        await self.close()
 
     async def _panel_forever(self) -> None:
         assert self.panel is not None

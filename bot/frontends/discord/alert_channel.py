@@ -7,14 +7,16 @@ the outbox rows pending for the sender to retry: a Discord outage delays alerts,
 
 from __future__ import annotations
 
+import itertools
 import re
+import secrets
 from typing import TYPE_CHECKING, Any
 
 import aiohttp
 import discord
 from discord.ext import tasks
 
-from bot.alerts.delivery import ChannelRef, Delivery, DeliveryError, Entry, channel_id_of
+from bot.alerts.delivery import ChannelRef, Delivery, DeliveryError, Entry, Posted, channel_id_of
 from bot.alerts.model import ANY_TARGET
 from bot.alerts.repository import AlertRecord
 from bot.alerts.service import AlertService
@@ -33,6 +35,10 @@ if TYPE_CHECKING:
 BUTTON_MUTE_SECONDS = 24 * 3600
 PUMP_SECONDS = 2.0
 ALERTS_PER_MESSAGE = 10
+ACK_ID = re.compile(r"silkroute:ack:(?P<ids>\d+(?:,\d+)*)")
+"""The Acknowledge button's custom id: the alerts its message shows."""
+# How far back a resend looks for a message a crashed sender may have posted (it retries within minutes).
+RECENT_MESSAGES = 50
 """A button's custom_id (at most 100 characters) names every alert it acts on: ten ids fit."""
 
 
@@ -88,6 +94,9 @@ class DiscordSink:
             tr = await alert_translator(services.languages, delivery.guild_id, Language.EN)
             parts = message_parts(delivery, tr)
             sent: list[str] = []
+            # Every message of a delivery carries `<nonce>-<n>` (Discord allows 25 characters).
+            base = delivery.nonce or secrets.token_hex(8)
+            nonces = (f"{base}-{n}" for n in itertools.count())
             for number, part in enumerate(parts, 1):
                 content, allowed = self.mentions(part)
                 answer = await delivery_answer(part, services.alerts.outage, services.settings, tr)
@@ -104,6 +113,7 @@ class DiscordSink:
                         files=message.files,
                         view=alert_view(part.alert_ids, tr) if last else discord.utils.MISSING,
                         allowed_mentions=allowed,
+                        nonce=next(nonces),
                     )
                     sent.append(str(posted.id))
         except discord.HTTPException as exc:
@@ -113,6 +123,36 @@ class DiscordSink:
         except (OSError, aiohttp.ClientError, TimeoutError) as exc:
             raise DeliveryError(f"Discord is unreachable ({type(exc).__name__}: {exc})") from exc
         return ",".join(sent)
+
+    async def find_sent(self, delivery: Delivery) -> Posted | None:
+        """Our recent messages in the channel sent under the delivery's nonce (`<nonce>-<n>` per message), with the
+        alerts their Acknowledge buttons act on: exactly the alerts each message shows."""
+        if delivery.nonce is None or delivery.channel_id is None:
+            return None
+        prefix = f"{delivery.nonce}-"
+        refs: list[str] = []
+        shown: set[int] = set()
+        try:
+            channel = self.bot.get_channel(delivery.channel_id) or await self.bot.fetch_channel(
+                delivery.channel_id
+            )
+            if not isinstance(channel, discord.abc.Messageable) or self.bot.user is None:
+                return None
+            async for message in channel.history(limit=RECENT_MESSAGES):
+                if message.author.id != self.bot.user.id or not str(message.nonce or "").startswith(prefix):
+                    continue
+                refs.append(str(message.id))
+                for row in message.components:
+                    for item in getattr(row, "children", ()):
+                        if (match := ACK_ID.fullmatch(str(getattr(item, "custom_id", "") or ""))) is not None:
+                            shown.update(int(i) for i in match["ids"].split(","))
+        except discord.HTTPException as exc:
+            raise DeliveryError(
+                f"Discord refused the channel history ({exc.status}: {exc.text or exc})"
+            ) from exc
+        except (OSError, aiohttp.ClientError, TimeoutError) as exc:
+            raise DeliveryError(f"Discord is unreachable ({type(exc).__name__}: {exc})") from exc
+        return Posted(",".join(reversed(refs)), frozenset(shown)) if refs else None
 
     async def resolve_channel(self, guild_id: int, raw: str) -> ChannelRef:
         """A mention (`<#id>`), an id or a `#name` of a text channel in this guild the bot can post in."""
@@ -164,9 +204,7 @@ def _button(
     )
 
 
-class AckButton(
-    discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"silkroute:ack:(?P<ids>\d+(?:,\d+)*)"
-):
+class AckButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=ACK_ID.pattern):
     """Acknowledge: stops re-notification of the alerts the message shows (and of their targets' others)."""
 
     def __init__(self, alert_ids: list[int], tr: Translator = ENGLISH) -> None:

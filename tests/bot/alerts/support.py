@@ -11,7 +11,7 @@ from typing import Any
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
-from bot.alerts.delivery import ChannelRef, Delivery, DeliveryError
+from bot.alerts.delivery import ChannelRef, Delivery, DeliveryError, Posted
 from bot.app.answer import BadInput
 from bot.app.features.alerts.presentation import render_delivery
 from bot.core.settings import AlertSettings, CoreSettings, DiscordSettings, LiveSettings, Settings
@@ -44,6 +44,13 @@ class RecordingSink:
 
     def holds(self, guild_id: int) -> bool:
         return guild_id not in self.elsewhere
+
+    async def find_sent(self, delivery: Delivery) -> Posted | None:
+        """Like a channel's history: the message an earlier delivery with this nonce became."""
+        for number, earlier in enumerate(self.deliveries, 1):
+            if delivery.nonce is not None and earlier.nonce == delivery.nonce:
+                return Posted(f"msg-{number}", frozenset(earlier.alert_ids))
+        return None
 
     async def resolve_channel(self, guild_id: int, raw: str) -> ChannelRef:
         if raw.strip() in ("<#555>", "555", "#noc"):

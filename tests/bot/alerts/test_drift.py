@@ -13,6 +13,7 @@ from bot.history.store import HistoryStore
 from bot.routing.snapshot_store import SnapshotStore
 from tests.bot.alerts.support import ManualClock, RecordingSink, settings_for
 from tests.bot.alerts.test_exits import KCELL, VIA_RU, Routes, build
+from tests.helpers import sqlite_only
 
 # Both peers carry a /20 (then a /19) through Azerbaijan beside the two /18 through Russia: AZ ~11 %, then 20 %.
 AZ_11: Routes = {
@@ -58,6 +59,7 @@ async def run(tmp_path: Path, drift_days: int) -> list[str]:
     return titles
 
 
+@sqlite_only  # two runs, each with its own state file
 async def test_slow_drift_crosses_the_threshold_against_the_window_not_the_last_step(tmp_path: Path) -> None:
     assert await run(tmp_path, 30) == [
         "NEWS: Exit countries of AS29355 drifted since 2019-01-01: RU 100% → 80%, AZ 0% → 20%"

@@ -3,23 +3,27 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
 
 from bot.alerts.model import NEWS_RESOLUTION, AlertKind, AlertSeverity, AlertState, OutboxEvent, WatchKind
 from bot.alerts.repository import AlertRepository, NewAlert
+from bot.core.settings import Settings
 from bot.core.state_db import StateDB
+from tests.helpers import both_databases
 
 UPSTREAM, SITE = AlertKind.UPSTREAM, AlertKind.SITE
 INFO, WARNING = AlertSeverity.INFO, AlertSeverity.WARNING
 OPENED, RESOLVED = OutboxEvent.OPENED, OutboxEvent.RESOLVED
 
 
+pytestmark = both_databases
+
+
 @pytest.fixture
-async def repo(tmp_path: Path) -> AsyncIterator[AlertRepository]:
-    """A repository on a fresh state file, closed even when the test fails (an open one hangs pytest)."""
-    db = StateDB(tmp_path / "state.sqlite3")
+async def repo() -> AsyncIterator[AlertRepository]:
+    """A repository on a fresh state database, closed even when the test fails (an open one hangs pytest)."""
+    db = StateDB.from_settings(Settings())
     await db.open()
     try:
         yield AlertRepository(db)

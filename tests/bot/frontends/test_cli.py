@@ -13,6 +13,7 @@ import pytest
 
 from bot.core.settings import load_settings
 from bot.frontends.cli import configure_logging
+from tests.helpers import sqlite_only
 
 
 def silkroute(
@@ -142,6 +143,7 @@ def test_a_two_megabyte_line_is_bad_input_and_the_next_line_still_answers() -> N
     assert result.returncode == 2
 
 
+@sqlite_only
 def test_a_state_db_path_under_a_file_is_one_line_and_exit_3(tmp_path: Path) -> None:
     (tmp_path / "afile").write_text("x")
     result = silkroute("ask", "/watch list", env={"SILKROUTE_STATE_DB": str(tmp_path / "afile" / "s.db")})

@@ -12,6 +12,7 @@ from bot.alerts.model import WatchKind
 from bot.alerts.repository import AlertRepository
 from bot.app.features.data import import_command
 from bot.app.wiring import watched_targets
+from bot.core.settings import Settings
 from bot.core.state_db import StateDB
 from bot.history.recorder import HistoryRecorder, Watched
 from bot.history.store import HistoryStore
@@ -150,7 +151,7 @@ async def test_a_refresh_tells_history_and_drops_older_data_after(shared_data: P
 
 
 async def test_watched_countries_and_ases_come_from_every_servers_watches(tmp_path: Path) -> None:
-    db = StateDB(tmp_path / "state.sqlite3")
+    db = StateDB.from_settings(Settings())
     await db.open()
     try:
         repository = AlertRepository(db)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
-from bot.alerts.delivery import ChannelRef, Delivery
+from bot.alerts.delivery import ChannelRef, Delivery, Posted
 from bot.alerts.ports import OutageWatch
 from bot.app.answer import Answer, BadInput
 from bot.app.features.alerts.presentation import alert_translator, delivery_answer
@@ -43,6 +43,11 @@ class ConsoleSink:
 
     def holds(self, guild_id: int) -> bool:
         return True  # the console stands in for every guild
+
+    async def find_sent(self, delivery: Delivery) -> Posted | None:
+        """A terminal keeps no message history to look in: a delivery cut short by a crash is shown again."""
+        del delivery
+        return None
 
     async def resolve_channel(self, guild_id: int, raw: str) -> ChannelRef:
         if raw.strip().lower() in ("console", "#console", "0"):

@@ -110,6 +110,8 @@ class FakeDiscord:
         self.gateway_frames: list[Json] = []  # what the client sent over the gateway
         self.commands: dict[int | None, list[Json]] = {}  # synced commands by guild id (None: global)
         self.interactions: list[Interaction] = []
+        self.channel_messages: dict[int, list[Json]] = {}
+        """Every message created per channel, oldest first: a repeat under an enforced nonce creates none."""
         self.connections = 0
         self._sockets: list[web.WebSocketResponse] = []
         self._sequence = 0
@@ -128,6 +130,7 @@ class FakeDiscord:
             ("PATCH", re.compile(r"/webhooks/(\d+)/([^/]+)/messages/(@original|\d+)"), self._edit),
             ("DELETE", re.compile(r"/webhooks/(\d+)/([^/]+)/messages/(@original|\d+)"), self._delete),
             ("POST", re.compile(r"/channels/(\d+)/messages"), self._channel_message),
+            ("GET", re.compile(r"/channels/(\d+)/messages"), self._channel_history),
             ("POST", re.compile(r"/users/@me/channels"), self._open_dm),
         ]
 
@@ -556,7 +559,27 @@ class FakeDiscord:
         in_guild = any(channel_id in channels for channels in self.guild_channels.values())
         if not in_guild and channel_id not in self.dm_channels.values():
             return _json_response({"message": "Unknown Channel", "code": 10003}, 404)
-        return self._message(channel_id, request)
+        body = request.json or {}
+        nonce = str(body["nonce"]) if body.get("nonce") is not None else None
+        kept = self.channel_messages.setdefault(channel_id, [])
+        if nonce is not None and body.get("enforce_nonce"):
+            # Discord: a recent message by the same author with this nonce is returned, no new one is made.
+            for earlier in kept:
+                if earlier.get("nonce") == nonce and self.clock() - earlier["_at"] < NONCE_SECONDS:
+                    return {k: v for k, v in earlier.items() if k != "_at"}
+        message = self._message(channel_id, request)
+        message["nonce"] = nonce
+        kept.append({**message, "_at": self.clock()})
+        return message
+
+    def _channel_history(self, request: RecordedRequest, match: re.Match[str]) -> web.StreamResponse | Json:
+        """The newest `limit` messages, newest first, with the nonce each was created with."""
+        channel_id = int(match[1])
+        if channel_id not in self.channel_ids:
+            return _json_response({"message": "Unknown Channel", "code": 10003}, 404)
+        limit = int(request.query.get("limit", "50"))
+        kept = self.channel_messages.get(channel_id, [])
+        return _json_response([{k: v for k, v in m.items() if k != "_at"} for m in reversed(kept[-limit:])])
 
     def _message(self, channel_id: int, request: RecordedRequest) -> Json:
         body = request.json or {}
@@ -597,6 +620,8 @@ class FakeDiscord:
 
 
 INTERACTION_TOKEN_SECONDS = 15 * 60
+NONCE_SECONDS = 5 * 60
+"""How long Discord refuses a second message with an enforced nonce ("the past few minutes")."""
 
 
 def _over_discord_limits(body: Any) -> str | None:

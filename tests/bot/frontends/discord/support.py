@@ -126,7 +126,14 @@ class RecordingServices(Services):
 def recording_services(settings: Settings) -> RecordingServices:
     parts = make_services(settings)
     return RecordingServices(
-        settings, parts.snapshots, parts.live, parts.alerts, parts.limits, parts.outage, parts.history
+        settings,
+        parts.snapshots,
+        parts.live,
+        parts.alerts,
+        parts.limits,
+        parts.outage,
+        parts.history,
+        parts.cluster,
     )
 
 

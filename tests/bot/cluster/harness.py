@@ -1,0 +1,161 @@
+"""Real `silkroute run` replicas for the failover test and bench: child processes on one PostgreSQL database,
+pointed at the local fake Discord and the local RIS Live server, and a hijack storm to publish to them."""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from bot.cluster.lease import Leadership, current_leader
+from bot.core.state_db import StateDB
+from tests.bot.frontends.discord.fake_discord import FakeDiscord
+from tests.bot.frontends.discord.support import FAKE_TOKEN
+from tests.bot.live.fake_rislive import FakeRisLive
+
+REPO = Path(__file__).resolve().parents[3]
+PREFIX = "194.187.246.0/24"  # Kaspi Bank, AS35673: originated in the real snapshot
+# One more-specific per hijack (the /25s, /26s, /27s and /28s of the /24: 30 of them), so no announcement
+# replaces another's route and every alert stays open: each alert is then posted exactly once.
+MORE_SPECIFICS = [
+    str(net) for length in (25, 26, 27, 28) for net in ipaddress.ip_network(PREFIX).subnets(new_prefix=length)
+]
+# Peers that carry a hijack (real rrc00 peers of the 2019 updates) and the injected hijacker origins.
+PEERS = [("195.66.224.175", 6939), ("80.249.208.34", 3257), ("195.66.225.222", 3216)]
+HIJACKERS = list(range(64512, 64542))  # 30 private-use origins, one alert each
+ACK_PREFIX = "silkroute:ack:"
+LEASE_HEARTBEAT = 1.0
+LEASE_TIMEOUT = 3.0
+
+
+@dataclass
+class Replica:
+    process: subprocess.Popen[bytes]
+    log: Path
+
+
+def announcement(origin: int, peer: tuple[str, int], ts: float) -> dict[str, Any]:
+    address, asn = peer
+    prefix = MORE_SPECIFICS[HIJACKERS.index(origin)]
+    return {
+        "timestamp": ts,
+        "peer": address,
+        "peer_asn": str(asn),
+        "host": "rrc00",
+        "type": "UPDATE",
+        "path": [asn, 3216, origin],
+        "announcements": [{"next_hop": address, "prefixes": [prefix]}],
+        "id": f"{address}-{origin}",
+    }
+
+
+@contextmanager
+def replicas(count: int, env: dict[str, str], tmp: Path) -> Iterator[list[Replica]]:
+    started: list[Replica] = []
+    try:
+        for index in range(count):
+            folder = tmp / f"replica-{index}"
+            folder.mkdir()
+            log = folder / "log.txt"
+            process = subprocess.Popen(
+                [sys.executable, "-m", "tests.bot.cluster.replica_main"],
+                cwd=folder,
+                env=env,
+                stdout=log.open("wb"),
+                stderr=subprocess.STDOUT,
+            )
+            started.append(Replica(process, log))
+        yield started
+    finally:
+        for replica in started:
+            if replica.process.poll() is None:
+                replica.process.send_signal(signal.SIGTERM)
+        for replica in started:
+            try:
+                replica.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                replica.process.kill()
+                replica.process.wait()
+
+
+async def leader_after(db: StateDB, term: int, within: float) -> Leadership:
+    """The leadership row once its term is past `term` (polled: it is another process's write)."""
+    async with asyncio.timeout(within):
+        while True:
+            leader = await current_leader(db)
+            if leader is not None and leader.term > term:
+                return leader
+            await asyncio.sleep(0.1)
+
+
+def posted_alert_ids(fake: FakeDiscord, channel: int) -> list[int]:
+    """The alert ids of every message in the channel, read from its Acknowledge button (one id per alert shown),
+    so an alert posted twice appears twice."""
+    ids: list[int] = []
+    for message in fake.channel_messages.get(channel, []):
+        for row in message.get("components") or []:
+            for component in row.get("components", []):
+                custom_id = str(component.get("custom_id", ""))
+                if custom_id.startswith(ACK_PREFIX):
+                    ids += [int(i) for i in custom_id.removeprefix(ACK_PREFIX).split(",")]
+    return ids
+
+
+async def hijack_alerts(db: StateDB) -> dict[int, int]:
+    """Hijacker AS → its alert id, for the hijacks alerted so far."""
+    rows = await db.rows("SELECT id, dedupe_key FROM alerts WHERE kind = 'origin'")
+    return {int(str(row["dedupe_key"]).rsplit(":AS", 1)[1]): int(row["id"]) for row in rows}
+
+
+async def publish(fake_rislive: FakeRisLive, origins: list[int]) -> None:
+    for origin in origins:
+        for peer in PEERS:
+            assert await fake_rislive.publish(announcement(origin, peer, time.time())) == 1
+
+
+def print_logs(tmp: Path) -> None:
+    """What each replica logged, for a failure's report."""
+    for log in sorted(tmp.glob("replica-*/log.txt")):
+        print(f"--- {log.parent.name}\n{log.read_text(errors='replace')[-3000:]}")
+
+
+def replica_env(
+    fake_discord: FakeDiscord, fake_rislive: FakeRisLive, database_url: str, data_dir: Path, tmp: Path
+) -> dict[str, str]:
+    """What each replica runs with: the shared database, the fakes, the snapshot, and every other live
+    source pointed at a closed local port so nothing leaves the machine."""
+    closed = "http://127.0.0.1:9"
+    return {
+        **{k: v for k, v in os.environ.items() if not k.startswith(("SILKROUTE_", "DISCORD_", "ALERT_"))},
+        "PYTHONPATH": str(REPO),
+        "FAKE_DISCORD_API": fake_discord.api_base,
+        "FAKE_DISCORD_GATEWAY": fake_discord.gateway_url,
+        "DISCORD_TOKEN": FAKE_TOKEN,
+        "ALERT_CHANNEL_ID": str(fake_discord.channel_ids[0]),
+        "SILKROUTE_DATABASE_URL": database_url,
+        "SILKROUTE_OFFLINE": "0",
+        "SILKROUTE_DATA_DIR": str(data_dir),
+        "SILKROUTE_HISTORY_DB": str(tmp / "history.sqlite3"),
+        "SILKROUTE_UPDATE_INTERVAL_HOURS": "0",
+        "SILKROUTE_OUTAGE_PANEL": "",
+        "SILKROUTE_HTTP_RETRIES": "0",
+        "SILKROUTE_LEASE_HEARTBEAT_SECONDS": str(LEASE_HEARTBEAT),
+        "SILKROUTE_LEASE_TIMEOUT_SECONDS": str(LEASE_TIMEOUT),
+        "RISLIVE_URL": fake_rislive.url,
+        **{name: closed for name in ("RIPESTAT_URL", "IHR_URL", "IODA_URL", "RIPE_ATLAS_URL")},
+    }
+
+
+def kill_leader(leader: Leadership, running: list[Replica]) -> None:
+    """SIGKILL the replica holding the lease (its id is host:pid:tag)."""
+    pid = int(leader.holder.split(":")[1])
+    next(r for r in running if r.process.pid == pid).process.send_signal(signal.SIGKILL)
