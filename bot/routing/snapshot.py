@@ -218,8 +218,8 @@ class SnapshotTables:
     vantages: list[Vantage]
     prefix_v4_keys: U64
     prefix_v6: list[str]
-    route_prefix: U32
-    route_path: U32
+    route_prefix: U32 | Path  # the biggest tables may come as `.npy` files already written (bounded memory)
+    route_path: U32 | Path
     vantage_offsets: I64
     path_elems: U32
     path_offsets: I64
@@ -230,7 +230,7 @@ class SnapshotTables:
     moas_vantages: U32
     origin_asns: U32
     origin_offsets: I64
-    origin_routes: U32
+    origin_routes: U32 | Path
     ipasn_lines: list[str]
     asn_country: dict[int, str]
     name_country: dict[int, str]
@@ -260,7 +260,11 @@ _ARRAYS = (
 def write_snapshot(folder: Path, tables: SnapshotTables, provenance: Provenance) -> None:
     """Write all files of one snapshot into an empty folder (the caller renames it into place)."""
     for name in _ARRAYS:
-        np.save(folder / f"{name}.npy", getattr(tables, name))
+        value = getattr(tables, name)
+        if isinstance(value, Path):
+            shutil.move(value, folder / f"{name}.npy")
+        else:
+            np.save(folder / f"{name}.npy", value)
     for label, (starts, ends, codes) in (("v4", tables.v4_ranges), ("v6", tables.v6_ranges)):
         np.save(folder / f"registry_{label}_start.npy", starts)
         np.save(folder / f"registry_{label}_end.npy", ends)

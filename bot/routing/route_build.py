@@ -1,0 +1,344 @@
+"""The route tables of a snapshot, built in memory that grows with prefixes and paths, not with routes.
+
+RIB entries are appended per vantage point to small integer buffers that are spilled to scratch files when
+they grow; the final tables are then assembled one vantage at a time (its routes are one contiguous slice of
+the snapshot, sorted by prefix) and written chunk by chunk into `.npy` files, so a 100 M-route import never
+holds the whole table, nor a sort of it, in RAM. Updates stay an overlay per vantage (they are few).
+"""
+
+from __future__ import annotations
+
+from array import array
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, BinaryIO
+
+import numpy as np
+import numpy.typing as npt
+
+from bot.routing.mrt import RouteEvent
+from bot.routing.snapshot import AsPath, Vantage
+
+U32 = npt.NDArray[np.uint32]
+U64 = npt.NDArray[np.uint64]
+I64 = npt.NDArray[np.int64]
+
+# Buffered RIB routes (12 bytes each) before they go to the scratch files: ~48 MB.
+SPILL_ROUTES = 4_000_000
+# Routes per origin-grouping pass and (prefix, origin) pairs kept pending before they are counted.
+BUCKET_ROUTES = 8_000_000
+PENDING_PAIRS = 8_000_000
+
+
+class NpyWriter:
+    """A 1-D `.npy` file written in chunks (same bytes as `np.save`): a table bigger than RAM is never one array."""
+
+    def __init__(self, path: Path, dtype: Any, count: int) -> None:
+        self.path = path
+        self.dtype = np.dtype(dtype)
+        self.count = count
+        self.written = 0
+        self._file: BinaryIO = path.open("wb")
+        header = {
+            "descr": np.lib.format.dtype_to_descr(self.dtype),
+            "fortran_order": False,
+            "shape": (count,),
+        }
+        np.lib.format.write_array_header_1_0(self._file, header)
+
+    def write(self, chunk: npt.NDArray[Any]) -> None:
+        np.ascontiguousarray(chunk, dtype=self.dtype).tofile(self._file)
+        self.written += len(chunk)
+
+    def close(self) -> Path:
+        self._file.close()
+        if self.written != self.count:
+            raise RuntimeError(f"{self.path.name}: wrote {self.written} items, announced {self.count}")
+        return self.path
+
+
+class RouteAccumulator:
+    """RIB entries per vantage as (prefix, ADD-PATH id, path) integer triples; updates as an overlay.
+
+    Overlay values are path ids, or None for a withdrawal; a peer-down drops the vantage's RIB routes and
+    its overlay, so later announcements start from empty, as the router itself would.
+    """
+
+    def __init__(self, scratch: Path, spill_routes: int | None = None) -> None:
+        self.scratch = scratch
+        self.spill_routes = spill_routes or SPILL_ROUTES
+        self.vantages: dict[Vantage, int] = {}
+        self.prefixes: dict[str, int] = {}
+        self.paths: dict[AsPath, int] = {}
+        self.overlay: dict[int, dict[tuple[int, int], int | None]] = {}
+        self.dropped: set[int] = set()
+        self.collector_ranges: dict[str, list[int]] = {}
+        self.rib_routes = 0
+        self._ribs: dict[int, array[int]] = {}
+        self._buffered = 0
+
+    def has_routes(self) -> bool:
+        return bool(self.rib_routes or self.overlay)
+
+    def _vantage(self, collector: str, event: RouteEvent) -> int:
+        key = Vantage(collector, event.peer_ip, event.peer_asn)
+        found = self.vantages.get(key)
+        if found is None:
+            found = self.vantages[key] = len(self.vantages)
+        return found
+
+    def consume(self, collector: str, events: Iterable[RouteEvent]) -> None:
+        """Apply a stream in order: B adds to the vantage's RIB buffer, A/W/D change the overlay."""
+        prefixes, paths, overlay, dropped, ribs = (
+            self.prefixes,
+            self.paths,
+            self.overlay,
+            self.dropped,
+            self._ribs,
+        )
+        vantage_cache: dict[tuple[str, int], int] = {}
+        first = last = None
+        added = 0
+        for event in events:
+            if first is None:
+                first = event.timestamp
+            last = event.timestamp
+            peer = (event.peer_ip, event.peer_asn)
+            v = vantage_cache.get(peer)
+            if v is None:
+                v = vantage_cache[peer] = self._vantage(collector, event)
+            if event.kind == "D":
+                dropped.add(v)
+                overlay.pop(v, None)
+                continue
+            p = prefixes.get(event.prefix)
+            if p is None:
+                p = prefixes[event.prefix] = len(prefixes)
+            if event.kind == "W":
+                overlay.setdefault(v, {})[(p, event.path_id or 0)] = None
+                continue
+            q = paths.get(event.as_path)
+            if q is None:
+                q = paths[event.as_path] = len(paths)
+            if event.kind == "B" and v not in overlay and v not in dropped:
+                rib = ribs.get(v)
+                if rib is None:
+                    rib = ribs[v] = array("I")
+                rib.extend((p, event.path_id or 0, q))
+                added += 1
+                if self._buffered + added >= self.spill_routes:
+                    self._spill(added)
+                    added = 0
+            else:
+                overlay.setdefault(v, {})[(p, event.path_id or 0)] = q
+        self._buffered += added
+        self.rib_routes += added
+        if first is not None and last is not None:
+            span = self.collector_ranges.setdefault(collector, [first, last])
+            span[0], span[1] = min(span[0], first), max(span[1], last)
+
+    def _spill(self, added: int) -> None:
+        """Append every vantage's buffer to its scratch file: RAM holds at most `spill_routes` RIB routes."""
+        self.rib_routes += added
+        self.scratch.mkdir(parents=True, exist_ok=True)
+        for v, rib in self._ribs.items():
+            if rib:
+                with (self.scratch / f"rib-{v}.bin").open("ab") as out:
+                    rib.tofile(out)
+                del rib[:]
+        self._buffered = 0
+
+    def _take_rib(self, v: int) -> tuple[U32, U32, U32]:
+        """The vantage's RIB triples in arrival order (spilled ones first), released from the accumulator."""
+        parts = []
+        spilled = self.scratch / f"rib-{v}.bin"
+        if spilled.exists():
+            parts.append(np.fromfile(spilled, dtype=np.uint32))
+            spilled.unlink()
+        rib = self._ribs.pop(v, None)
+        if rib:
+            parts.append(np.frombuffer(rib, dtype=np.uint32).copy())
+        rows = np.concatenate(parts) if parts else np.zeros(0, dtype=np.uint32)
+        return rows[0::3], rows[1::3], rows[2::3]
+
+    def vantage_routes(self, v: int, prefix_remap: U32) -> tuple[U32, U32]:
+        """(final prefix id, path id) of the vantage's live routes sorted by prefix (then ADD-PATH id),
+        duplicates resolved to the last one seen; updates replace or withdraw RIB entries."""
+        p, a, q = self._take_rib(v)
+        if v in self.dropped:
+            p, a, q = p[:0], a[:0], q[:0]
+        changes = self.overlay.get(v)
+        if changes:
+            touched = np.fromiter(
+                ((pp << 32) | aa for pp, aa in changes), dtype=np.uint64, count=len(changes)
+            )
+            keep = ~np.isin((p.astype(np.uint64) << np.uint64(32)) | a, touched)
+            extra = [(pp, aa, qq) for (pp, aa), qq in changes.items() if qq is not None]
+            ep, ea, eq = (
+                (np.array(col, dtype=np.uint32) for col in zip(*extra, strict=True))
+                if extra
+                else (p[:0],) * 3
+            )
+            p, a, q = (np.concatenate([col[keep], more]) for col, more in ((p, ep), (a, ea), (q, eq)))
+        p = prefix_remap[p]
+        order = np.lexsort((a, p))  # stable: of equal keys the later row comes last
+        p, a, q = p[order], a[order], q[order]
+        if len(p) > 1:
+            last_of_key = np.append((p[:-1] != p[1:]) | (a[:-1] != a[1:]), True)
+            p, q = p[last_of_key], q[last_of_key]
+        return p, q
+
+    def finish(self, prefix_remap: U32) -> FinalRoutes:
+        """Pass 1: every vantage's final routes to scratch, with what the tables need to know up front."""
+        self.scratch.mkdir(parents=True, exist_ok=True)
+        counts = np.zeros(len(self.vantages), dtype=np.int64)
+        used_prefix = np.zeros(len(prefix_remap), dtype=bool)
+        used_path = np.zeros(len(self.paths), dtype=bool)
+        for v in range(len(self.vantages)):
+            p, q = self.vantage_routes(v, prefix_remap)
+            counts[v] = len(p)
+            used_prefix[p] = True
+            used_path[q] = True
+            with (self.scratch / f"final-{v}.bin").open("wb") as out:
+                p.tofile(out)
+                q.tofile(out)
+        self._ribs.clear()
+        return FinalRoutes(self.scratch, counts, used_prefix, np.flatnonzero(used_path).astype(np.uint32))
+
+
+@dataclass(slots=True)
+class RouteFiles:
+    """Pass 2's output: the big tables as `.npy` files in scratch, the per-prefix/per-origin ones in RAM."""
+
+    route_prefix: Path
+    route_path: Path
+    origin_routes: Path
+    vantage_offsets: I64
+    prefix_vantages: U32
+    moas_offsets: I64
+    moas_asns: U32
+    moas_vantages: U32
+    origin_asns: U32
+    origin_offsets: I64
+
+
+@dataclass(slots=True)
+class FinalRoutes:
+    """Each vantage's final routes on disk (temporary path ids), their counts, and which prefixes and paths
+    any live route uses (the snapshot keeps only those)."""
+
+    scratch: Path
+    counts: I64
+    used_prefix: npt.NDArray[np.bool_]
+    used_paths: U32
+
+    @property
+    def total(self) -> int:
+        return int(self.counts.sum())
+
+    def _vantage_slices(self) -> Iterator[tuple[U32, U32]]:
+        for v, count in enumerate(self.counts.tolist()):
+            both = np.fromfile(self.scratch / f"final-{v}.bin", dtype=np.uint32)
+            yield both[:count], both[count:]
+
+    def write(
+        self,
+        prefix_renumber: U32,
+        path_remap: U32,
+        path_origin: U32,
+        path_address_origin: U32,
+        n_prefixes: int,
+    ) -> RouteFiles:
+        """Pass 2: final ids into the route files, per-prefix vantage counts, MOAS pairs and origin groups."""
+        prefixes = NpyWriter(self.scratch / "route_prefix.npy", np.uint32, self.total)
+        paths = NpyWriter(self.scratch / "route_path.npy", np.uint32, self.total)
+        prefix_vantages = np.zeros(n_prefixes, dtype=np.int64)
+        moas = _PairCounts()
+        origin_asns = np.unique(path_origin[path_origin != 0])
+        origin_of_path = np.searchsorted(origin_asns, path_origin).astype(np.int64)
+        origin_counts = np.zeros(len(origin_asns), dtype=np.int64)
+        for p_old, q_old in self._vantage_slices():
+            p, q = prefix_renumber[p_old], path_remap[q_old]
+            prefixes.write(p)
+            paths.write(q)
+            first_of_prefix = np.append(True, p[1:] != p[:-1]) if len(p) else np.zeros(0, dtype=bool)
+            prefix_vantages += np.bincount(p[first_of_prefix], minlength=n_prefixes)
+            origin = path_address_origin[q]
+            seen = origin != 0
+            moas.add(np.unique((p[seen].astype(np.uint64) << np.uint64(32)) | origin[seen]))
+            grouped = path_origin[q] != 0
+            origin_counts += np.bincount(origin_of_path[q[grouped]], minlength=len(origin_asns))
+        origin_offsets = np.append(0, np.cumsum(origin_counts)).astype(np.int64)
+        moas_offsets, moas_asns, moas_vantages = moas.table(n_prefixes)
+        return RouteFiles(
+            route_prefix=prefixes.close(),
+            route_path=paths.close(),
+            origin_routes=self._group_by_origin(path_remap, path_origin, origin_of_path, origin_offsets),
+            vantage_offsets=np.append(0, np.cumsum(self.counts)).astype(np.int64),
+            prefix_vantages=prefix_vantages.astype(np.uint32),
+            moas_offsets=moas_offsets,
+            moas_asns=moas_asns,
+            moas_vantages=moas_vantages,
+            origin_asns=origin_asns.astype(np.uint32),
+            origin_offsets=origin_offsets,
+        )
+
+    def _group_by_origin(self, path_remap: U32, path_origin: U32, origin_of_path: I64, offsets: I64) -> Path:
+        """Route indices grouped by origin AS (route order within a group), a bounded band of origins per
+        pass over the route files: a counting sort that never holds a per-route array of the whole table."""
+        out = NpyWriter(self.scratch / "origin_routes.npy", np.uint32, int(offsets[-1]))
+        n_origins = len(offsets) - 1
+        low = 0
+        while low < n_origins:
+            high = int(np.searchsorted(offsets, offsets[low] + BUCKET_ROUTES, side="right")) - 1
+            high = min(max(high, low + 1), n_origins)
+            indices, origins = [], []
+            base = 0
+            for _, q_old in self._vantage_slices():
+                q = path_remap[q_old]
+                dense = origin_of_path[q]
+                mine = np.flatnonzero((path_origin[q] != 0) & (dense >= low) & (dense < high))
+                indices.append((mine + base).astype(np.uint32))
+                origins.append(dense[mine])
+                base += len(q)
+            ids = np.concatenate(indices) if indices else np.zeros(0, dtype=np.uint32)
+            order = np.argsort(np.concatenate(origins), kind="stable") if origins else ids
+            out.write(ids[order])
+            low = high
+        return out.close()
+
+
+class _PairCounts:
+    """How many vantages see each (prefix << 32 | origin) pair, merged in batches so memory stays bounded."""
+
+    def __init__(self) -> None:
+        self.keys: U64 = np.zeros(0, dtype=np.uint64)
+        self.counts: I64 = np.zeros(0, dtype=np.int64)
+        self._pending: list[U64] = []
+        self._pending_size = 0
+
+    def add(self, unique_keys: U64) -> None:
+        self._pending.append(unique_keys)
+        self._pending_size += len(unique_keys)
+        if self._pending_size > PENDING_PAIRS:
+            self._merge()
+
+    def _merge(self) -> None:
+        if not self._pending:
+            return
+        keys = np.concatenate([self.keys, *self._pending])
+        weights = np.concatenate([self.counts, np.ones(self._pending_size, dtype=np.int64)])
+        self.keys, inverse = np.unique(keys, return_inverse=True)
+        self.counts = np.bincount(inverse, weights=weights, minlength=len(self.keys)).astype(np.int64)
+        self._pending, self._pending_size = [], 0
+
+    def table(self, n_prefixes: int) -> tuple[I64, U32, U32]:
+        """Per prefix, each origin with the number of vantages seeing it, most seen first."""
+        self._merge()
+        kp = (self.keys >> np.uint64(32)).astype(np.uint32)
+        ko = (self.keys & np.uint64(0xFFFFFFFF)).astype(np.uint32)
+        order = np.lexsort((ko, -self.counts, kp))
+        kp, ko, counts = kp[order], ko[order], self.counts[order]
+        offsets = np.searchsorted(kp, np.arange(n_prefixes + 1), side="left").astype(np.int64)
+        return offsets, ko, counts.astype(np.uint32)
