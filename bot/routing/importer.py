@@ -11,7 +11,9 @@ import hashlib
 import ipaddress
 import os
 import re
+import resource
 import shutil
+import time
 import uuid
 from array import array
 from collections.abc import Callable, Iterable, Iterator
@@ -44,7 +46,8 @@ from bot.routing.snapshot import (
     v4_key,
     v4_text,
     v6_key,
-    write_snapshot,
+    write_meta,
+    write_tables,
 )
 
 Progress = Callable[[str], None]
@@ -307,6 +310,7 @@ def _scratch(data_dir: Path) -> Iterator[Path]:
 
 def import_files(paths: Iterable[Path], data_dir: Path, progress: Progress | None = None) -> ImportReport:
     """Build a snapshot from local files and make it current; raise ImportFailed and change nothing on error."""
+    started = time.perf_counter()
     say = progress or (lambda _message: None)
     _check_data_dir(Path(data_dir))
     inputs = _classify([Path(p) for p in paths], say)
@@ -324,7 +328,7 @@ def import_files(paths: Iterable[Path], data_dir: Path, progress: Progress | Non
             for record in inputs.records:
                 if record.kind == FileKind.IPASN.value:
                     record.note = "not used: the MRT routes give IP -> AS"
-        return _install(inputs, routes, Path(data_dir), say)
+        return _install(inputs, routes, Path(data_dir), say, started)
 
 
 def import_events(
@@ -335,6 +339,7 @@ def import_events(
 ) -> ImportReport:
     """Build a snapshot straight from (collector, RouteEvent stream) pairs, in order: for generated tables
     (benchmarks, tests) and for feeds that are not MRT files; `registry` gives registration countries."""
+    started = time.perf_counter()
     say = progress or (lambda _message: None)
     _check_data_dir(Path(data_dir))
     with _scratch(Path(data_dir)) as scratch:
@@ -344,10 +349,21 @@ def import_events(
             routes.consume(collector, events)
         if not routes.has_routes():
             raise ImportFailed("No routes to build a snapshot from: every event stream was empty.")
-        return _install(_Inputs(registry=registry or Registrations()), routes, Path(data_dir), say)
+        return _install(_Inputs(registry=registry or Registrations()), routes, Path(data_dir), say, started)
 
 
-def _install(inputs: _Inputs, routes: RouteAccumulator, data_dir: Path, say: Progress) -> ImportReport:
+def peak_rss_bytes() -> int:
+    """Peak resident memory of this process plus the largest of its finished children (import workers):
+    `ru_maxrss` is in KiB on Linux. An upper bound when children ran side by side, which is what a server's
+    RAM must hold."""
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return (own + children) * 1024
+
+
+def _install(
+    inputs: _Inputs, routes: RouteAccumulator, data_dir: Path, say: Progress, started: float
+) -> ImportReport:
     say("building tables")
     tables, provenance = _build_tables(inputs, routes)
     warnings = [
@@ -357,10 +373,15 @@ def _install(inputs: _Inputs, routes: RouteAccumulator, data_dir: Path, say: Pro
         warnings.append(f"{provenance.skipped_corrupt} corrupt MRT record(s) skipped")
     warnings += [f"{r.name}: {r.note}" for r in inputs.records if r.note] + inputs.duplicates
     say("writing snapshot")
+
+    def write(target: Path) -> None:
+        write_tables(target, tables)
+        provenance.import_seconds = round(time.perf_counter() - started, 3)
+        provenance.import_peak_rss = peak_rss_bytes()
+        write_meta(target, tables, provenance)
+
     try:
-        folder, serving = install_snapshot(
-            data_dir, lambda target: write_snapshot(target, tables, provenance), provenance.data_date
-        )
+        folder, serving = install_snapshot(data_dir, write, provenance.data_date)
     except OSError as exc:
         raise ImportFailed(
             f"Writing the snapshot into {data_dir} failed ({exc.strerror or exc}); the previous one keeps serving."

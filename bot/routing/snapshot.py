@@ -123,6 +123,15 @@ class Provenance:
     prefixes_v6: int = 0
     routes: int = 0
     unique_paths: int = 0
+    # The import that built it, for `/status` and capacity planning: wall time from the first file read to
+    # the tables written, and the peak resident memory of the importing process (workers counted).
+    import_seconds: float = 0.0
+    import_peak_rss: int = 0
+
+    @property
+    def routes_read(self) -> int:
+        """Routes read from MRT files (what the import's speed is counted in)."""
+        return sum(f.events for f in self.files)
 
     @property
     def skipped_corrupt(self) -> int:
@@ -167,6 +176,8 @@ class Provenance:
             prefixes_v6=raw.get("prefixes_v6", 0),
             routes=raw.get("routes", 0),
             unique_paths=raw.get("unique_paths", 0),
+            import_seconds=raw.get("import_seconds", 0.0),
+            import_peak_rss=raw.get("import_peak_rss", 0),
         )
 
 
@@ -259,6 +270,12 @@ _ARRAYS = (
 
 def write_snapshot(folder: Path, tables: SnapshotTables, provenance: Provenance) -> None:
     """Write all files of one snapshot into an empty folder (the caller renames it into place)."""
+    write_tables(folder, tables)
+    write_meta(folder, tables, provenance)
+
+
+def write_tables(folder: Path, tables: SnapshotTables) -> None:
+    """Every file but `meta.json`, which is written last so it can record how long all this took."""
     for name in _ARRAYS:
         value = getattr(tables, name)
         if isinstance(value, Path):
@@ -283,6 +300,9 @@ def write_snapshot(folder: Path, tables: SnapshotTables, provenance: Provenance)
             "countries": {str(k): v for k, v in tables.name_country.items()},
         },
     )
+
+
+def write_meta(folder: Path, tables: SnapshotTables, provenance: Provenance) -> None:
     meta = {
         "format": FORMAT_VERSION,
         "provenance": provenance.to_json(),
@@ -432,6 +452,10 @@ class Snapshot:
     @property
     def snapshot_id(self) -> str:
         return self.folder.name
+
+    def disk_bytes(self) -> int:
+        """Size of the snapshot's files on disk (what a server's disk must hold, twice during a swap)."""
+        return sum(p.stat().st_size for p in self.folder.iterdir() if p.is_file())
 
     # prefixes
 
