@@ -31,8 +31,9 @@ from bot.routing.asnames import AsNames, date_from_name, parse_asn_txt, parse_as
 from bot.routing.asns import address_origin, is_public
 from bot.routing.input_kinds import FileKind, InputText, UnknownFileKind, detect_kind, parse_ipasn
 from bot.routing.ixps import BadIxpFile, IxpData, parse_ixps
-from bot.routing.mrt import MrtFormatError, MrtReader, RouteEvent
+from bot.routing.mrt import MrtFormatError, MrtReader, MrtReport, RouteEvent
 from bot.routing.registry import Registrations, parse_delegated
+from bot.routing.rib_workers import absorb, plan_parts, read_in_workers, worker_count
 from bot.routing.route_build import RouteAccumulator
 from bot.routing.snapshot import (
     AsPath,
@@ -272,9 +273,39 @@ def _read_mrt(path: Path, record: FileRecord, routes: RouteAccumulator) -> None:
     except MrtFormatError as exc:
         raise ImportFailed(f"Cannot import {path.name}: {exc}") from None
     report = reader.report
-    record.collector = collector_name(path, report)
+    _fill_record(record, report, collector_name(path, report))
     if record.collector != collector:
         _rename_collector(routes, collector, record.collector)
+
+
+def _read_ribs(
+    ribs: list[Path], records: dict[str, FileRecord], routes: RouteAccumulator, say: Progress, workers: int
+) -> None:
+    """RIB files on every core when they are big enough to pay for the processes, else one by one here."""
+    parts = plan_parts(ribs, workers)
+    if not parts:
+        for path in ribs:
+            say(f"reading {path.name}")
+            _read_mrt(path, records[path.name], routes)
+        return
+    say(f"reading {len(ribs)} RIB file(s) in {sum(parts)} part(s) on {workers} cores")
+    try:
+        for path, partials in read_in_workers(ribs, parts, routes.scratch, workers):
+            if not all(p.only_rib_entries for p in partials):  # updates inside: replay them in order here
+                _read_mrt(path, records[path.name], routes)
+                continue
+            report = MrtReport.of_parts([p.report for p in partials])
+            collector = collector_name(path, report)
+            for partial in partials:
+                absorb(routes, collector, partial)
+                shutil.rmtree(partial.scratch, ignore_errors=True)
+            _fill_record(records[path.name], report, collector)
+    except MrtFormatError as exc:
+        raise ImportFailed(f"Cannot import a RIB file: {exc}") from None
+
+
+def _fill_record(record: FileRecord, report: MrtReport, collector: str) -> None:
+    record.collector = collector
     record.records = int(report.records)
     record.events = int(report.events)
     record.skipped_corrupt = int(report.skipped_corrupt)
@@ -308,8 +339,11 @@ def _scratch(data_dir: Path) -> Iterator[Path]:
         shutil.rmtree(folder, ignore_errors=True)
 
 
-def import_files(paths: Iterable[Path], data_dir: Path, progress: Progress | None = None) -> ImportReport:
-    """Build a snapshot from local files and make it current; raise ImportFailed and change nothing on error."""
+def import_files(
+    paths: Iterable[Path], data_dir: Path, progress: Progress | None = None, workers: int | None = None
+) -> ImportReport:
+    """Build a snapshot from local files and make it current; raise ImportFailed and change nothing on error.
+    RIB files are read by up to `workers` processes (default: every core this process may use)."""
     started = time.perf_counter()
     say = progress or (lambda _message: None)
     _check_data_dir(Path(data_dir))
@@ -317,7 +351,8 @@ def import_files(paths: Iterable[Path], data_dir: Path, progress: Progress | Non
     with _scratch(Path(data_dir)) as scratch:
         routes = RouteAccumulator(scratch)
         records = {r.name: r for r in inputs.records}
-        for path in inputs.ribs + [p for _, p in sorted(inputs.updates)]:
+        _read_ribs(inputs.ribs, records, routes, say, workers or worker_count())
+        for _, path in sorted(inputs.updates):
             say(f"reading {path.name}")
             _read_mrt(path, records[path.name], routes)
         if not routes.has_routes() and not inputs.ipasn:

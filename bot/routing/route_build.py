@@ -81,8 +81,7 @@ class RouteAccumulator:
     def has_routes(self) -> bool:
         return bool(self.rib_routes or self.overlay)
 
-    def _vantage(self, collector: str, event: RouteEvent) -> int:
-        key = Vantage(collector, event.peer_ip, event.peer_asn)
+    def vantage_id(self, key: Vantage) -> int:
         found = self.vantages.get(key)
         if found is None:
             found = self.vantages[key] = len(self.vantages)
@@ -107,7 +106,7 @@ class RouteAccumulator:
             peer = (event.peer_ip, event.peer_asn)
             v = vantage_cache.get(peer)
             if v is None:
-                v = vantage_cache[peer] = self._vantage(collector, event)
+                v = vantage_cache[peer] = self.vantage_id(Vantage(collector, event.peer_ip, event.peer_asn))
             if event.kind == "D":
                 dropped.add(v)
                 overlay.pop(v, None)
@@ -135,8 +134,23 @@ class RouteAccumulator:
         self._buffered += added
         self.rib_routes += added
         if first is not None and last is not None:
-            span = self.collector_ranges.setdefault(collector, [first, last])
-            span[0], span[1] = min(span[0], first), max(span[1], last)
+            self.note_span(collector, first, last)
+
+    def note_span(self, collector: str, first: int, last: int) -> None:
+        """Widen the collector's data range (first and last route timestamps seen)."""
+        span = self.collector_ranges.setdefault(collector, [first, last])
+        span[0], span[1] = min(span[0], first), max(span[1], last)
+
+    def spill_all(self) -> None:
+        self._spill(0)
+
+    def append_spilled(self, v: int, rows: U32) -> None:
+        """RIB routes (rows of prefix, ADD-PATH id, path) of a vantage that were read elsewhere; call
+        `spill_all` first so they land behind the buffered ones."""
+        self.scratch.mkdir(parents=True, exist_ok=True)
+        with (self.scratch / f"rib-{v}.bin").open("ab") as out:
+            np.ascontiguousarray(rows, dtype=np.uint32).tofile(out)
+        self.rib_routes += len(rows)
 
     def _spill(self, added: int) -> None:
         """Append every vantage's buffer to its scratch file: RAM holds at most `spill_routes` RIB routes."""

@@ -23,10 +23,11 @@ REAL_INPUTS = (
 
 
 def snapshot_files(folder: Path) -> dict[str, bytes]:
-    """Every file of a snapshot; meta.json without its build time."""
+    """Every file of a snapshot; meta.json without when it was built and what the build cost."""
     files = {p.name: p.read_bytes() for p in folder.iterdir()}
     meta = json.loads(files.pop("meta.json"))
-    del meta["provenance"]["built_at"]
+    for varies in ("built_at", "import_seconds", "import_peak_rss"):
+        del meta["provenance"][varies]
     files["meta.json"] = json.dumps(meta, sort_keys=True).encode()
     return files
 
