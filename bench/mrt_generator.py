@@ -7,7 +7,7 @@ MESSAGE_AS4 UPDATEs: those peers re-announce the table as a session start does, 
 prefixes per message, IPv6 in MP_REACH_NLRI, a few withdrawals). `bgpdump -m` reads both.
 
 Shape, from public RIB statistics (RouteViews/RIS, 2024): prefixes are 85 % IPv4, 15 % IPv6; IPv4 lengths
-/24 60 %, /23 11 %, /22 13 %, /21 5 %, /20 4 %, /19 3 %, /16 2 %, the rest /8-/18; IPv6 /48 48 %, /32 17 %,
+/24 61 %, /23 11 %, /22 13 %, /21 5 %, /20 4 %, /19 3 %, /16-/18 3 %; IPv6 /48 48 %, /32 17 %,
 /44 8 %, /40 7 %, /36 5 %, /29 5 %, /46-/47 and /33-/39 the rest. Paths: the peer's AS, one of 15 tier-1s,
 0-2 transit ASes, the origin (70,000 origins, 40 % of them 4-byte ASNs); 5 % of routes prepend the origin
 1-3 times, 0.1 % end in an AS_SET (aggregates), and 3 % of routes take a vantage-specific detour.
@@ -24,7 +24,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 TIMESTAMP = 1_717_200_000  # 2024-06-01 00:00 UTC
-V4_LENGTHS = [(24, 60), (23, 11), (22, 13), (21, 5), (20, 4), (19, 3), (16, 2), (18, 1), (17, 1)]
+V4_LENGTHS = [(24, 61), (23, 11), (22, 13), (21, 5), (20, 4), (19, 3), (16, 1), (18, 1), (17, 1)]
 V6_LENGTHS = [(48, 48), (32, 17), (44, 8), (40, 7), (36, 5), (29, 5), (46, 3), (47, 2), (33, 2), (39, 3)]
 ORIGINS = 70_000
 TIER1 = [174, 209, 286, 701, 1239, 1299, 2828, 2914, 3257, 3320, 3356, 3491, 5511, 6453, 6762]
@@ -36,21 +36,34 @@ def _lengths(table: list[tuple[int, int]], count: int, rng: random.Random) -> li
 
 
 def prefixes(count: int, rng: random.Random) -> list[tuple[bool, int, int]]:
-    """(is IPv6, network as int, length), non-overlapping and in address order, as a RIB lists them."""
+    """(is IPv6, network as int, length), distinct and in address order, as a RIB lists them; many
+    are more-specifics inside the prefix before them (as in real tables, which is also what keeps
+    a million IPv4 prefixes inside the address space)."""
     n6 = count * 15 // 100
+    return _family(False, _lengths(V4_LENGTHS, count - n6, rng), 1 << 24, rng) + _family(
+        True, _lengths(V6_LENGTHS, n6, rng), 0x2001 << 112, rng
+    )
+
+
+def _family(v6: bool, lengths: list[int], start: int, rng: random.Random) -> list[tuple[bool, int, int]]:
+    bits = 128 if v6 else 32
     out = []
-    net = 1 << 24  # 1.0.0.0
-    for length in _lengths(V4_LENGTHS, count - n6, rng):
-        size = 1 << (32 - length)
+    net = start
+    cover_end = inner = 0
+    for length in lengths:
+        size = 1 << (bits - length)
+        if rng.random() < 0.6:
+            place = (inner + size - 1) // size * size
+            if place + size <= cover_end and size < cover_end - inner:
+                out.append((v6, place, length))
+                inner = place + size
+                continue
         net = (net + size - 1) // size * size
-        out.append((False, net, length))
-        net += size * rng.choice((1, 1, 1, 2, 4))  # gaps, as unannounced space leaves
-    net = 0x2001 << 112
-    for length in _lengths(V6_LENGTHS, n6, rng):
-        size = 1 << (128 - length)
-        net = (net + size - 1) // size * size
-        out.append((True, net, length))
-        net += size * rng.choice((1, 1, 2, 16))
+        if net + size > 1 << bits:
+            raise ValueError(f"{len(out):,} prefixes fill the IPv{6 if v6 else 4} space: ask for fewer")
+        out.append((v6, net, length))
+        inner, cover_end = net, net + size
+        net += size * rng.choice((1, 1, 1, 1, 2))  # gaps, as unannounced space leaves
     return out
 
 
