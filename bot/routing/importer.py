@@ -34,9 +34,8 @@ from bot.routing.ixps import BadIxpFile, IxpData, parse_ixps
 from bot.routing.mrt import MrtFormatError, MrtReader, MrtReport, RouteEvent
 from bot.routing.registry import Registrations, parse_delegated
 from bot.routing.rib_workers import absorb, plan_parts, read_in_workers, worker_count
-from bot.routing.route_build import RouteAccumulator
+from bot.routing.route_build import PathTable, RouteAccumulator, path_of_key
 from bot.routing.snapshot import (
-    AsPath,
     CollectorInfo,
     FileRecord,
     Provenance,
@@ -91,7 +90,7 @@ def _canonical_v6(text: str) -> str:
 
 
 def _encode_paths(
-    paths: dict[AsPath, int], used: npt.NDArray[np.uint32]
+    paths: PathTable, used: npt.NDArray[np.uint32]
 ) -> tuple[
     npt.NDArray[np.uint32],
     npt.NDArray[np.int64],
@@ -102,9 +101,7 @@ def _encode_paths(
 ]:
     """Flat path table of the used paths: elems, offsets, sets, remap old->new, and per new path its origin
     (last AS) and its address origin (see `address_origin`)."""
-    by_id: list[AsPath] = [()] * len(paths)
-    for path, pid in paths.items():
-        by_id[pid] = path
+    by_id = paths.keys()
     elems = array("I")
     offsets = array("q", [0])
     sets: dict[int, list[list[int]]] = {}
@@ -112,16 +109,17 @@ def _encode_paths(
     origins = array("I")
     address_origins = array("I")
     for new, old in enumerate(used.tolist()):
-        path = by_id[old]
+        key = by_id[old]
         remap[old] = new
-        mark = len(elems)
-        try:
-            elems.extend(path)  # an AS_SET raises TypeError: handled below
-        except TypeError:
-            del elems[mark:]
-            sets[new] = [sorted(e) for e in path if isinstance(e, frozenset)]
-            elems.extend(0 if isinstance(e, frozenset) else e for e in path)
+        if isinstance(key, bytes):
+            elems.frombytes(key)
+        else:
+            sets_here = [sorted(e) for e in key if isinstance(e, frozenset)]
+            if sets_here:
+                sets[new] = sets_here
+            elems.extend(0 if isinstance(e, frozenset) else e for e in key)
         offsets.append(len(elems))
+        path = path_of_key(key)
         last = path[-1] if path else 0
         if isinstance(last, int):
             origins.append(last)

@@ -133,7 +133,7 @@ class MrtReport(StreamReport):
 
 MAX_ERROR_MESSAGES = 20
 MAX_RECORD_LENGTH = 16 * 1024 * 1024  # far above any real record (a 1000-peer RIB record is < 1 MiB)
-_CACHE_LIMIT = 400_000  # distinct attribute blobs / NLRI encodings kept before the caches are reset
+_CACHE_LIMIT = 150_000  # distinct attribute blobs / NLRI encodings kept before the caches are reset (memory)
 
 T_TABLE_DUMP, T_TABLE_DUMP_V2, T_BGP4MP, T_BGP4MP_ET = 12, 13, 16, 17
 ESTABLISHED = 6

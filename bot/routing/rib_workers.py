@@ -18,8 +18,8 @@ from pathlib import Path
 import numpy as np
 
 from bot.routing.mrt import MrtReader, MrtReport
-from bot.routing.route_build import RouteAccumulator
-from bot.routing.snapshot import AsPath, Vantage
+from bot.routing.route_build import PathKey, RouteAccumulator
+from bot.routing.snapshot import Vantage
 
 # Compressed bytes per part: below this a worker process costs more than it saves.
 MIN_PART_BYTES = 8 * 2**20
@@ -33,7 +33,7 @@ class Partial:
     report: MrtReport
     peers: list[tuple[str, int]]
     prefixes: list[str]
-    paths: list[AsPath]
+    paths: list[PathKey]
     span: tuple[int, int] | None
     only_rib_entries: bool  # False: the file also holds updates, which must be replayed in order
 
@@ -50,7 +50,7 @@ def parse_part(path: Path, scratch: Path, part: tuple[int, int]) -> Partial:
         report=reader.report,
         peers=[(v.peer_ip, v.peer_asn) for v in routes.vantages],
         prefixes=list(routes.prefixes),
-        paths=list(routes.paths),
+        paths=routes.paths.keys(),
         span=(span[0], span[1]) if span else None,
         only_rib_entries=not (routes.overlay or routes.dropped),
     )
@@ -85,9 +85,9 @@ def absorb(routes: RouteAccumulator, collector: str, partial: Partial) -> None:
     routes appended behind every earlier one of their vantage."""
     routes.spill_all()
     vantage_ids = [routes.vantage_id(Vantage(collector, ip, asn)) for ip, asn in partial.peers]
-    prefixes, paths = routes.prefixes, routes.paths
+    prefixes, intern = routes.prefixes, routes.paths.intern
     prefix_ids = np.array([prefixes.setdefault(t, len(prefixes)) for t in partial.prefixes], dtype=np.uint32)
-    path_ids = np.array([paths.setdefault(p, len(paths)) for p in partial.paths], dtype=np.uint32)
+    path_ids = np.array([intern(key) for key in partial.paths], dtype=np.uint32)
     for local, v in enumerate(vantage_ids):
         source = partial.scratch / f"rib-{local}.bin"
         if source.exists():

@@ -24,11 +24,13 @@ U32 = npt.NDArray[np.uint32]
 U64 = npt.NDArray[np.uint64]
 I64 = npt.NDArray[np.int64]
 
-# Buffered RIB routes (12 bytes each) before they go to the scratch files: ~48 MB.
-SPILL_ROUTES = 4_000_000
+# Buffered RIB routes (12 bytes each) before they go to the scratch files: ~12 MB.
+SPILL_ROUTES = 1_000_000
+# Recently seen path tuples kept for their id: a RIB repeats a path over an origin's prefixes.
+RECENT_PATHS = 100_000
 # Routes per origin-grouping pass and (prefix, origin) pairs kept pending before they are counted.
-BUCKET_ROUTES = 8_000_000
-PENDING_PAIRS = 8_000_000
+BUCKET_ROUTES = 4_000_000
+PENDING_PAIRS = 2_000_000
 
 
 class NpyWriter:
@@ -58,6 +60,54 @@ class NpyWriter:
         return self.path
 
 
+PathKey = bytes | AsPath
+
+
+def path_key(path: AsPath) -> PathKey:
+    """A plain path's ASNs as 4-byte integers (about a third of a tuple's memory with its int objects:
+    distinct paths are the biggest table an import keeps); a path with an AS_SET, or the invalid AS0
+    (RFC 7607), stays a tuple, so every key decodes back to exactly its path."""
+    try:
+        encoded = array("I", path)  # type: ignore[type-var]  # an AS_SET (frozenset) raises TypeError
+    except TypeError:
+        return path
+    return path if 0 in encoded else encoded.tobytes()
+
+
+def path_of_key(key: PathKey) -> AsPath:
+    return tuple(array("I", key)) if isinstance(key, bytes) else key
+
+
+class PathTable:
+    """Distinct AS paths -> ids in first-seen order, keyed compactly (`path_key`)."""
+
+    def __init__(self) -> None:
+        self.ids: dict[PathKey, int] = {}
+        self._recent: dict[AsPath, int] = {}
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def id_of(self, path: AsPath) -> int:
+        found = self._recent.get(path)
+        if found is None:
+            found = self.intern(path_key(path))
+            if len(self._recent) >= RECENT_PATHS:
+                self._recent.clear()
+            self._recent[path] = found
+        return found
+
+    def intern(self, key: PathKey) -> int:
+        found = self.ids.get(key)
+        if found is None:
+            found = self.ids[key] = len(self.ids)
+        return found
+
+    def keys(self) -> list[PathKey]:
+        """Every key in id order (dicts keep insertion order, and ids are given in insertion order)."""
+        return list(self.ids)
+
+
 class RouteAccumulator:
     """RIB entries per vantage as (prefix, ADD-PATH id, path) integer triples; updates as an overlay.
 
@@ -70,7 +120,7 @@ class RouteAccumulator:
         self.spill_routes = spill_routes or SPILL_ROUTES
         self.vantages: dict[Vantage, int] = {}
         self.prefixes: dict[str, int] = {}
-        self.paths: dict[AsPath, int] = {}
+        self.paths = PathTable()
         self.overlay: dict[int, dict[tuple[int, int], int | None]] = {}
         self.dropped: set[int] = set()
         self.collector_ranges: dict[str, list[int]] = {}
@@ -89,13 +139,8 @@ class RouteAccumulator:
 
     def consume(self, collector: str, events: Iterable[RouteEvent]) -> None:
         """Apply a stream in order: B adds to the vantage's RIB buffer, A/W/D change the overlay."""
-        prefixes, paths, overlay, dropped, ribs = (
-            self.prefixes,
-            self.paths,
-            self.overlay,
-            self.dropped,
-            self._ribs,
-        )
+        prefixes, overlay, dropped, ribs = self.prefixes, self.overlay, self.dropped, self._ribs
+        path_id = self.paths.id_of
         vantage_cache: dict[tuple[str, int], int] = {}
         first = last = None
         added = 0
@@ -117,9 +162,7 @@ class RouteAccumulator:
             if event.kind == "W":
                 overlay.setdefault(v, {})[(p, event.path_id or 0)] = None
                 continue
-            q = paths.get(event.as_path)
-            if q is None:
-                q = paths[event.as_path] = len(paths)
+            q = path_id(event.as_path)
             if event.kind == "B" and v not in overlay and v not in dropped:
                 rib = ribs.get(v)
                 if rib is None:
