@@ -9,7 +9,7 @@ prefixes per message, IPv6 in MP_REACH_NLRI, a few withdrawals). `bgpdump -m` re
 Shape, from public RIB statistics (RouteViews/RIS, 2024): prefixes are 85 % IPv4, 15 % IPv6; IPv4 lengths
 /24 61 %, /23 11 %, /22 13 %, /21 5 %, /20 4 %, /19 3 %, /16-/18 3 %; IPv6 /48 48 %, /32 17 %,
 /44 8 %, /40 7 %, /36 5 %, /29 5 %, /46-/47 and /33-/39 the rest. Paths: the peer's AS, one of 15 tier-1s,
-0-2 transit ASes, the origin (70,000 origins, 40 % of them 4-byte ASNs); 5 % of routes prepend the origin
+0-2 transit ASes, the origin (70,000 origins holding runs of 4 neighbouring prefixes, 40 % of them 4-byte ASNs); 5 % of routes prepend the origin
 1-3 times, 0.1 % end in an AS_SET (aggregates), and 3 % of routes take a vantage-specific detour.
 """
 
@@ -76,7 +76,7 @@ def path_of(
     prefix_index: int, vantage: int, peer_asn: int, rng: random.Random
 ) -> tuple[list[int], list[int]]:
     """(AS_SEQUENCE, AS_SET) of one route; the set is empty for all but aggregates."""
-    origin_index = prefix_index * 7919 % ORIGINS
+    origin_index = (prefix_index >> 2) * 7919 % ORIGINS  # origins hold runs of neighbouring prefixes
     origin = _origin_asn(origin_index)
     upstream = 3000 + origin_index % 3000
     hops = [peer_asn, TIER1[(origin_index + vantage) % len(TIER1)]]

@@ -62,7 +62,8 @@ def plan_parts(ribs: list[Path], workers: int) -> list[int]:
     total = sum(sizes)
     if workers < 2 or total < 2 * MIN_PART_BYTES:
         return []
-    return [max(1, min(math.ceil(workers * size / total), size // MIN_PART_BYTES)) for size in sizes]
+    parts = [max(1, min(math.ceil(workers * size / total), size // MIN_PART_BYTES)) for size in sizes]
+    return parts if sum(parts) > 1 else []
 
 
 def read_in_workers(

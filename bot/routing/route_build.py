@@ -83,18 +83,18 @@ class PathTable:
 
     def __init__(self) -> None:
         self.ids: dict[PathKey, int] = {}
-        self._recent: dict[AsPath, int] = {}
+        self.recent: dict[AsPath, int] = {}  # the hot path asks this first
 
     def __len__(self) -> int:
         return len(self.ids)
 
     def id_of(self, path: AsPath) -> int:
-        found = self._recent.get(path)
+        found = self.recent.get(path)
         if found is None:
             found = self.intern(path_key(path))
-            if len(self._recent) >= RECENT_PATHS:
-                self._recent.clear()
-            self._recent[path] = found
+            if len(self.recent) >= RECENT_PATHS:
+                self.recent.clear()
+            self.recent[path] = found
         return found
 
     def intern(self, key: PathKey) -> int:
@@ -140,7 +140,7 @@ class RouteAccumulator:
     def consume(self, collector: str, events: Iterable[RouteEvent]) -> None:
         """Apply a stream in order: B adds to the vantage's RIB buffer, A/W/D change the overlay."""
         prefixes, overlay, dropped, ribs = self.prefixes, self.overlay, self.dropped, self._ribs
-        path_id = self.paths.id_of
+        recent_path, path_id = self.paths.recent.get, self.paths.id_of
         vantage_cache: dict[tuple[str, int], int] = {}
         first = last = None
         added = 0
@@ -162,7 +162,9 @@ class RouteAccumulator:
             if event.kind == "W":
                 overlay.setdefault(v, {})[(p, event.path_id or 0)] = None
                 continue
-            q = path_id(event.as_path)
+            q = recent_path(event.as_path)
+            if q is None:
+                q = path_id(event.as_path)
             if event.kind == "B" and v not in overlay and v not in dropped:
                 rib = ribs.get(v)
                 if rib is None:
