@@ -1,12 +1,13 @@
 """`data import`: turn MRT RIBs and updates, registry, names and IPASN files into a new snapshot.
 
-MRT files are read by `bot.routing.mrt`; RIB entries go straight into compact per-vantage arrays spilled to
-scratch files (`bot.routing.route_build`: a full table never exists as Python objects, nor whole in RAM),
-updates are replayed as an overlay per vantage point on top of them.
+MRT files are read by `bot.routing.mrt`, RIB files on every core (`bot.routing.rib_workers`); RIB entries and
+updates go straight into compact per-vantage arrays spilled to scratch files, replayed in order
+(`bot.routing.route_build`: a full table never exists as Python objects, nor whole in RAM).
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import ipaddress
 import os
@@ -386,10 +387,13 @@ def import_events(
 
 
 def peak_rss_bytes() -> int:
-    """Peak resident memory of this process plus the largest of its finished children (import workers):
-    `ru_maxrss` is in KiB on Linux. An upper bound when children ran side by side, which is what a server's
-    RAM must hold."""
-    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    """Peak resident memory of this process plus the largest of its finished children (import workers), an
+    upper bound of what a server's RAM must hold when they ran side by side. Our own peak is the process
+    image's VmHWM where /proc has it: `ru_maxrss` keeps the peak of a parent that forked and exec'd us."""
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
+    with contextlib.suppress(OSError, StopIteration, ValueError):
+        status = Path("/proc/self/status").read_text(encoding="ascii").splitlines()
+        own = int(next(line for line in status if line.startswith("VmHWM:")).split()[1])
     children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     return (own + children) * 1024
 

@@ -52,7 +52,7 @@ def parse_part(path: Path, scratch: Path, part: tuple[int, int]) -> Partial:
         prefixes=list(routes.prefixes),
         paths=routes.paths.keys(),
         span=(span[0], span[1]) if span else None,
-        only_rib_entries=not (routes.overlay or routes.dropped),
+        only_rib_entries=not routes.saw_updates,
     )
 
 

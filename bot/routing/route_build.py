@@ -1,9 +1,11 @@
 """The route tables of a snapshot, built in memory that grows with prefixes and paths, not with routes.
 
-RIB entries are appended per vantage point to small integer buffers that are spilled to scratch files when
-they grow; the final tables are then assembled one vantage at a time (its routes are one contiguous slice of
-the snapshot, sorted by prefix) and written chunk by chunk into `.npy` files, so a 100 M-route import never
-holds the whole table, nor a sort of it, in RAM. Updates stay an overlay per vantage (they are few).
+RIB entries, announcements and withdrawals are appended per vantage point, in the order they happened, to
+small integer buffers that are spilled to scratch files when they grow (a peer going down discards its
+vantage's rows so far); the final tables are then assembled one vantage at a time (the last row of each
+prefix wins; its routes are one contiguous slice of the snapshot, sorted by prefix) and written chunk by
+chunk into `.npy` files, so a 100 M-route import never holds the whole table, nor a sort of it, in RAM,
+whether the routes come as RIB dumps or as updates.
 """
 
 from __future__ import annotations
@@ -108,11 +110,15 @@ class PathTable:
         return list(self.ids)
 
 
-class RouteAccumulator:
-    """RIB entries per vantage as (prefix, ADD-PATH id, path) integer triples; updates as an overlay.
+# The path id of a withdrawal row: it masks the rows of its prefix before it, and is dropped at the end.
+WITHDRAWN = 0xFFFFFFFF
 
-    Overlay values are path ids, or None for a withdrawal; a peer-down drops the vantage's RIB routes and
-    its overlay, so later announcements start from empty, as the router itself would.
+
+class RouteAccumulator:
+    """Route events per vantage as (prefix, ADD-PATH id, path) integer rows in arrival order.
+
+    A withdrawal is a WITHDRAWN row; a peer-down discards the vantage's rows so far, so later announcements
+    start from empty, as the router itself would.
     """
 
     def __init__(self, scratch: Path, spill_routes: int | None = None) -> None:
@@ -121,15 +127,14 @@ class RouteAccumulator:
         self.vantages: dict[Vantage, int] = {}
         self.prefixes: dict[str, int] = {}
         self.paths = PathTable()
-        self.overlay: dict[int, dict[tuple[int, int], int | None]] = {}
-        self.dropped: set[int] = set()
+        self.saw_updates = False  # an A, W or D event: the stream's order across files matters
         self.collector_ranges: dict[str, list[int]] = {}
         self.rib_routes = 0
         self._ribs: dict[int, array[int]] = {}
         self._buffered = 0
 
     def has_routes(self) -> bool:
-        return bool(self.rib_routes or self.overlay)
+        return bool(self.rib_routes)
 
     def vantage_id(self, key: Vantage) -> int:
         found = self.vantages.get(key)
@@ -138,8 +143,8 @@ class RouteAccumulator:
         return found
 
     def consume(self, collector: str, events: Iterable[RouteEvent]) -> None:
-        """Apply a stream in order: B adds to the vantage's RIB buffer, A/W/D change the overlay."""
-        prefixes, overlay, dropped, ribs = self.prefixes, self.overlay, self.dropped, self._ribs
+        """Append a stream's events in order: B and A add a row, W a withdrawal row, D drops the vantage's rows."""
+        prefixes, ribs = self.prefixes, self._ribs
         recent_path, path_id = self.paths.recent.get, self.paths.id_of
         vantage_cache: dict[tuple[str, int], int] = {}
         first = last = None
@@ -152,30 +157,26 @@ class RouteAccumulator:
             v = vantage_cache.get(peer)
             if v is None:
                 v = vantage_cache[peer] = self.vantage_id(Vantage(collector, event.peer_ip, event.peer_asn))
-            if event.kind == "D":
-                dropped.add(v)
-                overlay.pop(v, None)
-                continue
+            kind = event.kind
+            if kind != "B":
+                self.saw_updates = True
+                if kind == "D":
+                    self._drop(v)
+                    continue
             p = prefixes.get(event.prefix)
             if p is None:
                 p = prefixes[event.prefix] = len(prefixes)
-            if event.kind == "W":
-                overlay.setdefault(v, {})[(p, event.path_id or 0)] = None
-                continue
-            q = recent_path(event.as_path)
+            q = WITHDRAWN if kind == "W" else recent_path(event.as_path)
             if q is None:
                 q = path_id(event.as_path)
-            if event.kind == "B" and v not in overlay and v not in dropped:
-                rib = ribs.get(v)
-                if rib is None:
-                    rib = ribs[v] = array("I")
-                rib.extend((p, event.path_id or 0, q))
-                added += 1
-                if self._buffered + added >= self.spill_routes:
-                    self._spill(added)
-                    added = 0
-            else:
-                overlay.setdefault(v, {})[(p, event.path_id or 0)] = q
+            rib = ribs.get(v)
+            if rib is None:
+                rib = ribs[v] = array("I")
+            rib.extend((p, event.path_id or 0, q))
+            added += 1
+            if self._buffered + added >= self.spill_routes:
+                self._spill(added)
+                added = 0
         self._buffered += added
         self.rib_routes += added
         if first is not None and last is not None:
@@ -185,6 +186,13 @@ class RouteAccumulator:
         """Widen the collector's data range (first and last route timestamps seen)."""
         span = self.collector_ranges.setdefault(collector, [first, last])
         span[0], span[1] = min(span[0], first), max(span[1], last)
+
+    def _drop(self, v: int) -> None:
+        """A peer went down: what it announced before is gone (the buffer count stays an upper bound)."""
+        rib = self._ribs.get(v)
+        if rib:
+            del rib[:]
+        (self.scratch / f"rib-{v}.bin").unlink(missing_ok=True)
 
     def spill_all(self) -> None:
         self._spill(0)
@@ -222,31 +230,17 @@ class RouteAccumulator:
         return rows[0::3], rows[1::3], rows[2::3]
 
     def vantage_routes(self, v: int, prefix_remap: U32) -> tuple[U32, U32]:
-        """(final prefix id, path id) of the vantage's live routes sorted by prefix (then ADD-PATH id),
-        duplicates resolved to the last one seen; updates replace or withdraw RIB entries."""
+        """(final prefix id, path id) of the vantage's live routes sorted by prefix (then ADD-PATH id): of
+        the rows of one prefix the last one counts, and a withdrawal leaves no route."""
         p, a, q = self._take_rib(v)
-        if v in self.dropped:
-            p, a, q = p[:0], a[:0], q[:0]
-        changes = self.overlay.get(v)
-        if changes:
-            touched = np.fromiter(
-                ((pp << 32) | aa for pp, aa in changes), dtype=np.uint64, count=len(changes)
-            )
-            keep = ~np.isin((p.astype(np.uint64) << np.uint64(32)) | a, touched)
-            extra = [(pp, aa, qq) for (pp, aa), qq in changes.items() if qq is not None]
-            ep, ea, eq = (
-                (np.array(col, dtype=np.uint32) for col in zip(*extra, strict=True))
-                if extra
-                else (p[:0],) * 3
-            )
-            p, a, q = (np.concatenate([col[keep], more]) for col, more in ((p, ep), (a, ea), (q, eq)))
         p = prefix_remap[p]
         order = np.lexsort((a, p))  # stable: of equal keys the later row comes last
         p, a, q = p[order], a[order], q[order]
         if len(p) > 1:
             last_of_key = np.append((p[:-1] != p[1:]) | (a[:-1] != a[1:]), True)
             p, q = p[last_of_key], q[last_of_key]
-        return p, q
+        live = q != WITHDRAWN
+        return p[live], q[live]
 
     def finish(self, prefix_remap: U32) -> FinalRoutes:
         """Pass 1: every vantage's final routes to scratch, with what the tables need to know up front."""
