@@ -1,17 +1,24 @@
 """`data import`: turn MRT RIBs and updates, registry, names and IPASN files into a new snapshot.
 
-MRT files are read by `bot.routing.mrt`; RIB entries go straight into compact arrays (a full table never
-exists as Python objects), updates are replayed as an overlay per vantage point on top of them.
+MRT files are read by `bot.routing.mrt`, RIB files on every core (`bot.routing.rib_workers`); RIB entries and
+updates go straight into compact per-vantage arrays spilled to scratch files, replayed in order
+(`bot.routing.route_build`: a full table never exists as Python objects, nor whole in RAM).
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import ipaddress
 import os
 import re
+import resource
+import shutil
+import time
+import uuid
 from array import array
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -25,10 +32,11 @@ from bot.routing.asnames import AsNames, date_from_name, parse_asn_txt, parse_as
 from bot.routing.asns import address_origin, is_public
 from bot.routing.input_kinds import FileKind, InputText, UnknownFileKind, detect_kind, parse_ipasn
 from bot.routing.ixps import BadIxpFile, IxpData, parse_ixps
-from bot.routing.mrt import MrtFormatError, MrtReader, RouteEvent
+from bot.routing.mrt import MrtFormatError, MrtReader, MrtReport, RouteEvent
 from bot.routing.registry import Registrations, parse_delegated
+from bot.routing.rib_workers import absorb, plan_parts, read_in_workers, worker_count
+from bot.routing.route_build import PathTable, RouteAccumulator, path_of_key
 from bot.routing.snapshot import (
-    AsPath,
     CollectorInfo,
     FileRecord,
     Provenance,
@@ -39,7 +47,8 @@ from bot.routing.snapshot import (
     v4_key,
     v4_text,
     v6_key,
-    write_snapshot,
+    write_meta,
+    write_tables,
 )
 
 Progress = Callable[[str], None]
@@ -66,117 +75,6 @@ class ImportReport:
 # --- routes ----------------------------------------------------------------------------------------------
 
 
-class RouteAccumulator:
-    """RIB entries as parallel arrays; updates as a per-vantage overlay that masks and extends them.
-
-    Overlay values are path ids, or None for a withdrawal; a peer-down drops the vantage's RIB routes and
-    its overlay, so later announcements start from empty, as the router itself would.
-    """
-
-    def __init__(self) -> None:
-        self.vantages: dict[Vantage, int] = {}
-        self.prefixes: dict[str, int] = {}
-        self.paths: dict[AsPath, int] = {}
-        self.base_vantage = array("I")
-        self.base_prefix = array("I")
-        self.base_addpath = array("I")
-        self.base_path = array("I")
-        self.overlay: dict[int, dict[tuple[int, int], int | None]] = {}
-        self.dropped: set[int] = set()
-        self.collector_ranges: dict[str, list[int]] = {}
-
-    def _vantage(self, collector: str, event: RouteEvent) -> int:
-        key = Vantage(collector, event.peer_ip, event.peer_asn)
-        found = self.vantages.get(key)
-        if found is None:
-            found = self.vantages[key] = len(self.vantages)
-        return found
-
-    def consume(self, collector: str, events: Iterable[RouteEvent]) -> None:
-        """Apply a stream in order: B adds to the RIB arrays, A/W/D change the overlay."""
-        prefixes, paths, overlay = self.prefixes, self.paths, self.overlay
-        vantage_cache: dict[tuple[str, int], int] = {}
-        append_v, append_p = self.base_vantage.append, self.base_prefix.append
-        append_a, append_q = self.base_addpath.append, self.base_path.append
-        first = last = None
-        for event in events:
-            if first is None:
-                first = event.timestamp
-            last = event.timestamp
-            peer = (event.peer_ip, event.peer_asn)
-            v = vantage_cache.get(peer)
-            if v is None:
-                v = vantage_cache[peer] = self._vantage(collector, event)
-            if event.kind == "D":
-                self.dropped.add(v)
-                overlay.pop(v, None)
-                continue
-            p = prefixes.get(event.prefix)
-            if p is None:
-                p = prefixes[event.prefix] = len(prefixes)
-            if event.kind == "W":
-                overlay.setdefault(v, {})[(p, event.path_id or 0)] = None
-                continue
-            q = paths.get(event.as_path)
-            if q is None:
-                q = paths[event.as_path] = len(paths)
-            if event.kind == "B" and v not in overlay and v not in self.dropped:
-                append_v(v)
-                append_p(p)
-                append_a(event.path_id or 0)
-                append_q(q)
-            else:
-                overlay.setdefault(v, {})[(p, event.path_id or 0)] = q
-        if first is not None and last is not None:
-            span = self.collector_ranges.setdefault(collector, [first, last])
-            span[0], span[1] = min(span[0], first), max(span[1], last)
-
-    def final_routes(
-        self, prefix_remap: npt.NDArray[np.uint32]
-    ) -> tuple[npt.NDArray[np.uint32], npt.NDArray[np.uint32], npt.NDArray[np.uint32]]:
-        """(vantage, final prefix id, path id) of every live route sorted by (vantage, prefix), duplicates
-        resolved to the last one. The accumulated arrays are released: a full table must not live twice."""
-        v = np.frombuffer(self.base_vantage, dtype=np.uint32)
-        p = np.frombuffer(self.base_prefix, dtype=np.uint32)
-        a = np.frombuffer(self.base_addpath, dtype=np.uint32)
-        q = np.frombuffer(self.base_path, dtype=np.uint32)
-        keep = np.ones(len(v), dtype=bool)
-        if self.dropped:
-            keep &= ~np.isin(v, np.fromiter(self.dropped, dtype=np.uint32))
-        if self.overlay:
-            vp = (v.astype(np.uint64) << np.uint64(32)) | p
-            touched_keys = np.fromiter(
-                ((vv << 32) | pp for vv, entries in self.overlay.items() for pp, _ in entries),
-                dtype=np.uint64,
-            )
-            for i in np.flatnonzero(np.isin(vp, touched_keys) & keep).tolist():
-                if (int(p[i]), int(a[i])) in self.overlay[int(v[i])]:
-                    keep[i] = False  # an update replaced or withdrew this RIB entry
-        v, p, a, q = v[keep], p[keep], a[keep], q[keep]
-        self.base_vantage, self.base_prefix, self.base_addpath, self.base_path = (
-            array("I") for _ in range(4)
-        )
-        extra = [
-            (vv, pp, aa, qq) for vv, e in self.overlay.items() for (pp, aa), qq in e.items() if qq is not None
-        ]
-        if extra:
-            ev, ep, ea, eq = (np.array(col, dtype=np.uint32) for col in zip(*extra, strict=True))
-            v, p, a, q = (
-                np.concatenate([v, ev]),
-                np.concatenate([p, ep]),
-                np.concatenate([a, ea]),
-                np.concatenate([q, eq]),
-            )
-        p = prefix_remap[p]
-        order = np.lexsort((a, p, v)) if a.any() else np.lexsort((p, v))
-        v, p, a, q = v[order], p[order], a[order], q[order]
-        if len(v) > 1:
-            same_as_next = (v[:-1] == v[1:]) & (p[:-1] == p[1:]) & (a[:-1] == a[1:])
-            last_of_key = np.append(~same_as_next, True)  # lexsort is stable: the later row comes last
-            v, p, q = v[last_of_key], p[last_of_key], q[last_of_key]
-        return v, p, q
-
-
 def _sort_prefixes(
     prefixes: dict[str, int], id_space: int
 ) -> tuple[npt.NDArray[np.uint64], list[str], npt.NDArray[np.uint32]]:
@@ -195,7 +93,7 @@ def _canonical_v6(text: str) -> str:
 
 
 def _encode_paths(
-    paths: dict[AsPath, int], used: npt.NDArray[np.uint32]
+    paths: PathTable, used: npt.NDArray[np.uint32]
 ) -> tuple[
     npt.NDArray[np.uint32],
     npt.NDArray[np.int64],
@@ -206,9 +104,7 @@ def _encode_paths(
 ]:
     """Flat path table of the used paths: elems, offsets, sets, remap old->new, and per new path its origin
     (last AS) and its address origin (see `address_origin`)."""
-    by_id: list[AsPath] = [()] * len(paths)
-    for path, pid in paths.items():
-        by_id[pid] = path
+    by_id = paths.keys()
     elems = array("I")
     offsets = array("q", [0])
     sets: dict[int, list[list[int]]] = {}
@@ -216,16 +112,17 @@ def _encode_paths(
     origins = array("I")
     address_origins = array("I")
     for new, old in enumerate(used.tolist()):
-        path = by_id[old]
+        key = by_id[old]
         remap[old] = new
-        mark = len(elems)
-        try:
-            elems.extend(path)  # an AS_SET raises TypeError: handled below
-        except TypeError:
-            del elems[mark:]
-            sets[new] = [sorted(e) for e in path if isinstance(e, frozenset)]
-            elems.extend(0 if isinstance(e, frozenset) else e for e in path)
+        if isinstance(key, bytes):
+            elems.frombytes(key)
+        else:
+            sets_here = [sorted(e) for e in key if isinstance(e, frozenset)]
+            if sets_here:
+                sets[new] = sets_here
+            elems.extend(0 if isinstance(e, frozenset) else e for e in key)
         offsets.append(len(elems))
+        path = path_of_key(key)
         last = path[-1] if path else 0
         if isinstance(last, int):
             origins.append(last)
@@ -241,30 +138,6 @@ def _encode_paths(
         np.frombuffer(origins, dtype=np.uint32).copy(),
         np.frombuffer(address_origins, dtype=np.uint32).copy(),
     )
-
-
-def _moas(
-    prefix: npt.NDArray[np.uint32],
-    origin: npt.NDArray[np.uint32],
-    vantage: npt.NDArray[np.uint32],
-    n_prefixes: int,
-) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.uint32], npt.NDArray[np.uint32]]:
-    """Per prefix, each origin with the number of distinct vantages seeing it, most seen first."""
-    seen = origin != 0
-    p, o, v = prefix[seen], origin[seen], vantage[seen]
-    if len(p) > 1 and ((p[1:] == p[:-1]) & (v[1:] == v[:-1])).any():  # ADD-PATH: one vantage, several paths
-        order = np.lexsort((o, p, v))
-        p, o, v = p[order], o[order], v[order]
-        fresh = np.append(True, (p[1:] != p[:-1]) | (v[1:] != v[:-1]) | (o[1:] != o[:-1]))
-        p, o = p[fresh], o[fresh]
-    pairs = (p.astype(np.uint64) << np.uint64(32)) | o
-    keys, counts = np.unique(pairs, return_counts=True)
-    kp = (keys >> np.uint64(32)).astype(np.uint32)
-    ko = (keys & np.uint64(0xFFFFFFFF)).astype(np.uint32)
-    order = np.lexsort((ko, -counts, kp))
-    kp, ko, counts = kp[order], ko[order], counts[order]
-    offsets = np.searchsorted(kp, np.arange(n_prefixes + 1), side="left").astype(np.int64)
-    return offsets, ko, counts.astype(np.uint32)
 
 
 # --- files -----------------------------------------------------------------------------------------------
@@ -401,9 +274,39 @@ def _read_mrt(path: Path, record: FileRecord, routes: RouteAccumulator) -> None:
     except MrtFormatError as exc:
         raise ImportFailed(f"Cannot import {path.name}: {exc}") from None
     report = reader.report
-    record.collector = collector_name(path, report)
+    _fill_record(record, report, collector_name(path, report))
     if record.collector != collector:
         _rename_collector(routes, collector, record.collector)
+
+
+def _read_ribs(
+    ribs: list[Path], records: dict[str, FileRecord], routes: RouteAccumulator, say: Progress, workers: int
+) -> None:
+    """RIB files on every core when they are big enough to pay for the processes, else one by one here."""
+    parts = plan_parts(ribs, workers)
+    if not parts:
+        for path in ribs:
+            say(f"reading {path.name}")
+            _read_mrt(path, records[path.name], routes)
+        return
+    say(f"reading {len(ribs)} RIB file(s) in {sum(parts)} part(s) on {workers} cores")
+    try:
+        for path, partials in read_in_workers(ribs, parts, routes.scratch, workers):
+            if not all(p.only_rib_entries for p in partials):  # updates inside: replay them in order here
+                _read_mrt(path, records[path.name], routes)
+                continue
+            report = MrtReport.of_parts([p.report for p in partials])
+            collector = collector_name(path, report)
+            for partial in partials:
+                absorb(routes, collector, partial)
+                shutil.rmtree(partial.scratch, ignore_errors=True)
+            _fill_record(records[path.name], report, collector)
+    except MrtFormatError as exc:
+        raise ImportFailed(f"Cannot import a RIB file: {exc}") from None
+
+
+def _fill_record(record: FileRecord, report: MrtReport, collector: str) -> None:
+    record.collector = collector
     record.records = int(report.records)
     record.events = int(report.events)
     record.skipped_corrupt = int(report.skipped_corrupt)
@@ -426,25 +329,42 @@ def _rename_collector(routes: RouteAccumulator, old: str, new: str) -> None:
         merged[0], merged[1] = min(merged[0], span[0]), max(merged[1], span[1])
 
 
-def import_files(paths: Iterable[Path], data_dir: Path, progress: Progress | None = None) -> ImportReport:
-    """Build a snapshot from local files and make it current; raise ImportFailed and change nothing on error."""
+@contextmanager
+def _scratch(data_dir: Path) -> Iterator[Path]:
+    """A build folder beside the snapshots (same file system: its tables are renamed in, not copied), named
+    like an install's temp folder so a killed import's leftovers are removed by the next install."""
+    folder = data_dir / "snapshots" / f".tmp-build-{uuid.uuid4().hex[:8]}-pid{os.getpid()}"
+    try:
+        yield folder
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def import_files(
+    paths: Iterable[Path], data_dir: Path, progress: Progress | None = None, workers: int | None = None
+) -> ImportReport:
+    """Build a snapshot from local files and make it current; raise ImportFailed and change nothing on error.
+    RIB files are read by up to `workers` processes (default: every core this process may use)."""
+    started = time.perf_counter()
     say = progress or (lambda _message: None)
     _check_data_dir(Path(data_dir))
     inputs = _classify([Path(p) for p in paths], say)
-    routes = RouteAccumulator()
-    records = {r.name: r for r in inputs.records}
-    for path in inputs.ribs + [p for _, p in sorted(inputs.updates)]:
-        say(f"reading {path.name}")
-        _read_mrt(path, records[path.name], routes)
-    if not routes.base_path and not routes.overlay and not inputs.ipasn:
-        raise ImportFailed(
-            "No routes to build a snapshot from: give at least one MRT RIB/updates file or a pyasn IPASN file."
-        )
-    if inputs.ipasn and (routes.base_path or routes.overlay):
-        for record in inputs.records:
-            if record.kind == FileKind.IPASN.value:
-                record.note = "not used: the MRT routes give IP -> AS"
-    return _install(inputs, routes, Path(data_dir), say)
+    with _scratch(Path(data_dir)) as scratch:
+        routes = RouteAccumulator(scratch)
+        records = {r.name: r for r in inputs.records}
+        _read_ribs(inputs.ribs, records, routes, say, workers or worker_count())
+        for _, path in sorted(inputs.updates):
+            say(f"reading {path.name}")
+            _read_mrt(path, records[path.name], routes)
+        if not routes.has_routes() and not inputs.ipasn:
+            raise ImportFailed(
+                "No routes to build a snapshot from: give at least one MRT RIB/updates file or a pyasn IPASN file."
+            )
+        if inputs.ipasn and routes.has_routes():
+            for record in inputs.records:
+                if record.kind == FileKind.IPASN.value:
+                    record.note = "not used: the MRT routes give IP -> AS"
+        return _install(inputs, routes, Path(data_dir), say, started)
 
 
 def import_events(
@@ -455,17 +375,34 @@ def import_events(
 ) -> ImportReport:
     """Build a snapshot straight from (collector, RouteEvent stream) pairs, in order: for generated tables
     (benchmarks, tests) and for feeds that are not MRT files; `registry` gives registration countries."""
+    started = time.perf_counter()
     say = progress or (lambda _message: None)
-    routes = RouteAccumulator()
-    for collector, events in streams:
-        say(f"reading {collector}")
-        routes.consume(collector, events)
-    if not routes.base_path and not routes.overlay:
-        raise ImportFailed("No routes to build a snapshot from: every event stream was empty.")
-    return _install(_Inputs(registry=registry or Registrations()), routes, Path(data_dir), say)
+    _check_data_dir(Path(data_dir))
+    with _scratch(Path(data_dir)) as scratch:
+        routes = RouteAccumulator(scratch)
+        for collector, events in streams:
+            say(f"reading {collector}")
+            routes.consume(collector, events)
+        if not routes.has_routes():
+            raise ImportFailed("No routes to build a snapshot from: every event stream was empty.")
+        return _install(_Inputs(registry=registry or Registrations()), routes, Path(data_dir), say, started)
 
 
-def _install(inputs: _Inputs, routes: RouteAccumulator, data_dir: Path, say: Progress) -> ImportReport:
+def peak_rss_bytes() -> int:
+    """Peak resident memory of this process plus the largest of its finished children (import workers), an
+    upper bound of what a server's RAM must hold when they ran side by side. Our own peak is the process
+    image's VmHWM where /proc has it: `ru_maxrss` keeps the peak of a parent that forked and exec'd us."""
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
+    with contextlib.suppress(OSError, StopIteration, ValueError):
+        status = Path("/proc/self/status").read_text(encoding="ascii").splitlines()
+        own = int(next(line for line in status if line.startswith("VmHWM:")).split()[1])
+    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return (own + children) * 1024
+
+
+def _install(
+    inputs: _Inputs, routes: RouteAccumulator, data_dir: Path, say: Progress, started: float
+) -> ImportReport:
     say("building tables")
     tables, provenance = _build_tables(inputs, routes)
     warnings = [
@@ -475,10 +412,15 @@ def _install(inputs: _Inputs, routes: RouteAccumulator, data_dir: Path, say: Pro
         warnings.append(f"{provenance.skipped_corrupt} corrupt MRT record(s) skipped")
     warnings += [f"{r.name}: {r.note}" for r in inputs.records if r.note] + inputs.duplicates
     say("writing snapshot")
+
+    def write(target: Path) -> None:
+        write_tables(target, tables)
+        provenance.import_seconds = round(time.perf_counter() - started, 3)
+        provenance.import_peak_rss = peak_rss_bytes()
+        write_meta(target, tables, provenance)
+
     try:
-        folder, serving = install_snapshot(
-            data_dir, lambda target: write_snapshot(target, tables, provenance), provenance.data_date
-        )
+        folder, serving = install_snapshot(data_dir, write, provenance.data_date)
     except OSError as exc:
         raise ImportFailed(
             f"Writing the snapshot into {data_dir} failed ({exc.strerror or exc}); the previous one keeps serving."
@@ -501,63 +443,51 @@ def _check_data_dir(data_dir: Path) -> None:
 
 
 def _build_tables(inputs: _Inputs, routes: RouteAccumulator) -> tuple[SnapshotTables, Provenance]:
-    if routes.base_path or routes.overlay:
-        v4_keys, v6_texts, remap = _sort_prefixes(routes.prefixes, len(routes.prefixes))
-        v, p, q_old = routes.final_routes(remap)
+    source = "routes" if routes.has_routes() else inputs.ipasn_file
+    if source != "routes":
+        for text, _asn in inputs.ipasn:
+            routes.prefixes.setdefault(text, len(routes.prefixes))
+    v4_keys, v6_texts, remap = _sort_prefixes(routes.prefixes, len(routes.prefixes))
+    final = routes.finish(remap)
+    renumber = np.arange(len(remap), dtype=np.uint32)
+    if source == "routes":
         # drop prefixes no live route uses; the renumbering is monotonic, so the sort order holds
-        used_prefix = np.bincount(p, minlength=len(remap)) > 0
-        p = (np.cumsum(used_prefix) - 1).astype(np.uint32)[p]
+        used_prefix = final.used_prefix
+        renumber = (np.cumsum(used_prefix) - 1).astype(np.uint32)
         n4 = len(v4_keys)
         v4_keys = v4_keys[used_prefix[:n4]]
         v6_texts = [t for t, u in zip(v6_texts, used_prefix[n4:].tolist(), strict=True) if u]
-        source = "routes"
-    else:
-        for text, _asn in inputs.ipasn:
-            routes.prefixes.setdefault(text, len(routes.prefixes))
-        v4_keys, v6_texts, remap = _sort_prefixes(routes.prefixes, len(routes.prefixes))
-        v = p = q_old = np.zeros(0, dtype=np.uint32)
-        source = inputs.ipasn_file
-    used = np.unique(q_old)
-    elems, offsets, sets, path_remap, path_origin, path_address_origin = _encode_paths(routes.paths, used)
-    q = path_remap[q_old] if len(q_old) else q_old
-    route_origin = path_origin[q] if len(q) else q
+    elems, offsets, sets, path_remap, path_origin, path_address_origin = _encode_paths(
+        routes.paths, final.used_paths
+    )
     n_prefixes = len(v4_keys) + len(v6_texts)
-    if source == "routes":
-        moas_offsets, moas_asns, moas_vantages = _moas(p, path_address_origin[q], v, n_prefixes)
-    else:
+    built = final.write(renumber, path_remap, path_origin, path_address_origin, n_prefixes)
+    moas_offsets, moas_asns, moas_vantages = built.moas_offsets, built.moas_asns, built.moas_vantages
+    if source != "routes":
         pairs = sorted((int(remap[routes.prefixes[text]]), asn) for text, asn in inputs.ipasn)
         moas_asns = np.array([a for _, a in pairs], dtype=np.uint32)
         moas_vantages = np.zeros(len(pairs), dtype=np.uint32)
         moas_offsets = np.searchsorted(
             np.array([i for i, _ in pairs], dtype=np.int64), np.arange(n_prefixes + 1)
         ).astype(np.int64)
-    first_of_pair = np.ones(len(v), dtype=bool)
-    first_of_pair[1:] = (v[1:] != v[:-1]) | (p[1:] != p[:-1])  # routes are sorted by (vantage, prefix)
-    prefix_vantages = np.bincount(p[first_of_pair], minlength=n_prefixes).astype(np.uint32)
-    by_origin = np.argsort(route_origin, kind="stable")
-    sorted_origins = route_origin[by_origin]
-    has_origin = sorted_origins != 0
-    origin_routes = by_origin[has_origin].astype(np.uint32)
-    origin_asns, starts = np.unique(sorted_origins[has_origin], return_index=True)
-    origin_offsets = np.append(starts, len(origin_routes)).astype(np.int64)
     vantage_list = sorted(routes.vantages, key=routes.vantages.__getitem__)
     tables = SnapshotTables(
         vantages=vantage_list,
         prefix_v4_keys=v4_keys,
         prefix_v6=v6_texts,
-        route_prefix=p.astype(np.uint32),
-        route_path=q.astype(np.uint32),
-        vantage_offsets=np.searchsorted(v, np.arange(len(vantage_list) + 1), side="left").astype(np.int64),
+        route_prefix=built.route_prefix,
+        route_path=built.route_path,
+        vantage_offsets=built.vantage_offsets,
         path_elems=elems,
         path_offsets=offsets,
         path_sets=sets,
-        prefix_vantages=prefix_vantages,
+        prefix_vantages=built.prefix_vantages,
         moas_offsets=moas_offsets,
         moas_asns=moas_asns,
         moas_vantages=moas_vantages,
-        origin_asns=origin_asns.astype(np.uint32),
-        origin_offsets=origin_offsets,
-        origin_routes=origin_routes,
+        origin_asns=built.origin_asns,
+        origin_offsets=built.origin_offsets,
+        origin_routes=built.origin_routes,
         ipasn_lines=_ipasn_lines(v4_keys, v6_texts, moas_offsets, moas_asns),
         asn_country=inputs.registry.asn_country,
         name_country=inputs.names.countries,
@@ -569,30 +499,29 @@ def _build_tables(inputs: _Inputs, routes: RouteAccumulator) -> tuple[SnapshotTa
     provenance = Provenance(
         built_at=datetime.now(UTC),
         files=inputs.records,
-        collectors=_collectors(routes, v),
+        collectors=_collectors(routes, final.counts),
         registry_date=inputs.registry.date,
         ip_to_as_source=source,
         prefixes_v4=len(v4_keys),
         prefixes_v6=len(v6_texts),
-        routes=len(v),
-        unique_paths=len(used),
+        routes=final.total,
+        unique_paths=len(final.used_paths),
     )
     return tables, provenance
 
 
-def _collectors(routes: RouteAccumulator, vantage_col: npt.NDArray[np.uint32]) -> list[CollectorInfo]:
-    counts = np.bincount(vantage_col, minlength=len(routes.vantages)) if len(vantage_col) else None
+def _collectors(routes: RouteAccumulator, counts: npt.NDArray[np.int64]) -> list[CollectorInfo]:
     result = []
     for name, (first, last) in sorted(routes.collector_ranges.items()):
         ids = [i for k, i in routes.vantages.items() if k.collector == name]
-        live = [i for i in ids if counts is not None and counts[i] > 0]
+        live = [i for i in ids if counts[i] > 0]
         result.append(
             CollectorInfo(
                 name=name,
                 data_start=ts_to_datetime(first),
                 data_end=ts_to_datetime(last),
                 vantage_points=len(live),
-                routes=int(sum(int(counts[i]) for i in live)) if counts is not None else 0,
+                routes=int(sum(int(counts[i]) for i in live)),
             )
         )
     return result

@@ -12,6 +12,8 @@ never count towards path length), so they say nothing about inter-domain routing
 
 from __future__ import annotations
 
+import contextlib
+import os
 import socket
 import struct
 from collections import Counter
@@ -71,6 +73,48 @@ class MrtReport(StreamReport):
         if len(self.errors) < MAX_ERROR_MESSAGES:
             self.errors.append(message)
 
+    def estimate_loss(self) -> None:
+        """Records and routes lost to a cut, from the bytes lost at the average record size read."""
+        if self.truncated and self.records:
+            per_record = self.bytes_read / self.records
+            self.records_lost_estimate = max(1, round(self.bytes_lost_estimate / per_record))
+            self.events_lost_estimate = round(self.records_lost_estimate * self.events / self.records)
+
+    @classmethod
+    def of_parts(cls, parts: list[MrtReport]) -> MrtReport:
+        """One file's report from the reports of its parts (`MrtReader(part=...)`), in part order."""
+        last = parts[-1]
+        merged = cls(
+            compression=last.compression,
+            compressed_bytes=last.compressed_bytes,
+            truncation_reason=last.truncation_reason,
+            truncated=last.truncated,
+            bytes_lost_estimate=last.bytes_lost_estimate,
+            last_timestamp=last.last_timestamp,
+            collector_bgp_id=last.collector_bgp_id,
+            view_name=last.view_name,
+            peer_index_size=last.peer_index_size,
+            peers_seen=max(p.peers_seen for p in parts),
+            first_timestamp=next((p.first_timestamp for p in parts if p.first_timestamp is not None), None),
+        )
+        for name in (
+            "records",
+            "events",
+            "skipped_corrupt",
+            "skipped_unsupported",
+            "skipped_no_peer_index",
+            "malformed_nlri",
+            "multicast_skipped",
+            "bytes_read",
+        ):
+            setattr(merged, name, sum(getattr(p, name) for p in parts))
+        for part in parts:
+            merged.record_types.update(part.record_types)
+            for error in part.errors:
+                merged.note_error(error)
+        merged.estimate_loss()
+        return merged
+
     def summary(self) -> str:
         """One line for logs and answers: counts first, then anything that was lost."""
         text = f"{self.records:,} records, {self.events:,} routes"
@@ -89,7 +133,7 @@ class MrtReport(StreamReport):
 
 MAX_ERROR_MESSAGES = 20
 MAX_RECORD_LENGTH = 16 * 1024 * 1024  # far above any real record (a 1000-peer RIB record is < 1 MiB)
-_CACHE_LIMIT = 400_000  # distinct attribute blobs / NLRI encodings kept before the caches are reset
+_CACHE_LIMIT = 150_000  # distinct attribute blobs / NLRI encodings kept before the caches are reset (memory)
 
 T_TABLE_DUMP, T_TABLE_DUMP_V2, T_BGP4MP, T_BGP4MP_ET = 12, 13, 16, 17
 ESTABLISHED = 6
@@ -254,11 +298,20 @@ class MrtReader:
 
     Multicast routes (SAFI 2, and the RIB_*_MULTICAST subtypes) are left out and counted by default: they
     steer multicast RPF, not unicast forwarding, so mixing them in would give wrong IP -> AS answers.
+
+    `part=(k, n)` reads only the k-th of n parts of a file, so n processes can share one big RIB: a record
+    belongs to the part whose share of the *compressed* file holds the stream position at which the record
+    was completed. Every part decodes the same stream the same way, so the n parts together yield exactly
+    the whole file's events, in order, each once; the PEER_INDEX_TABLE is read by every part, counted by
+    its owner. Part k stops decompressing after its share.
     """
 
-    def __init__(self, source: Path | BinaryIO, *, include_multicast: bool = False) -> None:
+    def __init__(
+        self, source: Path | BinaryIO, *, include_multicast: bool = False, part: tuple[int, int] = (0, 1)
+    ) -> None:
         self.source = source
         self.include_multicast = include_multicast
+        self.part = part
         self._rib_subtypes = _RIB_UNICAST | _RIB_MULTICAST if include_multicast else _RIB_UNICAST
         self._peers_seen: set[tuple[bytes, int]] = set()
         self.report = MrtReport()
@@ -302,6 +355,7 @@ class MrtReader:
         buf = b""
         pos = 0
         started = False
+        share_start, share_end = self._share(raw)
         for chunk in inflater.chunks():
             buf = buf[pos:] + chunk if pos < len(buf) else chunk
             pos = 0
@@ -309,14 +363,22 @@ class MrtReader:
                 self._check_head(buf)
                 started = True
             size = len(buf)
+            mine = share_start < report.compressed_bytes <= share_end
             while size - pos >= 12:
                 ts, rtype, subtype, length = unpack_header(buf, pos)
                 end = pos + 12 + length
                 if length > MAX_RECORD_LENGTH or rtype not in _MAX_SUBTYPE:
-                    pos = self._resync(buf, pos, ts)
+                    pos = self._resync(buf, pos, ts, counted=mine)
                     continue
                 if end > size:
                     break
+                if not mine:
+                    report.last_timestamp = ts  # resynchronising needs it; the owner counts the record
+                    if rtype == T_TABLE_DUMP_V2 and subtype == 1:
+                        with contextlib.suppress(_Corrupt, struct.error, IndexError, ValueError):
+                            self._peer_index(buf, pos + 12, end)
+                    pos = end
+                    continue
                 key = (rtype, subtype)
                 name = names.get(key)
                 if name is None:
@@ -346,10 +408,20 @@ class MrtReader:
             for cache in (self._rib_paths, self._v1_paths, self._update_attrs, self._paths):
                 if len(cache) > _CACHE_LIMIT:
                     cache.clear()
+            if report.compressed_bytes > share_end:
+                return  # the rest belongs to later parts, and so does any loss at the end
         if not started:
             where = "decompresses to nothing" if report.compression != "plain" else "is empty"
             raise MrtFormatError(f"{self.name} {where}: no MRT records to read")
         self._finish(buf, pos, inflater)
+
+    def _share(self, raw: BinaryIO) -> tuple[float, float]:
+        """(start, end] of this part's share of the compressed file; the whole file for a single part."""
+        k, n = self.part
+        if n == 1:
+            return -1.0, float("inf")
+        size = os.fstat(raw.fileno()).st_size
+        return (size * k / n if k else -1.0), (size * (k + 1) / n if k + 1 < n else float("inf"))
 
     def _check_head(self, head: bytes) -> None:
         """Only the first header must be sane here: later corruption is the record loop's job."""
@@ -362,11 +434,12 @@ class MrtReader:
             what = f"its first bytes ({sample.hex(' ')}) are not an MRT record header"
         raise MrtFormatError(f"{self.name} is not an MRT (RFC 6396) file: {what}")
 
-    def _resync(self, buf: bytes, pos: int, ts: int) -> int:
+    def _resync(self, buf: bytes, pos: int, ts: int, *, counted: bool = True) -> int:
         """Find the next plausible header after a corrupt one: same timestamp high bytes, sane fields."""
         report = self.report
-        report.skipped_corrupt += 1
-        report.note_error(f"corrupt MRT header at byte {pos:,}; resynchronising")
+        if counted:
+            report.skipped_corrupt += 1
+            report.note_error(f"corrupt MRT header at byte {pos:,}; resynchronising")
         stamp = (report.last_timestamp if report.last_timestamp is not None else ts).to_bytes(4, "big")[:2]
         probe = pos + 1
         while True:
@@ -389,10 +462,7 @@ class MrtReader:
             return
         report.truncated = True
         report.bytes_lost_estimate = leftover + max(missing_rest, inflater.undecoded_estimate())
-        if report.records:
-            per_record = report.bytes_read / report.records
-            report.records_lost_estimate = max(1, round(report.bytes_lost_estimate / per_record))
-            report.events_lost_estimate = round(report.records_lost_estimate * report.events / report.records)
+        report.estimate_loss()
 
     # -- TABLE_DUMP (v1) ------------------------------------------------------------------------------
 

@@ -123,6 +123,15 @@ class Provenance:
     prefixes_v6: int = 0
     routes: int = 0
     unique_paths: int = 0
+    # The import that built it, for `/status` and capacity planning: wall time from the first file read to
+    # the tables written, and the peak resident memory of the importing process (workers counted).
+    import_seconds: float = 0.0
+    import_peak_rss: int = 0
+
+    @property
+    def routes_read(self) -> int:
+        """Routes read from MRT files (what the import's speed is counted in)."""
+        return sum(f.events for f in self.files)
 
     @property
     def skipped_corrupt(self) -> int:
@@ -167,6 +176,8 @@ class Provenance:
             prefixes_v6=raw.get("prefixes_v6", 0),
             routes=raw.get("routes", 0),
             unique_paths=raw.get("unique_paths", 0),
+            import_seconds=raw.get("import_seconds", 0.0),
+            import_peak_rss=raw.get("import_peak_rss", 0),
         )
 
 
@@ -218,8 +229,8 @@ class SnapshotTables:
     vantages: list[Vantage]
     prefix_v4_keys: U64
     prefix_v6: list[str]
-    route_prefix: U32
-    route_path: U32
+    route_prefix: U32 | Path  # the biggest tables may come as `.npy` files already written (bounded memory)
+    route_path: U32 | Path
     vantage_offsets: I64
     path_elems: U32
     path_offsets: I64
@@ -230,7 +241,7 @@ class SnapshotTables:
     moas_vantages: U32
     origin_asns: U32
     origin_offsets: I64
-    origin_routes: U32
+    origin_routes: U32 | Path
     ipasn_lines: list[str]
     asn_country: dict[int, str]
     name_country: dict[int, str]
@@ -259,8 +270,18 @@ _ARRAYS = (
 
 def write_snapshot(folder: Path, tables: SnapshotTables, provenance: Provenance) -> None:
     """Write all files of one snapshot into an empty folder (the caller renames it into place)."""
+    write_tables(folder, tables)
+    write_meta(folder, tables, provenance)
+
+
+def write_tables(folder: Path, tables: SnapshotTables) -> None:
+    """Every file but `meta.json`, which is written last so it can record how long all this took."""
     for name in _ARRAYS:
-        np.save(folder / f"{name}.npy", getattr(tables, name))
+        value = getattr(tables, name)
+        if isinstance(value, Path):
+            shutil.move(value, folder / f"{name}.npy")
+        else:
+            np.save(folder / f"{name}.npy", value)
     for label, (starts, ends, codes) in (("v4", tables.v4_ranges), ("v6", tables.v6_ranges)):
         np.save(folder / f"registry_{label}_start.npy", starts)
         np.save(folder / f"registry_{label}_end.npy", ends)
@@ -279,6 +300,9 @@ def write_snapshot(folder: Path, tables: SnapshotTables, provenance: Provenance)
             "countries": {str(k): v for k, v in tables.name_country.items()},
         },
     )
+
+
+def write_meta(folder: Path, tables: SnapshotTables, provenance: Provenance) -> None:
     meta = {
         "format": FORMAT_VERSION,
         "provenance": provenance.to_json(),
@@ -428,6 +452,10 @@ class Snapshot:
     @property
     def snapshot_id(self) -> str:
         return self.folder.name
+
+    def disk_bytes(self) -> int:
+        """Size of the snapshot's files on disk (what a server's disk must hold, twice during a swap)."""
+        return sum(p.stat().st_size for p in self.folder.iterdir() if p.is_file())
 
     # prefixes
 

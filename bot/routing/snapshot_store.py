@@ -136,6 +136,8 @@ class SnapshotStore:
             f"{snapshot.snapshot_id}: data of {date}, {p.prefixes_v4:,} IPv4 + {p.prefixes_v6:,} IPv6 prefixes, "
             f"{p.routes:,} routes from {p.vantage_points} vantage points "
             f"({', '.join(c.name for c in p.collectors) or 'no collector: IP -> AS only'})"
+            + f"; {snapshot.disk_bytes() / 1e6:,.1f} MB on disk"
+            + (f", built in {p.import_seconds:,.1f} s" if p.import_seconds else "")
             + (f"; {len(p.truncated_files)} truncated file(s)" if p.truncated_files else "")
             + (f"; {refresh}" if refresh else ""),
         )

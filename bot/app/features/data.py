@@ -67,6 +67,21 @@ def _provenance_data(provenance: Provenance, folder: Path) -> dict[str, object]:
     return {"snapshot": str(folder), **provenance.to_json(), "vantage_points": provenance.vantage_points}
 
 
+def _cost(provenance: Provenance) -> str:
+    """How long the import took and how much memory it needed: what sizing a server for `data update` needs."""
+    if not provenance.import_seconds:
+        return ""
+    rate = (
+        f" ({provenance.routes_read / provenance.import_seconds:,.0f} routes/s)"
+        if provenance.routes_read
+        else ""
+    )
+    return (
+        f" Import took {provenance.import_seconds:,.1f} s{rate}, "
+        f"peak memory {provenance.import_peak_rss / 2**20:,.0f} MiB."
+    )
+
+
 def _history_section(recording: Recording | None) -> Section:
     if recording is None:
         return Section("History", "No history point: the import holds no routes (IP -> AS data only).")
@@ -92,6 +107,7 @@ def report_answer(
             f"Imported {built} This data is older than the serving snapshot's, so the serving snapshot is "
             "unchanged; the import only adds a history point."
         )
+    summary += _cost(p)
     sections = _provenance_sections(p)
     if recorded:
         sections.insert(0, _history_section(recording))

@@ -77,6 +77,8 @@ def _snapshot_data(snapshot: Snapshot | None) -> dict[str, object] | None:
         "age_seconds": round((datetime.now(UTC) - dated).total_seconds()) if dated else None,
         "vantage_points": snapshot.provenance.vantage_points,
         "routes": snapshot.provenance.routes,
+        "disk_bytes": snapshot.disk_bytes(),
+        "import_seconds": snapshot.provenance.import_seconds,
     }
 
 

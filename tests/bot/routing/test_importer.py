@@ -13,6 +13,7 @@ from bot.app.features.data import import_command
 from bot.routing.importer import ImportFailed, import_events, import_files
 from bot.routing.mrt import RouteEvent
 from bot.routing.snapshot import OriginSeen, Snapshot, load_current
+from bot.routing.snapshot_store import SnapshotStore
 from tests.bot.routing import mrt_writer as w
 from tests.bot.routing.snapshot_fixtures import (
     PEER_A,
@@ -135,7 +136,7 @@ def test_failure_while_writing_cleans_temp(tmp_path: Path, monkeypatch: pytest.M
     def fail(*_args: object) -> None:
         raise OSError("disk full")
 
-    monkeypatch.setattr("bot.routing.importer.write_snapshot", fail)
+    monkeypatch.setattr("bot.routing.importer.write_tables", fail)
     with pytest.raises(ImportFailed, match=r"disk full.*previous one keeps serving"):
         import_files(all_files(tmp_path), data)
     assert [p.name for p in (data / "snapshots").iterdir()] == [good.folder.name]
@@ -211,6 +212,26 @@ async def test_import_command_reports_truncation(tmp_path: Path) -> None:
     assert answer.severity == Severity.WARNING and "truncated" in answer.sections[0].text
     assert answer.data["routes"] == answer.data["collectors"][0]["routes"] > 0
     assert answer.sources[0].name == "BGP collector rrc96" and answer.sources[0].stale
+    seconds, peak = answer.data["import_seconds"], answer.data["import_peak_rss"]
+    assert isinstance(seconds, float) and isinstance(peak, int) and 0 < seconds < 60 and peak > 20 * 2**20
+    assert (
+        f"Import took {seconds:,.1f} s" in answer.summary
+        and f"peak memory {peak / 2**20:,.0f} MiB" in answer.summary
+    )
+    assert "routes/s)" in answer.summary
+
+
+async def test_status_shows_size_on_disk_and_import_time(tmp_path: Path) -> None:
+    report = import_files(all_files(tmp_path), tmp_path / "data")
+    store = SnapshotStore(tmp_path / "data")
+    await store.reload()
+    size = sum(p.stat().st_size for p in report.folder.iterdir())
+    assert size > 1000 and store.current is not None and store.current.disk_bytes() == size
+    text = store.status().text
+    assert f"{size / 1e6:,.1f} MB on disk" in text
+    assert (
+        f"built in {report.provenance.import_seconds:,.1f} s" in text and report.provenance.import_seconds > 0
+    )
 
 
 def test_as_names_source_is_dated(tmp_path: Path) -> None:

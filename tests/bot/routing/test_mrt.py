@@ -73,8 +73,8 @@ def bgpdump_routes(lines: Iterable[str]) -> Counter[Route]:
     return routes
 
 
-def read(source: Path | io.BytesIO, **options: bool) -> tuple[list[RouteEvent], MrtReader]:
-    reader = MrtReader(source, **options)
+def read(source: Path | io.BytesIO, *, include_multicast: bool = False) -> tuple[list[RouteEvent], MrtReader]:
+    reader = MrtReader(source, include_multicast=include_multicast)
     return list(reader), reader
 
 

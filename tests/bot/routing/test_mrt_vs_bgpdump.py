@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pytest
 
+from bench.mrt_generator import generate
+from bot.routing.mrt import MrtReader, RouteEvent
 from tests.bot.routing.test_mrt import bgpdump_routes, ours, read
 from tests.conftest import SHARED_DATA
 
@@ -51,20 +53,42 @@ def normalised(lines: list[str]) -> tuple[list[str], int]:
     return out, host_bits
 
 
-@pytest.mark.parametrize("name", MRT_FILES)
-def test_routes_equal_debian_bgpdump(shared_data: Path, bgpdump: str, tmp_path: Path, name: str) -> None:
-    """Multiset equality of (kind, time, peer, peer AS, prefix, AS path), multicast included as bgpdump
-    prints it (the golden test checks the unicast default). bgpdump runs while we parse: 2 cores, one run."""
-    path = shared_data / "mrt" / name
+def same_as_bgpdump(
+    bgpdump: str, path: Path, tmp_path: Path, host_bits: int = 0
+) -> tuple[list[RouteEvent], MrtReader]:
+    """Read `path` while bgpdump prints it; assert the same routes; our events and reader."""
     out = tmp_path / "bgpdump-m.txt"
     with out.open("w") as sink:
         proc = subprocess.Popen([bgpdump, "-m", str(path)], stdout=sink, stderr=subprocess.DEVNULL)
         events, reader = read(path, include_multicast=True)
         assert proc.wait(timeout=120) == 0
-    lines, host_bits = normalised(out.read_text().splitlines())
-    assert host_bits == HOST_BITS_PRINTED.get(name, 0)
+    lines, printed_host_bits = normalised(out.read_text().splitlines())
+    assert printed_host_bits == host_bits
     assert ours(events) == bgpdump_routes(lines)
+    return events, reader
 
+
+def test_generated_files_equal_debian_bgpdump(bgpdump: str, tmp_path: Path) -> None:
+    """The benchmark generator writes real MRT: bgpdump reads its RIB and BGP4MP_ET updates as we do."""
+    rib, updates = generate(tmp_path / "gen", routes=30_000, vantages=6, updates_peers=2)
+    events, _ = same_as_bgpdump(bgpdump, rib, tmp_path)
+    paths = [e.as_path for e in events]
+    assert len(events) == 30_000 and {e.kind for e in events} == {"B"}
+    assert any(any(isinstance(hop, frozenset) for hop in p) for p in paths)  # aggregates
+    assert any(len(set(p)) < len(p) for p in paths)  # prepending
+    assert any(any(isinstance(h, int) and h > 65535 for h in p) for p in paths)  # 4-byte ASNs
+    assert any(":" in e.prefix for e in events) and any(e.prefix.endswith("/24") for e in events)
+    events, _ = same_as_bgpdump(bgpdump, updates, tmp_path)
+    assert {e.kind for e in events} == {"A", "W"} and len([e for e in events if e.kind == "A"]) == 2 * 5000
+
+
+@pytest.mark.parametrize("name", MRT_FILES)
+def test_routes_equal_debian_bgpdump(shared_data: Path, bgpdump: str, tmp_path: Path, name: str) -> None:
+    """Multiset equality of (kind, time, peer, peer AS, prefix, AS path), multicast included as bgpdump
+    prints it (the golden test checks the unicast default). bgpdump runs while we parse: 2 cores, one run."""
+    events, reader = same_as_bgpdump(
+        bgpdump, shared_data / "mrt" / name, tmp_path, HOST_BITS_PRINTED.get(name, 0)
+    )
     report = reader.report
     assert report.skipped_corrupt == 0, report.errors
     assert report.records > 0 and report.first_timestamp is not None

@@ -1,0 +1,397 @@
+"""The route tables of a snapshot, built in memory that grows with prefixes and paths, not with routes.
+
+RIB entries, announcements and withdrawals are appended per vantage point, in the order they happened, to
+small integer buffers that are spilled to scratch files when they grow (a peer going down discards its
+vantage's rows so far); the final tables are then assembled one vantage at a time (the last row of each
+prefix wins; its routes are one contiguous slice of the snapshot, sorted by prefix) and written chunk by
+chunk into `.npy` files, so a 100 M-route import never holds the whole table, nor a sort of it, in RAM,
+whether the routes come as RIB dumps or as updates.
+"""
+
+from __future__ import annotations
+
+from array import array
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, BinaryIO
+
+import numpy as np
+import numpy.typing as npt
+
+from bot.routing.mrt import RouteEvent
+from bot.routing.snapshot import AsPath, Vantage
+
+U32 = npt.NDArray[np.uint32]
+U64 = npt.NDArray[np.uint64]
+I64 = npt.NDArray[np.int64]
+
+# Buffered RIB routes (12 bytes each) before they go to the scratch files: ~12 MB.
+SPILL_ROUTES = 1_000_000
+# Recently seen path tuples kept for their id: a RIB repeats a path over an origin's prefixes.
+RECENT_PATHS = 100_000
+# Routes per origin-grouping pass and (prefix, origin) pairs kept pending before they are counted.
+BUCKET_ROUTES = 4_000_000
+PENDING_PAIRS = 2_000_000
+
+
+class NpyWriter:
+    """A 1-D `.npy` file written in chunks (same bytes as `np.save`): a table bigger than RAM is never one array."""
+
+    def __init__(self, path: Path, dtype: Any, count: int) -> None:
+        self.path = path
+        self.dtype = np.dtype(dtype)
+        self.count = count
+        self.written = 0
+        self._file: BinaryIO = path.open("wb")
+        header = {
+            "descr": np.lib.format.dtype_to_descr(self.dtype),
+            "fortran_order": False,
+            "shape": (count,),
+        }
+        np.lib.format.write_array_header_1_0(self._file, header)
+
+    def write(self, chunk: npt.NDArray[Any]) -> None:
+        np.ascontiguousarray(chunk, dtype=self.dtype).tofile(self._file)
+        self.written += len(chunk)
+
+    def close(self) -> Path:
+        self._file.close()
+        if self.written != self.count:
+            raise RuntimeError(f"{self.path.name}: wrote {self.written} items, announced {self.count}")
+        return self.path
+
+
+PathKey = bytes | AsPath
+
+
+def path_key(path: AsPath) -> PathKey:
+    """A plain path's ASNs as 4-byte integers (about a third of a tuple's memory with its int objects:
+    distinct paths are the biggest table an import keeps); a path with an AS_SET, or the invalid AS0
+    (RFC 7607), stays a tuple, so every key decodes back to exactly its path."""
+    try:
+        encoded = array("I", path)  # type: ignore[type-var]  # an AS_SET (frozenset) raises TypeError
+    except TypeError:
+        return path
+    return path if 0 in encoded else encoded.tobytes()
+
+
+def path_of_key(key: PathKey) -> AsPath:
+    return tuple(array("I", key)) if isinstance(key, bytes) else key
+
+
+class PathTable:
+    """Distinct AS paths -> ids in first-seen order, keyed compactly (`path_key`)."""
+
+    def __init__(self) -> None:
+        self.ids: dict[PathKey, int] = {}
+        self.recent: dict[AsPath, int] = {}  # the hot path asks this first
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def id_of(self, path: AsPath) -> int:
+        found = self.recent.get(path)
+        if found is None:
+            found = self.intern(path_key(path))
+            if len(self.recent) >= RECENT_PATHS:
+                self.recent.clear()
+            self.recent[path] = found
+        return found
+
+    def intern(self, key: PathKey) -> int:
+        found = self.ids.get(key)
+        if found is None:
+            found = self.ids[key] = len(self.ids)
+        return found
+
+    def keys(self) -> list[PathKey]:
+        """Every key in id order (dicts keep insertion order, and ids are given in insertion order)."""
+        return list(self.ids)
+
+
+# The path id of a withdrawal row: it masks the rows of its prefix before it, and is dropped at the end.
+WITHDRAWN = 0xFFFFFFFF
+
+
+class RouteAccumulator:
+    """Route events per vantage as (prefix, ADD-PATH id, path) integer rows in arrival order.
+
+    A withdrawal is a WITHDRAWN row; a peer-down discards the vantage's rows so far, so later announcements
+    start from empty, as the router itself would.
+    """
+
+    def __init__(self, scratch: Path, spill_routes: int | None = None) -> None:
+        self.scratch = scratch
+        self.spill_routes = spill_routes or SPILL_ROUTES
+        self.vantages: dict[Vantage, int] = {}
+        self.prefixes: dict[str, int] = {}
+        self.paths = PathTable()
+        self.saw_updates = False  # an A, W or D event: the stream's order across files matters
+        self.collector_ranges: dict[str, list[int]] = {}
+        self.rib_routes = 0
+        self._ribs: dict[int, array[int]] = {}
+        self._buffered = 0
+
+    def has_routes(self) -> bool:
+        return bool(self.rib_routes)
+
+    def vantage_id(self, key: Vantage) -> int:
+        found = self.vantages.get(key)
+        if found is None:
+            found = self.vantages[key] = len(self.vantages)
+        return found
+
+    def consume(self, collector: str, events: Iterable[RouteEvent]) -> None:
+        """Append a stream's events in order: B and A add a row, W a withdrawal row, D drops the vantage's rows."""
+        prefixes, ribs = self.prefixes, self._ribs
+        recent_path, path_id = self.paths.recent.get, self.paths.id_of
+        vantage_cache: dict[tuple[str, int], int] = {}
+        first = last = None
+        added = 0
+        for event in events:
+            if first is None:
+                first = event.timestamp
+            last = event.timestamp
+            peer = (event.peer_ip, event.peer_asn)
+            v = vantage_cache.get(peer)
+            if v is None:
+                v = vantage_cache[peer] = self.vantage_id(Vantage(collector, event.peer_ip, event.peer_asn))
+            kind = event.kind
+            if kind != "B":
+                self.saw_updates = True
+                if kind == "D":
+                    self._drop(v)
+                    continue
+            p = prefixes.get(event.prefix)
+            if p is None:
+                p = prefixes[event.prefix] = len(prefixes)
+            q = WITHDRAWN if kind == "W" else recent_path(event.as_path)
+            if q is None:
+                q = path_id(event.as_path)
+            rib = ribs.get(v)
+            if rib is None:
+                rib = ribs[v] = array("I")
+            rib.extend((p, event.path_id or 0, q))
+            added += 1
+            if self._buffered + added >= self.spill_routes:
+                self._spill(added)
+                added = 0
+        self._buffered += added
+        self.rib_routes += added
+        if first is not None and last is not None:
+            self.note_span(collector, first, last)
+
+    def note_span(self, collector: str, first: int, last: int) -> None:
+        """Widen the collector's data range (first and last route timestamps seen)."""
+        span = self.collector_ranges.setdefault(collector, [first, last])
+        span[0], span[1] = min(span[0], first), max(span[1], last)
+
+    def _drop(self, v: int) -> None:
+        """A peer went down: what it announced before is gone (the buffer count stays an upper bound)."""
+        rib = self._ribs.get(v)
+        if rib:
+            del rib[:]
+        (self.scratch / f"rib-{v}.bin").unlink(missing_ok=True)
+
+    def spill_all(self) -> None:
+        self._spill(0)
+
+    def append_spilled(self, v: int, rows: U32) -> None:
+        """RIB routes (rows of prefix, ADD-PATH id, path) of a vantage that were read elsewhere; call
+        `spill_all` first so they land behind the buffered ones."""
+        self.scratch.mkdir(parents=True, exist_ok=True)
+        with (self.scratch / f"rib-{v}.bin").open("ab") as out:
+            np.ascontiguousarray(rows, dtype=np.uint32).tofile(out)
+        self.rib_routes += len(rows)
+
+    def _spill(self, added: int) -> None:
+        """Append every vantage's buffer to its scratch file: RAM holds at most `spill_routes` RIB routes."""
+        self.rib_routes += added
+        self.scratch.mkdir(parents=True, exist_ok=True)
+        for v, rib in self._ribs.items():
+            if rib:
+                with (self.scratch / f"rib-{v}.bin").open("ab") as out:
+                    rib.tofile(out)
+                del rib[:]
+        self._buffered = 0
+
+    def _take_rib(self, v: int) -> tuple[U32, U32, U32]:
+        """The vantage's RIB triples in arrival order (spilled ones first), released from the accumulator."""
+        parts = []
+        spilled = self.scratch / f"rib-{v}.bin"
+        if spilled.exists():
+            parts.append(np.fromfile(spilled, dtype=np.uint32))
+            spilled.unlink()
+        rib = self._ribs.pop(v, None)
+        if rib:
+            parts.append(np.frombuffer(rib, dtype=np.uint32).copy())
+        rows = np.concatenate(parts) if parts else np.zeros(0, dtype=np.uint32)
+        return rows[0::3], rows[1::3], rows[2::3]
+
+    def vantage_routes(self, v: int, prefix_remap: U32) -> tuple[U32, U32]:
+        """(final prefix id, path id) of the vantage's live routes sorted by prefix (then ADD-PATH id): of
+        the rows of one prefix the last one counts, and a withdrawal leaves no route."""
+        p, a, q = self._take_rib(v)
+        p = prefix_remap[p]
+        order = np.lexsort((a, p))  # stable: of equal keys the later row comes last
+        p, a, q = p[order], a[order], q[order]
+        if len(p) > 1:
+            last_of_key = np.append((p[:-1] != p[1:]) | (a[:-1] != a[1:]), True)
+            p, q = p[last_of_key], q[last_of_key]
+        live = q != WITHDRAWN
+        return p[live], q[live]
+
+    def finish(self, prefix_remap: U32) -> FinalRoutes:
+        """Pass 1: every vantage's final routes to scratch, with what the tables need to know up front."""
+        self.scratch.mkdir(parents=True, exist_ok=True)
+        counts = np.zeros(len(self.vantages), dtype=np.int64)
+        used_prefix = np.zeros(len(prefix_remap), dtype=bool)
+        used_path = np.zeros(len(self.paths), dtype=bool)
+        for v in range(len(self.vantages)):
+            p, q = self.vantage_routes(v, prefix_remap)
+            counts[v] = len(p)
+            used_prefix[p] = True
+            used_path[q] = True
+            with (self.scratch / f"final-{v}.bin").open("wb") as out:
+                p.tofile(out)
+                q.tofile(out)
+        self._ribs.clear()
+        return FinalRoutes(self.scratch, counts, used_prefix, np.flatnonzero(used_path).astype(np.uint32))
+
+
+@dataclass(slots=True)
+class RouteFiles:
+    """Pass 2's output: the big tables as `.npy` files in scratch, the per-prefix/per-origin ones in RAM."""
+
+    route_prefix: Path
+    route_path: Path
+    origin_routes: Path
+    vantage_offsets: I64
+    prefix_vantages: U32
+    moas_offsets: I64
+    moas_asns: U32
+    moas_vantages: U32
+    origin_asns: U32
+    origin_offsets: I64
+
+
+@dataclass(slots=True)
+class FinalRoutes:
+    """Each vantage's final routes on disk (temporary path ids), their counts, and which prefixes and paths
+    any live route uses (the snapshot keeps only those)."""
+
+    scratch: Path
+    counts: I64
+    used_prefix: npt.NDArray[np.bool_]
+    used_paths: U32
+
+    @property
+    def total(self) -> int:
+        return int(self.counts.sum())
+
+    def _vantage_slices(self) -> Iterator[tuple[U32, U32]]:
+        for v, count in enumerate(self.counts.tolist()):
+            both = np.fromfile(self.scratch / f"final-{v}.bin", dtype=np.uint32)
+            yield both[:count], both[count:]
+
+    def write(
+        self,
+        prefix_renumber: U32,
+        path_remap: U32,
+        path_origin: U32,
+        path_address_origin: U32,
+        n_prefixes: int,
+    ) -> RouteFiles:
+        """Pass 2: final ids into the route files, per-prefix vantage counts, MOAS pairs and origin groups."""
+        prefixes = NpyWriter(self.scratch / "route_prefix.npy", np.uint32, self.total)
+        paths = NpyWriter(self.scratch / "route_path.npy", np.uint32, self.total)
+        prefix_vantages = np.zeros(n_prefixes, dtype=np.int64)
+        moas = _PairCounts()
+        origin_asns = np.unique(path_origin[path_origin != 0])
+        origin_of_path = np.searchsorted(origin_asns, path_origin).astype(np.int64)
+        origin_counts = np.zeros(len(origin_asns), dtype=np.int64)
+        for p_old, q_old in self._vantage_slices():
+            p, q = prefix_renumber[p_old], path_remap[q_old]
+            prefixes.write(p)
+            paths.write(q)
+            first_of_prefix = np.append(True, p[1:] != p[:-1]) if len(p) else np.zeros(0, dtype=bool)
+            prefix_vantages += np.bincount(p[first_of_prefix], minlength=n_prefixes)
+            origin = path_address_origin[q]
+            seen = origin != 0
+            moas.add(np.unique((p[seen].astype(np.uint64) << np.uint64(32)) | origin[seen]))
+            grouped = path_origin[q] != 0
+            origin_counts += np.bincount(origin_of_path[q[grouped]], minlength=len(origin_asns))
+        origin_offsets = np.append(0, np.cumsum(origin_counts)).astype(np.int64)
+        moas_offsets, moas_asns, moas_vantages = moas.table(n_prefixes)
+        return RouteFiles(
+            route_prefix=prefixes.close(),
+            route_path=paths.close(),
+            origin_routes=self._group_by_origin(path_remap, path_origin, origin_of_path, origin_offsets),
+            vantage_offsets=np.append(0, np.cumsum(self.counts)).astype(np.int64),
+            prefix_vantages=prefix_vantages.astype(np.uint32),
+            moas_offsets=moas_offsets,
+            moas_asns=moas_asns,
+            moas_vantages=moas_vantages,
+            origin_asns=origin_asns.astype(np.uint32),
+            origin_offsets=origin_offsets,
+        )
+
+    def _group_by_origin(self, path_remap: U32, path_origin: U32, origin_of_path: I64, offsets: I64) -> Path:
+        """Route indices grouped by origin AS (route order within a group), a bounded band of origins per
+        pass over the route files: a counting sort that never holds a per-route array of the whole table."""
+        out = NpyWriter(self.scratch / "origin_routes.npy", np.uint32, int(offsets[-1]))
+        n_origins = len(offsets) - 1
+        low = 0
+        while low < n_origins:
+            high = int(np.searchsorted(offsets, offsets[low] + BUCKET_ROUTES, side="right")) - 1
+            high = min(max(high, low + 1), n_origins)
+            indices, origins = [], []
+            base = 0
+            for _, q_old in self._vantage_slices():
+                q = path_remap[q_old]
+                dense = origin_of_path[q]
+                mine = np.flatnonzero((path_origin[q] != 0) & (dense >= low) & (dense < high))
+                indices.append((mine + base).astype(np.uint32))
+                origins.append(dense[mine])
+                base += len(q)
+            ids = np.concatenate(indices) if indices else np.zeros(0, dtype=np.uint32)
+            order = np.argsort(np.concatenate(origins), kind="stable") if origins else ids
+            out.write(ids[order])
+            low = high
+        return out.close()
+
+
+class _PairCounts:
+    """How many vantages see each (prefix << 32 | origin) pair, merged in batches so memory stays bounded."""
+
+    def __init__(self) -> None:
+        self.keys: U64 = np.zeros(0, dtype=np.uint64)
+        self.counts: I64 = np.zeros(0, dtype=np.int64)
+        self._pending: list[U64] = []
+        self._pending_size = 0
+
+    def add(self, unique_keys: U64) -> None:
+        self._pending.append(unique_keys)
+        self._pending_size += len(unique_keys)
+        if self._pending_size > PENDING_PAIRS:
+            self._merge()
+
+    def _merge(self) -> None:
+        if not self._pending:
+            return
+        keys = np.concatenate([self.keys, *self._pending])
+        weights = np.concatenate([self.counts, np.ones(self._pending_size, dtype=np.int64)])
+        self.keys, inverse = np.unique(keys, return_inverse=True)
+        self.counts = np.bincount(inverse, weights=weights, minlength=len(self.keys)).astype(np.int64)
+        self._pending, self._pending_size = [], 0
+
+    def table(self, n_prefixes: int) -> tuple[I64, U32, U32]:
+        """Per prefix, each origin with the number of vantages seeing it, most seen first."""
+        self._merge()
+        kp = (self.keys >> np.uint64(32)).astype(np.uint32)
+        ko = (self.keys & np.uint64(0xFFFFFFFF)).astype(np.uint32)
+        order = np.lexsort((ko, -self.counts, kp))
+        kp, ko, counts = kp[order], ko[order], self.counts[order]
+        offsets = np.searchsorted(kp, np.arange(n_prefixes + 1), side="left").astype(np.int64)
+        return offsets, ko, counts.astype(np.uint32)
