@@ -79,6 +79,26 @@ class ImportedTables:
             found = self._in_country[cc.upper()] = np.sort(asns[codes == cc.upper()]).tolist()
         return found
 
+    def _array(self, table: npt.NDArray[np.uint32] | Path) -> npt.NDArray[np.uint32]:
+        """A table the import streamed to disk is read from the snapshot folder it now lives in (memory-mapped:
+        the build folder it was written to has been renamed)."""
+        if isinstance(table, Path):
+            loaded: npt.NDArray[np.uint32] = np.load(self.folder / table.name, mmap_mode="r")
+            return loaded
+        return table
+
+    @cached_property
+    def route_prefix(self) -> npt.NDArray[np.uint32]:
+        return self._array(self.tables.route_prefix)
+
+    @cached_property
+    def route_path(self) -> npt.NDArray[np.uint32]:
+        return self._array(self.tables.route_path)
+
+    @cached_property
+    def origin_routes(self) -> npt.NDArray[np.uint32]:
+        return self._array(self.tables.origin_routes)
+
     def as_name(self, asn: int) -> str | None:
         return self.tables.as_names.get(asn)
 
@@ -87,7 +107,7 @@ class ImportedTables:
 
     def has_routes(self, family: int) -> bool:
         prefixes = self.n_v4 if family == 4 else len(self.tables.prefix_v6)
-        return prefixes > 0 and len(self.tables.route_prefix) > 0
+        return prefixes > 0 and len(self.route_prefix) > 0
 
     def data_sources(self) -> list[Source]:
         """The collectors the tables came from, with their data dates (a point's own source; the answers
@@ -150,13 +170,13 @@ class ImportedTables:
         position = int(np.searchsorted(t.origin_asns, asn))
         if position >= len(t.origin_asns) or int(t.origin_asns[position]) != asn:
             return []
-        indices = t.origin_routes[int(t.origin_offsets[position]) : int(t.origin_offsets[position + 1])]
-        prefixes = t.route_prefix[indices]
+        indices = self.origin_routes[int(t.origin_offsets[position]) : int(t.origin_offsets[position + 1])]
+        prefixes = self.route_prefix[indices]
         if family is not None:
             keep = prefixes < self.n_v4 if family == 4 else prefixes >= self.n_v4
             indices, prefixes = indices[keep], prefixes[keep]
         vantages = (np.searchsorted(t.vantage_offsets, indices, side="right") - 1).tolist()
-        ids, paths = prefixes.tolist(), t.route_path[indices].tolist()
+        ids, paths = prefixes.tolist(), self.route_path[indices].tolist()
         distinct = set(ids)
         v4 = [p for p in distinct if p < self.n_v4]
         text = dict(zip(v4, map(v4_text, t.prefix_v4_keys[v4].tolist()), strict=True))

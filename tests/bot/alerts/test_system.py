@@ -133,7 +133,9 @@ async def test_restart_delivers_pending_once_and_recovers_open_alerts(tmp_path: 
         await second.feed(*(update(p) for p in PEERS[:10]))  # the lost peers return
         assert await second.delivered() == [RECOVERED]
         await second.feed(update(PEERS[12]))  # and the hijacked peer chooses the right origin again
-        assert await second.delivered() == [f"RESOLVED: Back to normal: {PREFIX} no longer originated by AS64511"]
+        assert await second.delivered() == [
+            f"RESOLVED: Back to normal: {PREFIX} no longer originated by AS64511"
+        ]
     sink3 = RecordingSink()
     async with Run(tmp_path, clock, sink3) as third:
         assert await third.delivered() == []  # nothing resolved is re-sent after another restart
