@@ -257,6 +257,7 @@ async def _chart(
             [(f"AS{a} {names.cc(a)}", s) for a, s in profile.origination[:CHART_ROWS]],
             [(f"AS{a} {names.cc(a)}", s) for a, s in profile.transit[:CHART_ROWS]],
             footnote,
+            names.tr,
         )
     description = names.tr.gettext("{title}: size comparison and concentration").format(title=title)
     return Attachment("country.png", png, description)
