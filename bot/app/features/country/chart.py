@@ -6,7 +6,6 @@ Panels and the PNG come from `bot.app.charts`, as `/transit`'s do.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Sequence
 
 from bot.app.charts import Bars, finished_png, share_panel
@@ -53,15 +52,3 @@ def render_country_chart(
     share_panel(share_axes[0], origination, _("Origination share (IPv4 addresses)"), "#5b8c5a", xlabel)
     share_panel(share_axes[1], transit, _("International transit: first foreign AS"), "#b5553c", xlabel)
     return finished_png(figure, title, footnote)
-
-
-async def render_country_chart_async(
-    title: str,
-    sizes: Sequence[tuple[str, int, int]],
-    origination: Bars,
-    transit: Bars,
-    footnote: str,
-    tr: Translator,
-) -> bytes:
-    """`render_country_chart` in a worker thread: a render takes ~100 ms, too long for the event loop."""
-    return await asyncio.to_thread(render_country_chart, title, sizes, origination, transit, footnote, tr)

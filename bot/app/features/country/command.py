@@ -12,7 +12,7 @@ from typing import Any
 
 from bot.app.answer import Answer, Attachment, BadInput
 from bot.app.commands import CommandSpec, Context, Option
-from bot.app.features.country.chart import render_country_chart_async
+from bot.app.features.country.chart import render_country_chart
 from bot.app.features.transit.over_time import add_over_time
 from bot.app.limits import Cost
 from bot.app.targets import parse_asn
@@ -247,11 +247,13 @@ def _dependence_json(dep: Dependence) -> dict[str, Any]:
 async def _chart(
     title: str, names: _Names, sizes: Sequence[CountrySize], profile: CountryProfile, footnote: str
 ) -> Attachment:
-    """The PNG, rendered once per snapshot, country and comparison set (nothing else changes it)."""
+    """The PNG, rendered once per snapshot, title (country and language) and comparison set; off the event
+    loop, as a render takes ~100 ms."""
     key = (title, tuple(s.country for s in sizes))  # the title names the country, in the reader's language
     png = names.index.charts.get(key)
     if png is None:
-        png = names.index.charts[key] = await render_country_chart_async(
+        png = names.index.charts[key] = await asyncio.to_thread(
+            render_country_chart,
             title,
             [(s.country, s.registered_ipv4, s.routed_ipv4) for s in sizes],
             [(f"AS{a} {names.cc(a)}", s) for a, s in profile.origination[:CHART_ROWS]],
