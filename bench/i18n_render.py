@@ -37,6 +37,8 @@ LINES = (
     "/transit target:KZ",
     "/transit target:AS9198",
     "/transit target:RU rows:50",
+    "/country target:KZ",
+    "/status",
     "/help",
     "/help command:transit",
     "/settings language:en",

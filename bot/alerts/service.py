@@ -263,13 +263,23 @@ class AlertService:
     def status(self) -> Section:
         sender = self.sender
         delivery = (
-            f"{sender.delivered} messages delivered, {sender.failures} failed attempts"
+            Worded(
+                N_("{delivered} messages delivered, {failures} failed attempts"),
+                delivered=sender.delivered,
+                failures=sender.failures,
+            )
             if sender
-            else "no alert channel attached in this process"
+            else Worded(N_("no alert channel attached in this process"))
         )
         return Section(
-            "Alerts",
-            f"{len(self._watches)} watches; RIS Live: {self.feed_note}, {self.messages} messages; {delivery}.",
+            Worded(N_("Alerts")),
+            Worded(
+                N_("{watches} watches; RIS Live: {feed}, {messages} messages; {delivery}."),
+                watches=len(self._watches),
+                feed=self.feed_note,
+                messages=self.messages,
+                delivery=delivery,
+            ),
         )
 
     # what handlers and buttons call ----------------------------------------------------------------

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from bot.app.answer import CommandError, ErrorKind
 from bot.core.settings import LimitSettings, parse_quota
 from bot.core.values import Section, Table
+from bot.i18n import N_, Worded
 from bot.shared_state.windows import Claim, LocalWindows, Windows
 
 
@@ -162,7 +163,12 @@ class FairUse:
             busy = self.windows.busy(quota.key, now)
             rows.append([quota.describe(), str(sum(1 for b in busy if b)), str(max(busy, default=0))])
         return Section(
-            "Fair use",
-            f"Probes running: {self.probes_running} of {self.max_probes}; uses refused since start: {self.refused}.",
-            Table(["quota", "users/servers active", "most used"], rows),
+            Worded(N_("Fair use")),
+            Worded(
+                N_("Probes running: {running} of {most}; uses refused since start: {refused}."),
+                running=self.probes_running,
+                most=self.max_probes,
+                refused=self.refused,
+            ),
+            Table([Worded(N_("quota")), Worded(N_("users/servers active")), Worded(N_("most used"))], rows),
         )

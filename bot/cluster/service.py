@@ -24,6 +24,7 @@ from bot.cluster.lease import Clock, LeaderLease, Leadership, current_leader
 from bot.core.settings import Settings
 from bot.core.state_db import StateDB
 from bot.core.values import Section
+from bot.i18n import N_, Worded
 
 log = logging.getLogger(__name__)
 
@@ -176,35 +177,53 @@ class Cluster:
         return view
 
     def status(self) -> Section:
-        backend = "SQLite" if self.db.is_sqlite else "PostgreSQL"
+        """Database, leader and replicas; texts are `Worded` so `/status` words them in the reader's language."""
+        title = Worded(N_("Cluster"))
+        db = {"backend": "SQLite" if self.db.is_sqlite else "PostgreSQL", "where": self.db.where}
         if not self.active:
             return Section(
-                "Cluster", f"Database: {backend} ({self.db.where}); one-shot command, not a replica."
+                title, Worded(N_("Database: {backend} ({where}); one-shot command, not a replica."), **db)
             )
         view = self.view
         if view is None:
-            return Section("Cluster", f"Database: {backend} ({self.db.where}); starting.")
+            return Section(title, Worded(N_("Database: {backend} ({where}); starting."), **db))
         if view.database_ms is None:
             return Section(
-                "Cluster", f"Database: {backend} ({self.db.where}) UNREACHABLE: {view.database_error}."
+                title,
+                Worded(
+                    N_("Database: {backend} ({where}) UNREACHABLE: {error}."), error=view.database_error, **db
+                ),
             )
-        lines = [f"Database: {backend} ({self.db.where}), answered in {view.database_ms:.0f} ms."]
+        lines = [
+            Worded(N_("Database: {backend} ({where}), answered in {ms:.0f} ms."), ms=view.database_ms, **db)
+        ]
         if view.leader is not None:
-            me = " (this replica)" if view.leader.holder == self.replica_id and self.lease.leading else ""
+            me = view.leader.holder == self.replica_id and self.lease.leading
             lines.append(
-                f"Leader: {view.leader.holder}{me}, term {view.leader.term}, since "
-                f"{_utc(view.leader.since)}; lease renewed {_utc(view.leader.renewed_at)}."
+                Worded(
+                    N_("Leader: {holder}{me}, term {term}, since {since}; lease renewed {renewed}."),
+                    holder=view.leader.holder,
+                    me=Worded(N_(" (this replica)")) if me else "",
+                    term=view.leader.term,
+                    since=_utc(view.leader.since),
+                    renewed=_utc(view.leader.renewed_at),
+                )
             )
         else:
-            lines.append("Leader: none elected yet.")
-        lines.append(f"Replicas ({len(view.replicas)}):")
+            lines.append(Worded(N_("Leader: none elected yet.")))
+        lines.append(Worded(N_("Replicas ({count}):"), count=len(view.replicas)))
         for replica in view.replicas:
-            shards = f", shards {replica.shards}" if replica.shards else ""
             lines.append(
-                f"- {replica.id} (pid {replica.pid}) up since {_utc(replica.started_at)}, "
-                f"seen {_utc(replica.last_seen)}{shards}"
+                Worded(
+                    N_("- {id} (pid {pid}) up since {started}, seen {seen}{shards}"),
+                    id=replica.id,
+                    pid=replica.pid,
+                    started=_utc(replica.started_at),
+                    seen=_utc(replica.last_seen),
+                    shards=Worded(N_(", shards {shards}"), shards=replica.shards) if replica.shards else "",
+                )
             )
-        return Section("Cluster", "\n".join(lines))
+        return Section(title, Worded.joined(lines))
 
 
 def _utc(timestamp: float) -> str:

@@ -21,6 +21,7 @@ from bot.history.imported import ImportedTables
 from bot.history.prefixes import PrefixTable, prefix_key, prefix_view
 from bot.history.store import HistoryStore, Recording
 from bot.history.views import build_views
+from bot.i18n import N_, Worded
 from bot.routing.importer import ImportReport
 from bot.routing.snapshot import Provenance, Snapshot
 from bot.routing.transit import TransitData, TransitIndex
@@ -158,13 +159,26 @@ class HistoryRecorder:
 
     def status(self) -> Section:
         recordings = self.store.recordings() if self.store.exists() else []
+        title = Worded(N_("History"))
         if not recordings:
-            return Section("History", "No history points yet: every `data import`/`update` records one.")
+            return Section(
+                title, Worded(N_("No history points yet: every `data import`/`update` records one."))
+            )
         newest = recordings[-1]
         size = sum(r.bytes for r in recordings)
         points = sum(r.points for r in recordings)
         return Section(
-            "History",
-            f"{len(recordings)} dated recordings from {recordings[0].date} to {newest.date} "
-            f"({points:,} points, {size:,} bytes, {size // max(points, 1):,} bytes per point)",
+            title,
+            Worded(
+                N_(
+                    "{count} dated recordings from {first} to {last} ({points:,} points, {size:,} bytes, "
+                    "{per_point:,} bytes per point)"
+                ),
+                count=len(recordings),
+                first=recordings[0].date,
+                last=newest.date,
+                points=points,
+                size=size,
+                per_point=size // max(points, 1),
+            ),
         )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import enum
 import gettext
 import io
+from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
 from functools import cache
 from importlib import resources
@@ -62,6 +63,13 @@ class Worded(str):
     def counted(cls, forms: tuple[str, str], count: int, **values: Any) -> Worded:
         """A text with a `{count}`, in the form the count needs (forms from `NP_`)."""
         return cls(forms[0], forms[1], count=count, **values)
+
+    @classmethod
+    def joined(cls, parts: Sequence[str], separator: str = "\n") -> Worded:
+        """Several texts as one (the lines of a `/status` section), each still worded on its own: the
+        template is only placeholders, so it needs no catalogue entry."""
+        template = separator.join(f"{{part{i}}}" for i in range(len(parts)))
+        return cls(template, **{f"part{i}": part for i, part in enumerate(parts)})
 
     def to_json(self) -> list[Any]:
         """Template, values (a Worded value as {"worded": [...]}) and plural, for storing with an alert."""

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from bot.core.settings import Settings
 from bot.core.values import Section, Table
+from bot.i18n import N_, Worded
 from bot.live.atlas_probes import AtlasProbesClient
 from bot.live.cache import LiveCache
 from bot.live.http_client import HttpLayer, display_name
@@ -48,19 +49,22 @@ class LiveSources:
     def status(self) -> Section:
         """Per source: cached answers, hits (and how many of them were cached "not found"), misses, shared waits, stale serves, upstream requests and errors."""
         if self.offline:
-            return Section("Live sources", "Off (SILKROUTE_OFFLINE=1): answers use the local snapshot only.")
+            return Section(
+                Worded(N_("Live sources")),
+                Worded(N_("Off (SILKROUTE_OFFLINE=1): answers use the local snapshot only.")),
+            )
         table = Table(
             [
-                "source",
-                "cached",
-                "hits",
-                "not found",
-                "misses",
-                "shared",
-                "stale",
-                "requests",
-                "retries",
-                "errors",
+                Worded(N_("source")),
+                Worded(N_("cached")),
+                Worded(N_("hits")),
+                Worded(N_("not found")),
+                Worded(N_("misses")),
+                Worded(N_("shared")),
+                Worded(N_("stale")),
+                Worded(N_("requests")),
+                Worded(N_("retries")),
+                Worded(N_("errors")),
             ]
         )
         for source in self.cache.sources():
@@ -81,4 +85,6 @@ class LiveSources:
                 ]
             )
         total = sum(self.cache.stats(s).hits + self.cache.stats(s).misses for s in self.cache.sources())
-        return Section("Live sources", f"{total} live lookups since start.", table)
+        return Section(
+            Worded(N_("Live sources")), Worded(N_("{total} live lookups since start."), total=total), table
+        )

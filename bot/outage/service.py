@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 
 from bot.core.settings import Settings
 from bot.core.values import Section
+from bot.i18n import N_, Worded
 from bot.live import LiveSources
 from bot.live.rislive import RisMessage, RisSubscription
 from bot.outage.bgp import BgpTracker
@@ -149,9 +150,23 @@ class OutageService:
 
     def status(self) -> Section:
         panel = (
-            f"probe panel of {len(self.panel.hosts)} hosts, {len(self.panel.rounds)} rounds"
+            Worded(
+                N_("probe panel of {hosts} hosts, {rounds} rounds"),
+                hosts=len(self.panel.hosts),
+                rounds=len(self.panel.rounds),
+            )
             if self.panel is not None
-            else "no probe panel"
+            else Worded(N_("no probe panel"))
         )
-        feed = "RIS Live connected" if self.bgp.feed_since else "RIS Live not connected"
-        return Section("Outage watch", f"{len(self.bgp.entities)} entities tracked in BGP ({feed}); {panel}.")
+        feed = (
+            Worded(N_("RIS Live connected")) if self.bgp.feed_since else Worded(N_("RIS Live not connected"))
+        )
+        return Section(
+            Worded(N_("Outage watch")),
+            Worded(
+                N_("{count} entities tracked in BGP ({feed}); {panel}."),
+                count=len(self.bgp.entities),
+                feed=feed,
+                panel=panel,
+            ),
+        )

@@ -19,6 +19,7 @@ import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 
 from bot.core.values import Section, Table
+from bot.i18n import N_, Worded
 
 log = logging.getLogger(__name__)
 
@@ -126,12 +127,31 @@ class RedisLink:
 def redis_status(link: RedisLink) -> Section:
     """Redis health: where, ping latency and memory used, as of the last heartbeat, and calls worked around."""
     health = link.health
-    failed = f" {link.failures} calls failed and were done in this process instead." if link.failures else ""
+    failed = (
+        Worded(N_(" {count} calls failed and were done in this process instead."), count=link.failures)
+        if link.failures
+        else ""
+    )
     if health is None:
-        return Section("Redis", f"{link.where}: not measured yet.{failed}")
-    age = f"{max(0.0, link.clock() - health.at):.0f} s ago"
+        return Section(
+            "Redis", Worded(N_("{where}: not measured yet.{failed}"), where=link.where, failed=failed)
+        )
+    age = Worded(N_("{seconds:.0f} s ago"), seconds=max(0.0, link.clock() - health.at))
     if health.error:
-        return Section("Redis", f"{link.where}: not answering ({health.error}), checked {age}.{failed}")
-    table = Table(["server", "ping", "memory used", "measured"])
+        return Section(
+            "Redis",
+            Worded(
+                N_("{where}: not answering ({error}), checked {age}.{failed}"),
+                where=link.where,
+                error=health.error,
+                age=age,
+                failed=failed,
+            ),
+        )
+    table = Table(
+        [Worded(N_("server")), Worded(N_("ping")), Worded(N_("memory used")), Worded(N_("measured"))]
+    )
     table.rows.append([link.where, f"{health.ping_ms:.1f} ms", health.memory, age])
-    return Section("Redis", f"Shared live cache, fair-use windows and events.{failed}", table)
+    return Section(
+        "Redis", Worded(N_("Shared live cache, fair-use windows and events.{failed}"), failed=failed), table
+    )

@@ -11,7 +11,7 @@ import discord
 from bot import __version__
 from bot.app.answer import Answer, BadInput, Severity
 from bot.app.commands import CommandSpec, Context, Option, Registry
-from bot.core.values import Section
+from bot.core.values import Section, Table
 from bot.i18n import Translator
 from bot.routing.snapshot import Snapshot
 
@@ -21,7 +21,8 @@ async def status(ctx: Context) -> Answer:
     _ = ctx.tr.gettext
     services = ctx.services
     uptime = ctx.tr.duration(timedelta(seconds=time.time() - services.started_at))
-    sections = [component.status() for component in services.components]
+    components = [component.status() for component in services.components]
+    sections = [_worded(section, ctx.tr) for section in components]
     severity = Severity.OK
     if services.failed_extensions:
         severity = Severity.WARNING
@@ -60,10 +61,19 @@ async def status(ctx: Context) -> Answer:
             "offline": services.settings.core.silkroute_offline,
             "python": platform.python_version(),
             "discord_py": discord.__version__,
-            "components": {s.title: s.text for s in sections},
+            "components": {s.title: s.text for s in components},  # English, as scripts read it
             "failed_extensions": dict(services.failed_extensions),
         },
     )
+
+
+def _worded(section: Section, tr: Translator) -> Section:
+    """A component's status line in the reader's language: components cannot know it, so they word their
+    texts as `Worded` templates (a plain text, such as data, stays as it is)."""
+    table = section.table
+    if table is not None:
+        table = Table([tr.word(c) for c in table.columns], [[tr.word(c) for c in row] for row in table.rows])
+    return Section(tr.word(section.title), tr.word(section.text), table)
 
 
 def _snapshot_data(snapshot: Snapshot | None) -> dict[str, object] | None:

@@ -43,7 +43,7 @@ async def over_time_of_kz(ctx: Context, alone: dict[str, Snapshot]) -> None:
     assert [r[0] for r in rows] == ["2024-10-01", "2019-01-01", "2014-05-23"]  # newest first
     assert [r[3] for r in rows] == [f"{p.view['origin_ases']:,}" for p in reversed(points)]
     top = points[-1].view["exit_countries"][0]
-    assert rows[0][2].startswith(f"{top[0]} {100 * top[1]:.0f}%")
+    assert rows[0][2].startswith(f"{top[0]} {100 * top[1]:.0f} %")  # English house style
     history = answer.data["history"]
     assert [h["date"] for h in history] == ["2014-05-23", "2019-01-01", "2024-10-01"]  # oldest first
     assert [h["origin_ases"] for h in history] == [p.view["origin_ases"] for p in points]

@@ -93,7 +93,7 @@ async def test_a_watched_prefix_shows_its_origin_changes_with_dates(
     removed = {c["before"] for c in answer.data["changes"] if c["kind"] == "origin_removed"}
     assert added == {f"AS{a}" for a in after - before} and removed == {f"AS{a}" for a in before - after}
     assert added | removed and {c["date"] for c in answer.data["changes"]} == {"2019-01-01"}
-    assert "change(s) of origin" in answer.summary and not answer.attachments  # no exit shares to chart
+    assert "changes of origin" in answer.summary and not answer.attachments  # no exit shares to chart
     table = answer.sections[1].table
     assert table is not None and table.rows[0][0] == "2019-01-01"  # newest first
     for message in render_messages(answer):

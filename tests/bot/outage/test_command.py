@@ -17,6 +17,7 @@ from bot.app.render import answer_json, dumps, render_text
 from bot.app.runner import answer_line
 from bot.app.wiring import Services
 from bot.frontends.discord.client import SilkrouteBot
+from bot.i18n import Language, translator
 from tests.bot.frontends.discord.support import make_settings
 from tests.bot.outage.conftest import world_services
 from tests.bot.outage.outage_world import BLACKOUT, OutageWorld
@@ -58,6 +59,20 @@ async def test_outage_json_has_verdict_since_and_every_signal(world: OutageWorld
     assert chart.filename == "outage.png" and chart.content.startswith(PNG)
     text = render_text(answer)
     assert "**outage**" in text and "own BGP view" in text
+
+
+async def test_outage_names_the_country_in_the_readers_language(world: OutageWorld) -> None:
+    """The title, the summary and the chart say "Казахстан (KZ)" to a Russian reader (CLDR), not the registry's
+    English name."""
+    world.now = BLACKOUT + timedelta(hours=2)
+    services = world_services(world)
+    ctx = Context(services=services, caller=Caller("tester", can_manage=False), tr=translator(Language.RU))
+    _, answer = await answer_line("/outage target:KZ", build_registry(), ctx)
+    await services.live.close()
+    assert isinstance(answer, Answer), answer
+    assert "Казахстан (KZ)" in answer.title and answer.summary.startswith("Казахстан (KZ): **outage**")
+    assert "Kazakhstan" not in render_text(answer)
+    assert answer.attachments[0].description.startswith("Казахстан (KZ)")
 
 
 async def test_outage_of_an_as_and_bad_input(world: OutageWorld) -> None:

@@ -229,5 +229,5 @@ async def test_a_kazakh_server_gets_its_outage_alert_in_kazakh(world: OutageWorl
     assert alert.sections[0].text.startswith("Ескерту №") and alert.sections[1].title.startswith(
         "Сигналдар (шешім outage"
     )
-    assert alert.attachments[0].description.startswith("Kazakhstan (KZ): сигналдар базалық деңгейге")
+    assert alert.attachments[0].description.startswith("Қазақстан (KZ): сигналдар базалық деңгейге")
     assert stored.title == "Kazakhstan (KZ): possible national outage"  # stored once, in English

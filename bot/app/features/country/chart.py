@@ -6,10 +6,10 @@ Panels and the PNG come from `bot.app.charts`, as `/transit`'s do.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Sequence
 
 from bot.app.charts import Bars, finished_png, share_panel
+from bot.i18n import Translator
 
 
 def render_country_chart(
@@ -18,8 +18,11 @@ def render_country_chart(
     origination: Bars,
     transit: Bars,
     footnote: str,
+    tr: Translator,
 ) -> bytes:
-    """PNG bytes: grouped bars (registered, routed IPv4 in millions) per country, then two share panels."""
+    """PNG bytes: grouped bars (registered, routed IPv4 in millions) per country, then two share panels;
+    labels in the reader's language."""
+    _ = tr.gettext
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
@@ -31,8 +34,8 @@ def render_country_chart(
     registered = [row[1] / 1e6 for row in sizes]
     routed = [row[2] / 1e6 for row in sizes]
     for offset, values, label, colour in (
-        (-0.2, registered, "registered", "#9bb7d4"),
-        (0.2, routed, "routed", "#3b6ea5"),
+        (-0.2, registered, _("registered"), "#9bb7d4"),
+        (0.2, routed, _("routed"), "#3b6ea5"),
     ):
         size_axes.bar(
             [p + offset for p in positions],
@@ -42,17 +45,10 @@ def render_country_chart(
             color=colour,
         )
     size_axes.set_xticks(positions, [row[0] for row in sizes])
-    size_axes.set_ylabel("IPv4 addresses (millions)")
-    size_axes.set_title("Size: registered (RIR) vs routed (snapshot)", fontsize=10)
+    size_axes.set_ylabel(_("IPv4 addresses (millions)"))
+    size_axes.set_title(_("Size: registered (RIR) vs routed (snapshot)"), fontsize=10)
     size_axes.legend(fontsize=8)
-    xlabel = "% of the country's total"
-    share_panel(share_axes[0], origination, "Origination share (IPv4 addresses)", "#5b8c5a", xlabel)
-    share_panel(share_axes[1], transit, "International transit: first foreign AS", "#b5553c", xlabel)
+    xlabel = _("% of the country's total")
+    share_panel(share_axes[0], origination, _("Origination share (IPv4 addresses)"), "#5b8c5a", xlabel)
+    share_panel(share_axes[1], transit, _("International transit: first foreign AS"), "#b5553c", xlabel)
     return finished_png(figure, title, footnote)
-
-
-async def render_country_chart_async(
-    title: str, sizes: Sequence[tuple[str, int, int]], origination: Bars, transit: Bars, footnote: str
-) -> bytes:
-    """`render_country_chart` in a worker thread: a render takes ~100 ms, too long for the event loop."""
-    return await asyncio.to_thread(render_country_chart, title, sizes, origination, transit, footnote)

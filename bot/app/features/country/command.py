@@ -12,13 +12,14 @@ from typing import Any
 
 from bot.app.answer import Answer, Attachment, BadInput
 from bot.app.commands import CommandSpec, Context, Option
-from bot.app.features.country.chart import render_country_chart_async
+from bot.app.features.country.chart import render_country_chart
 from bot.app.features.transit.over_time import add_over_time
 from bot.app.limits import Cost
 from bot.app.targets import parse_asn
 from bot.app.wiring import Services
 from bot.core.values import Section, Source, Table
 from bot.history.views import country_key
+from bot.i18n import Translator
 from bot.routing.country_names import (
     UNKNOWN_COUNTRY,
     complete_countries,
@@ -78,65 +79,68 @@ may still exist, so "no observed path avoiding RU" is an upper bound on real dep
 Countries are the networks' registration countries (RIR data), not where the fibre runs."""
 
 
-def parse_country(text: str, option: str, example: str) -> str:
+def parse_country(text: str, option: str, example: str, tr: Translator) -> str:
     """A country code from a code or a name; BadInput with suggestions otherwise."""
     raw = text.strip()
     found = find_country(raw) if raw else None
     if found is None:
         hints = suggest_countries(raw) if raw else []
-        also = f" Did you mean {', '.join(hints)}?" if hints else ""
-        raise BadInput(f"{option}: {raw!r} is not a country I know.{also}", example=example)
+        also = " " + tr.gettext("Did you mean {hints}?").format(hints=", ".join(hints)) if hints else ""
+        raise BadInput(
+            tr.gettext("{option}: {raw!r} is not a country I know.").format(option=option, raw=raw) + also,
+            example=example,
+        )
     return found.code
 
 
-def parse_compare(text: str, target: str) -> list[str]:
+def parse_compare(text: str, target: str, tr: Translator) -> list[str]:
     """The neighbour set, then the target and any extra codes, each once, in that order."""
     extra = [
-        parse_country(part, "compare", f"{EXAMPLE} compare:AZ,GE") for part in text.replace(",", " ").split()
+        parse_country(part, "compare", f"{EXAMPLE} compare:AZ,GE", tr)
+        for part in text.replace(",", " ").split()
     ]
     return list(dict.fromkeys([*NEIGHBOURS, target, *extra]))
 
 
-def parse_without(text: str, target: str) -> str | int:
+def parse_without(text: str, target: str, tr: Translator) -> str | int:
     """A country code or an AS number to remove; removing the target country itself is meaningless."""
     example = f"{EXAMPLE} without:AS12389"
     try:
         asn = parse_asn(text, "country")
     except BadInput as exc:
-        raise BadInput(f"without: {exc.message}", example=example) from None
+        raise BadInput(f"without: {tr.word(exc.message)}", example=example) from None
     if asn is not None:
         return asn
-    code = parse_country(text, "without", example)
+    code = parse_country(text, "without", example, tr)
     if code == target:
         raise BadInput(
-            f"without: {code} is the country asked about; name another country or an AS.", example=example
+            tr.gettext("without: {code} is the country asked about; name another country or an AS.").format(
+                code=code
+            ),
+            example=example,
         )
     return code
 
 
-def _pct(value: float | None) -> str:
-    return "–" if value is None else f"{100 * value:.1f} %"
-
-
-def _space(value: int) -> str:
-    return f"{value:,}"
+def _pct(value: float | None, tr: Translator) -> str:
+    return "–" if value is None else tr.percent(value)
 
 
 def _slash32(units_64: int) -> float:
     return units_64 / 2**32
 
 
-def _size_row(size: CountrySize) -> list[str]:
+def _size_row(size: CountrySize, tr: Translator) -> list[str]:
     return [
         size.country,
         str(size.registered_asns),
         str(size.routed_asns),
-        _space(size.registered_ipv4),
-        _space(size.routed_ipv4),
-        _pct(size.routed_ipv4_share),
+        tr.number(size.registered_ipv4),
+        tr.number(size.routed_ipv4),
+        _pct(size.routed_ipv4_share, tr),
         str(size.prefixes_v4),
         str(size.prefixes_v6),
-        f"{_slash32(size.registered_ipv6_64s):,.1f}",
+        tr.number(_slash32(size.registered_ipv6_64s), 1),
     ]
 
 
@@ -155,15 +159,19 @@ def _size_json(size: CountrySize) -> dict[str, Any]:
     }
 
 
-def _hhi_text(value: float) -> str:
-    return f"HHI {value:.3f} ({10_000 * value:,.0f} on the 0-10,000 scale)"
+def _hhi_text(value: float, tr: Translator) -> str:
+    return tr.gettext("HHI {value} ({scaled} on the 0-10,000 scale)").format(
+        value=tr.number(value, 3), scaled=tr.number(10_000 * value)
+    )
 
 
 class _Names:
-    """AS labels for tables and JSON, from the snapshot's names and registration countries."""
+    """AS labels for tables and JSON, from the snapshot's names and registration countries, and the reader's
+    language for the rest of the answer."""
 
-    def __init__(self, index: ProfileIndex) -> None:
+    def __init__(self, index: ProfileIndex, tr: Translator) -> None:
         self.index = index
+        self.tr = tr
 
     def cc(self, asn: int) -> str:
         return self.index.country_of(asn) or UNKNOWN_COUNTRY
@@ -178,10 +186,14 @@ class _Names:
 def _share_section(
     names: _Names, title: str, shares: Sequence[tuple[int, float]], rows: int, text: str
 ) -> Section:
+    _ = names.tr.gettext
     return Section(
         title,
-        text if shares else "none observed",
-        Table(["ASN", "name", "country", "share"], [names.row(a, _pct(s)) for a, s in shares[:rows]]),
+        text if shares else _("none observed"),
+        Table(
+            ["ASN", _("name"), _("country"), _("share")],
+            [names.row(a, _pct(s, names.tr)) for a, s in shares[:rows]],
+        ),
     )
 
 
@@ -189,28 +201,37 @@ def _shares_json(names: _Names, shares: Sequence[tuple[int, float]], rows: int) 
     return [names.item(asn, share=round(share, 6)) for asn, share in shares[:rows]]
 
 
-def _ixp_section(code: str, ixps: Sequence[Ixp], source: Source | None) -> Section:
+def _ixp_section(code: str, ixps: Sequence[Ixp], source: Source | None, tr: Translator) -> Section:
+    _ = tr.gettext
     if source is None:
         return Section(
-            "Exchanges",
-            "No PeeringDB data in the loaded snapshot: `silkroute data update` fetches it, or give "
-            "`silkroute data import` a PeeringDB /api/ix or IXP JSON Lines file with the routing files.",
+            _("Exchanges"),
+            _(
+                "No PeeringDB data in the loaded snapshot: `silkroute data update` fetches it, or give "
+                "`silkroute data import` a PeeringDB /api/ix or IXP JSON Lines file with the routing files."
+            ),
         )
     rows = [
         [
             ixp.name + (f" ({', '.join(ixp.aka)})" if ixp.aka else ""),
             ixp.city or "?",
-            ", ".join(ixp.prefixes) or "none listed",
+            ", ".join(ixp.prefixes) or _("none listed"),
             "?" if ixp.members is None else str(ixp.members),
         ]
         for ixp in ixps
     ]
     text = (
-        f"{len(ixps)} exchange point(s) in {code} in the PeeringDB data."
+        tr.ngettext(
+            "{count} exchange point in {code} in the PeeringDB data.",
+            "{count} exchange points in {code} in the PeeringDB data.",
+            len(ixps),
+        ).format(count=len(ixps), code=code)
         if ixps
-        else f"None listed for {code}."
+        else _("None listed for {code}.").format(code=code)
     )
-    return Section("Exchanges", text, Table(["exchange", "city", "peering LANs", "members"], rows))
+    return Section(
+        _("Exchanges"), text, Table([_("exchange"), _("city"), _("peering LANs"), _("members")], rows)
+    )
 
 
 def _dependence_json(dep: Dependence) -> dict[str, Any]:
@@ -226,18 +247,22 @@ def _dependence_json(dep: Dependence) -> dict[str, Any]:
 async def _chart(
     title: str, names: _Names, sizes: Sequence[CountrySize], profile: CountryProfile, footnote: str
 ) -> Attachment:
-    """The PNG, rendered once per snapshot, country and comparison set (nothing else changes it)."""
-    key = (profile.size.country, tuple(s.country for s in sizes))
+    """The PNG, rendered once per snapshot, title (country and language) and comparison set; off the event
+    loop, as a render takes ~100 ms."""
+    key = (title, tuple(s.country for s in sizes))  # the title names the country, in the reader's language
     png = names.index.charts.get(key)
     if png is None:
-        png = names.index.charts[key] = await render_country_chart_async(
+        png = names.index.charts[key] = await asyncio.to_thread(
+            render_country_chart,
             title,
             [(s.country, s.registered_ipv4, s.routed_ipv4) for s in sizes],
             [(f"AS{a} {names.cc(a)}", s) for a, s in profile.origination[:CHART_ROWS]],
             [(f"AS{a} {names.cc(a)}", s) for a, s in profile.transit[:CHART_ROWS]],
             footnote,
+            names.tr,
         )
-    return Attachment("country.png", png, f"{title}: size comparison and concentration")
+    description = names.tr.gettext("{title}: size comparison and concentration").format(title=title)
+    return Attachment("country.png", png, description)
 
 
 def _sizes(index: ProfileIndex, codes: Sequence[str]) -> list[CountrySize]:
@@ -246,9 +271,10 @@ def _sizes(index: ProfileIndex, codes: Sequence[str]) -> list[CountrySize]:
 
 async def country(ctx: Context, target: str, compare: str = "", without: str = "", rows: int = 10) -> Answer:
     """Answer `/country`: cold work (every origin's paths) runs in a worker thread, warm comes from the index."""
-    code = parse_country(target, "target", EXAMPLE)
-    codes = parse_compare(compare, code)
-    removed: list[str | int] = [parse_without(without, code)] if without.strip() else list(DEFAULT_AVOID)
+    tr = ctx.tr
+    code = parse_country(target, "target", EXAMPLE, tr)
+    codes = parse_compare(compare, code, tr)
+    removed: list[str | int] = [parse_without(without, code, tr)] if without.strip() else list(DEFAULT_AVOID)
     index = ctx.services.snapshots.profile_index()
     profile = index.cached(code)
     if profile is None:
@@ -261,23 +287,24 @@ async def country(ctx: Context, target: str, compare: str = "", without: str = "
         sizes = _sizes(index, codes)
     if profile.size.registered_asns == 0 and profile.size.routed_asns == 0:
         raise BadInput(
-            f"Neither the registry data nor the routes in the loaded snapshot know any AS of "
-            f"{country_name(code)} ({code}).",
+            tr.gettext(
+                "Neither the registry data nor the routes in the loaded snapshot know any AS of {name} ({code})."
+            ).format(name=tr.country(code, country_name(code)), code=code),
             example=EXAMPLE,
         )
     dependences = [
         index.avoiding_asn(profile, item) if isinstance(item, int) else index.avoiding_country(profile, item)
         for item in removed
     ]
-    answer = await _answer(index, profile, sizes, dependences, code, rows, target)
+    answer = await _answer(_Names(index, tr), profile, sizes, dependences, code, rows, target)
     await add_over_time(
-        answer, ctx.services.history, country_key(code), code, rows=OVER_TIME_ROWS, chart=False
+        answer, ctx.services.history, country_key(code), code, tr, rows=OVER_TIME_ROWS, chart=False
     )
     return answer
 
 
 async def _answer(
-    index: ProfileIndex,
+    names: _Names,
     profile: CountryProfile,
     sizes: list[CountrySize],
     dependences: list[Dependence],
@@ -285,7 +312,8 @@ async def _answer(
     rows: int,
     target: str,
 ) -> Answer:
-    names = _Names(index)
+    index, tr = names.index, names.tr
+    _ = tr.gettext
     data = index.data
     name = country_name(code)
     size = profile.size
@@ -294,85 +322,119 @@ async def _answer(
     sources = data.data_sources() + ([ixp_source] if ixp_source else [])
     collectors = sorted({data.vantages[v].collector for v in profile.vantage_ids})
     dep_rows = [
-        [d.label, _pct(d.share), _space(d.space_without_alternative), str(d.origins_without_alternative)]
+        [
+            d.label,
+            _pct(d.share, tr),
+            tr.number(d.space_without_alternative),
+            str(d.origins_without_alternative),
+        ]
         for d in dependences
     ]
     total = profile.originated_ipv4
     spof_rows = [
-        [*names.row(asn, _space(space)), _pct(space / total if total else 0.0)]
+        [*names.row(asn, tr.number(space)), _pct(space / total if total else 0.0, tr)]
         for asn, space in profile.single_points[:rows]
     ]
-    summary = (
-        f"{name} ({code}): {size.registered_asns} ASNs and {_space(size.registered_ipv4)} IPv4 addresses "
-        f"registered; {size.routed_asns} ASes originate routes covering {_space(size.routed_ipv4)} "
-        f"({_pct(size.routed_ipv4_share)} of the registered space). Origination {_hhi_text(profile.origination_hhi)}; "
-        f"international transit {_hhi_text(profile.transit_hhi)}. "
-        + " ".join(f"No observed path avoiding {d.label}: {_pct(d.share)} of the space." for d in dependences)
+    shown_name = tr.country(code, name)
+    summary = _(
+        "{name} ({code}): {asns} ASNs and {registered} IPv4 addresses registered; {routed_asns} ASes originate "
+        "routes covering {routed} ({share} of the registered space). Origination {origination_hhi}; "
+        "international transit {transit_hhi}."
+    ).format(
+        name=shown_name,
+        code=code,
+        asns=size.registered_asns,
+        registered=tr.number(size.registered_ipv4),
+        routed_asns=size.routed_asns,
+        routed=tr.number(size.routed_ipv4),
+        share=_pct(size.routed_ipv4_share, tr),
+        origination_hhi=_hhi_text(profile.origination_hhi, tr),
+        transit_hhi=_hhi_text(profile.transit_hhi, tr),
+    )
+    avoiding = _("No observed path avoiding {label}: {share} of the space.")
+    summary = " ".join(
+        [summary, *(avoiding.format(label=d.label, share=_pct(d.share, tr)) for d in dependences)]
     )
     sections = [
         Section(
-            "Size (registered in RIR data, routed in the snapshot)",
-            "IPv6 registered space in /32 equivalents.",
+            _("Size (registered in RIR data, routed in the snapshot)"),
+            _("IPv6 registered space in /32 equivalents."),
             Table(
                 [
                     "cc",
                     "ASNs",
-                    "routed",
-                    "IPv4 reg",
-                    "IPv4 routed",
-                    "routed %",
-                    "v4 pfx",
-                    "v6 pfx",
-                    "v6 /32s",
+                    _("routed"),
+                    _("IPv4 reg"),
+                    _("IPv4 routed"),
+                    _("routed %"),
+                    _("v4 pfx"),
+                    _("v6 pfx"),
+                    _("v6 /32s"),
                 ],
-                [_size_row(s) for s in sizes],
+                [_size_row(s, tr) for s in sizes],
             ),
         ),
         _share_section(
             names,
-            "Largest networks by originated IPv4 space",
+            _("Largest networks by originated IPv4 space"),
             profile.origination,
             rows,
-            f"{_hhi_text(profile.origination_hhi)} over {len(profile.origination)} origins.",
+            _("{hhi} over {count} origins.").format(
+                hhi=_hhi_text(profile.origination_hhi, tr), count=len(profile.origination)
+            ),
         ),
         _share_section(
             names,
-            "Largest customer cones in the observed paths",
+            _("Largest customer cones in the observed paths"),
             profile.cone,
             rows,
-            f"Networks registered in {code}; shares overlap (a prefix is in every cone on its paths).",
+            _(
+                "Networks registered in {code}; shares overlap (a prefix is in every cone on its paths)."
+            ).format(code=code),
         ),
         _share_section(
             names,
-            "International transit (first foreign AS)",
+            _("International transit (first foreign AS)"),
             profile.transit,
             rows,
-            f"{_hhi_text(profile.transit_hhi)} over {len(profile.transit)} foreign ASes.",
+            _("{hhi} over {count} foreign ASes.").format(
+                hhi=_hhi_text(profile.transit_hhi, tr), count=len(profile.transit)
+            ),
         ),
-        _ixp_section(code, ixps, ixp_source),
+        _ixp_section(code, ixps, ixp_source, tr),
         Section(
-            "What it hangs on (observed paths only)",
-            f"Share of {code}'s originated IPv4 space ({_space(total)} addresses) with no observed path "
-            "avoiding each; collectors see best paths only, so real alternatives may exist.",
-            Table(["without", "share", "addresses", "origins"], dep_rows),
+            _("What it hangs on (observed paths only)"),
+            _(
+                "Share of {code}'s originated IPv4 space ({total} addresses) with no observed path avoiding "
+                "each; collectors see best paths only, so real alternatives may exist."
+            ).format(code=code, total=tr.number(total)),
+            Table([_("without"), _("share"), _("addresses"), _("origins")], dep_rows),
         ),
         Section(
-            "Foreign ASes whose loss leaves space without an observed alternative",
-            "" if spof_rows else "none: every origin has paths through more than one foreign network",
-            Table(["ASN", "name", "country", "addresses", "share"], spof_rows),
+            _("Foreign ASes whose loss leaves space without an observed alternative"),
+            "" if spof_rows else _("none: every origin has paths through more than one foreign network"),
+            Table(["ASN", _("name"), _("country"), _("addresses"), _("share")], spof_rows),
         ),
         Section(
-            "Basis",
-            f"{len(profile.origins)} origin ASes with IPv4 paths, seen by {len(profile.vantage_ids)} vantage points "
-            f"({', '.join(collectors) or 'none'}).\nDefinitions: /help command:country.",
+            _("Basis"),
+            _(
+                "{origins} origin ASes with IPv4 paths, seen by {vantages} vantage points ({collectors}).\n"
+                "Definitions: /help command:country."
+            ).format(
+                origins=len(profile.origins),
+                vantages=len(profile.vantage_ids),
+                collectors=", ".join(collectors) or _("none"),
+            ),
         ),
     ]
     source_text = "; ".join(f"{s.name} {s.date:%Y-%m-%d}" if s.date else s.name for s in sources)
-    title = f"{name} ({code}): size, concentration, exchanges, dependence"
+    title = _("{name} ({code}): size, concentration, exchanges, dependence").format(
+        name=shown_name, code=code
+    )
     return Answer(
         command="country",
         title=title,
-        summary=f"{summary} Countries are registration countries, not where the fibre runs.",
+        summary=summary + " " + _("Countries are registration countries, not where the fibre runs."),
         sections=sections,
         sources=sources,
         data={
@@ -404,7 +466,13 @@ async def _answer(
             "countries_are": "registration",
         },
         attachments=[
-            await _chart(title, names, sizes, profile, f"Registration countries. Data: {source_text}")
+            await _chart(
+                title,
+                names,
+                sizes,
+                profile,
+                _("Registration countries. Data: {sources}").format(sources=source_text),
+            )
         ],
     )
 

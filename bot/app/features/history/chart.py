@@ -12,9 +12,10 @@ from datetime import date
 
 
 def render_lines(
-    title: str, dates: Sequence[date], series: Mapping[str, Sequence[float]], footnote: str
+    title: str, dates: Sequence[date], series: Mapping[str, Sequence[float]], footnote: str, ylabel: str
 ) -> bytes:
-    """PNG bytes of one line per label (shares in %) over the dates, with a legend."""
+    """PNG bytes of one line per label (shares in %) over the dates, with a legend; texts in the reader's
+    language."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
     from matplotlib.ticker import FuncFormatter
@@ -29,7 +30,7 @@ def render_lines(
         FuncFormatter(lambda x, _pos: date.fromordinal(max(int(x), 1)).isoformat())
     )
     axes.set_ylim(0, 100)
-    axes.set_ylabel("% of exit route weight")
+    axes.set_ylabel(ylabel)
     axes.grid(alpha=0.3)
     if series:
         axes.legend(fontsize=8, loc="upper left")
@@ -42,6 +43,6 @@ def render_lines(
 
 
 async def render_lines_async(
-    title: str, dates: Sequence[date], series: Mapping[str, Sequence[float]], footnote: str
+    title: str, dates: Sequence[date], series: Mapping[str, Sequence[float]], footnote: str, ylabel: str
 ) -> bytes:
-    return await asyncio.to_thread(render_lines, title, dates, series, footnote)
+    return await asyncio.to_thread(render_lines, title, dates, series, footnote, ylabel)

@@ -26,6 +26,7 @@ from bot.history.prefixes import prefix_key
 from bot.history.recorder import ChartCache
 from bot.history.store import StoredPoint
 from bot.history.views import asn_key, country_key
+from bot.i18n import NP_, Translator, Worded
 
 EXAMPLE = "/history target:AS9198"
 CHART_LINES = 5
@@ -66,6 +67,7 @@ class HistoryTarget:
 async def _target(ctx: Context, text: str) -> HistoryTarget:
     """An AS, a country, or a prefix/address: its own points when it is watched or kept, else its origin AS."""
     parsed = parse_target(text, "history", countries=True)
+    _ = ctx.tr.gettext
     if isinstance(parsed, AsTarget):
         return HistoryTarget(asn_key(parsed.asn), f"AS{parsed.asn}", f"AS{parsed.asn}", parsed.asn)
     if isinstance(parsed, CountryTarget):
@@ -73,7 +75,9 @@ async def _target(ctx: Context, text: str) -> HistoryTarget:
     if isinstance(parsed, NetworkTarget):
         return await _prefix_target(ctx, parsed, text)
     raise BadInput(
-        f"{text.strip()!r} is not an AS, a country or a prefix: history is kept per AS, country and prefix.",
+        _("{text!r} is not an AS, a country or a prefix: history is kept per AS, country and prefix.").format(
+            text=text.strip()
+        ),
         example=EXAMPLE,
     )
 
@@ -81,28 +85,37 @@ async def _target(ctx: Context, text: str) -> HistoryTarget:
 async def _prefix_target(ctx: Context, parsed: NetworkTarget, text: str) -> HistoryTarget:
     """A prefix's own points (its origins by date) when there are some; otherwise the prefix is kept from now
     on, so every later import records it, and the answer is its origin AS's history meanwhile."""
+    _ = ctx.tr.gettext
     store = ctx.services.history.store
     key = prefix_key(str(parsed.network))
     newest = await asyncio.to_thread(store.series, key)
     if newest:
         view = newest[-1].view
         origins = view["origins"] or view["covering_origins"]
-        return HistoryTarget(key, f"prefix {key}", key, origins[0][0] if origins else None)
+        return HistoryTarget(key, _("prefix {key}").format(key=key), key, origins[0][0] if origins else None)
     snapshot = ctx.services.snapshots.require()
     match = snapshot.lookup_ip(parsed.address)
     if match is None or not match.origins:
         raise BadInput(
-            f"No route covers {text.strip()} in the serving snapshot, so its origin AS is unknown.",
+            _("No route covers {text} in the serving snapshot, so its origin AS is unknown.").format(
+                text=text.strip()
+            ),
             example=EXAMPLE,
         )
     asn = match.origins[0].asn
     added = await asyncio.to_thread(store.keep, key)
     note = (
-        f"No history points of {key} itself yet: "
-        + ("it is kept from now on, so" if added else "it is kept, so")
-        + " every import records its origins. Meanwhile, the history of its origin AS."
-    )
-    label = f"AS{asn}, origin of {match.prefix} in the serving snapshot"
+        _(
+            "No history points of {key} itself yet: it is kept from now on, so every import records its "
+            "origins. Meanwhile, the history of its origin AS."
+        )
+        if added
+        else _(
+            "No history points of {key} itself yet: it is kept, so every import records its origins. "
+            "Meanwhile, the history of its origin AS."
+        )
+    ).format(key=key)
+    label = _("AS{asn}, origin of {prefix} in the serving snapshot").format(asn=asn, prefix=match.prefix)
     return HistoryTarget(asn_key(asn), label, str(parsed.network), asn, note)
 
 
@@ -111,56 +124,59 @@ def _point_json(point: StoredPoint) -> dict[str, Any]:
     return {"date": point.date, "collectors": point.collectors, **view}
 
 
-def _change_text(value: Any) -> str:
+def _change_text(value: Any, tr: Translator) -> str:
     if value is None:
         return "-"
     if isinstance(value, dict) and "share" in value:
-        return f"{value['country']} {100 * value['share']:.1f}%"
-    return f"{value:,}" if isinstance(value, int) else str(value)
+        return f"{value['country']} {tr.percent(value['share'])}"
+    return tr.number(value) if isinstance(value, int) else str(value)
 
 
-def _origins_text(origins: list[list[int]]) -> str:
-    return ", ".join(f"AS{asn} ({seen} VPs)" for asn, seen in origins[:4]) or "-"
+def _origins_text(origins: list[list[int]], tr: Translator) -> str:
+    vps = tr.gettext("AS{asn} ({count} VPs)")
+    return ", ".join(vps.format(asn=asn, count=seen) for asn, seen in origins[:4]) or "-"
 
 
-def _prefix_table(points: list[StoredPoint]) -> Table:
+def _prefix_table(points: list[StoredPoint], tr: Translator) -> Table:
     """A prefix's origins by date: its own (when announced) and its covering prefix's."""
     rows = [
         [
             p.date,
             p.collectors,
-            _origins_text(p.view["origins"]),
+            _origins_text(p.view["origins"], tr),
             p.view["covering"] or "-",
-            _origins_text(p.view["covering_origins"]),
+            _origins_text(p.view["covering_origins"], tr),
         ]
         for p in reversed(points[-TABLE_ROWS:])
     ]
-    return Table(["Date", "Collectors", "Origins", "Covering prefix", "Its origins"], rows)
+    _ = tr.gettext
+    return Table([_("Date"), _("Collectors"), _("Origins"), _("Covering prefix"), _("Its origins")], rows)
 
 
-def _points_table(points: list[StoredPoint]) -> Table:
+def _points_table(points: list[StoredPoint], tr: Translator) -> Table:
     if points[-1].view["kind"] == "prefix":
-        return _prefix_table(points)
+        return _prefix_table(points, tr)
     rows = []
     for point in reversed(points[-TABLE_ROWS:]):
         view = point.view
-        top = ", ".join(f"{cc} {100 * s:.0f}%" for cc, s in view.get("exit_countries", [])[:3]) or "-"
+        top = ", ".join(f"{cc} {tr.percent(s, 0)}" for cc, s in view.get("exit_countries", [])[:3]) or "-"
         if view["kind"] == "asn":
-            ups = ", ".join(f"AS{asn}" for asn, _ in view["upstreams"][:3]) or "-"
-            size = f"{view['prefixes_v4']:,} / {view['space_v4']:,}"
+            ups = ", ".join(f"AS{asn}" for asn, _seen in view["upstreams"][:3]) or "-"
+            size = f"{tr.number(view['prefixes_v4'])} / {tr.number(view['space_v4'])}"
         else:
-            ups = ", ".join(f"AS{asn}" for asn, _ in view["transit"][:3]) or "-"
-            size = f"{view['origin_ases']:,} / {view['address_space']:,}"
+            ups = ", ".join(f"AS{asn}" for asn, _weight in view["transit"][:3]) or "-"
+            size = f"{tr.number(view['origin_ases'])} / {tr.number(view['address_space'])}"
         rows.append([point.date, point.collectors, size, ups, top, str(view["vantage_points"])])
     kind = points[-1].view["kind"]
+    _ = tr.gettext
     return Table(
         [
-            "Date",
-            "Collectors",
-            "Prefixes / IPv4" if kind == "asn" else "Origins / IPv4",
-            "Upstreams" if kind == "asn" else "Transit",
-            "Exits",
-            "VPs",
+            _("Date"),
+            _("Collectors"),
+            _("Prefixes / IPv4") if kind == "asn" else _("Origins / IPv4"),
+            _("Upstreams") if kind == "asn" else _("Transit"),
+            _("Exits"),
+            _("VPs"),
         ],
         rows,
     )
@@ -177,7 +193,9 @@ def _one_per_date(points: list[StoredPoint]) -> list[StoredPoint]:
     return [chosen[day] for day in sorted(chosen)]
 
 
-async def exit_chart(label: str, points: list[StoredPoint], charts: ChartCache) -> Attachment | None:
+async def exit_chart(
+    label: str, points: list[StoredPoint], charts: ChartCache, tr: Translator
+) -> Attachment | None:
     """The exit-share line chart (also `/transit`'s over-time chart); None below two dates.
 
     A render takes ~90 ms, far more than the rest of a warm answer, so PNGs are kept by what they show.
@@ -192,35 +210,42 @@ async def exit_chart(label: str, points: list[StoredPoint], charts: ChartCache) 
     main = sorted(peaks, key=lambda cc: (-peaks[cc], cc))[:CHART_LINES]
     lines = {cc: tuple(exit_shares(p.view).get(cc, 0.0) for p in series) for cc in main}
     dates = tuple(date.fromisoformat(p.date) for p in series)
-    footnote = "history points of " + ", ".join(sorted({p.collectors for p in series}))
-    key = (label, dates, tuple(lines.items()), footnote)
+    _ = tr.gettext
+    footnote = _("history points of {collectors}").format(
+        collectors=", ".join(sorted({p.collectors for p in series}))
+    )
+    title = _("{label}: exit countries over time").format(label=label)
+    key = (title, dates, tuple(lines.items()), footnote)
     png = charts.get(key)
     if png is None:
         png = charts[key] = await render_lines_async(
-            f"{label}: exit countries over time", dates, lines, footnote
+            title, dates, lines, footnote, _("% of exit route weight")
         )
-    return Attachment("history.png", png, f"{label}: exit-country shares by date")
+    return Attachment("history.png", png, _("{label}: exit-country shares by date").format(label=label))
 
 
-def _sources(points: list[StoredPoint]) -> list[Source]:
+def _sources(points: list[StoredPoint], tr: Translator) -> list[Source]:
     newest: dict[str, StoredPoint] = {}
     for point in points:
         newest[point.collectors] = point
+    counted = NP_("{count} point, routing data dates", "{count} points, routing data dates")
     return [
         Source(
-            f"History points ({collectors})",
+            tr.gettext("History points ({collectors})").format(collectors=collectors),
             datetime.fromisoformat(point.date + "T00:00:00+00:00"),
-            f"{sum(p.collectors == collectors for p in points)} points, routing data dates",
+            tr.word(Worded.counted(counted, sum(p.collectors == collectors for p in points))),
         )
         for collectors, point in sorted(newest.items())
     ]
 
 
-def _timeline(found: list[Change]) -> Table:
+def _timeline(found: list[Change], tr: Translator) -> Table:
+    """The changes; their kinds stay codes (`exit_shift`), as JSON and the help name them."""
+    _ = tr.gettext
     return Table(
-        ["Date", "Collectors", "Change", "Before", "After"],
+        [_("Date"), _("Collectors"), _("Change"), _("Before"), _("After")],
         [
-            [c.date, c.collectors, c.kind, _change_text(c.before), _change_text(c.after)]
+            [c.date, c.collectors, c.kind, _change_text(c.before, tr), _change_text(c.after, tr)]
             for c in found[:TABLE_ROWS]
         ],
     )
@@ -228,44 +253,53 @@ def _timeline(found: list[Change]) -> Table:
 
 async def history(ctx: Context, target: str) -> Answer:
     """Answer from the history file: the series, the changes newest first, and a chart from two points on."""
+    tr = ctx.tr
+    _ = tr.gettext
     wanted = await _target(ctx, target)
     key, label = wanted.key, wanted.label
     recorder = ctx.services.history
     points = await asyncio.to_thread(recorder.store.series, key)
     if not points:
         raise Unavailable(
-            f"No history points for {label} yet. They are recorded at every `silkroute data import` or "
-            "`update` (for the countries in SILKROUTE_HISTORY_COUNTRIES, their origin ASes, watched ASes and "
-            "watched or asked-about prefixes); "
-            "`silkroute data backfill` adds past dates.",
+            _(
+                "No history points for {label} yet. They are recorded at every `silkroute data import` or "
+                "`update` (for the countries in SILKROUTE_HISTORY_COUNTRIES, their origin ASes, watched ASes "
+                "and watched or asked-about prefixes); `silkroute data backfill` adds past dates."
+            ).format(label=label),
             example="silkroute data backfill --from 2021-01-01 --to 2026-11-01 --every 1mo",
         )
     threshold = ctx.services.settings.alerts.silkroute_exit_shift_threshold
     found = changes(points, threshold)
     sections = [
         Section(
-            "Changes, newest first",
-            "" if found else "No change between consecutive points.",
-            _timeline(found),
+            _("Changes, newest first"),
+            "" if found else _("No change between consecutive points."),
+            _timeline(found, tr),
         ),
-        Section("Points, newest first", "", _points_table(points)),
+        Section(_("Points, newest first"), "", _points_table(points, tr)),
     ]
     prefix = points[-1].view["kind"] == "prefix"  # origins only: no exit shares to chart
-    chart = None if prefix else await exit_chart(label, points, recorder.charts)
+    chart = None if prefix else await exit_chart(label, points, recorder.charts, tr)
+    span = tr.ngettext(
+        "{label}: {count} point from {first} to {last}",
+        "{label}: {count} points from {first} to {last}",
+        len(points),
+    ).format(label=label, count=len(points), first=points[0].date, last=points[-1].date)
+    found_text = (
+        tr.ngettext("{count} change of origin.", "{count} changes of origin.", len(found))
+        if prefix
+        else tr.ngettext(
+            "{count} change (exit shifts above {threshold}).",
+            "{count} changes (exit shifts above {threshold}).",
+            len(found),
+        )
+    ).format(count=len(found), threshold=tr.percent(threshold, 0))
     answer = Answer(
         command="history",
-        title=f"History of {key}",
-        summary=(
-            (wanted.note + "\n" if wanted.note else "")
-            + f"{label}: {len(points)} point(s) from {points[0].date} to {points[-1].date}, "
-            + (
-                f"{len(found)} change(s) of origin."
-                if prefix
-                else f"{len(found)} change(s) (exit shifts above {threshold:.0%})."
-            )
-        ),
+        title=_("History of {key}").format(key=key),
+        summary=(wanted.note + "\n" if wanted.note else "") + f"{span}, {found_text}",
         sections=sections,
-        sources=_sources(points),
+        sources=_sources(points, tr),
         data={
             "target": key,
             "points": [_point_json(p) for p in points],
@@ -274,7 +308,7 @@ async def history(ctx: Context, target: str) -> Answer:
         attachments=[chart] if chart else [],
     )
     if wanted.resource is not None:
-        await add_live_history(answer, online_sources(ctx.services), wanted.resource, wanted.asn)
+        await add_live_history(answer, online_sources(ctx.services), wanted.resource, wanted.asn, tr)
     return answer
 
 

@@ -14,6 +14,7 @@ from typing import Any
 from bot.app.answer import Answer
 from bot.app.live_parts import Failed, LiveParts, attempt
 from bot.core.values import Section, Table
+from bot.i18n import Translator
 from bot.live.ihr import Hegemony
 from bot.live.ripestat import RoutingHistory
 from bot.live.sources import LiveSources
@@ -26,15 +27,18 @@ def _when(value: datetime | None) -> str:
     return value.strftime("%Y-%m-%d") if value else "?"
 
 
-def _routing_section(history: RoutingHistory) -> tuple[Section, list[dict[str, Any]]]:
+def _routing_section(history: RoutingHistory, tr: Translator) -> tuple[Section, list[dict[str, Any]]]:
     spans = sorted(history.spans, key=lambda s: s.last_seen or datetime.min.replace(tzinfo=UTC), reverse=True)
     rows = [
         [f"AS{s.origin}", s.prefix, _when(s.first_seen), _when(s.last_seen), f"{s.peers:.0f}"] for s in spans
     ]
+    _ = tr.gettext
     section = Section(
-        "RIPEstat routing history (live)",
-        f"Origins and prefixes of {history.resource} over time, as RIPE RIS saw them.",
-        Table(["Origin", "Prefix", "From", "To", "Peers"], rows[:LIVE_ROWS]),
+        _("RIPEstat routing history (live)"),
+        _("Origins and prefixes of {resource} over time, as RIPE RIS saw them.").format(
+            resource=history.resource
+        ),
+        Table([_("Origin"), _("Prefix"), _("From"), _("To"), _("Peers")], rows[:LIVE_ROWS]),
     )
     data = [
         {
@@ -49,7 +53,7 @@ def _routing_section(history: RoutingHistory) -> tuple[Section, list[dict[str, A
     return section, data
 
 
-def _hegemony_section(hegemony: Hegemony) -> tuple[Section, list[dict[str, Any]]]:
+def _hegemony_section(hegemony: Hegemony, tr: Translator) -> tuple[Section, list[dict[str, Any]]]:
     """Per transit AS: its mean hegemony each day of the window, first and last day side by side."""
     by_day: dict[int, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
     names: dict[int, str] = {}
@@ -69,27 +73,31 @@ def _hegemony_section(hegemony: Hegemony) -> tuple[Section, list[dict[str, Any]]
             [
                 f"AS{asn}",
                 names[asn][:20],
-                f"{days[0][0]} {100 * days[0][1]:.1f}%",
-                f"{days[-1][0]} {100 * days[-1][1]:.1f}%",
+                f"{days[0][0]} {tr.percent(days[0][1])}",
+                f"{days[-1][0]} {tr.percent(days[-1][1])}",
             ]
         )
+    _ = tr.gettext
     section = Section(
-        f"IHR AS hegemony, last {IHR_DAYS} days (live)",
-        f"Daily mean hegemony of the ASes on the paths towards AS{hegemony.originasn} (IPv{hegemony.af}).",
-        Table(["AS", "Name", "First day", "Last day"], rows),
+        _("IHR AS hegemony, last {days} days (live)").format(days=IHR_DAYS),
+        _("Daily mean hegemony of the ASes on the paths towards AS{asn} (IPv{family}).").format(
+            asn=hegemony.originasn, family=hegemony.af
+        ),
+        Table(["AS", _("Name"), _("First day"), _("Last day")], rows),
     )
     data = [{"asn": asn, "name": names[asn], "daily": series[asn]} for asn in ranked]
     return section, data
 
 
 async def add_live_history(
-    answer: Answer, live: LiveSources | Failed, resource: str, asn: int | None
+    answer: Answer, live: LiveSources | Failed, resource: str, asn: int | None, tr: Translator
 ) -> None:
     """Add RIPEstat's routing history of `resource` and, for an AS, IHR's hegemony series, with their sources."""
-    parts = LiveParts()
+    parts = LiveParts(tr=tr)
+    title = tr.gettext("Live sources")
     if isinstance(live, Failed):
         parts.use(live)
-        parts.add_to(answer, "Live sources", [])
+        parts.add_to(answer, title, [])
         answer.data["live_error"] = parts.error
         return
     end = datetime.now(UTC)
@@ -106,11 +114,11 @@ async def add_live_history(
     used_hegemony = parts.use(hegemony) if hegemony is not None else None
     live_data: dict[str, Any] = {}
     if used_routing is not None:
-        section, live_data["ripestat_routing_history"] = _routing_section(used_routing)
+        section, live_data["ripestat_routing_history"] = _routing_section(used_routing, tr)
         answer.sections.append(section)
     if used_hegemony is not None:
-        section, live_data["ihr_hegemony"] = _hegemony_section(used_hegemony)
+        section, live_data["ihr_hegemony"] = _hegemony_section(used_hegemony, tr)
         answer.sections.append(section)
-    parts.add_to(answer, "Live sources", [])
+    parts.add_to(answer, title, [])
     answer.data["live"] = live_data
     answer.data["live_error"] = parts.error

@@ -9,10 +9,12 @@ from __future__ import annotations
 import asyncio
 
 from bot.app.charts import Bars, finished_png, share_panel
+from bot.i18n import ENGLISH, Translator
 
 
-def render_chart(title: str, exits: Bars, transit: Bars, footnote: str) -> bytes:
-    """PNG bytes of two horizontal bar charts (shares in %), largest bar on top."""
+def render_chart(title: str, exits: Bars, transit: Bars, footnote: str, tr: Translator = ENGLISH) -> bytes:
+    """PNG bytes of two horizontal bar charts (shares in %), largest bar on top; labels in the reader's
+    language (English for the benchmark's warm-up)."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
@@ -20,12 +22,13 @@ def render_chart(title: str, exits: Bars, transit: Bars, footnote: str) -> bytes
     figure = Figure(figsize=(11, 1.9 + 0.32 * rows), dpi=100, layout="constrained")
     FigureCanvasAgg(figure)
     panels = figure.subplots(1, 2)
-    xlabel = "% of route weight (trimmed mean over vantage points)"
-    share_panel(panels[0], exits, "Exit country (registration)", "#3b6ea5", xlabel)
-    share_panel(panels[1], transit, "Transit AS hegemony", "#b5553c", xlabel)
+    _ = tr.gettext
+    xlabel = _("% of route weight (trimmed mean over vantage points)")
+    share_panel(panels[0], exits, _("Exit country (registration)"), "#3b6ea5", xlabel)
+    share_panel(panels[1], transit, _("Transit AS hegemony"), "#b5553c", xlabel)
     return finished_png(figure, title, footnote)
 
 
-async def render_chart_async(title: str, exits: Bars, transit: Bars, footnote: str) -> bytes:
+async def render_chart_async(title: str, exits: Bars, transit: Bars, footnote: str, tr: Translator) -> bytes:
     """`render_chart` in a worker thread, so the bot keeps answering meanwhile."""
-    return await asyncio.to_thread(render_chart, title, exits, transit, footnote)
+    return await asyncio.to_thread(render_chart, title, exits, transit, footnote, tr)

@@ -83,7 +83,7 @@ async def transit(ctx: Context, target: str, family: str = "ipv4", rows: int = 1
                 ctx.tr.gettext("History points hold IPv4 numbers: at: works with family ipv4."),
                 example=AT_EXAMPLE,
             )
-        return await answer_at(history, key, label, at, target)
+        return await answer_at(history, key, label, at, target, ctx.tr)
     if isinstance(resolved, CountryTarget):
         country = await country_result(
             index, resolved.code, fam, on_cold=partial(ctx.charge, Cost.COLD_COMPUTE)
@@ -96,7 +96,7 @@ async def transit(ctx: Context, target: str, family: str = "ipv4", rows: int = 1
         hegemony = await ihr_hegemony(online_sources(ctx.services), result, parts)
         answer = await origin_answer_with_ihr(index, result, rows, how, target, hegemony, parts, ctx.tr)
     if fam == 4:
-        await add_over_time(answer, history, key, label)
+        await add_over_time(answer, history, key, label, ctx.tr)
     return answer
 
 

@@ -17,6 +17,7 @@ from bot.core.values import Section, Source, Table
 from bot.history.changes import exit_shares
 from bot.history.recorder import HistoryRecorder
 from bot.history.store import StoredPoint
+from bot.i18n import Translator
 from bot.routing.country_names import country_name
 
 OVER_TIME_ROWS = 12
@@ -42,6 +43,7 @@ async def add_over_time(
     history: HistoryRecorder,
     key: str,
     label: str,
+    tr: Translator,
     *,
     rows: int = OVER_TIME_ROWS,
     chart: bool = True,
@@ -52,27 +54,36 @@ async def add_over_time(
     points = await asyncio.to_thread(history.store.series, key)
     if len(points) < 2:
         return
+    _ = tr.gettext
     country = points[-1].view["kind"] == "country"
     table = [
         [
             p.date,
             p.collectors,
-            ", ".join(f"{cc} {100 * s:.0f}%" for cc, s in p.view["exit_countries"][:3]) or "-",
-            *([f"{p.view['origin_ases']:,}"] if country else []),
+            ", ".join(f"{cc} {tr.percent(s, 0)}" for cc, s in p.view["exit_countries"][:3]) or "-",
+            *([tr.number(p.view["origin_ases"])] if country else []),
             str(p.view["vantage_points"]),
         ]
         for p in reversed(points[-rows:])
     ]
     answer.sections.append(
         Section(
-            "Over time",
-            f"{len(points)} history points from {points[0].date} to {points[-1].date} "
-            "(IPv4, recorded at each import; /history shows what changed).",
-            Table(["Date", "Collectors", "Main exits", *(["Origins"] if country else []), "VPs"], table),
+            _("Over time"),
+            tr.ngettext(
+                "{count} history point from {first} to {last} (IPv4, recorded at each import; /history shows "
+                "what changed).",
+                "{count} history points from {first} to {last} (IPv4, recorded at each import; /history shows "
+                "what changed).",
+                len(points),
+            ).format(count=len(points), first=points[0].date, last=points[-1].date),
+            Table(
+                [_("Date"), _("Collectors"), _("Main exits"), *([_("Origins")] if country else []), _("VPs")],
+                table,
+            ),
         )
     )
     answer.data["history"] = history_json(points)
-    drawn = await exit_chart(label, points, history.charts) if chart else None
+    drawn = await exit_chart(label, points, history.charts, tr) if chart else None
     if drawn is not None:
         answer.attachments.append(drawn)
 
@@ -82,57 +93,77 @@ def nearest(points: list[StoredPoint], day: date) -> StoredPoint:
     return min(points, key=lambda p: (abs((date.fromisoformat(p.date) - day).days), p.date))
 
 
-def parse_at(text: str) -> date:
+def parse_at(text: str, tr: Translator) -> date:
     try:
         return date.fromisoformat(text.strip())
     except ValueError:
-        raise BadInput(f"at:{text} is not a date in the form YYYY-MM-DD.", example=AT_EXAMPLE) from None
+        raise BadInput(
+            tr.gettext("at:{text} is not a date in the form YYYY-MM-DD.").format(text=text),
+            example=AT_EXAMPLE,
+        ) from None
 
 
-async def answer_at(history: HistoryRecorder, key: str, label: str, at: str, target: str) -> Answer:
+async def answer_at(
+    history: HistoryRecorder, key: str, label: str, at: str, target: str, tr: Translator
+) -> Answer:
     """`/transit at:` — the numbers of the history point nearest the date, saying which date it used."""
-    wanted = parse_at(at)
+    _ = tr.gettext
+    wanted = parse_at(at, tr)
     points = await asyncio.to_thread(history.store.series, key)
     if not points:
         raise Unavailable(
-            f"No history points for {label}, so there is nothing to answer at {wanted}. Points are recorded at "
-            "every `silkroute data import`/`update`; `silkroute data backfill` adds past dates.",
+            _(
+                "No history points for {label}, so there is nothing to answer at {wanted}. Points are recorded "
+                "at every `silkroute data import`/`update`; `silkroute data backfill` adds past dates."
+            ).format(label=label, wanted=wanted),
             example=EXAMPLE,
         )
     point = nearest(points, wanted)
     view = point.view
     distance = abs((date.fromisoformat(point.date) - wanted).days)
     exits = sorted(exit_shares(view).items(), key=lambda item: (-item[1], item[0]))
-    top = ", ".join(f"{cc} {100 * s:.1f} %" for cc, s in exits[:3]) or "no leaving route"
-    summary = (
-        f"Answered from the history point of {point.date} ({point.collectors}), the nearest to {wanted}"
-        + (f" ({distance} day(s) away)" if distance else "")
-        + f": {view['vantage_points']} vantage points; routes leave through {top}."
+    top = ", ".join(f"{cc} {tr.percent(s)}" for cc, s in exits[:3]) or _("no leaving route")
+    away = (
+        tr.ngettext(" ({count} day away)", " ({count} days away)", distance).format(count=distance)
+        if distance
+        else ""
+    )
+    summary = _(
+        "Answered from the history point of {date} ({collectors}), the nearest to {wanted}{away}: "
+        "{vantages} vantage points; routes leave through {top}."
+    ).format(
+        date=point.date,
+        collectors=point.collectors,
+        wanted=wanted,
+        away=away,
+        vantages=view["vantage_points"],
+        top=top,
     )
     sections = [
         Section(
-            "Exit countries",
-            "" if exits else "none",
+            _("Exit countries"),
+            "" if exits else _("none"),
             Table(
-                ["country", "name", "share"], [[cc, country_name(cc), f"{100 * s:.1f} %"] for cc, s in exits]
+                [_("country"), _("name"), _("share")],
+                [[cc, tr.country(cc, country_name(cc)), tr.percent(s)] for cc, s in exits],
             ),
         ),
         Section(
-            "Transit ASes",
-            "" if view["transit"] else "none",
-            Table(["ASN", "hegemony"], [[f"AS{asn}", f"{100 * h:.1f} %"] for asn, h in view["transit"]]),
+            _("Transit ASes"),
+            "" if view["transit"] else _("none"),
+            Table(["ASN", _("hegemony")], [[f"AS{asn}", tr.percent(h)] for asn, h in view["transit"]]),
         ),
     ]
     return Answer(
         command="transit",
-        title=f"Transit of {label} on {point.date} (history point, IPv4)",
+        title=_("Transit of {label} on {date} (history point, IPv4)").format(label=label, date=point.date),
         summary=summary,
         sections=sections,
         sources=[
             Source(
-                f"History point ({point.collectors})",
+                _("History point ({collectors})").format(collectors=point.collectors),
                 datetime.fromisoformat(point.date + "T00:00:00+00:00"),
-                "the routing data of that date, recorded at import",
+                _("the routing data of that date, recorded at import"),
             )
         ],
         data={

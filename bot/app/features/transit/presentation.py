@@ -99,6 +99,7 @@ async def _chart(
             tr.gettext("Registration countries, not where the fibre runs. Data: {sources}").format(
                 sources=sources
             ),
+            tr,
         )
         index.charts[(title, shown)] = png
     description = tr.gettext("{title}: exit countries and top transit ASes").format(title=title)

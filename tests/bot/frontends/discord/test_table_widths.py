@@ -37,6 +37,8 @@ LINES = [
     "/transit target:KZ rows:50",
     "/transit target:AS9198",
     "/transit target:RU rows:50",
+    "/country target:KZ",
+    "/country target:KZ rows:25 compare:AZ,GE,AM",
     "/watch add target:AS9198",
     "/watch add target:2.72.0.0/18",
     "/watch add target:https://kaspi.kz/",
