@@ -102,9 +102,10 @@ class Cluster:
             return
         await self.db.open()
         if self.db.is_sqlite:
-            # One process by design: it leads from the start, with nothing to renew and no one to tell.
-            await self.beat()
+            # One process by design: it leads from the start, with nothing to renew and no one to tell (elected
+            # before the first heartbeat, so /status names it from the start).
             await self.lease.step()
+            await self.beat()
             return
         for singleton in self.singletons:  # replicas wait for the lease before any singleton runs
             await singleton.stand_by()
