@@ -8,7 +8,7 @@ import pytest
 
 from bench.mrt_generator import generate
 from bot.routing import rib_workers
-from bot.routing.importer import import_files
+from bot.routing.importer import ImportReport, import_files
 from bot.routing.mrt import MrtReader, MrtReport
 from tests.bot.routing import mrt_writer as w
 from tests.bot.routing.test_route_build import REAL_INPUTS, snapshot_files
@@ -37,19 +37,29 @@ def test_parts_of_a_file_are_the_whole_file(shared_data: Path, name: str) -> Non
         )
 
 
+def one_pass_and_in_parts(
+    inputs: list[Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, part_bytes: int, workers: int
+) -> tuple[ImportReport, ImportReport, list[str]]:
+    """The inputs imported by this process alone, then in parts of `part_bytes` by `workers` processes;
+    the two snapshots must be byte-identical. Returns both reports and the second's progress lines."""
+    here = import_files(inputs, tmp_path / "here", workers=1)
+    monkeypatch.setattr(rib_workers, "MIN_PART_BYTES", part_bytes)
+    said: list[str] = []
+    spread = import_files(inputs, tmp_path / "spread", progress=said.append, workers=workers)
+    assert snapshot_files(here.folder) == snapshot_files(spread.folder)
+    assert here.provenance.files == spread.provenance.files
+    assert here.provenance.collectors == spread.provenance.collectors
+    return here, spread, said
+
+
 def test_workers_build_the_same_snapshot(
     shared_data: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Two RIBs split into parts read in worker processes, an updates file in parts replayed after them,
     ADD-PATH RIBs."""
     inputs = [shared_data / name for name in REAL_INPUTS] + [shared_data / SPLIT_FILES[1]]
-    here = import_files(inputs, tmp_path / "here", workers=1)
-    monkeypatch.setattr(rib_workers, "MIN_PART_BYTES", 100_000)
-    said: list[str] = []
-    spread = import_files(inputs, tmp_path / "spread", progress=said.append, workers=4)
+    _, _, said = one_pass_and_in_parts(inputs, tmp_path, monkeypatch, 100_000, workers=4)
     assert "reading 5 MRT file(s) in 8 part(s) on 4 cores" in said
-    assert snapshot_files(here.folder) == snapshot_files(spread.folder)
-    assert here.provenance.files == spread.provenance.files
     assert [p.name for p in (tmp_path / "spread" / "snapshots").iterdir() if p.name.startswith(".")] == []
 
 
@@ -64,17 +74,11 @@ UPDATES_WITH_PEER_DOWNS = (  # same collector twice: their order across files ma
 def test_updates_files_in_parts_replay_in_order(
     shared_data: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Real updates files with withdrawals and peer-downs, each split into parts read in parallel: a
-    peer-down in a later part must void the rows an earlier part read, so the snapshot is byte-identical."""
+    """Real updates files with withdrawals and peer-downs, each split into parts read in parallel, then
+    replayed in file and record order: the snapshot is byte-identical."""
     inputs = [shared_data / name for name in UPDATES_WITH_PEER_DOWNS]
-    here = import_files(inputs, tmp_path / "here", workers=1)
-    monkeypatch.setattr(rib_workers, "MIN_PART_BYTES", 100_000)
-    said: list[str] = []
-    spread = import_files(inputs, tmp_path / "spread", progress=said.append, workers=6)
+    _, _, said = one_pass_and_in_parts(inputs, tmp_path, monkeypatch, 100_000, workers=6)
     assert "reading 4 MRT file(s) in 9 part(s) on 6 cores" in said
-    assert snapshot_files(here.folder) == snapshot_files(spread.folder)
-    assert here.provenance.files == spread.provenance.files
-    assert here.provenance.collectors == spread.provenance.collectors
 
 
 def test_a_peer_down_in_a_later_part_voids_the_earlier_parts_rows(
@@ -107,12 +111,8 @@ def test_a_peer_down_in_a_later_part_voids_the_earlier_parts_rows(
                 )
             )
     updates = w.write(tmp_path / "ris-rrc99-updates.20240601.0000", records)
-    whole = import_files([updates], tmp_path / "whole", workers=1)
-    monkeypatch.setattr(rib_workers, "MIN_PART_BYTES", updates.stat().st_size // 3)
-    said: list[str] = []
-    split = import_files([updates], tmp_path / "split", progress=said.append, workers=3)
+    whole, _, said = one_pass_and_in_parts([updates], tmp_path, monkeypatch, updates.stat().st_size // 3, 3)
     assert "reading 1 MRT file(s) in 3 part(s) on 3 cores" in said
-    assert snapshot_files(whole.folder) == snapshot_files(split.folder)
     assert whole.provenance.routes < 3000  # A's first routes are gone, some of B's withdrawn
 
 
@@ -133,11 +133,8 @@ def test_generated_rib_split_in_parts_gives_the_same_tables(
     """A generated full-table-shaped RIB (IPv4 and IPv6, AS_SETs, prepending) plus its BGP4MP_ET updates:
     one process, and both files read in parts by three workers, give byte-identical snapshots."""
     rib, updates = generate(tmp_path / "mrt", routes=150_000, vantages=6, updates_peers=2)
-    whole = import_files([rib, updates], tmp_path / "whole", workers=1)
-    monkeypatch.setattr(rib_workers, "MIN_PART_BYTES", updates.stat().st_size // 3)
-    assert rib_workers.plan_parts([rib, updates], 3)[1] > 1
-    said: list[str] = []
-    split = import_files([rib, updates], tmp_path / "split", progress=said.append, workers=3)
+    part_bytes = updates.stat().st_size // 3
+    whole, _, said = one_pass_and_in_parts([rib, updates], tmp_path, monkeypatch, part_bytes, workers=3)
+    assert rib_workers.plan_parts([rib, updates], 3)[1] > 1  # the updates file too is read in parts
     assert any(line.startswith("reading 2 MRT file(s) in ") for line in said)
     assert whole.provenance.routes > 140_000
-    assert snapshot_files(whole.folder) == snapshot_files(split.folder)
