@@ -1,6 +1,6 @@
 """`data import`: turn MRT RIBs and updates, registry, names and IPASN files into a new snapshot.
 
-MRT files are read by `bot.routing.mrt`, RIB files on every core (`bot.routing.rib_workers`); RIB entries and
+MRT files are read by `bot.routing.mrt`, RIB and updates files on every core (`bot.routing.rib_workers`); RIB entries and
 updates go straight into compact per-vantage arrays spilled to scratch files, replayed in order
 (`bot.routing.route_build`: a full table never exists as Python objects, nor whole in RAM).
 """
@@ -34,7 +34,7 @@ from bot.routing.input_kinds import FileKind, InputText, UnknownFileKind, detect
 from bot.routing.ixps import BadIxpFile, IxpData, parse_ixps
 from bot.routing.mrt import MrtFormatError, MrtReader, MrtReport, RouteEvent
 from bot.routing.registry import Registrations, parse_delegated
-from bot.routing.rib_workers import absorb, plan_parts, read_in_workers, worker_count
+from bot.routing.rib_workers import absorb, file_span, plan_parts, read_in_workers, worker_count
 from bot.routing.route_build import PathTable, RouteAccumulator, path_of_key
 from bot.routing.snapshot import (
     CollectorInfo,
@@ -279,30 +279,31 @@ def _read_mrt(path: Path, record: FileRecord, routes: RouteAccumulator) -> None:
         _rename_collector(routes, collector, record.collector)
 
 
-def _read_ribs(
-    ribs: list[Path], records: dict[str, FileRecord], routes: RouteAccumulator, say: Progress, workers: int
+def _read_mrt_files(
+    files: list[Path], records: dict[str, FileRecord], routes: RouteAccumulator, say: Progress, workers: int
 ) -> None:
-    """RIB files on every core when they are big enough to pay for the processes, else one by one here."""
-    parts = plan_parts(ribs, workers)
+    """MRT files (RIBs, then updates in replay order) on every core when they are big enough to pay for the
+    processes, else one by one here; either way the routes land in the same order."""
+    parts = plan_parts(files, workers)
     if not parts:
-        for path in ribs:
+        for path in files:
             say(f"reading {path.name}")
             _read_mrt(path, records[path.name], routes)
         return
-    say(f"reading {len(ribs)} RIB file(s) in {sum(parts)} part(s) on {workers} cores")
+    say(f"reading {len(files)} MRT file(s) in {sum(parts)} part(s) on {workers} cores")
     try:
-        for path, partials in read_in_workers(ribs, parts, routes.scratch, workers):
-            if not all(p.only_rib_entries for p in partials):  # updates inside: replay them in order here
-                _read_mrt(path, records[path.name], routes)
-                continue
+        for path, partials in read_in_workers(files, parts, routes.scratch, workers):
             report = MrtReport.of_parts([p.report for p in partials])
             collector = collector_name(path, report)
             for partial in partials:
                 absorb(routes, collector, partial)
                 shutil.rmtree(partial.scratch, ignore_errors=True)
+            span = file_span(partials)
+            if span is not None:
+                routes.note_span(collector, *span)
             _fill_record(records[path.name], report, collector)
     except MrtFormatError as exc:
-        raise ImportFailed(f"Cannot import a RIB file: {exc}") from None
+        raise ImportFailed(f"Cannot import an MRT file: {exc}") from None
 
 
 def _fill_record(record: FileRecord, report: MrtReport, collector: str) -> None:
@@ -344,7 +345,7 @@ def import_files(
     paths: Iterable[Path], data_dir: Path, progress: Progress | None = None, workers: int | None = None
 ) -> ImportReport:
     """Build a snapshot from local files and make it current; raise ImportFailed and change nothing on error.
-    RIB files are read by up to `workers` processes (default: every core this process may use)."""
+    MRT files are read by up to `workers` processes (default: every core this process may use)."""
     started = time.perf_counter()
     say = progress or (lambda _message: None)
     _check_data_dir(Path(data_dir))
@@ -352,10 +353,8 @@ def import_files(
     with _scratch(Path(data_dir)) as scratch:
         routes = RouteAccumulator(scratch)
         records = {r.name: r for r in inputs.records}
-        _read_ribs(inputs.ribs, records, routes, say, workers or worker_count())
-        for _, path in sorted(inputs.updates):
-            say(f"reading {path.name}")
-            _read_mrt(path, records[path.name], routes)
+        mrt_files = inputs.ribs + [path for _, path in sorted(inputs.updates)]
+        _read_mrt_files(mrt_files, records, routes, say, workers or worker_count())
         if not routes.has_routes() and not inputs.ipasn:
             raise ImportFailed(
                 "No routes to build a snapshot from: give at least one MRT RIB/updates file or a pyasn IPASN file."

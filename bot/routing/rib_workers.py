@@ -1,9 +1,13 @@
-"""RIB files parsed on every core: one worker process per file, or per part of a big file.
+"""MRT files parsed on every core: one worker process per file, or per part of a big file.
 
-Each worker reads its file (or its `MrtReader(part=...)` share) into its own `RouteAccumulator` with local
-vantage, prefix and path ids, spills every route to its scratch folder and returns the id tables; the
-importer absorbs the partial tables in input order, so ids and route order come out exactly as if one
-process had read the files one after the other (the snapshot is byte-identical).
+Each worker reads its file (or its `MrtReader(part=...)` share, split at record boundaries) into its own
+`RouteAccumulator` with local vantage, prefix and path ids, spills every route to its scratch folder and
+returns the id tables; the importer absorbs the partial tables in input order, so ids and route order come
+out exactly as if one process had read the files one after the other (the snapshot is byte-identical).
+That holds for updates files too: records are independent to parse, and only their replay order matters,
+which absorbing in order keeps: per vantage, a part's rows land behind every earlier row (the last row of a
+prefix wins, a withdrawal is a tombstone row), and a peer-down inside a part voids the vantage's earlier
+rows, the other parts' included, before the part's rows after it are appended.
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from bot.routing.mrt import MrtReader, MrtReport
-from bot.routing.route_build import PathKey, RouteAccumulator
+from bot.routing.route_build import WITHDRAWN, PathKey, RouteAccumulator
 from bot.routing.snapshot import Vantage
 
 # Compressed bytes per part: below this a worker process costs more than it saves.
@@ -27,7 +31,8 @@ MIN_PART_BYTES = 8 * 2**20
 
 @dataclass(slots=True)
 class Partial:
-    """One file's (part's) routes: on disk in `scratch` as `rib-<local vantage>.bin`, ids listed here."""
+    """One file's (part's) routes: on disk in `scratch` as `rib-<local vantage>.bin`, ids listed here;
+    `dropped` are the local vantages that went down in it, `rows` counts every row read, dropped or not."""
 
     scratch: Path
     report: MrtReport
@@ -35,11 +40,12 @@ class Partial:
     prefixes: list[str]
     paths: list[PathKey]
     span: tuple[int, int] | None
-    only_rib_entries: bool  # False: the file also holds updates, which must be replayed in order
+    dropped: set[int]
+    rows: int
 
 
 def parse_part(path: Path, scratch: Path, part: tuple[int, int]) -> Partial:
-    """Worker: read one share of a RIB file into local tables, every route spilled to `scratch`."""
+    """Worker: read one share of an MRT file into local tables, every route spilled to `scratch`."""
     reader = MrtReader(path, part=part)
     routes = RouteAccumulator(scratch)
     routes.consume("", reader)
@@ -52,13 +58,14 @@ def parse_part(path: Path, scratch: Path, part: tuple[int, int]) -> Partial:
         prefixes=list(routes.prefixes),
         paths=routes.paths.keys(),
         span=(span[0], span[1]) if span else None,
-        only_rib_entries=not routes.saw_updates,
+        dropped=routes.dropped,
+        rows=routes.rib_routes,
     )
 
 
-def plan_parts(ribs: list[Path], workers: int) -> list[int]:
-    """How many parts each RIB file is read in; all ones and no pool when one process is as fast."""
-    sizes = [path.stat().st_size for path in ribs]
+def plan_parts(files: list[Path], workers: int) -> list[int]:
+    """How many parts each MRT file is read in; all ones and no pool when one process is as fast."""
+    sizes = [path.stat().st_size for path in files]
     total = sum(sizes)
     if workers < 2 or total < 2 * MIN_PART_BYTES:
         return []
@@ -67,12 +74,12 @@ def plan_parts(ribs: list[Path], workers: int) -> list[int]:
 
 
 def read_in_workers(
-    ribs: list[Path], parts: list[int], scratch: Path, workers: int
+    files: list[Path], parts: list[int], scratch: Path, workers: int
 ) -> Iterator[tuple[Path, list[Partial]]]:
     """Each file's partial tables, file by file in input order, while later files are still being read."""
     with ProcessPoolExecutor(max_workers=workers) as pool:
         jobs: list[tuple[Path, list[Future[Partial]]]] = []
-        for index, (path, count) in enumerate(zip(ribs, parts, strict=True)):
+        for index, (path, count) in enumerate(zip(files, parts, strict=True)):
             futures = [
                 pool.submit(parse_part, path, scratch / f"part-{index}-{k}", (k, count)) for k in range(count)
             ]
@@ -82,22 +89,33 @@ def read_in_workers(
 
 
 def absorb(routes: RouteAccumulator, collector: str, partial: Partial) -> None:
-    """Merge a worker's table as if its routes had been consumed here: new ids in first-seen order, the
-    routes appended behind every earlier one of their vantage."""
+    """Merge a worker's table as if its routes had been consumed here: new ids in first-seen order, a
+    vantage that went down in the part emptied first, then the routes appended behind every earlier one
+    of their vantage. The collector's data range is the caller's (`file_span`): one note per file."""
     routes.spill_all()
     vantage_ids = [routes.vantage_id(Vantage(collector, ip, asn)) for ip, asn in partial.peers]
     prefixes, intern = routes.prefixes, routes.paths.intern
     prefix_ids = np.array([prefixes.setdefault(t, len(prefixes)) for t in partial.prefixes], dtype=np.uint32)
-    path_ids = np.array([intern(key) for key in partial.paths], dtype=np.uint32)
+    path_ids = np.array([intern(key) for key in partial.paths] + [WITHDRAWN], dtype=np.uint32)
+    appended = 0
     for local, v in enumerate(vantage_ids):
+        if local in partial.dropped:
+            routes.drop(v)
         source = partial.scratch / f"rib-{local}.bin"
         if source.exists():
             rows = np.fromfile(source, dtype=np.uint32).reshape(-1, 3)
             rows[:, 0] = prefix_ids[rows[:, 0]]
-            rows[:, 2] = path_ids[rows[:, 2]]
+            rows[:, 2] = path_ids[np.minimum(rows[:, 2], len(path_ids) - 1)]
             routes.append_spilled(v, rows)
-    if partial.span is not None:
-        routes.note_span(collector, *partial.span)
+            appended += len(rows)
+    routes.rib_routes += partial.rows - appended  # rows a peer-down voided still count as read
+
+
+def file_span(partials: list[Partial]) -> tuple[int, int] | None:
+    """(first, last) route timestamp of a file read in parts: the first part's first, the last part's last,
+    exactly what one pass over the whole file notes."""
+    spans = [p.span for p in partials if p.span is not None]
+    return (spans[0][0], spans[-1][1]) if spans else None
 
 
 def worker_count() -> int:

@@ -127,7 +127,7 @@ class RouteAccumulator:
         self.vantages: dict[Vantage, int] = {}
         self.prefixes: dict[str, int] = {}
         self.paths = PathTable()
-        self.saw_updates = False  # an A, W or D event: the stream's order across files matters
+        self.dropped: set[int] = set()  # vantages that went down: rows read elsewhere before are void
         self.collector_ranges: dict[str, list[int]] = {}
         self.rib_routes = 0
         self._ribs: dict[int, array[int]] = {}
@@ -158,11 +158,9 @@ class RouteAccumulator:
             if v is None:
                 v = vantage_cache[peer] = self.vantage_id(Vantage(collector, event.peer_ip, event.peer_asn))
             kind = event.kind
-            if kind != "B":
-                self.saw_updates = True
-                if kind == "D":
-                    self._drop(v)
-                    continue
+            if kind == "D":
+                self.drop(v)
+                continue
             p = prefixes.get(event.prefix)
             if p is None:
                 p = prefixes[event.prefix] = len(prefixes)
@@ -187,8 +185,9 @@ class RouteAccumulator:
         span = self.collector_ranges.setdefault(collector, [first, last])
         span[0], span[1] = min(span[0], first), max(span[1], last)
 
-    def _drop(self, v: int) -> None:
+    def drop(self, v: int) -> None:
         """A peer went down: what it announced before is gone (the buffer count stays an upper bound)."""
+        self.dropped.add(v)
         rib = self._ribs.get(v)
         if rib:
             del rib[:]

@@ -1,4 +1,4 @@
-"""RIB files read on every core: parts of a file, and files in worker processes, change no byte of the result."""
+"""MRT files read on every core: parts of a file, and files in worker processes, change no byte of the result."""
 
 from __future__ import annotations
 
@@ -8,8 +8,9 @@ import pytest
 
 from bench.mrt_generator import generate
 from bot.routing import rib_workers
-from bot.routing.importer import import_files
+from bot.routing.importer import ImportReport, import_files
 from bot.routing.mrt import MrtReader, MrtReport
+from tests.bot.routing import mrt_writer as w
 from tests.bot.routing.test_route_build import REAL_INPUTS, snapshot_files
 
 SPLIT_FILES = (
@@ -36,19 +37,83 @@ def test_parts_of_a_file_are_the_whole_file(shared_data: Path, name: str) -> Non
         )
 
 
+def one_pass_and_in_parts(
+    inputs: list[Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, part_bytes: int, workers: int
+) -> tuple[ImportReport, ImportReport, list[str]]:
+    """The inputs imported by this process alone, then in parts of `part_bytes` by `workers` processes;
+    the two snapshots must be byte-identical. Returns both reports and the second's progress lines."""
+    here = import_files(inputs, tmp_path / "here", workers=1)
+    monkeypatch.setattr(rib_workers, "MIN_PART_BYTES", part_bytes)
+    said: list[str] = []
+    spread = import_files(inputs, tmp_path / "spread", progress=said.append, workers=workers)
+    assert snapshot_files(here.folder) == snapshot_files(spread.folder)
+    assert here.provenance.files == spread.provenance.files
+    assert here.provenance.collectors == spread.provenance.collectors
+    return here, spread, said
+
+
 def test_workers_build_the_same_snapshot(
     shared_data: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Two RIBs split into parts read in worker processes, updates replayed after them, ADD-PATH RIBs."""
+    """Two RIBs split into parts read in worker processes, an updates file in parts replayed after them,
+    ADD-PATH RIBs."""
     inputs = [shared_data / name for name in REAL_INPUTS] + [shared_data / SPLIT_FILES[1]]
-    here = import_files(inputs, tmp_path / "here", workers=1)
-    monkeypatch.setattr(rib_workers, "MIN_PART_BYTES", 100_000)
-    said: list[str] = []
-    spread = import_files(inputs, tmp_path / "spread", progress=said.append, workers=4)
-    assert "reading 4 RIB file(s) in 6 part(s) on 4 cores" in said
-    assert snapshot_files(here.folder) == snapshot_files(spread.folder)
-    assert here.provenance.files == spread.provenance.files
+    _, _, said = one_pass_and_in_parts(inputs, tmp_path, monkeypatch, 100_000, workers=4)
+    assert "reading 5 MRT file(s) in 8 part(s) on 4 cores" in said
     assert [p.name for p in (tmp_path / "spread" / "snapshots").iterdir() if p.name.startswith(".")] == []
+
+
+UPDATES_WITH_PEER_DOWNS = (  # same collector twice: their order across files matters too
+    "mrt/ris-rrc23-updates.20220421.0200.gz",
+    "mrt/ris-rrc23-updates.20220501.2305.gz",
+    "mrt/bgpdump-updates.20160811.1600.gz",
+    "mrt/ris-rrc03-updates.20100227.1600.first796.gz",
+)
+
+
+def test_updates_files_in_parts_replay_in_order(
+    shared_data: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Real updates files with withdrawals and peer-downs, each split into parts read in parallel, then
+    replayed in file and record order: the snapshot is byte-identical."""
+    inputs = [shared_data / name for name in UPDATES_WITH_PEER_DOWNS]
+    _, _, said = one_pass_and_in_parts(inputs, tmp_path, monkeypatch, 100_000, workers=6)
+    assert "reading 4 MRT file(s) in 9 part(s) on 6 cores" in said
+
+
+def test_a_peer_down_in_a_later_part_voids_the_earlier_parts_rows(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Peer A announces in the first third of the file, goes down in the second and comes back with other
+    prefixes; peer B withdraws some of its own in the last third: three parts, same snapshot as one pass."""
+    a, b, t = w.Peer("192.0.2.1", 64501), w.Peer("192.0.2.2", 64502), 1_717_200_000
+    records = []
+    for i in range(3000):
+        peer = a if i % 2 else b
+        attrs = w.path_attributes([(2, [peer.asn, 174, 65000 + i % 50])])
+        records.append(
+            w.bgp4mp(
+                t + i, peer, w.bgp_update(attributes=attrs, announced=w.nlri([f"10.{i >> 8}.{i & 255}.0/24"]))
+            )
+        )
+    records.append(w.state_change(t + 4000, a, 6, 1))
+    for i in range(3000):
+        if i % 2:
+            attrs = w.path_attributes([(2, [a.asn, 3356, 65100 + i % 50])])
+            message = w.bgp_update(attributes=attrs, announced=w.nlri([f"11.{i >> 8}.{i & 255}.0/24"]))
+            records.append(w.bgp4mp(t + 5000 + i, a, message))
+        else:
+            records.append(
+                w.bgp4mp(
+                    t + 5000 + i,
+                    b,
+                    w.bgp_update(withdrawn=w.nlri([f"10.{(i - 2000) >> 8 & 255}.{i & 255}.0/24"])),
+                )
+            )
+    updates = w.write(tmp_path / "ris-rrc99-updates.20240601.0000", records)
+    whole, _, said = one_pass_and_in_parts([updates], tmp_path, monkeypatch, updates.stat().st_size // 3, 3)
+    assert "reading 1 MRT file(s) in 3 part(s) on 3 cores" in said
+    assert whole.provenance.routes < 3000  # A's first routes are gone, some of B's withdrawn
 
 
 def test_plan_splits_only_what_pays(tmp_path: Path) -> None:
@@ -66,12 +131,10 @@ def test_generated_rib_split_in_parts_gives_the_same_tables(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A generated full-table-shaped RIB (IPv4 and IPv6, AS_SETs, prepending) plus its BGP4MP_ET updates:
-    one process, and the RIB read as three parts by three workers, give byte-identical snapshots."""
+    one process, and both files read in parts by three workers, give byte-identical snapshots."""
     rib, updates = generate(tmp_path / "mrt", routes=150_000, vantages=6, updates_peers=2)
-    whole = import_files([rib, updates], tmp_path / "whole", workers=1)
-    monkeypatch.setattr(rib_workers, "MIN_PART_BYTES", rib.stat().st_size // 3)
-    said: list[str] = []
-    split = import_files([rib, updates], tmp_path / "split", progress=said.append, workers=3)
-    assert "reading 1 RIB file(s) in 3 part(s) on 3 cores" in said
+    part_bytes = updates.stat().st_size // 3
+    whole, _, said = one_pass_and_in_parts([rib, updates], tmp_path, monkeypatch, part_bytes, workers=3)
+    assert rib_workers.plan_parts([rib, updates], 3)[1] > 1  # the updates file too is read in parts
+    assert any(line.startswith("reading 2 MRT file(s) in ") for line in said)
     assert whole.provenance.routes > 140_000
-    assert snapshot_files(whole.folder) == snapshot_files(split.folder)
