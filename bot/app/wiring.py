@@ -222,7 +222,9 @@ def compose_services(
     events = event_bus(redis)
     alerts = alerts or build_alerts(settings, snapshots, live, limits, outage, events)
     history = service_history(settings, snapshots, alerts, events)
-    cluster = Cluster(settings, [alerts, outage], alerts.db, active=replica)
+    if replica:
+        snapshots.follow(events)  # the leader refreshes the shared data folder; every replica re-opens it
+    cluster = Cluster(settings, [snapshots, alerts, outage], alerts.db, active=replica)
     return Services(
         settings=settings,
         snapshots=snapshots,
