@@ -44,6 +44,7 @@ from bot.routing.snapshot_store import SnapshotStore
 from bot.shared_state.events import SNAPSHOT_SWITCHED, EventBus, LocalBus, Publisher, RedisBus
 from bot.shared_state.redis_link import RedisLink
 from bot.shared_state.redis_windows import RedisWindows
+from bot.shared_state.shards import Shards
 
 
 class Component(Protocol):
@@ -224,7 +225,13 @@ def compose_services(
     history = service_history(settings, snapshots, alerts, events)
     if replica:
         snapshots.follow(events)  # the leader refreshes the shared data folder; every replica re-opens it
-    cluster = Cluster(settings, [snapshots, alerts, outage], alerts.db, active=replica)
+    cluster = Cluster(
+        settings,
+        [snapshots, alerts, outage],
+        alerts.db,
+        active=replica,
+        shards=Shards.from_settings(settings.shards).describe,  # the `replicas.shards` column /status lists
+    )
     return Services(
         settings=settings,
         snapshots=snapshots,
