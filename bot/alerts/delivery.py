@@ -148,6 +148,10 @@ class OutboxSender:
         async with self._lock:
             self.stopped = True
 
+    def resume(self) -> None:
+        """Drain again after `stop()`: this replica leads once more."""
+        self.stopped = False
+
     async def _drain(self) -> int:
         # another process holds the other guilds' shards and delivers their rows; here they stay unclaimed
         claimed = await self.repository.claim(self.clock(), self.owner, self.claim_seconds, self.sink.holds)

@@ -443,6 +443,18 @@ class AlertRepository:
                 )
         return await self._items("o.id IN :ids", ids=list(ids)) if ids else []
 
+    async def release_claims(self, owner: str) -> int:
+        """A new leader takes over: claims of any other sender end now (the lease says it has stopped)."""
+        async with self.db.transaction() as conn:
+            released = await conn.execute(
+                text(
+                    "UPDATE outbox SET claim_until = NULL WHERE sent_at IS NULL AND claim_until IS NOT NULL"
+                    " AND claimed_by <> :owner"
+                ),
+                {"owner": owner},
+            )
+            return released.rowcount
+
     async def set_nonce(self, outbox_ids: Iterable[int], nonce: str) -> None:
         """Record the nonce before the message is sent (see `OutboxItem.nonce`)."""
         async with self.db.transaction() as conn:

@@ -135,7 +135,6 @@ class AlertService:
         self._watches: list[Watch] = []
         self._guilds_by_target: dict[str, set[int]] = {}
         self._tasks: list[asyncio.Task[None]] = []
-        self._sender_task: asyncio.Task[None] | None = None
         self._flush_on_close = False
         self._pumping = asyncio.Lock()
         self._monitoring = asyncio.Lock()
@@ -143,9 +142,8 @@ class AlertService:
         interleaving could resolve an alert before its opening is stored (the resolve would be lost)."""
         self._closed = False
         self.leading = True
-        """Whether this process runs the feed and the monitors' clock. A lone process always does; among
-        replicas only the lease holder does (`lead`/`stand_by`, called by the cluster). The sender runs on
-        every replica with a sink: each claims only its shards' guilds' rows, and a claim is exclusive."""
+        """Whether this process runs the feed, the monitors' clock and the sender. A lone process always does;
+        among replicas only the lease holder does (`lead`/`stand_by`, called by the cluster)."""
         self._background = False
         self._last_site_check = float("-inf")
         self._last_outage_check = float("-inf")
@@ -168,14 +166,17 @@ class AlertService:
         self.leading = True
         if self.db.is_open:
             await self._restore()
-        # No claims are released here: other replicas' senders stay live, and a dead one's claims run out.
         if self.sender is not None:
+            # The last leader has stopped (that is what the lease means): its claims need not run out first.
+            await self.repository.release_claims(self.sender.owner)
+            self.sender.resume()
             self._start_singletons()
 
     async def stand_by(self) -> None:
-        """Another replica leads (or this one lost the lease): stop the feed and the ticker; the sender goes
-        on delivering this process's guilds' alerts, which the leader queues."""
+        """Another replica leads (or this one lost the lease): stop the feed, the ticker and the sender."""
         self.leading = False
+        if self.sender is not None:
+            await self.sender.stop()  # a delivery in progress is marked sent before the sender stops
         await self._stop_tasks()
         self.feed = None
         self.feed_note = "standby: another replica leads"
@@ -195,17 +196,17 @@ class AlertService:
             self.repository, sink, self.channel_of, self.clock, batch_window=self.batch_window
         )
         self._background = background
-        if background:
-            self._flush_on_close = True
-            self._sender_task = asyncio.create_task(self.sender.run(), name="alert-sender")
         if self.leading:
             self._start_singletons()
-        self.sender.wake.set()
 
     def _start_singletons(self) -> None:
+        assert self.sender is not None
         if self._background and not self._tasks:
+            self._flush_on_close = True
+            self._tasks.append(asyncio.create_task(self.sender.run(), name="alert-sender"))
             self._tasks.append(asyncio.create_task(self._tick_forever(), name="alert-ticker"))
         self._start_feed()
+        self.sender.wake.set()
 
     @property
     def delivering(self) -> bool:
@@ -235,15 +236,10 @@ class AlertService:
         async with self._pumping:
             self._closed = True
         if self.sender is not None:
-            if self._flush_on_close:
+            if self._flush_on_close and self.leading:
                 await self._flush()
             await self.sender.stop()
         await self._stop_tasks()
-        if self._sender_task is not None:
-            self._sender_task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._sender_task
-            self._sender_task = None
         await self.db.close()
 
     async def _stop_tasks(self) -> None:
@@ -560,11 +556,10 @@ class AlertService:
 
         The Discord pump loop may still fire while the bot closes: after `close()` a round does nothing."""
         async with self._pumping:
-            if self._closed:
+            if self._closed or not self.leading:
                 return
             try:
-                if self.leading:
-                    await self.tick()
+                await self.tick()
                 if self.sender is not None:
                     await self.sender.drain_once()
             except Exception:
