@@ -44,6 +44,7 @@ from bot.routing.snapshot_store import SnapshotStore
 from bot.shared_state.events import SNAPSHOT_SWITCHED, EventBus, LocalBus, Publisher, RedisBus
 from bot.shared_state.redis_link import RedisLink
 from bot.shared_state.redis_windows import RedisWindows
+from bot.shared_state.shards import Shards
 
 
 class Component(Protocol):
@@ -222,7 +223,15 @@ def compose_services(
     events = event_bus(redis)
     alerts = alerts or build_alerts(settings, snapshots, live, limits, outage, events)
     history = service_history(settings, snapshots, alerts, events)
-    cluster = Cluster(settings, [alerts, outage], alerts.db, active=replica)
+    if replica:
+        snapshots.follow(events)  # the leader refreshes the shared data folder; every replica re-opens it
+    cluster = Cluster(
+        settings,
+        [snapshots, alerts, outage],
+        alerts.db,
+        active=replica,
+        shards=Shards.from_settings(settings.shards).describe,  # the `replicas.shards` column /status lists
+    )
     return Services(
         settings=settings,
         snapshots=snapshots,

@@ -3,6 +3,11 @@
 Handlers read `store.current` once per answer; a refresh or import swaps in a new Snapshot object, so an
 answer in progress finishes on the snapshot it started with. The store also owns what is cached per
 snapshot (the transit and country-profile indexes), so a swap drops it with the snapshot it described.
+
+Replicas share one data folder: only the lease holder refreshes it (the store is a cluster singleton:
+`lead`/`stand_by`), and every store that follows the event bus re-opens `current` when the leader says it
+switched. `install_snapshot` renames a complete folder in and then repoints `current`, so a reload never
+sees a half-written build.
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ from bot.routing.importer import ImportReport
 from bot.routing.refresh import RefreshState, refresh_forever
 from bot.routing.snapshot import Snapshot, discard, load_current
 from bot.routing.transit import TransitIndex, TransitIndexes
+from bot.shared_state.events import SNAPSHOT_SWITCHED, Subscriber, Subscription
 
 log = logging.getLogger(__name__)
 # Told the folder of every snapshot a refresh built, served or not (the history recorder, given by the wiring).
@@ -53,23 +59,75 @@ class SnapshotStore:
         self.refresh_state = RefreshState()
         self._transit = TransitIndexes()
         self._profiles = ProfileIndexes()
+        self.leading = True
+        """Whether this process refreshes the data folder: a lone store does, replicas only while leading."""
+        self._started = False
+        self._switches: Subscriber | None = None
+        self._follower: asyncio.Task[None] | None = None
+        self.followed = 0
+        """How many switches announced by another process this store re-opened."""
+
+    def follow(self, switches: Subscriber) -> None:
+        """Re-open `current` whenever a `snapshot-switched` event arrives (from `start` on)."""
+        self._switches = switches
 
     async def start(self) -> None:
-        """Load the current snapshot; start the refresher when settings allow (online, interval > 0)."""
+        """Load the current snapshot, follow the switches, and refresh when leading and settings allow."""
+        if self._switches is not None:
+            # Subscribe before loading: a switch between the load and the subscription would be missed.
+            try:
+                subscription = await self._switches.subscribe(SNAPSHOT_SWITCHED)
+            except Exception:
+                log.exception("cannot follow snapshot switches; this process serves what it loads now")
+            else:
+                self._follower = asyncio.create_task(self._follow(subscription), name="snapshot-follower")
+        await self._load()
+        self._started = True
+        self._start_refresher()
+
+    async def _load(self) -> None:
         try:
             await self.reload()
         except (OSError, ValueError, KeyError, RuntimeError) as exc:
             self.error = f"could not load the snapshot in {self.data_dir}: {exc}"
             log.exception("loading the routing snapshot failed")
+
+    def _start_refresher(self) -> None:
         settings = self.settings
         if (
-            settings
+            self.refresher is None
+            and self.leading
+            and settings
             and settings.routing.silkroute_update_interval_hours
             and not settings.core.silkroute_offline
         ):
             self.refresher = asyncio.create_task(
                 refresh_forever(settings, self.serve_import, self.last_built, state=self.refresh_state)
             )
+
+    async def lead(self, term: int) -> None:
+        """This replica holds the lease: it alone downloads and builds the shared data folder."""
+        del term
+        self.leading = True
+        if self._started:
+            self._start_refresher()
+
+    async def stand_by(self) -> None:
+        """Another replica refreshes the folder; this one serves what the leader's switches announce."""
+        self.leading = False
+        await self._stop_refresher()
+
+    async def _follow(self, subscription: Subscription) -> None:
+        try:
+            async for event in subscription:
+                current = self.current
+                if current is not None and current.snapshot_id == event.data.get("snapshot"):
+                    continue  # our own switch (or one already served)
+                await self._load()
+                self.followed += 1
+                log.info("serving snapshot %s, switched by another replica", event.data.get("snapshot"))
+        finally:
+            await subscription.close()
 
     def last_built(self) -> datetime | None:
         """When the serving snapshot was built (the refresher counts its interval from it); None without one."""
@@ -114,6 +172,14 @@ class SnapshotStore:
         return self._profiles.for_snapshot(self.require())
 
     async def close(self) -> None:
+        await self._stop_refresher()
+        if self._follower is not None:
+            self._follower.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._follower
+            self._follower = None
+
+    async def _stop_refresher(self) -> None:
         if self.refresher is not None:
             self.refresher.cancel()
             with contextlib.suppress(asyncio.CancelledError):

@@ -76,3 +76,15 @@ async def test_a_refresh_that_serves_a_new_snapshot_is_announced_on_the_event_bu
     finally:
         await services.close()
     assert event.data == {"snapshot": real_snapshot.snapshot_id}
+
+
+async def test_the_replica_row_names_the_shards_this_process_holds(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SILKROUTE_SHARD_COUNT", "4")
+    monkeypatch.setenv("SILKROUTE_SHARD_IDS", "1,3")
+    services = build_services(load_settings(None), long_running=True)
+    await services.start()
+    try:
+        view = await services.cluster.beat()
+        assert [r.shards for r in view.replicas] == ["shards 1, 3 of 4"]
+    finally:
+        await services.close()
