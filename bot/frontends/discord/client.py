@@ -97,6 +97,7 @@ class SilkrouteBot(commands.Bot):
         # Tests load their own extensions (a broken one, test-only commands) by passing names here.
         self.extension_list = list(extensions) if extensions is not None else extension_names()
         self._services_closed = False
+        self._services_done = asyncio.Event()
         self._closed = asyncio.Event()
 
     async def setup_hook(self) -> None:
@@ -122,11 +123,19 @@ class SilkrouteBot(commands.Bot):
         log.info("synced %d commands %s", len(synced), f"to guild {guild_id}" if guild_id else "globally")
 
     async def close(self) -> None:
-        """Close services once, however many times close() is called (a second Ctrl-C, SIGTERM, `async with`)."""
+        """Close services once, however many times close() is called (a second Ctrl-C, SIGTERM, `async with`).
+
+        A second call waits for the first one's services to finish closing: otherwise it would mark the bot
+        closed first and the process could end with the database half closed."""
         try:
             if not self._services_closed:
                 self._services_closed = True
-                await self.services.close()
+                try:
+                    await self.services.close()
+                finally:
+                    self._services_done.set()
+            else:
+                await self._services_done.wait()
         finally:
             await super().close()
             self._closed.set()
