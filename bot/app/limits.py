@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from bot.app.answer import CommandError, ErrorKind
 from bot.core.settings import LimitSettings, parse_quota
 from bot.core.values import Section, Table
-from bot.i18n import N_, Worded
+from bot.i18n import N_, NP_, Worded
 from bot.shared_state.windows import Claim, LocalWindows, Windows
 
 
@@ -35,6 +35,22 @@ class Cost(enum.StrEnum):
 class Scope(enum.StrEnum):
     MEMBER = "member"
     SERVER = "server"
+
+
+# How many of a cost a quota allows, and the cost's name alone, worded in the reader's language.
+_COUNTED: dict[Cost, tuple[str, str]] = {
+    Cost.REACH: NP_("{count} reach check", "{count} reach checks"),
+    Cost.ATLAS_RESULTS: NP_("{count} Atlas result", "{count} Atlas results"),
+    Cost.COLD_COMPUTE: NP_("{count} cold computation", "{count} cold computations"),
+    Cost.WATCH_ADD: NP_("{count} watch added", "{count} watches added"),
+}
+_NAMED = {
+    Cost.REACH: N_("reach checks"),
+    Cost.ATLAS_RESULTS: N_("Atlas results"),
+    Cost.COLD_COMPUTE: N_("cold computations"),
+    Cost.WATCH_ADD: N_("new watches"),
+}
+_SCOPES = {Scope.MEMBER: N_("member"), Scope.SERVER: N_("server")}
 
 
 class SlowDown(CommandError):
@@ -60,16 +76,24 @@ class Quota:
         """Names the quota's windows, the same in every process."""
         return f"{self.cost}/{self.scope}".replace(" ", "-")
 
-    def describe(self) -> str:
-        return f"{self.uses} {self.cost} per {self.scope} per {_duration(self.window)}"
+    def describe(self) -> Worded:
+        return Worded(
+            N_("{uses} per {scope} per {duration}"),
+            uses=Worded.counted(_COUNTED[self.cost], self.uses),
+            scope=Worded(_SCOPES[self.scope]),
+            duration=_duration(self.window),
+        )
 
 
-def _duration(seconds: float) -> str:
-    for unit, size in (("day", 86400), ("h", 3600), ("min", 60)):
+def _duration(seconds: float) -> Worded:
+    """A quota's window or a wait in its one exact unit ("1 day", "10 min"); the hour, minute and second
+    abbreviations are the ones `Translator.duration` uses."""
+    if seconds >= 86400 and seconds % 86400 == 0:
+        return Worded.counted(NP_("{count} day", "{count} days"), int(seconds // 86400))
+    for template, size in ((N_("{count} h"), 3600), (N_("{count} min"), 60)):
         if seconds >= size and seconds % size == 0:
-            count = int(seconds // size)
-            return f"{count} {unit}{'s' if unit == 'day' and count > 1 else ''}"
-    return f"{math.ceil(seconds)} s"
+            return Worded(template, count=int(seconds // size))
+    return Worded(N_("{count} s"), count=math.ceil(seconds))
 
 
 def quotas_from(settings: LimitSettings) -> list[Quota]:
@@ -140,14 +164,21 @@ class FairUse:
     def _retry_after(self, quota: Quota, oldest: float | None, now: float) -> float:
         return max(1.0, oldest + quota.window - now) if oldest is not None else quota.window
 
-    def _refusal(self, quota: Quota, spent: int, amount: int, retry_after: float) -> str:
+    def _refusal(self, quota: Quota, spent: int, amount: int, retry_after: float) -> Worded:
+        scope = Worded(_SCOPES[quota.scope])
         if quota.uses == 0:
-            return f"{str(quota.cost).capitalize()} is switched off for each {quota.scope} on this bot."
-        wait = _duration(math.ceil(retry_after))
-        asked = f" ({amount} asked)" if amount > 1 else ""
-        return (
-            f"Slow down: this {quota.scope} has used {spent} of {quota.describe()}{asked}. "
-            f"Try again in {wait}."
+            return Worded(
+                N_("This bot has switched off {what} for each {scope}."),
+                what=Worded(_NAMED[quota.cost]),
+                scope=scope,
+            )
+        return Worded(
+            N_("Slow down: this {scope} has used {spent} of {quota}{asked}. Try again in {wait}."),
+            scope=scope,
+            spent=spent,
+            quota=quota.describe(),
+            asked=Worded(N_(" ({amount} asked)"), amount=amount) if amount > 1 else "",
+            wait=_duration(math.ceil(retry_after)),
         )
 
     async def start(self) -> None:

@@ -43,13 +43,33 @@ class Windows(Protocol):
 
 
 class LocalWindows:
-    """Windows in memory: a restart forgives, and each process counts only its own uses."""
+    """Windows in memory: a restart forgives, and each process counts only its own uses.
 
-    def __init__(self) -> None:
+    Every `sweep_every` spends the windows of owners with no use left in them are dropped, so a bot that
+    meets many members over months holds only the recently active ones.
+    """
+
+    def __init__(self, sweep_every: int = 1000) -> None:
         self._uses: dict[tuple[str, str], deque[tuple[float, int]]] = {}
         self._windows: dict[str, float] = {}
+        self._sweep_every = sweep_every
+        self._since_sweep = 0
+
+    def owners(self) -> int:
+        """How many (quota, owner) windows are held: what the sweep keeps bounded."""
+        return len(self._uses)
+
+    def _sweep(self, now: float) -> None:
+        self._since_sweep = 0
+        for key in [
+            k for k, uses in self._uses.items() if not uses or uses[-1][0] <= now - self._windows[k[0]]
+        ]:
+            del self._uses[key]
 
     async def spend(self, claims: list[Claim], amount: int, now: float) -> Refusal | None:
+        self._since_sweep += 1
+        if self._since_sweep >= self._sweep_every:
+            self._sweep(now)
         applying: list[deque[tuple[float, int]]] = []
         for index, claim in enumerate(claims):
             self._windows[claim.quota] = claim.window
