@@ -39,6 +39,18 @@ def N_(message: str) -> str:
     return message
 
 
+class CountryName(str):
+    """A country's English name that remembers its code, so a text naming a country (an outage alert stored
+    once for servers of several languages) shows the reader's CLDR name for it ("Казахстан")."""
+
+    code: str
+
+    def __new__(cls, code: str, english: str) -> CountryName:
+        name = super().__new__(cls, english)
+        name.code = code
+        return name
+
+
 class Worded(str):
     """A text that is its English wording and remembers its catalogue template and values.
 
@@ -72,19 +84,33 @@ class Worded(str):
         return cls(template, **{f"part{i}": part for i, part in enumerate(parts)})
 
     def to_json(self) -> list[Any]:
-        """Template, values (a Worded value as {"worded": [...]}) and plural, for storing with an alert."""
-        values = {k: {"worded": v.to_json()} if isinstance(v, Worded) else v for k, v in self.values.items()}
+        """Template, values (a Worded value as {"worded": [...]}, a country as {"country": [code, name]}) and
+        plural, for storing with an alert."""
+        values = {k: _stored(v) for k, v in self.values.items()}
         return [self.template, values, self.plural]
 
     @classmethod
     def from_json(cls, stored: list[Any]) -> Worded:
         """A text stored by `to_json` (alert evidence); older records hold no plural."""
         template, values, *plural = stored
-        restored = {
-            k: cls.from_json(v["worded"]) if isinstance(v, dict) and "worded" in v else v
-            for k, v in values.items()
-        }
+        restored = {k: _restored(v) for k, v in values.items()}
         return cls(template, plural[0] if plural else None, **restored)
+
+
+def _stored(value: Any) -> Any:
+    if isinstance(value, Worded):
+        return {"worded": value.to_json()}
+    if isinstance(value, CountryName):
+        return {"country": [value.code, str(value)]}
+    return value
+
+
+def _restored(value: Any) -> Any:
+    if isinstance(value, dict) and "worded" in value:
+        return Worded.from_json(value["worded"])
+    if isinstance(value, dict) and "country" in value:
+        return CountryName(*value["country"])
+    return value
 
 
 def NP_(singular: str, plural: str) -> tuple[str, str]:
@@ -130,11 +156,15 @@ class Translator:
         return self._catalogue.pgettext(context, message)
 
     def word(self, text: str) -> str:
-        """A `Worded` text in this language (and its Worded values: optional clauses); any other text as it is
-        (it has no template to translate)."""
-        if not isinstance(text, Worded) or self.language is Language.EN:
+        """A `Worded` text in this language (and its Worded values: optional clauses), a `CountryName` by its
+        CLDR name; any other text as it is (it has no template to translate)."""
+        if self.language is Language.EN:
             return text
-        values = {name: self.word(v) if isinstance(v, Worded) else v for name, v in text.values.items()}
+        if isinstance(text, CountryName):
+            return self.country(text.code, text)
+        if not isinstance(text, Worded):
+            return text
+        values = {name: self.word(v) if isinstance(v, str) else v for name, v in text.values.items()}
         if text.plural is not None:
             return self.ngettext(text.template, text.plural, text.values["count"]).format(**values)
         return self.gettext(text.template).format(**values)

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from bot.core.values import Source
-from bot.i18n import N_, NP_, Worded
+from bot.i18n import N_, NP_, CountryName, Worded
 
 Point = tuple[datetime, float | None]
 
@@ -33,9 +33,12 @@ class Entity:
 
     @property
     def label(self) -> str:
+        """How answers and alerts name it; a country's name is worded in the reader's language when shown."""
         if self.kind == "asn":
             return f"AS{self.code}" + (f" ({self.name})" if self.name else "")
-        return f"{self.name} ({self.code})" if self.name else self.code
+        if not self.name:
+            return self.code
+        return Worded(N_("{country} ({code})"), country=CountryName(self.code, self.name), code=self.code)
 
     @property
     def key(self) -> str:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.i18n import ENGLISH, Language, Worded, translator
+from bot.i18n import ENGLISH, CountryName, Language, Worded, translator
 
 RU = translator(Language.RU)
 KK = translator(Language.KK)
@@ -74,6 +75,16 @@ def test_a_counted_worded_text_takes_each_languages_plural_form_even_after_stora
     assert RU.word(five) == "5 оповещений для AS9198" and RU.word(one) == "1 оповещение для AS9198"
     assert RU.word(Worded.from_json(five.to_json())) == "5 оповещений для AS9198"
     assert KK.word(five) == "AS9198 үшін 5 ескерту"
+
+
+def test_a_country_named_in_a_stored_text_is_shown_by_its_cldr_name() -> None:
+    """Outage alerts are stored once in English and posted to servers of several languages."""
+    label = Worded("{country} ({code})", country=CountryName("KZ", "Kazakhstan"), code="KZ")
+    title = Worded("{target}: possible national outage", target=label)
+    stored = Worded.from_json(json.loads(json.dumps(title.to_json())))
+    assert stored == "Kazakhstan (KZ): possible national outage"
+    assert RU.word(stored).startswith("Казахстан (KZ)") and KK.word(stored).startswith("Қазақстан (KZ)")
+    assert ENGLISH.word(stored) == "Kazakhstan (KZ): possible national outage"
 
 
 def test_worded_values_are_worded_too_so_optional_clauses_follow_the_language() -> None:

@@ -224,7 +224,7 @@ async def test_a_kazakh_server_gets_its_outage_alert_in_kazakh(world: OutageWorl
     finally:
         await process.close()
     (alert,) = shown
-    assert alert.title == "АШЫҚ: Kazakhstan (KZ): ықтимал ұлттық іркіліс"
+    assert alert.title == "АШЫҚ: Қазақстан (KZ): ықтимал ұлттық іркіліс"
     assert "сигнал тобының" in alert.summary and "құлады" in alert.summary
     assert alert.sections[0].text.startswith("Ескерту №") and alert.sections[1].title.startswith(
         "Сигналдар (шешім outage"

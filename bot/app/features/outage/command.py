@@ -117,7 +117,7 @@ async def chart(verdict: Verdict, settings: Settings, tr: Translator = ENGLISH) 
     """The last window's lines per signal, normalised to baseline, with the verdict's spans shaded."""
     hours = settings.outage.silkroute_outage_chart_hours
     title = tr.gettext("{target}: signals vs baseline, last {hours} h — now {level}").format(
-        target=entity_label(verdict.entity, tr), hours=hours, level=verdict.level.value
+        target=tr.word(verdict.entity.label), hours=hours, level=verdict.level.value
     )
     names = ", ".join(r.source.name for r in verdict.readings if r.source)
     png = await render_chart_async(
@@ -128,19 +128,6 @@ async def chart(verdict: Verdict, settings: Settings, tr: Translator = ENGLISH) 
         tr.gettext("Data: {sources}").format(sources=names or tr.gettext("none")),
     )
     return Attachment("outage.png", png, title)
-
-
-def entity_label(entity: Entity, tr: Translator) -> str:
-    """A country by its CLDR name in the reader's language ("Казахстан (KZ)"); an AS as the model labels it."""
-    if entity.kind == "country" and entity.name:
-        return f"{tr.country(entity.code, entity.name)} ({entity.code})"
-    return entity.label
-
-
-def _named(summary: Worded, entity: Entity, tr: Translator) -> Worded:
-    """The verdict's summary with its target named in the reader's language (the model only knows English)."""
-    values = {**summary.values, "target": entity_label(entity, tr)}
-    return Worded(summary.template, summary.plural, **values)
 
 
 def verdict_answer(verdict: Verdict, command: str = "outage", tr: Translator = ENGLISH) -> Answer:
@@ -173,8 +160,8 @@ def verdict_answer(verdict: Verdict, command: str = "outage", tr: Translator = E
         )
     return Answer(
         command=command,
-        title=_("Outage watch: {target}").format(target=entity_label(verdict.entity, tr)),
-        summary=tr.word(_named(verdict.summary(), verdict.entity, tr)),
+        title=_("Outage watch: {target}").format(target=tr.word(verdict.entity.label)),
+        summary=tr.word(verdict.summary()),
         severity=SEVERITY[verdict.level],
         sections=sections,
         sources=[r.source for r in verdict.readings if r.source],
@@ -229,7 +216,7 @@ async def add_ioda_events(ctx: Context, verdict: Verdict, answer: Answer) -> Non
     if found is not None and not lines:
         lines = [
             tr.gettext("IODA detected no outage of {target} in the last {hours} h.").format(
-                target=entity_label(entity, tr), hours=hours
+                target=tr.word(entity.label), hours=hours
             )
         ]
     answer.data["ioda_events"] = (
