@@ -42,12 +42,17 @@ def _between(old: View, new: View, date: str, collectors: str, threshold: float)
         if name in new and old.get(name) != new[name]:
             out.append(Change(date, collectors, name, old.get(name), new[name]))
 
-    def gained_and_lost(field: str, gained: str, lost: str, via: str = "") -> None:
-        """ASes (listed `[asn, vantage points]`) that appeared in or left the view's `field`."""
+    def gained_and_lost(field: str, gained: str, lost: str, via: str | None = None) -> None:
+        """ASes (listed `[asn, vantage points]`) that appeared in or left the view's `field`; an origin of
+        the covering prefix is `{"asn": …, "via": prefix}`, so readers word the "via" in their language."""
         before = {asn for asn, _ in old.get(field, [])}
         after = {asn for asn, _ in new[field]}
-        out.extend(Change(date, collectors, gained, None, f"AS{a}{via}") for a in sorted(after - before))
-        out.extend(Change(date, collectors, lost, f"AS{a}{via}", None) for a in sorted(before - after))
+
+        def value(asn: int) -> str | dict[str, str]:
+            return f"AS{asn}" if via is None else {"asn": f"AS{asn}", "via": via}
+
+        out.extend(Change(date, collectors, gained, None, value(a)) for a in sorted(after - before))
+        out.extend(Change(date, collectors, lost, value(a), None) for a in sorted(before - after))
 
     if "upstreams" in new:
         gained_and_lost("upstreams", "upstream_gained", "upstream_lost")
@@ -56,8 +61,9 @@ def _between(old: View, new: View, date: str, collectors: str, threshold: float)
         if old.get("covering") != new["covering"]:
             out.append(Change(date, collectors, "covering_prefix", old.get("covering"), new["covering"]))
         elif new["covering"] is not None:
-            via = f" via {new['covering']}"
-            gained_and_lost("covering_origins", "covering_origin_added", "covering_origin_removed", via)
+            gained_and_lost(
+                "covering_origins", "covering_origin_added", "covering_origin_removed", new["covering"]
+            )
     old_exits, new_exits = exit_shares(old), exit_shares(new)
     for cc in sorted(old_exits.keys() | new_exits.keys()):
         was, now = old_exits.get(cc, 0.0), new_exits.get(cc, 0.0)

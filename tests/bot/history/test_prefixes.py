@@ -121,8 +121,8 @@ def test_covering_prefix_changes_are_reported_as_such() -> None:
     )
     assert [(c.date, c.kind, c.before, c.after) for c in found] == [
         ("2020-03-01", "covering_prefix", "192.0.0.0/16", "192.0.0.0/20"),
-        ("2020-02-01", "covering_origin_added", None, "AS64501 via 192.0.0.0/16"),
-        ("2020-02-01", "covering_origin_removed", "AS64500 via 192.0.0.0/16", None),
+        ("2020-02-01", "covering_origin_added", None, {"asn": "AS64501", "via": "192.0.0.0/16"}),
+        ("2020-02-01", "covering_origin_removed", {"asn": "AS64500", "via": "192.0.0.0/16"}, None),
     ]
 
 

@@ -129,6 +129,8 @@ def _change_text(value: Any, tr: Translator) -> str:
         return "-"
     if isinstance(value, dict) and "share" in value:
         return f"{value['country']} {tr.percent(value['share'])}"
+    if isinstance(value, dict) and "via" in value:
+        return tr.gettext("{asn} via {prefix}").format(asn=value["asn"], prefix=value["via"])
     return tr.number(value) if isinstance(value, int) else str(value)
 
 
