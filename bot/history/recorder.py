@@ -21,7 +21,7 @@ from bot.history.imported import ImportedTables
 from bot.history.prefixes import PrefixTable, prefix_key, prefix_view
 from bot.history.store import HistoryStore, Recording
 from bot.history.views import build_views
-from bot.i18n import N_, Worded
+from bot.i18n import N_, Grouped, Worded
 from bot.routing.importer import ImportReport
 from bot.routing.snapshot import Provenance, Snapshot
 from bot.routing.transit import TransitData, TransitIndex
@@ -171,14 +171,14 @@ class HistoryRecorder:
             title,
             Worded(
                 N_(
-                    "{count} dated recordings from {first} to {last} ({points:,} points, {size:,} bytes, "
-                    "{per_point:,} bytes per point)"
+                    "{count} dated recordings from {first} to {last} ({points} points, {size} bytes, "
+                    "{per_point} bytes per point)"
                 ),
                 count=len(recordings),
                 first=recordings[0].date,
                 last=newest.date,
-                points=points,
-                size=size,
-                per_point=size // max(points, 1),
+                points=Grouped(points),
+                size=Grouped(size),
+                per_point=Grouped(size // max(points, 1)),
             ),
         )

@@ -7,6 +7,16 @@ are `.po` files read at first use (no build step); English is the source languag
 
 from __future__ import annotations
 
-from bot.i18n.translator import ENGLISH, N_, NP_, CountryName, Language, Translator, Worded, translator
+from bot.i18n.translator import (
+    ENGLISH,
+    N_,
+    NP_,
+    CountryName,
+    Grouped,
+    Language,
+    Translator,
+    Worded,
+    translator,
+)
 
-__all__ = ["ENGLISH", "NP_", "N_", "CountryName", "Language", "Translator", "Worded", "translator"]
+__all__ = ["ENGLISH", "NP_", "N_", "CountryName", "Grouped", "Language", "Translator", "Worded", "translator"]

@@ -51,6 +51,14 @@ class CountryName(str):
         return name
 
 
+class Grouped(int):
+    """A number a `Worded` text shows with grouped digits: "12,345" in English, the reader's grouping ("12 345")
+    once worded (a template's own `{n:,}` would keep English commas in every language)."""
+
+    def __format__(self, spec: str) -> str:
+        return format(int(self), spec or ",")
+
+
 class Worded(str):
     """A text that is its English wording and remembers its catalogue template and values.
 
@@ -164,10 +172,15 @@ class Translator:
             return self.country(text.code, text)
         if not isinstance(text, Worded):
             return text
-        values = {name: self.word(v) if isinstance(v, str) else v for name, v in text.values.items()}
+        values = {name: self._worded_value(v) for name, v in text.values.items()}
         if text.plural is not None:
             return self.ngettext(text.template, text.plural, text.values["count"]).format(**values)
         return self.gettext(text.template).format(**values)
+
+    def _worded_value(self, value: Any) -> Any:
+        if isinstance(value, Grouped):
+            return self.number(value)
+        return self.word(value) if isinstance(value, str) else value
 
     def number(self, value: float, digits: int = 0) -> str:
         """Grouped digits as the language writes them (1,234.5 / 1 234,5)."""

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.i18n import ENGLISH, CountryName, Language, Worded, translator
+from bot.i18n import ENGLISH, CountryName, Grouped, Language, Worded, translator
 
 RU = translator(Language.RU)
 KK = translator(Language.KK)
@@ -85,6 +85,21 @@ def test_a_country_named_in_a_stored_text_is_shown_by_its_cldr_name() -> None:
     assert stored == "Kazakhstan (KZ): possible national outage"
     assert RU.word(stored).startswith("Казахстан (KZ)") and KK.word(stored).startswith("Қазақстан (KZ)")
     assert ENGLISH.word(stored) == "Kazakhstan (KZ): possible national outage"
+
+
+def test_grouped_numbers_in_a_worded_text_take_the_readers_digit_grouping() -> None:
+    text = Worded(
+        "{count} dated recordings from {first} to {last} ({points} points, {size} bytes, {per_point} bytes per point)",
+        count=3,
+        first="2014-05-23",
+        last="2024-01-01",
+        points=Grouped(1234),
+        size=Grouped(1234567),
+        per_point=Grouped(1000),
+    )
+    assert "(1,234 points, 1,234,567 bytes, 1,000 bytes per point)" in text
+    russian = RU.word(text)
+    assert f"точек: {RU.number(1234)}, байт: {RU.number(1234567)}" in russian and "1,234" not in russian
 
 
 def test_worded_values_are_worded_too_so_optional_clauses_follow_the_language() -> None:
