@@ -8,6 +8,7 @@ sent in the same step that records the message.
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -17,6 +18,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.alerts.model import AlertKind, AlertSeverity, AlertState, OutboxEvent, WatchKind
 from bot.core.state_db import StateDB
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -415,25 +418,41 @@ class AlertRepository:
         ]
 
     async def claim(
-        self, now: float, owner: str, hold: float, holds: Callable[[int], bool] = lambda _guild: True
+        self,
+        now: float,
+        owner: str,
+        hold: float,
+        holds: Callable[[int], bool] = lambda _guild: True,
+        stale_before: float | None = None,
     ) -> list[OutboxItem]:
         """Take the unsent rows due now that no live claim holds and whose guild `owner` posts for (`holds`: a
         sharded process serves only its shards' guilds), for `owner` until `now + hold`.
 
+        A claim is live until it runs out, or until its owner's heartbeat in `replicas` is older than
+        `stale_before`: a replica that stopped beating (killed, host down) releases its rows then, not minutes
+        later. An owner with no `replicas` row (a one-shot command) keeps its claims until they run out.
+
         Two senders never hold the same row: PostgreSQL skips rows another transaction is claiming
         (`FOR UPDATE SKIP LOCKED`), SQLite's `BEGIN IMMEDIATE` lets one claimer in at a time."""
         lock = "" if self.db.is_sqlite else " FOR UPDATE SKIP LOCKED"
+        dead = (
+            ""
+            if stale_before is None
+            else " OR claimed_by IN (SELECT id FROM replicas WHERE last_seen < :stale AND id <> :owner)"
+        )
         async with self.db.transaction() as conn:
             due = (
                 await conn.execute(
                     text(
-                        "SELECT id, guild_id FROM outbox WHERE sent_at IS NULL AND next_attempt_at <= :now"
-                        f" AND (claim_until IS NULL OR claim_until <= :now) ORDER BY id{lock}"
+                        "SELECT id, guild_id, claimed_by, claim_until FROM outbox"
+                        " WHERE sent_at IS NULL AND next_attempt_at <= :now"
+                        f" AND (claim_until IS NULL OR claim_until <= :now{dead}) ORDER BY id{lock}"
                     ),
-                    {"now": now},
+                    {"now": now, "stale": stale_before, "owner": owner},
                 )
             ).all()
-            ids = [row.id for row in due if holds(row.guild_id)]
+            taken = [row for row in due if holds(row.guild_id)]
+            ids = [row.id for row in taken]
             if ids:
                 await conn.execute(
                     text(
@@ -441,19 +460,11 @@ class AlertRepository:
                     ).bindparams(bindparam("ids", expanding=True)),
                     {"owner": owner, "until": now + hold, "ids": list(ids)},
                 )
+        if orphans := sorted(
+            {r.claimed_by for r in taken if r.claim_until is not None and r.claim_until > now}
+        ):
+            log.info("%s took over outbox rows claimed by stale replicas %s", owner, ", ".join(orphans))
         return await self._items("o.id IN :ids", ids=list(ids)) if ids else []
-
-    async def release_claims(self, owner: str) -> int:
-        """A new leader takes over: claims of any other sender end now (the lease says it has stopped)."""
-        async with self.db.transaction() as conn:
-            released = await conn.execute(
-                text(
-                    "UPDATE outbox SET claim_until = NULL WHERE sent_at IS NULL AND claim_until IS NOT NULL"
-                    " AND claimed_by <> :owner"
-                ),
-                {"owner": owner},
-            )
-            return released.rowcount
 
     async def set_nonce(self, outbox_ids: Iterable[int], nonce: str) -> None:
         """Record the nonce before the message is sent (see `OutboxItem.nonce`)."""

@@ -1,4 +1,4 @@
-"""The leader lease: which replica runs the singletons (RIS Live consumer and monitors, pollers, outbox sender).
+"""The leader lease: which replica runs the singletons (RIS Live consumer and monitors, pollers, data refresh).
 
 On PostgreSQL the lease is a session advisory lock held on a dedicated connection. The database itself
 releases it when that connection ends, so a leader that dies (SIGKILL, host down) is replaced at a standby's

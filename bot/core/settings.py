@@ -289,8 +289,20 @@ class DatabaseSettings(_Section):
     silkroute_lease_heartbeat_seconds: float = Field(default=5.0, gt=0, le=60)
     # A leader that cannot prove its lease for this long stops its singletons (before a standby can win).
     silkroute_lease_timeout_seconds: float = Field(default=10.0, gt=0, le=300)
-    # A replica whose heartbeat is older than this is shown as gone in /status.
+    # A replica whose heartbeat is older than this is shown as gone in /status and its outbox claims are taken over.
     silkroute_replica_stale_seconds: float = Field(default=60.0, gt=0)
+
+    @field_validator("silkroute_replica_stale_seconds")
+    @classmethod
+    def _stale_after_two_heartbeats(cls, value: float, info: ValidationInfo) -> float:
+        """A live replica a heartbeat late must not look dead: its claimed alerts would go out twice."""
+        heartbeat = info.data.get("silkroute_lease_heartbeat_seconds")
+        if heartbeat is not None and value < 2 * heartbeat:
+            raise ValueError(
+                f"must be at least two heartbeats ({2 * heartbeat:g} s with SILKROUTE_LEASE_HEARTBEAT_SECONDS="
+                f"{heartbeat:g}), or a live replica would be taken for dead (example: 60)"
+            )
+        return value
 
     @field_validator("silkroute_database_url")
     @classmethod
