@@ -17,6 +17,7 @@ from sqlalchemy import RowMapping, bindparam, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.alerts.model import AlertKind, AlertSeverity, AlertState, OutboxEvent, WatchKind
+from bot.cluster.fencing import check_term
 from bot.core.state_db import StateDB
 
 log = logging.getLogger(__name__)
@@ -253,12 +254,15 @@ class AlertRepository:
         muted: bool,
         event: OutboxEvent = OutboxEvent.OPENED,
         resolution: str | None = None,
+        term: int | None = None,
     ) -> AlertRecord:
         """Insert an alert and, unless muted, its outbox row, in one transaction.
 
         With a `resolution` the alert is one-shot news, stored already resolved: a crash can never
-        leave it open (and re-notified) between an opening and a closing step."""
+        leave it open (and re-notified) between an opening and a closing step. A leader's write carries its
+        `term` and raises `Deposed` instead of writing once a newer term leads (`bot.cluster.fencing`)."""
         async with self.db.transaction() as conn:
+            await self._fence(conn, term)
             inserted = await conn.execute(
                 text(
                     "INSERT INTO alerts (guild_id, dedupe_key, kind, target, state, severity, title, summary,"
@@ -291,10 +295,18 @@ class AlertRepository:
         return record
 
     async def resolve_alert(
-        self, alert_id: int, now: float, resolution: str, evidence: Mapping[str, Any], *, notify: bool
+        self,
+        alert_id: int,
+        now: float,
+        resolution: str,
+        evidence: Mapping[str, Any],
+        *,
+        notify: bool,
+        term: int | None = None,
     ) -> None:
         """Close an alert; `notify` only when the opening was told to the team (a muted one stays quiet)."""
         async with self.db.transaction() as conn:
+            await self._fence(conn, term)
             closed = (
                 await conn.execute(
                     text(
@@ -315,8 +327,9 @@ class AlertRepository:
             if notify:
                 await self._enqueue(conn, alert_id, closed.guild_id, OutboxEvent.RESOLVED, now)
 
-    async def renotify(self, alert_id: int, guild_id: int, now: float) -> None:
+    async def renotify(self, alert_id: int, guild_id: int, now: float, term: int | None = None) -> None:
         async with self.db.transaction() as conn:
+            await self._fence(conn, term)
             await conn.execute(
                 text("UPDATE alerts SET last_notified_at = :now WHERE id = :id"), {"now": now, "id": alert_id}
             )
@@ -379,6 +392,11 @@ class AlertRepository:
             forget = "DELETE FROM snapshot_views" + (" WHERE target NOT IN :kept" if kept else "")
             statement = text(forget).bindparams(bindparam("kept", expanding=True)) if kept else text(forget)
             await conn.execute(statement, {"kept": kept} if kept else {})
+
+    async def _fence(self, conn: AsyncConnection, term: int | None) -> None:
+        """A singleton's write (term given) goes ahead only while its term leads; others are not fenced."""
+        if term is not None:
+            await check_term(conn, term, sqlite=self.db.is_sqlite)
 
     # outbox ----------------------------------------------------------------------------------
     @staticmethod

@@ -170,6 +170,7 @@ class AlertService:
         """This replica won the lease: pick up the state the last leader left and start the singletons."""
         log.info("alerts: leading (term %d)", term)
         self.leading = True
+        self.engine.term = term
         if self.db.is_open:
             await self._restore()
         if self.sender is not None:
