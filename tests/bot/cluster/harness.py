@@ -10,9 +10,9 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +41,8 @@ LEASE_TIMEOUT = 3.0
 class Replica:
     process: subprocess.Popen[bytes]
     log: Path
+    env: Mapping[str, str] = field(default_factory=dict)
+    """What it was started with: a restart (what its supervisor does after a kill) starts the same."""
 
 
 def announcement(origin: int, peer: tuple[str, int], ts: float) -> dict[str, Any]:
@@ -58,22 +60,29 @@ def announcement(origin: int, peer: tuple[str, int], ts: float) -> dict[str, Any
     }
 
 
+def add_replica(running: list[Replica], env: Mapping[str, str], tmp: Path) -> Replica:
+    """Start one more replica (its own folder and log, `replica-<n>`) into `running`, which `replicas` stops."""
+    folder = tmp / f"replica-{len(running)}"
+    folder.mkdir()
+    log = folder / "log.txt"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "tests.bot.cluster.replica_main"],
+        cwd=folder,
+        env=dict(env),
+        stdout=log.open("wb"),
+        stderr=subprocess.STDOUT,
+    )
+    running.append(Replica(process, log, env))
+    return running[-1]
+
+
 @contextmanager
-def replicas(count: int, env: dict[str, str], tmp: Path) -> Iterator[list[Replica]]:
+def replicas(count: int, env: Mapping[str, str], tmp: Path) -> Iterator[list[Replica]]:
+    """`count` replicas started with `env`; more may be added (`add_replica`); all are stopped at the end."""
     started: list[Replica] = []
     try:
-        for index in range(count):
-            folder = tmp / f"replica-{index}"
-            folder.mkdir()
-            log = folder / "log.txt"
-            process = subprocess.Popen(
-                [sys.executable, "-m", "tests.bot.cluster.replica_main"],
-                cwd=folder,
-                env=env,
-                stdout=log.open("wb"),
-                stderr=subprocess.STDOUT,
-            )
-            started.append(Replica(process, log))
+        for _ in range(count):
+            add_replica(started, env, tmp)
         yield started
     finally:
         for replica in started:
@@ -110,9 +119,12 @@ def posted_alert_ids(fake: FakeDiscord, channel: int) -> list[int]:
     return ids
 
 
-async def hijack_alerts(db: StateDB) -> dict[int, int]:
-    """Hijacker AS → its alert id, for the hijacks alerted so far."""
-    rows = await db.rows("SELECT id, dedupe_key FROM alerts WHERE kind = 'origin'")
+async def hijack_alerts(db: StateDB, guild_id: int | None = None) -> dict[int, int]:
+    """Hijacker AS → its alert id, for the hijacks alerted so far (in one guild, or in the only one)."""
+    where = "" if guild_id is None else " AND guild_id = :guild"
+    rows = await db.rows(
+        f"SELECT id, dedupe_key FROM alerts WHERE kind = 'origin'{where}", {"guild": guild_id}
+    )
     return {int(str(row["dedupe_key"]).rsplit(":AS", 1)[1]): int(row["id"]) for row in rows}
 
 
@@ -155,7 +167,13 @@ def replica_env(
     }
 
 
-def kill_leader(leader: Leadership, running: list[Replica]) -> None:
-    """SIGKILL the replica holding the lease (its id is host:pid:tag)."""
+def kill_leader(leader: Leadership, running: list[Replica]) -> Replica:
+    """SIGKILL the replica holding the lease (its id is host:pid:tag); returns it."""
+    killed = holder_of(leader, running)
+    killed.process.send_signal(signal.SIGKILL)
+    return killed
+
+
+def holder_of(leader: Leadership, running: list[Replica]) -> Replica:
     pid = int(leader.holder.split(":")[1])
-    next(r for r in running if r.process.pid == pid).process.send_signal(signal.SIGKILL)
+    return next(r for r in running if r.process.pid == pid)

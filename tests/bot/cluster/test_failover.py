@@ -1,6 +1,10 @@
-"""Three real `silkroute run` processes on one PostgreSQL database, the local fake Discord and the local RIS Live
-server: the leader is SIGKILLed in the middle of a hijack storm; another leads within the stated time, every alert
-reaches the channel exactly once, and no watch is lost. The measured failover time is printed."""
+"""The issue's topology: three real `silkroute run` processes on one PostgreSQL database — shard 0, shard 1 and a
+standby holding no shard — with the local fake Discord routing each guild to its shard's gateway connection and
+the local RIS Live server. Both guilds watch the same network. The leader (the shard-0 process, started first) is
+SIGKILLed in the middle of a hijack storm and restarted, as its supervisor would; another replica leads within
+the stated time, every alert reaches its own guild's channel exactly once (the shard-1 process posts its guild's
+alerts though it does not lead; the restarted shard-0 process takes over the killed one's claimed rows once its
+heartbeat is stale), and no watch is lost. The measured failover time is printed."""
 
 from __future__ import annotations
 
@@ -16,11 +20,14 @@ from bot.alerts.repository import AlertRepository
 from bot.core.settings import Settings
 from bot.core.state_db import StateDB
 from bot.routing.snapshot import Snapshot
+from bot.shared_state.shards import shard_of
 from tests.bot.cluster.harness import (
     HIJACKERS,
     LEASE_HEARTBEAT,
     PREFIX,
+    add_replica,
     hijack_alerts,
+    holder_of,
     kill_leader,
     leader_after,
     posted_alert_ids,
@@ -36,63 +43,112 @@ from tests.bot.live.fake_rislive import FakeRisLive
 # The stated bound (README): a killed leader is replaced at a standby's next heartbeat; give the child
 # processes (each with its own interpreter on a shared 2-core machine) room beyond it.
 STATED_FAILOVER = 30.0
+STALE = 5.0  # SILKROUTE_REPLICA_STALE_SECONDS: five heartbeats, so a busy live replica is not taken for dead
+GUILD_1 = 1_100_000_000_000_000_001  # shard 1 of 2
+GUILD_0 = GUILD_1 + (1 << 22)  # shard 0 of 2
+CHANNEL_0 = 1_100_000_000_000_000_020
 
 
 @pytest.fixture
 async def fake_discord() -> AsyncIterator[FakeDiscord]:
-    async with fake_discord_running(FAKE_TOKEN) as fake:
+    async with fake_discord_running(
+        FAKE_TOKEN, guild_id=GUILD_1, more_guilds={GUILD_0: (CHANNEL_0,)}
+    ) as fake:
         yield fake
 
 
-@pytest.mark.timeout(240)
+async def live_replicas(db: StateDB) -> int:
+    rows = await db.rows(
+        "SELECT count(*) AS n FROM replicas WHERE last_seen >= :since", {"since": time.time() - STALE}
+    )
+    return int(rows[0]["n"])
+
+
+@pytest.mark.timeout(300)
 @pytest.mark.parametrize("database", ["postgresql"], indirect=True)
 async def test_killing_the_leader_mid_storm_loses_and_repeats_no_alert(
     real_snapshot: Snapshot, fake_rislive: FakeRisLive, fake_discord: FakeDiscord, tmp_path: Path
 ) -> None:
-    channel = fake_discord.channel_ids[0]
+    assert (shard_of(GUILD_0, 2), shard_of(GUILD_1, 2)) == (0, 1)
+    channels = {GUILD_0: CHANNEL_0, GUILD_1: fake_discord.channel_ids[0]}
     db = StateDB.from_settings(Settings())
     await db.open()
     repo = AlertRepository(db)
-    await repo.add_watch(fake_discord.guild_id, WatchKind.PREFIX, PREFIX, "Kaspi Bank", "alice", time.time())
-    env = replica_env(
-        fake_discord,
-        fake_rislive,
-        Settings().database.silkroute_database_url,
-        real_snapshot.folder.parents[1],
-        tmp_path,
-    )
+    for guild, channel in channels.items():
+        await repo.add_watch(guild, WatchKind.PREFIX, PREFIX, "Kaspi Bank", "alice", time.time())
+        await repo.set_alert_channel(guild, channel)
+    env = {
+        **replica_env(
+            fake_discord,
+            fake_rislive,
+            Settings().database.silkroute_database_url,
+            real_snapshot.folder.parents[1],
+            tmp_path,
+        ),
+        "SILKROUTE_SHARD_COUNT": "2",
+        "SILKROUTE_REPLICA_STALE_SECONDS": str(STALE),
+    }
+
+    async def every_alert_posted() -> dict[int, dict[int, int]]:
+        """Each guild's hijack → alert id, once every hijack is alerted in both and each posted in its channel."""
+        async with asyncio.timeout(120):
+            while True:
+                alerts = {guild: await hijack_alerts(db, guild) for guild in channels}
+                if all(
+                    set(alerts[guild]) == set(HIJACKERS)
+                    and set(posted_alert_ids(fake_discord, channel)) == set(alerts[guild].values())
+                    for guild, channel in channels.items()
+                ):
+                    return alerts
+                await asyncio.sleep(0.2)
+
     try:
-        with replicas(3, env, tmp_path) as running:
-            first = await leader_after(db, 0, within=60)
+        with replicas(1, {**env, "SILKROUTE_SHARD_IDS": "0"}, tmp_path) as running:
+            first = await leader_after(db, 0, within=60)  # alone, the shard-0 process leads
+            add_replica(running, {**env, "SILKROUTE_SHARD_IDS": "1"}, tmp_path)
+            add_replica(running, {**env, "SILKROUTE_SHARD_IDS": "none"}, tmp_path)  # the standby
+            async with asyncio.timeout(60):  # both shards' gateway connections up, three replicas beating
+                while True:
+                    if len(fake_discord.shards) == 2 and await live_replicas(db) == 3:
+                        break
+                    await asyncio.sleep(0.2)
             await fake_rislive.wait_for(subscriptions=1, within=60)
             await publish(fake_rislive, HIJACKERS[:15])
-            await fake_discord.until(lambda: fake_discord.channel_messages.get(channel), seconds=60)
+            await fake_discord.until(lambda: fake_discord.channel_messages.get(CHANNEL_0), seconds=60)
 
             killed_at = time.monotonic()
-            kill_leader(first, running)  # mid-storm: the first messages are out, more queued
+            killed = kill_leader(first, running)  # mid-storm: its guild's first message is out, more queued
             second = await leader_after(db, first.term, within=STATED_FAILOVER + 30)
             failover = time.monotonic() - killed_at
             print(f"\nfailover: {failover:.1f} s (term {first.term} -> {second.term}, {second.holder})")
             assert second.holder != first.holder
+            restarted = add_replica(
+                running, killed.env, tmp_path
+            )  # its supervisor restarts it: shard 0 again
             await fake_rislive.wait_for(subscriptions=1, connections=2, within=30)
             await publish(fake_rislive, HIJACKERS[15:])
 
-            async with asyncio.timeout(90):  # every hijack alerted (by either leader) and every alert posted
-                while True:
-                    alerts = await hijack_alerts(db)
-                    if set(alerts) == set(HIJACKERS) and set(posted_alert_ids(fake_discord, channel)) == set(
-                        alerts.values()
-                    ):
-                        break
-                    await asyncio.sleep(0.2)
+            alerts = await every_alert_posted()
             await asyncio.sleep(3 * LEASE_HEARTBEAT)  # time for a duplicate to show up, were there one
-            posted = posted_alert_ids(fake_discord, channel)
-            assert sorted(posted) == sorted(alerts.values()), "an alert was posted twice"
+            for guild, channel in channels.items():
+                posted = posted_alert_ids(fake_discord, channel)
+                assert sorted(posted) == sorted(alerts[guild].values()), (
+                    f"guild {guild}: an alert posted twice"
+                )
             assert failover <= STATED_FAILOVER
-            assert [w.target for w in await repo.watches()] == [PREFIX]
+            assert sorted((w.guild_id, w.target) for w in await repo.watches()) == sorted(
+                (guild, PREFIX) for guild in channels
+            )
             assert await repo.pending_count() == 0
+            assert fake_discord.connections == 3  # shard 0, shard 1, shard 0 restarted: none from the standby
+            taken_over = "took over outbox rows" in restarted.log.read_text(errors="replace")
+            print(
+                f"new leader: {holder_of(second, running).env['SILKROUTE_SHARD_IDS']!r} process;"
+                f" killed leader's claimed rows taken over after restart: {taken_over}"
+            )
     except BaseException:
-        print("posted alert ids:", sorted(posted_alert_ids(fake_discord, channel)))
+        for guild, channel in channels.items():
+            print(f"guild {guild} posted alert ids:", sorted(posted_alert_ids(fake_discord, channel)))
         print_logs(tmp_path)
         raise
     finally:
