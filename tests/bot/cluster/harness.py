@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from bot.alerts.model import WatchKind
+from bot.alerts.repository import AlertRepository
 from bot.cluster.lease import Leadership, current_leader
 from bot.core.state_db import StateDB
 from tests.bot.frontends.discord.fake_discord import FakeDiscord
@@ -177,3 +179,46 @@ def kill_leader(leader: Leadership, running: list[Replica]) -> Replica:
 def holder_of(leader: Leadership, running: list[Replica]) -> Replica:
     pid = int(leader.holder.split(":")[1])
     return next(r for r in running if r.process.pid == pid)
+
+
+# The issue's layout: two shards and a standby, and a guild on each shard watching the same network.
+GUILD_1 = 1_100_000_000_000_000_001  # shard 1 of 2 (the fake Discord's first guild)
+GUILD_0 = GUILD_1 + (1 << 22)  # shard 0 of 2
+CHANNEL_0 = 1_100_000_000_000_000_020
+TWO_GUILDS: dict[str, Any] = {"guild_id": GUILD_1, "more_guilds": {GUILD_0: (CHANNEL_0,)}}
+"""`fake_discord_running` options: Discord with both guilds, each routed to its shard's gateway connection."""
+STALE = 5.0
+"""SILKROUTE_REPLICA_STALE_SECONDS: five heartbeats, so a busy live replica on a shared machine is not taken for
+dead, while a killed one's claimed alerts wait seconds, not minutes."""
+
+
+def sharded(env: Mapping[str, str]) -> dict[str, str]:
+    return {**env, "SILKROUTE_SHARD_COUNT": "2", "SILKROUTE_REPLICA_STALE_SECONDS": str(STALE)}
+
+
+async def watched_in_both_guilds(db: StateDB, fake: FakeDiscord) -> dict[int, int]:
+    """Both guilds watch PREFIX, each with its own alert channel; guild → channel."""
+    channels = {GUILD_0: CHANNEL_0, GUILD_1: fake.channel_ids[0]}
+    repo = AlertRepository(db)
+    for guild, channel in channels.items():
+        await repo.add_watch(guild, WatchKind.PREFIX, PREFIX, "Kaspi Bank", "alice", time.time())
+        await repo.set_alert_channel(guild, channel)
+    return channels
+
+
+async def two_shards_and_a_standby(
+    running: list[Replica], env: Mapping[str, str], tmp: Path, db: StateDB, fake: FakeDiscord
+) -> Leadership:
+    """Start shard 0 alone (so it leads), then shard 1 and the standby; once all three beat and both shards'
+    gateway connections are up, the leadership."""
+    add_replica(running, {**env, "SILKROUTE_SHARD_IDS": "0"}, tmp)
+    first = await leader_after(db, 0, within=60)
+    add_replica(running, {**env, "SILKROUTE_SHARD_IDS": "1"}, tmp)
+    add_replica(running, {**env, "SILKROUTE_SHARD_IDS": "none"}, tmp)
+    async with asyncio.timeout(60):
+        while True:
+            since = time.time() - STALE
+            beating = await db.rows("SELECT id FROM replicas WHERE last_seen >= :since", {"since": since})
+            if len(fake.shards) == 2 and len(beating) == 3:
+                return first
+            await asyncio.sleep(0.2)
