@@ -10,7 +10,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -222,3 +222,16 @@ async def two_shards_and_a_standby(
             if len(fake.shards) == 2 and len(beating) == 3:
                 return first
             await asyncio.sleep(0.2)
+
+
+async def alerts_stored(
+    db: StateDB, guilds: Iterable[int], origins: Iterable[int], within: float = 60
+) -> None:
+    """Until the leader has stored the alerts of `origins` in every guild. RIS Live does not replay what a killed
+    consumer had not read yet, so a kill before that loses those hijacks: the feed's loss, not delivery's."""
+    async with asyncio.timeout(within):
+        while True:
+            stored = [set(await hijack_alerts(db, guild)) for guild in guilds]
+            if all(alerted >= set(origins) for alerted in stored):
+                return
+            await asyncio.sleep(0.05)

@@ -29,6 +29,7 @@ from tests.bot.cluster.harness import (
     PREFIX,
     TWO_GUILDS,
     add_replica,
+    alerts_stored,
     hijack_alerts,
     holder_of,
     kill_leader,
@@ -96,14 +97,8 @@ async def test_killing_the_leader_mid_storm_loses_and_repeats_no_alert(
             first = await two_shards_and_a_standby(running, env, tmp_path, db, fake_discord)
             await fake_rislive.wait_for(subscriptions=1, within=60)
             await publish(fake_rislive, HIJACKERS[:15])
-            # Kill once the leader has stored these alerts (RIS Live does not replay what a dead consumer had not
-            # read yet), best while its sender holds claimed rows of its shard's guild, mid-delivery.
-            async with asyncio.timeout(60):
-                while True:
-                    stored = [set(await hijack_alerts(db, guild)) for guild in channels]
-                    if all(alerted >= set(HIJACKERS[:15]) for alerted in stored):
-                        break
-                    await asyncio.sleep(0.05)
+            # Kill once the leader has stored these alerts, best while its sender holds claimed rows, mid-delivery.
+            await alerts_stored(db, channels, HIJACKERS[:15])
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(10):
                     while True:
