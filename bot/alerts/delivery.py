@@ -8,9 +8,10 @@ the sink accepted it, so an outage or a restart delays delivery but loses nothin
 watch due together go out as one message, so a storm stays one message.
 
 Exactly once across replicas and crashes: the sender claims its rows (no other sender takes them while the
-claim lasts and its replica's heartbeat is fresh), stores the message nonce before sending, and a row that comes back with a nonce (its sender
-died between Discord accepting the message and the row being marked sent) is first looked for in the
-channel under that nonce; Discord itself also refuses a second message with a recent nonce.
+claim lasts and its replica's heartbeat is fresh), stores the message nonce before sending, and a row that
+comes back with a nonce (its sender died between Discord accepting the message and the row being marked
+sent) is first looked for in the channel under that nonce; Discord itself also refuses a second message with
+a recent nonce.
 """
 
 from __future__ import annotations
@@ -150,6 +151,10 @@ class OutboxSender:
         """Let a drain in progress mark its rows sent, then start no other (the state file is closing)."""
         async with self._lock:
             self.stopped = True
+
+    def resume(self) -> None:
+        """Drain again after `stop()`: this replica leads once more."""
+        self.stopped = False
 
     async def _drain(self) -> int:
         # another process holds the other guilds' shards and delivers their rows; here they stay unclaimed

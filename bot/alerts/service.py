@@ -140,6 +140,7 @@ class AlertService:
         self._guilds_by_target: dict[str, set[int]] = {}
         self._tasks: list[asyncio.Task[None]] = []
         self._sender_task: asyncio.Task[None] | None = None
+        self._every_replica = False
         self._flush_on_close = False
         self._pumping = asyncio.Lock()
         self._monitoring = asyncio.Lock()
@@ -148,8 +149,8 @@ class AlertService:
         self._closed = False
         self.leading = True
         """Whether this process runs the feed and the monitors' clock. A lone process always does; among
-        replicas only the lease holder does (`lead`/`stand_by`, called by the cluster). The sender runs on
-        every replica with a sink: each claims only its shards' guilds' rows, and a claim is exclusive."""
+        replicas only the lease holder does (`lead`/`stand_by`, called by the cluster). A Discord sender runs on
+        every replica: each claims only its shards' guilds' rows, and a claim is exclusive."""
         self._background = False
         self._last_site_check = float("-inf")
         self._last_outage_check = float("-inf")
@@ -175,23 +176,29 @@ class AlertService:
             await self._restore()
         if self.sender is not None:
             self._start_singletons()
+            self.sender.resume()
             # A drain now takes over the rows of any replica whose heartbeat went stale (the last leader's too,
             # once its row is stale); a live replica's claims are left to it.
             self.sender.wake.set()
 
     async def stand_by(self) -> None:
-        """Another replica leads (or this one lost the lease): stop the feed and the ticker; the sender goes
-        on delivering this process's guilds' alerts, which the leader queues."""
+        """Another replica leads (or this one lost the lease): stop the feed and the ticker; a Discord sender
+        goes on delivering this process's shards' alerts, which the leader queues."""
         self.leading = False
+        if self.sender is not None and not self._every_replica:
+            await self.sender.stop()  # a delivery in progress is marked sent before the sender stops
         await self._stop_tasks()
         self.feed = None
         self.feed_note = "standby: another replica leads"
 
-    async def attach(self, sink: AlertSink, *, background: bool = True) -> None:
+    async def attach(self, sink: AlertSink, *, background: bool = True, every_replica: bool = False) -> None:
         """Start delivering to `sink` and start the feed (a second call only swaps the sink).
 
         With `background=False` the caller runs `pump()` on its own schedule instead of our sender and
         ticker tasks (the Discord client uses `discord.ext.tasks`, which its test harness can drive).
+        `every_replica`: the sink posts only its own shards' guilds (Discord), so it delivers whether or not this
+        replica leads; otherwise (the console, which stands in for every guild) only the leader delivers, so a
+        console opened beside Discord replicas does not take their guilds' alerts.
         """
         self.sink = sink
         if self.sender is not None:
@@ -205,8 +212,14 @@ class AlertService:
             self.clock,
             batch_window=self.batch_window,
             owner=self.replica_id,
-            stale_seconds=self.settings.database.silkroute_replica_stale_seconds,
+            # SQLite has one replica by design; its heartbeat is written once, so its age says nothing
+            stale_seconds=None
+            if self.db.is_sqlite
+            else self.settings.database.silkroute_replica_stale_seconds,
         )
+        self._every_replica = every_replica
+        if not (self.leading or every_replica):
+            await self.sender.stop()
         self._background = background
         if background:
             self._flush_on_close = True

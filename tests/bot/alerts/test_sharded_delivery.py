@@ -20,7 +20,7 @@ async def test_a_standby_replica_delivers_its_shards_alerts_once() -> None:
     sinks[0].elsewhere, sinks[1].elsewhere = {STANDBY_GUILD}, {LEADER_GUILD}  # different shards
     for service, sink in zip((leader, standby), sinks, strict=True):
         await service.start()
-        await service.attach(sink, background=False)
+        await service.attach(sink, background=False, every_replica=True)  # as Discord's sinks are
     try:
         await standby.stand_by()
         await leader.lead(1)
@@ -37,3 +37,27 @@ async def test_a_standby_replica_delivers_its_shards_alerts_once() -> None:
     finally:
         await leader.close()
         await standby.close()
+
+
+async def test_a_console_beside_the_replicas_delivers_only_while_it_leads() -> None:
+    """The console stands in for every guild: were it to drain as a standby, it would take Discord's alerts."""
+    clock = ManualClock(1_000_000.0)
+    leader, console = (AlertService(Settings(), clock=clock, batch_window=0) for _ in range(2))
+    discord, terminal = RecordingSink(), RecordingSink()
+    await leader.start()
+    await console.start()
+    try:
+        await leader.attach(discord, background=False, every_replica=True)
+        await console.stand_by()
+        await console.attach(terminal, background=False)
+        await leader.send_test(LEADER_GUILD, "ops")
+        await console.pump()
+        assert terminal.deliveries == []
+        await leader.stand_by()
+        await console.lead(2)  # the console won the lease: now it is the one channel
+        await console.pump()
+        await leader.pump()
+        assert [d.guild_id for d in terminal.deliveries] == [LEADER_GUILD] and discord.deliveries == []
+    finally:
+        await leader.close()
+        await console.close()
