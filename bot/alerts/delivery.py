@@ -8,9 +8,10 @@ the sink accepted it, so an outage or a restart delays delivery but loses nothin
 watch due together go out as one message, so a storm stays one message.
 
 Exactly once across replicas and crashes: the sender claims its rows (no other sender takes them while the
-claim lasts), stores the message nonce before sending, and a row that comes back with a nonce (its sender
-died between Discord accepting the message and the row being marked sent) is first looked for in the
-channel under that nonce; Discord itself also refuses a second message with a recent nonce.
+claim lasts and its replica's heartbeat is fresh), stores the message nonce before sending, and a row that
+comes back with a nonce (its sender died between Discord accepting the message and the row being marked
+sent) is first looked for in the channel under that nonce; Discord itself also refuses a second message with
+a recent nonce.
 """
 
 from __future__ import annotations
@@ -18,15 +19,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import os
 import re
-import socket
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
 from bot.alerts.model import AlertState, Clock, OutboxEvent
 from bot.alerts.repository import AlertRecord, AlertRepository, OutboxItem
+from bot.cluster.identity import new_replica_id
 
 log = logging.getLogger(__name__)
 _MENTION = re.compile(r"^<#(\d+)>$")
@@ -122,9 +122,13 @@ class OutboxSender:
         retry_max: float = 300.0,
         owner: str = "",
         claim_seconds: float = 300.0,
+        stale_seconds: float | None = None,
     ) -> None:
-        self.owner = owner or f"{socket.gethostname()}:{os.getpid()}"
+        self.owner = owner or new_replica_id()
+        """The replica id of this process (its `replicas` row): its claims are judged by that row's heartbeat."""
         self.claim_seconds = claim_seconds
+        self.stale_seconds = stale_seconds
+        """Take over claims of replicas not heard from for this long (None: only claims that ran out)."""
         self.repository = repository
         self.sink = sink
         self.channel_of = channel_of
@@ -154,7 +158,11 @@ class OutboxSender:
 
     async def _drain(self) -> int:
         # another process holds the other guilds' shards and delivers their rows; here they stay unclaimed
-        claimed = await self.repository.claim(self.clock(), self.owner, self.claim_seconds, self.sink.holds)
+        now = self.clock()
+        stale_before = None if self.stale_seconds is None else now - self.stale_seconds
+        claimed = await self.repository.claim(
+            now, self.owner, self.claim_seconds, self.sink.holds, stale_before
+        )
         items = await self._not_posted(claimed)
         sent = 0
         for delivery, outbox_ids, attempts in await self._batches(items):

@@ -7,10 +7,14 @@ queues a recovery message only for an alert the team was told about.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
 
 from bot.alerts.model import ALL_KINDS, ANY_TARGET, NEWS_RESOLUTION, AlertKind, Clock, Finding, wording
 from bot.alerts.repository import AlertRecord, AlertRepository, Mute, NewAlert
+from bot.cluster.fencing import Deposed
+
+log = logging.getLogger(__name__)
 
 ONE_SHOT_KINDS = frozenset({AlertKind.UPSTREAM, AlertKind.EXIT, AlertKind.TEST})
 """News, not a condition: told once, nothing to recover from, never re-notified."""
@@ -25,6 +29,9 @@ class AlertEngine:
         self.repository = repository
         self.clock = clock
         self.renotify_seconds = renotify_seconds
+        self.term: int | None = None
+        """The leader term this replica's monitors write under (set on election, kept after: a deposed
+        leader's late writes must still carry it to be refused); None in a lone engine nothing elected."""
 
     async def is_muted(self, guild_id: int, target: str, kind: AlertKind) -> bool:
         now = self.clock()
@@ -34,8 +41,17 @@ class AlertEngine:
         )
 
     async def apply(self, finding: Finding, guilds: Iterable[int]) -> list[AlertRecord]:
-        """Apply one finding to every guild watching its target; returns alerts opened or resolved."""
+        """Apply one finding to every guild watching its target; returns alerts opened or resolved.
+
+        A deposed leader's finding is refused (logged, nothing written): the new leader's monitors own it."""
         changed: list[AlertRecord] = []
+        try:
+            await self._apply(finding, guilds, changed)
+        except Deposed as exc:
+            log.warning("alert %s for %s not written: %s", finding.dedupe_key, finding.target or "all", exc)
+        return changed
+
+    async def _apply(self, finding: Finding, guilds: Iterable[int], changed: list[AlertRecord]) -> None:
         now = self.clock()
         for guild_id in guilds:
             current = await self.repository.open_alert(guild_id, finding.dedupe_key)
@@ -50,6 +66,7 @@ class AlertEngine:
                     now,
                     muted=muted,
                     resolution=NEWS_RESOLUTION if finding.kind in ONE_SHOT_KINDS else None,
+                    term=self.term,
                 )
                 changed.append(record)
             elif not finding.active and current is not None:
@@ -62,11 +79,11 @@ class AlertEngine:
                         "resolved_title": finding.title,
                     },
                     notify=not current.muted,
+                    term=self.term,
                 )
                 resolved = await self.repository.alert(current.id)
                 assert resolved is not None
                 changed.append(resolved)
-        return changed
 
     @staticmethod
     def _new(finding: Finding, guild_id: int) -> NewAlert:
@@ -91,7 +108,11 @@ class AlertEngine:
             if now - alert.last_notified_at >= self.renotify_seconds:
                 if await self.is_muted(alert.guild_id, alert.target, alert.kind):
                     continue
-                await self.repository.renotify(alert.id, alert.guild_id, now)
+                try:
+                    await self.repository.renotify(alert.id, alert.guild_id, now, self.term)
+                except Deposed as exc:
+                    log.warning("reminders not queued: %s", exc)
+                    break
                 count += 1
         return count
 

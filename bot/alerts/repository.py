@@ -8,6 +8,7 @@ sent in the same step that records the message.
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -16,7 +17,10 @@ from sqlalchemy import RowMapping, bindparam, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.alerts.model import AlertKind, AlertSeverity, AlertState, OutboxEvent, WatchKind
+from bot.cluster.fencing import check_term
 from bot.core.state_db import StateDB
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -250,12 +254,15 @@ class AlertRepository:
         muted: bool,
         event: OutboxEvent = OutboxEvent.OPENED,
         resolution: str | None = None,
+        term: int | None = None,
     ) -> AlertRecord:
         """Insert an alert and, unless muted, its outbox row, in one transaction.
 
         With a `resolution` the alert is one-shot news, stored already resolved: a crash can never
-        leave it open (and re-notified) between an opening and a closing step."""
+        leave it open (and re-notified) between an opening and a closing step. A leader's write carries its
+        `term` and raises `Deposed` instead of writing once a newer term leads (`bot.cluster.fencing`)."""
         async with self.db.transaction() as conn:
+            await self._fence(conn, term)
             inserted = await conn.execute(
                 text(
                     "INSERT INTO alerts (guild_id, dedupe_key, kind, target, state, severity, title, summary,"
@@ -288,10 +295,18 @@ class AlertRepository:
         return record
 
     async def resolve_alert(
-        self, alert_id: int, now: float, resolution: str, evidence: Mapping[str, Any], *, notify: bool
+        self,
+        alert_id: int,
+        now: float,
+        resolution: str,
+        evidence: Mapping[str, Any],
+        *,
+        notify: bool,
+        term: int | None = None,
     ) -> None:
         """Close an alert; `notify` only when the opening was told to the team (a muted one stays quiet)."""
         async with self.db.transaction() as conn:
+            await self._fence(conn, term)
             closed = (
                 await conn.execute(
                     text(
@@ -312,8 +327,9 @@ class AlertRepository:
             if notify:
                 await self._enqueue(conn, alert_id, closed.guild_id, OutboxEvent.RESOLVED, now)
 
-    async def renotify(self, alert_id: int, guild_id: int, now: float) -> None:
+    async def renotify(self, alert_id: int, guild_id: int, now: float, term: int | None = None) -> None:
         async with self.db.transaction() as conn:
+            await self._fence(conn, term)
             await conn.execute(
                 text("UPDATE alerts SET last_notified_at = :now WHERE id = :id"), {"now": now, "id": alert_id}
             )
@@ -377,6 +393,11 @@ class AlertRepository:
             statement = text(forget).bindparams(bindparam("kept", expanding=True)) if kept else text(forget)
             await conn.execute(statement, {"kept": kept} if kept else {})
 
+    async def _fence(self, conn: AsyncConnection, term: int | None) -> None:
+        """A singleton's write (term given) goes ahead only while its term leads; others are not fenced."""
+        if term is not None:
+            await check_term(conn, term, sqlite=self.db.is_sqlite)
+
     # outbox ----------------------------------------------------------------------------------
     @staticmethod
     async def _enqueue(
@@ -415,25 +436,41 @@ class AlertRepository:
         ]
 
     async def claim(
-        self, now: float, owner: str, hold: float, holds: Callable[[int], bool] = lambda _guild: True
+        self,
+        now: float,
+        owner: str,
+        hold: float,
+        holds: Callable[[int], bool] = lambda _guild: True,
+        stale_before: float | None = None,
     ) -> list[OutboxItem]:
         """Take the unsent rows due now that no live claim holds and whose guild `owner` posts for (`holds`: a
         sharded process serves only its shards' guilds), for `owner` until `now + hold`.
 
+        A claim is live until it runs out, or until its owner's heartbeat in `replicas` is older than
+        `stale_before`: a replica that stopped beating (killed, host down) releases its rows then, not minutes
+        later. An owner with no `replicas` row (a one-shot command) keeps its claims until they run out.
+
         Two senders never hold the same row: PostgreSQL skips rows another transaction is claiming
         (`FOR UPDATE SKIP LOCKED`), SQLite's `BEGIN IMMEDIATE` lets one claimer in at a time."""
         lock = "" if self.db.is_sqlite else " FOR UPDATE SKIP LOCKED"
+        dead = (
+            ""
+            if stale_before is None
+            else " OR claimed_by IN (SELECT id FROM replicas WHERE last_seen < :stale AND id <> :owner)"
+        )
         async with self.db.transaction() as conn:
             due = (
                 await conn.execute(
                     text(
-                        "SELECT id, guild_id FROM outbox WHERE sent_at IS NULL AND next_attempt_at <= :now"
-                        f" AND (claim_until IS NULL OR claim_until <= :now) ORDER BY id{lock}"
+                        "SELECT id, guild_id, claimed_by, claim_until FROM outbox"
+                        " WHERE sent_at IS NULL AND next_attempt_at <= :now"
+                        f" AND (claim_until IS NULL OR claim_until <= :now{dead}) ORDER BY id{lock}"
                     ),
-                    {"now": now},
+                    {"now": now, "stale": stale_before, "owner": owner},
                 )
             ).all()
-            ids = [row.id for row in due if holds(row.guild_id)]
+            taken = [row for row in due if holds(row.guild_id)]
+            ids = [row.id for row in taken]
             if ids:
                 await conn.execute(
                     text(
@@ -441,19 +478,11 @@ class AlertRepository:
                     ).bindparams(bindparam("ids", expanding=True)),
                     {"owner": owner, "until": now + hold, "ids": list(ids)},
                 )
+        if orphans := sorted(
+            {r.claimed_by for r in taken if r.claim_until is not None and r.claim_until > now}
+        ):
+            log.info("%s took over outbox rows claimed by stale replicas %s", owner, ", ".join(orphans))
         return await self._items("o.id IN :ids", ids=list(ids)) if ids else []
-
-    async def release_claims(self, owner: str) -> int:
-        """A new leader takes over: claims of any other sender end now (the lease says it has stopped)."""
-        async with self.db.transaction() as conn:
-            released = await conn.execute(
-                text(
-                    "UPDATE outbox SET claim_until = NULL WHERE sent_at IS NULL AND claim_until IS NOT NULL"
-                    " AND claimed_by <> :owner"
-                ),
-                {"owner": owner},
-            )
-            return released.rowcount
 
     async def set_nonce(self, outbox_ids: Iterable[int], nonce: str) -> None:
         """Record the nonce before the message is sent (see `OutboxItem.nonce`)."""

@@ -48,6 +48,7 @@ from bot.alerts.ports import (
 )
 from bot.alerts.repository import AlertRecord, AlertRepository, Mute, NewAlert, Watch
 from bot.alerts.snapshot_views import AsView, SnapshotBaseline, views_of
+from bot.cluster.identity import new_replica_id
 from bot.core.errors import DataUnavailable
 from bot.core.settings import Settings
 from bot.core.state_db import StateDB
@@ -91,8 +92,11 @@ class AlertService:
         exit_history: ExitHistory | None = None,
         batch_window: float = 2.0,
         tick_seconds: float = 5.0,
+        replica_id: str = "",
     ) -> None:
         self.settings = settings
+        self.replica_id = replica_id or new_replica_id()
+        """This process's name in the cluster (the `Cluster` takes it over): the sender claims rows under it."""
         self.snapshots = snapshots
         self.feeds = feeds
         self.rpki = rpki
@@ -135,6 +139,8 @@ class AlertService:
         self._watches: list[Watch] = []
         self._guilds_by_target: dict[str, set[int]] = {}
         self._tasks: list[asyncio.Task[None]] = []
+        self._sender_task: asyncio.Task[None] | None = None
+        self._every_replica = False
         self._flush_on_close = False
         self._pumping = asyncio.Lock()
         self._monitoring = asyncio.Lock()
@@ -142,8 +148,9 @@ class AlertService:
         interleaving could resolve an alert before its opening is stored (the resolve would be lost)."""
         self._closed = False
         self.leading = True
-        """Whether this process runs the feed, the monitors' clock and the sender. A lone process always does;
-        among replicas only the lease holder does (`lead`/`stand_by`, called by the cluster)."""
+        """Whether this process runs the feed and the monitors' clock. A lone process always does; among
+        replicas only the lease holder does (`lead`/`stand_by`, called by the cluster). A Discord sender runs on
+        every replica: each claims only its shards' guilds' rows, and a claim is exclusive."""
         self._background = False
         self._last_site_check = float("-inf")
         self._last_outage_check = float("-inf")
@@ -164,28 +171,34 @@ class AlertService:
         """This replica won the lease: pick up the state the last leader left and start the singletons."""
         log.info("alerts: leading (term %d)", term)
         self.leading = True
+        self.engine.term = term
         if self.db.is_open:
             await self._restore()
         if self.sender is not None:
-            # The last leader has stopped (that is what the lease means): its claims need not run out first.
-            await self.repository.release_claims(self.sender.owner)
-            self.sender.resume()
             self._start_singletons()
+            self.sender.resume()
+            # A drain now takes over the rows of any replica whose heartbeat went stale (the last leader's too,
+            # once its row is stale); a live replica's claims are left to it.
+            self.sender.wake.set()
 
     async def stand_by(self) -> None:
-        """Another replica leads (or this one lost the lease): stop the feed, the ticker and the sender."""
+        """Another replica leads (or this one lost the lease): stop the feed and the ticker; a Discord sender
+        goes on delivering this process's shards' alerts, which the leader queues."""
         self.leading = False
-        if self.sender is not None:
+        if self.sender is not None and not self._every_replica:
             await self.sender.stop()  # a delivery in progress is marked sent before the sender stops
         await self._stop_tasks()
         self.feed = None
         self.feed_note = "standby: another replica leads"
 
-    async def attach(self, sink: AlertSink, *, background: bool = True) -> None:
+    async def attach(self, sink: AlertSink, *, background: bool = True, every_replica: bool = False) -> None:
         """Start delivering to `sink` and start the feed (a second call only swaps the sink).
 
         With `background=False` the caller runs `pump()` on its own schedule instead of our sender and
         ticker tasks (the Discord client uses `discord.ext.tasks`, which its test harness can drive).
+        `every_replica`: the sink posts only its own shards' guilds (Discord), so it delivers whether or not this
+        replica leads; otherwise (the console, which stands in for every guild) only the leader delivers, so a
+        console opened beside Discord replicas does not take their guilds' alerts.
         """
         self.sink = sink
         if self.sender is not None:
@@ -193,20 +206,32 @@ class AlertService:
             return
         await self.repository.retry_now()
         self.sender = OutboxSender(
-            self.repository, sink, self.channel_of, self.clock, batch_window=self.batch_window
+            self.repository,
+            sink,
+            self.channel_of,
+            self.clock,
+            batch_window=self.batch_window,
+            owner=self.replica_id,
+            # SQLite has one replica by design; its heartbeat is written once, so its age says nothing
+            stale_seconds=None
+            if self.db.is_sqlite
+            else self.settings.database.silkroute_replica_stale_seconds,
         )
+        self._every_replica = every_replica
+        if not (self.leading or every_replica):
+            await self.sender.stop()
         self._background = background
+        if background:
+            self._flush_on_close = True
+            self._sender_task = asyncio.create_task(self.sender.run(), name="alert-sender")
         if self.leading:
             self._start_singletons()
+        self.sender.wake.set()
 
     def _start_singletons(self) -> None:
-        assert self.sender is not None
         if self._background and not self._tasks:
-            self._flush_on_close = True
-            self._tasks.append(asyncio.create_task(self.sender.run(), name="alert-sender"))
             self._tasks.append(asyncio.create_task(self._tick_forever(), name="alert-ticker"))
         self._start_feed()
-        self.sender.wake.set()
 
     @property
     def delivering(self) -> bool:
@@ -236,10 +261,15 @@ class AlertService:
         async with self._pumping:
             self._closed = True
         if self.sender is not None:
-            if self._flush_on_close and self.leading:
+            if self._flush_on_close:
                 await self._flush()
             await self.sender.stop()
         await self._stop_tasks()
+        if self._sender_task is not None:
+            self._sender_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._sender_task
+            self._sender_task = None
         await self.db.close()
 
     async def _stop_tasks(self) -> None:
@@ -566,10 +596,11 @@ class AlertService:
 
         The Discord pump loop may still fire while the bot closes: after `close()` a round does nothing."""
         async with self._pumping:
-            if self._closed or not self.leading:
+            if self._closed:
                 return
             try:
-                await self.tick()
+                if self.leading:
+                    await self.tick()
                 if self.sender is not None:
                     await self.sender.drain_once()
             except Exception:

@@ -231,6 +231,7 @@ def compose_services(
         alerts.db,
         active=replica,
         shards=Shards.from_settings(settings.shards).describe,  # the `replicas.shards` column /status lists
+        replica_id=alerts.replica_id,
     )
     return Services(
         settings=settings,

@@ -1,11 +1,12 @@
-"""The leader lease: which replica runs the singletons (RIS Live consumer and monitors, pollers, outbox sender).
+"""The leader lease: which replica runs the singletons (RIS Live consumer and monitors, pollers, data refresh).
 
 On PostgreSQL the lease is a session advisory lock held on a dedicated connection. The database itself
 releases it when that connection ends, so a leader that dies (SIGKILL, host down) is replaced at a standby's
 next attempt, one heartbeat later. A leader cut off from the database stops its singletons when it has not
 proved the lock for `timeout` seconds; the server notices the silent connection later (TCP keepalives of
 `timeout` idle + 3 × `heartbeat`), so the old leader has stopped before a standby can win. Each election bumps
-the `term` in the `leadership` table: a fencing token that only grows, for /status and the outbox claims.
+the `term` in the `leadership` table: a fencing token that only grows, for /status and the leader's fenced
+writes (`bot.cluster.fencing`).
 
 On SQLite there is one process by design (the embedded default): it always leads.
 

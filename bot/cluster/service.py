@@ -11,7 +11,6 @@ import asyncio
 import contextlib
 import logging
 import os
-import secrets
 import socket
 import time
 from collections.abc import Awaitable, Callable, Sequence
@@ -20,6 +19,7 @@ from typing import Protocol
 
 from sqlalchemy import text
 
+from bot.cluster.identity import new_replica_id
 from bot.cluster.lease import Clock, LeaderLease, Leadership, current_leader
 from bot.core.settings import Settings
 from bot.core.state_db import StateDB
@@ -70,6 +70,7 @@ class Cluster:
         *,
         active: bool = True,
         shards: Callable[[], str] = lambda: "",
+        replica_id: str = "",
         clock: Clock = time.time,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
@@ -83,7 +84,8 @@ class Cluster:
         self.shards = shards
         self.clock = clock
         self.sleep = sleep
-        self.replica_id = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(2)}"
+        # The alert sender claims outbox rows under this name: its claims live and die with this heartbeat.
+        self.replica_id = replica_id or new_replica_id()
         self.started_at = clock()
         self.view: ClusterView | None = None
         self.lease = LeaderLease(

@@ -247,7 +247,7 @@ class ShardSettings(_Section):
 
     @property
     def shard_ids(self) -> tuple[int, ...] | None:
-        """The ids as numbers; None means every shard of the count."""
+        """The ids as numbers; None means every shard of the count, () none (a standby)."""
         return parse_shard_ids(self.silkroute_shard_ids, self.silkroute_shard_count)
 
     @field_validator("silkroute_shard_ids")
@@ -258,18 +258,21 @@ class ShardSettings(_Section):
 
 
 def parse_shard_ids(text: str, count: int | None) -> tuple[int, ...] | None:
-    """`0,2` or `0-3` within `count`; a clear error naming the allowed range otherwise."""
+    """`0,2` or `0-3` within `count`, or `none` (a standby: no gateway connection, ready to lead the singletons);
+    a clear error naming the allowed range otherwise."""
     if not text.strip():
         return None
     if count is None:
         raise ValueError(
             "SILKROUTE_SHARD_IDS needs SILKROUTE_SHARD_COUNT (e.g. SHARD_COUNT=4, SHARD_IDS=0,1)"
         )
+    if text.strip().lower() == "none":
+        return ()
     ids: set[int] = set()
     for part in text.split(","):
         low, dash, high = part.strip().partition("-")
         if not low.isdigit() or (dash and not high.isdigit()):
-            raise ValueError(f"{part.strip()!r} is not a shard id or range like 0,1 or 0-3")
+            raise ValueError(f"{part.strip()!r} is not a shard id or range like 0,1 or 0-3 (or none)")
         ids.update(range(int(low), int(high if dash else low) + 1))
     outside = sorted(i for i in ids if i >= count)
     if outside:
@@ -289,8 +292,20 @@ class DatabaseSettings(_Section):
     silkroute_lease_heartbeat_seconds: float = Field(default=5.0, gt=0, le=60)
     # A leader that cannot prove its lease for this long stops its singletons (before a standby can win).
     silkroute_lease_timeout_seconds: float = Field(default=10.0, gt=0, le=300)
-    # A replica whose heartbeat is older than this is shown as gone in /status.
+    # A replica whose heartbeat is older than this is shown as gone in /status and its outbox claims are taken over.
     silkroute_replica_stale_seconds: float = Field(default=60.0, gt=0)
+
+    @field_validator("silkroute_replica_stale_seconds")
+    @classmethod
+    def _stale_after_two_heartbeats(cls, value: float, info: ValidationInfo) -> float:
+        """A live replica a heartbeat late must not look dead: its claimed alerts would go out twice."""
+        heartbeat = info.data.get("silkroute_lease_heartbeat_seconds")
+        if heartbeat is not None and value < 2 * heartbeat:
+            raise ValueError(
+                f"must be at least two heartbeats ({2 * heartbeat:g} s with SILKROUTE_LEASE_HEARTBEAT_SECONDS="
+                f"{heartbeat:g}), or a live replica would be taken for dead (example: 60)"
+            )
+        return value
 
     @field_validator("silkroute_database_url")
     @classmethod

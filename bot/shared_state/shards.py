@@ -19,7 +19,8 @@ def shard_of(guild_id: int, shard_count: int) -> int:
 
 @dataclass(frozen=True, slots=True)
 class Shards:
-    """`count` None: unsharded (one gateway connection holds every guild); `ids` None: every shard of `count`."""
+    """`count` None: unsharded (one gateway connection holds every guild); `ids` None: every shard of `count`;
+    `ids` empty: a standby, holding no guild."""
 
     count: int | None = None
     ids: tuple[int, ...] | None = None
@@ -36,5 +37,7 @@ class Shards:
     def describe(self) -> str:
         if self.count is None:
             return "unsharded"
+        if self.ids == ():
+            return f"standby, no shard of {self.count}"
         held = "all" if self.ids is None else ", ".join(map(str, self.ids))
         return f"shards {held} of {self.count}"

@@ -287,7 +287,7 @@ async def start_discord_alerts(bot: SilkrouteBot) -> tasks.Loop[Any]:
     """
     bot.add_dynamic_items(AckButton, MuteButton)
     service = bot.services.alerts
-    await service.attach(DiscordSink(bot), background=False)
+    await service.attach(DiscordSink(bot), background=False, every_replica=True)  # each posts its own shards
     pump: tasks.Loop[Any] = tasks.loop(seconds=PUMP_SECONDS)(service.pump)
     pump.start()
     return pump

@@ -151,11 +151,12 @@ class ShardedSilkrouteBot(SilkrouteBot, commands.AutoShardedBot):
 
 
 def create_bot(settings: Settings, services: Services, registry: Registry, **options: Any) -> SilkrouteBot:
-    """Unsharded unless SILKROUTE_SHARD_COUNT is set; then the shards in SILKROUTE_SHARD_IDS (or all)."""
+    """Unsharded unless SILKROUTE_SHARD_COUNT is set; then the shards in SILKROUTE_SHARD_IDS (or all). A standby
+    (SHARD_IDS=none) is a plain bot that `run_discord` only logs in: it never connects the gateway."""
     shards = settings.shards
-    if shards.silkroute_shard_count is None:
-        return SilkrouteBot(settings, services, registry, **options)
     ids = shards.shard_ids
+    if shards.silkroute_shard_count is None or ids == ():
+        return SilkrouteBot(settings, services, registry, **options)
     return ShardedSilkrouteBot(
         settings,
         services,
@@ -200,7 +201,10 @@ async def run_discord(
     async with bot:
         while not bot.is_closed():
             try:
-                await bot.start(token.get_secret_value())
+                if settings.shards.shard_ids == ():
+                    await _standby(bot, token.get_secret_value())
+                else:
+                    await bot.start(token.get_secret_value())
             except discord.LoginFailure:
                 log.error("Discord refused the token in DISCORD_TOKEN; check it in the developer portal.")
                 return 2
@@ -216,6 +220,13 @@ async def run_discord(
             else:
                 break
     return 0
+
+
+async def _standby(bot: SilkrouteBot, token: str) -> None:
+    """A process holding no shard: logged in over REST (its services, alert pump and lease run, so it can take
+    over the singletons), but no gateway connection, so it answers no interaction another process answers."""
+    await bot.login(token)
+    await bot.wait_until_closed()
 
 
 async def _sleep_unless_closed(bot: SilkrouteBot, sleep: Sleep, seconds: float) -> None:

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 import pytest
 
 from bot.alerts.delivery import Delivery, OutboxSender
 from bot.alerts.model import AlertKind, AlertSeverity
 from bot.alerts.repository import AlertRepository, NewAlert
+from bot.cluster.service import Cluster
 from bot.core.settings import Settings
 from bot.core.state_db import StateDB
 from tests.bot.alerts.support import ManualClock, RecordingSink
@@ -70,26 +72,74 @@ async def test_two_senders_draining_at_once_deliver_every_alert_once(repos: list
     assert await repos[1].pending_count() == 0
 
 
+STALE = 60.0  # SILKROUTE_REPLICA_STALE_SECONDS in these tests
+
+
+@asynccontextmanager
+async def replica(repo: AlertRepository, clock: ManualClock, replica_id: str) -> AsyncIterator[Cluster]:
+    """A replica's heartbeat row in the shared database (`beat()` writes it again at the clock's time)."""
+    cluster = Cluster(Settings(), [], repo.db, replica_id=replica_id, clock=clock)
+    if cluster.db is not repo.db:
+        await cluster.db.open()
+    try:
+        await cluster.beat()
+        yield cluster
+    finally:
+        if cluster.db is not repo.db:
+            await cluster.db.close()
+
+
 async def test_a_message_posted_before_a_crash_is_found_not_posted_again(
     repos: list[AlertRepository],
 ) -> None:
     clock = ManualClock()
     await storm(repos[0], clock(), targets=1, per_target=3)
     crashing = CrashAfterPosting()
-    with pytest.raises(Crash):
-        await OutboxSender(repos[0], crashing, channel_of, clock, batch_window=0, owner="dead").drain_once()
+    async with replica(repos[0], clock, "dead"):
+        with pytest.raises(Crash):
+            await OutboxSender(
+                repos[0], crashing, channel_of, clock, batch_window=0, owner="dead"
+            ).drain_once()
     assert len(crashing.deliveries) == 1 and crashing.deliveries[0].nonce == "sr1.0"
     assert await repos[1].pending_count() == 3  # posted, but never marked sent
 
     survivor = RecordingSink()
     survivor.deliveries = list(crashing.deliveries)  # the same channel: its history has the message
-    sender = OutboxSender(repos[1], survivor, channel_of, clock, batch_window=0, owner="standby")
-    assert await sender.drain_once() == 0  # still claimed by the dead sender: not taken yet
-    assert await repos[1].release_claims("standby") == 3  # what a new leader does
-    assert await sender.drain_once() == 0  # found in the channel: marked sent, nothing posted
+    sender = OutboxSender(
+        repos[1], survivor, channel_of, clock, batch_window=0, owner="standby", stale_seconds=STALE
+    )
+    assert await sender.drain_once() == 0  # the dead sender was heard from just now: not taken yet
+    clock.advance(STALE + 1)  # its heartbeat is stale now, its claim (5 minutes) still runs
+    assert await sender.drain_once() == 0  # taken over, found in the channel: marked sent, nothing posted
     assert len(survivor.deliveries) == 1
     assert await repos[1].pending_count() == 0
     assert {ref for _, _, ref in await repos[1].sent_messages(1)} == {"msg-1"}
+
+
+async def test_a_stale_replicas_claims_are_taken_over_and_a_live_ones_never(
+    repos: list[AlertRepository],
+) -> None:
+    clock = ManualClock()
+    await storm(repos[0], clock(), targets=2, per_target=1)
+    sink = RecordingSink()
+    sender = OutboxSender(
+        repos[1], sink, channel_of, clock, batch_window=0, owner="standby", stale_seconds=STALE
+    )
+    async with replica(repos[0], clock, "live") as live, replica(repos[0], clock, "dead") as dead:
+        assert [i.id for i in await repos[0].claim(clock(), "live", hold=300)] == [1, 2]
+        for _ in range(4):  # the live replica keeps beating while it holds its claim: nothing is taken
+            clock.advance(STALE - 1)
+            await live.beat()
+            assert await sender.drain_once() == 0
+        clock.advance(300)  # the live claim ran out; the other replica claims both rows, then dies
+        await dead.beat()
+        assert len(await repos[0].claim(clock(), "dead", hold=300)) == 2
+        clock.advance(STALE - 1)
+        assert await sender.drain_once() == 0  # the dead one was heard from within the stale bound
+        clock.advance(2)
+        assert await sender.drain_once() == 2  # its heartbeat is STALE + 1 s old: its rows are delivered
+    assert [d.alert_ids for d in sink.deliveries] == [[1], [2]]
+    assert await repos[1].pending_count() == 0
 
 
 async def test_a_claim_that_runs_out_is_taken_over(repos: list[AlertRepository]) -> None:
@@ -97,7 +147,8 @@ async def test_a_claim_that_runs_out_is_taken_over(repos: list[AlertRepository])
     await storm(repos[0], clock(), targets=2, per_target=1)
     assert len(await repos[0].claim(clock(), "dead", hold=60)) == 2  # claimed, then the claimer died
     sink = RecordingSink()
-    sender = OutboxSender(repos[1], sink, channel_of, clock, batch_window=0, owner="standby")
+    # "dead" has no heartbeat row (a one-shot command, say): nothing says it died, so its claim runs out first
+    sender = OutboxSender(repos[1], sink, channel_of, clock, batch_window=0, owner="standby", stale_seconds=1)
     assert await sender.drain_once() == 0
     clock.advance(61)
     assert await sender.drain_once() == 2

@@ -10,12 +10,14 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from bot.alerts.model import WatchKind
+from bot.alerts.repository import AlertRepository
 from bot.cluster.lease import Leadership, current_leader
 from bot.core.state_db import StateDB
 from tests.bot.frontends.discord.fake_discord import FakeDiscord
@@ -41,6 +43,8 @@ LEASE_TIMEOUT = 3.0
 class Replica:
     process: subprocess.Popen[bytes]
     log: Path
+    env: Mapping[str, str] = field(default_factory=dict)
+    """What it was started with: a restart (what its supervisor does after a kill) starts the same."""
 
 
 def announcement(origin: int, peer: tuple[str, int], ts: float) -> dict[str, Any]:
@@ -58,22 +62,29 @@ def announcement(origin: int, peer: tuple[str, int], ts: float) -> dict[str, Any
     }
 
 
+def add_replica(running: list[Replica], env: Mapping[str, str], tmp: Path) -> Replica:
+    """Start one more replica (its own folder and log, `replica-<n>`) into `running`, which `replicas` stops."""
+    folder = tmp / f"replica-{len(running)}"
+    folder.mkdir()
+    log = folder / "log.txt"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "tests.bot.cluster.replica_main"],
+        cwd=folder,
+        env=dict(env),
+        stdout=log.open("wb"),
+        stderr=subprocess.STDOUT,
+    )
+    running.append(Replica(process, log, env))
+    return running[-1]
+
+
 @contextmanager
-def replicas(count: int, env: dict[str, str], tmp: Path) -> Iterator[list[Replica]]:
+def replicas(count: int, env: Mapping[str, str], tmp: Path) -> Iterator[list[Replica]]:
+    """`count` replicas started with `env`; more may be added (`add_replica`); all are stopped at the end."""
     started: list[Replica] = []
     try:
-        for index in range(count):
-            folder = tmp / f"replica-{index}"
-            folder.mkdir()
-            log = folder / "log.txt"
-            process = subprocess.Popen(
-                [sys.executable, "-m", "tests.bot.cluster.replica_main"],
-                cwd=folder,
-                env=env,
-                stdout=log.open("wb"),
-                stderr=subprocess.STDOUT,
-            )
-            started.append(Replica(process, log))
+        for _ in range(count):
+            add_replica(started, env, tmp)
         yield started
     finally:
         for replica in started:
@@ -110,9 +121,12 @@ def posted_alert_ids(fake: FakeDiscord, channel: int) -> list[int]:
     return ids
 
 
-async def hijack_alerts(db: StateDB) -> dict[int, int]:
-    """Hijacker AS → its alert id, for the hijacks alerted so far."""
-    rows = await db.rows("SELECT id, dedupe_key FROM alerts WHERE kind = 'origin'")
+async def hijack_alerts(db: StateDB, guild_id: int | None = None) -> dict[int, int]:
+    """Hijacker AS → its alert id, for the hijacks alerted so far (in one guild, or in the only one)."""
+    where = "" if guild_id is None else " AND guild_id = :guild"
+    rows = await db.rows(
+        f"SELECT id, dedupe_key FROM alerts WHERE kind = 'origin'{where}", {"guild": guild_id}
+    )
     return {int(str(row["dedupe_key"]).rsplit(":AS", 1)[1]): int(row["id"]) for row in rows}
 
 
@@ -155,7 +169,69 @@ def replica_env(
     }
 
 
-def kill_leader(leader: Leadership, running: list[Replica]) -> None:
-    """SIGKILL the replica holding the lease (its id is host:pid:tag)."""
+def kill_leader(leader: Leadership, running: list[Replica]) -> Replica:
+    """SIGKILL the replica holding the lease (its id is host:pid:tag); returns it."""
+    killed = holder_of(leader, running)
+    killed.process.send_signal(signal.SIGKILL)
+    return killed
+
+
+def holder_of(leader: Leadership, running: list[Replica]) -> Replica:
     pid = int(leader.holder.split(":")[1])
-    next(r for r in running if r.process.pid == pid).process.send_signal(signal.SIGKILL)
+    return next(r for r in running if r.process.pid == pid)
+
+
+# The issue's layout: two shards and a standby, and a guild on each shard watching the same network.
+GUILD_1 = 1_100_000_000_000_000_001  # shard 1 of 2 (the fake Discord's first guild)
+GUILD_0 = GUILD_1 + (1 << 22)  # shard 0 of 2
+CHANNEL_0 = 1_100_000_000_000_000_020
+TWO_GUILDS: dict[str, Any] = {"guild_id": GUILD_1, "more_guilds": {GUILD_0: (CHANNEL_0,)}}
+"""`fake_discord_running` options: Discord with both guilds, each routed to its shard's gateway connection."""
+STALE = 5.0
+"""SILKROUTE_REPLICA_STALE_SECONDS: five heartbeats, so a busy live replica on a shared machine is not taken for
+dead, while a killed one's claimed alerts wait seconds, not minutes."""
+
+
+def sharded(env: Mapping[str, str]) -> dict[str, str]:
+    return {**env, "SILKROUTE_SHARD_COUNT": "2", "SILKROUTE_REPLICA_STALE_SECONDS": str(STALE)}
+
+
+async def watched_in_both_guilds(db: StateDB, fake: FakeDiscord) -> dict[int, int]:
+    """Both guilds watch PREFIX, each with its own alert channel; guild → channel."""
+    channels = {GUILD_0: CHANNEL_0, GUILD_1: fake.channel_ids[0]}
+    repo = AlertRepository(db)
+    for guild, channel in channels.items():
+        await repo.add_watch(guild, WatchKind.PREFIX, PREFIX, "Kaspi Bank", "alice", time.time())
+        await repo.set_alert_channel(guild, channel)
+    return channels
+
+
+async def two_shards_and_a_standby(
+    running: list[Replica], env: Mapping[str, str], tmp: Path, db: StateDB, fake: FakeDiscord
+) -> Leadership:
+    """Start shard 0 alone (so it leads), then shard 1 and the standby; once all three beat and both shards'
+    gateway connections are up, the leadership."""
+    add_replica(running, {**env, "SILKROUTE_SHARD_IDS": "0"}, tmp)
+    first = await leader_after(db, 0, within=60)
+    add_replica(running, {**env, "SILKROUTE_SHARD_IDS": "1"}, tmp)
+    add_replica(running, {**env, "SILKROUTE_SHARD_IDS": "none"}, tmp)
+    async with asyncio.timeout(60):
+        while True:
+            since = time.time() - STALE
+            beating = await db.rows("SELECT id FROM replicas WHERE last_seen >= :since", {"since": since})
+            if len(fake.shards) == 2 and len(beating) == 3:
+                return first
+            await asyncio.sleep(0.2)
+
+
+async def alerts_stored(
+    db: StateDB, guilds: Iterable[int], origins: Iterable[int], within: float = 60
+) -> None:
+    """Until the leader has stored the alerts of `origins` in every guild. RIS Live does not replay what a killed
+    consumer had not read yet, so a kill before that loses those hijacks: the feed's loss, not delivery's."""
+    async with asyncio.timeout(within):
+        while True:
+            stored = [set(await hijack_alerts(db, guild)) for guild in guilds]
+            if all(alerted >= set(origins) for alerted in stored):
+                return
+            await asyncio.sleep(0.05)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from pydantic import ValidationError
 
 from bot.cluster.service import Cluster
 from bot.core.settings import DatabaseSettings, Settings
@@ -25,7 +26,11 @@ class Recorder:
 
 def replica(singleton: Recorder) -> Cluster:
     """Heartbeats an hour apart: the test drives every step itself."""
-    database = DatabaseSettings(silkroute_lease_heartbeat_seconds=60, silkroute_lease_timeout_seconds=5)
+    database = DatabaseSettings(
+        silkroute_lease_heartbeat_seconds=60,
+        silkroute_lease_timeout_seconds=5,
+        silkroute_replica_stale_seconds=3600,
+    )
     settings = Settings(database=database)
     return Cluster(settings, [singleton], StateDB.from_settings(settings))
 
@@ -74,3 +79,10 @@ async def test_the_lone_sqlite_process_leads_at_once_and_one_shot_commands_take_
     assert alone.told == ["lead 1", "stand by"]
     assert "one-shot command, not a replica" in one_shot.status().text
     await one_shot.close()
+
+
+def test_a_stale_bound_under_two_heartbeats_is_refused_with_an_example() -> None:
+    """Else a replica one heartbeat late would look dead, and its claimed alerts go out twice."""
+    with pytest.raises(ValidationError, match=r"at least two heartbeats \(10 s .*\(example: 60\)"):
+        DatabaseSettings(silkroute_lease_heartbeat_seconds=5, silkroute_replica_stale_seconds=9)
+    assert DatabaseSettings(silkroute_lease_heartbeat_seconds=5, silkroute_replica_stale_seconds=10)

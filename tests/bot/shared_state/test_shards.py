@@ -20,6 +20,9 @@ def test_a_guild_belongs_to_the_shard_discord_gives_it() -> None:
     assert Shards().holds(123) and Shards().describe() == "unsharded"
     everything = Shards.from_settings(ShardSettings(silkroute_shard_count=2))
     assert everything.holds(0) and everything.holds(1 << 22) and everything.describe() == "shards all of 2"
+    standby = Shards.from_settings(ShardSettings(silkroute_shard_count=2, silkroute_shard_ids="none"))
+    assert not standby.holds(0) and not standby.holds(1 << 22)
+    assert standby.describe() == "standby, no shard of 2"
 
 
 def test_ids_and_ranges_are_read_within_the_count() -> None:

@@ -575,7 +575,7 @@ class FakeDiscord:
     def _channel_history(self, request: RecordedRequest, match: re.Match[str]) -> web.StreamResponse | Json:
         """The newest `limit` messages, newest first, with the nonce each was created with."""
         channel_id = int(match[1])
-        if channel_id not in self.channel_ids:
+        if not any(channel_id in channels for channels in self.guild_channels.values()):
             return _json_response({"message": "Unknown Channel", "code": 10003}, 404)
         limit = int(request.query.get("limit", "50"))
         kept = self.channel_messages.get(channel_id, [])
