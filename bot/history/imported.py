@@ -26,6 +26,7 @@ from bot.routing.snapshot import (
     Route,
     SnapshotTables,
     Vantage,
+    rows_in,
     v4_key,
     v4_text,
     v6_key,
@@ -94,10 +95,6 @@ class ImportedTables:
     @cached_property
     def route_path(self) -> npt.NDArray[np.uint32]:
         return self._array(self.tables.route_path)
-
-    @cached_property
-    def origin_routes(self) -> npt.NDArray[np.uint32]:
-        return self._array(self.tables.origin_routes)
 
     def as_name(self, asn: int) -> str | None:
         return self.tables.as_names.get(asn)
@@ -170,7 +167,8 @@ class ImportedTables:
         position = int(np.searchsorted(t.origin_asns, asn))
         if position >= len(t.origin_asns) or int(t.origin_asns[position]) != asn:
             return []
-        indices = self.origin_routes[int(t.origin_offsets[position]) : int(t.origin_offsets[position + 1])]
+        start, end = int(t.origin_offsets[position]), int(t.origin_offsets[position + 1])
+        indices = rows_in(t.origin_starts[start:end], t.origin_ends[start:end])
         prefixes = self.route_prefix[indices]
         if family is not None:
             keep = prefixes < self.n_v4 if family == 4 else prefixes >= self.n_v4

@@ -4,15 +4,18 @@ Layout of `data_dir/snapshots/<id>/` (`data_dir/current` is a symlink to the ser
 table (~1M prefixes x 30 vantage points = 30M routes):
 
 - `meta.json`: provenance, vantages, counts.
-- routes sorted by (vantage, prefix): `route_prefix.npy`, `route_path.npy` (uint32 each, 8 bytes a route)
-  and `vantage_offsets.npy` (where each vantage's slice starts), so the vantage needs no column.
+- routes sorted by (vantage, origin AS, prefix): `route_prefix.npy`, `route_path.npy` (uint32 each, 8 bytes a
+  route) and `vantage_offsets.npy` (where each vantage's slice starts), so the vantage needs no column.
 - AS paths interned once: `path_elems.npy` (uint32, flat; 0 marks an AS_SET, which AS0 can never be on a
   path per RFC 7607) + `path_offsets.npy`, the sets in `path_sets.json`.
-- prefixes: IPv4 as sorted uint64 keys `net << 8 | len` (`prefix_v4.npy`, ids 0..n4-1), IPv6 as sorted text
-  lines (`prefix_v6.txt`, ids n4..), so sorted order puts every more-specific right after its cover.
+- prefixes: IPv4 as sorted uint64 keys `net << 8 | len` (`prefix_v4_keys.npy`, ids 0..n4-1), IPv6 as sorted
+  (high 64 bits, low 64 bits, length) columns (`prefix_v6_hi/lo/len.npy`, ids n4..), so sorted order puts
+  every more-specific right after its cover.
 - `moas_*.npy`: every origin of each prefix with how many vantages see it, most-seen first.
-- `origin_*.npy`: route indices grouped by origin AS, so an origin's routes are one slice.
-- `ipasn.dat`: the most-seen origin per prefix in pyasn's format; pyasn answers IP lookups.
+- `origin_*.npy`: per origin AS (`origin_asns`), its row range in each vantage's slice (`origin_starts`,
+  `origin_ends`, vantage order; `origin_offsets` says which ranges are whose): no per-route index.
+- `lpm_*.npy`: longest-prefix match as sorted disjoint intervals (`bot.routing.prefix_match`): IP lookups.
+- `ipasn.dat`: the most-seen origin per prefix in pyasn's format, for researchers' tools (not read here).
 - `registry_*.npy`, `asn_country.json`, `asnames.json`: registration countries and names.
 - `ixps.json`: exchange points from PeeringDB data (absent in snapshots built before it existed).
 
@@ -36,12 +39,14 @@ from typing import Any, NamedTuple
 
 import numpy as np
 import numpy.typing as npt
-import pyasn
 
 from bot.core.values import Source
+from bot.routing import prefix_match
 from bot.routing.ixps import Ixp
+from bot.routing.prefix_match import PrefixMatch
 
-FORMAT_VERSION = 1
+# 2: IPv6 prefixes as columns, the longest-prefix-match intervals written at import (no pyasn at load).
+FORMAT_VERSION = 2
 KEEP_SNAPSHOTS = 2
 
 AsPath = tuple[int | frozenset[int], ...]
@@ -219,6 +224,14 @@ def v6_key(prefix: str) -> int:
     return (int(network.network_address) << 8) | network.prefixlen
 
 
+def rows_in(starts: U32, ends: U32) -> I64:
+    """The row indices of ranges [start, end), in order: an origin's routes from its per-vantage ranges."""
+    lengths = ends.astype(np.int64) - starts.astype(np.int64)
+    shift = starts.astype(np.int64) - np.append(0, np.cumsum(lengths)[:-1])
+    rows: I64 = np.repeat(shift, lengths) + np.arange(int(lengths.sum()), dtype=np.int64)
+    return rows
+
+
 # --- writing ---------------------------------------------------------------------------------------------
 
 
@@ -241,8 +254,8 @@ class SnapshotTables:
     moas_vantages: U32
     origin_asns: U32
     origin_offsets: I64
-    origin_routes: U32 | Path
-    ipasn_lines: list[str]
+    origin_starts: U32
+    origin_ends: U32
     asn_country: dict[int, str]
     name_country: dict[int, str]
     as_names: dict[int, str]
@@ -264,7 +277,8 @@ _ARRAYS = (
     "moas_vantages",
     "origin_asns",
     "origin_offsets",
-    "origin_routes",
+    "origin_starts",
+    "origin_ends",
 )
 
 
@@ -286,10 +300,18 @@ def write_tables(folder: Path, tables: SnapshotTables) -> None:
         np.save(folder / f"registry_{label}_start.npy", starts)
         np.save(folder / f"registry_{label}_end.npy", ends)
         np.save(folder / f"registry_{label}_cc.npy", codes)
-    (folder / "prefix_v6.txt").write_text("".join(p + "\n" for p in tables.prefix_v6), encoding="utf-8")
-    with (folder / "ipasn.dat").open("w", encoding="utf-8") as out:
-        out.write(f"; IP-ASN32-DAT file written by silkroute\n; Prefixes : {len(tables.ipasn_lines)}\n")
-        out.writelines(tables.ipasn_lines)
+    v6_hi, v6_lo, v6_len = prefix_match.v6_columns(tables.prefix_v6)
+    for name, column in (("hi", v6_hi), ("lo", v6_lo), ("len", v6_len)):
+        np.save(folder / f"prefix_v6_{name}.npy", column)
+    n4 = len(tables.prefix_v4_keys)
+    listed = _listed_prefixes(tables, v6_len)
+    v4, v6 = listed[listed < n4], listed[listed >= n4]
+    prefix_match.write(
+        folder,
+        prefix_match.v4_intervals(tables.prefix_v4_keys[v4], v4),
+        prefix_match.v6_intervals(v6_hi[v6 - n4], v6_lo[v6 - n4], v6_len[v6 - n4], v6),
+    )
+    _write_ipasn(folder / "ipasn.dat", tables, listed)
     _write_json(folder / "path_sets.json", {str(k): v for k, v in tables.path_sets.items()})
     _write_json(folder / "asn_country.json", {str(k): v for k, v in tables.asn_country.items()})
     _write_json(folder / "ixps.json", {"ixps": [ixp.to_json() for ixp in tables.ixps]})
@@ -300,6 +322,28 @@ def write_tables(folder: Path, tables: SnapshotTables) -> None:
             "countries": {str(k): v for k, v in tables.name_country.items()},
         },
     )
+
+
+def _listed_prefixes(tables: SnapshotTables, v6_lengths: npt.NDArray[np.uint8]) -> I64:
+    """Ids of the prefixes IP lookups answer with: those with an origin, but not a default route (it covers
+    everything and says nothing; pyasn refuses it too)."""
+    offsets = tables.moas_offsets
+    lengths = np.concatenate([tables.prefix_v4_keys & np.uint64(255), v6_lengths.astype(np.uint64)])
+    listed: I64 = np.flatnonzero((offsets[1:] > offsets[:-1]) & (lengths > 0)).astype(np.int64)
+    return listed
+
+
+def _write_ipasn(path: Path, tables: SnapshotTables, listed: I64) -> None:
+    """The most-seen origin (first in the MOAS table) of each listed prefix, as pyasn's IPASN file."""
+    n4 = len(tables.prefix_v4_keys)
+    asns = tables.moas_asns[tables.moas_offsets[listed]].tolist() if len(listed) else []
+    texts = [
+        *map(v4_text, tables.prefix_v4_keys[listed[listed < n4]].tolist()),
+        *(tables.prefix_v6[i - n4] for i in listed[listed >= n4].tolist()),
+    ]
+    with path.open("w", encoding="utf-8") as out:
+        out.write(f"; IP-ASN32-DAT file written by silkroute\n; Prefixes : {len(listed)}\n")
+        out.writelines(f"{text}\t{asn}\n" for text, asn in zip(texts, asns, strict=True))
 
 
 def write_meta(folder: Path, tables: SnapshotTables, provenance: Provenance) -> None:
@@ -406,9 +450,7 @@ class Snapshot:
         self.folder = folder
         meta = json.loads((folder / "meta.json").read_text(encoding="utf-8"))
         if meta.get("format") != FORMAT_VERSION:
-            raise ValueError(
-                f"snapshot {folder.name} has format {meta.get('format')}, expected {FORMAT_VERSION}"
-            )
+            raise SnapshotFormatError(folder.name, meta.get("format"))
         self.provenance = Provenance.from_json(meta["provenance"])
         self.vantages: Sequence[Vantage] = [Vantage(c, ip, int(asn)) for c, ip, asn in meta["vantages"]]
         arrays = {name: np.load(folder / f"{name}.npy", mmap_mode="r") for name in _ARRAYS}
@@ -424,9 +466,13 @@ class Snapshot:
         self._moas_vantages: U32 = arrays["moas_vantages"]
         self._origin_asns: U32 = np.asarray(arrays["origin_asns"])
         self._origin_offsets: I64 = arrays["origin_offsets"]
-        self._origin_routes: U32 = arrays["origin_routes"]
+        self._origin_starts: U32 = arrays["origin_starts"]
+        self._origin_ends: U32 = arrays["origin_ends"]
         self.n_v4 = len(self._v4_keys)
-        self._prefix_v6 = (folder / "prefix_v6.txt").read_text(encoding="utf-8").splitlines()
+        self._v6_hi, self._v6_lo, self._v6_len = (
+            np.load(folder / f"prefix_v6_{name}.npy", mmap_mode="r") for name in ("hi", "lo", "len")
+        )
+        self._match = PrefixMatch.load(folder)
         self._path_sets = {
             int(k): [frozenset(s) for s in v]
             for k, v in json.loads((folder / "path_sets.json").read_text(encoding="utf-8")).items()
@@ -439,12 +485,8 @@ class Snapshot:
             label: tuple(np.load(folder / f"registry_{label}_{part}.npy") for part in ("start", "end", "cc"))
             for label in ("v4", "v6")
         }
-        self._ipasn = (
-            pyasn.pyasn(str(folder / "ipasn.dat")) if (folder / "ipasn.dat").stat().st_size else None
-        )
         self._path_cache: dict[int, AsPath] = {}
         # Built here, not on first use: loading runs in a worker thread, a first query on the event loop.
-        self._v6_keys = [v6_key(p) for p in self._prefix_v6]
         self._by_country = self._group_by_country()
         self._route_vantage: I64 | None = None
         self._ixps: list[Ixp] | None = None
@@ -462,7 +504,8 @@ class Snapshot:
     def prefix(self, prefix_id: int) -> str:
         if prefix_id < self.n_v4:
             return v4_text(int(self._v4_keys[prefix_id]))
-        return self._prefix_v6[prefix_id - self.n_v4]
+        i = prefix_id - self.n_v4
+        return prefix_match.v6_text(int(self._v6_hi[i]), int(self._v6_lo[i]), int(self._v6_len[i]))
 
     def prefix_id(self, prefix: str) -> int | None:
         """Id of an announced prefix given in canonical form, or None."""
@@ -480,22 +523,37 @@ class Snapshot:
 
     def _prefix_range(self, prefix: str, *, exact: bool) -> range | None:
         network = ipaddress.ip_network(prefix, strict=False)
-        low = (int(network.network_address) << 8) | network.prefixlen
-        high = (int(network.broadcast_address) << 8) | 255
+        start, length = int(network.network_address), network.prefixlen
         if network.version == 4:
-            keys: Any = self._v4_keys
-            offset = 0
-            first = int(np.searchsorted(keys, np.uint64(low), side="left"))
-            last = int(np.searchsorted(keys, np.uint64(high), side="right"))
+            low, high = (start << 8) | length, (int(network.broadcast_address) << 8) | 255
+            first = int(np.searchsorted(self._v4_keys, np.uint64(low), side="left"))
+            last = int(np.searchsorted(self._v4_keys, np.uint64(high), side="right"))
+            hit = first < self.n_v4 and int(self._v4_keys[first]) == low
         else:
-            keys = self._v6_keys
-            offset = self.n_v4
-            first = bisect.bisect_left(keys, low)
-            last = bisect.bisect_right(keys, high)
+            first = self._v6_position(start, length, right=False)
+            last = self._v6_position(int(network.broadcast_address), 255, right=True)
+            i = first - self.n_v4
+            hit = i < len(self._v6_hi) and (
+                int(self._v6_hi[i]) << 64 | int(self._v6_lo[i]),
+                int(self._v6_len[i]),
+            ) == (start, length)
         if exact:
-            hit = first < len(keys) and int(keys[first]) == low
-            return range(offset + first, offset + first + 1) if hit else None
-        return range(offset + first, offset + last)
+            return range(first, first + 1) if hit else None
+        return range(first, last)
+
+    def _v6_position(self, address: int, length: int, *, right: bool) -> int:
+        """Where (address, length) sorts among the IPv6 prefix ids: the high half by binary search, then the
+        few prefixes sharing it (those of one /64 and its supernets) compared as Python integers."""
+        high = np.uint64(address >> 64)
+        first = int(np.searchsorted(self._v6_hi, high, side="left"))
+        last = int(np.searchsorted(self._v6_hi, high, side="right"))
+        rest = [
+            lo << 8 | n
+            for lo, n in zip(self._v6_lo[first:last].tolist(), self._v6_len[first:last].tolist(), strict=True)
+        ]
+        key = (address & 0xFFFFFFFFFFFFFFFF) << 8 | length
+        found = bisect.bisect_right(rest, key) if right else bisect.bisect_left(rest, key)
+        return self.n_v4 + first + found
 
     # paths and routes
 
@@ -547,7 +605,7 @@ class Snapshot:
 
     def has_routes(self, family: int) -> bool:
         """Whether routes of this family were imported (an IPv4-only RIB has none for IPv6)."""
-        prefixes = self.n_v4 if family == 4 else len(self._prefix_v6)
+        prefixes = self.n_v4 if family == 4 else len(self._v6_hi)
         return prefixes > 0 and len(self._route_prefix) > 0
 
     def routes_of_origin(self, asn: int, family: int | None = None) -> Sequence[Route]:
@@ -555,7 +613,7 @@ class Snapshot:
         if position >= len(self._origin_asns) or int(self._origin_asns[position]) != asn:
             return []
         start, end = int(self._origin_offsets[position]), int(self._origin_offsets[position + 1])
-        return self._routes_at(np.asarray(self._origin_routes[start:end]), family)
+        return self._routes_at(rows_in(self._origin_starts[start:end], self._origin_ends[start:end]), family)
 
     def vantage_count(self, prefix_id: int) -> int:
         """How many vantage points have a route to this exact prefix (precomputed at import)."""
@@ -637,26 +695,21 @@ class Snapshot:
         result: list[str | None] = named.tolist()
         return result
 
-    def ipasn_path(self) -> Path | None:
-        """The IPASN file pyasn answers from, for readers that index it their own way (bulk lookups)."""
-        return self.folder / "ipasn.dat" if self._ipasn is not None else None
+    def covering_v4(self, addresses: U64) -> I64:
+        """Id of the most specific announced prefix (-1: none) of many IPv4 addresses (as integers) in one
+        vectorised search: bulk lookups."""
+        return self._match.v4(addresses)
 
     def lookup_ip(self, ip: str) -> IpMatch | None:
-        """pyasn finds the most specific prefix fast; the MOAS table adds every other origin."""
-        if self._ipasn is None:
-            return None
-        asn, prefix = self._ipasn.lookup(ip)
-        if prefix is None:
-            return None
-        return self.match_of(ip, prefix, int(asn))
+        """The most specific announced prefix (the interval table written at import, the same prefixes and
+        most-seen origins as the snapshot's `ipasn.dat`) with every origin from the MOAS table."""
+        prefix_id = self._match.one(ipaddress.ip_address(ip))
+        return None if prefix_id < 0 else self.match_at(ip, prefix_id)
 
-    def match_of(self, ip: str, prefix: str, asn: int) -> IpMatch:
-        """The facts behind an IPASN hit (`asn` being the most-seen origin of `prefix`): every origin."""
-        prefix_id = self.prefix_id(prefix)
-        if prefix_id is None:
-            return IpMatch(ip, prefix, [OriginSeen(int(asn), 0)])
-        origins = self.origins_of_prefix(prefix_id) or [OriginSeen(int(asn), 0)]
-        return IpMatch(ip, prefix, origins, self.vantage_count(prefix_id))
+    def match_at(self, ip: str, prefix_id: int) -> IpMatch:
+        return IpMatch(
+            ip, self.prefix(prefix_id), self.origins_of_prefix(prefix_id), self.vantage_count(prefix_id)
+        )
 
     def data_sources(self, stale_after: timedelta = timedelta(days=2)) -> list[Source]:
         """Collectors and files behind every answer, routing data older than `stale_after` flagged stale."""
@@ -684,6 +737,16 @@ class Snapshot:
             )
             sources.append(Source("AS names", ts_to_datetime(max(dates)) if dates else None, detail))
         return sources
+
+
+class SnapshotFormatError(ValueError):
+    """A snapshot written by another version of silkroute: its files cannot be read by this one."""
+
+    def __init__(self, name: str, found: object) -> None:
+        super().__init__(
+            f"snapshot {name} was written in format {found} and this version of silkroute reads format "
+            f"{FORMAT_VERSION}: re-import the data (`silkroute data import FILE...` or `silkroute data update`)"
+        )
 
 
 def _read_json(path: Path) -> dict[str, Any]:
