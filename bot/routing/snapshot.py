@@ -16,7 +16,8 @@ table (~1M prefixes x 30 vantage points = 30M routes):
   `origin_ends`, vantage order; `origin_offsets` says which ranges are whose): no per-route index.
 - `lpm_*.npy`: longest-prefix match as sorted disjoint intervals (`bot.routing.prefix_match`): IP lookups.
 - `ipasn.dat`: the most-seen origin per prefix in pyasn's format, for researchers' tools (not read here).
-- `registry_*.npy`, `asn_country.json`, `asnames.json`: registration countries and names.
+- `registry_*.npy`: registered address ranges; `asn_*`, `country_*`, `asnames_*.npy`: the registration country
+  and name of each AS, and the ASes of each country (`bot.routing.asn_tables`).
 - `ixps.json`: exchange points from PeeringDB data (absent in snapshots built before it existed).
 
 Large arrays are memory-mapped: loading is near instant and untouched pages cost no RAM.
@@ -41,11 +42,12 @@ import numpy as np
 import numpy.typing as npt
 
 from bot.core.values import Source
-from bot.routing import prefix_match
+from bot.routing import asn_tables, prefix_match
+from bot.routing.asn_tables import AsnTables
 from bot.routing.ixps import Ixp
 from bot.routing.prefix_match import PrefixMatch
 
-# 2: IPv6 prefixes as columns, the longest-prefix-match intervals written at import (no pyasn at load).
+# 2: IPv6 prefixes as columns, longest-prefix-match intervals and per-AS columns written at import.
 FORMAT_VERSION = 2
 KEEP_SNAPSHOTS = 2
 
@@ -313,15 +315,8 @@ def write_tables(folder: Path, tables: SnapshotTables) -> None:
     )
     _write_ipasn(folder / "ipasn.dat", tables, listed)
     _write_json(folder / "path_sets.json", {str(k): v for k, v in tables.path_sets.items()})
-    _write_json(folder / "asn_country.json", {str(k): v for k, v in tables.asn_country.items()})
     _write_json(folder / "ixps.json", {"ixps": [ixp.to_json() for ixp in tables.ixps]})
-    _write_json(
-        folder / "asnames.json",
-        {
-            "names": {str(k): v for k, v in tables.as_names.items()},
-            "countries": {str(k): v for k, v in tables.name_country.items()},
-        },
-    )
+    asn_tables.write(folder, tables.asn_country, tables.name_country, tables.as_names)
 
 
 def _listed_prefixes(tables: SnapshotTables, v6_lengths: npt.NDArray[np.uint8]) -> I64:
@@ -477,18 +472,12 @@ class Snapshot:
             int(k): [frozenset(s) for s in v]
             for k, v in json.loads((folder / "path_sets.json").read_text(encoding="utf-8")).items()
         }
-        self._asn_country = {int(k): v for k, v in _read_json(folder / "asn_country.json").items()}
-        names = _read_json(folder / "asnames.json")
-        self._as_names = {int(k): v for k, v in names["names"].items()}
-        self._name_country = {int(k): v for k, v in names["countries"].items()}
+        self._asns = AsnTables(folder)
         self._ranges = {
             label: tuple(np.load(folder / f"registry_{label}_{part}.npy") for part in ("start", "end", "cc"))
             for label in ("v4", "v6")
         }
         self._path_cache: dict[int, AsPath] = {}
-        # Built here, not on first use: loading runs in a worker thread, a first query on the event loop.
-        self._by_country = self._group_by_country()
-        self._route_vantage: I64 | None = None
         self._ixps: list[Ixp] | None = None
 
     @property
@@ -631,24 +620,17 @@ class Snapshot:
     # registry and names
 
     def country_of_asn(self, asn: int) -> str | None:
-        return self._asn_country.get(asn) or self._name_country.get(asn)
-
-    def _group_by_country(self) -> dict[str, list[int]]:
-        grouped: dict[str, set[int]] = {}
-        for source in (self._name_country, self._asn_country):
-            for asn in source:
-                grouped.setdefault(self.country_of_asn(asn) or "", set()).add(asn)
-        return {k: sorted(v) for k, v in grouped.items()}
+        return self._asns.country_of_asn(asn)
 
     def asns_in_country(self, cc: str) -> Sequence[int]:
-        return self._by_country.get(cc.upper(), [])
+        return self._asns.asns_in_country(cc.upper())
 
     def as_name(self, asn: int) -> str | None:
-        return self._as_names.get(asn)
+        return self._asns.as_name(asn)
 
     def registered_asns(self, cc: str) -> int:
         """ASNs the RIR delegated data registers in `cc` (the AS-names file's countries not included)."""
-        return sum(1 for country in self._asn_country.values() if country == cc)
+        return self._asns.registered_asns(cc)
 
     def registered_space(self, cc: str, family: int) -> int:
         """Addresses (IPv4) or /64 blocks (IPv6) the RIR delegated data registers in `cc`."""
