@@ -14,6 +14,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from bot.routing.mapped import mapped
+
 U32 = npt.NDArray[np.uint32]
 I64 = npt.NDArray[np.int64]
 Codes = npt.NDArray[np.str_]
@@ -70,7 +72,7 @@ def _find(asns: U32, asn: int) -> int:
     """Index of `asn` in a sorted column, or -1."""
     if not 0 <= asn <= 0xFFFFFFFF:
         return -1
-    i = int(np.searchsorted(asns, asn))
+    i = int(np.searchsorted(asns, np.uint32(asn)))  # same dtype: a Python int would convert the whole column
     return i if i < len(asns) and int(asns[i]) == asn else -1
 
 
@@ -78,7 +80,7 @@ class AsnTables:
     """The memory-mapped columns of one snapshot."""
 
     def __init__(self, folder: Path) -> None:
-        loaded = {name: np.load(folder / f"{name}.npy", mmap_mode="r") for name in FILES}
+        loaded = {name: mapped(folder / f"{name}.npy") for name in FILES}
         self._registry: tuple[U32, Codes] = (loaded["asn_registry_asns"], loaded["asn_registry_cc"])
         self._names_cc: tuple[U32, Codes] = (loaded["asn_names_cc_asns"], loaded["asn_names_cc"])
         self._codes: Codes = loaded["country_codes"]

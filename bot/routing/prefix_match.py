@@ -19,6 +19,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from bot.routing.mapped import mapped
+
 U8 = npt.NDArray[np.uint8]
 U32 = npt.NDArray[np.uint32]
 U64 = npt.NDArray[np.uint64]
@@ -119,11 +121,11 @@ class PrefixMatch:
 
     @classmethod
     def load(cls, folder: Path) -> PrefixMatch:
-        return cls(*(np.load(folder / f"{name}.npy", mmap_mode="r") for name in FILES))
+        return cls(*(mapped(folder / f"{name}.npy") for name in FILES))
 
     def v4(self, addresses: U64) -> I64:
         """Covering prefix id (-1: none) of many IPv4 addresses at once."""
-        at = np.searchsorted(self.v4_bounds, addresses, side="right") - 1
+        at = np.searchsorted(self.v4_bounds, addresses.astype(np.uint32), side="right") - 1  # same dtype
         found: I64 = np.asarray(self.v4_match[at], dtype=np.int64)
         return found
 
@@ -131,7 +133,8 @@ class PrefixMatch:
         """Covering prefix id (-1: none) of one address."""
         value = int(address)
         if address.version == 4:
-            return int(self.v4_match[int(np.searchsorted(self.v4_bounds, value, side="right")) - 1])
+            at = int(np.searchsorted(self.v4_bounds, np.uint32(value), side="right"))  # same dtype: no copy
+            return int(self.v4_match[at - 1])
         high, low = np.uint64(value >> 64), np.uint64(value & _LOW64)
         first = int(np.searchsorted(self.v6_hi, high, side="left"))
         last = int(np.searchsorted(self.v6_hi, high, side="right"))

@@ -45,6 +45,7 @@ from bot.core.values import Source
 from bot.routing import asn_tables, prefix_match
 from bot.routing.asn_tables import AsnTables
 from bot.routing.ixps import Ixp
+from bot.routing.mapped import mapped
 from bot.routing.prefix_match import PrefixMatch
 
 # 2: IPv6 prefixes as columns, longest-prefix-match intervals and per-AS columns written at import.
@@ -228,9 +229,11 @@ def v6_key(prefix: str) -> int:
 
 def rows_in(starts: U32, ends: U32) -> I64:
     """The row indices of ranges [start, end), in order: an origin's routes from its per-vantage ranges."""
-    lengths = ends.astype(np.int64) - starts.astype(np.int64)
-    shift = starts.astype(np.int64) - np.append(0, np.cumsum(lengths)[:-1])
-    rows: I64 = np.repeat(shift, lengths) + np.arange(int(lengths.sum()), dtype=np.int64)
+    first = starts.astype(np.int64)
+    lengths = ends - first
+    if len(first) == 1:  # one vantage point: a plain range, without the gather below
+        return np.arange(first[0], first[0] + lengths[0])
+    rows: I64 = np.repeat(first - np.cumsum(lengths) + lengths, lengths) + np.arange(int(lengths.sum()))
     return rows
 
 
@@ -284,6 +287,16 @@ _ARRAYS = (
 )
 
 
+# Offsets into tables that stay far below 4 G entries, written as uint32: 4 bytes saved a distinct path.
+_UINT32_OFFSETS = ("path_offsets", "moas_offsets")
+
+
+def _narrow(offsets: I64) -> U32:
+    if len(offsets) and int(offsets[-1]) > 0xFFFFFFFF:
+        raise ValueError(f"an offset table reaches {int(offsets[-1]):,}: too big for this snapshot format")
+    return offsets.astype(np.uint32)
+
+
 def write_snapshot(folder: Path, tables: SnapshotTables, provenance: Provenance) -> None:
     """Write all files of one snapshot into an empty folder (the caller renames it into place)."""
     write_tables(folder, tables)
@@ -297,7 +310,7 @@ def write_tables(folder: Path, tables: SnapshotTables) -> None:
         if isinstance(value, Path):
             shutil.move(value, folder / f"{name}.npy")
         else:
-            np.save(folder / f"{name}.npy", value)
+            np.save(folder / f"{name}.npy", _narrow(value) if name in _UINT32_OFFSETS else value)
     for label, (starts, ends, codes) in (("v4", tables.v4_ranges), ("v6", tables.v6_ranges)):
         np.save(folder / f"registry_{label}_start.npy", starts)
         np.save(folder / f"registry_{label}_end.npy", ends)
@@ -448,24 +461,24 @@ class Snapshot:
             raise SnapshotFormatError(folder.name, meta.get("format"))
         self.provenance = Provenance.from_json(meta["provenance"])
         self.vantages: Sequence[Vantage] = [Vantage(c, ip, int(asn)) for c, ip, asn in meta["vantages"]]
-        arrays = {name: np.load(folder / f"{name}.npy", mmap_mode="r") for name in _ARRAYS}
+        arrays = {name: mapped(folder / f"{name}.npy") for name in _ARRAYS}
         self._v4_keys: U64 = arrays["prefix_v4_keys"]
         self._route_prefix: U32 = arrays["route_prefix"]
         self._route_path: U32 = arrays["route_path"]
-        self._vantage_offsets: I64 = np.asarray(arrays["vantage_offsets"])
+        self._vantage_offsets: I64 = arrays["vantage_offsets"]
         self._path_elems: U32 = arrays["path_elems"]
-        self._path_offsets: I64 = arrays["path_offsets"]
+        self._path_offsets: U32 = arrays["path_offsets"]
         self._prefix_vantages: U32 = arrays["prefix_vantages"]
-        self._moas_offsets: I64 = arrays["moas_offsets"]
+        self._moas_offsets: U32 = arrays["moas_offsets"]
         self._moas_asns: U32 = arrays["moas_asns"]
         self._moas_vantages: U32 = arrays["moas_vantages"]
-        self._origin_asns: U32 = np.asarray(arrays["origin_asns"])
+        self._origin_asns: U32 = arrays["origin_asns"]
         self._origin_offsets: I64 = arrays["origin_offsets"]
         self._origin_starts: U32 = arrays["origin_starts"]
         self._origin_ends: U32 = arrays["origin_ends"]
         self.n_v4 = len(self._v4_keys)
         self._v6_hi, self._v6_lo, self._v6_len = (
-            np.load(folder / f"prefix_v6_{name}.npy", mmap_mode="r") for name in ("hi", "lo", "len")
+            mapped(folder / f"prefix_v6_{name}.npy") for name in ("hi", "lo", "len")
         )
         self._match = PrefixMatch.load(folder)
         self._path_sets = {
