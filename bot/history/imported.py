@@ -1,7 +1,6 @@
 """The transit data of an import's tables while they are still in memory: what `data import` records from.
 
-Re-opening the written snapshot costs the recording more than the recording itself (parsing the registry and
-name JSON, grouping every AS by country, loading pyasn), all of which the import just had in memory. This reads
+Re-opening the written snapshot would read back from disk the tables the import just had in memory. This reads
 the same tables through the same `TransitData` interface `/transit` uses, so a point built here equals the
 answer `/transit` gives on the written snapshot (the history tests compare both).
 """
