@@ -17,6 +17,7 @@ import numpy.typing as npt
 
 from bot.core.values import Source
 from bot.history.prefixes import covering
+from bot.routing.mapped import index_of
 from bot.routing.snapshot import (
     AsPath,
     IpMatch,
@@ -163,8 +164,8 @@ class ImportedTables:
     def routes_of_origin(self, asn: int, family: int | None = None) -> Sequence[Route]:
         """The origin's routes (of one family when given), decoded from the in-memory arrays in one pass."""
         t = self.tables
-        position = int(np.searchsorted(t.origin_asns, asn))
-        if position >= len(t.origin_asns) or int(t.origin_asns[position]) != asn:
+        position = index_of(t.origin_asns, asn)
+        if position < 0:
             return []
         start, end = int(t.origin_offsets[position]), int(t.origin_offsets[position + 1])
         indices = rows_in(t.origin_starts[start:end], t.origin_ends[start:end])

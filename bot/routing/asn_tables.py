@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from bot.routing.mapped import mapped
+from bot.routing.mapped import index_of, mapped
 
 U32 = npt.NDArray[np.uint32]
 I64 = npt.NDArray[np.int64]
@@ -68,14 +68,6 @@ def write(folder: Path, registry: dict[int, str], names: dict[int, str], as_name
         np.save(folder / f"{name}.npy", columns[name])
 
 
-def _find(asns: U32, asn: int) -> int:
-    """Index of `asn` in a sorted column, or -1."""
-    if not 0 <= asn <= 0xFFFFFFFF:
-        return -1
-    i = int(np.searchsorted(asns, np.uint32(asn)))  # same dtype: a Python int would convert the whole column
-    return i if i < len(asns) and int(asns[i]) == asn else -1
-
-
 class AsnTables:
     """The memory-mapped columns of one snapshot."""
 
@@ -92,10 +84,10 @@ class AsnTables:
 
     def country_of_asn(self, asn: int) -> str | None:
         for asns, codes in (self._registry, self._names_cc):
-            i = _find(asns, asn)
+            i = index_of(asns, asn)
             if i >= 0 and str(codes[i]):
                 return str(codes[i])
-        i = _find(self._names_cc[0], asn)
+        i = index_of(self._names_cc[0], asn)
         return "" if i >= 0 else None  # an empty country stays empty, as the names file gave it
 
     def asns_in_country(self, cc: str) -> Sequence[int]:
@@ -110,7 +102,7 @@ class AsnTables:
         return int(np.count_nonzero(self._registry[1] == cc))
 
     def as_name(self, asn: int) -> str | None:
-        i = _find(self._named, asn)
+        i = index_of(self._named, asn)
         if i < 0:
             return None
         return bytes(self._utf8[int(self._name_offsets[i]) : int(self._name_offsets[i + 1])]).decode()

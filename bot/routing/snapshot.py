@@ -45,7 +45,7 @@ from bot.core.values import Source
 from bot.routing import asn_tables, prefix_match
 from bot.routing.asn_tables import AsnTables
 from bot.routing.ixps import Ixp
-from bot.routing.mapped import mapped
+from bot.routing.mapped import index_of, mapped
 from bot.routing.prefix_match import PrefixMatch
 
 # 2: IPv6 prefixes as columns, longest-prefix-match intervals and per-AS columns written at import.
@@ -611,8 +611,8 @@ class Snapshot:
         return prefixes > 0 and len(self._route_prefix) > 0
 
     def routes_of_origin(self, asn: int, family: int | None = None) -> Sequence[Route]:
-        position = int(np.searchsorted(self._origin_asns, asn))
-        if position >= len(self._origin_asns) or int(self._origin_asns[position]) != asn:
+        position = index_of(self._origin_asns, asn)
+        if position < 0:
             return []
         start, end = int(self._origin_offsets[position]), int(self._origin_offsets[position + 1])
         return self._routes_at(rows_in(self._origin_starts[start:end], self._origin_ends[start:end]), family)
@@ -675,7 +675,7 @@ class Snapshot:
         address = ipaddress.ip_address(ip)
         value = int(address) if address.version == 4 else int(address) >> 64
         starts, ends, codes = self._ranges["v4" if address.version == 4 else "v6"]
-        i = int(np.searchsorted(starts, value, side="right")) - 1
+        i = int(np.searchsorted(starts, starts.dtype.type(value), side="right")) - 1  # same dtype: no copy
         if i >= 0 and int(ends[i]) >= value:
             return str(codes[i].decode())
         return None
@@ -683,7 +683,7 @@ class Snapshot:
     def countries_of_v4(self, addresses: U64) -> list[str | None]:
         """`country_of_ip` for many IPv4 addresses (as integers) in one vectorised search: bulk lookups."""
         starts, ends, codes = self._ranges["v4"]
-        i = np.maximum(np.searchsorted(starts, addresses, side="right") - 1, 0)
+        i = np.maximum(np.searchsorted(starts, addresses.astype(starts.dtype), side="right") - 1, 0)
         found = (starts[i] <= addresses) & (ends[i] >= addresses)
         named: npt.NDArray[np.object_] = np.char.decode(codes[i]).astype(object)
         named[~found] = None
