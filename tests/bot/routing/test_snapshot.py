@@ -15,7 +15,7 @@ import pyasn.mrtx
 import pytest
 
 from bot.routing.importer import import_files
-from bot.routing.snapshot import FORMAT_VERSION, Snapshot, SnapshotFormatError, load_current
+from bot.routing.snapshot import FORMAT_VERSION, Route, Snapshot, SnapshotFormatError, load_current
 
 RIB = "mrt/routeviews2-rib.20140523.0600.first1MiB.bz2"
 
@@ -125,3 +125,18 @@ def test_a_snapshot_of_another_format_asks_for_a_re_import(rib_only: Snapshot, t
     assert "re-import the data (`silkroute data import FILE...` or `silkroute data update`)" in str(
         raised.value
     )
+
+
+def test_an_origins_routes_are_its_row_ranges_in_route_order(real_snapshot: Snapshot) -> None:
+    """The per-vantage row ranges give exactly the routes a full scan finds for the origin, in route order."""
+    by_origin: dict[int, list[Route]] = {}
+    for route in real_snapshot.routes():
+        if route.path and isinstance(route.path[-1], int) and route.path[-1]:  # AS0 is no origin (RFC 7607)
+            by_origin.setdefault(route.path[-1], []).append(route)
+    assert len(by_origin) > 1000
+    spread = sorted(by_origin, key=lambda asn: len({r.vantage for r in by_origin[asn]}))
+    for asn in [*spread[:50], *spread[-50:], 9198, 29355]:
+        assert list(real_snapshot.routes_of_origin(asn)) == by_origin.get(asn, []), asn
+        assert list(real_snapshot.routes_of_origin(asn, 6)) == [
+            r for r in by_origin.get(asn, []) if ":" in r.prefix
+        ]
