@@ -3,8 +3,8 @@
 Run: .venv/bin/python bench/routing_lookup.py [--count 20000]
 Builds a snapshot from the real 2014 RouteViews RIB (+ registry and names) under /tmp, then looks up the same
 random addresses three ways: bare `pyasn.lookup` on the snapshot's IPASN file (baseline), `Snapshot.lookup_ip`
-(pyasn + the MOAS table) and the whole `/lookup` answer (`lookup()`: covering prefix, all origins, vantage
-count, names, countries, sources).
+(the snapshot's interval table + the MOAS table) and the whole `/lookup` answer (`lookup()`: covering prefix,
+all origins, vantage count, names, countries, sources).
 """
 
 from __future__ import annotations
@@ -69,7 +69,9 @@ def main() -> None:
     full = asyncio.run(answers())
     print(f"{args.count:,} covered random addresses, snapshot of {snapshot.provenance.routes:,} routes")
     print(f"bare pyasn.lookup (baseline): {baseline:,.0f} lookups/s")
-    print(f"Snapshot.lookup_ip (pyasn + MOAS table): {moas:,.0f} lookups/s = {moas / baseline:.3f}x baseline")
+    print(
+        f"Snapshot.lookup_ip (interval table + MOAS table): {moas:,.0f} lookups/s = {moas / baseline:.3f}x baseline"
+    )
     print(f"/lookup answer (lookup()): {full:,.0f} lookups/s = {full / baseline:.4f}x baseline")
     shutil.rmtree(args.data, ignore_errors=True)
 

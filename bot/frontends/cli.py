@@ -26,7 +26,7 @@ from bot.core.settings import Settings, SettingsError, load_settings
 from bot.frontends.console import CONSOLE_CALLER, Console, stdin_lines
 from bot.i18n import ENGLISH, Language, Translator, translator
 from bot.routing.batch_lookup import BadLine, BatchLookup, write_rows
-from bot.routing.snapshot import load_current
+from bot.routing.snapshot import SnapshotFormatError, load_current
 from bot.routing.snapshot_store import SnapshotStore
 
 log = logging.getLogger("silkroute")
@@ -183,7 +183,11 @@ async def cmd_reach_batch(settings: Settings, args: argparse.Namespace) -> int:
 
 async def cmd_lookup_batch(settings: Settings, args: argparse.Namespace) -> int:
     """Origin AS, prefix, AS name and country for every address or prefix of a file, streamed to stdout."""
-    snapshot = load_current(settings.core.silkroute_data_dir)
+    try:
+        snapshot = load_current(settings.core.silkroute_data_dir)
+    except SnapshotFormatError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_CODES[ErrorKind.UNAVAILABLE]
     if snapshot is None:
         print(
             f"error: no routing snapshot in {settings.core.silkroute_data_dir}: "

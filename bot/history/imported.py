@@ -1,7 +1,6 @@
 """The transit data of an import's tables while they are still in memory: what `data import` records from.
 
-Re-opening the written snapshot costs the recording more than the recording itself (parsing the registry and
-name JSON, grouping every AS by country, loading pyasn), all of which the import just had in memory. This reads
+Re-opening the written snapshot would read back from disk the tables the import just had in memory. This reads
 the same tables through the same `TransitData` interface `/transit` uses, so a point built here equals the
 answer `/transit` gives on the written snapshot (the history tests compare both).
 """
@@ -18,6 +17,7 @@ import numpy.typing as npt
 
 from bot.core.values import Source
 from bot.history.prefixes import covering
+from bot.routing.mapped import index_of
 from bot.routing.snapshot import (
     AsPath,
     IpMatch,
@@ -26,6 +26,7 @@ from bot.routing.snapshot import (
     Route,
     SnapshotTables,
     Vantage,
+    rows_in,
     v4_key,
     v4_text,
     v6_key,
@@ -95,10 +96,6 @@ class ImportedTables:
     def route_path(self) -> npt.NDArray[np.uint32]:
         return self._array(self.tables.route_path)
 
-    @cached_property
-    def origin_routes(self) -> npt.NDArray[np.uint32]:
-        return self._array(self.tables.origin_routes)
-
     def as_name(self, asn: int) -> str | None:
         return self.tables.as_names.get(asn)
 
@@ -167,10 +164,11 @@ class ImportedTables:
     def routes_of_origin(self, asn: int, family: int | None = None) -> Sequence[Route]:
         """The origin's routes (of one family when given), decoded from the in-memory arrays in one pass."""
         t = self.tables
-        position = int(np.searchsorted(t.origin_asns, asn))
-        if position >= len(t.origin_asns) or int(t.origin_asns[position]) != asn:
+        position = index_of(t.origin_asns, asn)
+        if position < 0:
             return []
-        indices = self.origin_routes[int(t.origin_offsets[position]) : int(t.origin_offsets[position + 1])]
+        start, end = int(t.origin_offsets[position]), int(t.origin_offsets[position + 1])
+        indices = rows_in(t.origin_starts[start:end], t.origin_ends[start:end])
         prefixes = self.route_prefix[indices]
         if family is not None:
             keep = prefixes < self.n_v4 if family == 4 else prefixes >= self.n_v4

@@ -1,9 +1,9 @@
 """Bulk lookups for researchers (the Team Cymru bulk-whois habit): addresses or prefixes to origin ASes.
 
-`Snapshot.lookup_ip` costs ~20 µs an address (text parsing, pyasn, the MOAS table); a list of a million
-addresses should take seconds, so IPv4 addresses are matched a chunk at a time against a flat interval
-table built once from the snapshot's IPASN file (the very data pyasn answers from), and each matched
-prefix's facts are worked out once. IPv6 addresses and prefixes take the general path. Input is read
+`Snapshot.lookup_ip` costs microseconds an address (text parsing, the MOAS table); a list of a million
+addresses should take seconds, so IPv4 addresses are matched a chunk at a time against the snapshot's
+longest-prefix-match interval table in one vectorised search, and each matched prefix's facts are worked
+out once. IPv6 addresses and prefixes take the general path. Input is read
 and rows are produced chunk by chunk, so memory does not grow with the list.
 """
 
@@ -18,7 +18,6 @@ import socket
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from itertools import islice
-from pathlib import Path
 from typing import NamedTuple, TextIO
 
 import numpy as np
@@ -78,56 +77,6 @@ class Chunk:
             yield BatchRow(line, query, *self.facts[i], country)
 
 
-@dataclass(frozen=True, slots=True)
-class _V4Table:
-    """Sorted boundaries of elementary address ranges and, per range, the IPASN row that covers it (-1: none)."""
-
-    bounds: U64
-    match: I64
-    prefixes: list[str]
-    asns: list[int]
-
-
-def _ipasn_v4(path: Path | None) -> Iterator[tuple[str, int]]:
-    """(prefix, most-seen origin) for each IPv4 line of a pyasn IPASN file."""
-    if path is None:
-        return
-    with path.open(encoding="utf-8") as lines:
-        for line in lines:
-            if not line.startswith(";") and ":" not in line:
-                prefix, _, asn = line.rstrip("\n").partition("\t")
-                yield prefix, int(asn)
-
-
-def _v4_table(path: Path | None) -> _V4Table:
-    """Longest-prefix match is constant between consecutive prefix starts and ends, so matching every such
-    boundary once (one vectorised pass per prefix length) turns each later lookup into one binary search."""
-    prefixes: list[str] = []
-    asns: list[int] = []
-    nets: list[int] = []
-    lengths: list[int] = []
-    for prefix, asn in _ipasn_v4(path):
-        address, _, length = prefix.partition("/")
-        nets.append(int.from_bytes(socket.inet_aton(address), "big"))
-        lengths.append(int(length))
-        prefixes.append(prefix)
-        asns.append(asn)
-    net = np.array(nets, dtype=np.uint64)
-    length_of = np.array(lengths, dtype=np.int64)
-    size = np.left_shift(1, 32 - length_of).astype(np.uint64)
-    bounds = np.unique(np.concatenate([np.zeros(1, dtype=np.uint64), net, net + size]))
-    match = np.full(len(bounds), -1, dtype=np.int64)
-    for bits in sorted(set(lengths), reverse=True):
-        ids = np.flatnonzero(length_of == bits)
-        order = ids[np.argsort(net[ids])]
-        keys = net[order]
-        masked = np.bitwise_and(bounds, np.uint64((0xFFFFFFFF << (32 - bits)) & 0xFFFFFFFF))
-        at = np.minimum(np.searchsorted(keys, masked), len(keys) - 1)
-        hit = (keys[at] == masked) & (match < 0)
-        match[hit] = order[at[hit]]
-    return _V4Table(bounds, match, prefixes, asns)
-
-
 _inet_pton_v4 = functools.partial(socket.inet_pton, socket.AF_INET)  # C all the way down: no Python frame
 
 
@@ -136,7 +85,6 @@ class BatchLookup:
 
     def __init__(self, snapshot: Snapshot) -> None:
         self.snapshot = snapshot
-        self._v4 = _v4_table(snapshot.ipasn_path())
         self._facts: dict[int, Facts] = {}
 
     def rows(self, lines: Iterable[str]) -> Iterator[BatchRow | BadLine]:
@@ -187,25 +135,23 @@ class BatchLookup:
     def _match_v4(self, chunk: Chunk, addresses: U64) -> None:
         if not len(addresses):
             return
-        found = self._v4.match[np.searchsorted(self._v4.bounds, addresses, side="right") - 1]
-        unique, inverse = np.unique(found, return_inverse=True)
-        chunk.facts = [self._v4_facts(int(row), chunk.queries[0]) for row in unique]
+        unique, inverse = np.unique(self.snapshot.covering_v4(addresses), return_inverse=True)
+        chunk.facts = [self._v4_facts(int(prefix_id)) for prefix_id in unique]
         chunk.answer = inverse.tolist()
         chunk.countries = self.snapshot.countries_of_v4(addresses)
 
-    def _v4_facts(self, row: int, ip: str) -> Facts:
-        """A matched IPASN row's prefix and origins, worked out once per row however many addresses hit it."""
-        if row < 0:
+    def _v4_facts(self, prefix_id: int) -> Facts:
+        """A matched prefix and its origins, worked out once however many addresses hit it."""
+        if prefix_id < 0:
             return None, ()
-        facts = self._facts.get(row)
+        facts = self._facts.get(prefix_id)
         if facts is None:
-            prefix = self._v4.prefixes[row]
-            match = self.snapshot.match_of(ip, prefix, self._v4.asns[row])
-            facts = self._facts[row] = (prefix, self._origins(match.origins))
+            origins = self._origins(self.snapshot.origins_of_prefix(prefix_id))
+            facts = self._facts[prefix_id] = (self.snapshot.prefix(prefix_id), origins)
         return facts
 
     def _general(self, chunk: Chunk, number: int, text: str) -> None:
-        """IPv6 addresses through pyasn like /lookup; prefixes by their closest announced covering route."""
+        """IPv6 addresses like /lookup; prefixes by their closest announced covering route."""
         try:
             network = ipaddress.ip_network(text, strict=False) if "/" in text else None
             address = network.network_address if network else ipaddress.ip_address(text)

@@ -45,7 +45,6 @@ from bot.routing.snapshot import (
     install_snapshot,
     ts_to_datetime,
     v4_key,
-    v4_text,
     v6_key,
     write_meta,
     write_tables,
@@ -486,8 +485,8 @@ def _build_tables(inputs: _Inputs, routes: RouteAccumulator) -> tuple[SnapshotTa
         moas_vantages=moas_vantages,
         origin_asns=built.origin_asns,
         origin_offsets=built.origin_offsets,
-        origin_routes=built.origin_routes,
-        ipasn_lines=_ipasn_lines(v4_keys, v6_texts, moas_offsets, moas_asns),
+        origin_starts=built.origin_starts,
+        origin_ends=built.origin_ends,
         asn_country=inputs.registry.asn_country,
         name_country=inputs.names.countries,
         as_names=inputs.names.names,
@@ -524,27 +523,6 @@ def _collectors(routes: RouteAccumulator, counts: npt.NDArray[np.int64]) -> list
             )
         )
     return result
-
-
-def _ipasn_lines(
-    v4_keys: npt.NDArray[np.uint64],
-    v6_texts: list[str],
-    offsets: npt.NDArray[np.int64],
-    asns: npt.NDArray[np.uint32],
-) -> list[str]:
-    """The most-seen origin per prefix (first in the MOAS table), for pyasn."""
-    has = offsets[1:] > offsets[:-1]
-    firsts = asns[offsets[:-1][has]].tolist() if len(asns) else []
-    lines = []
-    for prefix_id, asn in zip(np.flatnonzero(has).tolist(), firsts, strict=True):
-        text = (
-            v4_text(int(v4_keys[prefix_id]))
-            if prefix_id < len(v4_keys)
-            else v6_texts[prefix_id - len(v4_keys)]
-        )
-        if not text.endswith("/0"):  # a default route covers everything and pyasn refuses it
-            lines.append(f"{text}\t{asn}\n")
-    return lines
 
 
 def _ranges(ranges: list[tuple[int, int, str]], dtype: Any) -> tuple[Any, Any, Any]:

@@ -30,8 +30,7 @@ I64 = npt.NDArray[np.int64]
 SPILL_ROUTES = 1_000_000
 # Recently seen path tuples kept for their id: a RIB repeats a path over an origin's prefixes.
 RECENT_PATHS = 100_000
-# Routes per origin-grouping pass and (prefix, origin) pairs kept pending before they are counted.
-BUCKET_ROUTES = 4_000_000
+# (prefix, origin) pairs kept pending before they are counted.
 PENDING_PAIRS = 2_000_000
 
 
@@ -265,7 +264,6 @@ class RouteFiles:
 
     route_prefix: Path
     route_path: Path
-    origin_routes: Path
     vantage_offsets: I64
     prefix_vantages: U32
     moas_offsets: I64
@@ -273,6 +271,8 @@ class RouteFiles:
     moas_vantages: U32
     origin_asns: U32
     origin_offsets: I64
+    origin_starts: U32
+    origin_ends: U32
 
 
 @dataclass(slots=True)
@@ -302,63 +302,63 @@ class FinalRoutes:
         path_address_origin: U32,
         n_prefixes: int,
     ) -> RouteFiles:
-        """Pass 2: final ids into the route files, per-prefix vantage counts, MOAS pairs and origin groups."""
+        """Pass 2: final ids into the route files, per-prefix vantage counts, MOAS pairs and origin groups.
+
+        Each vantage's rows are written ordered by (origin AS, prefix), routes without a single origin AS
+        last, so an origin's routes are one row range per vantage: the (origin -> row ranges) index costs
+        a few bytes per origin and vantage instead of a 4-byte route index per route.
+        """
         prefixes = NpyWriter(self.scratch / "route_prefix.npy", np.uint32, self.total)
         paths = NpyWriter(self.scratch / "route_path.npy", np.uint32, self.total)
         prefix_vantages = np.zeros(n_prefixes, dtype=np.int64)
         moas = _PairCounts()
         origin_asns = np.unique(path_origin[path_origin != 0])
-        origin_of_path = np.searchsorted(origin_asns, path_origin).astype(np.int64)
-        origin_counts = np.zeros(len(origin_asns), dtype=np.int64)
+        n_origins = len(origin_asns)
+        origin_of_path = np.where(path_origin != 0, np.searchsorted(origin_asns, path_origin), n_origins)
+        runs: list[tuple[I64, I64, I64]] = []  # per vantage: (origin, first row, row after the last)
+        base = 0
         for p_old, q_old in self._vantage_slices():
             p, q = prefix_renumber[p_old], path_remap[q_old]
-            prefixes.write(p)
-            paths.write(q)
             first_of_prefix = np.append(True, p[1:] != p[:-1]) if len(p) else np.zeros(0, dtype=bool)
             prefix_vantages += np.bincount(p[first_of_prefix], minlength=n_prefixes)
             origin = path_address_origin[q]
             seen = origin != 0
             moas.add(np.unique((p[seen].astype(np.uint64) << np.uint64(32)) | origin[seen]))
-            grouped = path_origin[q] != 0
-            origin_counts += np.bincount(origin_of_path[q[grouped]], minlength=len(origin_asns))
-        origin_offsets = np.append(0, np.cumsum(origin_counts)).astype(np.int64)
+            dense = origin_of_path[q]
+            order = np.argsort(dense, kind="stable")  # stable: (origin, prefix, ADD-PATH id)
+            dense = dense[order]
+            prefixes.write(p[order])
+            paths.write(q[order])
+            runs.append(_origin_runs(dense, base, n_origins))
+            base += len(dense)
+        run_origin, starts, ends = (
+            np.concatenate([r[i] for r in runs]) if runs else np.zeros(0, dtype=np.int64) for i in range(3)
+        )
+        order = np.argsort(run_origin, kind="stable")  # stable: each origin's ranges in vantage order
         moas_offsets, moas_asns, moas_vantages = moas.table(n_prefixes)
         return RouteFiles(
             route_prefix=prefixes.close(),
             route_path=paths.close(),
-            origin_routes=self._group_by_origin(path_remap, path_origin, origin_of_path, origin_offsets),
             vantage_offsets=np.append(0, np.cumsum(self.counts)).astype(np.int64),
             prefix_vantages=prefix_vantages.astype(np.uint32),
             moas_offsets=moas_offsets,
             moas_asns=moas_asns,
             moas_vantages=moas_vantages,
             origin_asns=origin_asns.astype(np.uint32),
-            origin_offsets=origin_offsets,
+            origin_offsets=np.searchsorted(run_origin[order], np.arange(n_origins + 1)).astype(np.int64),
+            origin_starts=starts[order].astype(np.uint32),
+            origin_ends=ends[order].astype(np.uint32),
         )
 
-    def _group_by_origin(self, path_remap: U32, path_origin: U32, origin_of_path: I64, offsets: I64) -> Path:
-        """Route indices grouped by origin AS (route order within a group), a bounded band of origins per
-        pass over the route files: a counting sort that never holds a per-route array of the whole table."""
-        out = NpyWriter(self.scratch / "origin_routes.npy", np.uint32, int(offsets[-1]))
-        n_origins = len(offsets) - 1
-        low = 0
-        while low < n_origins:
-            high = int(np.searchsorted(offsets, offsets[low] + BUCKET_ROUTES, side="right")) - 1
-            high = min(max(high, low + 1), n_origins)
-            indices, origins = [], []
-            base = 0
-            for _, q_old in self._vantage_slices():
-                q = path_remap[q_old]
-                dense = origin_of_path[q]
-                mine = np.flatnonzero((path_origin[q] != 0) & (dense >= low) & (dense < high))
-                indices.append((mine + base).astype(np.uint32))
-                origins.append(dense[mine])
-                base += len(q)
-            ids = np.concatenate(indices) if indices else np.zeros(0, dtype=np.uint32)
-            order = np.argsort(np.concatenate(origins), kind="stable") if origins else ids
-            out.write(ids[order])
-            low = high
-        return out.close()
+
+def _origin_runs(dense: I64, base: int, n_origins: int) -> tuple[I64, I64, I64]:
+    """(origin, first row, row after the last) of each run of one origin in a vantage's sorted rows."""
+    if not len(dense):
+        return dense, dense, dense
+    starts = np.flatnonzero(np.append(True, dense[1:] != dense[:-1]))
+    ends = np.append(starts[1:], len(dense))
+    grouped = dense[starts] < n_origins  # routes without a single origin AS are in no group
+    return dense[starts][grouped], starts[grouped] + base, ends[grouped] + base
 
 
 class _PairCounts:

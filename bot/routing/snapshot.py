@@ -4,16 +4,20 @@ Layout of `data_dir/snapshots/<id>/` (`data_dir/current` is a symlink to the ser
 table (~1M prefixes x 30 vantage points = 30M routes):
 
 - `meta.json`: provenance, vantages, counts.
-- routes sorted by (vantage, prefix): `route_prefix.npy`, `route_path.npy` (uint32 each, 8 bytes a route)
-  and `vantage_offsets.npy` (where each vantage's slice starts), so the vantage needs no column.
+- routes sorted by (vantage, origin AS, prefix): `route_prefix.npy`, `route_path.npy` (uint32 each, 8 bytes a
+  route) and `vantage_offsets.npy` (where each vantage's slice starts), so the vantage needs no column.
 - AS paths interned once: `path_elems.npy` (uint32, flat; 0 marks an AS_SET, which AS0 can never be on a
   path per RFC 7607) + `path_offsets.npy`, the sets in `path_sets.json`.
-- prefixes: IPv4 as sorted uint64 keys `net << 8 | len` (`prefix_v4.npy`, ids 0..n4-1), IPv6 as sorted text
-  lines (`prefix_v6.txt`, ids n4..), so sorted order puts every more-specific right after its cover.
+- prefixes: IPv4 as sorted uint64 keys `net << 8 | len` (`prefix_v4_keys.npy`, ids 0..n4-1), IPv6 as sorted
+  (high 64 bits, low 64 bits, length) columns (`prefix_v6_hi/lo/len.npy`, ids n4..), so sorted order puts
+  every more-specific right after its cover.
 - `moas_*.npy`: every origin of each prefix with how many vantages see it, most-seen first.
-- `origin_*.npy`: route indices grouped by origin AS, so an origin's routes are one slice.
-- `ipasn.dat`: the most-seen origin per prefix in pyasn's format; pyasn answers IP lookups.
-- `registry_*.npy`, `asn_country.json`, `asnames.json`: registration countries and names.
+- `origin_*.npy`: per origin AS (`origin_asns`), its row range in each vantage's slice (`origin_starts`,
+  `origin_ends`, vantage order; `origin_offsets` says which ranges are whose): no per-route index.
+- `lpm_*.npy`: longest-prefix match as sorted disjoint intervals (`bot.routing.prefix_match`): IP lookups.
+- `ipasn.dat`: the most-seen origin per prefix in pyasn's format, for researchers' tools (not read here).
+- `registry_*.npy`: registered address ranges; `asn_*`, `country_*`, `asnames_*.npy`: the registration country
+  and name of each AS, and the ASes of each country (`bot.routing.asn_tables`).
 - `ixps.json`: exchange points from PeeringDB data (absent in snapshots built before it existed).
 
 Large arrays are memory-mapped: loading is near instant and untouched pages cost no RAM.
@@ -36,12 +40,16 @@ from typing import Any, NamedTuple
 
 import numpy as np
 import numpy.typing as npt
-import pyasn
 
 from bot.core.values import Source
+from bot.routing import asn_tables, prefix_match
+from bot.routing.asn_tables import AsnTables
 from bot.routing.ixps import Ixp
+from bot.routing.mapped import index_of, mapped
+from bot.routing.prefix_match import PrefixMatch
 
-FORMAT_VERSION = 1
+# 2: IPv6 prefixes as columns, longest-prefix-match intervals and per-AS columns written at import.
+FORMAT_VERSION = 2
 KEEP_SNAPSHOTS = 2
 
 AsPath = tuple[int | frozenset[int], ...]
@@ -219,6 +227,16 @@ def v6_key(prefix: str) -> int:
     return (int(network.network_address) << 8) | network.prefixlen
 
 
+def rows_in(starts: U32, ends: U32) -> I64:
+    """The row indices of ranges [start, end), in order: an origin's routes from its per-vantage ranges."""
+    first = starts.astype(np.int64)
+    lengths = ends - first
+    if len(first) == 1:  # one vantage point: a plain range, without the gather below
+        return np.arange(first[0], first[0] + lengths[0])
+    rows: I64 = np.repeat(first - np.cumsum(lengths) + lengths, lengths) + np.arange(int(lengths.sum()))
+    return rows
+
+
 # --- writing ---------------------------------------------------------------------------------------------
 
 
@@ -241,8 +259,8 @@ class SnapshotTables:
     moas_vantages: U32
     origin_asns: U32
     origin_offsets: I64
-    origin_routes: U32 | Path
-    ipasn_lines: list[str]
+    origin_starts: U32
+    origin_ends: U32
     asn_country: dict[int, str]
     name_country: dict[int, str]
     as_names: dict[int, str]
@@ -264,8 +282,19 @@ _ARRAYS = (
     "moas_vantages",
     "origin_asns",
     "origin_offsets",
-    "origin_routes",
+    "origin_starts",
+    "origin_ends",
 )
+
+
+# Offsets into tables that stay far below 4 G entries, written as uint32: 4 bytes saved a distinct path.
+_UINT32_OFFSETS = ("path_offsets", "moas_offsets")
+
+
+def _narrow(offsets: I64) -> U32:
+    if len(offsets) and int(offsets[-1]) > 0xFFFFFFFF:
+        raise ValueError(f"an offset table reaches {int(offsets[-1]):,}: too big for this snapshot format")
+    return offsets.astype(np.uint32)
 
 
 def write_snapshot(folder: Path, tables: SnapshotTables, provenance: Provenance) -> None:
@@ -281,25 +310,48 @@ def write_tables(folder: Path, tables: SnapshotTables) -> None:
         if isinstance(value, Path):
             shutil.move(value, folder / f"{name}.npy")
         else:
-            np.save(folder / f"{name}.npy", value)
+            np.save(folder / f"{name}.npy", _narrow(value) if name in _UINT32_OFFSETS else value)
     for label, (starts, ends, codes) in (("v4", tables.v4_ranges), ("v6", tables.v6_ranges)):
         np.save(folder / f"registry_{label}_start.npy", starts)
         np.save(folder / f"registry_{label}_end.npy", ends)
         np.save(folder / f"registry_{label}_cc.npy", codes)
-    (folder / "prefix_v6.txt").write_text("".join(p + "\n" for p in tables.prefix_v6), encoding="utf-8")
-    with (folder / "ipasn.dat").open("w", encoding="utf-8") as out:
-        out.write(f"; IP-ASN32-DAT file written by silkroute\n; Prefixes : {len(tables.ipasn_lines)}\n")
-        out.writelines(tables.ipasn_lines)
-    _write_json(folder / "path_sets.json", {str(k): v for k, v in tables.path_sets.items()})
-    _write_json(folder / "asn_country.json", {str(k): v for k, v in tables.asn_country.items()})
-    _write_json(folder / "ixps.json", {"ixps": [ixp.to_json() for ixp in tables.ixps]})
-    _write_json(
-        folder / "asnames.json",
-        {
-            "names": {str(k): v for k, v in tables.as_names.items()},
-            "countries": {str(k): v for k, v in tables.name_country.items()},
-        },
+    v6_hi, v6_lo, v6_len = prefix_match.v6_columns(tables.prefix_v6)
+    for name, column in (("hi", v6_hi), ("lo", v6_lo), ("len", v6_len)):
+        np.save(folder / f"prefix_v6_{name}.npy", column)
+    n4 = len(tables.prefix_v4_keys)
+    listed = _listed_prefixes(tables, v6_len)
+    v4, v6 = listed[listed < n4], listed[listed >= n4]
+    prefix_match.write(
+        folder,
+        prefix_match.v4_intervals(tables.prefix_v4_keys[v4], v4),
+        prefix_match.v6_intervals(v6_hi[v6 - n4], v6_lo[v6 - n4], v6_len[v6 - n4], v6),
     )
+    _write_ipasn(folder / "ipasn.dat", tables, listed)
+    _write_json(folder / "path_sets.json", {str(k): v for k, v in tables.path_sets.items()})
+    _write_json(folder / "ixps.json", {"ixps": [ixp.to_json() for ixp in tables.ixps]})
+    asn_tables.write(folder, tables.asn_country, tables.name_country, tables.as_names)
+
+
+def _listed_prefixes(tables: SnapshotTables, v6_lengths: npt.NDArray[np.uint8]) -> I64:
+    """Ids of the prefixes IP lookups answer with: those with an origin, but not a default route (it covers
+    everything and says nothing; pyasn refuses it too)."""
+    offsets = tables.moas_offsets
+    lengths = np.concatenate([tables.prefix_v4_keys & np.uint64(255), v6_lengths.astype(np.uint64)])
+    listed: I64 = np.flatnonzero((offsets[1:] > offsets[:-1]) & (lengths > 0)).astype(np.int64)
+    return listed
+
+
+def _write_ipasn(path: Path, tables: SnapshotTables, listed: I64) -> None:
+    """The most-seen origin (first in the MOAS table) of each listed prefix, as pyasn's IPASN file."""
+    n4 = len(tables.prefix_v4_keys)
+    asns = tables.moas_asns[tables.moas_offsets[listed]].tolist() if len(listed) else []
+    texts = [
+        *map(v4_text, tables.prefix_v4_keys[listed[listed < n4]].tolist()),
+        *(tables.prefix_v6[i - n4] for i in listed[listed >= n4].tolist()),
+    ]
+    with path.open("w", encoding="utf-8") as out:
+        out.write(f"; IP-ASN32-DAT file written by silkroute\n; Prefixes : {len(listed)}\n")
+        out.writelines(f"{text}\t{asn}\n" for text, asn in zip(texts, asns, strict=True))
 
 
 def write_meta(folder: Path, tables: SnapshotTables, provenance: Provenance) -> None:
@@ -406,47 +458,39 @@ class Snapshot:
         self.folder = folder
         meta = json.loads((folder / "meta.json").read_text(encoding="utf-8"))
         if meta.get("format") != FORMAT_VERSION:
-            raise ValueError(
-                f"snapshot {folder.name} has format {meta.get('format')}, expected {FORMAT_VERSION}"
-            )
+            raise SnapshotFormatError(folder.name, meta.get("format"))
         self.provenance = Provenance.from_json(meta["provenance"])
         self.vantages: Sequence[Vantage] = [Vantage(c, ip, int(asn)) for c, ip, asn in meta["vantages"]]
-        arrays = {name: np.load(folder / f"{name}.npy", mmap_mode="r") for name in _ARRAYS}
+        arrays = {name: mapped(folder / f"{name}.npy") for name in _ARRAYS}
         self._v4_keys: U64 = arrays["prefix_v4_keys"]
         self._route_prefix: U32 = arrays["route_prefix"]
         self._route_path: U32 = arrays["route_path"]
-        self._vantage_offsets: I64 = np.asarray(arrays["vantage_offsets"])
+        self._vantage_offsets: I64 = arrays["vantage_offsets"]
         self._path_elems: U32 = arrays["path_elems"]
-        self._path_offsets: I64 = arrays["path_offsets"]
+        self._path_offsets: U32 = arrays["path_offsets"]
         self._prefix_vantages: U32 = arrays["prefix_vantages"]
-        self._moas_offsets: I64 = arrays["moas_offsets"]
+        self._moas_offsets: U32 = arrays["moas_offsets"]
         self._moas_asns: U32 = arrays["moas_asns"]
         self._moas_vantages: U32 = arrays["moas_vantages"]
-        self._origin_asns: U32 = np.asarray(arrays["origin_asns"])
+        self._origin_asns: U32 = arrays["origin_asns"]
         self._origin_offsets: I64 = arrays["origin_offsets"]
-        self._origin_routes: U32 = arrays["origin_routes"]
+        self._origin_starts: U32 = arrays["origin_starts"]
+        self._origin_ends: U32 = arrays["origin_ends"]
         self.n_v4 = len(self._v4_keys)
-        self._prefix_v6 = (folder / "prefix_v6.txt").read_text(encoding="utf-8").splitlines()
+        self._v6_hi, self._v6_lo, self._v6_len = (
+            mapped(folder / f"prefix_v6_{name}.npy") for name in ("hi", "lo", "len")
+        )
+        self._match = PrefixMatch.load(folder)
         self._path_sets = {
             int(k): [frozenset(s) for s in v]
             for k, v in json.loads((folder / "path_sets.json").read_text(encoding="utf-8")).items()
         }
-        self._asn_country = {int(k): v for k, v in _read_json(folder / "asn_country.json").items()}
-        names = _read_json(folder / "asnames.json")
-        self._as_names = {int(k): v for k, v in names["names"].items()}
-        self._name_country = {int(k): v for k, v in names["countries"].items()}
+        self._asns = AsnTables(folder)
         self._ranges = {
             label: tuple(np.load(folder / f"registry_{label}_{part}.npy") for part in ("start", "end", "cc"))
             for label in ("v4", "v6")
         }
-        self._ipasn = (
-            pyasn.pyasn(str(folder / "ipasn.dat")) if (folder / "ipasn.dat").stat().st_size else None
-        )
         self._path_cache: dict[int, AsPath] = {}
-        # Built here, not on first use: loading runs in a worker thread, a first query on the event loop.
-        self._v6_keys = [v6_key(p) for p in self._prefix_v6]
-        self._by_country = self._group_by_country()
-        self._route_vantage: I64 | None = None
         self._ixps: list[Ixp] | None = None
 
     @property
@@ -462,7 +506,8 @@ class Snapshot:
     def prefix(self, prefix_id: int) -> str:
         if prefix_id < self.n_v4:
             return v4_text(int(self._v4_keys[prefix_id]))
-        return self._prefix_v6[prefix_id - self.n_v4]
+        i = prefix_id - self.n_v4
+        return prefix_match.v6_text(int(self._v6_hi[i]), int(self._v6_lo[i]), int(self._v6_len[i]))
 
     def prefix_id(self, prefix: str) -> int | None:
         """Id of an announced prefix given in canonical form, or None."""
@@ -480,22 +525,37 @@ class Snapshot:
 
     def _prefix_range(self, prefix: str, *, exact: bool) -> range | None:
         network = ipaddress.ip_network(prefix, strict=False)
-        low = (int(network.network_address) << 8) | network.prefixlen
-        high = (int(network.broadcast_address) << 8) | 255
+        start, length = int(network.network_address), network.prefixlen
         if network.version == 4:
-            keys: Any = self._v4_keys
-            offset = 0
-            first = int(np.searchsorted(keys, np.uint64(low), side="left"))
-            last = int(np.searchsorted(keys, np.uint64(high), side="right"))
+            low, high = (start << 8) | length, (int(network.broadcast_address) << 8) | 255
+            first = int(np.searchsorted(self._v4_keys, np.uint64(low), side="left"))
+            last = int(np.searchsorted(self._v4_keys, np.uint64(high), side="right"))
+            hit = first < self.n_v4 and int(self._v4_keys[first]) == low
         else:
-            keys = self._v6_keys
-            offset = self.n_v4
-            first = bisect.bisect_left(keys, low)
-            last = bisect.bisect_right(keys, high)
+            first = self._v6_position(start, length, right=False)
+            last = self._v6_position(int(network.broadcast_address), 255, right=True)
+            i = first - self.n_v4
+            hit = i < len(self._v6_hi) and (
+                int(self._v6_hi[i]) << 64 | int(self._v6_lo[i]),
+                int(self._v6_len[i]),
+            ) == (start, length)
         if exact:
-            hit = first < len(keys) and int(keys[first]) == low
-            return range(offset + first, offset + first + 1) if hit else None
-        return range(offset + first, offset + last)
+            return range(first, first + 1) if hit else None
+        return range(first, last)
+
+    def _v6_position(self, address: int, length: int, *, right: bool) -> int:
+        """Where (address, length) sorts among the IPv6 prefix ids: the high half by binary search, then the
+        few prefixes sharing it (those of one /64 and its supernets) compared as Python integers."""
+        high = np.uint64(address >> 64)
+        first = int(np.searchsorted(self._v6_hi, high, side="left"))
+        last = int(np.searchsorted(self._v6_hi, high, side="right"))
+        rest = [
+            lo << 8 | n
+            for lo, n in zip(self._v6_lo[first:last].tolist(), self._v6_len[first:last].tolist(), strict=True)
+        ]
+        key = (address & 0xFFFFFFFFFFFFFFFF) << 8 | length
+        found = bisect.bisect_right(rest, key) if right else bisect.bisect_left(rest, key)
+        return self.n_v4 + first + found
 
     # paths and routes
 
@@ -547,15 +607,15 @@ class Snapshot:
 
     def has_routes(self, family: int) -> bool:
         """Whether routes of this family were imported (an IPv4-only RIB has none for IPv6)."""
-        prefixes = self.n_v4 if family == 4 else len(self._prefix_v6)
+        prefixes = self.n_v4 if family == 4 else len(self._v6_hi)
         return prefixes > 0 and len(self._route_prefix) > 0
 
     def routes_of_origin(self, asn: int, family: int | None = None) -> Sequence[Route]:
-        position = int(np.searchsorted(self._origin_asns, asn))
-        if position >= len(self._origin_asns) or int(self._origin_asns[position]) != asn:
+        position = index_of(self._origin_asns, asn)
+        if position < 0:
             return []
         start, end = int(self._origin_offsets[position]), int(self._origin_offsets[position + 1])
-        return self._routes_at(np.asarray(self._origin_routes[start:end]), family)
+        return self._routes_at(rows_in(self._origin_starts[start:end], self._origin_ends[start:end]), family)
 
     def vantage_count(self, prefix_id: int) -> int:
         """How many vantage points have a route to this exact prefix (precomputed at import)."""
@@ -573,24 +633,17 @@ class Snapshot:
     # registry and names
 
     def country_of_asn(self, asn: int) -> str | None:
-        return self._asn_country.get(asn) or self._name_country.get(asn)
-
-    def _group_by_country(self) -> dict[str, list[int]]:
-        grouped: dict[str, set[int]] = {}
-        for source in (self._name_country, self._asn_country):
-            for asn in source:
-                grouped.setdefault(self.country_of_asn(asn) or "", set()).add(asn)
-        return {k: sorted(v) for k, v in grouped.items()}
+        return self._asns.country_of_asn(asn)
 
     def asns_in_country(self, cc: str) -> Sequence[int]:
-        return self._by_country.get(cc.upper(), [])
+        return self._asns.asns_in_country(cc.upper())
 
     def as_name(self, asn: int) -> str | None:
-        return self._as_names.get(asn)
+        return self._asns.as_name(asn)
 
     def registered_asns(self, cc: str) -> int:
         """ASNs the RIR delegated data registers in `cc` (the AS-names file's countries not included)."""
-        return sum(1 for country in self._asn_country.values() if country == cc)
+        return self._asns.registered_asns(cc)
 
     def registered_space(self, cc: str, family: int) -> int:
         """Addresses (IPv4) or /64 blocks (IPv6) the RIR delegated data registers in `cc`."""
@@ -622,7 +675,7 @@ class Snapshot:
         address = ipaddress.ip_address(ip)
         value = int(address) if address.version == 4 else int(address) >> 64
         starts, ends, codes = self._ranges["v4" if address.version == 4 else "v6"]
-        i = int(np.searchsorted(starts, value, side="right")) - 1
+        i = int(np.searchsorted(starts, starts.dtype.type(value), side="right")) - 1  # same dtype: no copy
         if i >= 0 and int(ends[i]) >= value:
             return str(codes[i].decode())
         return None
@@ -630,33 +683,28 @@ class Snapshot:
     def countries_of_v4(self, addresses: U64) -> list[str | None]:
         """`country_of_ip` for many IPv4 addresses (as integers) in one vectorised search: bulk lookups."""
         starts, ends, codes = self._ranges["v4"]
-        i = np.maximum(np.searchsorted(starts, addresses, side="right") - 1, 0)
+        i = np.maximum(np.searchsorted(starts, addresses.astype(starts.dtype), side="right") - 1, 0)
         found = (starts[i] <= addresses) & (ends[i] >= addresses)
         named: npt.NDArray[np.object_] = np.char.decode(codes[i]).astype(object)
         named[~found] = None
         result: list[str | None] = named.tolist()
         return result
 
-    def ipasn_path(self) -> Path | None:
-        """The IPASN file pyasn answers from, for readers that index it their own way (bulk lookups)."""
-        return self.folder / "ipasn.dat" if self._ipasn is not None else None
+    def covering_v4(self, addresses: U64) -> I64:
+        """Id of the most specific announced prefix (-1: none) of many IPv4 addresses (as integers) in one
+        vectorised search: bulk lookups."""
+        return self._match.v4(addresses)
 
     def lookup_ip(self, ip: str) -> IpMatch | None:
-        """pyasn finds the most specific prefix fast; the MOAS table adds every other origin."""
-        if self._ipasn is None:
-            return None
-        asn, prefix = self._ipasn.lookup(ip)
-        if prefix is None:
-            return None
-        return self.match_of(ip, prefix, int(asn))
+        """The most specific announced prefix (the interval table written at import, the same prefixes and
+        most-seen origins as the snapshot's `ipasn.dat`) with every origin from the MOAS table."""
+        prefix_id = self._match.one(ipaddress.ip_address(ip))
+        return None if prefix_id < 0 else self.match_at(ip, prefix_id)
 
-    def match_of(self, ip: str, prefix: str, asn: int) -> IpMatch:
-        """The facts behind an IPASN hit (`asn` being the most-seen origin of `prefix`): every origin."""
-        prefix_id = self.prefix_id(prefix)
-        if prefix_id is None:
-            return IpMatch(ip, prefix, [OriginSeen(int(asn), 0)])
-        origins = self.origins_of_prefix(prefix_id) or [OriginSeen(int(asn), 0)]
-        return IpMatch(ip, prefix, origins, self.vantage_count(prefix_id))
+    def match_at(self, ip: str, prefix_id: int) -> IpMatch:
+        return IpMatch(
+            ip, self.prefix(prefix_id), self.origins_of_prefix(prefix_id), self.vantage_count(prefix_id)
+        )
 
     def data_sources(self, stale_after: timedelta = timedelta(days=2)) -> list[Source]:
         """Collectors and files behind every answer, routing data older than `stale_after` flagged stale."""
@@ -684,6 +732,16 @@ class Snapshot:
             )
             sources.append(Source("AS names", ts_to_datetime(max(dates)) if dates else None, detail))
         return sources
+
+
+class SnapshotFormatError(ValueError):
+    """A snapshot written by another version of silkroute: its files cannot be read by this one."""
+
+    def __init__(self, name: str, found: object) -> None:
+        super().__init__(
+            f"snapshot {name} was written in format {found} and this version of silkroute reads format "
+            f"{FORMAT_VERSION}: re-import the data (`silkroute data import FILE...` or `silkroute data update`)"
+        )
 
 
 def _read_json(path: Path) -> dict[str, Any]:

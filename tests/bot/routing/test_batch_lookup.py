@@ -113,3 +113,20 @@ def test_cli_without_snapshot(
     monkeypatch.setenv("SILKROUTE_DATA_DIR", str(tmp_path / "empty"))
     assert main(["lookup-batch", "-"]) == 3
     assert "silkroute data import" in capsys.readouterr().err
+
+
+def test_cli_with_a_snapshot_of_an_older_format(
+    real_snapshot: Snapshot,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    old = tmp_path / "data" / "snapshots" / "20200101T000000-abcdef"
+    old.mkdir(parents=True)
+    meta = json.loads((real_snapshot.folder / "meta.json").read_text(encoding="utf-8"))
+    (old / "meta.json").write_text(json.dumps(meta | {"format": 1}), encoding="utf-8")
+    (tmp_path / "data" / "current").symlink_to(Path("snapshots") / old.name)
+    monkeypatch.setenv("SILKROUTE_DATA_DIR", str(tmp_path / "data"))
+    assert main(["lookup-batch", "-"]) == 3
+    err = capsys.readouterr().err
+    assert "written in format 1" in err and "re-import the data (`silkroute data import FILE...`" in err

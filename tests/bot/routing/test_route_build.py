@@ -36,12 +36,11 @@ def test_spilled_build_is_byte_identical_to_in_memory_build(
     shared_data: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A real RIB, updates replayed over it and ADD-PATH RIBs, built with every bound set so low that each
-    vantage spills many times, pairs merge in many batches and origins group in many passes."""
+    vantage spills many times and pairs merge in many batches."""
     inputs = [shared_data / name for name in REAL_INPUTS]
     whole = import_files(inputs, tmp_path / "whole")
     monkeypatch.setattr(route_build, "SPILL_ROUTES", 997)
     monkeypatch.setattr(route_build, "PENDING_PAIRS", 3001)
-    monkeypatch.setattr(route_build, "BUCKET_ROUTES", 5003)
     spilled = import_files(inputs, tmp_path / "spilled")
     assert whole.provenance.routes > 200_000
     assert snapshot_files(whole.folder) == snapshot_files(spilled.folder)
