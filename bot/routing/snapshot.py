@@ -27,6 +27,7 @@ import json
 import os
 import re
 import shutil
+import time
 import uuid
 from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass, field
@@ -40,6 +41,7 @@ import pyasn
 
 from bot.core.values import Source
 from bot.routing.ixps import Ixp
+from bot.routing.served import claimed
 
 FORMAT_VERSION = 1
 KEEP_SNAPSHOTS = 2
@@ -384,10 +386,12 @@ def _process_alive(pid: int) -> bool:
 
 
 def _prune(snapshots: Path, keep: Path) -> None:
-    """Keep the newest snapshots (a running process may still have the previous one mapped)."""
+    """Keep the newest snapshots (a running process may still have the previous one mapped) and every one a
+    replica that has not switched yet still serves (its claim in `served`)."""
+    pinned = claimed(snapshots.parent, time.time())
     finished = sorted((p for p in snapshots.iterdir() if not p.name.startswith(".")), reverse=True)
     for old in finished[KEEP_SNAPSHOTS:]:
-        if old != keep:
+        if old != keep and old.name not in pinned:
             shutil.rmtree(old, ignore_errors=True)
 
 
