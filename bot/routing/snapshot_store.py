@@ -82,6 +82,7 @@ class SnapshotStore:
         self._started = False
         self._switches: Subscriber | None = None
         self._follower: asyncio.Task[None] | None = None
+        self._subscription: Subscription | None = None
         self.followed = 0
         """How many switches made by another process this store re-opened (announced or found by a re-check)."""
         self.clock = clock
@@ -106,6 +107,7 @@ class SnapshotStore:
             except Exception:
                 log.exception("cannot follow snapshot switches; this process serves what it loads now")
             else:
+                self._subscription = subscription
                 self._follower = asyncio.create_task(self._follow(subscription), name="snapshot-follower")
         await self._load()
         self._started = True
@@ -263,6 +265,8 @@ class SnapshotStore:
 
     async def close(self) -> None:
         await self._stop_refresher()
+        if self._subscription is not None:
+            await self._subscription.close()  # ends the follower even if its cancel below is lost in a read
         for task in (self._follower, self._rechecker):
             if task is not None:
                 task.cancel()
