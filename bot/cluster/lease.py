@@ -3,15 +3,20 @@
 On PostgreSQL the lease is a session advisory lock held on a dedicated connection. The database itself
 releases it when that connection ends, so a leader that dies (SIGKILL, host down) is replaced at a standby's
 next attempt, one heartbeat later. A leader cut off from the database stops its singletons when it has not
-proved the lock for `timeout` seconds; the server notices the silent connection later (TCP keepalives of
-`timeout` idle + 3 × `heartbeat`), so the old leader has stopped before a standby can win. Each election bumps
-the `term` in the `leadership` table: a fencing token that only grows, for /status and the leader's fenced
+proved the lock for `timeout` seconds (a proof that does not answer is abandoned then, not cancelled through
+the driver, which would wait for the server once more). The server ends the silent session later: the lock's
+session has `idle_session_timeout` = `timeout` + 2 × `heartbeat` (it is never idle longer than a heartbeat while
+the leader lives), which holds even when a proxy or NAT between them keeps the TCP connection answering; TCP
+keepalives of `timeout` idle + 3 × `heartbeat` are the second line. So the old leader has stopped before a
+standby can win. Each election bumps the `term` in the `leadership` table: a fencing token that only grows,
+for /status and the leader's fenced
 writes (`bot.cluster.fencing`).
 
 On SQLite there is one process by design (the embedded default): it always leads.
 
 Worst-case failover with the defaults (heartbeat 5 s, timeout 10 s): leader killed ≤ 5 s; leader partitioned
-≤ timeout + 4 × heartbeat = 30 s.
+≤ timeout + 3 × heartbeat = 25 s (its session ends `idle_session_timeout` after its last proof; a standby wins
+at its next heartbeat).
 """
 
 from __future__ import annotations
@@ -120,6 +125,7 @@ class LeaderLease:
                     ("tcp_keepalives_idle", self.timeout),
                     ("tcp_keepalives_interval", self.heartbeat),
                     ("tcp_keepalives_count", KEEPALIVE_PROBES),
+                    ("idle_session_timeout", 1000 * (self.timeout + 2 * self.heartbeat)),  # milliseconds
                 ):
                     await conn.execute(text(f"SET {name} = {max(1, round(value))}"))
                 got = (
@@ -164,19 +170,29 @@ class LeaderLease:
         if self.db.is_sqlite:
             return True
         assert self._conn is not None and self.term is not None
+        proof = asyncio.ensure_future(self._prove(self._conn, self.term))
+        # Not `asyncio.timeout`: cancelling a query makes psycopg ask the server to cancel it and wait for that
+        # too (seconds more on a silent link). An unanswered proof is left behind on a connection that
+        # `_depose` then discards.
+        done, _ = await asyncio.wait({proof}, timeout=self.timeout)
+        if not done:
+            proof.add_done_callback(_ignore_outcome)
+            log.warning("leader lease: lost (no answer from the database in %.0f s)", self.timeout)
+            return False
         try:
-            async with asyncio.timeout(self.timeout):
-                renewed = await self._conn.execute(
-                    text(
-                        "UPDATE leadership SET renewed_at = :now WHERE name = :name AND term = :term"
-                        " AND holder = :holder"
-                    ),
-                    {"now": self.clock(), "name": LEASE_NAME, "term": self.term, "holder": self.replica_id},
-                )
-                await self._conn.commit()
+            return proof.result()
         except Exception as exc:
             log.warning("leader lease: lost (%s)", exc)
             return False
+
+    async def _prove(self, conn: AsyncConnection, term: int) -> bool:
+        renewed = await conn.execute(
+            text(
+                "UPDATE leadership SET renewed_at = :now WHERE name = :name AND term = :term AND holder = :holder"
+            ),
+            {"now": self.clock(), "name": LEASE_NAME, "term": term, "holder": self.replica_id},
+        )
+        await conn.commit()
         return renewed.rowcount == 1
 
     async def _depose(self, *, release: bool) -> None:
@@ -199,6 +215,12 @@ async def current_leader(db: StateDB) -> Leadership | None:
         "SELECT holder, term, since, renewed_at FROM leadership WHERE name = :name", {"name": LEASE_NAME}
     )
     return Leadership(**dict(rows[0])) if rows else None
+
+
+def _ignore_outcome(task: asyncio.Future[bool]) -> None:
+    """An abandoned proof ends in an error once its connection is discarded: nobody waits for it."""
+    if not task.cancelled():
+        task.exception()
 
 
 async def _discard(conn: AsyncConnection) -> None:

@@ -70,6 +70,8 @@ class RoutingSettings(_Section):
     silkroute_peeringdb_ix_url: str = "https://www.peeringdb.com/api/ix"
     silkroute_peeringdb_ixpfx_url: str = "https://www.peeringdb.com/api/ixpfx"
     silkroute_update_interval_hours: float = Field(default=24.0, ge=0)
+    # How often a running process re-reads `current` (a replica without Redis hears no switch event).
+    silkroute_snapshot_recheck_seconds: float = Field(default=10.0, gt=0)
     silkroute_download_max_bytes: int = Field(default=2_000_000_000, gt=0)
     silkroute_download_timeout_seconds: float = Field(default=1800.0, gt=0)
     silkroute_download_retries: int = Field(default=4, ge=0, le=20)

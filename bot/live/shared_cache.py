@@ -26,6 +26,9 @@ T = TypeVar("T")
 
 # Last good answers are kept this long for stale-if-error (the in-process cache bounds them by count instead).
 LAST_GOOD_TTL = 7 * DAY
+FAILURE_TTL = 10.0
+"""After a fetch failed, the other processes answer from its error (or their stale copy) for this long instead
+of each asking the failing upstream again; one process retries it after that."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,6 +40,7 @@ class _Record:
     fetched_at: datetime
     stored_at: float
     not_found: UpstreamNotFound | None = None
+    failed: UpstreamError | None = None
 
 
 class SharedLiveCache(LiveCache):
@@ -70,7 +74,10 @@ class SharedLiveCache(LiveCache):
             if shared is None:  # the holder failed, died or overran its lock: fetch ourselves
                 return await self._fetch_and_share(spec, key, name, fetch)
         self.stats(spec.source).coalesced += 1
-        return self._adopt(spec, key, pickle.loads(shared))
+        record: _Record = pickle.loads(shared)
+        if record.failed is not None:
+            return await self._after_failure(spec, key, name, record.failed)
+        return self._adopt(spec, key, record)
 
     def _adopt(self, spec: Endpoint, key: Hashable, record: _Record) -> Cached[Any]:
         """Keep another process's record in this process's layers too, with the age it already has."""
@@ -89,20 +96,54 @@ class SharedLiveCache(LiveCache):
     async def _fetch_and_share(
         self, spec: Endpoint, key: Hashable, name: str, fetch: Callable[[], Awaitable[T]]
     ) -> Cached[T]:
+        failures: list[UpstreamError] = []
+
+        async def watched() -> T:
+            try:
+                return await fetch()
+            except UpstreamNotFound:
+                raise
+            except UpstreamError as exc:
+                failures.append(exc)
+                raise
+
         try:
-            cached = await super()._refresh(spec, key, fetch)
+            cached = await super()._refresh(spec, key, watched)
         except UpstreamNotFound as exc:
             record = _Record(None, datetime.now(UTC), self._wall(), exc)
             await self._flight.put(name, {"fresh": spec.negative_ttl}, pickle.dumps(record))
             raise
         except UpstreamError as exc:  # no last good copy in this process; another one may have fetched it
-            last = await self._flight.get("last", name)
-            if last is None:
-                raise
-            self.stats(spec.source).stale_serves += 1
-            return self._cached(self._entry(pickle.loads(last)), stale=True, error=exc.message)
+            await self._share_failure(name, exc)
+            return await self._shared_stale(spec, name, exc)
+        if failures:  # served from this process's last good copy
+            await self._share_failure(name, failures[-1])
         if cached.stale:
             return cached
         data = pickle.dumps(_Record(cached.value, cached.fetched_at, self._wall() - cached.age_seconds))
         await self._flight.put(name, {"fresh": spec.ttl, "last": LAST_GOOD_TTL}, data)
         return cached
+
+    async def _share_failure(self, name: str, error: UpstreamError) -> None:
+        record = _Record(None, datetime.now(UTC), self._wall(), failed=error)
+        await self._flight.put(name, {"fresh": FAILURE_TTL}, pickle.dumps(record))
+
+    async def _after_failure(
+        self, spec: Endpoint, key: Hashable, name: str, error: UpstreamError
+    ) -> Cached[Any]:
+        """Another process's fetch just failed: this process's last good copy, else any process's, marked
+        stale with the error; else the error itself, without asking the upstream."""
+        self.stats(spec.source).negative_hits += 1
+        last = self._last_good.get(key)
+        if last is not None:
+            self.stats(spec.source).stale_serves += 1
+            return self._cached(last, stale=True, error=error.message)
+        return await self._shared_stale(spec, name, error)
+
+    async def _shared_stale(self, spec: Endpoint, name: str, error: UpstreamError) -> Cached[Any]:
+        """The last good copy any process fetched, marked stale, or `error` when there is none."""
+        last = await self._flight.get("last", name)
+        if last is None:
+            raise error
+        self.stats(spec.source).stale_serves += 1
+        return self._cached(self._entry(pickle.loads(last)), stale=True, error=error.message)

@@ -31,6 +31,7 @@ import json
 import os
 import re
 import shutil
+import time
 import uuid
 from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass, field
@@ -47,6 +48,7 @@ from bot.routing.asn_tables import AsnTables
 from bot.routing.ixps import Ixp
 from bot.routing.mapped import index_of, mapped
 from bot.routing.prefix_match import PrefixMatch
+from bot.routing.served import claimed
 
 # 2: IPv6 prefixes as columns, longest-prefix-match intervals and per-AS columns written at import.
 FORMAT_VERSION = 2
@@ -436,10 +438,12 @@ def _process_alive(pid: int) -> bool:
 
 
 def _prune(snapshots: Path, keep: Path) -> None:
-    """Keep the newest snapshots (a running process may still have the previous one mapped)."""
+    """Keep the newest snapshots (a running process may still have the previous one mapped) and every one a
+    replica that has not switched yet still serves (its claim in `served`)."""
+    pinned = claimed(snapshots.parent, time.time())
     finished = sorted((p for p in snapshots.iterdir() if not p.name.startswith(".")), reverse=True)
     for old in finished[KEEP_SNAPSHOTS:]:
-        if old != keep:
+        if old != keep and old.name not in pinned:
             shutil.rmtree(old, ignore_errors=True)
 
 

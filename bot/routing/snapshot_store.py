@@ -6,8 +6,13 @@ snapshot (the transit and country-profile indexes), so a swap drops it with the 
 
 Replicas share one data folder: only the lease holder refreshes it (the store is a cluster singleton:
 `lead`/`stand_by`), and every store that follows the event bus re-opens `current` when the leader says it
-switched. `install_snapshot` renames a complete folder in and then repoints `current`, so a reload never
-sees a half-written build.
+switched. Without Redis that event stays in the leader's process, so a long-running store also re-reads the
+`current` link every `silkroute_snapshot_recheck_seconds` (a few system calls) and switches when it moved: a
+follower serves a new snapshot within one re-check of the switch, with or without Redis. `install_snapshot`
+renames a complete folder in and then repoints `current`, so a reload never sees a half-written build.
+
+While serving, a long-running store claims its folder in the data folder (`served`), refreshed at every
+re-check, so the prune after the leader's next import leaves it alone until this store has switched.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 from pathlib import Path
@@ -25,14 +31,20 @@ from bot.core.values import Section
 from bot.i18n import N_, Worded
 from bot.routing.country_profile import ProfileIndex, ProfileIndexes
 from bot.routing.importer import ImportReport
-from bot.routing.refresh import RefreshState, refresh_forever
-from bot.routing.snapshot import Snapshot, discard, load_current
+from bot.routing.refresh import RefreshState, Sleep, refresh_forever
+from bot.routing.served import claim, owner_token, release
+from bot.routing.snapshot import Snapshot, current_folder, discard
 from bot.routing.transit import TransitIndex, TransitIndexes
 from bot.shared_state.events import SNAPSHOT_SWITCHED, Subscriber, Subscription
 
 log = logging.getLogger(__name__)
 # Told the folder of every snapshot a refresh built, served or not (the history recorder, given by the wiring).
 ImportListener = Callable[[Path], Awaitable[object]]
+WallClock = Callable[[], float]
+CLAIM_RECHECKS = 6
+"""A claim lasts this many re-checks (at least MIN_CLAIM_SECONDS): a store whose loop is late a few times keeps
+its folder, and a dead replica's folder is free again within that time."""
+MIN_CLAIM_SECONDS = 60.0
 
 NO_SNAPSHOT = Worded(
     N_(
@@ -48,7 +60,13 @@ class SnapshotStore:
     name = "snapshot"
 
     def __init__(
-        self, data_dir: Path, settings: Settings | None = None, on_import: ImportListener | None = None
+        self,
+        data_dir: Path,
+        settings: Settings | None = None,
+        on_import: ImportListener | None = None,
+        *,
+        clock: WallClock = time.time,
+        sleep: Sleep = asyncio.sleep,
     ) -> None:
         self.data_dir = data_dir
         self.settings = settings
@@ -64,8 +82,17 @@ class SnapshotStore:
         self._started = False
         self._switches: Subscriber | None = None
         self._follower: asyncio.Task[None] | None = None
+        self._subscription: Subscription | None = None
         self.followed = 0
-        """How many switches announced by another process this store re-opened."""
+        """How many switches made by another process this store re-opened (announced or found by a re-check)."""
+        self.clock = clock
+        self.sleep = sleep
+        self.owner = owner_token()
+        self._opened: Path | None = None
+        """The folder the last load attempt found in `current` (loaded or not): a re-check reloads only when
+        `current` points elsewhere, so a broken build is not retried (and logged) every few seconds."""
+        self._loading = asyncio.Lock()
+        self._rechecker: asyncio.Task[None] | None = None
 
     def follow(self, switches: Subscriber) -> None:
         """Re-open `current` whenever a `snapshot-switched` event arrives (from `start` on)."""
@@ -80,10 +107,58 @@ class SnapshotStore:
             except Exception:
                 log.exception("cannot follow snapshot switches; this process serves what it loads now")
             else:
+                self._subscription = subscription
                 self._follower = asyncio.create_task(self._follow(subscription), name="snapshot-follower")
         await self._load()
         self._started = True
         self._start_refresher()
+        if self.settings is not None:
+            self._rechecker = asyncio.create_task(self._recheck_forever(), name="snapshot-recheck")
+
+    @property
+    def claims(self) -> bool:
+        """Whether this store claims what it serves: long-running ones do (a one-shot answer is over before
+        an import could prune its folder)."""
+        return self.settings is not None
+
+    def _claim_until(self) -> float:
+        seconds = self.settings.routing.silkroute_snapshot_recheck_seconds if self.settings else 0.0
+        return self.clock() + max(MIN_CLAIM_SECONDS, CLAIM_RECHECKS * seconds)
+
+    async def _recheck_forever(self) -> None:
+        assert self.settings is not None
+        while True:
+            await self.sleep(self.settings.routing.silkroute_snapshot_recheck_seconds)
+            try:
+                await self.recheck()
+            except Exception:  # a full disk or a vanished folder must not end the loop
+                log.exception("re-checking the served snapshot failed")
+
+    async def recheck(self) -> bool:
+        """Switch to `current` when it points elsewhere than the last load found, else renew the claim on
+        what is served; whether it switched."""
+        pointed = await asyncio.to_thread(current_folder, self.data_dir)
+        if pointed != self._opened:
+            await self._load()
+            self.followed += 1
+            log.info("serving snapshot %s, found switched on a re-check", pointed.name if pointed else None)
+            return True
+        current = self.current
+        if current is not None and self.claims:
+            await asyncio.to_thread(self._claim, current.snapshot_id)
+        return False
+
+    def _claim(self, snapshot_id: str) -> bool:
+        """Claim the served folder; False when the data folder cannot be written (a read-only mount): this
+        store then serves unclaimed, as before claims existed, rather than not at all."""
+        try:
+            claim(self.data_dir, self.owner, snapshot_id, self._claim_until())
+        except OSError as exc:
+            log.warning(
+                "cannot claim snapshot %s in %s (%s); an import may prune it", snapshot_id, self.data_dir, exc
+            )
+            return False
+        return True
 
     async def _load(self) -> None:
         try:
@@ -144,10 +219,27 @@ class SnapshotStore:
                 await asyncio.to_thread(discard, report.folder)
 
     async def reload(self) -> Snapshot | None:
-        """Serve whatever `current` points to now; the old snapshot serves until the new one is loaded."""
-        fresh = await asyncio.to_thread(load_current, self.data_dir)
-        self.current, self.error = fresh, ""
-        return fresh
+        """Serve whatever `current` points to now; the old snapshot serves until the new one is loaded.
+
+        One load at a time: a re-check, an announced switch and the leader's own import could otherwise
+        finish out of order and leave an older snapshot serving."""
+        async with self._loading:
+            fresh = await asyncio.to_thread(self._open_current)
+            self.current, self.error = fresh, ""
+            return fresh
+
+    def _open_current(self) -> Snapshot | None:
+        """Open the folder `current` points to, claimed first when this store claims: the claim is written,
+        then `current` read again, so a prune that ran in between (it only removes folders `current` has left)
+        is seen and the newer folder opened instead."""
+        while True:
+            folder = self._opened = current_folder(self.data_dir)
+            if folder is None:
+                if self.claims:
+                    release(self.data_dir, self.owner)
+                return None
+            if not self.claims or not self._claim(folder.name) or current_folder(self.data_dir) == folder:
+                return Snapshot(folder)
 
     def require(self) -> Snapshot:
         """The serving snapshot, or DataUnavailable telling the operator how to get one."""
@@ -173,11 +265,16 @@ class SnapshotStore:
 
     async def close(self) -> None:
         await self._stop_refresher()
-        if self._follower is not None:
-            self._follower.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._follower
-            self._follower = None
+        if self._subscription is not None:
+            await self._subscription.close()  # ends the follower even if its cancel below is lost in a read
+        for task in (self._follower, self._rechecker):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+        self._follower = self._rechecker = None
+        if self.claims:
+            await asyncio.to_thread(release, self.data_dir, self.owner)
 
     async def _stop_refresher(self) -> None:
         if self.refresher is not None:

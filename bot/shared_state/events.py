@@ -99,9 +99,10 @@ class RedisSubscription:
     link: RedisLink
     positions: dict[str, str]
     block_ms: int = 1000
+    closed: bool = False
 
     async def __aiter__(self) -> AsyncIterator[Event]:
-        while True:
+        while not self.closed:
             streams: dict[Any, Any] = dict(self.positions)
             try:
                 replies = cast(StreamReply, await self.link.client.xread(streams, block=self.block_ms))
@@ -116,7 +117,10 @@ class RedisSubscription:
                     yield Event(key.rsplit(":", 1)[-1], json.loads(fields[b"data"]))
 
     async def close(self) -> None:
-        """Nothing held between reads: an abandoned iteration leaves no server-side state."""
+        """End the iteration after the read in progress (within `block_ms`). Cancelling the reading task alone
+        is not enough: with redis-py 8 on Python 3.11 a cancel is sometimes lost inside XREAD (the task stays
+        "cancelling", still reading the socket, and the loop goes on). Nothing is held server-side."""
+        self.closed = True
 
 
 class RedisBus:

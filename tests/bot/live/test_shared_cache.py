@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator, Callable
 import pytest
 
 from bot.live.cache import normalise
-from bot.live.http_client import HttpLayer, UpstreamNotFound
+from bot.live.http_client import HttpLayer, UpstreamError, UpstreamNotFound
 from bot.live.ripestat import RipestatClient
 from bot.live.shared_cache import SharedLiveCache
 from bot.shared_state.redis_link import RedisLink
@@ -50,6 +50,13 @@ def entry_key(prefix: str = PREFIX) -> str:
     """The Redis key of the looking-glass entry for `prefix` (as the cache names it)."""
     key = ("looking-glass", normalise({"resource": prefix}))
     return "silkroute:live:fresh:" + hashlib.sha256(repr(key).encode()).hexdigest()
+
+
+async def expire(redis_url: str, *kinds: str) -> None:
+    """Delete the entry's keys of these kinds ("fresh", "last"), as Redis expiry does when their TTL runs out."""
+    link = RedisLink(redis_url)
+    await link.client.delete(*(entry_key().replace(":fresh:", f":{kind}:") for kind in kinds))
+    await link.close()
 
 
 async def test_an_answer_one_process_fetched_is_served_to_another_with_its_age(
@@ -107,9 +114,7 @@ async def test_a_failed_refresh_serves_the_copy_another_process_fetched_marked_s
 ) -> None:
     first, second = replica(), replica()
     await first.looking_glass(PREFIX)
-    link = RedisLink(redis_url)
-    await link.client.delete(entry_key())  # the fresh entry expires (Redis expiry deletes the key)
-    await link.close()
+    await expire(redis_url, "fresh")  # the fresh entry's TTL runs out
     wall.advance(600)
     fake_upstreams.fail(KEY, "500")
     stale = await second.looking_glass(PREFIX)
@@ -117,6 +122,43 @@ async def test_a_failed_refresh_serves_the_copy_another_process_fetched_marked_s
     assert stale.meta.age_seconds == pytest.approx(600)
     assert "stale copy fetched 600 s ago" in stale.meta.to_source().detail
     assert second._cache.stats("ripestat").stale_serves == 1
+
+
+async def test_a_failing_upstream_is_asked_by_one_process_not_by_each(
+    replica: Replica, fake_upstreams: FakeUpstreams, redis_url: str
+) -> None:
+    first, second, third = replica(), replica(), replica()
+    fake_upstreams.fail(KEY, "500")
+    with pytest.raises(UpstreamError, match="RIPEstat"):
+        await first.looking_glass(PREFIX)
+    asked = fake_upstreams.requests[KEY]  # one lookup, with its retries
+    fake_upstreams.gate = asyncio.Event()  # were another process to ask, it would wait here
+    for other in (second, third):
+        with pytest.raises(UpstreamError, match="RIPEstat"):
+            await asyncio.wait_for(other.looking_glass(PREFIX), timeout=5)
+    assert fake_upstreams.requests[KEY] == asked
+    assert second._cache.stats("ripestat").negative_hits == 1
+
+    fake_upstreams.gate.set()
+    fake_upstreams.heal(KEY)
+    await expire(redis_url, "fresh")  # the failure's FAILURE_TTL runs out
+    assert (await second.looking_glass(PREFIX)).origins == (1205,)
+    assert fake_upstreams.requests[KEY] == asked + 1
+
+
+async def test_a_process_with_its_own_good_copy_serves_it_stale_after_another_ones_failure(
+    replica: Replica, fake_upstreams: FakeUpstreams, redis_url: str, wall: ManualClock
+) -> None:
+    first, second = replica(), replica()
+    await second.looking_glass(PREFIX)
+    await expire(redis_url, "fresh", "last")
+    wall.advance(600)  # the second process's own copy is past its TTL too
+    fake_upstreams.fail(KEY, "500")
+    with pytest.raises(UpstreamError):
+        await first.looking_glass(PREFIX)
+    asked = fake_upstreams.requests[KEY]
+    stale = await second.looking_glass(PREFIX)
+    assert stale.meta.stale and stale.origins == (1205,) and fake_upstreams.requests[KEY] == asked
 
 
 async def test_100_identical_lookups_over_three_processes_make_one_upstream_request(

@@ -28,7 +28,7 @@ async def test_with_redis_down_quotas_still_hold_within_the_process() -> None:
     try:
         for _ in range(2):
             await limits.charge(Cost.REACH, user_id=1, guild_id=10, can_manage=False)
-        with pytest.raises(SlowDown, match="used 2 of 2 reach per member"):
+        with pytest.raises(SlowDown, match="used 2 of 2 reach checks per member"):
             await limits.charge(Cost.REACH, user_id=1, guild_id=10, can_manage=False)
     finally:
         await link.close()
