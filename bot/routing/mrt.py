@@ -220,6 +220,7 @@ _BGP4MP_ADDPATH = {8, 9, 10, 11}
 _BGP4MP_MESSAGES = {1, 4, 6, 7, 8, 9, 10, 11}
 
 _HEADER = struct.Struct(">IHHI")
+_ONE_SEQUENCE = [struct.Struct(f">{count}I") for count in range(256)]  # a 4-byte AS_PATH of one AS_SEQUENCE
 _MARKER = b"\xff" * 16
 _new_event = tuple.__new__
 
@@ -839,7 +840,7 @@ class MrtReader:
         if subtype in (0, 5):
             old_state, new_state = struct.unpack_from(">HH", buf, pos + 2 * alen)
             if old_state == ESTABLISHED and new_state != ESTABLISHED:
-                return _Message(peer_raw, peer_asn, True, [], [], ())
+                return _new_event(_Message, (peer_raw, peer_asn, True, [], [], ()))
             return None
         if subtype not in _BGP4MP_MESSAGES:
             self.report.skipped_unsupported += 1
@@ -887,7 +888,7 @@ class MrtReader:
         announced = attrs.announced
         if pos < end:
             announced = [*announced, self._nlri(buf, pos, end, False, addpath)]
-        return _Message(peer_raw, peer_asn, False, withdrawn, announced, attrs.as_path)
+        return _new_event(_Message, (peer_raw, peer_asn, False, withdrawn, announced, attrs.as_path))
 
     # -- shared decoders ------------------------------------------------------------------------------
 
@@ -920,21 +921,30 @@ class MrtReader:
         ones stay; a prefix longer than the family allows makes the record corrupt."""
         longest = 128 if v6 else 32
         raws: list[bytes] = []
-        path_ids: list[int] | None = [] if addpath else None
-        while pos < end:
-            start = pos + 4 if addpath else pos
-            if start >= end:
-                break
-            plen = buf[start]
-            stop = start + 1 + ((plen + 7) >> 3)
-            if stop > end:
-                break
-            if plen > longest:
-                raise _Corrupt(f"prefix length /{plen} is too long")
-            if path_ids is not None:
+        append = raws.append
+        path_ids: list[int] | None = None
+        if not addpath:  # the common case, kept tight: it runs once per route of an updates file
+            while pos < end:
+                plen = buf[pos]
+                stop = pos + 1 + ((plen + 7) >> 3)
+                if stop > end:
+                    break
+                if plen > longest:
+                    raise _Corrupt(f"prefix length /{plen} is too long")
+                append(buf[pos:stop])
+                pos = stop
+        else:
+            path_ids = []
+            while pos + 4 < end:
+                plen = buf[pos + 4]
+                stop = pos + 5 + ((plen + 7) >> 3)
+                if stop > end:
+                    break
+                if plen > longest:
+                    raise _Corrupt(f"prefix length /{plen} is too long")
                 path_ids.append(struct.unpack_from(">I", buf, pos)[0])
-            raws.append(buf[start:stop])
-            pos = stop
+                append(buf[pos + 4 : stop])
+                pos = stop
         if pos < end:
             self.report.malformed_nlri += 1
             self.report.note_error(f"NLRI ends with a prefix cut short ({end - pos} stray bytes)")
@@ -966,7 +976,9 @@ class MrtReader:
             return ()
         key = (as_path, as4_path if asn_size == 2 else None, asn_size)
         path = self._paths.get(key)
-        if path is None:
+        if path is None and asn_size == 4 and len(as_path) == 2 + 4 * as_path[1] and as_path[0] == 2:
+            path = self._paths[key] = _ONE_SEQUENCE[as_path[1]].unpack_from(as_path, 2)  # the usual shape
+        elif path is None:
             segments = _segments(as_path, 0, len(as_path), asn_size)
             if key[1] is not None:
                 segments = _merge_as4(segments, _segments(as4_path or b"", 0, len(as4_path or b""), 4))

@@ -14,14 +14,17 @@ rows, the other parts' included, before the part's rows after it are appended.
 
 from __future__ import annotations
 
+import gc
 import math
 import os
 import socket
 from array import array
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import cast
 
 import numpy as np
 
@@ -75,19 +78,19 @@ class WireRows:
     def add(self, vantage: int, path_id: int, nlri: Nlri) -> None:
         v6, raws, add_path_ids = nlri
         ids = self._ids[v6]
-        rows = self._buffer(vantage)
-        if add_path_ids is None:
-            for raw in raws:
-                p = ids.get(raw)
-                if p is None:
-                    p = self._new(ids, raw)
-                rows.extend((p, 0, path_id))
-        else:
-            for raw, add_path_id in zip(raws, add_path_ids, strict=True):
-                p = ids.get(raw)
-                if p is None:
-                    p = self._new(ids, raw)
-                rows.extend((p, add_path_id, path_id))
+        known = [ids.get(raw) for raw in raws]
+        prefixes = (
+            [ids[raw] if raw in ids else self._new(ids, raw) for raw in raws]
+            if None in known
+            else cast("list[int]", known)
+        )
+        triples = [path_id] * (3 * len(raws))  # (prefix, ADD-PATH id, path) rows, filled column by column
+        triples[0::3] = prefixes
+        triples[1::3] = add_path_ids or [0] * len(raws)
+        rows = self._buffers.get(vantage)
+        if rows is None:
+            rows = self._buffer(vantage)
+        rows.extend(triples)
         self.routes.added(len(raws))
 
     def add_rib(self, prefix: bytes, v6: bool, entries: list[int]) -> None:
@@ -123,12 +126,27 @@ class WireRows:
         return rows
 
 
+@contextmanager
+def _no_cycle_collection() -> Iterator[None]:
+    """Reading makes millions of short-lived tuples and lists and never a reference cycle, while the
+    collector would re-scan the caches of decoded attributes at every collection: a quarter of the reading
+    time (measured on a generated updates file)."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 def parse_part(path: Path, scratch: Path, part: tuple[int, int]) -> Partial:
     """Worker: read one share of an MRT file into local tables, every route spilled to `scratch`."""
     reader = MrtReader(path, part=part)
     routes = RouteAccumulator(scratch)
     rows = WireRows(routes)
-    span = reader.read_rows(rows)
+    with _no_cycle_collection():
+        span = reader.read_rows(rows)
     routes.spill_all()
     return Partial(
         scratch=scratch,
