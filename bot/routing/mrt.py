@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from itertools import repeat
 from pathlib import Path
-from typing import BinaryIO, NamedTuple, Protocol, TypeVar
+from typing import BinaryIO, NamedTuple, Protocol, TypeVar, cast
 
 from bot.net.decompress import Inflater, StreamReport
 
@@ -58,8 +58,10 @@ class RouteRows(Protocol):
     def add(self, vantage: int, path_id: int, nlri: Nlri) -> None:
         """The prefixes of one NLRI field, all with the same path (or `withdrawn`), in order."""
 
-    def add_rib(self, prefix: bytes, v6: bool, entries: list[int]) -> None:
-        """One RIB record: a prefix with flat (vantage, ADD-PATH id, path id) triples, in order."""
+    def add_rib(
+        self, prefix: bytes, v6: bool, vantages: list[int], add_path_ids: list[int], path_ids: list[int]
+    ) -> None:
+        """One RIB record: a prefix with an entry per vantage (its ADD-PATH id and path id), in order."""
 
     def down(self, vantage: int) -> None:
         """The peer's session went down: its routes so far are void."""
@@ -220,6 +222,8 @@ _BGP4MP_ADDPATH = {8, 9, 10, 11}
 _BGP4MP_MESSAGES = {1, 4, 6, 7, 8, 9, 10, 11}
 
 _HEADER = struct.Struct(">IHHI")
+_RIB_ENTRY = struct.Struct(">H4xH")  # peer index, originated time, attribute length
+_RIB_ENTRY_ADDPATH = struct.Struct(">H4xIH")
 _ONE_SEQUENCE = [struct.Struct(f">{count}I") for count in range(256)]  # a 4-byte AS_PATH of one AS_SEQUENCE
 _MARKER = b"\xff" * 16
 _new_event = tuple.__new__
@@ -639,94 +643,78 @@ class MrtReader:
         (count,) = struct.unpack_from(">H", buf, stop)
         return v6, addpath, buf[pos + 4 : stop], count, stop + 2
 
+    def _rib_entries(
+        self, buf: bytes, pos: int, end: int, addpath: bool, count: int
+    ) -> tuple[list[int], list[int] | None, list[bytes]]:
+        """A RIB record's entries as (peer indexes, ADD-PATH ids or None, attribute blocks)."""
+        indexes: list[int] = []
+        blobs: list[bytes] = []
+        path_ids: list[int] | None = [] if addpath else None
+        unpack_entry = (_RIB_ENTRY_ADDPATH if addpath else _RIB_ENTRY).unpack_from
+        for _ in range(count):
+            if path_ids is not None:
+                index, path_id, attr_len = unpack_entry(buf, pos)
+                path_ids.append(path_id)
+                start = pos + 12
+            else:
+                index, attr_len = unpack_entry(buf, pos)
+                start = pos + 8
+            pos = start + attr_len
+            if pos > end:
+                raise _Corrupt("RIB entry runs past the record")
+            indexes.append(index)
+            blobs.append(buf[start:pos])
+        return indexes, path_ids, blobs
+
     def _table_dump_v2(self, buf: bytes, pos: int, end: int, ts: int, subtype: int) -> list[RouteEvent]:
         head = self._rib_head(buf, pos, end, ts, subtype)
         if head is None:
             return []
         v6, addpath, raw, count, pos = head
+        indexes, path_ids, blobs = self._rib_entries(buf, pos, end, addpath, count)
+        cache = self._rib_paths
+        paths = [cache[blob] if blob in cache else self._rib_path(blob, 4, cache) for blob in blobs]
         prefix = prefix_text(raw, v6)
         peers = self._peer_table or []
-        cache = self._rib_paths
-        events: list[RouteEvent] = []
-        append = events.append
-        unpack_entry = struct.Struct(">H4xIH" if addpath else ">H4xH").unpack_from
-        skip = 12 if addpath else 8
-        path_id = None
-        for _ in range(count):
-            if addpath:
-                index, path_id, attr_len = unpack_entry(buf, pos)
-            else:
-                index, attr_len = unpack_entry(buf, pos)
-            start = pos + skip
-            pos = start + attr_len
-            if pos > end:
-                raise _Corrupt("RIB entry runs past the record")
-            blob = buf[start:pos]
-            path = cache.get(blob)
-            if path is None:
-                path = self._rib_path(blob, 4, cache)
-            peer_ip, peer_asn = peers[index]
-            append(_new_event(RouteEvent, ("B", ts, peer_ip, peer_asn, prefix, path, path_id)))
-        return events
+        ids: Iterable[int | None] = repeat(None) if path_ids is None else path_ids
+        return [
+            _new_event(RouteEvent, ("B", ts, *peers[index], prefix, path, path_id))
+            for index, path, path_id in zip(indexes, paths, ids, strict=False)  # repeat() never ends
+        ]
 
     def _table_dump_v2_rows(self, buf: bytes, pos: int, end: int, ts: int, subtype: int) -> int:
-        """The RIB record's entries as (vantage, ADD-PATH id, path id) triples. A vantage or path met for the
-        first time is given its id only once the whole record has decoded, so a corrupt record leaves no
-        trace in the tables, exactly as in event mode."""
         head = self._rib_head(buf, pos, end, ts, subtype)
         if head is None:
             return 0
         v6, addpath, prefix, count, pos = head
-        ids, paths, vantages = self._rib_path_ids, self._rib_paths, self._peer_vantages
-        entries: list[int] = []
-        extend = entries.extend
-        fresh: list[bytes] = []
-        unpack_entry = struct.Struct(">H4xIH" if addpath else ">H4xH").unpack_from
-        skip = 12 if addpath else 8
-        path_id = 0
-        for _ in range(count):
-            if addpath:
-                index, path_id, attr_len = unpack_entry(buf, pos)
-            else:
-                index, attr_len = unpack_entry(buf, pos)
-            start = pos + skip
-            pos = start + attr_len
-            if pos > end:
-                raise _Corrupt("RIB entry runs past the record")
-            blob = buf[start:pos]
-            q = ids.get(blob)
-            if q is None:
-                if blob not in paths:
-                    self._rib_path(blob, 4, paths)
-                fresh.append(blob)
-                q = -1
-            v = vantages[index]
-            if v < 0:
-                v = ~index
-            extend((v, path_id, q))
-        if fresh or any(v < 0 for v in entries[0::3]):
-            self._resolve_rib_ids(entries, fresh)
-        self._rows.add_rib(prefix, v6, entries)
+        indexes, path_ids, blobs = self._rib_entries(buf, pos, end, addpath, count)
+        ids, vantages = self._rib_path_ids, self._peer_vantages
+        path_ids_of = [ids.get(blob) for blob in blobs]
+        vantages_of = [vantages[index] for index in indexes]
+        if None in path_ids_of or -1 in vantages_of:
+            vantages_of, path_ids_of = self._new_rib_ids(indexes, blobs)
+        self._rows.add_rib(prefix, v6, vantages_of, path_ids or [0] * count, cast("list[int]", path_ids_of))
         return count
 
-    def _resolve_rib_ids(self, entries: list[int], fresh: list[bytes]) -> None:
-        """Ids for the record's new vantages (`~peer index`) and new paths (-1, blobs in `fresh`), in entry order."""
-        rows, ids, vantages = self._rows, self._rib_path_ids, self._peer_vantages
-        blobs = iter(fresh)
-        for i in range(0, len(entries), 3):
-            v = entries[i]
+    def _new_rib_ids(self, indexes: list[int], blobs: list[bytes]) -> tuple[list[int], list[int | None]]:
+        """Ids for a record's entries when some vantage or path is new: every path decoded first (a corrupt
+        one raises before anything got an id, as in event mode), then ids in entry order."""
+        ids, paths, vantages = self._rib_path_ids, self._rib_paths, self._peer_vantages
+        for blob in blobs:
+            if blob not in ids and blob not in paths:
+                self._rib_path(blob, 4, paths)
+        vantages_of: list[int] = []
+        path_ids_of: list[int | None] = []
+        for index, blob in zip(indexes, blobs, strict=True):
+            v = vantages[index]
             if v < 0:
-                index = ~v
-                v = vantages[index]
-                if v < 0:
-                    v = vantages[index] = self._vantage(*self._peer_raws[index])
-                entries[i] = v
-            if entries[i + 2] < 0:
-                blob = next(blobs)
-                q = ids.get(blob)
-                if q is None:
-                    q = ids[blob] = rows.path_id(self._rib_paths[blob])
-                entries[i + 2] = q
+                v = vantages[index] = self._vantage(*self._peer_raws[index])
+            q = ids.get(blob)
+            if q is None:
+                q = ids[blob] = self._rows.path_id(paths[blob])
+            vantages_of.append(v)
+            path_ids_of.append(q)
+        return vantages_of, path_ids_of
 
     def _peer_index(self, buf: bytes, pos: int, end: int) -> None:
         report = self.report

@@ -93,18 +93,20 @@ class WireRows:
         rows.extend(triples)
         self.routes.added(len(raws))
 
-    def add_rib(self, prefix: bytes, v6: bool, entries: list[int]) -> None:
+    def add_rib(
+        self, prefix: bytes, v6: bool, vantages: list[int], add_path_ids: list[int], path_ids: list[int]
+    ) -> None:
         ids = self._ids[v6]
         p = ids.get(prefix)
         if p is None:
             p = self._new(ids, prefix)
         buffers = self._buffers
-        for i in range(0, len(entries), 3):
-            rows = buffers.get(entries[i])
+        for v, add_path_id, q in zip(vantages, add_path_ids, path_ids, strict=True):
+            rows = buffers.get(v)
             if rows is None:
-                rows = self._buffer(entries[i])
-            rows.extend((p, entries[i + 1], entries[i + 2]))
-        self.routes.added(len(entries) // 3)
+                rows = self._buffer(v)
+            rows.extend((p, add_path_id, q))
+        self.routes.added(len(vantages))
 
     def texts(self) -> list[str]:
         """Each local prefix id's text, in id order."""
