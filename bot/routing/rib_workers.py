@@ -53,16 +53,15 @@ class Partial:
 
 class WireRows:
     """The `RouteRows` an import reads MRT into: rows go straight into a `RouteAccumulator`'s integer
-    buffers; prefixes get local ids by their wire encoding (per family), and a text only once per distinct
-    prefix, at the end (`texts`). Two encodings of one prefix (host bits set) get two local ids that
-    `absorb` maps to one, by text."""
+    buffers; a prefix's id is looked up by its wire encoding (per family), and its text is made once per
+    distinct encoding, to intern it in the accumulator's prefixes (two encodings of one prefix, host bits
+    set, are one prefix)."""
 
     withdrawn = WITHDRAWN
 
     def __init__(self, routes: RouteAccumulator) -> None:
         self.routes = routes
         self._ids: tuple[dict[bytes, int], dict[bytes, int]] = ({}, {})  # IPv4, IPv6
-        self._count = 0
         self._buffers: dict[int, array[int]] = {}
 
     def vantage(self, peer_raw: bytes, peer_asn: int) -> int:
@@ -80,7 +79,7 @@ class WireRows:
         ids = self._ids[v6]
         known = [ids.get(raw) for raw in raws]
         prefixes = (
-            [ids[raw] if raw in ids else self._new(ids, raw) for raw in raws]
+            [ids[raw] if raw in ids else self._new(raw, v6) for raw in raws]
             if None in known
             else cast("list[int]", known)
         )
@@ -99,7 +98,7 @@ class WireRows:
         ids = self._ids[v6]
         p = ids.get(prefix)
         if p is None:
-            p = self._new(ids, prefix)
+            p = self._new(prefix, v6)
         buffers = self._buffers
         for v, add_path_id, q in zip(vantages, add_path_ids, path_ids, strict=True):
             rows = buffers.get(v)
@@ -108,17 +107,9 @@ class WireRows:
             rows.extend((p, add_path_id, q))
         self.routes.added(len(vantages))
 
-    def texts(self) -> list[str]:
-        """Each local prefix id's text, in id order."""
-        out = [""] * self._count
-        for v6, ids in enumerate(self._ids):
-            for raw, p in ids.items():
-                out[p] = prefix_text(raw, bool(v6))
-        return out
-
-    def _new(self, ids: dict[bytes, int], raw: bytes) -> int:
-        p = ids[raw] = self._count
-        self._count += 1
+    def _new(self, raw: bytes, v6: bool) -> int:
+        prefixes = self.routes.prefixes
+        p = self._ids[v6][raw] = prefixes.setdefault(prefix_text(raw, v6), len(prefixes))
         return p
 
     def _buffer(self, vantage: int) -> array[int]:
@@ -154,7 +145,7 @@ def parse_part(path: Path, scratch: Path, part: tuple[int, int]) -> Partial:
         scratch=scratch,
         report=reader.report,
         peers=[(v.peer_ip, v.peer_asn) for v in routes.vantages],
-        prefixes=rows.texts(),
+        prefixes=list(routes.prefixes),
         paths=routes.paths.keys(),
         span=span,
         dropped=routes.dropped,
