@@ -341,8 +341,6 @@ _MpNlri = tuple[bool, Nlri] | None  # (is multicast, its prefixes)
 
 
 class MrtReader:
-    _rows: RouteRows  # set by `read_rows`, used only by the row handlers
-
     """Iterate `RouteEvent`s from an MRT file or binary stream, or put its routes straight into integer
     rows (`read_rows`, what an import uses); `report` fills in while reading.
 
@@ -353,8 +351,11 @@ class MrtReader:
     belongs to the part whose share of the *compressed* file holds the stream position at which the record
     was completed. Every part decodes the same stream the same way, so the n parts together yield exactly
     the whole file's events, in order, each once; the PEER_INDEX_TABLE is read by every part, counted by
-    its owner. Part k stops decompressing after its share.
+    its owner. Part k stops decompressing after its share (and so decompresses the shares before it too:
+    see `bot.routing.rib_workers` for why compressed files are split all the same).
     """
+
+    _rows: RouteRows  # set by `read_rows`, used only by the row handlers
 
     def __init__(
         self, source: Path | BinaryIO, *, include_multicast: bool = False, part: tuple[int, int] = (0, 1)
