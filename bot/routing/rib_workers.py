@@ -2,11 +2,11 @@
 
 Each worker reads its file (or its `MrtReader(part=...)` share, split at record boundaries) into its own
 `RouteAccumulator` with local vantage, prefix and path ids, the reader writing integer rows straight into it
-(`WireRows`: prefixes looked up by their wire bytes, a text made once per distinct prefix, no object per
-route), spills every route to its scratch folder and returns the id tables; a file too small to pay for a
-process is read the same way in the importer's own process (`read_here`). The importer absorbs the partial
-tables in input order, so ids and route order come out exactly as if one process had read the files one
-after the other (the snapshot is byte-identical).
+(`WireRows`: prefixes looked up by their wire bytes, a text made once per distinct prefix at the end, no
+object per route), spills every route to its scratch folder and returns the id tables; a file too small to
+pay for a process is read the same way in the importer's own process (`read_here`). The importer absorbs
+the partial tables in input order, so ids and route order come out exactly as if one process had read the
+files one after the other (the snapshot is byte-identical).
 That holds for updates files too: records are independent to parse, and only their replay order matters,
 which absorbing in order keeps: per vantage, a part's rows land behind every earlier row (the last row of a
 prefix wins, a withdrawal is a tombstone row), and a peer-down inside a part voids the vantage's earlier
@@ -62,15 +62,16 @@ class Partial:
 
 class WireRows:
     """The `RouteRows` an import reads MRT into: rows go straight into a `RouteAccumulator`'s integer
-    buffers; a prefix's id is looked up by its wire encoding (per family), and its text is made once per
-    distinct encoding, to intern it in the accumulator's prefixes (two encodings of one prefix, host bits
-    set, are one prefix)."""
+    buffers; prefixes get local ids by their wire encoding (per family), and a text only once per distinct
+    prefix, at the end (`texts`). Two encodings of one prefix (host bits set) get two local ids that
+    `absorb` maps to one, by text."""
 
     withdrawn = WITHDRAWN
 
     def __init__(self, routes: RouteAccumulator) -> None:
         self.routes = routes
         self._ids: tuple[dict[bytes, int], dict[bytes, int]] = ({}, {})  # IPv4, IPv6
+        self._count = 0
         self._buffers: dict[int, array[int]] = {}
 
     def vantage(self, peer_raw: bytes, peer_asn: int) -> int:
@@ -88,7 +89,7 @@ class WireRows:
         ids = self._ids[v6]
         known = [ids.get(raw) for raw in raws]
         prefixes = (
-            [ids[raw] if raw in ids else self._new(raw, v6) for raw in raws]
+            [ids[raw] if raw in ids else self._new(ids, raw) for raw in raws]
             if None in known
             else cast("list[int]", known)
         )
@@ -107,7 +108,7 @@ class WireRows:
         ids = self._ids[v6]
         p = ids.get(prefix)
         if p is None:
-            p = self._new(prefix, v6)
+            p = self._new(ids, prefix)
         buffers = self._buffers
         for v, add_path_id, q in zip(vantages, add_path_ids, path_ids, strict=True):
             rows = buffers.get(v)
@@ -116,9 +117,17 @@ class WireRows:
             rows.extend((p, add_path_id, q))
         self.routes.added(len(vantages))
 
-    def _new(self, raw: bytes, v6: bool) -> int:
-        prefixes = self.routes.prefixes
-        p = self._ids[v6][raw] = prefixes.setdefault(prefix_text(raw, v6), len(prefixes))
+    def texts(self) -> list[str]:
+        """Each local prefix id's text, in id order."""
+        out = [""] * self._count
+        for v6, ids in enumerate(self._ids):
+            for raw, p in ids.items():
+                out[p] = prefix_text(raw, bool(v6))
+        return out
+
+    def _new(self, ids: dict[bytes, int], raw: bytes) -> int:
+        p = ids[raw] = self._count
+        self._count += 1
         return p
 
     def _buffer(self, vantage: int) -> array[int]:
@@ -154,7 +163,7 @@ def parse_part(path: Path, scratch: Path, part: tuple[int, int]) -> Partial:
         scratch=scratch,
         report=reader.report,
         peers=[(v.peer_ip, v.peer_asn) for v in routes.vantages],
-        prefixes=list(routes.prefixes),
+        prefixes=rows.texts(),
         paths=routes.paths.keys(),
         span=span,
         dropped=routes.dropped,
