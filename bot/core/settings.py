@@ -76,6 +76,8 @@ class RoutingSettings(_Section):
     silkroute_download_timeout_seconds: float = Field(default=1800.0, gt=0)
     silkroute_download_retries: int = Field(default=4, ge=0, le=20)
     silkroute_download_connect_timeout: float = Field(default=10.0, gt=0)
+    # Processes reading MRT files in an import: 0 = every core this process may use, 1 = none besides it.
+    silkroute_import_workers: int = Field(default=0, ge=0, le=1024)
 
 
 class LiveSettings(_Section):

@@ -133,7 +133,10 @@ async def cmd_data(settings: Settings, args: argparse.Namespace) -> int:
     result: Answer | CommandError
     try:
         if args.data_command == "import":
-            result = await import_command(args.paths, data_dir, standalone_history(settings))
+            workers = settings.routing.silkroute_import_workers if args.workers is None else args.workers
+            result = await import_command(
+                args.paths, data_dir, standalone_history(settings), workers or None, say=_progress
+            )
         elif args.data_command == "backfill":
             settings.core.silkroute_data_dir = data_dir
             result = await backfill_command(
@@ -144,7 +147,7 @@ async def cmd_data(settings: Settings, args: argparse.Namespace) -> int:
                 args.every,
                 args.collectors,
                 args.registry,
-                say=lambda line: print(line, file=sys.stderr, flush=True),
+                say=_progress,
             )
         elif args.data_command == "update":
             settings.core.silkroute_data_dir = data_dir
@@ -228,6 +231,24 @@ def cmd_i18n_extract() -> int:
     return 1 if any(missing.values()) else 0
 
 
+def _progress(line: str) -> None:
+    """A long command's steps on stderr, so stdout stays the answer alone (`--json` pipes)."""
+    print(line, file=sys.stderr, flush=True)
+
+
+def _worker_count(text: str) -> int:
+    """`--workers N`: a whole number of processes, 0 meaning one per core."""
+    try:
+        count = int(text)
+    except ValueError:
+        count = -1
+    if not 0 <= count <= 1024:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a number of processes from 0 to 1024 (example: --workers 2; 0 = one per core)"
+        )
+    return count
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="silkroute", description=__doc__)
     parser.add_argument("--env-file", type=Path, default=Path(".env"), help="settings file (default: .env)")
@@ -253,6 +274,13 @@ def build_parser() -> argparse.ArgumentParser:
         "import", help="build a snapshot from local MRT, delegated-stats, AS-name or IPASN files"
     )
     imp.add_argument("paths", nargs="+", type=Path, help="files of any supported kind (detected by content)")
+    imp.add_argument(
+        "--workers",
+        type=_worker_count,
+        metavar="N",
+        help="processes reading MRT files: 0 = one per core, 1 = this process only "
+        "(default: SILKROUTE_IMPORT_WORKERS)",
+    )
     data_sub.add_parser("update", help="download current public data, then import it")
     data_sub.add_parser("status", help="describe the snapshot being served")
     back = data_sub.add_parser(

@@ -34,14 +34,13 @@ from bot.routing.input_kinds import FileKind, InputText, UnknownFileKind, detect
 from bot.routing.ixps import BadIxpFile, IxpData, parse_ixps
 from bot.routing.mrt import MrtFormatError, MrtReader, MrtReport, RouteEvent
 from bot.routing.registry import Registrations, parse_delegated
-from bot.routing.rib_workers import absorb, file_span, plan_parts, read_in_workers, worker_count
+from bot.routing.rib_workers import absorb, file_span, plan_parts, read_here, read_in_workers, worker_count
 from bot.routing.route_build import PathTable, RouteAccumulator, path_of_key
 from bot.routing.snapshot import (
     CollectorInfo,
     FileRecord,
     Provenance,
     SnapshotTables,
-    Vantage,
     install_snapshot,
     ts_to_datetime,
     v4_key,
@@ -265,33 +264,19 @@ def _date_names_file(path: Path, record: FileRecord) -> None:
         record.last_timestamp, record.dated_by = int(path.stat().st_mtime), "modification time"
 
 
-def _read_mrt(path: Path, record: FileRecord, routes: RouteAccumulator) -> None:
-    reader = MrtReader(path)
-    collector = collector_name(path)
-    try:
-        routes.consume(collector, reader)
-    except MrtFormatError as exc:
-        raise ImportFailed(f"Cannot import {path.name}: {exc}") from None
-    report = reader.report
-    _fill_record(record, report, collector_name(path, report))
-    if record.collector != collector:
-        _rename_collector(routes, collector, record.collector)
-
-
 def _read_mrt_files(
     files: list[Path], records: dict[str, FileRecord], routes: RouteAccumulator, say: Progress, workers: int
 ) -> None:
     """MRT files (RIBs, then updates in replay order) on every core when they are big enough to pay for the
-    processes, else one by one here; either way the routes land in the same order."""
+    processes, else one by one here; either way each file's routes are absorbed in order."""
     parts = plan_parts(files, workers)
-    if not parts:
-        for path in files:
-            say(f"reading {path.name}")
-            _read_mrt(path, records[path.name], routes)
-        return
-    say(f"reading {len(files)} MRT file(s) in {sum(parts)} part(s) on {workers} cores")
+    if parts:
+        say(f"reading {len(files)} MRT file(s) in {sum(parts)} part(s) on {workers} cores")
+        read = read_in_workers(files, parts, routes.scratch, workers)
+    else:
+        read = read_here(files, routes.scratch, say)
     try:
-        for path, partials in read_in_workers(files, parts, routes.scratch, workers):
+        for path, partials in read:
             report = MrtReport.of_parts([p.report for p in partials])
             collector = collector_name(path, report)
             for partial in partials:
@@ -315,18 +300,6 @@ def _fill_record(record: FileRecord, report: MrtReport, collector: str) -> None:
     record.events_lost_estimate = int(report.events_lost_estimate)
     record.first_timestamp = report.first_timestamp
     record.last_timestamp = report.last_timestamp
-
-
-def _rename_collector(routes: RouteAccumulator, old: str, new: str) -> None:
-    """The collector name the MRT file itself gives is only known once it is read."""
-    routes.vantages = {
-        (Vantage(new, k.peer_ip, k.peer_asn) if k.collector == old else k): v
-        for k, v in routes.vantages.items()
-    }
-    if old in routes.collector_ranges:
-        span = routes.collector_ranges.pop(old)
-        merged = routes.collector_ranges.setdefault(new, span)
-        merged[0], merged[1] = min(merged[0], span[0]), max(merged[1], span[1])
 
 
 @contextmanager

@@ -17,10 +17,11 @@ import os
 import socket
 import struct
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from itertools import repeat
 from pathlib import Path
-from typing import BinaryIO, NamedTuple
+from typing import BinaryIO, NamedTuple, Protocol, TypeVar, cast
 
 from bot.net.decompress import Inflater, StreamReport
 
@@ -37,6 +38,36 @@ class RouteEvent(NamedTuple):
     prefix: str
     as_path: AsPath
     path_id: int | None
+
+
+# One NLRI field: (is IPv6, each prefix's wire encoding = length byte + significant octets, ADD-PATH ids or None).
+Nlri = tuple[bool, list[bytes], list[int] | None]
+
+
+class RouteRows(Protocol):
+    """Where `MrtReader.read_rows` puts routes as integers: the reader keeps no per-route object or text."""
+
+    withdrawn: int  # the path id of a withdrawal row
+
+    def vantage(self, peer_raw: bytes, peer_asn: int) -> int:
+        """The id of a peer (its address as wire bytes); the reader asks once per peer."""
+
+    def path_id(self, path: AsPath) -> int:
+        """The id of an AS path; the reader asks once per distinct attribute block it decodes."""
+
+    def add(self, vantage: int, path_id: int, nlri: Nlri) -> None:
+        """The prefixes of one NLRI field, all with the same path (or `withdrawn`), in order."""
+
+    def add_rib(
+        self, prefix: bytes, v6: bool, vantages: list[int], add_path_ids: list[int], path_ids: list[int]
+    ) -> None:
+        """One RIB record: a prefix with an entry per vantage (its ADD-PATH id and path id), in order."""
+
+    def down(self, vantage: int) -> None:
+        """The peer's session went down: its routes so far are void."""
+
+
+_R = TypeVar("_R")
 
 
 class MrtFormatError(ValueError):
@@ -67,6 +98,7 @@ class MrtReport(StreamReport):
     view_name: str | None = None
     peer_index_size: int | None = None
     errors: list[str] = field(default_factory=list)
+    peer_keys: set[tuple[bytes, int]] = field(default_factory=set, repr=False)  # (address bytes, ASN)
 
     def note_error(self, message: str) -> None:
         """Keep the first few problems verbatim; the counters carry the totals."""
@@ -94,7 +126,7 @@ class MrtReport(StreamReport):
             collector_bgp_id=last.collector_bgp_id,
             view_name=last.view_name,
             peer_index_size=last.peer_index_size,
-            peers_seen=max(p.peers_seen for p in parts),
+            peer_keys=set().union(*(p.peer_keys for p in parts)),
             first_timestamp=next((p.first_timestamp for p in parts if p.first_timestamp is not None), None),
         )
         for name in (
@@ -112,6 +144,7 @@ class MrtReport(StreamReport):
             merged.record_types.update(part.record_types)
             for error in part.errors:
                 merged.note_error(error)
+        merged.peers_seen = len(merged.peer_keys)
         merged.estimate_loss()
         return merged
 
@@ -189,6 +222,9 @@ _BGP4MP_ADDPATH = {8, 9, 10, 11}
 _BGP4MP_MESSAGES = {1, 4, 6, 7, 8, 9, 10, 11}
 
 _HEADER = struct.Struct(">IHHI")
+_RIB_ENTRY = struct.Struct(">H4xH")  # peer index, originated time, attribute length
+_RIB_ENTRY_ADDPATH = struct.Struct(">H4xIH")
+_ONE_SEQUENCE = [struct.Struct(f">{count}I") for count in range(256)]  # a 4-byte AS_PATH of one AS_SEQUENCE
 _MARKER = b"\xff" * 16
 _new_event = tuple.__new__
 
@@ -219,7 +255,7 @@ def looks_like_mrt(head: bytes) -> bool:
     return True
 
 
-def _prefix_str(raw: bytes, v6: bool) -> str:
+def prefix_text(raw: bytes, v6: bool) -> str:
     """`raw` is the NLRI encoding (length byte + significant octets); host bits are cleared like bgpdump."""
     plen = raw[0]
     if plen > (128 if v6 else 32):
@@ -284,17 +320,29 @@ def _flatten(segments: list[tuple[int, tuple[int, ...]]]) -> AsPath:
 
 class _Attrs(NamedTuple):
     as_path: AsPath
-    announced: list[tuple[str, int | None]]
-    withdrawn: list[tuple[str, int | None]]
+    announced: list[Nlri]
+    withdrawn: list[Nlri]
     multicast_skipped: int
 
 
+class _Message(NamedTuple):
+    """What one BGP4MP record says, before it becomes events or rows."""
+
+    peer_raw: bytes
+    peer_asn: int
+    down: bool
+    withdrawn: list[Nlri]
+    announced: list[Nlri]
+    as_path: AsPath
+
+
 _NO_ATTRS = _Attrs((), [], [], 0)
-_MpNlri = tuple[tuple[bool, bool], list[tuple[str, int | None]]] | None
+_MpNlri = tuple[bool, Nlri] | None  # (is multicast, its prefixes)
 
 
 class MrtReader:
-    """Iterate `RouteEvent`s from an MRT file or binary stream; `report` fills in while iterating.
+    """Iterate `RouteEvent`s from an MRT file or binary stream, or put its routes straight into integer
+    rows (`read_rows`, what an import uses); `report` fills in while reading.
 
     Multicast routes (SAFI 2, and the RIB_*_MULTICAST subtypes) are left out and counted by default: they
     steer multicast RPF, not unicast forwarding, so mixing them in would give wrong IP -> AS answers.
@@ -303,8 +351,11 @@ class MrtReader:
     belongs to the part whose share of the *compressed* file holds the stream position at which the record
     was completed. Every part decodes the same stream the same way, so the n parts together yield exactly
     the whole file's events, in order, each once; the PEER_INDEX_TABLE is read by every part, counted by
-    its owner. Part k stops decompressing after its share.
+    its owner. Part k stops decompressing after its share (and so decompresses the shares before it too:
+    see `bot.routing.rib_workers` for why compressed files are split all the same).
     """
+
+    _rows: RouteRows  # set by `read_rows`, used only by the row handlers
 
     def __init__(
         self, source: Path | BinaryIO, *, include_multicast: bool = False, part: tuple[int, int] = (0, 1)
@@ -313,7 +364,6 @@ class MrtReader:
         self.include_multicast = include_multicast
         self.part = part
         self._rib_subtypes = _RIB_UNICAST | _RIB_MULTICAST if include_multicast else _RIB_UNICAST
-        self._peers_seen: set[tuple[bytes, int]] = set()
         self.report = MrtReport()
         self._peer_ips: dict[bytes, str] = {}
         self._v4_prefixes: dict[bytes, str] = {}
@@ -323,6 +373,12 @@ class MrtReader:
         self._paths: dict[tuple[bytes, bytes | None, int], AsPath] = {}
         self._update_attrs: dict[tuple[bytes, int, bool], _Attrs] = {}
         self._peer_table: list[tuple[str, int]] | None = None
+        self._peer_raws: list[tuple[bytes, int]] = []
+        # rows mode: where the routes go, each peer's and each attribute block's id
+        self._peer_vantages: list[int] = []
+        self._vantages: dict[tuple[bytes, int], int] = {}
+        self._rib_path_ids: dict[bytes, int] = {}
+        self._v1_path_ids: dict[bytes, int] = {}
 
     @property
     def name(self) -> str:
@@ -331,25 +387,56 @@ class MrtReader:
         return str(getattr(self.source, "name", "stream"))
 
     def __iter__(self) -> Iterator[RouteEvent]:
-        if isinstance(self.source, Path):
-            with self.source.open("rb") as raw:
-                yield from self._read(raw)
-        else:
-            yield from self._read(self.source)
-
-    # -- record framing -------------------------------------------------------------------------------
-
-    def _read(self, raw: BinaryIO) -> Iterator[RouteEvent]:
-        report = self.report = MrtReport()
-        self._peer_table = None
-        self._peers_seen.clear()
-        inflater = Inflater(raw, report)
-        handlers: dict[int, Callable[[bytes, int, int, int, int], list[RouteEvent]]] = {
+        handlers = {
             T_TABLE_DUMP: self._table_dump,
             T_TABLE_DUMP_V2: self._table_dump_v2,
             T_BGP4MP: self._bgp4mp,
             T_BGP4MP_ET: self._bgp4mp_et,
         }
+        with self._open() as raw:
+            for _, events in self._scan(raw, handlers):
+                self.report.events += len(events)
+                yield from events
+
+    def read_rows(self, rows: RouteRows) -> tuple[int, int] | None:
+        """Every route into `rows` as integers, in file order (the same routes `iter` yields as events);
+        returns the (first, last) timestamp of the records that held routes, None when none did."""
+        self._rows = rows
+        self._vantages.clear()
+        self._rib_path_ids.clear()
+        self._v1_path_ids.clear()
+        handlers = {
+            T_TABLE_DUMP: self._table_dump_rows,
+            T_TABLE_DUMP_V2: self._table_dump_v2_rows,
+            T_BGP4MP: self._bgp4mp_rows,
+            T_BGP4MP_ET: self._bgp4mp_et_rows,
+        }
+        first = last = None
+        with self._open() as raw:
+            for ts, count in self._scan(raw, handlers):
+                self.report.events += count
+                if first is None:
+                    first = ts
+                last = ts
+        return None if first is None or last is None else (first, last)
+
+    @contextlib.contextmanager
+    def _open(self) -> Iterator[BinaryIO]:
+        if isinstance(self.source, Path):
+            with self.source.open("rb") as raw:
+                yield raw
+        else:
+            yield self.source
+
+    # -- record framing -------------------------------------------------------------------------------
+
+    def _scan(
+        self, raw: BinaryIO, handlers: Mapping[int, Callable[[bytes, int, int, int, int], _R]]
+    ) -> Iterator[tuple[int, _R]]:
+        """(timestamp, handler result) of each record of this part that yields anything, in file order."""
+        report = self.report = MrtReport()
+        self._peer_table = None
+        inflater = Inflater(raw, report)
         unpack_header = _HEADER.unpack_from
         names: dict[tuple[int, int], str] = {}
         buf = b""
@@ -395,17 +482,23 @@ class MrtReader:
                     pos = end
                     continue
                 try:
-                    events = handler(buf, pos + 12, end, ts, subtype)
+                    out = handler(buf, pos + 12, end, ts, subtype)
                 except (_Corrupt, struct.error, IndexError, ValueError, OSError) as exc:
                     report.skipped_corrupt += 1
                     report.note_error(f"record {report.records} ({name}) at byte {pos:,}: {exc}")
                     pos = end
                     continue
                 pos = end
-                if events:
-                    report.events += len(events)
-                    yield from events
-            for cache in (self._rib_paths, self._v1_paths, self._update_attrs, self._paths):
+                if out:
+                    yield ts, out
+            for cache in (
+                self._rib_paths,
+                self._v1_paths,
+                self._update_attrs,
+                self._paths,
+                self._rib_path_ids,
+                self._v1_path_ids,
+            ):
                 if len(cache) > _CACHE_LIMIT:
                     cache.clear()
             if report.compressed_bytes > share_end:
@@ -466,31 +559,68 @@ class MrtReader:
 
     # -- TABLE_DUMP (v1) ------------------------------------------------------------------------------
 
-    def _table_dump(self, buf: bytes, pos: int, end: int, ts: int, subtype: int) -> list[RouteEvent]:
+    def _table_dump_entry(
+        self, buf: bytes, pos: int, end: int, subtype: int
+    ) -> tuple[bool, bytes, bytes, int, bytes] | None:
+        """(is IPv6, prefix encoding, peer address, peer ASN, attribute block) of a TABLE_DUMP record."""
         if subtype not in (1, 2):
             self.report.skipped_unsupported += 1
-            return []
+            return None
         v6 = subtype == 2
         alen = 16 if v6 else 4
         addr = buf[pos + 4 : pos + 4 + alen]
         pos += 4 + alen
         plen = buf[pos]
+        if plen > alen * 8:
+            raise _Corrupt(f"prefix length /{plen} is too long")
         pos += 6  # prefix length, status, originated time
-        peer_ip = self._peer_ip(buf[pos : pos + alen])
+        peer_raw = buf[pos : pos + alen]
         peer_asn, attr_len = struct.unpack_from(">HH", buf, pos + alen)
         pos += alen + 4
         if pos + attr_len > end:
             raise _Corrupt("attributes run past the record")
-        prefix = _prefix_str(bytes((plen,)) + addr[: (plen + 7) >> 3], v6)
-        blob = buf[pos : pos + attr_len]
+        prefix = bytes((plen,)) + addr[: (plen + 7) >> 3]
+        return v6, prefix, peer_raw, peer_asn, buf[pos : pos + attr_len]
+
+    def _v1_path(self, blob: bytes) -> AsPath:
         path = self._v1_paths.get(blob)
-        if path is None:
-            path = self._rib_path(blob, 2, self._v1_paths)
-        return [_new_event(RouteEvent, ("B", ts, peer_ip, peer_asn, prefix, path, None))]
+        return path if path is not None else self._rib_path(blob, 2, self._v1_paths)
+
+    def _table_dump(self, buf: bytes, pos: int, end: int, ts: int, subtype: int) -> list[RouteEvent]:
+        entry = self._table_dump_entry(buf, pos, end, subtype)
+        if entry is None:
+            return []
+        v6, prefix, peer_raw, peer_asn, blob = entry
+        event = (
+            "B",
+            ts,
+            self._peer_ip(peer_raw),
+            peer_asn,
+            prefix_text(prefix, v6),
+            self._v1_path(blob),
+            None,
+        )
+        return [_new_event(RouteEvent, event)]
+
+    def _table_dump_rows(self, buf: bytes, pos: int, end: int, ts: int, subtype: int) -> int:
+        entry = self._table_dump_entry(buf, pos, end, subtype)
+        if entry is None:
+            return 0
+        v6, prefix, peer_raw, peer_asn, blob = entry
+        rows = self._rows
+        q = self._v1_path_ids.get(blob)
+        if q is None:
+            q = self._v1_path_ids[blob] = rows.path_id(self._v1_path(blob))
+        rows.add(self._vantage(peer_raw, peer_asn), q, (v6, [prefix], None))
+        return 1
 
     # -- TABLE_DUMP_V2 --------------------------------------------------------------------------------
 
-    def _table_dump_v2(self, buf: bytes, pos: int, end: int, ts: int, subtype: int) -> list[RouteEvent]:
+    def _rib_head(
+        self, buf: bytes, pos: int, end: int, ts: int, subtype: int
+    ) -> tuple[bool, bool, bytes, int, int] | None:
+        """(is IPv6, has ADD-PATH ids, prefix encoding, entry count, first entry's position) of a RIB
+        record; None for the records without unicast routes (the peer table is read, the rest counted)."""
         shape = self._rib_subtypes.get(subtype)
         if shape is None:
             if subtype == 1:
@@ -501,41 +631,91 @@ class MrtReader:
                 self.report.multicast_skipped += count
             else:  # RIB_GENERIC (other AFI/SAFI pairs) is counted, not decoded
                 self.report.skipped_unsupported += 1
-            return []
-        peers = self._peer_table
-        if peers is None:
+            return None
+        if self._peer_table is None:
             self.report.skipped_no_peer_index += 1
             self.report.note_error(f"RIB record at {ts} comes before any PEER_INDEX_TABLE; skipped")
-            return []
+            return None
         v6, addpath = shape
         plen = buf[pos + 4]
-        nbytes = (plen + 7) >> 3
-        prefix = _prefix_str(buf[pos + 4 : pos + 5 + nbytes], v6)
-        pos += 5 + nbytes
-        (count,) = struct.unpack_from(">H", buf, pos)
-        pos += 2
-        cache = self._rib_paths
-        events: list[RouteEvent] = []
-        append = events.append
-        unpack_entry = struct.Struct(">H4xIH" if addpath else ">H4xH").unpack_from
-        head = 12 if addpath else 8
-        path_id = None
+        if plen > (128 if v6 else 32):
+            raise _Corrupt(f"prefix length /{plen} is too long")
+        stop = pos + 5 + ((plen + 7) >> 3)
+        (count,) = struct.unpack_from(">H", buf, stop)
+        return v6, addpath, buf[pos + 4 : stop], count, stop + 2
+
+    def _rib_entries(
+        self, buf: bytes, pos: int, end: int, addpath: bool, count: int
+    ) -> tuple[list[int], list[int] | None, list[bytes]]:
+        """A RIB record's entries as (peer indexes, ADD-PATH ids or None, attribute blocks)."""
+        indexes: list[int] = []
+        blobs: list[bytes] = []
+        path_ids: list[int] | None = [] if addpath else None
+        unpack_entry = (_RIB_ENTRY_ADDPATH if addpath else _RIB_ENTRY).unpack_from
         for _ in range(count):
-            if addpath:
+            if path_ids is not None:
                 index, path_id, attr_len = unpack_entry(buf, pos)
+                path_ids.append(path_id)
+                start = pos + 12
             else:
                 index, attr_len = unpack_entry(buf, pos)
-            start = pos + head
+                start = pos + 8
             pos = start + attr_len
             if pos > end:
                 raise _Corrupt("RIB entry runs past the record")
-            blob = buf[start:pos]
-            path = cache.get(blob)
-            if path is None:
-                path = self._rib_path(blob, 4, cache)
-            peer_ip, peer_asn = peers[index]
-            append(_new_event(RouteEvent, ("B", ts, peer_ip, peer_asn, prefix, path, path_id)))
-        return events
+            indexes.append(index)
+            blobs.append(buf[start:pos])
+        return indexes, path_ids, blobs
+
+    def _table_dump_v2(self, buf: bytes, pos: int, end: int, ts: int, subtype: int) -> list[RouteEvent]:
+        head = self._rib_head(buf, pos, end, ts, subtype)
+        if head is None:
+            return []
+        v6, addpath, raw, count, pos = head
+        indexes, path_ids, blobs = self._rib_entries(buf, pos, end, addpath, count)
+        cache = self._rib_paths
+        paths = [cache[blob] if blob in cache else self._rib_path(blob, 4, cache) for blob in blobs]
+        prefix = prefix_text(raw, v6)
+        peers = self._peer_table or []
+        ids: Iterable[int | None] = repeat(None) if path_ids is None else path_ids
+        return [
+            _new_event(RouteEvent, ("B", ts, *peers[index], prefix, path, path_id))
+            for index, path, path_id in zip(indexes, paths, ids, strict=False)  # repeat() never ends
+        ]
+
+    def _table_dump_v2_rows(self, buf: bytes, pos: int, end: int, ts: int, subtype: int) -> int:
+        head = self._rib_head(buf, pos, end, ts, subtype)
+        if head is None:
+            return 0
+        v6, addpath, prefix, count, pos = head
+        indexes, path_ids, blobs = self._rib_entries(buf, pos, end, addpath, count)
+        ids, vantages = self._rib_path_ids, self._peer_vantages
+        path_ids_of = [ids.get(blob) for blob in blobs]
+        vantages_of = [vantages[index] for index in indexes]
+        if None in path_ids_of or -1 in vantages_of:
+            vantages_of, path_ids_of = self._new_rib_ids(indexes, blobs)
+        self._rows.add_rib(prefix, v6, vantages_of, path_ids or [0] * count, cast("list[int]", path_ids_of))
+        return count
+
+    def _new_rib_ids(self, indexes: list[int], blobs: list[bytes]) -> tuple[list[int], list[int | None]]:
+        """Ids for a record's entries when some vantage or path is new: every path decoded first (a corrupt
+        one raises before anything got an id, as in event mode), then ids in entry order."""
+        ids, paths, vantages = self._rib_path_ids, self._rib_paths, self._peer_vantages
+        for blob in blobs:
+            if blob not in ids and blob not in paths:
+                self._rib_path(blob, 4, paths)
+        vantages_of: list[int] = []
+        path_ids_of: list[int | None] = []
+        for index, blob in zip(indexes, blobs, strict=True):
+            v = vantages[index]
+            if v < 0:
+                v = vantages[index] = self._vantage(*self._peer_raws[index])
+            q = ids.get(blob)
+            if q is None:
+                q = ids[blob] = self._rows.path_id(paths[blob])
+            vantages_of.append(v)
+            path_ids_of.append(q)
+        return vantages_of, path_ids_of
 
     def _peer_index(self, buf: bytes, pos: int, end: int) -> None:
         report = self.report
@@ -546,6 +726,7 @@ class MrtReader:
         (count,) = struct.unpack_from(">H", buf, pos)
         pos += 2
         peers: list[tuple[str, int]] = []
+        raws: list[tuple[bytes, int]] = []
         for _ in range(count):
             peer_type = buf[pos]
             alen = 16 if peer_type & 1 else 4
@@ -559,12 +740,15 @@ class MrtReader:
                 (asn,) = struct.unpack_from(">H", buf, pos)
                 pos += 2
             peers.append((self._peer_ip(raw), asn))
-            self._peers_seen.add((raw, asn))
+            raws.append((raw, asn))
+            report.peer_keys.add((raw, asn))
         if pos > end:
             raise _Corrupt("PEER_INDEX_TABLE runs past the record")
         self._peer_table = peers
+        self._peer_raws = raws
+        self._peer_vantages = [-1] * count
         report.peer_index_size = count
-        report.peers_seen = len(self._peers_seen)
+        report.peers_seen = len(report.peer_keys)
 
     # -- BGP4MP / BGP4MP_ET ---------------------------------------------------------------------------
 
@@ -572,6 +756,58 @@ class MrtReader:
         return self._bgp4mp(buf, pos + 4, end, ts, subtype)  # microseconds are below our resolution
 
     def _bgp4mp(self, buf: bytes, pos: int, end: int, ts: int, subtype: int) -> list[RouteEvent]:
+        message = self._message(buf, pos, end, subtype)
+        if message is None:
+            return []
+        peer_ip, peer_asn = self._peer_ip(message.peer_raw), message.peer_asn
+        if message.down:
+            return [_new_event(RouteEvent, ("D", ts, peer_ip, peer_asn, "", (), None))]
+        events: list[RouteEvent] = []
+        for nlri in message.withdrawn:
+            events += self._events("W", ts, peer_ip, peer_asn, (), nlri)
+        for nlri in message.announced:
+            events += self._events("A", ts, peer_ip, peer_asn, message.as_path, nlri)
+        return events
+
+    def _events(
+        self, kind: str, ts: int, peer_ip: str, peer_asn: int, path: AsPath, nlri: Nlri
+    ) -> list[RouteEvent]:
+        v6, raws, path_ids = nlri
+        text = self._prefix_text
+        ids: Iterable[int | None] = repeat(None) if path_ids is None else path_ids
+        return [
+            _new_event(RouteEvent, (kind, ts, peer_ip, peer_asn, text(raw, v6), path, path_id))
+            for raw, path_id in zip(raws, ids, strict=False)  # repeat() never ends
+        ]
+
+    def _bgp4mp_et_rows(self, buf: bytes, pos: int, end: int, ts: int, subtype: int) -> int:
+        return self._bgp4mp_rows(buf, pos + 4, end, ts, subtype)
+
+    def _bgp4mp_rows(self, buf: bytes, pos: int, end: int, ts: int, subtype: int) -> int:
+        message = self._message(buf, pos, end, subtype)
+        if message is None:
+            return 0
+        rows = self._rows
+        if message.down:
+            rows.down(self._vantage(message.peer_raw, message.peer_asn))
+            return 1
+        count = 0
+        v = q = -1
+        for nlri in message.withdrawn:
+            if nlri[1]:
+                v = self._vantage(message.peer_raw, message.peer_asn) if v < 0 else v
+                rows.add(v, rows.withdrawn, nlri)
+                count += len(nlri[1])
+        for nlri in message.announced:
+            if nlri[1]:
+                v = self._vantage(message.peer_raw, message.peer_asn) if v < 0 else v
+                q = rows.path_id(message.as_path) if q < 0 else q
+                rows.add(v, q, nlri)
+                count += len(nlri[1])
+        return count
+
+    def _message(self, buf: bytes, pos: int, end: int, subtype: int) -> _Message | None:
+        """A BGP4MP record decoded whole (None when it holds no routes), before any route is handed on."""
         as4 = subtype in _BGP4MP_AS4
         if as4:
             peer_asn, local_asn, _, afi = struct.unpack_from(">IIHH", buf, pos)
@@ -586,18 +822,18 @@ class MrtReader:
         else:
             raise _Corrupt(f"unknown address family {afi}")
         peer_raw = buf[pos : pos + alen]
-        peers_seen = self._peers_seen
-        if (peer_raw, peer_asn) not in peers_seen:
-            peers_seen.add((peer_raw, peer_asn))
-            self.report.peers_seen = len(peers_seen)
+        peer_keys = self.report.peer_keys
+        if (peer_raw, peer_asn) not in peer_keys:
+            peer_keys.add((peer_raw, peer_asn))
+            self.report.peers_seen = len(peer_keys)
         if subtype in (0, 5):
             old_state, new_state = struct.unpack_from(">HH", buf, pos + 2 * alen)
             if old_state == ESTABLISHED and new_state != ESTABLISHED:
-                return [_new_event(RouteEvent, ("D", ts, self._peer_ip(peer_raw), peer_asn, "", (), None))]
-            return []
+                return _new_event(_Message, (peer_raw, peer_asn, True, [], [], ()))
+            return None
         if subtype not in _BGP4MP_MESSAGES:
             self.report.skipped_unsupported += 1
-            return []
+            return None
         if subtype in _BGP4MP_LOCAL:  # sent by the collector: the speaker is the local side (as bgpdump)
             peer_raw = buf[pos + alen : pos + 2 * alen]
             peer_asn = local_asn
@@ -607,24 +843,22 @@ class MrtReader:
         msg_len, msg_type = struct.unpack_from(">HB", buf, pos + 16)
         msg_end = pos + msg_len
         if msg_type != 2:  # OPEN, NOTIFICATION, KEEPALIVE, ROUTE-REFRESH carry no routes
-            return []
+            return None
         if msg_len < 23 or msg_end > end:
             raise _Corrupt(f"BGP UPDATE length {msg_len} does not fit the record")
-        return self._update(buf, pos + 19, msg_end, ts, self._peer_ip(peer_raw), peer_asn, as4, subtype)
+        return self._update(buf, pos + 19, msg_end, peer_raw, peer_asn, as4, subtype)
 
     def _update(
-        self, buf: bytes, pos: int, end: int, ts: int, peer_ip: str, peer_asn: int, as4: bool, subtype: int
-    ) -> list[RouteEvent]:
+        self, buf: bytes, pos: int, end: int, peer_raw: bytes, peer_asn: int, as4: bool, subtype: int
+    ) -> _Message:
         addpath = subtype in _BGP4MP_ADDPATH
         (wlen,) = struct.unpack_from(">H", buf, pos)
         pos += 2
-        events: list[RouteEvent] = []
-        append = events.append
+        withdrawn: list[Nlri] = []
         if wlen:
             if pos + wlen > end:
                 raise _Corrupt("withdrawn routes run past the message")
-            for prefix, path_id in self._nlri(buf, pos, pos + wlen, False, addpath):
-                append(_new_event(RouteEvent, ("W", ts, peer_ip, peer_asn, prefix, (), path_id)))
+            withdrawn.append(self._nlri(buf, pos, pos + wlen, False, addpath))
         pos += wlen
         (alen,) = struct.unpack_from(">H", buf, pos)
         pos += 2
@@ -639,15 +873,11 @@ class MrtReader:
             if attrs.multicast_skipped:
                 self.report.multicast_skipped += attrs.multicast_skipped
         pos += alen
-        for prefix, path_id in attrs.withdrawn:
-            append(_new_event(RouteEvent, ("W", ts, peer_ip, peer_asn, prefix, (), path_id)))
-        path = attrs.as_path
-        for prefix, path_id in attrs.announced:
-            append(_new_event(RouteEvent, ("A", ts, peer_ip, peer_asn, prefix, path, path_id)))
+        withdrawn += attrs.withdrawn
+        announced = attrs.announced
         if pos < end:
-            for prefix, path_id in self._nlri(buf, pos, end, False, addpath):
-                append(_new_event(RouteEvent, ("A", ts, peer_ip, peer_asn, prefix, path, path_id)))
-        return events
+            announced = [*announced, self._nlri(buf, pos, end, False, addpath)]
+        return _new_event(_Message, (peer_raw, peer_asn, False, withdrawn, announced, attrs.as_path))
 
     # -- shared decoders ------------------------------------------------------------------------------
 
@@ -659,33 +889,55 @@ class MrtReader:
             )
         return ip
 
-    def _nlri(self, buf: bytes, pos: int, end: int, v6: bool, addpath: bool) -> list[tuple[str, int | None]]:
-        """Prefixes of an NLRI field; a prefix cut short ends the list (counted), earlier ones stay."""
+    def _vantage(self, peer_raw: bytes, peer_asn: int) -> int:
+        key = (peer_raw, peer_asn)
+        v = self._vantages.get(key)
+        if v is None:
+            v = self._vantages[key] = self._rows.vantage(peer_raw, peer_asn)
+        return v
+
+    def _prefix_text(self, raw: bytes, v6: bool) -> str:
         cache = self._v6_prefixes if v6 else self._v4_prefixes
-        out: list[tuple[str, int | None]] = []
-        path_id = None
-        while pos < end:
-            if addpath:
-                if pos + 5 > end:
+        text = cache.get(raw)
+        if text is None:
+            if len(cache) > _CACHE_LIMIT:
+                cache.clear()
+            text = cache[raw] = prefix_text(raw, v6)
+        return text
+
+    def _nlri(self, buf: bytes, pos: int, end: int, v6: bool, addpath: bool) -> Nlri:
+        """Prefixes of an NLRI field as wire encodings; a prefix cut short ends the list (counted), earlier
+        ones stay; a prefix longer than the family allows makes the record corrupt."""
+        longest = 128 if v6 else 32
+        raws: list[bytes] = []
+        append = raws.append
+        path_ids: list[int] | None = None
+        if not addpath:  # the common case, kept tight: it runs once per route of an updates file
+            while pos < end:
+                plen = buf[pos]
+                stop = pos + 1 + ((plen + 7) >> 3)
+                if stop > end:
                     break
-                (path_id,) = struct.unpack_from(">I", buf, pos)
-                pos += 4
-            stop = pos + 1 + ((buf[pos] + 7) >> 3)
-            if stop > end:
-                break
-            raw = buf[pos:stop]
-            prefix = cache.get(raw)
-            if prefix is None:
-                prefix = _prefix_str(raw, v6)
-                if len(cache) > _CACHE_LIMIT:
-                    cache.clear()
-                cache[raw] = prefix
-            out.append((prefix, path_id))
-            pos = stop
+                if plen > longest:
+                    raise _Corrupt(f"prefix length /{plen} is too long")
+                append(buf[pos:stop])
+                pos = stop
+        else:
+            path_ids = []
+            while pos + 4 < end:
+                plen = buf[pos + 4]
+                stop = pos + 5 + ((plen + 7) >> 3)
+                if stop > end:
+                    break
+                if plen > longest:
+                    raise _Corrupt(f"prefix length /{plen} is too long")
+                path_ids.append(struct.unpack_from(">I", buf, pos)[0])
+                append(buf[pos + 4 : stop])
+                pos = stop
         if pos < end:
             self.report.malformed_nlri += 1
             self.report.note_error(f"NLRI ends with a prefix cut short ({end - pos} stray bytes)")
-        return out
+        return v6, raws, path_ids
 
     def _walk_attrs(self, blob: bytes) -> Iterator[tuple[int, int, int]]:
         """(type code, value start, value end) per attribute; extended length (flag 0x10) allows > 255."""
@@ -713,7 +965,9 @@ class MrtReader:
             return ()
         key = (as_path, as4_path if asn_size == 2 else None, asn_size)
         path = self._paths.get(key)
-        if path is None:
+        if path is None and asn_size == 4 and len(as_path) == 2 + 4 * as_path[1] and as_path[0] == 2:
+            path = self._paths[key] = _ONE_SEQUENCE[as_path[1]].unpack_from(as_path, 2)  # the usual shape
+        elif path is None:
             segments = _segments(as_path, 0, len(as_path), asn_size)
             if key[1] is not None:
                 segments = _merge_as4(segments, _segments(as4_path or b"", 0, len(as4_path or b""), 4))
@@ -749,8 +1003,8 @@ class MrtReader:
     def _parse_update_attrs(self, key: tuple[bytes, int, bool]) -> _Attrs:
         blob, asn_size, addpath = key
         as_path = as4_path = None
-        announced: list[tuple[str, int | None]] = []
-        withdrawn: list[tuple[str, int | None]] = []
+        announced: list[Nlri] = []
+        withdrawn: list[Nlri] = []
         multicast = 0
         for code, start, stop in self._walk_attrs(blob):
             if code == 2:
@@ -761,11 +1015,11 @@ class MrtReader:
                 mp = (self._mp_reach if code == 14 else self._mp_unreach)(blob, start, stop, addpath)
                 if mp is None:
                     continue
-                (_, is_multicast), prefixes = mp
+                is_multicast, nlri = mp
                 if is_multicast and not self.include_multicast:
-                    multicast += len(prefixes)
+                    multicast += len(nlri[1])
                 else:
-                    (announced if code == 14 else withdrawn).extend(prefixes)
+                    (announced if code == 14 else withdrawn).append(nlri)
         attrs = _Attrs(self._as_path(as_path, as4_path, asn_size), announced, withdrawn, multicast)
         self._update_attrs[key] = attrs
         return attrs
@@ -791,10 +1045,10 @@ class MrtReader:
             pos += 1 + ((blob[pos] + 1) >> 1)
         if pos > end:
             raise _Corrupt("MP_REACH_NLRI next hop runs past the attribute")
-        return family, self._nlri(blob, pos, end, family[0], addpath)
+        return family[1], self._nlri(blob, pos, end, family[0], addpath)
 
     def _mp_unreach(self, blob: bytes, pos: int, end: int, addpath: bool) -> _MpNlri:
         family = self._mp_family(blob, pos)
         if family is None:
             return None
-        return family, self._nlri(blob, pos + 3, end, family[0], addpath)
+        return family[1], self._nlri(blob, pos + 3, end, family[0], addpath)

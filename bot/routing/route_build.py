@@ -179,6 +179,21 @@ class RouteAccumulator:
         if first is not None and last is not None:
             self.note_span(collector, first, last)
 
+    def rows_of(self, v: int) -> array[int]:
+        """The vantage's buffer of (prefix, ADD-PATH id, path) rows, for a reader that appends rows itself
+        (`WireRows`); it reports how many with `added`."""
+        rib = self._ribs.get(v)
+        if rib is None:
+            rib = self._ribs[v] = array("I")
+        return rib
+
+    def added(self, rows: int) -> None:
+        """Count rows appended through `rows_of`, spilling every buffer once they reach `spill_routes`."""
+        self._buffered += rows
+        self.rib_routes += rows
+        if self._buffered >= self.spill_routes:
+            self._spill(0)
+
     def note_span(self, collector: str, first: int, last: int) -> None:
         """Widen the collector's data range (first and last route timestamps seen)."""
         span = self.collector_ranges.setdefault(collector, [first, last])

@@ -123,7 +123,8 @@ async def update(
     """Download everything, then import it; the previous snapshot serves until the new one is in place."""
     data_dir = settings.core.silkroute_data_dir
     files = await download_all(settings, data_dir / "downloads", sources, show_progress=show_progress)
-    report = await asyncio.to_thread(import_files, files, data_dir)
+    workers = settings.routing.silkroute_import_workers or None
+    report = await asyncio.to_thread(import_files, files, data_dir, None, workers)
     for path in files:
         path.unlink(missing_ok=True)  # the snapshot records their sha256; the bytes are not needed again
     return report

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from pathlib import Path
 
 from bot.app.answer import Answer, Severity
@@ -146,9 +147,15 @@ async def _answer_and_record(report: ImportReport, history: HistoryRecorder | No
             await asyncio.to_thread(discard, report.folder)
 
 
-async def import_command(paths: list[Path], data_dir: Path, history: HistoryRecorder | None = None) -> Answer:
+async def import_command(
+    paths: list[Path],
+    data_dir: Path,
+    history: HistoryRecorder | None = None,
+    workers: int | None = None,
+    say: Callable[[str], None] | None = None,
+) -> Answer:
     """Import local files (off the event loop); ImportFailed (a BadInput) leaves the old snapshot serving."""
-    report = await asyncio.to_thread(import_files, paths, data_dir)
+    report = await asyncio.to_thread(import_files, paths, data_dir, say, workers)
     return await _answer_and_record(report, history)
 
 

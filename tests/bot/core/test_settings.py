@@ -53,3 +53,10 @@ def test_env_example_documents_every_setting_with_a_comment() -> None:
             documented[match.group(1)] = lines[index - 1].startswith("#")
     assert set(documented) == set(setting_names())
     assert all(documented.values()), [name for name, ok in documented.items() if not ok]
+
+
+@pytest.mark.parametrize("value", ["-1", "all", "2.5"])
+def test_a_bad_import_worker_count_names_the_variable(monkeypatch: pytest.MonkeyPatch, value: str) -> None:
+    monkeypatch.setenv("SILKROUTE_IMPORT_WORKERS", value)
+    with pytest.raises(SettingsError, match="SILKROUTE_IMPORT_WORKERS"):
+        load_settings(None)

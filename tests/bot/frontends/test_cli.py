@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 
 from bot.core.settings import load_settings
-from bot.frontends.cli import configure_logging
+from bot.frontends.cli import configure_logging, main
+from bot.routing import rib_workers
 from tests.helpers import sqlite_only
 
 
@@ -167,3 +168,28 @@ def test_lang_option_and_setting_choose_the_answer_language_and_json_keeps_engli
 def test_an_unknown_language_stops_start_up_naming_the_setting() -> None:
     result = silkroute("ask", "/status", env={"SILKROUTE_LANG": "de"})
     assert result.returncode == 2 and "SILKROUTE_LANG" in result.stderr
+
+
+def test_data_import_workers_come_from_the_flag_else_the_setting(
+    shared_data: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """SILKROUTE_IMPORT_WORKERS=3 splits the file among 3 processes; `--workers 1` overrides it and reads
+    in the command's own process; the steps go to stderr."""
+    monkeypatch.setattr(rib_workers, "MIN_PART_BYTES", 100_000)  # split a 1.3 MB file
+    monkeypatch.setenv("SILKROUTE_IMPORT_WORKERS", "3")
+    updates = shared_data / "mrt/ris-rrc00-updates.20190101.0000.gz"
+    assert main(["data", "import", str(updates), "--data-dir", str(tmp_path / "a"), "--json"]) == 0
+    assert "reading 1 MRT file(s) in 3 part(s) on 3 cores" in capsys.readouterr().err
+    assert main(["data", "import", str(updates), "--data-dir", str(tmp_path / "b"), "--workers", "1"]) == 0
+    said = capsys.readouterr().err
+    assert f"reading {updates.name}" in said and "part(s)" not in said
+
+
+def test_bad_worker_counts_are_one_clear_line(shared_data: Path) -> None:
+    updates = str(shared_data / "mrt/ris-rrc00-updates.20190101.0000.gz")
+    flag = silkroute("data", "import", updates, "--workers", "many")
+    assert flag.returncode == 2 and "Traceback" not in flag.stderr
+    assert "--workers" in flag.stderr and "example: --workers 2" in flag.stderr
+    setting = silkroute("data", "import", updates, env={"SILKROUTE_IMPORT_WORKERS": "-2"})
+    assert setting.returncode == 2 and "Traceback" not in setting.stderr
+    assert "SILKROUTE_IMPORT_WORKERS" in setting.stderr

@@ -138,3 +138,23 @@ def test_generated_rib_split_in_parts_gives_the_same_tables(
     assert rib_workers.plan_parts([rib, updates], 3)[1] > 1  # the updates file too is read in parts
     assert any(line.startswith("reading 2 MRT file(s) in ") for line in said)
     assert whole.provenance.routes > 140_000
+
+
+def test_peers_seen_of_a_split_updates_file_counts_the_peers_of_every_part(tmp_path: Path) -> None:
+    """Six peers, one after the other through a 3 MB file read in 2 parts: each part sees some, the file all
+    six (the union of the parts' peers, not the largest part's count)."""
+    peers, t = [w.Peer(f"192.0.2.{i}", 64501 + i) for i in range(6)], 1_717_200_000
+    records = []
+    for i in range(24_000):
+        peer = peers[i * len(peers) // 24_000]
+        attrs = w.path_attributes([(2, [peer.asn, 174, 65000 + i % 50])])
+        announced = w.nlri([f"10.{i >> 8 & 255}.{i & 255}.{k * 64}/26" for k in range(4)])
+        records.append(w.bgp4mp(t + i, peer, w.bgp_update(attributes=attrs, announced=announced)))
+    updates = w.write(tmp_path / "ris-rrc99-updates.20240601.0000", records)
+    assert updates.stat().st_size > 2 * 2**20
+    whole = MrtReader(updates)
+    assert sum(1 for _ in whole) == 96_000
+    parts = [MrtReader(updates, part=(k, 2)) for k in range(2)]
+    assert sum(1 for part in parts for _ in part) == 96_000
+    assert 0 < max(part.report.peers_seen for part in parts) < 6
+    assert MrtReport.of_parts([part.report for part in parts]).peers_seen == whole.report.peers_seen == 6
