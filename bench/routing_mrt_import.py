@@ -10,7 +10,7 @@ announcing the table. For each file and for the RIB + bview pair it prints, in t
   record history) divided by bgpdump's (`bgpdump -m FILE > /dev/null`, one file after the other: it is
   single-threaded and parses, prints and discards);
 - peak RSS of the whole import: "all" is the largest sum of the resident memory of the command and every
-  worker process at one moment, sampled every 0.1 s (an upper bound of the RAM they need together: pages
+  worker process at one moment, sampled every 0.25 s (an upper bound of the RAM they need together: pages
   the forked workers still share with the importer count once per process; a spike shorter than the
   interval can be missed); "cmd" is what the command reports (its own peak plus its largest worker's);
   "largest" is the largest single process as GNU time sees it; and bgpdump's;
@@ -51,7 +51,7 @@ from bot.routing.rib_workers import plan_parts
 ROOT = Path(__file__).resolve().parents[1]
 GNU_TIME = "/usr/bin/time"
 PREFIXES = 1_200_000  # a full table: the generator's route count divided by this gives the vantages
-SAMPLE_SECONDS = 0.1
+SAMPLE_SECONDS = 0.25  # a /proc scan costs ~3 % of a core at 0.1 s
 CASES = {"rib": "RIB", "bview": "bview", "updates": "updates", "pair": "RIB + bview"}
 VARYING_META = ("built_at", "import_seconds", "import_peak_rss")  # differ between any two builds
 
