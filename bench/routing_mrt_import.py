@@ -121,9 +121,13 @@ def run(command: list[str], cwd: Path) -> Run:
             [GNU_TIME, "-f", "%M", *command], cwd=cwd, stdout=out, stderr=err, text=True
         )
         peak_all = 0
-        while process.poll() is None:
+        while True:  # wait() rather than sleep(): the wall time ends when the command does
             peak_all = max(peak_all, sum(_rss(pid) for pid in _process_tree(process.pid)))
-            time.sleep(SAMPLE_SECONDS)
+            try:
+                process.wait(timeout=SAMPLE_SECONDS)
+                break
+            except subprocess.TimeoutExpired:
+                continue
         elapsed = time.perf_counter() - start
         out.seek(0)
         err.seek(0)
