@@ -11,6 +11,7 @@ Shape, from public RIB statistics (RouteViews/RIS, 2024): prefixes are 85 % IPv4
 /44 8 %, /40 7 %, /36 5 %, /29 5 %, /46-/47 and /33-/39 the rest. Paths: the peer's AS, one of 15 tier-1s,
 0-2 transit ASes, the origin (70,000 origins holding runs of 4 neighbouring prefixes, 40 % of them 4-byte ASNs); 5 % of routes prepend the origin
 1-3 times, 0.1 % end in an AS_SET (aggregates), and 3 % of routes take a vantage-specific detour.
+Speed: ~7 min for 60 M routes (1.2 M prefixes x 50 vantages, 184 MB) on the busy 2-core dev machine.
 """
 
 from __future__ import annotations
@@ -235,7 +236,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("out", type=Path)
     parser.add_argument(
-        "--routes", type=int, default=10_000_000, help="RIB routes (100000000 for the full goal)"
+        "--routes",
+        type=int,
+        default=10_000_000,
+        help="RIB routes (the 100 M-route goal is two files of 60000000: bench/README.md)",
     )
     parser.add_argument("--vantages", type=int, default=30)
     parser.add_argument(
