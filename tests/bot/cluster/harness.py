@@ -4,13 +4,15 @@ pointed at the local fake Discord and the local RIS Live server, and a hijack st
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import ipaddress
+import itertools
 import os
 import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import AsyncIterator, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,7 +24,7 @@ from bot.cluster.lease import Leadership, current_leader
 from bot.core.state_db import StateDB
 from tests.bot.frontends.discord.fake_discord import FakeDiscord
 from tests.bot.frontends.discord.support import FAKE_TOKEN
-from tests.bot.live.fake_rislive import FakeRisLive
+from tests.bot.live.fake_rislive import FakeRisLive, ris_messages_from_mrt
 
 REPO = Path(__file__).resolve().parents[3]
 PREFIX = "194.187.246.0/24"  # Kaspi Bank, AS35673: originated in the real snapshot
@@ -128,6 +130,37 @@ async def hijack_alerts(db: StateDB, guild_id: int | None = None) -> dict[int, i
         f"SELECT id, dedupe_key FROM alerts WHERE kind = 'origin'{where}", {"guild": guild_id}
     )
     return {int(str(row["dedupe_key"]).rsplit(":AS", 1)[1]): int(row["id"]) for row in rows}
+
+
+REAL_UPDATES = Path("mrt") / "ris-rrc00-updates.20190101.0000.gz"  # in the shared data folder
+
+
+@contextlib.asynccontextmanager
+async def real_traffic(
+    fake_rislive: FakeRisLive, shared_data: Path, per_second: float = 400.0
+) -> AsyncIterator[list[int]]:
+    """The real 2019 rrc00 updates, replayed (timestamps moved to now) unfiltered to whichever replica leads
+    while the storm is published: the hijacks arrive inside a real feed the leader must sift. Yields a
+    one-item list counting the messages sent."""
+    messages = ris_messages_from_mrt(shared_data / REAL_UPDATES, 20_000)
+    fake_rislive.honour_filters = False  # every message reaches the feed; its own filters must hold
+    sent = [0]
+
+    async def replay() -> None:
+        for message in itertools.cycle(messages):
+            with contextlib.suppress(ConnectionError):  # a killed leader's socket, until the server notices
+                await fake_rislive.publish({**message, "timestamp": time.time()})
+            sent[0] += 1
+            if sent[0] % 40 == 0:
+                await asyncio.sleep(40 / per_second)
+
+    task = asyncio.create_task(replay())
+    try:
+        yield sent
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
 
 
 async def publish(fake_rislive: FakeRisLive, origins: list[int]) -> None:

@@ -37,6 +37,7 @@ from tests.bot.cluster.harness import (
     posted_alert_ids,
     print_logs,
     publish,
+    real_traffic,
     replica_env,
     replicas,
     sharded,
@@ -69,7 +70,11 @@ async def claimed_by(db: StateDB, replica_id: str) -> int:
 @pytest.mark.timeout(300)
 @pytest.mark.parametrize("database", ["postgresql"], indirect=True)
 async def test_killing_the_leader_mid_storm_loses_and_repeats_no_alert(
-    real_snapshot: Snapshot, fake_rislive: FakeRisLive, fake_discord: FakeDiscord, tmp_path: Path
+    real_snapshot: Snapshot,
+    shared_data: Path,
+    fake_rislive: FakeRisLive,
+    fake_discord: FakeDiscord,
+    tmp_path: Path,
 ) -> None:
     assert (shard_of(GUILD_0, 2), shard_of(GUILD_1, 2)) == (0, 1)
     db = StateDB.from_settings(Settings())
@@ -94,48 +99,53 @@ async def test_killing_the_leader_mid_storm_loses_and_repeats_no_alert(
 
     try:
         with replicas(0, env, tmp_path) as running:
-            first = await two_shards_and_a_standby(running, env, tmp_path, db, fake_discord)
-            await fake_rislive.wait_for(subscriptions=1, within=60)
-            await publish(fake_rislive, HIJACKERS[:15])
-            # Kill once the leader has stored these alerts, best while its sender holds claimed rows, mid-delivery.
-            await alerts_stored(db, channels, HIJACKERS[:15])
-            with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(10):
-                    while True:
-                        if await claimed_by(db, first.holder):
-                            break
-                        await asyncio.sleep(0.005)
+            async with real_traffic(fake_rislive, shared_data) as replayed:
+                first = await two_shards_and_a_standby(running, env, tmp_path, db, fake_discord)
+                await fake_rislive.wait_for(subscriptions=1, within=60)
+                await publish(fake_rislive, HIJACKERS[:15])
+                # Kill once the leader has stored these alerts, best while its sender holds claimed rows, mid-delivery.
+                await alerts_stored(db, channels, HIJACKERS[:15])
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(10):
+                        while True:
+                            if await claimed_by(db, first.holder):
+                                break
+                            await asyncio.sleep(0.005)
 
-            killed_at = time.monotonic()
-            killed = kill_leader(first, running)
-            second = await leader_after(db, first.term, within=STATED_FAILOVER + 30)
-            failover = time.monotonic() - killed_at
-            print(f"\nfailover: {failover:.1f} s (term {first.term} -> {second.term}, {second.holder})")
-            assert second.holder != first.holder
-            restarted = add_replica(
-                running, killed.env, tmp_path
-            )  # its supervisor restarts it: shard 0 again
-            await fake_rislive.wait_for(subscriptions=1, connections=2, within=30)
-            await publish(fake_rislive, HIJACKERS[15:])
+                killed_at = time.monotonic()
+                killed = kill_leader(first, running)
+                second = await leader_after(db, first.term, within=STATED_FAILOVER + 30)
+                failover = time.monotonic() - killed_at
+                print(f"\nfailover: {failover:.1f} s (term {first.term} -> {second.term}, {second.holder})")
+                assert second.holder != first.holder
+                restarted = add_replica(
+                    running, killed.env, tmp_path
+                )  # its supervisor restarts it: shard 0 again
+                await fake_rislive.wait_for(subscriptions=1, connections=2, within=30)
+                await publish(fake_rislive, HIJACKERS[15:])
 
-            alerts = await every_alert_posted()
-            await asyncio.sleep(3 * LEASE_HEARTBEAT)  # time for a duplicate to show up, were there one
-            for guild, channel in channels.items():
-                posted = posted_alert_ids(fake_discord, channel)
-                assert sorted(posted) == sorted(alerts[guild].values()), (
-                    f"guild {guild}: an alert posted twice"
+                alerts = await every_alert_posted()
+                await asyncio.sleep(3 * LEASE_HEARTBEAT)  # time for a duplicate to show up, were there one
+                for guild, channel in channels.items():
+                    posted = posted_alert_ids(fake_discord, channel)
+                    assert sorted(posted) == sorted(alerts[guild].values()), (
+                        f"guild {guild}: an alert posted twice"
+                    )
+                assert failover <= STATED_FAILOVER
+                assert sorted((w.guild_id, w.target) for w in await repo.watches()) == sorted(
+                    (guild, PREFIX) for guild in channels
                 )
-            assert failover <= STATED_FAILOVER
-            assert sorted((w.guild_id, w.target) for w in await repo.watches()) == sorted(
-                (guild, PREFIX) for guild in channels
-            )
-            assert await repo.pending_count() == 0
-            assert fake_discord.connections == 3  # shard 0, shard 1, shard 0 restarted: none from the standby
-            taken_over = "took over outbox rows" in restarted.log.read_text(errors="replace")
-            print(
-                f"new leader: the {holder_of(second, running).env['SILKROUTE_SHARD_IDS']!r} process;"
-                f" the killed leader's claimed rows taken over after its restart: {taken_over}"
-            )
+                assert await repo.pending_count() == 0
+                assert (
+                    fake_discord.connections == 3
+                )  # shard 0, shard 1, shard 0 restarted: none from the standby
+                taken_over = "took over outbox rows" in restarted.log.read_text(errors="replace")
+                assert replayed[0] > 1000  # the storm arrived inside a real feed
+                print(
+                    f"real 2019 rrc00 messages replayed beside the storm: {replayed[0]:,};"
+                    f" new leader: the {holder_of(second, running).env['SILKROUTE_SHARD_IDS']!r} process;"
+                    f" the killed leader's claimed rows taken over after its restart: {taken_over}"
+                )
     except BaseException:
         for guild, channel in channels.items():
             print(f"guild {guild} posted alert ids:", sorted(posted_alert_ids(fake_discord, channel)))
