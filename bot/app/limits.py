@@ -51,6 +51,7 @@ _NAMED = {
     Cost.WATCH_ADD: N_("new watches"),
 }
 _SCOPES = {Scope.MEMBER: N_("member"), Scope.SERVER: N_("server")}
+_PER_SCOPE = {Scope.MEMBER: N_("per member"), Scope.SERVER: N_("per server")}  # inflected apart in ru/kk
 
 
 class SlowDown(CommandError):
@@ -78,9 +79,9 @@ class Quota:
 
     def describe(self) -> Worded:
         return Worded(
-            N_("{uses} per {scope} per {duration}"),
+            N_("{uses} {per_scope} per {duration}"),
             uses=Worded.counted(_COUNTED[self.cost], self.uses),
-            scope=Worded(_SCOPES[self.scope]),
+            per_scope=Worded(_PER_SCOPE[self.scope]),
             duration=_duration(self.window),
         )
 
