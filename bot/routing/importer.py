@@ -7,16 +7,12 @@ updates go straight into compact per-vantage arrays spilled to scratch files, re
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
-import ipaddress
 import os
 import re
-import resource
 import shutil
 import time
 import uuid
-from array import array
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -28,14 +24,26 @@ import numpy as np
 import numpy.typing as npt
 
 from bot.core.errors import InvalidInput
+from bot.routing import prefix_match
 from bot.routing.asnames import AsNames, date_from_name, parse_asn_txt, parse_asnames_json
 from bot.routing.asns import address_origin, is_public
 from bot.routing.input_kinds import FileKind, InputText, UnknownFileKind, detect_kind, parse_ipasn
+from bot.routing.interning import BATCH, SequenceTable, segment_index
 from bot.routing.ixps import BadIxpFile, IxpData, parse_ixps
 from bot.routing.mrt import MrtFormatError, MrtReader, MrtReport, RouteEvent
 from bot.routing.registry import Registrations, parse_delegated
-from bot.routing.rib_workers import absorb, file_span, plan_parts, read_here, read_in_workers, worker_count
-from bot.routing.route_build import PathTable, RouteAccumulator, path_of_key
+from bot.routing.rib_workers import (
+    Partial,
+    absorb,
+    file_span,
+    own_peak_rss,
+    plan_parts,
+    read_here,
+    read_in_workers,
+    reading_peak_rss,
+    worker_count,
+)
+from bot.routing.route_build import RouteAccumulator, path_of_words, prefix_words_of_text
 from bot.routing.snapshot import (
     CollectorInfo,
     FileRecord,
@@ -43,8 +51,6 @@ from bot.routing.snapshot import (
     SnapshotTables,
     install_snapshot,
     ts_to_datetime,
-    v4_key,
-    v6_key,
     write_meta,
     write_tables,
 )
@@ -74,24 +80,35 @@ class ImportReport:
 
 
 def _sort_prefixes(
-    prefixes: dict[str, int], id_space: int
+    prefixes: SequenceTable,
 ) -> tuple[npt.NDArray[np.uint64], list[str], npt.NDArray[np.uint32]]:
-    """Sorted IPv4 keys, sorted IPv6 texts, and the map temp id -> final id (IPv4 first)."""
-    v4 = sorted((v4_key(text), temp) for text, temp in prefixes.items() if ":" not in text)
-    v6 = sorted((v6_key(text), text, temp) for text, temp in prefixes.items() if ":" in text)
-    remap = np.zeros(id_space, dtype=np.uint32)
-    order = [temp for _, temp in v4] + [temp for _, _, temp in v6]
-    remap[np.array(order, dtype=np.int64)] = np.arange(len(order), dtype=np.uint32)
-    keys = np.array([k for k, _ in v4], dtype=np.uint64)
-    return keys, [_canonical_v6(text) for _, text, _ in v6], remap
-
-
-def _canonical_v6(text: str) -> str:
-    return str(ipaddress.IPv6Network(text, strict=False))
+    """Sorted IPv4 keys, sorted IPv6 texts, and the map id -> final id (IPv4 first), from the prefixes'
+    words (`prefix_words`) without a Python object per prefix, but for the IPv6 texts."""
+    elems, starts = prefixes.elems, prefixes.offsets[:-1]
+    head = elems[starts]
+    v6 = head >= 256
+    lengths = (head & 255).astype(np.uint64)
+    v4_ids = np.flatnonzero(~v6)
+    v4_all = (elems[starts[v4_ids] + 1].astype(np.uint64) << np.uint64(8)) | lengths[v4_ids]
+    v4_order = np.argsort(v4_all, kind="stable")
+    v6_ids = np.flatnonzero(v6)
+    words = [elems[starts[v6_ids] + k].astype(np.uint64) for k in range(1, 5)]
+    hi = (words[0] << np.uint64(32)) | words[1]
+    lo = (words[2] << np.uint64(32)) | words[3]
+    v6_order = np.lexsort((lengths[v6_ids], lo, hi))
+    remap = np.zeros(len(prefixes), dtype=np.uint32)
+    remap[np.concatenate((v4_ids[v4_order], v6_ids[v6_order]))] = np.arange(len(prefixes), dtype=np.uint32)
+    v6_texts = [
+        prefix_match.v6_text(h, low, length)
+        for h, low, length in zip(
+            hi[v6_order].tolist(), lo[v6_order].tolist(), lengths[v6_ids][v6_order].tolist(), strict=True
+        )
+    ]
+    return v4_all[v4_order], v6_texts, remap
 
 
 def _encode_paths(
-    paths: PathTable, used: npt.NDArray[np.uint32]
+    paths: SequenceTable, used: npt.NDArray[np.uint32]
 ) -> tuple[
     npt.NDArray[np.uint32],
     npt.NDArray[np.int64],
@@ -101,41 +118,48 @@ def _encode_paths(
     npt.NDArray[np.uint32],
 ]:
     """Flat path table of the used paths: elems, offsets, sets, remap old->new, and per new path its origin
-    (last AS) and its address origin (see `address_origin`)."""
-    by_id = paths.keys()
-    elems = array("I")
-    offsets = array("q", [0])
+    (last AS) and its address origin (see `address_origin`). Plain paths (nearly all) are copied in numpy
+    passes; those with an AS_SET or AS0 (`path_words`' tagged form) are decoded one by one."""
+    elems, offsets = paths.elems, paths.offsets
+    old_ids = used.astype(np.int64)
+    lengths = offsets[old_ids + 1] - offsets[old_ids]
+    tagged = np.zeros(len(old_ids), dtype=bool)
+    tagged[lengths > 0] = elems[offsets[old_ids[lengths > 0]]] == 0
+    decoded = {
+        int(new): path_of_words(elems[offsets[old] : offsets[old + 1]].tolist())
+        for new, old in zip(np.flatnonzero(tagged).tolist(), old_ids[tagged].tolist(), strict=True)
+    }
+    sizes = lengths.copy()
+    for new, path in decoded.items():
+        sizes[new] = len(path)
+    out_offsets = np.concatenate((np.zeros(1, dtype=np.int64), np.cumsum(sizes)))
+    out = np.zeros(int(out_offsets[-1]), dtype=np.uint32)
+    for start in range(0, len(old_ids), BATCH):  # in chunks: the index arrays take 8 bytes per ASN
+        plain = start + np.flatnonzero(~tagged[start : start + BATCH])
+        source, owner = segment_index(offsets, old_ids[plain])
+        out[out_offsets[plain][owner] + (source - offsets[old_ids[plain]][owner])] = elems[source]
+    origins = np.zeros(len(old_ids), dtype=np.uint32)
+    has_last = ~tagged & (lengths > 0)
+    origins[has_last] = elems[offsets[old_ids[has_last] + 1] - 1]
     sets: dict[int, list[list[int]]] = {}
-    remap = np.zeros(len(paths), dtype=np.uint32)
-    origins = array("I")
-    address_origins = array("I")
-    for new, old in enumerate(used.tolist()):
-        key = by_id[old]
-        remap[old] = new
-        if isinstance(key, bytes):
-            elems.frombytes(key)
-        else:
-            sets_here = [sorted(e) for e in key if isinstance(e, frozenset)]
-            if sets_here:
-                sets[new] = sets_here
-            elems.extend(0 if isinstance(e, frozenset) else e for e in key)
-        offsets.append(len(elems))
-        path = path_of_key(key)
+    for new, path in decoded.items():
+        out[out_offsets[new] : out_offsets[new + 1]] = [0 if isinstance(e, frozenset) else e for e in path]
+        sets_here = [sorted(e) for e in path if isinstance(e, frozenset)]
+        if sets_here:
+            sets[new] = sets_here
         last = path[-1] if path else 0
-        if isinstance(last, int):
-            origins.append(last)
-            address_origins.append(last if is_public(last) else address_origin(path))
-        else:
-            origins.append(0)
-            address_origins.append(address_origin(path))
-    return (
-        np.frombuffer(elems, dtype=np.uint32).copy(),
-        np.frombuffer(offsets, dtype=np.int64).copy(),
-        sets,
-        remap,
-        np.frombuffer(origins, dtype=np.uint32).copy(),
-        np.frombuffer(address_origins, dtype=np.uint32).copy(),
-    )
+        origins[new] = last if isinstance(last, int) else 0
+    unique_origins = np.unique(origins)
+    public = np.isin(origins, [asn for asn in unique_origins.tolist() if asn and is_public(asn)])
+    address_origins = np.where(public, origins, 0).astype(np.uint32)
+    for new in np.flatnonzero(~public).tolist():  # a private or reserved origin: look further up the path
+        old = int(old_ids[new])
+        address_origins[new] = address_origin(
+            decoded.get(new) or tuple(elems[offsets[old] : offsets[old + 1]].tolist())
+        )
+    remap = np.zeros(len(paths), dtype=np.uint32)
+    remap[old_ids] = np.arange(len(old_ids), dtype=np.uint32)
+    return out, out_offsets, sets, remap, origins, address_origins
 
 
 # --- files -----------------------------------------------------------------------------------------------
@@ -266,9 +290,11 @@ def _date_names_file(path: Path, record: FileRecord) -> None:
 
 def _read_mrt_files(
     files: list[Path], records: dict[str, FileRecord], routes: RouteAccumulator, say: Progress, workers: int
-) -> None:
+) -> int:
     """MRT files (RIBs, then updates in replay order) on every core when they are big enough to pay for the
-    processes, else one by one here; either way each file's routes are absorbed in order."""
+    processes, else one by one here; either way each file's routes are absorbed in order. Returns the
+    reading's peak memory, workers included (`reading_peak_rss`)."""
+    read_by: list[Partial] = []
     parts = plan_parts(files, workers)
     if parts:
         say(f"reading {len(files)} MRT file(s) in {sum(parts)} part(s) on {workers} cores")
@@ -282,12 +308,14 @@ def _read_mrt_files(
             for partial in partials:
                 absorb(routes, collector, partial)
                 shutil.rmtree(partial.scratch, ignore_errors=True)
+            read_by += partials
             span = file_span(partials)
             if span is not None:
                 routes.note_span(collector, *span)
             _fill_record(records[path.name], report, collector)
     except MrtFormatError as exc:
         raise ImportFailed(f"Cannot import an MRT file: {exc}") from None
+    return reading_peak_rss(read_by)
 
 
 def _fill_record(record: FileRecord, report: MrtReport, collector: str) -> None:
@@ -326,7 +354,7 @@ def import_files(
         routes = RouteAccumulator(scratch)
         records = {r.name: r for r in inputs.records}
         mrt_files = inputs.ribs + [path for _, path in sorted(inputs.updates)]
-        _read_mrt_files(mrt_files, records, routes, say, workers or worker_count())
+        reading_peak = _read_mrt_files(mrt_files, records, routes, say, workers or worker_count())
         if not routes.has_routes() and not inputs.ipasn:
             raise ImportFailed(
                 "No routes to build a snapshot from: give at least one MRT RIB/updates file or a pyasn IPASN file."
@@ -335,7 +363,7 @@ def import_files(
             for record in inputs.records:
                 if record.kind == FileKind.IPASN.value:
                     record.note = "not used: the MRT routes give IP -> AS"
-        return _install(inputs, routes, Path(data_dir), say, started)
+        return _install(inputs, routes, Path(data_dir), say, started, reading_peak)
 
 
 def import_events(
@@ -356,23 +384,18 @@ def import_events(
             routes.consume(collector, events)
         if not routes.has_routes():
             raise ImportFailed("No routes to build a snapshot from: every event stream was empty.")
-        return _install(_Inputs(registry=registry or Registrations()), routes, Path(data_dir), say, started)
-
-
-def peak_rss_bytes() -> int:
-    """Peak resident memory of this process plus the largest of its finished children (import workers), an
-    upper bound of what a server's RAM must hold when they ran side by side. Our own peak is the process
-    image's VmHWM where /proc has it: `ru_maxrss` keeps the peak of a parent that forked and exec'd us."""
-    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
-    with contextlib.suppress(OSError, StopIteration, ValueError):
-        status = Path("/proc/self/status").read_text(encoding="ascii").splitlines()
-        own = int(next(line for line in status if line.startswith("VmHWM:")).split()[1])
-    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    return (own + children) * 1024
+        return _install(
+            _Inputs(registry=registry or Registrations()), routes, Path(data_dir), say, started, 0
+        )
 
 
 def _install(
-    inputs: _Inputs, routes: RouteAccumulator, data_dir: Path, say: Progress, started: float
+    inputs: _Inputs,
+    routes: RouteAccumulator,
+    data_dir: Path,
+    say: Progress,
+    started: float,
+    reading_peak: int,
 ) -> ImportReport:
     say("building tables")
     tables, provenance = _build_tables(inputs, routes)
@@ -387,7 +410,8 @@ def _install(
     def write(target: Path) -> None:
         write_tables(target, tables)
         provenance.import_seconds = round(time.perf_counter() - started, 3)
-        provenance.import_peak_rss = peak_rss_bytes()
+        # the workers are gone by now: the import's peak is the reading's or this process's own later one
+        provenance.import_peak_rss = max(reading_peak, own_peak_rss())
         write_meta(target, tables, provenance)
 
     try:
@@ -415,10 +439,15 @@ def _check_data_dir(data_dir: Path) -> None:
 
 def _build_tables(inputs: _Inputs, routes: RouteAccumulator) -> tuple[SnapshotTables, Provenance]:
     source = "routes" if routes.has_routes() else inputs.ipasn_file
+    routes.spill_all()
+    ipasn_ids = np.zeros(0, dtype=np.uint32)
     if source != "routes":
-        for text, _asn in inputs.ipasn:
-            routes.prefixes.setdefault(text, len(routes.prefixes))
-    v4_keys, v6_texts, remap = _sort_prefixes(routes.prefixes, len(routes.prefixes))
+        words = [prefix_words_of_text(text) for text, _asn in inputs.ipasn]
+        ipasn_ids = routes.prefixes.table.intern(
+            np.fromiter((w for word in words for w in word), dtype=np.uint32),
+            np.concatenate(([0], np.cumsum([len(word) for word in words]))).astype(np.int64),
+        )
+    v4_keys, v6_texts, remap = _sort_prefixes(routes.prefixes.table)
     final = routes.finish(remap)
     renumber = np.arange(len(remap), dtype=np.uint32)
     if source == "routes":
@@ -429,13 +458,14 @@ def _build_tables(inputs: _Inputs, routes: RouteAccumulator) -> tuple[SnapshotTa
         v4_keys = v4_keys[used_prefix[:n4]]
         v6_texts = [t for t, u in zip(v6_texts, used_prefix[n4:].tolist(), strict=True) if u]
     elems, offsets, sets, path_remap, path_origin, path_address_origin = _encode_paths(
-        routes.paths, final.used_paths
+        routes.paths.table, final.used_paths
     )
+    routes.release_ids()
     n_prefixes = len(v4_keys) + len(v6_texts)
     built = final.write(renumber, path_remap, path_origin, path_address_origin, n_prefixes)
     moas_offsets, moas_asns, moas_vantages = built.moas_offsets, built.moas_asns, built.moas_vantages
     if source != "routes":
-        pairs = sorted((int(remap[routes.prefixes[text]]), asn) for text, asn in inputs.ipasn)
+        pairs = sorted(zip(remap[ipasn_ids].tolist(), (asn for _text, asn in inputs.ipasn), strict=True))
         moas_asns = np.array([a for _, a in pairs], dtype=np.uint32)
         moas_vantages = np.zeros(len(pairs), dtype=np.uint32)
         moas_offsets = np.searchsorted(

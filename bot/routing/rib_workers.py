@@ -2,9 +2,10 @@
 
 Each worker reads its file (or its `MrtReader(part=...)` share, split at record boundaries) into its own
 `RouteAccumulator` with local vantage, prefix and path ids, the reader writing integer rows straight into it
-(`WireRows`: prefixes looked up by their wire bytes, a text made once per distinct prefix at the end, no
-object per route), spills every route to its scratch folder and returns the id tables; a file too small to
-pay for a process is read the same way in the importer's own process (`read_here`). The importer absorbs
+(`WireRows`: prefixes found by their wire bytes and kept as integer words, never as text; no object per
+route), spills every route to its scratch folder and leaves its prefix and path tables there as arrays
+(`bot.routing.interning`: ~50 bytes per distinct path instead of a dict's ~160); a file too small to pay
+for a process is read the same way in the importer's own process (`read_here`). The importer absorbs
 the partial tables in input order, so ids and route order come out exactly as if one process had read the
 files one after the other (the snapshot is byte-identical).
 That holds for updates files too: records are independent to parse, and only their replay order matters,
@@ -23,12 +24,14 @@ rapidgzip) would cut the wall time further, at the price of finding record bound
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import math
 import os
+import resource
 import socket
 from array import array
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -37,8 +40,9 @@ from typing import cast
 
 import numpy as np
 
-from bot.routing.mrt import AsPath, MrtReader, MrtReport, Nlri, prefix_text
-from bot.routing.route_build import WITHDRAWN, PathKey, RouteAccumulator
+from bot.routing.interning import load_sequences
+from bot.routing.mrt import AsPath, MrtReader, MrtReport, Nlri
+from bot.routing.route_build import RECENT_PATHS, WITHDRAWN, RouteAccumulator, prefix_words
 from bot.routing.snapshot import Vantage
 
 # Compressed bytes per part: below this a worker process costs more than it saves.
@@ -47,31 +51,32 @@ MIN_PART_BYTES = 8 * 2**20
 
 @dataclass(slots=True)
 class Partial:
-    """One file's (part's) routes: on disk in `scratch` as `rib-<local vantage>.bin`, ids listed here;
-    `dropped` are the local vantages that went down in it, `rows` counts every row read, dropped or not."""
+    """One file's (part's) routes: on disk in `scratch` as `rib-<local vantage>.bin`, with its local
+    prefix and path tables (`load_sequences(scratch, "prefix" | "path")`: arrays, no object per entry to
+    pickle and unpickle); `dropped` are the local vantages that went down in it, `rows` counts every row
+    read, dropped or not."""
 
     scratch: Path
     report: MrtReport
     peers: list[tuple[str, int]]
-    prefixes: list[str]
-    paths: list[PathKey]
+    prefixes: int
+    paths: int
     span: tuple[int, int] | None
     dropped: set[int]
     rows: int
+    process: tuple[int, int]  # (pid, peak RSS in bytes) of the process that read it
 
 
 class WireRows:
     """The `RouteRows` an import reads MRT into: rows go straight into a `RouteAccumulator`'s integer
-    buffers; prefixes get local ids by their wire encoding (per family), and a text only once per distinct
-    prefix, at the end (`texts`). Two encodings of one prefix (host bits set) get two local ids that
-    `absorb` maps to one, by text."""
+    buffers, prefixes and paths with provisional ids (prefixes found by their wire encoding, per family,
+    in a cache of recent ones), which the accumulator resolves when it spills."""
 
     withdrawn = WITHDRAWN
 
     def __init__(self, routes: RouteAccumulator) -> None:
         self.routes = routes
         self._ids: tuple[dict[bytes, int], dict[bytes, int]] = ({}, {})  # IPv4, IPv6
-        self._count = 0
         self._buffers: dict[int, array[int]] = {}
 
     def vantage(self, peer_raw: bytes, peer_asn: int) -> int:
@@ -79,7 +84,7 @@ class WireRows:
         return self.routes.vantage_id(Vantage("", ip, peer_asn))
 
     def path_id(self, path: AsPath) -> int:
-        return self.routes.paths.id_of(path)
+        return self.routes.path_id(path)
 
     def down(self, vantage: int) -> None:
         self.routes.drop(vantage)
@@ -89,7 +94,7 @@ class WireRows:
         ids = self._ids[v6]
         known = [ids.get(raw) for raw in raws]
         prefixes = (
-            [ids[raw] if raw in ids else self._new(ids, raw) for raw in raws]
+            [ids[raw] if raw in ids else self._new(ids, raw, v6) for raw in raws]
             if None in known
             else cast("list[int]", known)
         )
@@ -108,7 +113,7 @@ class WireRows:
         ids = self._ids[v6]
         p = ids.get(prefix)
         if p is None:
-            p = self._new(ids, prefix)
+            p = self._new(ids, prefix, v6)
         buffers = self._buffers
         for v, add_path_id, q in zip(vantages, add_path_ids, path_ids, strict=True):
             rows = buffers.get(v)
@@ -117,17 +122,10 @@ class WireRows:
             rows.extend((p, add_path_id, q))
         self.routes.added(len(vantages))
 
-    def texts(self) -> list[str]:
-        """Each local prefix id's text, in id order."""
-        out = [""] * self._count
-        for v6, ids in enumerate(self._ids):
-            for raw, p in ids.items():
-                out[p] = prefix_text(raw, bool(v6))
-        return out
-
-    def _new(self, ids: dict[bytes, int], raw: bytes) -> int:
-        p = ids[raw] = self._count
-        self._count += 1
+    def _new(self, ids: dict[bytes, int], raw: bytes, v6: bool) -> int:
+        if len(ids) >= RECENT_PATHS:
+            ids.clear()
+        p = ids[raw] = self.routes.prefixes.provisional(prefix_words(raw, v6))
         return p
 
     def _buffer(self, vantage: int) -> array[int]:
@@ -159,15 +157,18 @@ def parse_part(path: Path, scratch: Path, part: tuple[int, int]) -> Partial:
     with _no_cycle_collection():
         span = reader.read_rows(rows)
     routes.spill_all()
+    routes.prefixes.table.save(scratch, "prefix")
+    routes.paths.table.save(scratch, "path")
     return Partial(
         scratch=scratch,
         report=reader.report,
         peers=[(v.peer_ip, v.peer_asn) for v in routes.vantages],
-        prefixes=rows.texts(),
-        paths=routes.paths.keys(),
+        prefixes=len(routes.prefixes),
+        paths=len(routes.paths),
         span=span,
         dropped=routes.dropped,
         rows=routes.rib_routes,
+        process=(os.getpid(), own_peak_rss()),
     )
 
 
@@ -211,9 +212,8 @@ def absorb(routes: RouteAccumulator, collector: str, partial: Partial) -> None:
     of their vantage. The collector's data range is the caller's (`file_span`): one note per file."""
     routes.spill_all()
     vantage_ids = [routes.vantage_id(Vantage(collector, ip, asn)) for ip, asn in partial.peers]
-    prefixes, intern = routes.prefixes, routes.paths.intern
-    prefix_ids = np.array([prefixes.setdefault(t, len(prefixes)) for t in partial.prefixes], dtype=np.uint32)
-    path_ids = np.array([intern(key) for key in partial.paths] + [WITHDRAWN], dtype=np.uint32)
+    prefix_ids = routes.prefixes.table.intern(*load_sequences(partial.scratch, "prefix"))
+    path_ids = np.append(routes.paths.table.intern(*load_sequences(partial.scratch, "path")), WITHDRAWN)
     appended = 0
     for local, v in enumerate(vantage_ids):
         if local in partial.dropped:
@@ -233,6 +233,27 @@ def file_span(partials: list[Partial]) -> tuple[int, int] | None:
     exactly what one pass over the whole file notes."""
     spans = [p.span for p in partials if p.span is not None]
     return (spans[0][0], spans[-1][1]) if spans else None
+
+
+def own_peak_rss() -> int:
+    """This process's peak resident memory in bytes: the process image's VmHWM where /proc has it
+    (`ru_maxrss` keeps the peak of a parent that forked and exec'd us)."""
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
+    with contextlib.suppress(OSError, StopIteration, ValueError):
+        status = Path("/proc/self/status").read_text(encoding="ascii").splitlines()
+        peak = int(next(line for line in status if line.startswith("VmHWM:")).split()[1])
+    return peak * 1024
+
+
+def reading_peak_rss(partials: Iterable[Partial]) -> int:
+    """An upper bound of the memory the reading took at once: this process's peak so far plus each worker
+    process's peak (workers are reused: one peak per process), whether or not they peaked together."""
+    peaks: dict[int, int] = {}
+    for partial in partials:
+        pid, peak = partial.process
+        if pid != os.getpid():
+            peaks[pid] = max(peaks.get(pid, 0), peak)
+    return own_peak_rss() + sum(peaks.values())
 
 
 def worker_count() -> int:

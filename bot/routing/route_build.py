@@ -10,6 +10,7 @@ whether the routes come as RIB dumps or as updates.
 
 from __future__ import annotations
 
+import ipaddress
 from array import array
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -19,6 +20,7 @@ from typing import Any, BinaryIO
 import numpy as np
 import numpy.typing as npt
 
+from bot.routing.interning import Interner
 from bot.routing.mrt import RouteEvent
 from bot.routing.snapshot import AsPath, Vantage
 
@@ -28,7 +30,8 @@ I64 = npt.NDArray[np.int64]
 
 # Buffered RIB routes (12 bytes each) before they go to the scratch files: ~12 MB.
 SPILL_ROUTES = 1_000_000
-# Recently seen path tuples kept for their id: a RIB repeats a path over an origin's prefixes.
+# Recently seen paths (and prefixes) kept for their provisional id: a RIB repeats a path over an origin's
+# prefixes, an updates file a prefix over its flaps.
 RECENT_PATHS = 100_000
 # (prefix, origin) pairs kept pending before they are counted.
 PENDING_PAIRS = 2_000_000
@@ -61,52 +64,66 @@ class NpyWriter:
         return self.path
 
 
-PathKey = bytes | AsPath
-
-
-def path_key(path: AsPath) -> PathKey:
-    """A plain path's ASNs as 4-byte integers (about a third of a tuple's memory with its int objects:
-    distinct paths are the biggest table an import keeps); a path with an AS_SET, or the invalid AS0
-    (RFC 7607), stays a tuple, so every key decodes back to exactly its path."""
+def path_words(path: AsPath) -> array[int]:
+    """A path as the uint32 words an `Interner` keys it by: its ASNs when it is plain, else (an AS_SET, or
+    the invalid AS0 of RFC 7607) a 0 and then each element tagged, (1, ASN) or (2, size, members...), so
+    every path decodes back to exactly itself (`path_of_words`)."""
     try:
-        encoded = array("I", path)  # type: ignore[type-var]  # an AS_SET (frozenset) raises TypeError
+        words: array[int] = array("I", path)  # type: ignore[arg-type]  # an AS_SET (frozenset) raises TypeError
     except TypeError:
-        return path
-    return path if 0 in encoded else encoded.tobytes()
+        pass
+    else:
+        if 0 not in words:
+            return words
+    tagged: array[int] = array("I", [0])
+    for element in path:
+        if isinstance(element, frozenset):
+            tagged.extend((2, len(element), *sorted(element)))
+        else:
+            tagged.extend((1, element))
+    return tagged
 
 
-def path_of_key(key: PathKey) -> AsPath:
-    return tuple(array("I", key)) if isinstance(key, bytes) else key
+def path_of_words(words: list[int]) -> AsPath:
+    if not words or words[0]:
+        return tuple(words)
+    path: list[int | frozenset[int]] = []
+    i = 1
+    while i < len(words):
+        if words[i] == 1:
+            path.append(words[i + 1])
+            i += 2
+        else:
+            size = words[i + 1]
+            path.append(frozenset(words[i + 2 : i + 2 + size]))
+            i += 2 + size
+    return tuple(path)
 
 
-class PathTable:
-    """Distinct AS paths -> ids in first-seen order, keyed compactly (`path_key`)."""
+def prefix_words(raw: bytes, v6: bool) -> tuple[int, ...]:
+    """A prefix as the words an `Interner` keys it by, from its NLRI encoding (length byte + significant
+    octets; host bits cleared, as `prefix_text` does): (length, address) for IPv4, (256 + length, four
+    address words) for IPv6, so both families share one table and sort apart."""
+    length = raw[0]
+    size = 16 if v6 else 4
+    address = int.from_bytes(raw[1:].ljust(size, b"\0"), "big")
+    address &= ((1 << length) - 1) << (8 * size - length)
+    if not v6:
+        return (length, address)
+    return (
+        256 + length,
+        address >> 96,
+        (address >> 64) & 0xFFFFFFFF,
+        (address >> 32) & 0xFFFFFFFF,
+        address & 0xFFFFFFFF,
+    )
 
-    def __init__(self) -> None:
-        self.ids: dict[PathKey, int] = {}
-        self.recent: dict[AsPath, int] = {}  # the hot path asks this first
 
-    def __len__(self) -> int:
-        return len(self.ids)
-
-    def id_of(self, path: AsPath) -> int:
-        found = self.recent.get(path)
-        if found is None:
-            found = self.intern(path_key(path))
-            if len(self.recent) >= RECENT_PATHS:
-                self.recent.clear()
-            self.recent[path] = found
-        return found
-
-    def intern(self, key: PathKey) -> int:
-        found = self.ids.get(key)
-        if found is None:
-            found = self.ids[key] = len(self.ids)
-        return found
-
-    def keys(self) -> list[PathKey]:
-        """Every key in id order (dicts keep insertion order, and ids are given in insertion order)."""
-        return list(self.ids)
+def prefix_words_of_text(text: str) -> tuple[int, ...]:
+    network = ipaddress.ip_network(text, strict=False)
+    v6 = network.version == 6
+    raw = bytes((network.prefixlen,)) + network.network_address.packed
+    return prefix_words(raw, v6)
 
 
 # The path id of a withdrawal row: it masks the rows of its prefix before it, and is dropped at the end.
@@ -116,19 +133,22 @@ WITHDRAWN = 0xFFFFFFFF
 class RouteAccumulator:
     """Route events per vantage as (prefix, ADD-PATH id, path) integer rows in arrival order.
 
-    A withdrawal is a WITHDRAWN row; a peer-down discards the vantage's rows so far, so later announcements
-    start from empty, as the router itself would.
+    Prefixes and paths get provisional ids as they arrive (`prefixes`, `paths`: `Interner`s), resolved to
+    exact ids whenever the buffers are spilled, so the scratch files hold exact ids. A withdrawal is a
+    WITHDRAWN row; a peer-down discards the vantage's rows so far, so later announcements start from
+    empty, as the router itself would.
     """
 
     def __init__(self, scratch: Path, spill_routes: int | None = None) -> None:
         self.scratch = scratch
         self.spill_routes = spill_routes or SPILL_ROUTES
         self.vantages: dict[Vantage, int] = {}
-        self.prefixes: dict[str, int] = {}
-        self.paths = PathTable()
+        self.prefixes = Interner()
+        self.paths = Interner()
         self.dropped: set[int] = set()  # vantages that went down: rows read elsewhere before are void
         self.collector_ranges: dict[str, list[int]] = {}
         self.rib_routes = 0
+        self._recent_paths: dict[AsPath, int] = {}
         self._ribs: dict[int, array[int]] = {}
         self._buffered = 0
 
@@ -141,10 +161,20 @@ class RouteAccumulator:
             found = self.vantages[key] = len(self.vantages)
         return found
 
+    def path_id(self, path: AsPath) -> int:
+        """The path's provisional id (the hot path asks the cache of recent paths first)."""
+        found = self._recent_paths.get(path)
+        if found is None:
+            if len(self._recent_paths) >= RECENT_PATHS:
+                self._recent_paths.clear()
+            found = self._recent_paths[path] = self.paths.provisional(path_words(path))
+        return found
+
     def consume(self, collector: str, events: Iterable[RouteEvent]) -> None:
         """Append a stream's events in order: B and A add a row, W a withdrawal row, D drops the vantage's rows."""
-        prefixes, ribs = self.prefixes, self._ribs
-        recent_path, path_id = self.paths.recent.get, self.paths.id_of
+        ribs = self._ribs
+        recent_prefix: dict[str, int] = {}
+        recent_path, path_id = self._recent_paths.get, self.path_id
         vantage_cache: dict[tuple[str, int], int] = {}
         first = last = None
         added = 0
@@ -160,9 +190,13 @@ class RouteAccumulator:
             if kind == "D":
                 self.drop(v)
                 continue
-            p = prefixes.get(event.prefix)
+            p = recent_prefix.get(event.prefix)
             if p is None:
-                p = prefixes[event.prefix] = len(prefixes)
+                if len(recent_prefix) >= RECENT_PATHS:
+                    recent_prefix.clear()
+                p = recent_prefix[event.prefix] = self.prefixes.provisional(
+                    prefix_words_of_text(event.prefix)
+                )
             q = WITHDRAWN if kind == "W" else recent_path(event.as_path)
             if q is None:
                 q = path_id(event.as_path)
@@ -180,8 +214,8 @@ class RouteAccumulator:
             self.note_span(collector, first, last)
 
     def rows_of(self, v: int) -> array[int]:
-        """The vantage's buffer of (prefix, ADD-PATH id, path) rows, for a reader that appends rows itself
-        (`WireRows`); it reports how many with `added`."""
+        """The vantage's buffer of (prefix, ADD-PATH id, path) rows with provisional ids, for a reader that
+        appends rows itself (`WireRows`); it reports how many with `added`."""
         rib = self._ribs.get(v)
         if rib is None:
             rib = self._ribs[v] = array("I")
@@ -211,35 +245,38 @@ class RouteAccumulator:
         self._spill(0)
 
     def append_spilled(self, v: int, rows: U32) -> None:
-        """RIB routes (rows of prefix, ADD-PATH id, path) of a vantage that were read elsewhere; call
-        `spill_all` first so they land behind the buffered ones."""
+        """RIB routes (rows of prefix, ADD-PATH id, path, with exact ids) of a vantage that were read
+        elsewhere; call `spill_all` first so they land behind the buffered ones."""
         self.scratch.mkdir(parents=True, exist_ok=True)
         with (self.scratch / f"rib-{v}.bin").open("ab") as out:
             np.ascontiguousarray(rows, dtype=np.uint32).tofile(out)
         self.rib_routes += len(rows)
 
     def _spill(self, added: int) -> None:
-        """Append every vantage's buffer to its scratch file: RAM holds at most `spill_routes` RIB routes."""
+        """Append every vantage's buffer, its ids resolved, to its scratch file: RAM holds at most
+        `spill_routes` RIB routes."""
         self.rib_routes += added
         self.scratch.mkdir(parents=True, exist_ok=True)
+        prefix_ids, path_ids = self.prefixes.resolved(), self.paths.resolved()
         for v, rib in self._ribs.items():
             if rib:
+                rows = np.frombuffer(rib, dtype=np.uint32).reshape(-1, 3).copy()
+                rows[:, 0] = prefix_ids[rows[:, 0]]
+                announced = rows[:, 2] != WITHDRAWN
+                rows[announced, 2] = path_ids[rows[announced, 2]]
                 with (self.scratch / f"rib-{v}.bin").open("ab") as out:
-                    rib.tofile(out)
+                    rows.tofile(out)
                 del rib[:]
         self._buffered = 0
 
     def _take_rib(self, v: int) -> tuple[U32, U32, U32]:
-        """The vantage's RIB triples in arrival order (spilled ones first), released from the accumulator."""
-        parts = []
+        """The vantage's RIB triples in arrival order, released from the scratch folder (call `spill_all`
+        first)."""
         spilled = self.scratch / f"rib-{v}.bin"
+        rows = np.zeros(0, dtype=np.uint32)
         if spilled.exists():
-            parts.append(np.fromfile(spilled, dtype=np.uint32))
+            rows = np.fromfile(spilled, dtype=np.uint32)
             spilled.unlink()
-        rib = self._ribs.pop(v, None)
-        if rib:
-            parts.append(np.frombuffer(rib, dtype=np.uint32).copy())
-        rows = np.concatenate(parts) if parts else np.zeros(0, dtype=np.uint32)
         return rows[0::3], rows[1::3], rows[2::3]
 
     def vantage_routes(self, v: int, prefix_remap: U32) -> tuple[U32, U32]:
@@ -255,9 +292,14 @@ class RouteAccumulator:
         live = q != WITHDRAWN
         return p[live], q[live]
 
+    def release_ids(self) -> None:
+        """Forget the prefix and path tables once the build has taken what it needs from them (~350 MB at a
+        full table's 6 M paths, while the route files are written)."""
+        self.prefixes, self.paths = Interner(), Interner()
+
     def finish(self, prefix_remap: U32) -> FinalRoutes:
         """Pass 1: every vantage's final routes to scratch, with what the tables need to know up front."""
-        self.scratch.mkdir(parents=True, exist_ok=True)
+        self.spill_all()
         counts = np.zeros(len(self.vantages), dtype=np.int64)
         used_prefix = np.zeros(len(prefix_remap), dtype=bool)
         used_path = np.zeros(len(self.paths), dtype=bool)
@@ -329,8 +371,10 @@ class FinalRoutes:
         moas = _PairCounts()
         origin_asns = np.unique(path_origin[path_origin != 0])
         n_origins = len(origin_asns)
-        origin_of_path = np.where(path_origin != 0, np.searchsorted(origin_asns, path_origin), n_origins)
-        runs: list[tuple[I64, I64, I64]] = []  # per vantage: (origin, first row, row after the last)
+        origin_of_path = np.where(
+            path_origin != 0, np.searchsorted(origin_asns, path_origin), n_origins
+        ).astype(np.uint32)
+        runs: list[tuple[U32, U32, U32]] = []  # per vantage: (origin, first row, row after the last)
         base = 0
         for p_old, q_old in self._vantage_slices():
             p, q = prefix_renumber[p_old], path_remap[q_old]
@@ -347,8 +391,9 @@ class FinalRoutes:
             runs.append(_origin_runs(dense, base, n_origins))
             base += len(dense)
         run_origin, starts, ends = (
-            np.concatenate([r[i] for r in runs]) if runs else np.zeros(0, dtype=np.int64) for i in range(3)
+            np.concatenate([r[i] for r in runs]) if runs else np.zeros(0, dtype=np.uint32) for i in range(3)
         )
+        runs.clear()
         order = np.argsort(run_origin, kind="stable")  # stable: each origin's ranges in vantage order
         moas_offsets, moas_asns, moas_vantages = moas.table(n_prefixes)
         return RouteFiles(
@@ -361,19 +406,24 @@ class FinalRoutes:
             moas_vantages=moas_vantages,
             origin_asns=origin_asns.astype(np.uint32),
             origin_offsets=np.searchsorted(run_origin[order], np.arange(n_origins + 1)).astype(np.int64),
-            origin_starts=starts[order].astype(np.uint32),
-            origin_ends=ends[order].astype(np.uint32),
+            origin_starts=starts[order],
+            origin_ends=ends[order],
         )
 
 
-def _origin_runs(dense: I64, base: int, n_origins: int) -> tuple[I64, I64, I64]:
-    """(origin, first row, row after the last) of each run of one origin in a vantage's sorted rows."""
+def _origin_runs(dense: U32, base: int, n_origins: int) -> tuple[U32, U32, U32]:
+    """(origin, first row, row after the last) of each run of one origin in a vantage's sorted rows
+    (uint32: a full table has ~7 M runs, and row numbers are stored as uint32)."""
     if not len(dense):
         return dense, dense, dense
     starts = np.flatnonzero(np.append(True, dense[1:] != dense[:-1]))
     ends = np.append(starts[1:], len(dense))
     grouped = dense[starts] < n_origins  # routes without a single origin AS are in no group
-    return dense[starts][grouped], starts[grouped] + base, ends[grouped] + base
+    return (
+        dense[starts][grouped],
+        (starts[grouped] + base).astype(np.uint32),
+        (ends[grouped] + base).astype(np.uint32),
+    )
 
 
 class _PairCounts:

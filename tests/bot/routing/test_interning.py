@@ -1,0 +1,89 @@
+"""Exact interning in numpy batches: the same ids a dict gives, in first-seen order, never two sequences merged."""
+
+from __future__ import annotations
+
+import random
+
+import numpy as np
+import pytest
+
+from bot.routing import interning
+from bot.routing.interning import Interner, SequenceTable
+from bot.routing.route_build import path_of_words, path_words, prefix_words, prefix_words_of_text
+
+
+def packed(sequences: list[tuple[int, ...]]) -> tuple[np.ndarray, np.ndarray]:
+    elems = np.array([e for s in sequences for e in s], dtype=np.uint32)
+    offsets = np.concatenate(([0], np.cumsum([len(s) for s in sequences]))).astype(np.int64)
+    return elems, offsets
+
+
+def test_ids_are_a_dicts_ids_across_batches(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Short sequences from a small alphabet (many repeats, empty ones, shared prefixes and suffixes), fed
+    in chunks that cross the batch size: every id is the one `dict.setdefault` gives."""
+    monkeypatch.setattr(interning, "BATCH", 700)
+    rng = random.Random(7)
+    sequences = [tuple(rng.randint(1, 30) for _ in range(rng.randint(0, 4))) for _ in range(12_000)]
+    table, expected = SequenceTable(), {}
+    for start in range(0, len(sequences), 2_500):
+        chunk = sequences[start : start + 2_500]
+        ids = table.intern(*packed(chunk))
+        assert ids.tolist() == [expected.setdefault(s, len(expected)) for s in chunk]
+    assert len(table) == len(expected)
+    stored = [
+        tuple(table.elems[a:b].tolist()) for a, b in zip(table.offsets[:-1], table.offsets[1:], strict=True)
+    ]
+    assert stored == list(expected)
+
+
+def test_interner_resolves_provisional_ids_to_first_seen_ids() -> None:
+    rng = random.Random(3)
+    sequences = [tuple(rng.randint(1, 9) for _ in range(3)) for _ in range(5_000)]
+    interner, provisional, expected = Interner(), [], {}
+    for i, sequence in enumerate(sequences):
+        provisional.append(interner.provisional(sequence))
+        if i % 1_000 == 999:
+            interner.resolved()  # resolving in several batches keeps earlier answers
+    resolved = interner.resolved()
+    assert [int(resolved[p]) for p in provisional] == [
+        expected.setdefault(s, len(expected)) for s in sequences
+    ]
+    assert len(interner) == len(expected)
+
+
+def test_equal_hashes_of_different_sequences_raise(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Ids are verified element by element: a hash collision fails loudly instead of merging two paths."""
+
+    def colliding(elems: np.ndarray, offsets: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        same = np.zeros(len(offsets) - 1, dtype=np.uint64)
+        return same, same
+
+    monkeypatch.setattr(interning, "sequence_hashes", colliding)
+    table = SequenceTable()
+    table.intern(*packed([(174, 9198)]))
+    with pytest.raises(RuntimeError, match="same 128-bit hash"):
+        table.intern(*packed([(3356, 9198)]))
+    with pytest.raises(RuntimeError, match="same 128-bit hash"):
+        SequenceTable().intern(*packed([(1, 2), (2, 1)]))
+
+
+@pytest.mark.parametrize(
+    "path",
+    [(), (174, 9198), (0,), (64500, 0, 9198), (174, frozenset({65001, 65002})), (frozenset({7}),)],
+)
+def test_path_words_decode_to_the_same_path(path: tuple[int | frozenset[int], ...]) -> None:
+    words = path_words(path)
+    assert path_of_words(list(words)) == path
+    plain = all(isinstance(e, int) for e in path) and 0 not in path
+    assert (list(words) == list(path)) is plain
+
+
+def test_prefix_words_clear_host_bits_and_separate_families() -> None:
+    assert (
+        prefix_words(bytes((23, 10, 1, 3)), False) == prefix_words_of_text("10.1.2.0/23") == (23, 0x0A010200)
+    )
+    assert prefix_words(bytes((0,)), False) == (0, 0)
+    v6 = prefix_words_of_text("2001:db8::/32")
+    assert v6 == (256 + 32, 0x20010DB8, 0, 0, 0)
+    assert prefix_words(bytes((32, 0x20, 0x01, 0x0D, 0xB8)), True) == v6
+    assert prefix_words(bytes((8, 10)), False) != prefix_words(bytes((8, 10)), True)
