@@ -33,14 +33,13 @@ from bot.routing.ixps import BadIxpFile, IxpData, parse_ixps
 from bot.routing.mrt import MrtFormatError, MrtReader, MrtReport, RouteEvent
 from bot.routing.registry import Registrations, parse_delegated
 from bot.routing.rib_workers import (
-    Partial,
+    TreeMemory,
     absorb,
     file_span,
     own_peak_rss,
     plan_parts,
     read_here,
     read_in_workers,
-    reading_peak_rss,
     worker_count,
 )
 from bot.routing.route_build import RouteAccumulator, path_of_words, prefix_words_of_text
@@ -293,29 +292,28 @@ def _read_mrt_files(
 ) -> int:
     """MRT files (RIBs, then updates in replay order) on every core when they are big enough to pay for the
     processes, else one by one here; either way each file's routes are absorbed in order. Returns the
-    reading's peak memory, workers included (`reading_peak_rss`)."""
-    read_by: list[Partial] = []
+    reading's peak memory, workers included (`TreeMemory`), or this process's own peak if larger."""
     parts = plan_parts(files, workers)
     if parts:
         say(f"reading {len(files)} MRT file(s) in {sum(parts)} part(s) on {workers} cores")
         read = read_in_workers(files, parts, routes.scratch, workers)
     else:
         read = read_here(files, routes.scratch, say)
-    try:
-        for path, partials in read:
-            report = MrtReport.of_parts([p.report for p in partials])
-            collector = collector_name(path, report)
-            for partial in partials:
-                absorb(routes, collector, partial)
-                shutil.rmtree(partial.scratch, ignore_errors=True)
-            read_by += partials
-            span = file_span(partials)
-            if span is not None:
-                routes.note_span(collector, *span)
-            _fill_record(records[path.name], report, collector)
-    except MrtFormatError as exc:
-        raise ImportFailed(f"Cannot import an MRT file: {exc}") from None
-    return reading_peak_rss(read_by)
+    with TreeMemory() as memory:
+        try:
+            for path, partials in read:
+                report = MrtReport.of_parts([p.report for p in partials])
+                collector = collector_name(path, report)
+                for partial in partials:
+                    absorb(routes, collector, partial)
+                    shutil.rmtree(partial.scratch, ignore_errors=True)
+                span = file_span(partials)
+                if span is not None:
+                    routes.note_span(collector, *span)
+                _fill_record(records[path.name], report, collector)
+        except MrtFormatError as exc:
+            raise ImportFailed(f"Cannot import an MRT file: {exc}") from None
+    return max(memory.peak, own_peak_rss())
 
 
 def _fill_record(record: FileRecord, report: MrtReport, collector: str) -> None:

@@ -30,8 +30,9 @@ import math
 import os
 import resource
 import socket
+import threading
 from array import array
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -64,7 +65,6 @@ class Partial:
     span: tuple[int, int] | None
     dropped: set[int]
     rows: int
-    process: tuple[int, int]  # (pid, peak RSS in bytes) of the process that read it
 
 
 class WireRows:
@@ -168,7 +168,6 @@ def parse_part(path: Path, scratch: Path, part: tuple[int, int]) -> Partial:
         span=span,
         dropped=routes.dropped,
         rows=routes.rib_routes,
-        process=(os.getpid(), own_peak_rss()),
     )
 
 
@@ -245,15 +244,54 @@ def own_peak_rss() -> int:
     return peak * 1024
 
 
-def reading_peak_rss(partials: Iterable[Partial]) -> int:
-    """An upper bound of the memory the reading took at once: this process's peak so far plus each worker
-    process's peak (workers are reused: one peak per process), whether or not they peaked together."""
-    peaks: dict[int, int] = {}
-    for partial in partials:
-        pid, peak = partial.process
-        if pid != os.getpid():
-            peaks[pid] = max(peaks.get(pid, 0), peak)
-    return own_peak_rss() + sum(peaks.values())
+class TreeMemory:
+    """The largest resident memory of this process and its child processes (the import workers) together,
+    sampled every `interval` seconds while it is entered. Summing each process's own peak would overstate
+    it by half at full size: the workers peak while they read, the importer later, while it absorbs."""
+
+    def __init__(self, interval: float = 0.25) -> None:
+        self.interval = interval
+        self.peak = 0
+        self.children_seen: set[int] = set()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="import-memory", daemon=True)
+
+    def __enter__(self) -> TreeMemory:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _run(self) -> None:
+        me = os.getpid()
+        while True:
+            children = _children(me)
+            self.children_seen.update(children)
+            self.peak = max(self.peak, sum(_rss(pid) for pid in (me, *children)))
+            if self._stop.wait(self.interval):
+                return
+
+
+def _children(parent: int) -> list[int]:
+    """Child processes of `parent`, from each process's parent field in /proc/<pid>/stat."""
+    found = []
+    with contextlib.suppress(OSError):
+        for entry in os.scandir("/proc"):
+            if entry.name.isdigit():
+                with contextlib.suppress(OSError, IndexError, ValueError):
+                    stat = Path(f"/proc/{entry.name}/stat").read_text(encoding="ascii", errors="replace")
+                    if int(stat.rsplit(")", 1)[1].split()[1]) == parent:
+                        found.append(int(entry.name))
+    return found
+
+
+def _rss(pid: int) -> int:
+    with contextlib.suppress(OSError, StopIteration, ValueError, IndexError):
+        status = Path(f"/proc/{pid}/status").read_text(encoding="ascii", errors="replace").splitlines()
+        return int(next(line for line in status if line.startswith("VmRSS:")).split()[1]) * 1024
+    return 0
 
 
 def worker_count() -> int:

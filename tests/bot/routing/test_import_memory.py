@@ -1,10 +1,11 @@
 """Memory ceiling of a whole import, measured in its own process on a generated full-table-shaped RIB.
 
-1 M routes (200 k prefixes x 5 vantages, ~280 k distinct paths) peak at about 245 MB on the 2-core dev
-machine (the builder before the spilled, per-vantage one: 277 MB). The ceiling leaves 30 % for other
-machines and Python builds; holding every route as a Python object (>= 100 bytes each) or the whole table
-in a sort would add 100 MB or more and fail it. What the peak grows with is distinct prefixes and paths
-(about 130 and 150 bytes each), not routes: RIB routes are spilled past 1 M (`route_build.SPILL_ROUTES`).
+1 M routes (200 k prefixes x 5 vantages, ~280 k distinct paths) peak at about 250 MB on the 2-core dev
+machine, most of it while reading: the interpreter and numpy (~40 MB), the MRT reader's bounded caches of
+decoded attributes and the route buffers spilled every 1 M routes (`route_build.SPILL_ROUTES`). The ceiling
+leaves 30 % for other machines and Python builds; holding every route as a Python object (>= 100 bytes
+each) or the whole table in a sort would add 100 MB or more and fail it. Past the caches, the peak grows with
+distinct paths and prefixes (~50 and ~40 bytes each in `bot.routing.interning`'s tables), not with routes.
 """
 
 from __future__ import annotations

@@ -141,17 +141,15 @@ def test_generated_rib_split_in_parts_gives_the_same_tables(
     assert whole.provenance.routes > 140_000
 
 
-def test_reading_peak_counts_every_worker_process_once(tmp_path: Path) -> None:
-    """Three parts read by two worker processes: the reading's peak is this process's own plus each
-    worker's peak, a worker that read two parts counted once."""
+def test_tree_memory_sums_the_importer_and_its_workers(tmp_path: Path) -> None:
+    """While workers read a file in parts, the sampled peak holds their memory on top of this process's."""
     rib, _ = generate(tmp_path / "mrt", routes=60_000, vantages=4, updates_peers=1)
-    [(_, partials)] = list(rib_workers.read_in_workers([rib], [3], tmp_path / "scratch", workers=2))
-    peaks: dict[int, int] = {}
-    for pid, peak in (partial.process for partial in partials):
-        peaks[pid] = max(peaks.get(pid, 0), peak)
-    assert os.getpid() not in peaks and 1 <= len(peaks) <= 2
-    bound = rib_workers.reading_peak_rss(partials)
-    assert bound == pytest.approx(rib_workers.own_peak_rss() + sum(peaks.values()), abs=2**20)
+    own_before = rib_workers._rss(os.getpid())
+    with rib_workers.TreeMemory(interval=0.01) as memory:
+        read = rib_workers.read_in_workers([rib], [3], tmp_path / "scratch", workers=2)
+        [(_, partials)] = list(read)
+    assert len(partials) == 3 and memory.children_seen
+    assert memory.peak > own_before + 10 * 2**20  # a worker process holds at least its interpreter
 
 
 def test_peers_seen_of_a_split_updates_file_counts_the_peers_of_every_part(tmp_path: Path) -> None:
