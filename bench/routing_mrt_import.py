@@ -12,7 +12,7 @@ announcing the table. For each file and for the RIB + bview pair it prints, in t
 - peak RSS of the whole import: "all" is the largest sum of the resident memory of the command and every
   worker process at one moment, sampled every 0.25 s (an upper bound of the RAM they need together: pages
   the forked workers still share with the importer count once per process; a spike shorter than the
-  interval can be missed); "cmd" is what the command reports (its own peak plus its largest worker's);
+  interval can be missed); "cmd" is what the command reports (it samples itself and its workers the same way while they read);
   "largest" is the largest single process as GNU time sees it; and bgpdump's;
 - bytes on disk per route of the snapshot, and its load time in a fresh process divided by pyasn's load of
   the snapshot's own IPASN file, both with a cold page cache (the files are evicted with
