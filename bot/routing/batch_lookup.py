@@ -85,7 +85,7 @@ class BatchLookup:
 
     def __init__(self, snapshot: Snapshot) -> None:
         self.snapshot = snapshot
-        self._facts: dict[int, Facts] = {}
+        self._facts = _PrefixFacts(self)
 
     def rows(self, lines: Iterable[str]) -> Iterator[BatchRow | BadLine]:
         """One result per non-blank, non-comment line (`#` starts a comment); rows in input order."""
@@ -97,7 +97,7 @@ class BatchLookup:
         """The same results, CHUNK lines at a time: one vectorised search per chunk."""
         first = 1
         batch = iter(lines)
-        while texts := [raw.strip() for raw in islice(batch, CHUNK)]:
+        while texts := list(map(str.strip, islice(batch, CHUNK))):
             yield self._chunk(first, texts)
             first += len(texts)
 
@@ -136,19 +136,15 @@ class BatchLookup:
         if not len(addresses):
             return
         unique, inverse = np.unique(self.snapshot.covering_v4(addresses), return_inverse=True)
-        chunk.facts = [self._v4_facts(int(prefix_id)) for prefix_id in unique]
+        chunk.facts = list(map(self._facts.__getitem__, unique.tolist()))
         chunk.answer = inverse.tolist()
         chunk.countries = self.snapshot.countries_of_v4(addresses)
 
-    def _v4_facts(self, prefix_id: int) -> Facts:
-        """A matched prefix and its origins, worked out once however many addresses hit it."""
+    def v4_facts(self, prefix_id: int) -> Facts:
+        """A matched prefix (-1: none) and its origins."""
         if prefix_id < 0:
             return None, ()
-        facts = self._facts.get(prefix_id)
-        if facts is None:
-            origins = self._origins(self.snapshot.origins_of_prefix(prefix_id))
-            facts = self._facts[prefix_id] = (self.snapshot.prefix(prefix_id), origins)
-        return facts
+        return self.snapshot.prefix(prefix_id), self._origins(self.snapshot.origins_of_prefix(prefix_id))
 
     def _general(self, chunk: Chunk, number: int, text: str) -> None:
         """IPv6 addresses like /lookup; prefixes by their closest announced covering route."""
@@ -173,6 +169,19 @@ class BatchLookup:
 
     def _origins(self, seen: list[OriginSeen]) -> tuple[Origin, ...]:
         return tuple(Origin(o.asn, self.snapshot.as_name(o.asn)) for o in seen)
+
+
+class _PrefixFacts(dict[int, Facts]):
+    """Each matched prefix's facts, worked out once however many addresses hit it: a chunk's hundreds of
+    prefixes are then read by a C-level map, with no Python call for those already seen."""
+
+    def __init__(self, lookup: BatchLookup) -> None:
+        super().__init__()
+        self._lookup = lookup
+
+    def __missing__(self, prefix_id: int) -> Facts:
+        facts = self[prefix_id] = self._lookup.v4_facts(prefix_id)
+        return facts
 
 
 def _merged(a: Chunk, b: Chunk) -> Chunk:
@@ -200,32 +209,43 @@ def write_rows(
     a chunk at a time; a bad line goes to `on_bad` and the stream goes on."""
     if output_format == "csv":
         out.write(",".join(CSV_HEADER) + "\n")
-    formatted: dict[Facts, str] = {}  # one entry per distinct answer: bounded by the snapshot's prefixes
+    # One entry per matched prefix (bounded by the snapshot's prefixes): an answer is its prefix's origins,
+    # so the prefix, a string whose hash Python keeps, stands for the whole answer.
+    formatted: dict[str | None, str] = {}
     for chunk in chunks:
         for bad in chunk.bad:
             on_bad(bad)
-        if output_format == "csv":
+        if output_format == "csv" and chunk.queries:
             # queries are validated addresses or prefixes and countries two letters: only the middle
-            # (AS names) may need quoting, and it is formatted once per distinct answer
+            # (AS names) may need quoting, and it is formatted once per distinct answer; the rows are
+            # then joined by C-level maps, with no Python code run per row
             middle = [
-                formatted.get(facts) or formatted.setdefault(facts, _csv_middle(facts))
+                formatted.get(facts[0]) or formatted.setdefault(facts[0], _csv_middle(facts))
                 for facts in chunk.facts
             ]
-            out.write(
-                "".join(
-                    [
-                        f"{query},{middle[i]},{country or ''}\n"
-                        for query, i, country in zip(
-                            chunk.queries, chunk.answer, chunk.countries, strict=True
-                        )
-                    ]
-                )
+            cells = zip(
+                chunk.queries,
+                map(middle.__getitem__, chunk.answer),
+                map(_COUNTRY_CELL.__getitem__, chunk.countries),
+                strict=True,
             )
-        else:
+            out.write("\n".join(map(",".join, cells)) + "\n")
+        elif output_format != "csv":
             out.writelines(
                 json.dumps(row._asdict() | {"origins": [o._asdict() for o in row.origins]}) + "\n"
                 for row in chunk.rows()
             )
+
+
+class _CountryCells(dict[str | None, str]):
+    """A country's CSV cell (None: empty), learnt once per code so each row's lookup is C-level."""
+
+    def __missing__(self, country: str | None) -> str:
+        cell = self[country] = country or ""
+        return cell
+
+
+_COUNTRY_CELL = _CountryCells()
 
 
 def _csv_middle(facts: Facts) -> str:

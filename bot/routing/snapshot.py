@@ -41,6 +41,7 @@ import uuid
 from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
+from functools import cached_property
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -730,13 +731,23 @@ class Snapshot:
 
     def countries_of_v4(self, addresses: U64) -> list[str | None]:
         """`country_of_ip` for many IPv4 addresses (as integers) in one vectorised search: bulk lookups."""
-        starts, ends, codes = self._ranges["v4"]
+        starts, ends, _ = self._ranges["v4"]
+        countries = self._v4_countries
+        if not len(starts):  # imported without registry data
+            return [None] * len(addresses)
         i = np.maximum(np.searchsorted(starts, addresses.astype(starts.dtype), side="right") - 1, 0)
         found = (starts[i] <= addresses) & (ends[i] >= addresses)
-        # a few distinct ranges in a chunk of addresses: decode each once, not each address's code
-        ranges, inverse = np.unique(np.where(found, i, -1), return_inverse=True)
-        named = [None if r < 0 else str(codes[r].decode()) for r in ranges.tolist()]
-        return list(map(named.__getitem__, inverse.tolist()))
+        result: list[str | None] = countries[np.where(found, i, len(countries) - 1)].tolist()
+        return result
+
+    @cached_property
+    def _v4_countries(self) -> npt.NDArray[np.object_]:
+        """Each registered IPv4 range's country as text, then None (no range): bulk lookups decode the few
+        hundred distinct codes once (~10 ms), not one code per address."""
+        distinct, inverse = np.unique(self._ranges["v4"][2], return_inverse=True)
+        names = np.array([*(code.decode() for code in distinct.tolist()), None], dtype=object)
+        countries: npt.NDArray[np.object_] = names[np.append(inverse, len(distinct))]
+        return countries
 
     def covering_v4(self, addresses: U64) -> I64:
         """Id of the most specific announced prefix (-1: none) of many IPv4 addresses (as integers) in one

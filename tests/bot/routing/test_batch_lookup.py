@@ -13,8 +13,11 @@ import pytest
 
 from bot.frontends.cli import main
 from bot.routing.batch_lookup import CHUNK, BadLine, BatchLookup, BatchRow
+from bot.routing.importer import import_events
 from bot.routing.lookup import prefix_facts
-from bot.routing.snapshot import Snapshot
+from bot.routing.mrt import RouteEvent
+from bot.routing.snapshot import Snapshot, load_current
+from tests.bot.routing.snapshot_fixtures import T0
 
 
 def expected(snapshot: Snapshot, ip: str) -> tuple[str | None, list[int], str | None]:
@@ -94,6 +97,42 @@ def test_cli_csv_from_file_exit_2_on_bad_lines(
     assert table[0]["prefix"] == "2.72.0.0/18" and table[0]["country"] == "KZ" and table[0]["origin_as"]
     assert "line 3: skipped 'bogus'" in err and "e.g. 95.56.0.1" in err
     assert "sources: BGP collector" in err and "2014-05-23" in err
+
+
+def test_cli_csv_says_what_lookup_ip_says_on_every_row(
+    data_dir: Path, real_snapshot: Snapshot, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The CSV rows are joined a chunk at a time: over two chunks of random addresses (routed or not, with a
+    registration country or not), each row still carries its own address's answer, names quoted as CSV."""
+    rng = random.Random(5)
+    ips = [str(ipaddress.IPv4Address(rng.getrandbits(32))) for _ in range(CHUNK + 700)]
+    ips += [f"2.72.{rng.randrange(64)}.{rng.randrange(256)}" for _ in range(300)]
+    (tmp_path / "ips.txt").write_text("".join(f"{ip}\n" for ip in ips))
+    assert main(["lookup-batch", str(tmp_path / "ips.txt")]) == 0
+    table = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
+    assert [r["query"] for r in table] == ips
+    for ip, row in zip(ips, table, strict=True):
+        prefix, origins, country = expected(real_snapshot, ip)
+        names = [real_snapshot.as_name(asn) or "" for asn in origins]
+        assert (row["prefix"], row["origin_as"], row["as_name"], row["country"]) == (
+            prefix or "",
+            " ".join(map(str, origins)),
+            " | ".join(names),
+            country or "",
+        ), ip
+    assert {bool(r["country"]) for r in table} == {True, False} and any("," in r["as_name"] for r in table)
+
+
+def test_a_snapshot_without_registry_data_answers_without_countries(tmp_path: Path) -> None:
+    events = [RouteEvent("B", T0, "192.0.2.1", 3216, "2.72.0.0/18", (3216, 29355), None)]
+    import_events([("gen", events)], tmp_path / "data")
+    snapshot = load_current(tmp_path / "data")
+    assert snapshot is not None
+    rows = list(BatchLookup(snapshot).rows(["2.72.0.1", "192.0.2.1"]))
+    assert [(r.prefix, r.country) for r in rows if isinstance(r, BatchRow)] == [
+        ("2.72.0.0/18", None),
+        (None, None),
+    ]
 
 
 def test_cli_jsonl_from_stdin(
