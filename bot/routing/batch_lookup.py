@@ -9,15 +9,14 @@ and rows are produced chunk by chunk, so memory does not grow with the list.
 
 from __future__ import annotations
 
-import csv
 import functools
-import io
 import ipaddress
 import json
+import re
 import socket
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from itertools import islice
+from itertools import compress, islice
 from typing import NamedTuple, TextIO
 
 import numpy as np
@@ -27,6 +26,9 @@ from bot.routing.lookup import covering_prefix
 from bot.routing.snapshot import OriginSeen, Snapshot
 
 CHUNK = 4096
+# Matched prefixes whose answers are kept (and their CSV cells): a list over a whole full table would
+# otherwise keep all ~1-2 M of them, ~0.5 KB each; past this many, the cache starts again.
+FACTS_KEPT = 200_000
 U64 = npt.NDArray[np.uint64]
 I64 = npt.NDArray[np.int64]
 
@@ -77,6 +79,7 @@ class Chunk:
             yield BatchRow(line, query, *self.facts[i], country)
 
 
+_CSV_SPECIAL = re.compile(r'[,"\r\n]')
 _inet_pton_v4 = functools.partial(socket.inet_pton, socket.AF_INET)  # C all the way down: no Python frame
 
 
@@ -85,7 +88,9 @@ class BatchLookup:
 
     def __init__(self, snapshot: Snapshot) -> None:
         self.snapshot = snapshot
-        self._facts = _PrefixFacts(self)
+        self._facts: dict[int, Facts] = {}
+        self._alone = _SingleOrigins(snapshot)
+        self._sets: dict[tuple[int, ...], tuple[Origin, ...]] = {}
 
     def rows(self, lines: Iterable[str]) -> Iterator[BatchRow | BadLine]:
         """One result per non-blank, non-comment line (`#` starts a comment); rows in input order."""
@@ -136,15 +141,50 @@ class BatchLookup:
         if not len(addresses):
             return
         unique, inverse = np.unique(self.snapshot.covering_v4(addresses), return_inverse=True)
-        chunk.facts = list(map(self._facts.__getitem__, unique.tolist()))
+        ids = unique.tolist()
+        known = self._facts
+        new = list(set(ids).difference(known))
+        if len(known) + len(new) > FACTS_KEPT:
+            known.clear()
+            self._sets.clear()
+            new = ids
+        if new:
+            known.update(self._v4_facts(new))
+        chunk.facts = list(map(known.__getitem__, ids))
         chunk.answer = inverse.tolist()
         chunk.countries = self.snapshot.countries_of_v4(addresses)
 
-    def v4_facts(self, prefix_id: int) -> Facts:
-        """A matched prefix (-1: none) and its origins."""
-        if prefix_id < 0:
-            return None, ()
-        return self.snapshot.prefix(prefix_id), self._origins(self.snapshot.origins_of_prefix(prefix_id))
+    def _v4_facts(self, prefix_ids: list[int]) -> dict[int, Facts]:
+        """Matched prefixes (-1: none) and their origins, many at once: on a full table a list of random
+        addresses meets a new prefix at most lines, so their origins are gathered in one vectorised step."""
+        found = np.array([p for p in prefix_ids if p >= 0], dtype=np.int64)
+        counts, asns = self.snapshot.origin_asns_of(found)
+        texts = self.snapshot.prefix_texts(found)
+        facts: dict[int, Facts] = {-1: (None, ())} if len(found) < len(prefix_ids) else {}
+        first = (np.cumsum(counts) - counts).astype(np.int64)  # each prefix's first origin in `asns`
+        single = counts == 1
+        # one origin, as almost every prefix has: C-level maps, no Python code per prefix
+        alone = map(self._alone.__getitem__, asns[first[single]].tolist())
+        facts.update(
+            zip(
+                found[single].tolist(), zip(compress(texts, single.tolist()), alone, strict=True), strict=True
+            )
+        )
+        several = np.flatnonzero(~single)  # MOAS prefixes: a few percent of a real table's
+        every = asns.tolist()
+        for i, start, count in zip(
+            several.tolist(), first[several].tolist(), counts[several].tolist(), strict=True
+        ):
+            facts[int(found[i])] = (texts[i], self._origin_set(every[start : start + count]))
+        return facts
+
+    def _origin_set(self, asns: list[int]) -> tuple[Origin, ...]:
+        """The origins of a MOAS prefix, one shared tuple per distinct set: writers key on it."""
+        key = tuple(asns)
+        found = self._sets.get(key)
+        if found is None:
+            found = self._sets[key] = tuple(self._alone[a][0] for a in asns)
+        return found
 
     def _general(self, chunk: Chunk, number: int, text: str) -> None:
         """IPv6 addresses like /lookup; prefixes by their closest announced covering route."""
@@ -168,20 +208,32 @@ class BatchLookup:
         chunk.countries.append(self.snapshot.country_of_ip(str(address)))
 
     def _origins(self, seen: list[OriginSeen]) -> tuple[Origin, ...]:
-        return tuple(Origin(o.asn, self.snapshot.as_name(o.asn)) for o in seen)
+        return tuple(self._alone[o.asn][0] for o in seen)
 
 
-class _PrefixFacts(dict[int, Facts]):
-    """Each matched prefix's facts, worked out once however many addresses hit it: a chunk's hundreds of
-    prefixes are then read by a C-level map, with no Python call for those already seen."""
+class _SingleOrigins(dict[int, tuple[Origin]]):
+    """Each AS as a prefix's only origin, with its name read from the snapshot once: origins repeat across
+    prefixes (a full table has ~75 k origin ASes for ~1 M prefixes), and a hit is a C-level dict lookup."""
 
-    def __init__(self, lookup: BatchLookup) -> None:
+    def __init__(self, snapshot: Snapshot) -> None:
         super().__init__()
-        self._lookup = lookup
+        self._snapshot = snapshot
 
-    def __missing__(self, prefix_id: int) -> Facts:
-        facts = self[prefix_id] = self._lookup.v4_facts(prefix_id)
-        return facts
+    def __missing__(self, asn: int) -> tuple[Origin]:
+        origins = self[asn] = (Origin(asn, self._snapshot.as_name(asn)),)
+        return origins
+
+
+class _OriginCells(dict[tuple[Origin, ...], str]):
+    """The `origin_as,as_name` CSV cells of each set of origins, formatted once; only the names may need
+    quoting (numbers never do), as the csv module quotes: a delimiter, a quote character, a line break."""
+
+    def __missing__(self, origins: tuple[Origin, ...]) -> str:
+        names = " | ".join(o.name or "" for o in origins)
+        if _CSV_SPECIAL.search(names):
+            names = '"' + names.replace('"', '""') + '"'
+        cells = self[origins] = f"{' '.join(str(o.asn) for o in origins)},{names}"
+        return cells
 
 
 def _merged(a: Chunk, b: Chunk) -> Chunk:
@@ -209,27 +261,24 @@ def write_rows(
     a chunk at a time; a bad line goes to `on_bad` and the stream goes on."""
     if output_format == "csv":
         out.write(",".join(CSV_HEADER) + "\n")
-    # One entry per matched prefix (bounded by the snapshot's prefixes): an answer is its prefix's origins,
-    # so the prefix, a string whose hash Python keeps, stands for the whole answer.
-    formatted: dict[str | None, str] = {}
+    origin_cells = _OriginCells()
     for chunk in chunks:
         for bad in chunk.bad:
             on_bad(bad)
+        if len(origin_cells) > FACTS_KEPT:
+            origin_cells.clear()
         if output_format == "csv" and chunk.queries:
-            # queries are validated addresses or prefixes and countries two letters: only the middle
-            # (AS names) may need quoting, and it is formatted once per distinct answer; the rows are
-            # then joined by C-level maps, with no Python code run per row
-            middle = [
-                formatted.get(facts[0]) or formatted.setdefault(facts[0], _csv_middle(facts))
-                for facts in chunk.facts
-            ]
-            cells = zip(
+            # queries are validated addresses or prefixes and countries two letters: only the AS names
+            # may need quoting, formatted once per set of origins; the rows are then joined by C-level
+            # maps, with no Python code run per row
+            middle = [f"{prefix or ''},{origin_cells[origins]}" for prefix, origins in chunk.facts]
+            rows = zip(
                 chunk.queries,
                 map(middle.__getitem__, chunk.answer),
                 map(_COUNTRY_CELL.__getitem__, chunk.countries),
                 strict=True,
             )
-            out.write("\n".join(map(",".join, cells)) + "\n")
+            out.write("\n".join(map(",".join, rows)) + "\n")
         elif output_format != "csv":
             out.writelines(
                 json.dumps(row._asdict() | {"origins": [o._asdict() for o in row.origins]}) + "\n"
@@ -246,12 +295,3 @@ class _CountryCells(dict[str | None, str]):
 
 
 _COUNTRY_CELL = _CountryCells()
-
-
-def _csv_middle(facts: Facts) -> str:
-    prefix, origins = facts
-    line = io.StringIO()
-    csv.writer(line, lineterminator="").writerow(
-        (prefix or "", " ".join(str(o.asn) for o in origins), " | ".join(o.name or "" for o in origins))
-    )
-    return line.getvalue()

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from bot.frontends.cli import main
-from bot.routing.batch_lookup import CHUNK, BadLine, BatchLookup, BatchRow
+from bot.routing.batch_lookup import CHUNK, FACTS_KEPT, BadLine, BatchLookup, BatchRow
 from bot.routing.importer import import_events
 from bot.routing.lookup import prefix_facts
 from bot.routing.mrt import RouteEvent
@@ -26,9 +26,14 @@ def expected(snapshot: Snapshot, ip: str) -> tuple[str | None, list[int], str | 
     return (match.prefix if match else None), origins, snapshot.country_of_ip(ip)
 
 
-def test_random_ipv4_agree_with_lookup_ip(real_snapshot: Snapshot) -> None:
+@pytest.mark.parametrize("kept", [FACTS_KEPT, 100])
+def test_random_ipv4_agree_with_lookup_ip(
+    real_snapshot: Snapshot, kept: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """More than one chunk of random addresses (covered or not), so the interval table and chunking are
-    checked against pyasn + the MOAS table on every one."""
+    checked against pyasn + the MOAS table on every one; again with the cache of answers starting over
+    every few hundred prefixes."""
+    monkeypatch.setattr("bot.routing.batch_lookup.FACTS_KEPT", kept)
     rng = random.Random(11)
     ips = [str(ipaddress.IPv4Address(rng.getrandbits(32))) for _ in range(CHUNK + 1500)]
     ips += [f"2.72.{rng.randrange(64)}.{rng.randrange(256)}" for _ in range(500)]  # inside KZ routes
