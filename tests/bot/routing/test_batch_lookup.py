@@ -7,12 +7,13 @@ import io
 import ipaddress
 import json
 import random
+import socket
 from pathlib import Path
 
 import pytest
 
 from bot.frontends.cli import main
-from bot.routing.batch_lookup import CHUNK, FACTS_KEPT, BadLine, BatchLookup, BatchRow
+from bot.routing.batch_lookup import CHUNK, FACTS_KEPT, BadLine, BatchLookup, BatchRow, dotted_quads
 from bot.routing.importer import import_events
 from bot.routing.lookup import prefix_facts
 from bot.routing.mrt import RouteEvent
@@ -174,3 +175,49 @@ def test_cli_with_a_snapshot_of_an_older_format(
     assert main(["lookup-batch", "-"]) == 3
     err = capsys.readouterr().err
     assert "written in format 1" in err and "re-import the data (`silkroute data import FILE...`" in err
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "0.0.0.0",
+        "255.255.255.255",
+        "9.99.199.249",
+        "256.1.1.1",
+        "1.2.3.300",
+        "01.2.3.4",
+        "1.2.3.00",
+        "1.2.3",
+        "1.2.3.4.5",
+        "1..3.4",
+        ".1.2.3",
+        "1.2.3.",
+        "1.2.3.4a",
+        "1.2.3.4 ",
+        "1.2.3.4/24",
+        "1.2.3.-4",
+        "1234.1.1.1",
+        "١.٢.٣.٤",  # Arabic-Indic digits: str.isdigit says yes, inet_pton no
+        "",
+        "::1",
+    ],
+)
+def test_dotted_quads_read_what_inet_pton_reads(line: str) -> None:
+    """The vectorised parser takes a chunk only when every line is a dotted quad inet_pton reads, with the
+    value it gives; any other line sends the chunk to the line-by-line path, which names the problem."""
+    try:
+        expected: int | None = int.from_bytes(socket.inet_pton(socket.AF_INET, line), "big")
+    except OSError:
+        expected = None
+    got = dotted_quads(["10.0.0.1", line, "192.0.2.1"])
+    assert (got.tolist() if got is not None else None) == (
+        None if expected is None else [0x0A000001, expected, 0xC0000201]
+    )
+
+
+def test_dotted_quads_agree_with_inet_pton_on_random_addresses() -> None:
+    rng = random.Random(3)
+    lines = [str(ipaddress.IPv4Address(rng.getrandbits(32))) for _ in range(CHUNK)]
+    got = dotted_quads(lines)
+    assert got is not None
+    assert got.tolist() == [int.from_bytes(socket.inet_pton(socket.AF_INET, line), "big") for line in lines]
