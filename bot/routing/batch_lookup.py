@@ -25,8 +25,8 @@ from bot.routing.lookup import covering_prefix
 from bot.routing.snapshot import OriginSeen, Snapshot
 
 CHUNK = 4096
-# Matched prefixes whose answers are kept (and their CSV cells): a list over a whole full table would
-# otherwise keep all ~1-2 M of them, ~0.5 KB each; past this many, the cache starts again.
+# Matched prefixes whose answers are kept (and sets of origins whose CSV cells are): a list over a whole
+# full table would otherwise keep all ~1-2 M of them, ~0.5 KB each; past this many, the cache starts again.
 FACTS_KEPT = 200_000
 U64 = npt.NDArray[np.uint64]
 I64 = npt.NDArray[np.int64]
@@ -141,7 +141,7 @@ class BatchLookup:
             first += len(texts)
 
     def _chunk(self, first: int, texts: list[str]) -> Chunk:
-        """A chunk of plain IPv4 lines (the usual list) is converted in one C-level pass; anything else
+        """A chunk of plain IPv4 lines (the usual list) is parsed in one vectorised pass; anything else
         in it (comments, blanks, IPv6, prefixes, bad lines) sends the chunk down the line-by-line path."""
         addresses = dotted_quads(texts)
         if addresses is None:
