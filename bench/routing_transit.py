@@ -243,7 +243,7 @@ def synthetic_cases(table: SyntheticTable) -> tuple[list[Case], list[Case]]:
 
 def snapshot_cases(snapshot: Snapshot) -> tuple[list[Case], list[Case]]:
     """The largest origin, a median-sized one, the country with the most ASes, and KZ when registered."""
-    ranges = np.asarray(snapshot._origin_ends, dtype=np.int64) - np.asarray(snapshot._origin_starts)
+    ranges = np.asarray(snapshot._origin_lengths, dtype=np.int64)
     routes_before = np.append(0, np.cumsum(ranges))[np.asarray(snapshot._origin_offsets)]
     sizes = np.diff(routes_before)  # each origin's routes: the sum of its row ranges
     asns = np.asarray(snapshot._origin_asns)

@@ -1,4 +1,9 @@
-"""`silkroute` command line: run the bot, open the console, or ask one command from a script."""
+"""`silkroute` command line: run the bot, open the console, or ask one command from a script.
+
+The bot's components (the command catalogue, services, the console, the import) are imported by the commands
+that use them, not here: importing them all takes ~1.5 s, which `lookup-batch` (a researcher's bulk lookup,
+often of a short list) and `i18n` would pay at every start for nothing.
+"""
 
 from __future__ import annotations
 
@@ -10,24 +15,20 @@ import os
 import sys
 from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bot.app.answer import EXIT_CODES, Answer, CommandError, ErrorKind, as_command_error
-from bot.app.catalog import build_registry
 from bot.app.commands import Context, Registry
-from bot.app.features.alerts.console_sink import ConsoleSink
-from bot.app.features.backfill import DEFAULT_COLLECTORS, backfill_command
-from bot.app.features.data import import_command, status_command, update_command
-from bot.app.features.reach.batch import run_batch
 from bot.app.render import answer_json, dumps, error_json, render_text
 from bot.app.runner import answer_line
-from bot.app.wiring import Services, build_services, standalone_history
 from bot.core.errors import DomainError
 from bot.core.settings import Settings, SettingsError, load_settings
-from bot.frontends.console import CONSOLE_CALLER, Console, stdin_lines
 from bot.i18n import ENGLISH, Language, Translator, translator
 from bot.routing.batch_lookup import BadLine, BatchLookup, write_rows
 from bot.routing.snapshot import SnapshotFormatError, load_current
-from bot.routing.snapshot_store import SnapshotStore
+
+if TYPE_CHECKING:
+    from bot.app.wiring import Services
 
 log = logging.getLogger("silkroute")
 
@@ -53,10 +54,15 @@ def configure_logging(settings: Settings) -> None:
         )
     )
     logging.basicConfig(level=settings.core.log_level, handlers=[handler], force=True)
+    # Alembic logs its plugin set-up at INFO when first imported, which the commands that open the state
+    # database now do after this point: noise on every start (its migrations are quiet too, `state_db`).
+    logging.getLogger("alembic").setLevel(logging.WARNING)
 
 
 @contextlib.asynccontextmanager
 async def running_services(settings: Settings, *, long_running: bool) -> AsyncIterator[Services]:
+    from bot.app.wiring import build_services
+
     services = build_services(settings, long_running=long_running)
     await services.start()
     try:
@@ -66,6 +72,9 @@ async def running_services(settings: Settings, *, long_running: bool) -> AsyncIt
 
 
 async def cmd_ask(settings: Settings, line: str, as_json: bool) -> int:
+    from bot.app.catalog import build_registry
+    from bot.frontends.console import CONSOLE_CALLER
+
     registry = build_registry()
     async with running_services(settings, long_running=False) as services:
         ctx = Context(services=services, caller=CONSOLE_CALLER, tr=translator(settings.core.silkroute_lang))
@@ -77,6 +86,8 @@ async def cmd_ask(settings: Settings, line: str, as_json: bool) -> int:
 
 async def _ask_lines(registry: Registry, ctx: Context) -> int:
     """JSON Lines in, JSON Lines out, one process: scripts pay start-up once."""
+    from bot.frontends.console import stdin_lines
+
     worst = 0
     async for line in stdin_lines():
         if not line.strip():
@@ -91,6 +102,10 @@ async def _ask_lines(registry: Registry, ctx: Context) -> int:
 
 
 async def cmd_console(settings: Settings) -> int:
+    from bot.app.catalog import build_registry
+    from bot.app.features.alerts.console_sink import ConsoleSink
+    from bot.frontends.console import Console
+
     registry = build_registry()
     async with running_services(settings, long_running=True) as services:
         console = Console(
@@ -129,6 +144,10 @@ def _print_result(
 
 async def cmd_data(settings: Settings, args: argparse.Namespace) -> int:
     """`silkroute data import|update|status`: build, download or describe the routing snapshot."""
+    from bot.app.features.backfill import DEFAULT_COLLECTORS, backfill_command
+    from bot.app.features.data import import_command, status_command, update_command
+    from bot.app.wiring import standalone_history
+
     data_dir = args.data_dir or settings.core.silkroute_data_dir
     result: Answer | CommandError
     try:
@@ -145,7 +164,7 @@ async def cmd_data(settings: Settings, args: argparse.Namespace) -> int:
                 args.start,
                 args.end,
                 args.every,
-                args.collectors,
+                ",".join(DEFAULT_COLLECTORS) if args.collectors is None else args.collectors,
                 args.registry,
                 say=_progress,
             )
@@ -161,6 +180,9 @@ async def cmd_data(settings: Settings, args: argparse.Namespace) -> int:
 
 async def cmd_reach_batch(settings: Settings, args: argparse.Namespace) -> int:
     """Check a list or CSV of sites, e.g. the Citizen Lab test list, and write a report."""
+    from bot.app.features.reach.batch import run_batch
+    from bot.routing.snapshot_store import SnapshotStore
+
     store = SnapshotStore(settings.core.silkroute_data_dir)
     await store.start()
     try:
@@ -291,7 +313,6 @@ def build_parser() -> argparse.ArgumentParser:
     back.add_argument("--every", required=True, help="step between dates: 1d, 2w, 1mo, 1y")
     back.add_argument(
         "--collectors",
-        default=",".join(DEFAULT_COLLECTORS),
         help="comma-separated (default route-views2,rrc00)",
     )
     back.add_argument(

@@ -17,6 +17,7 @@ import numpy.typing as npt
 
 from bot.core.values import Source
 from bot.history.prefixes import covering
+from bot.routing.id_columns import IdColumn
 from bot.routing.mapped import index_of
 from bot.routing.snapshot import (
     AsPath,
@@ -80,20 +81,17 @@ class ImportedTables:
             found = self._in_country[cc.upper()] = np.sort(asns[codes == cc.upper()]).tolist()
         return found
 
-    def _array(self, table: npt.NDArray[np.uint32] | Path) -> npt.NDArray[np.uint32]:
+    def _array(self, table: npt.NDArray[np.uint32] | Path) -> npt.NDArray[np.uint32] | IdColumn:
         """A table the import streamed to disk is read from the snapshot folder it now lives in (memory-mapped:
         the build folder it was written to has been renamed)."""
-        if isinstance(table, Path):
-            loaded: npt.NDArray[np.uint32] = np.load(self.folder / table.name, mmap_mode="r")
-            return loaded
-        return table
+        return IdColumn(self.folder / table.name) if isinstance(table, Path) else table
 
     @cached_property
-    def route_prefix(self) -> npt.NDArray[np.uint32]:
+    def route_prefix(self) -> npt.NDArray[np.uint32] | IdColumn:
         return self._array(self.tables.route_prefix)
 
     @cached_property
-    def route_path(self) -> npt.NDArray[np.uint32]:
+    def route_path(self) -> npt.NDArray[np.uint32] | IdColumn:
         return self._array(self.tables.route_path)
 
     def as_name(self, asn: int) -> str | None:
@@ -168,7 +166,8 @@ class ImportedTables:
         if position < 0:
             return []
         start, end = int(t.origin_offsets[position]), int(t.origin_offsets[position + 1])
-        indices = rows_in(t.origin_starts[start:end], t.origin_ends[start:end])
+        starts = t.origin_starts[start:end]
+        indices = rows_in(starts, t.origin_ends[start:end] - starts)
         prefixes = self.route_prefix[indices]
         if family is not None:
             keep = prefixes < self.n_v4 if family == 4 else prefixes >= self.n_v4

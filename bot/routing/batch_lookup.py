@@ -9,15 +9,13 @@ and rows are produced chunk by chunk, so memory does not grow with the list.
 
 from __future__ import annotations
 
-import csv
-import functools
-import io
 import ipaddress
 import json
+import re
 import socket
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from itertools import islice
+from itertools import compress, islice
 from typing import NamedTuple, TextIO
 
 import numpy as np
@@ -27,6 +25,9 @@ from bot.routing.lookup import covering_prefix
 from bot.routing.snapshot import OriginSeen, Snapshot
 
 CHUNK = 4096
+# Matched prefixes whose answers are kept (and sets of origins whose CSV cells are): a list over a whole
+# full table would otherwise keep all ~1-2 M of them, ~0.5 KB each; past this many, the cache starts again.
+FACTS_KEPT = 200_000
 U64 = npt.NDArray[np.uint64]
 I64 = npt.NDArray[np.int64]
 
@@ -77,7 +78,43 @@ class Chunk:
             yield BatchRow(line, query, *self.facts[i], country)
 
 
-_inet_pton_v4 = functools.partial(socket.inet_pton, socket.AF_INET)  # C all the way down: no Python frame
+_CSV_SPECIAL = re.compile(r'[,"\r\n]')
+_DOT, _NEWLINE, _ZERO = ord("."), ord("\n"), ord("0")
+
+
+def dotted_quads(texts: list[str]) -> U64 | None:
+    """Lines that are all IPv4 addresses in their plain dotted form, parsed in a few vectorised passes (a
+    C call per line costs more than everything else a line needs); None when any line is not one: four
+    decimal numbers of 1-3 digits up to 255, without leading zeros (a subset of what `inet_pton` accepts,
+    with the same value), then the caller takes the line-by-line path, which says what is wrong."""
+    try:
+        raw = ("\n".join(texts) + "\n").encode("ascii")
+    except UnicodeEncodeError:
+        return None
+    chars = np.frombuffer(raw, dtype=np.uint8)
+    ends = np.flatnonzero((chars == _DOT) | (chars == _NEWLINE))  # where each number ends
+    if len(ends) != 4 * len(texts):
+        return None
+    kinds = chars[ends].reshape(-1, 4)
+    if (kinds[:, :3] != _DOT).any() or (kinds[:, 3] != _NEWLINE).any():
+        return None
+    starts = np.append(0, ends[:-1] + 1)
+    lengths = ends - starts
+    digits = chars.astype(np.int64) - _ZERO
+    digits[ends] = 0
+    if lengths.min() < 1 or lengths.max() > 3 or digits.min() < 0 or digits.max() > 9:
+        return None
+    if ((lengths > 1) & (digits[starts] == 0)).any():  # "01": inet_pton refuses it, our fallback says why
+        return None
+    values = digits[ends - 1] + np.where(lengths > 1, digits[ends - 2] * 10, 0)
+    values += np.where(lengths > 2, digits[ends - 3] * 100, 0)
+    if values.max() > 255:
+        return None
+    octets = values.reshape(-1, 4)
+    quads: U64 = ((octets[:, 0] << 24) | (octets[:, 1] << 16) | (octets[:, 2] << 8) | octets[:, 3]).astype(
+        np.uint64
+    )
+    return quads
 
 
 class BatchLookup:
@@ -86,6 +123,8 @@ class BatchLookup:
     def __init__(self, snapshot: Snapshot) -> None:
         self.snapshot = snapshot
         self._facts: dict[int, Facts] = {}
+        self._alone = _SingleOrigins(snapshot)
+        self._sets: dict[tuple[int, ...], tuple[Origin, ...]] = {}
 
     def rows(self, lines: Iterable[str]) -> Iterator[BatchRow | BadLine]:
         """One result per non-blank, non-comment line (`#` starts a comment); rows in input order."""
@@ -97,21 +136,18 @@ class BatchLookup:
         """The same results, CHUNK lines at a time: one vectorised search per chunk."""
         first = 1
         batch = iter(lines)
-        while texts := [raw.strip() for raw in islice(batch, CHUNK)]:
+        while texts := list(map(str.strip, islice(batch, CHUNK))):
             yield self._chunk(first, texts)
             first += len(texts)
 
     def _chunk(self, first: int, texts: list[str]) -> Chunk:
-        """A chunk of plain IPv4 lines (the usual list) is converted in one C-level pass; anything else
+        """A chunk of plain IPv4 lines (the usual list) is parsed in one vectorised pass; anything else
         in it (comments, blanks, IPv6, prefixes, bad lines) sends the chunk down the line-by-line path."""
-        chunk = Chunk()
-        try:
-            packed = b"".join(map(_inet_pton_v4, texts))
-        except OSError:
+        addresses = dotted_quads(texts)
+        if addresses is None:
             return self._mixed_chunk(first, texts)
-        chunk.lines = list(range(first, first + len(texts)))
-        chunk.queries = texts
-        self._match_v4(chunk, np.frombuffer(packed, dtype=">u4").astype(np.uint64))
+        chunk = Chunk(lines=list(range(first, first + len(texts))), queries=texts)
+        self._match_v4(chunk, addresses)
         return chunk
 
     def _mixed_chunk(self, first: int, texts: list[str]) -> Chunk:
@@ -136,19 +172,50 @@ class BatchLookup:
         if not len(addresses):
             return
         unique, inverse = np.unique(self.snapshot.covering_v4(addresses), return_inverse=True)
-        chunk.facts = [self._v4_facts(int(prefix_id)) for prefix_id in unique]
+        ids = unique.tolist()
+        known = self._facts
+        new = list(set(ids).difference(known))
+        if len(known) + len(new) > FACTS_KEPT:
+            known.clear()
+            self._sets.clear()
+            new = ids
+        if new:
+            known.update(self._v4_facts(new))
+        chunk.facts = list(map(known.__getitem__, ids))
         chunk.answer = inverse.tolist()
         chunk.countries = self.snapshot.countries_of_v4(addresses)
 
-    def _v4_facts(self, prefix_id: int) -> Facts:
-        """A matched prefix and its origins, worked out once however many addresses hit it."""
-        if prefix_id < 0:
-            return None, ()
-        facts = self._facts.get(prefix_id)
-        if facts is None:
-            origins = self._origins(self.snapshot.origins_of_prefix(prefix_id))
-            facts = self._facts[prefix_id] = (self.snapshot.prefix(prefix_id), origins)
+    def _v4_facts(self, prefix_ids: list[int]) -> dict[int, Facts]:
+        """Matched prefixes (-1: none) and their origins, many at once: on a full table a list of random
+        addresses meets a new prefix at most lines, so their origins are gathered in one vectorised step."""
+        found = np.array([p for p in prefix_ids if p >= 0], dtype=np.int64)
+        counts, asns = self.snapshot.origin_asns_of(found)
+        texts = self.snapshot.prefix_texts(found)
+        facts: dict[int, Facts] = {-1: (None, ())} if len(found) < len(prefix_ids) else {}
+        first = (np.cumsum(counts) - counts).astype(np.int64)  # each prefix's first origin in `asns`
+        single = counts == 1
+        # one origin, as almost every prefix has: C-level maps, no Python code per prefix
+        alone = map(self._alone.__getitem__, asns[first[single]].tolist())
+        facts.update(
+            zip(
+                found[single].tolist(), zip(compress(texts, single.tolist()), alone, strict=True), strict=True
+            )
+        )
+        several = np.flatnonzero(~single)  # MOAS prefixes: a few percent of a real table's
+        every = asns.tolist()
+        for i, start, count in zip(
+            several.tolist(), first[several].tolist(), counts[several].tolist(), strict=True
+        ):
+            facts[int(found[i])] = (texts[i], self._origin_set(every[start : start + count]))
         return facts
+
+    def _origin_set(self, asns: list[int]) -> tuple[Origin, ...]:
+        """The origins of a MOAS prefix, one shared tuple per distinct set: writers key on it."""
+        key = tuple(asns)
+        found = self._sets.get(key)
+        if found is None:
+            found = self._sets[key] = tuple(self._alone[a][0] for a in asns)
+        return found
 
     def _general(self, chunk: Chunk, number: int, text: str) -> None:
         """IPv6 addresses like /lookup; prefixes by their closest announced covering route."""
@@ -172,7 +239,32 @@ class BatchLookup:
         chunk.countries.append(self.snapshot.country_of_ip(str(address)))
 
     def _origins(self, seen: list[OriginSeen]) -> tuple[Origin, ...]:
-        return tuple(Origin(o.asn, self.snapshot.as_name(o.asn)) for o in seen)
+        return tuple(self._alone[o.asn][0] for o in seen)
+
+
+class _SingleOrigins(dict[int, tuple[Origin]]):
+    """Each AS as a prefix's only origin, with its name read from the snapshot once: origins repeat across
+    prefixes (a full table has ~75 k origin ASes for ~1 M prefixes), and a hit is a C-level dict lookup."""
+
+    def __init__(self, snapshot: Snapshot) -> None:
+        super().__init__()
+        self._snapshot = snapshot
+
+    def __missing__(self, asn: int) -> tuple[Origin]:
+        origins = self[asn] = (Origin(asn, self._snapshot.as_name(asn)),)
+        return origins
+
+
+class _OriginCells(dict[tuple[Origin, ...], str]):
+    """The `origin_as,as_name` CSV cells of each set of origins, formatted once; only the names may need
+    quoting (numbers never do), as the csv module quotes: a delimiter, a quote character, a line break."""
+
+    def __missing__(self, origins: tuple[Origin, ...]) -> str:
+        names = " | ".join(o.name or "" for o in origins)
+        if _CSV_SPECIAL.search(names):
+            names = '"' + names.replace('"', '""') + '"'
+        cells = self[origins] = f"{' '.join(str(o.asn) for o in origins)},{names}"
+        return cells
 
 
 def _merged(a: Chunk, b: Chunk) -> Chunk:
@@ -200,38 +292,37 @@ def write_rows(
     a chunk at a time; a bad line goes to `on_bad` and the stream goes on."""
     if output_format == "csv":
         out.write(",".join(CSV_HEADER) + "\n")
-    formatted: dict[Facts, str] = {}  # one entry per distinct answer: bounded by the snapshot's prefixes
+    origin_cells = _OriginCells()
     for chunk in chunks:
         for bad in chunk.bad:
             on_bad(bad)
-        if output_format == "csv":
-            # queries are validated addresses or prefixes and countries two letters: only the middle
-            # (AS names) may need quoting, and it is formatted once per distinct answer
-            middle = [
-                formatted.get(facts) or formatted.setdefault(facts, _csv_middle(facts))
-                for facts in chunk.facts
-            ]
-            out.write(
-                "".join(
-                    [
-                        f"{query},{middle[i]},{country or ''}\n"
-                        for query, i, country in zip(
-                            chunk.queries, chunk.answer, chunk.countries, strict=True
-                        )
-                    ]
-                )
+        if len(origin_cells) > FACTS_KEPT:
+            origin_cells.clear()
+        if output_format == "csv" and chunk.queries:
+            # queries are validated addresses or prefixes and countries two letters: only the AS names
+            # may need quoting, formatted once per set of origins; the rows are then joined by C-level
+            # maps, with no Python code run per row
+            middle = [f"{prefix or ''},{origin_cells[origins]}" for prefix, origins in chunk.facts]
+            rows = zip(
+                chunk.queries,
+                map(middle.__getitem__, chunk.answer),
+                map(_COUNTRY_CELL.__getitem__, chunk.countries),
+                strict=True,
             )
-        else:
+            out.write("\n".join(map(",".join, rows)) + "\n")
+        elif output_format != "csv":
             out.writelines(
                 json.dumps(row._asdict() | {"origins": [o._asdict() for o in row.origins]}) + "\n"
                 for row in chunk.rows()
             )
 
 
-def _csv_middle(facts: Facts) -> str:
-    prefix, origins = facts
-    line = io.StringIO()
-    csv.writer(line, lineterminator="").writerow(
-        (prefix or "", " ".join(str(o.asn) for o in origins), " | ".join(o.name or "" for o in origins))
-    )
-    return line.getvalue()
+class _CountryCells(dict[str | None, str]):
+    """A country's CSV cell (None: empty), learnt once per code so each row's lookup is C-level."""
+
+    def __missing__(self, country: str | None) -> str:
+        cell = self[country] = country or ""
+        return cell
+
+
+_COUNTRY_CELL = _CountryCells()

@@ -53,6 +53,7 @@ from bot.routing.snapshot import (
     write_meta,
     write_tables,
 )
+from bot.routing.unique import sorted_unique
 
 Progress = Callable[[str], None]
 IMPORT_EXAMPLE = "silkroute data import rib.20140523.0600.bz2 delegated-extended.txt asnames.json"
@@ -148,7 +149,7 @@ def _encode_paths(
             sets[new] = sets_here
         last = path[-1] if path else 0
         origins[new] = last if isinstance(last, int) else 0
-    unique_origins = np.unique(origins)
+    unique_origins = sorted_unique(origins)
     public = np.isin(origins, [asn for asn in unique_origins.tolist() if asn and is_public(asn)])
     address_origins = np.where(public, origins, 0).astype(np.uint32)
     for new in np.flatnonzero(~public).tolist():  # a private or reserved origin: look further up the path

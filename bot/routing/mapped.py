@@ -18,7 +18,9 @@ def mapped(path: Path) -> npt.NDArray[Any]:
 def index_of(column: npt.NDArray[Any], value: int) -> int:
     """Position of `value` in a sorted unsigned integer column, or -1. Searched as the column's own dtype:
     given a Python int, numpy 2 converts the whole column first (milliseconds on a million entries)."""
-    if not 0 <= value <= np.iinfo(column.dtype).max:
+    try:
+        key = column.dtype.type(value)
+    except OverflowError:  # negative, or too big for the column's type (cheaper to catch than to check)
         return -1
-    i = int(np.searchsorted(column, column.dtype.type(value)))
+    i = int(np.searchsorted(column, key))
     return i if i < len(column) and int(column[i]) == value else -1

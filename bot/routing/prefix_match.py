@@ -20,6 +20,7 @@ import numpy as np
 import numpy.typing as npt
 
 from bot.routing.mapped import mapped
+from bot.routing.unique import sorted_unique
 
 U8 = npt.NDArray[np.uint8]
 U32 = npt.NDArray[np.uint32]
@@ -54,7 +55,7 @@ def v4_intervals(keys: U64, ids: I64) -> tuple[U32, I32]:
     net = keys >> np.uint64(8)
     lengths = (keys & np.uint64(255)).astype(np.int64)
     size = np.left_shift(np.uint64(1), (32 - lengths).astype(np.uint64))
-    bounds = np.unique(np.concatenate([np.zeros(1, dtype=np.uint64), net, net + size]))
+    bounds = sorted_unique(np.concatenate([np.zeros(1, dtype=np.uint64), net, net + size]))
     bounds = bounds[bounds < np.uint64(1 << 32)]  # the end of the address space starts nothing
     match = np.full(len(bounds), -1, dtype=np.int64)
     for bits in sorted(set(lengths.tolist()), reverse=True):

@@ -20,9 +20,11 @@ from typing import Any, BinaryIO
 import numpy as np
 import numpy.typing as npt
 
+from bot.routing.id_columns import encoded, id_dtype
 from bot.routing.interning import Interner
 from bot.routing.mrt import RouteEvent
 from bot.routing.snapshot import AsPath, Vantage
+from bot.routing.unique import sorted_unique
 
 U32 = npt.NDArray[np.uint32]
 U64 = npt.NDArray[np.uint64]
@@ -365,11 +367,11 @@ class FinalRoutes:
         last, so an origin's routes are one row range per vantage: the (origin -> row ranges) index costs
         a few bytes per origin and vantage instead of a 4-byte route index per route.
         """
-        prefixes = NpyWriter(self.scratch / "route_prefix.npy", np.uint32, self.total)
-        paths = NpyWriter(self.scratch / "route_path.npy", np.uint32, self.total)
+        prefixes = NpyWriter(self.scratch / "route_prefix.npy", id_dtype(n_prefixes), self.total)
+        paths = NpyWriter(self.scratch / "route_path.npy", id_dtype(len(self.used_paths)), self.total)
         prefix_vantages = np.zeros(n_prefixes, dtype=np.int64)
         moas = _PairCounts()
-        origin_asns = np.unique(path_origin[path_origin != 0])
+        origin_asns = sorted_unique(path_origin[path_origin != 0])
         n_origins = len(origin_asns)
         origin_of_path = np.where(
             path_origin != 0, np.searchsorted(origin_asns, path_origin), n_origins
@@ -382,12 +384,12 @@ class FinalRoutes:
             prefix_vantages += np.bincount(p[first_of_prefix], minlength=n_prefixes)
             origin = path_address_origin[q]
             seen = origin != 0
-            moas.add(np.unique((p[seen].astype(np.uint64) << np.uint64(32)) | origin[seen]))
+            moas.add(sorted_unique((p[seen].astype(np.uint64) << np.uint64(32)) | origin[seen]))
             dense = origin_of_path[q]
             order = np.argsort(dense, kind="stable")  # stable: (origin, prefix, ADD-PATH id)
             dense = dense[order]
-            prefixes.write(p[order])
-            paths.write(q[order])
+            prefixes.write(encoded(p[order], prefixes.dtype))
+            paths.write(encoded(q[order], paths.dtype))
             runs.append(_origin_runs(dense, base, n_origins))
             base += len(dense)
         run_origin, starts, ends = (

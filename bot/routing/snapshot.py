@@ -4,16 +4,20 @@ Layout of `data_dir/snapshots/<id>/` (`data_dir/current` is a symlink to the ser
 table (~1M prefixes x 30 vantage points = 30M routes):
 
 - `meta.json`: provenance, vantages, counts.
-- routes sorted by (vantage, origin AS, prefix): `route_prefix.npy`, `route_path.npy` (uint32 each, 8 bytes a
-  route) and `vantage_offsets.npy` (where each vantage's slice starts), so the vantage needs no column.
+- routes sorted by (vantage, origin AS, prefix): `route_prefix.npy`, `route_path.npy` (3 bytes an id while the
+  ids fit, 4 beyond: `bot.routing.id_columns`; 6 bytes a route) and `vantage_offsets.npy` (where each
+  vantage's slice starts), so the vantage needs no column.
 - AS paths interned once: `path_elems.npy` (uint32, flat; 0 marks an AS_SET, which AS0 can never be on a
-  path per RFC 7607) + `path_offsets.npy`, the sets in `path_sets.json`.
+  path per RFC 7607) + `path_offsets.npy`; the sets, in path order, as `path_set_paths.npy` (whose set each
+  is), `path_set_offsets.npy` and `path_set_asns.npy`: mapped, nothing parsed at load.
 - prefixes: IPv4 as sorted uint64 keys `net << 8 | len` (`prefix_v4_keys.npy`, ids 0..n4-1), IPv6 as sorted
   (high 64 bits, low 64 bits, length) columns (`prefix_v6_hi/lo/len.npy`, ids n4..), so sorted order puts
   every more-specific right after its cover.
 - `moas_*.npy`: every origin of each prefix with how many vantages see it, most-seen first.
 - `origin_*.npy`: per origin AS (`origin_asns`), its row range in each vantage's slice (`origin_starts`,
-  `origin_ends`, vantage order; `origin_offsets` says which ranges are whose): no per-route index.
+  `origin_lengths`, vantage order; `origin_offsets` says which ranges are whose): no per-route index.
+- vantage counts (`prefix_vantages`, `moas_vantages`) and range lengths are written in the narrowest unsigned
+  type that holds them (one byte a count below 256 vantage points).
 - `lpm_*.npy`: longest-prefix match as sorted disjoint intervals (`bot.routing.prefix_match`): IP lookups.
 - `ipasn.dat`: the most-seen origin per prefix in pyasn's format, for researchers' tools (not read here).
 - `registry_*.npy`: registered address ranges; `asn_*`, `country_*`, `asnames_*.npy`: the registration country
@@ -27,6 +31,7 @@ from __future__ import annotations
 
 import bisect
 import ipaddress
+import itertools
 import json
 import os
 import re
@@ -36,6 +41,7 @@ import uuid
 from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
+from functools import cached_property
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -43,21 +49,24 @@ import numpy as np
 import numpy.typing as npt
 
 from bot.core.values import Source
-from bot.routing import asn_tables, prefix_match
+from bot.routing import asn_tables, id_columns, prefix_match
 from bot.routing.asn_tables import AsnTables
+from bot.routing.id_columns import IdColumn
 from bot.routing.ixps import Ixp
 from bot.routing.mapped import index_of, mapped
 from bot.routing.prefix_match import PrefixMatch
 from bot.routing.served import claimed
 
 # 2: IPv6 prefixes as columns, longest-prefix-match intervals and per-AS columns written at import.
-FORMAT_VERSION = 2
+# 3: 3-byte route ids, narrowed counts and range lengths, AS_SETs as arrays instead of JSON.
+FORMAT_VERSION = 3
 KEEP_SNAPSHOTS = 2
 
 AsPath = tuple[int | frozenset[int], ...]
 U32 = npt.NDArray[np.uint32]
 I64 = npt.NDArray[np.int64]
 U64 = npt.NDArray[np.uint64]
+Counts = npt.NDArray[np.unsignedinteger[Any]]  # written in the narrowest type that holds them
 
 
 class Vantage(NamedTuple):
@@ -229,10 +238,11 @@ def v6_key(prefix: str) -> int:
     return (int(network.network_address) << 8) | network.prefixlen
 
 
-def rows_in(starts: U32, ends: U32) -> I64:
-    """The row indices of ranges [start, end), in order: an origin's routes from its per-vantage ranges."""
+def rows_in(starts: Counts, lengths: Counts) -> I64:
+    """The row indices of ranges [start, start + length), in order: an origin's routes from its per-vantage
+    ranges."""
     first = starts.astype(np.int64)
-    lengths = ends - first
+    lengths = lengths.astype(np.int64)  # a narrow unsigned type would overflow, or turn float with int64
     if len(first) == 1:  # one vantage point: a plain range, without the gather below
         return np.arange(first[0], first[0] + lengths[0])
     rows: I64 = np.repeat(first - np.cumsum(lengths) + lengths, lengths) + np.arange(int(lengths.sum()))
@@ -273,8 +283,6 @@ class SnapshotTables:
 
 _ARRAYS = (
     "prefix_v4_keys",
-    "route_prefix",
-    "route_path",
     "vantage_offsets",
     "path_elems",
     "path_offsets",
@@ -285,8 +293,11 @@ _ARRAYS = (
     "origin_asns",
     "origin_offsets",
     "origin_starts",
-    "origin_ends",
 )
+# The per-route columns (`bot.routing.id_columns`).
+_ID_COLUMNS = ("route_prefix", "route_path")
+# Counts of vantage points: below 256 of them, one byte each.
+_COUNTS = ("prefix_vantages", "moas_vantages")
 
 
 # Offsets into tables that stay far below 4 G entries, written as uint32: 4 bytes saved a distinct path.
@@ -299,6 +310,13 @@ def _narrow(offsets: I64) -> U32:
     return offsets.astype(np.uint32)
 
 
+def _narrowest(counts: Counts) -> Counts:
+    """Non-negative counts in the smallest unsigned type that holds the largest (readers never care which)."""
+    largest = int(counts.max()) if len(counts) else 0
+    dtype = next(t for t in (np.uint8, np.uint16, np.uint32, np.uint64) if largest <= np.iinfo(t).max)
+    return counts.astype(dtype)
+
+
 def write_snapshot(folder: Path, tables: SnapshotTables, provenance: Provenance) -> None:
     """Write all files of one snapshot into an empty folder (the caller renames it into place)."""
     write_tables(folder, tables)
@@ -309,10 +327,20 @@ def write_tables(folder: Path, tables: SnapshotTables) -> None:
     """Every file but `meta.json`, which is written last so it can record how long all this took."""
     for name in _ARRAYS:
         value = getattr(tables, name)
-        if isinstance(value, Path):
-            shutil.move(value, folder / f"{name}.npy")
+        if name in _UINT32_OFFSETS:
+            value = _narrow(value)
+        elif name in _COUNTS:
+            value = _narrowest(value)
+        np.save(folder / f"{name}.npy", value)
+    np.save(folder / "origin_lengths.npy", _narrowest(tables.origin_ends - tables.origin_starts))
+    limits = {"route_prefix": len(tables.prefix_v4_keys) + len(tables.prefix_v6)}
+    limits["route_path"] = len(tables.path_offsets) - 1
+    for name in _ID_COLUMNS:
+        column = getattr(tables, name)
+        if isinstance(column, Path):  # written by the import with the same limit
+            shutil.move(column, folder / f"{name}.npy")
         else:
-            np.save(folder / f"{name}.npy", _narrow(value) if name in _UINT32_OFFSETS else value)
+            id_columns.save(folder / f"{name}.npy", column, limits[name])
     for label, (starts, ends, codes) in (("v4", tables.v4_ranges), ("v6", tables.v6_ranges)):
         np.save(folder / f"registry_{label}_start.npy", starts)
         np.save(folder / f"registry_{label}_end.npy", ends)
@@ -329,9 +357,20 @@ def write_tables(folder: Path, tables: SnapshotTables) -> None:
         prefix_match.v6_intervals(v6_hi[v6 - n4], v6_lo[v6 - n4], v6_len[v6 - n4], v6),
     )
     _write_ipasn(folder / "ipasn.dat", tables, listed)
-    _write_json(folder / "path_sets.json", {str(k): v for k, v in tables.path_sets.items()})
+    _write_path_sets(folder, tables.path_sets)
     _write_json(folder / "ixps.json", {"ixps": [ixp.to_json() for ixp in tables.ixps]})
     asn_tables.write(folder, tables.asn_country, tables.name_country, tables.as_names)
+
+
+def _write_path_sets(folder: Path, path_sets: dict[int, list[list[int]]]) -> None:
+    """Every AS_SET with the path it is on, in path order, then order on the path: one searchsorted finds a
+    path's sets, and opening the snapshot parses nothing."""
+    ids = sorted(path_sets)
+    members = [members for i in ids for members in path_sets[i]]
+    owners = np.repeat(np.array(ids, dtype=np.uint32), [len(path_sets[i]) for i in ids])
+    np.save(folder / "path_set_paths.npy", owners)
+    np.save(folder / "path_set_offsets.npy", _narrow(np.cumsum([0, *map(len, members)], dtype=np.int64)))
+    np.save(folder / "path_set_asns.npy", np.array([a for s in members for a in s], dtype=np.uint32))
 
 
 def _listed_prefixes(tables: SnapshotTables, v6_lengths: npt.NDArray[np.uint8]) -> I64:
@@ -467,28 +506,27 @@ class Snapshot:
         self.vantages: Sequence[Vantage] = [Vantage(c, ip, int(asn)) for c, ip, asn in meta["vantages"]]
         arrays = {name: mapped(folder / f"{name}.npy") for name in _ARRAYS}
         self._v4_keys: U64 = arrays["prefix_v4_keys"]
-        self._route_prefix: U32 = arrays["route_prefix"]
-        self._route_path: U32 = arrays["route_path"]
+        self._route_prefix = IdColumn(folder / "route_prefix.npy")
+        self._route_path = IdColumn(folder / "route_path.npy")
         self._vantage_offsets: I64 = arrays["vantage_offsets"]
         self._path_elems: U32 = arrays["path_elems"]
         self._path_offsets: U32 = arrays["path_offsets"]
-        self._prefix_vantages: U32 = arrays["prefix_vantages"]
+        self._prefix_vantages: Counts = arrays["prefix_vantages"]
         self._moas_offsets: U32 = arrays["moas_offsets"]
         self._moas_asns: U32 = arrays["moas_asns"]
-        self._moas_vantages: U32 = arrays["moas_vantages"]
+        self._moas_vantages: Counts = arrays["moas_vantages"]
         self._origin_asns: U32 = arrays["origin_asns"]
         self._origin_offsets: I64 = arrays["origin_offsets"]
         self._origin_starts: U32 = arrays["origin_starts"]
-        self._origin_ends: U32 = arrays["origin_ends"]
+        self._origin_lengths: Counts = mapped(folder / "origin_lengths.npy")
         self.n_v4 = len(self._v4_keys)
         self._v6_hi, self._v6_lo, self._v6_len = (
             mapped(folder / f"prefix_v6_{name}.npy") for name in ("hi", "lo", "len")
         )
         self._match = PrefixMatch.load(folder)
-        self._path_sets = {
-            int(k): [frozenset(s) for s in v]
-            for k, v in json.loads((folder / "path_sets.json").read_text(encoding="utf-8")).items()
-        }
+        self._set_paths, self._set_offsets, self._set_asns = (
+            mapped(folder / f"path_set_{name}.npy") for name in ("paths", "offsets", "asns")
+        )
         self._asns = AsnTables(folder)
         self._ranges = {
             label: tuple(np.load(folder / f"registry_{label}_{part}.npy") for part in ("start", "end", "cc"))
@@ -521,6 +559,12 @@ class Snapshot:
             return i if i < self.n_v4 and int(self._v4_keys[i]) == key else None
         found = self._prefix_range(prefix, exact=True)
         return found.start if found else None
+
+    def prefix_texts(self, prefix_ids: I64) -> list[str]:
+        """`prefix` for many ids at once (bulk lookups): IPv4 keys gathered in one step, no call per id."""
+        if bool((prefix_ids < self.n_v4).all()):
+            return list(map(v4_text, self._v4_keys[prefix_ids].tolist()))
+        return [self.prefix(i) for i in prefix_ids.tolist()]
 
     def more_specifics(self, prefix: str) -> list[int]:
         """Ids of announced prefixes strictly inside `prefix` (contiguous thanks to the sort order)."""
@@ -570,13 +614,18 @@ class Snapshot:
         start, end = int(self._path_offsets[path_id]), int(self._path_offsets[path_id + 1])
         elems = self._path_elems[start:end].tolist()
         if 0 in elems:
-            sets = iter(self._path_sets[path_id])
+            sets = map(
+                self._path_set, itertools.count(int(np.searchsorted(self._set_paths, np.uint32(path_id))))
+            )
             result: AsPath = tuple(next(sets) if e == 0 else e for e in elems)
         else:
             result = tuple(elems)
         if len(self._path_cache) < 500_000:
             self._path_cache[path_id] = result
         return result
+
+    def _path_set(self, k: int) -> frozenset[int]:
+        return frozenset(self._set_asns[int(self._set_offsets[k]) : int(self._set_offsets[k + 1])].tolist())
 
     def _vantage_of_routes(self, indices: npt.NDArray[Any]) -> npt.NDArray[np.int64]:
         return np.searchsorted(self._vantage_offsets, indices, side="right").astype(np.int64) - 1
@@ -587,12 +636,12 @@ class Snapshot:
         return prefix_ids < self.n_v4 if family == 4 else prefix_ids >= self.n_v4
 
     def _routes_at(self, indices: npt.NDArray[Any], family: int | None) -> list[Route]:
-        prefixes = np.asarray(self._route_prefix[indices])
+        prefixes = self._route_prefix[indices]
         mask = self._family_mask(prefixes, family)
         if mask is not None:
             indices, prefixes = indices[mask], prefixes[mask]
         vantages = self._vantage_of_routes(indices).tolist()
-        paths = np.asarray(self._route_path[indices]).tolist()
+        paths = self._route_path[indices].tolist()
         ids = prefixes.tolist()
         # Each prefix has a route per vantage point, and a few paths carry many prefixes: decode each once.
         text = {p: self.prefix(p) for p in set(ids)}
@@ -619,7 +668,9 @@ class Snapshot:
         if position < 0:
             return []
         start, end = int(self._origin_offsets[position]), int(self._origin_offsets[position + 1])
-        return self._routes_at(rows_in(self._origin_starts[start:end], self._origin_ends[start:end]), family)
+        return self._routes_at(
+            rows_in(self._origin_starts[start:end], self._origin_lengths[start:end]), family
+        )
 
     def vantage_count(self, prefix_id: int) -> int:
         """How many vantage points have a route to this exact prefix (precomputed at import)."""
@@ -633,6 +684,14 @@ class Snapshot:
                 self._moas_asns[start:end].tolist(), self._moas_vantages[start:end].tolist(), strict=True
             )
         ]
+
+    def origin_asns_of(self, prefix_ids: I64) -> tuple[U32, U32]:
+        """`origins_of_prefix` for many prefixes at once (bulk lookups): how many origins each has, and all
+        their ASNs in order, most seen first."""
+        starts = self._moas_offsets[prefix_ids]
+        counts: U32 = self._moas_offsets[prefix_ids + 1] - starts
+        asns: U32 = self._moas_asns[rows_in(starts, counts)]
+        return counts, asns
 
     # registry and names
 
@@ -686,13 +745,23 @@ class Snapshot:
 
     def countries_of_v4(self, addresses: U64) -> list[str | None]:
         """`country_of_ip` for many IPv4 addresses (as integers) in one vectorised search: bulk lookups."""
-        starts, ends, codes = self._ranges["v4"]
+        starts, ends, _ = self._ranges["v4"]
+        countries = self._v4_countries
+        if not len(starts):  # imported without registry data
+            return [None] * len(addresses)
         i = np.maximum(np.searchsorted(starts, addresses.astype(starts.dtype), side="right") - 1, 0)
         found = (starts[i] <= addresses) & (ends[i] >= addresses)
-        named: npt.NDArray[np.object_] = np.char.decode(codes[i]).astype(object)
-        named[~found] = None
-        result: list[str | None] = named.tolist()
+        result: list[str | None] = countries[np.where(found, i, len(countries) - 1)].tolist()
         return result
+
+    @cached_property
+    def _v4_countries(self) -> npt.NDArray[np.object_]:
+        """Each registered IPv4 range's country as text, then None (no range): bulk lookups decode the few
+        hundred distinct codes once (~10 ms), not one code per address."""
+        distinct, inverse = np.unique(self._ranges["v4"][2], return_inverse=True)
+        names = np.array([*(code.decode() for code in distinct.tolist()), None], dtype=object)
+        countries: npt.NDArray[np.object_] = names[np.append(inverse, len(distinct))]
+        return countries
 
     def covering_v4(self, addresses: U64) -> I64:
         """Id of the most specific announced prefix (-1: none) of many IPv4 addresses (as integers) in one
