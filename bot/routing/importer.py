@@ -42,7 +42,7 @@ from bot.routing.rib_workers import (
     read_in_workers,
     worker_count,
 )
-from bot.routing.route_build import RouteAccumulator, path_of_words, prefix_words_of_text
+from bot.routing.route_build import RouteAccumulator, path_of_words, prefix_key_of_text
 from bot.routing.snapshot import (
     CollectorInfo,
     FileRecord,
@@ -441,11 +441,8 @@ def _build_tables(inputs: _Inputs, routes: RouteAccumulator) -> tuple[SnapshotTa
     routes.spill_all()
     ipasn_ids = np.zeros(0, dtype=np.uint32)
     if source != "routes":
-        words = [prefix_words_of_text(text) for text, _asn in inputs.ipasn]
-        ipasn_ids = routes.prefixes.table.intern(
-            np.fromiter((w for word in words for w in word), dtype=np.uint32),
-            np.concatenate(([0], np.cumsum([len(word) for word in words]))).astype(np.int64),
-        )
+        provisional = [routes.prefixes.provisional(prefix_key_of_text(text)) for text, _asn in inputs.ipasn]
+        ipasn_ids = routes.prefixes.resolved()[provisional]
     v4_keys, v6_texts, remap = _sort_prefixes(routes.prefixes.table)
     final = routes.finish(remap)
     renumber = np.arange(len(remap), dtype=np.uint32)

@@ -14,7 +14,7 @@ cheap) and resolves them to exact ids in batches: ids come out in first-seen ord
 from __future__ import annotations
 
 from array import array
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 import numpy as np
@@ -190,20 +190,30 @@ class SequenceTable:
         self._ids = np.insert(self._ids, at, ids)
 
 
+Decode = Callable[[npt.NDArray[np.uint8], I64], tuple[U32, I64]]
+
+
+def words_of_bytes(encoded: npt.NDArray[np.uint8], offsets: I64) -> tuple[U32, I64]:
+    """The `Decode` of sequences handed over as their uint32 words' bytes."""
+    return encoded.view(np.uint32), offsets // 4
+
+
 class Interner:
     """Provisional ids for sequences as a reader meets them, resolved to a `SequenceTable`'s exact ids in
-    batches: a provisional id is cheap to hand out (the caller's cache of recent keys gives repeats
-    theirs), and a sequence met again after that cache was cleared only costs another provisional id."""
+    batches: a provisional id is cheap to hand out (the key's bytes appended to a buffer; the caller's
+    cache of recent keys gives repeats theirs), a sequence met again after that cache was cleared only
+    costs another provisional id, and `decode` turns a batch of keys into sequences in numpy."""
 
-    def __init__(self) -> None:
+    def __init__(self, decode: Decode = words_of_bytes) -> None:
         self.table = SequenceTable()
-        self._pending = array("I")
+        self._decode = decode
+        self._pending = bytearray()
         self._pending_ends = array("q")
         self._count = 0
         self._resolved = _Grown(np.uint32)
 
-    def provisional(self, words: Iterable[int]) -> int:
-        self._pending.extend(words)
+    def provisional(self, encoded: bytes | array[int]) -> int:
+        self._pending += encoded
         self._pending_ends.append(len(self._pending))
         self._count += 1
         return self._count - 1
@@ -213,9 +223,9 @@ class Interner:
         if self._pending_ends:
             ends = np.frombuffer(self._pending_ends, dtype=np.int64)
             offsets = np.concatenate((np.zeros(1, dtype=np.int64), ends))
-            elems = np.frombuffer(self._pending, dtype=np.uint32)
+            elems, offsets = self._decode(np.frombuffer(self._pending, dtype=np.uint8), offsets)
             self._resolved.extend(self.table.intern(elems, offsets))
-            self._pending, self._pending_ends = array("I"), array("q")
+            self._pending, self._pending_ends = bytearray(), array("q")
         return self._resolved.values  # type: ignore[return-value]
 
     def __len__(self) -> int:

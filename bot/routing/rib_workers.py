@@ -43,7 +43,7 @@ import numpy as np
 
 from bot.routing.interning import load_sequences
 from bot.routing.mrt import AsPath, MrtReader, MrtReport, Nlri
-from bot.routing.route_build import RECENT_PATHS, WITHDRAWN, RouteAccumulator, prefix_words
+from bot.routing.route_build import RECENT_PATHS, WITHDRAWN, RouteAccumulator, prefix_key
 from bot.routing.snapshot import Vantage
 
 # Compressed bytes per part: below this a worker process costs more than it saves.
@@ -125,7 +125,7 @@ class WireRows:
     def _new(self, ids: dict[bytes, int], raw: bytes, v6: bool) -> int:
         if len(ids) >= RECENT_PATHS:
             ids.clear()
-        p = ids[raw] = self.routes.prefixes.provisional(prefix_words(raw, v6))
+        p = ids[raw] = self.routes.prefixes.provisional(prefix_key(raw, v6))
         return p
 
     def _buffer(self, vantage: int) -> array[int]:

@@ -102,30 +102,42 @@ def path_of_words(words: list[int]) -> AsPath:
     return tuple(path)
 
 
-def prefix_words(raw: bytes, v6: bool) -> tuple[int, ...]:
-    """A prefix as the words an `Interner` keys it by, from its NLRI encoding (length byte + significant
-    octets; host bits cleared, as `prefix_text` does): (length, address) for IPv4, (256 + length, four
-    address words) for IPv6, so both families share one table and sort apart."""
-    length = raw[0]
-    size = 16 if v6 else 4
-    address = int.from_bytes(raw[1:].ljust(size, b"\0"), "big")
-    address &= ((1 << length) - 1) << (8 * size - length)
-    if not v6:
-        return (length, address)
-    return (
-        256 + length,
-        address >> 96,
-        (address >> 64) & 0xFFFFFFFF,
-        (address >> 32) & 0xFFFFFFFF,
-        address & 0xFFFFFFFF,
-    )
+def prefix_key(raw: bytes, v6: bool) -> bytes:
+    """What a prefix is handed to its `Interner` as: a family byte and its NLRI encoding (length byte +
+    significant octets, host bits as they came), turned into words in bulk by `prefix_sequences`."""
+    return (b"\x01" if v6 else b"\x00") + raw
 
 
-def prefix_words_of_text(text: str) -> tuple[int, ...]:
+def prefix_key_of_text(text: str) -> bytes:
     network = ipaddress.ip_network(text, strict=False)
-    v6 = network.version == 6
-    raw = bytes((network.prefixlen,)) + network.network_address.packed
-    return prefix_words(raw, v6)
+    significant = network.network_address.packed[: (network.prefixlen + 7) // 8]
+    return prefix_key(bytes((network.prefixlen,)) + significant, network.version == 6)
+
+
+def prefix_sequences(keys: npt.NDArray[np.uint8], offsets: I64) -> tuple[U32, I64]:
+    """`prefix_key`s as the words a prefix is interned by, host bits cleared (as `prefix_text` does):
+    (length, address) for IPv4, (256 + length, four address words) for IPv6, so both families share one
+    table and sort apart."""
+    starts = offsets[:-1]
+    v6 = keys[starts] == 1
+    length = keys[starts + 1].astype(np.int64)
+    octets = offsets[1:] - starts - 2
+    owner = np.repeat(np.arange(len(starts)), octets)
+    column = np.arange(len(owner)) - np.repeat(np.cumsum(octets) - octets, octets)
+    address = np.zeros((len(starts), 16), dtype=np.uint8)
+    address[owner, column] = keys[np.repeat(starts + 2, octets) + column]
+    bits = np.clip(length[:, None] - 8 * np.arange(16), 0, 8)
+    address &= ((0xFF00 >> bits) & 0xFF).astype(np.uint8)
+    words = address.view(">u4").astype(np.uint32)
+    sizes = np.where(v6, 5, 2)
+    out_offsets = np.concatenate((np.zeros(1, dtype=np.int64), np.cumsum(sizes)))
+    elems = np.zeros(int(out_offsets[-1]), dtype=np.uint32)
+    first = out_offsets[:-1]
+    elems[first] = length + 256 * v6
+    elems[first + 1] = words[:, 0]
+    for k in (1, 2, 3):
+        elems[first[v6] + 1 + k] = words[v6, k]
+    return elems, out_offsets
 
 
 # The path id of a withdrawal row: it masks the rows of its prefix before it, and is dropped at the end.
@@ -145,7 +157,7 @@ class RouteAccumulator:
         self.scratch = scratch
         self.spill_routes = spill_routes or SPILL_ROUTES
         self.vantages: dict[Vantage, int] = {}
-        self.prefixes = Interner()
+        self.prefixes = Interner(prefix_sequences)
         self.paths = Interner()
         self.dropped: set[int] = set()  # vantages that went down: rows read elsewhere before are void
         self.collector_ranges: dict[str, list[int]] = {}
@@ -196,9 +208,7 @@ class RouteAccumulator:
             if p is None:
                 if len(recent_prefix) >= RECENT_PATHS:
                     recent_prefix.clear()
-                p = recent_prefix[event.prefix] = self.prefixes.provisional(
-                    prefix_words_of_text(event.prefix)
-                )
+                p = recent_prefix[event.prefix] = self.prefixes.provisional(prefix_key_of_text(event.prefix))
             q = WITHDRAWN if kind == "W" else recent_path(event.as_path)
             if q is None:
                 q = path_id(event.as_path)
@@ -297,7 +307,7 @@ class RouteAccumulator:
     def release_ids(self) -> None:
         """Forget the prefix and path tables once the build has taken what it needs from them (~350 MB at a
         full table's 6 M paths, while the route files are written)."""
-        self.prefixes, self.paths = Interner(), Interner()
+        self.prefixes, self.paths = Interner(prefix_sequences), Interner()
 
     def finish(self, prefix_remap: U32) -> FinalRoutes:
         """Pass 1: every vantage's final routes to scratch, with what the tables need to know up front."""

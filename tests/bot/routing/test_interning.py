@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
+import itertools
 import random
+from array import array
 
 import numpy as np
 import pytest
 
 from bot.routing import interning
 from bot.routing.interning import Interner, SequenceTable
-from bot.routing.route_build import path_of_words, path_words, prefix_words, prefix_words_of_text
+from bot.routing.route_build import (
+    path_of_words,
+    path_words,
+    prefix_key,
+    prefix_key_of_text,
+    prefix_sequences,
+)
 
 
 def packed(sequences: list[tuple[int, ...]]) -> tuple[np.ndarray, np.ndarray]:
@@ -23,31 +31,26 @@ def test_ids_are_a_dicts_ids_across_batches(monkeypatch: pytest.MonkeyPatch) -> 
     in chunks that cross the batch size: every id is the one `dict.setdefault` gives."""
     monkeypatch.setattr(interning, "BATCH", 700)
     rng = random.Random(7)
-    sequences = [tuple(rng.randint(1, 30) for _ in range(rng.randint(0, 4))) for _ in range(12_000)]
+    given = [tuple(rng.randint(1, 30) for _ in range(rng.randint(0, 4))) for _ in range(12_000)]
     table, expected = SequenceTable(), {}
-    for start in range(0, len(sequences), 2_500):
-        chunk = sequences[start : start + 2_500]
+    for start in range(0, len(given), 2_500):
+        chunk = given[start : start + 2_500]
         ids = table.intern(*packed(chunk))
         assert ids.tolist() == [expected.setdefault(s, len(expected)) for s in chunk]
     assert len(table) == len(expected)
-    stored = [
-        tuple(table.elems[a:b].tolist()) for a, b in zip(table.offsets[:-1], table.offsets[1:], strict=True)
-    ]
-    assert stored == list(expected)
+    assert sequences(table) == [list(s) for s in expected]
 
 
 def test_interner_resolves_provisional_ids_to_first_seen_ids() -> None:
     rng = random.Random(3)
-    sequences = [tuple(rng.randint(1, 9) for _ in range(3)) for _ in range(5_000)]
+    given = [tuple(rng.randint(1, 9) for _ in range(3)) for _ in range(5_000)]
     interner, provisional, expected = Interner(), [], {}
-    for i, sequence in enumerate(sequences):
-        provisional.append(interner.provisional(sequence))
+    for i, sequence in enumerate(given):
+        provisional.append(interner.provisional(array("I", sequence)))
         if i % 1_000 == 999:
             interner.resolved()  # resolving in several batches keeps earlier answers
     resolved = interner.resolved()
-    assert [int(resolved[p]) for p in provisional] == [
-        expected.setdefault(s, len(expected)) for s in sequences
-    ]
+    assert [int(resolved[p]) for p in provisional] == [expected.setdefault(s, len(expected)) for s in given]
     assert len(interner) == len(expected)
 
 
@@ -78,12 +81,27 @@ def test_path_words_decode_to_the_same_path(path: tuple[int | frozenset[int], ..
     assert (list(words) == list(path)) is plain
 
 
+def prefix_words(*keys: bytes) -> list[list[int]]:
+    """Each `prefix_key`'s words, decoded in one batch."""
+    buffer = np.frombuffer(b"".join(keys), dtype=np.uint8)
+    ends = np.cumsum([len(key) for key in keys])
+    elems, offsets = prefix_sequences(buffer, np.concatenate(([0], ends)).astype(np.int64))
+    return [elems[a:b].tolist() for a, b in itertools.pairwise(offsets.tolist())]
+
+
+def sequences(table: SequenceTable) -> list[list[int]]:
+    """Every sequence of the table, in id order."""
+    return [table.elems[a:b].tolist() for a, b in itertools.pairwise(table.offsets.tolist())]
+
+
 def test_prefix_words_clear_host_bits_and_separate_families() -> None:
+    dirty, clean = prefix_key(bytes((23, 10, 1, 3)), False), prefix_key_of_text("10.1.2.0/23")
+    assert prefix_words(dirty, clean) == [[23, 0x0A010200]] * 2
+    assert prefix_words(prefix_key(bytes((0,)), False)) == [[0, 0]]
+    v6 = prefix_key_of_text("2001:db8::/32")
     assert (
-        prefix_words(bytes((23, 10, 1, 3)), False) == prefix_words_of_text("10.1.2.0/23") == (23, 0x0A010200)
+        prefix_words(v6, prefix_key(bytes((32, 0x20, 0x01, 0x0D, 0xB8)), True))
+        == [[288, 0x20010DB8, 0, 0, 0]] * 2
     )
-    assert prefix_words(bytes((0,)), False) == (0, 0)
-    v6 = prefix_words_of_text("2001:db8::/32")
-    assert v6 == (256 + 32, 0x20010DB8, 0, 0, 0)
-    assert prefix_words(bytes((32, 0x20, 0x01, 0x0D, 0xB8)), True) == v6
-    assert prefix_words(bytes((8, 10)), False) != prefix_words(bytes((8, 10)), True)
+    assert prefix_words(prefix_key_of_text("2001:db8:1:2:3:4:5:6/127"))[0][-1] == 0x00050006
+    assert prefix_words(prefix_key(bytes((8, 10)), False)) != prefix_words(prefix_key(bytes((8, 10)), True))

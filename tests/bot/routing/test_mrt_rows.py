@@ -7,19 +7,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from bot.routing.interning import SequenceTable
 from bot.routing.mrt import AsPath, MrtReader
 from bot.routing.rib_workers import WireRows, absorb, parse_part
-from bot.routing.route_build import WITHDRAWN, RouteAccumulator, path_of_words, prefix_words_of_text
+from bot.routing.route_build import WITHDRAWN, RouteAccumulator, path_of_words, prefix_key_of_text
 from tests.bot.routing import mrt_writer as w
+from tests.bot.routing.test_interning import prefix_words, sequences
 from tests.conftest import SHARED_DATA
 
 # every real MRT file (collected by name; the `shared_data` fixture skips or fails without the folder)
 MRT_FILES = sorted(p.name for p in (SHARED_DATA / "mrt").glob("*.*")) or ["(shared data missing)"]
-
-
-def sequences(table: SequenceTable) -> list[list[int]]:
-    return [table.elems[a:b].tolist() for a, b in zip(table.offsets[:-1], table.offsets[1:], strict=True)]
 
 
 def table(routes: RouteAccumulator) -> dict[tuple[str, int], list[tuple[list[int], int, AsPath | None]]]:
@@ -79,7 +75,7 @@ def test_two_encodings_of_a_prefix_are_one_prefix(tmp_path: Path) -> None:
     assert partial.prefixes == 1
     routes = RouteAccumulator(tmp_path / "all")
     absorb(routes, "c", partial)
-    assert sequences(routes.prefixes.table) == [list(prefix_words_of_text("10.1.2.0/23"))]
+    assert sequences(routes.prefixes.table) == prefix_words(prefix_key_of_text("10.1.2.0/23"))
     routes.spill_all()
     prefix, path = routes.vantage_routes(0, np.zeros(1, dtype=np.uint32))
     assert prefix.tolist() == [0]
