@@ -223,8 +223,12 @@ class Interner:
         if self._pending_ends:
             ends = np.frombuffer(self._pending_ends, dtype=np.int64)
             offsets = np.concatenate((np.zeros(1, dtype=np.int64), ends))
-            elems, offsets = self._decode(np.frombuffer(self._pending, dtype=np.uint8), offsets)
-            self._resolved.extend(self.table.intern(elems, offsets))
+            pending = np.frombuffer(self._pending, dtype=np.uint8)
+            for start in range(0, len(ends), BATCH):  # decoding takes tens of bytes per key: in chunks
+                chunk = offsets[start : start + BATCH + 1]
+                elems, chunk_offsets = self._decode(pending[chunk[0] : chunk[-1]], chunk - chunk[0])
+                self._resolved.extend(self.table.intern(elems, chunk_offsets))
+            del pending
             self._pending, self._pending_ends = bytearray(), array("q")
         return self._resolved.values  # type: ignore[return-value]
 

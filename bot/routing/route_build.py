@@ -126,8 +126,8 @@ def prefix_sequences(keys: npt.NDArray[np.uint8], offsets: I64) -> tuple[U32, I6
     column = np.arange(len(owner)) - np.repeat(np.cumsum(octets) - octets, octets)
     address = np.zeros((len(starts), 16), dtype=np.uint8)
     address[owner, column] = keys[np.repeat(starts + 2, octets) + column]
-    bits = np.clip(length[:, None] - 8 * np.arange(16), 0, 8)
-    address &= ((0xFF00 >> bits) & 0xFF).astype(np.uint8)
+    for k in range(16):
+        address[:, k] &= ((0xFF00 >> np.clip(length - 8 * k, 0, 8)) & 0xFF).astype(np.uint8)
     words = address.view(">u4").astype(np.uint32)
     sizes = np.where(v6, 5, 2)
     out_offsets = np.concatenate((np.zeros(1, dtype=np.int64), np.cumsum(sizes)))
