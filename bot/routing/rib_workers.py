@@ -41,9 +41,10 @@ from typing import cast
 
 import numpy as np
 
+from bot.routing import route_build
 from bot.routing.interning import load_sequences
 from bot.routing.mrt import AsPath, MrtReader, MrtReport, Nlri
-from bot.routing.route_build import RECENT_PATHS, WITHDRAWN, RouteAccumulator, prefix_key
+from bot.routing.route_build import WITHDRAWN, RouteAccumulator, prefix_key
 from bot.routing.snapshot import Vantage
 
 # Compressed bytes per part: below this a worker process costs more than it saves.
@@ -123,7 +124,7 @@ class WireRows:
         self.routes.added(len(vantages))
 
     def _new(self, ids: dict[bytes, int], raw: bytes, v6: bool) -> int:
-        if len(ids) >= RECENT_PATHS:
+        if len(ids) >= route_build.RECENT_KEYS:
             ids.clear()
         p = ids[raw] = self.routes.prefixes.provisional(prefix_key(raw, v6))
         return p

@@ -34,7 +34,7 @@ I64 = npt.NDArray[np.int64]
 SPILL_ROUTES = 1_000_000
 # Recently seen paths (and prefixes) kept for their provisional id: a RIB repeats a path over an origin's
 # prefixes, an updates file a prefix over its flaps.
-RECENT_PATHS = 100_000
+RECENT_KEYS = 100_000
 # (prefix, origin) pairs kept pending before they are counted.
 PENDING_PAIRS = 2_000_000
 
@@ -179,7 +179,7 @@ class RouteAccumulator:
         """The path's provisional id (the hot path asks the cache of recent paths first)."""
         found = self._recent_paths.get(path)
         if found is None:
-            if len(self._recent_paths) >= RECENT_PATHS:
+            if len(self._recent_paths) >= RECENT_KEYS:
                 self._recent_paths.clear()
             found = self._recent_paths[path] = self.paths.provisional(path_words(path))
         return found
@@ -206,7 +206,7 @@ class RouteAccumulator:
                 continue
             p = recent_prefix.get(event.prefix)
             if p is None:
-                if len(recent_prefix) >= RECENT_PATHS:
+                if len(recent_prefix) >= RECENT_KEYS:
                     recent_prefix.clear()
                 p = recent_prefix[event.prefix] = self.prefixes.provisional(prefix_key_of_text(event.prefix))
             q = WITHDRAWN if kind == "W" else recent_path(event.as_path)

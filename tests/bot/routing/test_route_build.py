@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from bot.routing import route_build
+from bot.routing import interning, mrt, route_build
 from bot.routing.importer import import_files
 from bot.routing.mrt import RouteEvent
 from bot.routing.route_build import NpyWriter, RouteAccumulator
@@ -36,11 +36,15 @@ def test_spilled_build_is_byte_identical_to_in_memory_build(
     shared_data: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A real RIB, updates replayed over it and ADD-PATH RIBs, built with every bound set so low that each
-    vantage spills many times and pairs merge in many batches."""
+    vantage spills many times, pairs merge in many batches and ids are interned in many batches."""
     inputs = [shared_data / name for name in REAL_INPUTS]
     whole = import_files(inputs, tmp_path / "whole")
     monkeypatch.setattr(route_build, "SPILL_ROUTES", 997)
     monkeypatch.setattr(route_build, "PENDING_PAIRS", 3001)
+    # caches of recent prefixes and paths this small hand one key many provisional ids, resolved in many batches
+    monkeypatch.setattr(route_build, "RECENT_KEYS", 7)
+    monkeypatch.setattr(mrt, "_CACHE_LIMIT", 5)
+    monkeypatch.setattr(interning, "BATCH", 1_000)
     spilled = import_files(inputs, tmp_path / "spilled")
     assert whole.provenance.routes > 200_000
     assert snapshot_files(whole.folder) == snapshot_files(spilled.folder)
