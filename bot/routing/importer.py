@@ -83,7 +83,7 @@ def _sort_prefixes(
     prefixes: SequenceTable,
 ) -> tuple[npt.NDArray[np.uint64], list[str], npt.NDArray[np.uint32]]:
     """Sorted IPv4 keys, sorted IPv6 texts, and the map id -> final id (IPv4 first), from the prefixes'
-    words (`prefix_words`) without a Python object per prefix, but for the IPv6 texts."""
+    words (`route_build.prefix_sequences`) without a Python object per prefix, but for the IPv6 texts."""
     elems, starts = prefixes.elems, prefixes.offsets[:-1]
     head = elems[starts]
     v6 = head >= 256
