@@ -238,11 +238,15 @@ def file_span(partials: list[Partial]) -> tuple[int, int] | None:
 def own_peak_rss() -> int:
     """This process's peak resident memory in bytes: the process image's VmHWM where /proc has it
     (`ru_maxrss` keeps the peak of a parent that forked and exec'd us)."""
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
-    with contextlib.suppress(OSError, StopIteration, ValueError):
-        status = Path("/proc/self/status").read_text(encoding="ascii").splitlines()
-        peak = int(next(line for line in status if line.startswith("VmHWM:")).split()[1])
-    return peak * 1024
+    return _status_bytes("self", "VmHWM") or resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+
+def _status_bytes(pid: str, field: str) -> int:
+    """A size field of /proc/<pid>/status (VmRSS, VmHWM) in bytes; 0 where /proc has none."""
+    with contextlib.suppress(OSError, StopIteration, ValueError, IndexError):
+        status = Path(f"/proc/{pid}/status").read_text(encoding="ascii", errors="replace").splitlines()
+        return int(next(line for line in status if line.startswith(f"{field}:")).split()[1]) * 1024
+    return 0
 
 
 class TreeMemory:
@@ -270,7 +274,7 @@ class TreeMemory:
         while True:
             children = _children(me)
             self.children_seen.update(children)
-            self.peak = max(self.peak, sum(_rss(pid) for pid in (me, *children)))
+            self.peak = max(self.peak, sum(_status_bytes(str(pid), "VmRSS") for pid in (me, *children)))
             if self._stop.wait(self.interval):
                 return
 
@@ -286,13 +290,6 @@ def _children(parent: int) -> list[int]:
                     if int(stat.rsplit(")", 1)[1].split()[1]) == parent:
                         found.append(int(entry.name))
     return found
-
-
-def _rss(pid: int) -> int:
-    with contextlib.suppress(OSError, StopIteration, ValueError, IndexError):
-        status = Path(f"/proc/{pid}/status").read_text(encoding="ascii", errors="replace").splitlines()
-        return int(next(line for line in status if line.startswith("VmRSS:")).split()[1]) * 1024
-    return 0
 
 
 def worker_count() -> int:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
@@ -144,7 +143,7 @@ def test_generated_rib_split_in_parts_gives_the_same_tables(
 def test_tree_memory_sums_the_importer_and_its_workers(tmp_path: Path) -> None:
     """While workers read a file in parts, the sampled peak holds their memory on top of this process's."""
     rib, _ = generate(tmp_path / "mrt", routes=60_000, vantages=4, updates_peers=1)
-    own_before = rib_workers._rss(os.getpid())
+    own_before = rib_workers._status_bytes("self", "VmRSS")
     with rib_workers.TreeMemory(interval=0.01) as memory:
         read = rib_workers.read_in_workers([rib], [3], tmp_path / "scratch", workers=2)
         [(_, partials)] = list(read)
