@@ -54,12 +54,16 @@ def sequence_hashes(elems: U32, offsets: I64) -> tuple[U64, U64]:
     return hashes[0], hashes[1]
 
 
-def segment_index(offsets: I64, which: I64) -> tuple[I64, I64]:
-    """(element index, owner) of every element of the chosen sequences, concatenated in `which` order."""
-    starts, lengths = offsets[which], offsets[which + 1] - offsets[which]
-    owner = np.repeat(np.arange(len(which)), lengths)
+def spans(starts: I64, lengths: I64) -> tuple[I64, I64]:
+    """(index, owner) of every position of the spans `[starts[i], starts[i] + lengths[i])`, concatenated."""
+    owner = np.repeat(np.arange(len(starts)), lengths)
     begin = np.repeat(np.cumsum(lengths) - lengths, lengths)
     return np.repeat(starts, lengths) + np.arange(len(owner)) - begin, owner
+
+
+def segment_index(offsets: I64, which: I64) -> tuple[I64, I64]:
+    """(element index, owner) of every element of the chosen sequences, concatenated in `which` order."""
+    return spans(offsets[which], offsets[which + 1] - offsets[which])
 
 
 def _same(elems_a: U32, offsets_a: I64, a: I64, elems_b: U32, offsets_b: I64, b: I64) -> None:
@@ -209,14 +213,13 @@ class Interner:
         self._decode = decode
         self._pending = bytearray()
         self._pending_ends = array("q")
-        self._count = 0
         self._resolved = _Grown(np.uint32)
 
     def provisional(self, encoded: bytes | array[int]) -> int:
+        """The next provisional id: those resolved so far, then the pending ones in order."""
         self._pending += encoded
         self._pending_ends.append(len(self._pending))
-        self._count += 1
-        return self._count - 1
+        return self._resolved.size + len(self._pending_ends) - 1
 
     def resolved(self) -> U32:
         """Provisional id -> exact id, for every provisional id handed out so far."""
@@ -228,7 +231,6 @@ class Interner:
                 chunk = offsets[start : start + BATCH + 1]
                 elems, chunk_offsets = self._decode(pending[chunk[0] : chunk[-1]], chunk - chunk[0])
                 self._resolved.extend(self.table.intern(elems, chunk_offsets))
-            del pending
             self._pending, self._pending_ends = bytearray(), array("q")
         return self._resolved.values  # type: ignore[return-value]
 

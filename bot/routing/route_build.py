@@ -21,7 +21,7 @@ import numpy as np
 import numpy.typing as npt
 
 from bot.routing.id_columns import encoded, id_dtype
-from bot.routing.interning import Interner
+from bot.routing.interning import Interner, spans
 from bot.routing.mrt import RouteEvent
 from bot.routing.snapshot import AsPath, Vantage
 from bot.routing.unique import sorted_unique
@@ -121,11 +121,9 @@ def prefix_sequences(keys: npt.NDArray[np.uint8], offsets: I64) -> tuple[U32, I6
     starts = offsets[:-1]
     v6 = keys[starts] == 1
     length = keys[starts + 1].astype(np.int64)
-    octets = offsets[1:] - starts - 2
-    owner = np.repeat(np.arange(len(starts)), octets)
-    column = np.arange(len(owner)) - np.repeat(np.cumsum(octets) - octets, octets)
+    index, owner = spans(starts + 2, offsets[1:] - starts - 2)  # the address octets after the two bytes
     address = np.zeros((len(starts), 16), dtype=np.uint8)
-    address[owner, column] = keys[np.repeat(starts + 2, octets) + column]
+    address[owner, index - starts[owner] - 2] = keys[index]
     for k in range(16):
         address[:, k] &= ((0xFF00 >> np.clip(length - 8 * k, 0, 8)) & 0xFF).astype(np.uint8)
     words = address.view(">u4").astype(np.uint32)
