@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from array import array
 from collections.abc import Callable, Iterable
+from itertools import accumulate, islice
 from pathlib import Path
 
 import numpy as np
@@ -220,6 +221,20 @@ class Interner:
         self._pending += encoded
         self._pending_ends.append(len(self._pending))
         return self._resolved.size + len(self._pending_ends) - 1
+
+    def provisional_run(self, encoded: bytes, key_lengths: Iterable[int] | I64) -> int:
+        """Provisional ids for consecutive keys at once (`encoded` is their bytes end to end, each
+        `key_lengths` long): the first id, the rest following it. For the prefixes of an NLRI field and
+        the routes of a batch of UPDATEs, which a cache of recent keys would seldom spare a lookup."""
+        first = self._resolved.size + len(self._pending_ends)
+        if isinstance(key_lengths, np.ndarray):
+            self._pending_ends.frombytes(
+                (len(self._pending) + np.cumsum(key_lengths, dtype=np.int64)).tobytes()
+            )
+        else:  # the first `accumulate` gives is where the run starts
+            self._pending_ends.extend(islice(accumulate(key_lengths, initial=len(self._pending)), 1, None))
+        self._pending += encoded
+        return first
 
     def resolved(self) -> U32:
         """Provisional id -> exact id, for every provisional id handed out so far."""

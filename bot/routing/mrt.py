@@ -16,6 +16,7 @@ import contextlib
 import os
 import socket
 import struct
+from array import array
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -23,7 +24,11 @@ from itertools import repeat
 from pathlib import Path
 from typing import BinaryIO, NamedTuple, Protocol, TypeVar, cast
 
+import numpy as np
+import numpy.typing as npt
+
 from bot.net.decompress import Inflater, StreamReport
+from bot.routing import mrt_updates
 
 AsPath = tuple[int | frozenset[int], ...]
 
@@ -62,6 +67,9 @@ class RouteRows(Protocol):
         self, prefix: bytes, v6: bool, vantages: list[int], add_path_ids: list[int], path_ids: list[int]
     ) -> None:
         """One RIB record: a prefix with an entry per vantage (its ADD-PATH id and path id), in order."""
+
+    def add_updates(self, routes: mrt_updates.UpdateRoutes) -> None:
+        """A run of UPDATE records' routes, decoded together (`mrt_updates`)."""
 
     def down(self, vantage: int) -> None:
         """The peer's session went down: its routes so far are void."""
@@ -220,6 +228,7 @@ _BGP4MP_AS4 = {4, 5, 7, 9, 11}
 _BGP4MP_LOCAL = {6, 7, 10, 11}
 _BGP4MP_ADDPATH = {8, 9, 10, 11}
 _BGP4MP_MESSAGES = {1, 4, 6, 7, 8, 9, 10, 11}
+_BGP4MP_TYPES = (T_BGP4MP, T_BGP4MP_ET)
 
 _HEADER = struct.Struct(">IHHI")
 _RIB_ENTRY = struct.Struct(">H4xH")  # peer index, originated time, attribute length
@@ -413,7 +422,7 @@ class MrtReader:
         }
         first = last = None
         with self._open() as raw:
-            for ts, count in self._scan(raw, handlers):
+            for ts, count in self._scan(raw, handlers, lambda buf: self._updates(buf, handlers)):
                 self.report.events += count
                 if first is None:
                     first = ts
@@ -431,9 +440,15 @@ class MrtReader:
     # -- record framing -------------------------------------------------------------------------------
 
     def _scan(
-        self, raw: BinaryIO, handlers: Mapping[int, Callable[[bytes, int, int, int, int], _R]]
+        self,
+        raw: BinaryIO,
+        handlers: Mapping[int, Callable[[bytes, int, int, int, int], _R]],
+        decode_batch: Callable[[bytes], Iterator[tuple[int, _R]]] | None = None,
     ) -> Iterator[tuple[int, _R]]:
-        """(timestamp, handler result) of each record of this part that yields anything, in file order."""
+        """(timestamp, handler result) of each record of this part that yields anything, in file order.
+        With `decode_batch` (rows mode: `_updates`) BGP4MP records are collected and decoded a batch at a
+        time, each batch before the next record decoded on its own and before the buffer moves on."""
+        batch = self._batch = array("q")  # (position, record number) of each BGP4MP record not yet decoded
         report = self.report = MrtReport()
         self._peer_table = None
         inflater = Inflater(raw, report)
@@ -481,16 +496,18 @@ class MrtReader:
                     report.skipped_unsupported += 1
                     pos = end
                     continue
-                try:
-                    out = handler(buf, pos + 12, end, ts, subtype)
-                except (_Corrupt, struct.error, IndexError, ValueError, OSError) as exc:
-                    report.skipped_corrupt += 1
-                    report.note_error(f"record {report.records} ({name}) at byte {pos:,}: {exc}")
+                if decode_batch is not None and rtype in _BGP4MP_TYPES:
+                    batch.extend((pos, report.records))
                     pos = end
                     continue
+                if decode_batch is not None and batch:
+                    yield from decode_batch(buf)
+                out = self._decode_one(handler, buf, pos, end, report.records)
                 pos = end
                 if out:
                     yield ts, out
+            if decode_batch is not None and batch:
+                yield from decode_batch(buf)
             for cache in (
                 self._rib_paths,
                 self._v1_paths,
@@ -507,6 +524,19 @@ class MrtReader:
             where = "decompresses to nothing" if report.compression != "plain" else "is empty"
             raise MrtFormatError(f"{self.name} {where}: no MRT records to read")
         self._finish(buf, pos, inflater)
+
+    def _decode_one(
+        self, handler: Callable[[bytes, int, int, int, int], _R], buf: bytes, pos: int, end: int, number: int
+    ) -> _R | None:
+        """The handler's result for the record at `pos` (record `number` of the part); None, counted and
+        noted, when the record turns out corrupt."""
+        ts, rtype, subtype = _HEADER.unpack_from(buf, pos)[:3]
+        try:
+            return handler(buf, pos + 12, end, ts, subtype)
+        except (_Corrupt, struct.error, IndexError, ValueError, OSError) as exc:
+            self.report.skipped_corrupt += 1
+            self.report.note_error(f"record {number} ({_record_name(rtype, subtype)}) at byte {pos:,}: {exc}")
+            return None
 
     def _share(self, raw: BinaryIO) -> tuple[float, float]:
         """(start, end] of this part's share of the compressed file; the whole file for a single part."""
@@ -878,6 +908,100 @@ class MrtReader:
         if pos < end:
             announced = [*announced, self._nlri(buf, pos, end, False, addpath)]
         return _new_event(_Message, (peer_raw, peer_asn, False, withdrawn, announced, attrs.as_path))
+
+    def _updates(
+        self, buf: bytes, handlers: Mapping[int, Callable[[bytes, int, int, int, int], int]]
+    ) -> Iterator[tuple[int, int]]:
+        """Decode the batch of BGP4MP records (`mrt_updates`) into the rows: the plain ones together, each
+        run of them before the next record that needs the one-at-a-time decoder, which then decodes it."""
+        marks = np.frombuffer(self._batch, dtype=np.int64).reshape(-1, 2).copy()
+        del self._batch[:]
+        at, numbers = marks[:, 0], marks[:, 1]
+        ts, rtypes, subtypes, starts, ends = mrt_updates.headers(buf, at)
+        decoded = mrt_updates.decode(buf, starts, ends, subtypes)
+        unusual = self._unusual_paths(buf, decoded, subtypes == 4)
+        lo = 0
+        for stop in [*np.flatnonzero(decoded.fallback).tolist(), len(at)]:
+            if stop > lo:
+                yield from self._update_run(buf, decoded, unusual, ts, lo, stop)
+            if stop < len(at):
+                count = self._decode_one(
+                    handlers[int(rtypes[stop])], buf, int(at[stop]), int(ends[stop]), int(numbers[stop])
+                )
+                if count:
+                    yield int(ts[stop]), count
+            lo = stop + 1
+
+    def _unusual_paths(
+        self, buf: bytes, decoded: mrt_updates.DecodedUpdates, as4: npt.NDArray[np.bool_]
+    ) -> dict[int, AsPath]:
+        """Each UPDATE's path that is not the usual shape (`mrt_updates.plain_paths`), decoded here; a record
+        whose path is corrupt goes to the fallback, to be counted as the one-at-a-time decoder counts it."""
+        plain, _, _ = mrt_updates.plain_paths(buf, decoded.path_at, decoded.path_end)
+        paths: dict[int, AsPath] = {}
+        for record in np.flatnonzero(~decoded.fallback & (decoded.path_at >= 0) & ~(plain & as4)).tolist():
+            as_path = buf[decoded.path_at[record] : decoded.path_end[record]]
+            as4_path = (
+                buf[decoded.as4_at[record] : decoded.as4_end[record]] if decoded.as4_at[record] >= 0 else None
+            )
+            try:
+                paths[record] = self._as_path(as_path, as4_path, 4 if as4[record] else 2)
+            except (_Corrupt, struct.error, IndexError, ValueError):
+                decoded.fallback[record] = True
+        return paths
+
+    def _update_run(
+        self,
+        buf: bytes,
+        decoded: mrt_updates.DecodedUpdates,
+        unusual: dict[int, AsPath],
+        ts: npt.NDArray[np.int64],
+        lo: int,
+        hi: int,
+    ) -> Iterator[tuple[int, int]]:
+        """Records lo..hi-1 of the batch, all plain: their peers noted, their routes into the rows."""
+        report = self.report
+        first_of_peer, peer_of = mrt_updates.peer_groups(buf, decoded, np.arange(lo, hi))
+        for record in first_of_peer.tolist():
+            start = decoded.peer_at[record]
+            report.peer_keys.add((buf[start : start + decoded.peer_len[record]], int(decoded.asn[record])))
+        report.peers_seen = len(report.peer_keys)
+        begin, end = np.searchsorted(decoded.prefix_record, (lo, hi))
+        record = decoded.prefix_record[begin:end]
+        if not len(record):
+            return
+        routes_peer = peer_of[record - lo]
+        used, first = np.unique(routes_peer, return_index=True)
+        vantage_of = np.zeros(len(first_of_peer), dtype=np.int64)
+        for peer in used[np.argsort(first)].tolist():
+            start, owner = decoded.peer_at[first_of_peer[peer]], first_of_peer[peer]
+            vantage_of[peer] = self._vantage(
+                buf[start : start + decoded.peer_len[owner]], int(decoded.asn[owner])
+            )
+        withdrawn = decoded.prefix_withdrawn[begin:end]
+        announcing = np.unique(record[~withdrawn])  # the records whose path the routes use, in file order
+        in_unusual = np.isin(announcing, np.fromiter(unusual, dtype=np.int64, count=len(unusual)))
+        _, asns, asn_counts = mrt_updates.plain_paths(
+            buf, np.where(in_unusual, -1, decoded.path_at[announcing]), decoded.path_end[announcing]
+        )
+        keys, key_lengths = mrt_updates.prefix_keys(
+            buf, decoded.prefix_at[begin:end], decoded.prefix_len[begin:end], decoded.prefix_v6[begin:end]
+        )
+        self._rows.add_updates(
+            mrt_updates.UpdateRoutes(
+                vantage=vantage_of[routes_peer],
+                prefix_keys=keys,
+                key_lengths=key_lengths,
+                path=np.where(withdrawn, -1, np.searchsorted(announcing, record)),
+                plain=~in_unusual,
+                asns=asns,
+                asn_counts=asn_counts,
+                unusual={i: unusual[r] for i, r in enumerate(announcing.tolist()) if r in unusual},
+            )
+        )
+        counts = np.bincount(record - lo, minlength=hi - lo)
+        has = np.flatnonzero(counts)
+        yield from zip(ts[lo + has].tolist(), counts[has].tolist(), strict=True)
 
     # -- shared decoders ------------------------------------------------------------------------------
 

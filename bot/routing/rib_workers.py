@@ -37,14 +37,14 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import cast
 
 import numpy as np
 
 from bot.routing import route_build
-from bot.routing.interning import load_sequences
+from bot.routing.interning import load_sequences, spans
 from bot.routing.mrt import AsPath, MrtReader, MrtReport, Nlri
-from bot.routing.route_build import WITHDRAWN, RouteAccumulator, prefix_key
+from bot.routing.mrt_updates import UpdateRoutes
+from bot.routing.route_build import WITHDRAWN, RouteAccumulator, path_words, prefix_key, prefix_keys
 from bot.routing.snapshot import Vantage
 
 # Compressed bytes per part: below this a worker process costs more than it saves.
@@ -91,22 +91,41 @@ class WireRows:
         self.routes.drop(vantage)
 
     def add(self, vantage: int, path_id: int, nlri: Nlri) -> None:
+        """An UPDATE's prefixes: a provisional id each, in one run, no lookup per prefix (the recent-key
+        cache `add_rib` asks would seldom hit: an updates file's prefixes come back far apart)."""
         v6, raws, add_path_ids = nlri
-        ids = self._ids[v6]
-        known = [ids.get(raw) for raw in raws]
-        prefixes = (
-            [ids[raw] if raw in ids else self._new(ids, raw, v6) for raw in raws]
-            if None in known
-            else cast("list[int]", known)
-        )
-        triples = [path_id] * (3 * len(raws))  # (prefix, ADD-PATH id, path) rows, filled column by column
-        triples[0::3] = prefixes
-        triples[1::3] = add_path_ids or [0] * len(raws)
+        n = len(raws)
+        first = self.routes.prefixes.provisional_run(*prefix_keys(raws, v6))
+        triples = [path_id] * (3 * n)  # (prefix, ADD-PATH id, path) rows, filled column by column
+        triples[0::3] = range(first, first + n)
+        triples[1::3] = add_path_ids or [0] * n
         rows = self._buffers.get(vantage)
         if rows is None:
             rows = self._buffer(vantage)
         rows.extend(triples)
-        self.routes.added(len(raws))
+        self.routes.added(n)
+
+    def add_updates(self, routes: UpdateRoutes) -> None:
+        """Rows for a decoded run of UPDATE records: every prefix and every announcing record's path a
+        provisional id, in one run each, and the rows appended per vantage in file order."""
+        lengths = routes.asn_counts.copy()
+        unusual = {place: path_words(path) for place, path in routes.unusual.items()}
+        for place, words in unusual.items():
+            lengths[place] = len(words)
+        words_at = np.cumsum(lengths) - lengths
+        all_words = np.empty(int(lengths.sum()), dtype=np.uint32)
+        all_words[spans(words_at[routes.plain], lengths[routes.plain])[0]] = routes.asns
+        for place, words in unusual.items():
+            all_words[words_at[place] : words_at[place] + len(words)] = words
+        first_path = self.routes.paths.provisional_run(all_words.tobytes(), 4 * lengths)
+        first_prefix = self.routes.prefixes.provisional_run(routes.prefix_keys, routes.key_lengths)
+        count = len(routes.path)
+        triples = np.zeros((count, 3), dtype=np.uint32)
+        triples[:, 0] = np.arange(first_prefix, first_prefix + count)
+        triples[:, 2] = np.where(routes.path < 0, WITHDRAWN, first_path + routes.path)
+        for v in np.unique(routes.vantage).tolist():
+            self._buffer(v).frombytes(triples[routes.vantage == v].tobytes())
+        self.routes.added(count)
 
     def add_rib(
         self, prefix: bytes, v6: bool, vantages: list[int], add_path_ids: list[int], path_ids: list[int]

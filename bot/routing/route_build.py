@@ -14,6 +14,8 @@ import ipaddress
 from array import array
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from itertools import repeat
+from operator import add
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -32,8 +34,8 @@ I64 = npt.NDArray[np.int64]
 
 # Buffered RIB routes (12 bytes each) before they go to the scratch files: ~12 MB.
 SPILL_ROUTES = 1_000_000
-# Recently seen paths (and prefixes) kept for their provisional id: a RIB repeats a path over an origin's
-# prefixes, an updates file a prefix over its flaps.
+# Recently seen paths (and a RIB's prefixes) kept for their provisional id: a RIB repeats a path over an
+# origin's prefixes.
 RECENT_KEYS = 100_000
 # (prefix, origin) pairs kept pending before they are counted.
 PENDING_PAIRS = 2_000_000
@@ -106,6 +108,13 @@ def prefix_key(raw: bytes, v6: bool) -> bytes:
     """What a prefix is handed to its `Interner` as: a family byte and its NLRI encoding (length byte +
     significant octets, host bits as they came), turned into words in bulk by `prefix_sequences`."""
     return (b"\x01" if v6 else b"\x00") + raw
+
+
+def prefix_keys(raws: list[bytes], v6: bool) -> tuple[bytes, Iterator[int]]:
+    """The `prefix_key` of each NLRI encoding, end to end, and their lengths (`Interner.provisional_run`):
+    the family byte joined in front of each, with no Python step per prefix."""
+    family = b"\x01" if v6 else b"\x00"
+    return family + family.join(raws), map(add, map(len, raws), repeat(1))
 
 
 def prefix_key_of_text(text: str) -> bytes:
