@@ -174,6 +174,7 @@ class MrtReport(StreamReport):
 
 MAX_ERROR_MESSAGES = 20
 MAX_RECORD_LENGTH = 16 * 1024 * 1024  # far above any real record (a 1000-peer RIB record is < 1 MiB)
+_STRETCH = 2 * 1024 * 1024  # decompressed bytes read before their records are decoded (see `_stretches`)
 _CACHE_LIMIT = 150_000  # distinct attribute blobs / NLRI encodings kept before the caches are reset (memory)
 
 T_TABLE_DUMP, T_TABLE_DUMP_V2, T_BGP4MP, T_BGP4MP_ET = 12, 13, 16, 17
@@ -457,15 +458,13 @@ class MrtReader:
         buf = b""
         pos = 0
         started = False
-        share_start, share_end = self._share(raw)
-        for chunk in inflater.chunks():
+        for chunk, mine, past in self._stretches(inflater, raw):
             buf = buf[pos:] + chunk if pos < len(buf) else chunk
             pos = 0
             if not started:
                 self._check_head(buf)
                 started = True
             size = len(buf)
-            mine = share_start < report.compressed_bytes <= share_end
             while size - pos >= 12:
                 ts, rtype, subtype, length = unpack_header(buf, pos)
                 end = pos + 12 + length
@@ -518,12 +517,38 @@ class MrtReader:
             ):
                 if len(cache) > _CACHE_LIMIT:
                     cache.clear()
-            if report.compressed_bytes > share_end:
+            if past:
                 return  # the rest belongs to later parts, and so does any loss at the end
         if not started:
             where = "decompresses to nothing" if report.compression != "plain" else "is empty"
             raise MrtFormatError(f"{self.name} {where}: no MRT records to read")
         self._finish(buf, pos, inflater)
+
+    def _stretches(self, inflater: Inflater, raw: BinaryIO) -> Iterator[tuple[bytes, bool, bool]]:
+        """The decompressed stream in stretches of about `_STRETCH` bytes, each with whether its records are
+        this part's and whether it reaches past the part's share. A record is this part's when the
+        compressed position at which its last byte came out lies in the share; the decompressor's own
+        chunks (~32 KiB of input) are joined only while that answer stays the same, so it is the same
+        answer as chunk by chunk, with fewer, larger batches for `mrt_updates`."""
+        share_start, share_end = self._share(raw)
+        held: list[bytes] = []
+        size = 0
+        mine = True
+        for chunk in inflater.chunks():
+            at = self.report.compressed_bytes
+            if held and (share_start < at <= share_end) != mine:
+                yield b"".join(held), mine, False
+                held, size = [], 0
+            mine, past = share_start < at <= share_end, at > share_end
+            held.append(chunk)
+            size += len(chunk)
+            if size >= _STRETCH or past:
+                yield b"".join(held), mine, past
+                held, size = [], 0
+                if past:
+                    return
+        if held:
+            yield b"".join(held), mine, False
 
     def _decode_one(
         self, handler: Callable[[bytes, int, int, int, int], _R], buf: bytes, pos: int, end: int, number: int

@@ -12,6 +12,7 @@ first, then low within the few boundaries that share the high half.
 from __future__ import annotations
 
 import ipaddress
+import socket
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -33,20 +34,26 @@ FILES = ("lpm_v4_bounds", "lpm_v4_match", "lpm_v6_hi", "lpm_v6_lo", "lpm_v6_matc
 
 
 def v6_columns(prefixes: list[str]) -> tuple[U64, U64, U8]:
-    """IPv6 prefixes as (high 64 bits, low 64 bits, length) columns: their sort order is the text's
-    `v6_key` order, and nothing needs parsing when the snapshot is opened."""
+    """IPv6 prefixes as (high 64 bits, low 64 bits, length) columns, host bits cleared: their sort order is
+    the text's `v6_key` order, and nothing needs parsing when the snapshot is opened."""
     hi = np.zeros(len(prefixes), dtype=np.uint64)
     lo = np.zeros(len(prefixes), dtype=np.uint64)
     lengths = np.zeros(len(prefixes), dtype=np.uint8)
     for i, text in enumerate(prefixes):
-        network = ipaddress.IPv6Network(text, strict=False)
-        value = int(network.network_address)
-        hi[i], lo[i], lengths[i] = value >> 64, value & _LOW64, network.prefixlen
+        address, _, bits = text.partition("/")
+        length = int(bits) if bits else 128
+        value = int.from_bytes(socket.inet_pton(socket.AF_INET6, address), "big")
+        value &= ~((1 << (128 - length)) - 1)
+        hi[i], lo[i], lengths[i] = value >> 64, value & _LOW64, length
     return hi, lo, lengths
 
 
 def v6_text(hi: int, lo: int, length: int) -> str:
-    return str(ipaddress.IPv6Network(((hi << 64) | lo, length)))
+    """The prefix as `ipaddress` writes it (RFC 5952), by the C library's formatter, ~10x faster; but for
+    the IPv4-compatible and IPv4-mapped ranges, which it writes with a dotted quad."""
+    if hi == 0 and lo >> 48 == 0 and (lo >> 32) & 0xFFFF in (0, 0xFFFF):
+        return str(ipaddress.IPv6Network(((hi << 64) | lo, length)))
+    return f"{socket.inet_ntop(socket.AF_INET6, ((hi << 64) | lo).to_bytes(16, 'big'))}/{length}"
 
 
 def v4_intervals(keys: U64, ids: I64) -> tuple[U32, I32]:

@@ -92,6 +92,38 @@ def test_v6_columns_round_trip_to_text() -> None:
     assert back == texts
 
 
+def test_v6_text_and_columns_agree_with_ipaddress() -> None:
+    """The C formatter and parser give `ipaddress`'s texts and values, over random addresses, runs of zero
+    groups (RFC 5952 compresses the first longest), the IPv4-compatible and -mapped ranges (which the C
+    library writes as dotted quads), and host bits in the text (cleared, as `strict=False` does)."""
+    rng = random.Random(11)
+    networks = []
+    for shape in range(6):
+        for _ in range(3000):
+            value = [
+                rng.getrandbits(128),
+                rng.getrandbits(16) << rng.choice(range(0, 128, 16)),
+                0xFFFF << 32 | rng.getrandbits(32),
+                rng.getrandbits(32),
+                sum((rng.getrandbits(16) if rng.random() < 0.5 else 0) << (16 * g) for g in range(8)),
+                0x64FF9B << 96 | rng.getrandbits(32),
+            ][shape]
+            networks.append(ipaddress.IPv6Network((value, rng.randint(0, 128)), strict=False))
+    texts = [str(net) for net in networks]
+    hi, lo, lengths = prefix_match.v6_columns(
+        [f"{net.broadcast_address}/{net.prefixlen}" for net in networks]
+    )
+    assert [(int(h) << 64 | int(low), int(n)) for h, low, n in zip(hi, lo, lengths, strict=True)] == [
+        (int(net.network_address), net.prefixlen) for net in networks
+    ]
+    assert [
+        prefix_match.v6_text(
+            int(net.network_address) >> 64, int(net.network_address) & (2**64 - 1), net.prefixlen
+        )
+        for net in networks
+    ] == texts
+
+
 def test_no_prefixes_match_nothing(tmp_path: Path) -> None:
     none = np.zeros(0, dtype=np.int64)
     empty = prefix_match.v6_columns([])
