@@ -448,7 +448,8 @@ class MrtReader:
     ) -> Iterator[tuple[int, _R]]:
         """(timestamp, handler result) of each record of this part that yields anything, in file order.
         With `decode_batch` (rows mode: `_updates`) BGP4MP records are collected and decoded a batch at a
-        time, each batch before the next record decoded on its own and before the buffer moves on."""
+        time, each batch before the next record decoded on its own and before the buffer moves on; a batch
+        yields fewer pairs than records, with the same sum and first and last timestamps."""
         batch = self._batch = array("q")  # (position, record number) of each BGP4MP record not yet decoded
         report = self.report = MrtReport()
         self._peer_table = None
@@ -484,19 +485,38 @@ class MrtReader:
                 name = names.get(key)
                 if name is None:
                     name = names[key] = _record_name(rtype, subtype)
+                if report.first_timestamp is None:
+                    report.first_timestamp = ts
+                if decode_batch is not None and rtype in _BGP4MP_TYPES:
+                    # this record and the sane ones of the same kind right after it, onto the batch
+                    first, number = pos, report.records
+                    while True:
+                        number += 1
+                        batch.extend((pos, number))
+                        pos, last = end, ts
+                        if size - pos < 12:
+                            break
+                        ts, next_type, next_subtype, length = unpack_header(buf, pos)
+                        end = pos + 12 + length
+                        if (
+                            next_type != rtype
+                            or next_subtype != subtype
+                            or length > MAX_RECORD_LENGTH
+                            or end > size
+                        ):
+                            break
+                    report.record_types[name] += number - report.records
+                    report.records = number
+                    report.bytes_read += pos - first
+                    report.last_timestamp = last
+                    continue
                 report.record_types[name] += 1
                 report.records += 1
                 report.bytes_read += end - pos
-                if report.first_timestamp is None:
-                    report.first_timestamp = ts
                 report.last_timestamp = ts
                 handler = handlers.get(rtype)
                 if handler is None:
                     report.skipped_unsupported += 1
-                    pos = end
-                    continue
-                if decode_batch is not None and rtype in _BGP4MP_TYPES:
-                    batch.extend((pos, report.records))
                     pos = end
                     continue
                 if decode_batch is not None and batch:
@@ -1026,7 +1046,10 @@ class MrtReader:
         )
         counts = np.bincount(record - lo, minlength=hi - lo)
         has = np.flatnonzero(counts)
-        yield from zip(ts[lo + has].tolist(), counts[has].tolist(), strict=True)
+        total, last = int(counts.sum()), int(counts[has[-1]])
+        if total > last:  # what `read_rows` keeps of the records with routes: the sum, first and last times
+            yield int(ts[lo + has[0]]), total - last
+        yield int(ts[lo + has[-1]]), last
 
     # -- shared decoders ------------------------------------------------------------------------------
 
