@@ -142,6 +142,24 @@ class SequenceTable:
         ]
         return np.concatenate(ids) if ids else np.zeros(0, dtype=np.uint32)
 
+    def intern_table(self, elems: U32, offsets: I64) -> U32:
+        """`intern` for the sequences of another `SequenceTable` (distinct, each verified there): into an
+        empty table they are taken whole in their order and only indexed, with nothing to compare."""
+        if len(self):
+            return self.intern(elems, offsets)
+        count = len(offsets) - 1
+        hashes = [
+            sequence_hashes(elems[chunk[0] : chunk[-1]], chunk - chunk[0])
+            for chunk in (offsets[start : start + BATCH + 1] for start in range(0, count, BATCH))
+        ]
+        h1 = np.concatenate([h for h, _ in hashes]) if hashes else np.zeros(0, dtype=np.uint64)
+        h2 = np.concatenate([h for _, h in hashes]) if hashes else np.zeros(0, dtype=np.uint64)
+        self._elems.extend(elems[offsets[0] : offsets[-1]])
+        self._offsets.extend(offsets[1:] - offsets[0])
+        by_hash = np.argsort(h1, kind="stable")
+        self._h1, self._h2, self._ids = h1[by_hash], h2[by_hash], by_hash.astype(np.uint32)
+        return np.arange(count, dtype=np.uint32)
+
     def _intern_batch(self, elems: U32, offsets: I64) -> U32:
         h1, h2 = sequence_hashes(elems[offsets[0] : offsets[-1]], offsets - offsets[0])
         n = len(h1)

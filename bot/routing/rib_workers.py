@@ -231,8 +231,8 @@ def absorb(routes: RouteAccumulator, collector: str, partial: Partial) -> None:
     of their vantage. The collector's data range is the caller's (`file_span`): one note per file."""
     routes.spill_all()
     vantage_ids = [routes.vantage_id(Vantage(collector, ip, asn)) for ip, asn in partial.peers]
-    prefix_ids = routes.prefixes.table.intern(*load_sequences(partial.scratch, "prefix"))
-    path_ids = np.append(routes.paths.table.intern(*load_sequences(partial.scratch, "path")), WITHDRAWN)
+    prefix_ids = routes.prefixes.table.intern_table(*load_sequences(partial.scratch, "prefix"))
+    path_ids = np.append(routes.paths.table.intern_table(*load_sequences(partial.scratch, "path")), WITHDRAWN)
     appended = 0
     for local, v in enumerate(vantage_ids):
         if local in partial.dropped:

@@ -461,12 +461,18 @@ class _PairCounts:
             self._merge()
 
     def _merge(self) -> None:
+        """Count the pending keys by sorting them (no argsort of the whole table, as `np.unique` with
+        `return_inverse` does) and add the counts into the sorted table."""
         if not self._pending:
             return
-        keys = np.concatenate([self.keys, *self._pending])
-        weights = np.concatenate([self.counts, np.ones(self._pending_size, dtype=np.int64)])
-        self.keys, inverse = np.unique(keys, return_inverse=True)
-        self.counts = np.bincount(inverse, weights=weights, minlength=len(self.keys)).astype(np.int64)
+        pending = np.sort(np.concatenate(self._pending))
+        starts = np.flatnonzero(np.append(True, pending[1:] != pending[:-1]))
+        new_keys, new_counts = pending[starts], np.diff(np.append(starts, len(pending)))
+        keys = sorted_unique(np.concatenate((self.keys, new_keys)))
+        counts = np.zeros(len(keys), dtype=np.int64)
+        counts[np.searchsorted(keys, self.keys)] += self.counts  # both key lists are distinct
+        counts[np.searchsorted(keys, new_keys)] += new_counts
+        self.keys, self.counts = keys, counts
         self._pending, self._pending_size = [], 0
 
     def table(self, n_prefixes: int) -> tuple[I64, U32, U32]:
