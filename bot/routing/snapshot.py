@@ -51,6 +51,7 @@ import numpy.typing as npt
 from bot.core.values import Source
 from bot.routing import asn_tables, id_columns, prefix_match
 from bot.routing.asn_tables import AsnTables
+from bot.routing.decimal_lines import decimal_lines
 from bot.routing.id_columns import IdColumn
 from bot.routing.ixps import Ixp
 from bot.routing.mapped import index_of, mapped
@@ -385,14 +386,21 @@ def _listed_prefixes(tables: SnapshotTables, v6_lengths: npt.NDArray[np.uint8]) 
 def _write_ipasn(path: Path, tables: SnapshotTables, listed: I64) -> None:
     """The most-seen origin (first in the MOAS table) of each listed prefix, as pyasn's IPASN file."""
     n4 = len(tables.prefix_v4_keys)
-    asns = tables.moas_asns[tables.moas_offsets[listed]].tolist() if len(listed) else []
-    texts = [
-        *map(v4_text, tables.prefix_v4_keys[listed[listed < n4]].tolist()),
-        *(tables.prefix_v6[i - n4] for i in listed[listed >= n4].tolist()),
-    ]
-    with path.open("w", encoding="utf-8") as out:
-        out.write(f"; IP-ASN32-DAT file written by silkroute\n; Prefixes : {len(listed)}\n")
-        out.writelines(f"{text}\t{asn}\n" for text, asn in zip(texts, asns, strict=True))
+    asns = tables.moas_asns[tables.moas_offsets[listed]] if len(listed) else np.zeros(0, dtype=np.uint32)
+    v4, v6 = listed[listed < n4], listed[listed >= n4]
+    keys = tables.prefix_v4_keys[v4]
+    octets = [(keys >> np.uint64(shift)) & np.uint64(255) for shift in (32, 24, 16, 8)]
+    with path.open("wb") as out:
+        out.write(f"; IP-ASN32-DAT file written by silkroute\n; Prefixes : {len(listed)}\n".encode())
+        out.write(
+            decimal_lines(
+                [*octets, keys & np.uint64(255), asns[: len(v4)]], [b".", b".", b".", b"/", b"\t", b"\n"]
+            )
+        )
+        out.writelines(
+            f"{tables.prefix_v6[i - n4]}\t{asn}\n".encode()
+            for i, asn in zip(v6.tolist(), asns[len(v4) :].tolist(), strict=True)
+        )
 
 
 def write_meta(folder: Path, tables: SnapshotTables, provenance: Provenance) -> None:
