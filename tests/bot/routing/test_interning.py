@@ -41,6 +41,24 @@ def test_ids_are_a_dicts_ids_across_batches(monkeypatch: pytest.MonkeyPatch) -> 
     assert sequences(table) == [list(s) for s in expected]
 
 
+def test_a_table_taken_whole_finds_its_sequences_again(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`intern_table` into an empty table keeps the other table's ids (only indexing them, in batches);
+    later batches find those sequences and number new ones after them; into a table that has sequences
+    it interns as usual."""
+    monkeypatch.setattr(interning, "BATCH", 300)
+    rng = random.Random(5)
+    first = SequenceTable()
+    first.intern(*packed([tuple(rng.randint(1, 40) for _ in range(rng.randint(0, 3))) for _ in range(2_000)]))
+    taken = SequenceTable()
+    assert taken.intern_table(first.elems, first.offsets).tolist() == list(range(len(first)))
+    expected = {tuple(s): i for i, s in enumerate(sequences(first))}
+    later = [tuple(rng.randint(1, 60) for _ in range(rng.randint(0, 3))) for _ in range(2_000)]
+    assert taken.intern(*packed(later)).tolist() == [expected.setdefault(s, len(expected)) for s in later]
+    again = taken.intern_table(first.elems, first.offsets)
+    assert again.tolist() == list(range(len(first)))
+    assert len(taken) == len(expected)
+
+
 def test_interner_resolves_provisional_ids_to_first_seen_ids() -> None:
     rng = random.Random(3)
     given = [tuple(rng.randint(1, 9) for _ in range(3)) for _ in range(5_000)]
