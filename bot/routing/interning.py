@@ -17,6 +17,7 @@ from array import array
 from collections.abc import Callable, Iterable
 from itertools import accumulate, islice
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -76,6 +77,17 @@ def _same(elems_a: U32, offsets_a: I64, a: I64, elems_b: U32, offsets_b: I64, b:
     index_b, _ = segment_index(offsets_b, b)
     if not np.array_equal(length_a, length_b) or not np.array_equal(elems_a[index_a], elems_b[index_b]):
         raise RuntimeError("two different sequences have the same 128-bit hash: ids would be ambiguous")
+
+
+def _merged(
+    values: npt.NDArray[Any], new: npt.NDArray[Any], place: I64, old: npt.NDArray[np.bool_]
+) -> npt.NDArray[Any]:
+    """`values` with `new` inserted so that they end up at `place`; `old` marks every other slot (one
+    mask for the three columns of an index, where `np.insert` would sort the places three times)."""
+    merged = np.empty(len(old), dtype=values.dtype)
+    merged[place] = new
+    merged[old] = values
+    return merged
 
 
 class _Grown:
@@ -163,14 +175,18 @@ class SequenceTable:
     def _intern_batch(self, elems: U32, offsets: I64) -> U32:
         h1, h2 = sequence_hashes(elems[offsets[0] : offsets[-1]], offsets - offsets[0])
         n = len(h1)
-        order = np.lexsort((h2, h1))  # stable: of equal sequences the first comes first
+        order = np.argsort(h1, kind="stable")  # stable: of equal sequences the first comes first
         s1, s2 = h1[order], h2[order]
+        if np.any((s1[1:] == s1[:-1]) & (s2[1:] != s2[:-1])):  # hash 1 shared by different hash 2s: rare
+            order = np.lexsort((h2, h1))
+            s1, s2 = h1[order], h2[order]
         starts_group = np.ones(n, dtype=bool)
         starts_group[1:] = (s1[1:] != s1[:-1]) | (s2[1:] != s2[:-1])
         group_of = np.empty(n, dtype=np.int64)
         group_of[order] = np.cumsum(starts_group) - 1
         first = order[starts_group]  # each distinct sequence's first place in the batch
-        _same(elems, offsets, np.arange(n), elems, offsets, first[group_of])
+        repeat = np.flatnonzero(first[group_of] != np.arange(n))
+        _same(elems, offsets, repeat, elems, offsets, first[group_of[repeat]])
         g1, g2 = h1[first], h2[first]
         found = self._find(g1, g2)
         known = found >= 0
@@ -205,12 +221,14 @@ class SequenceTable:
         lengths = offsets[which + 1] - offsets[which]
         self._offsets.extend(self._offsets.values[-1] + np.cumsum(lengths))
         self._elems.extend(elems[index])
-        by_hash = np.argsort(g1, kind="stable")  # `np.insert` keeps the given order at one position
+        by_hash = np.argsort(g1, kind="stable")
         g1, g2, ids = g1[by_hash], g2[by_hash], ids[by_hash]
-        at = np.searchsorted(self._h1, g1)
-        self._h1 = np.insert(self._h1, at, g1)
-        self._h2 = np.insert(self._h2, at, g2)
-        self._ids = np.insert(self._ids, at, ids)
+        place = np.searchsorted(self._h1, g1) + np.arange(len(g1))  # the new entries' places when merged
+        old = np.ones(len(self._h1) + len(g1), dtype=bool)
+        old[place] = False
+        self._h1 = _merged(self._h1, g1, place, old)
+        self._h2 = _merged(self._h2, g2, place, old)
+        self._ids = _merged(self._ids, ids, place, old)
 
 
 Decode = Callable[[npt.NDArray[np.uint8], I64], tuple[U32, I64]]

@@ -88,6 +88,25 @@ def test_equal_hashes_of_different_sequences_raise(monkeypatch: pytest.MonkeyPat
         SequenceTable().intern(*packed([(1, 2), (2, 1)]))
 
 
+def test_sequences_sharing_the_first_hash_keep_their_own_ids(monkeypatch: pytest.MonkeyPatch) -> None:
+    """With the first 64-bit hash cut to two values, batches and the index are full of ties that only the
+    second hash tells apart: ids are still a dict's, across batches."""
+    real = interning.sequence_hashes
+
+    def tied(elems: np.ndarray, offsets: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        h1, h2 = real(elems, offsets)
+        return h1 & np.uint64(1), h2
+
+    monkeypatch.setattr(interning, "sequence_hashes", tied)
+    monkeypatch.setattr(interning, "BATCH", 500)
+    rng = random.Random(9)
+    given = [tuple(rng.randint(1, 25) for _ in range(rng.randint(0, 3))) for _ in range(4_000)]
+    table, expected = SequenceTable(), {}
+    for start in range(0, len(given), 1_000):
+        chunk = given[start : start + 1_000]
+        assert table.intern(*packed(chunk)).tolist() == [expected.setdefault(s, len(expected)) for s in chunk]
+
+
 @pytest.mark.parametrize(
     "path",
     [(), (174, 9198), (0,), (64500, 0, 9198), (174, frozenset({65001, 65002})), (frozenset({7}),)],
