@@ -79,15 +79,20 @@ def _same(elems_a: U32, offsets_a: I64, a: I64, elems_b: U32, offsets_b: I64, b:
         raise RuntimeError("two different sequences have the same 128-bit hash: ids would be ambiguous")
 
 
-def _merged(
-    values: npt.NDArray[Any], new: npt.NDArray[Any], place: I64, old: npt.NDArray[np.bool_]
-) -> npt.NDArray[Any]:
-    """`values` with `new` inserted so that they end up at `place`; `old` marks every other slot (one
-    mask for the three columns of an index, where `np.insert` would sort the places three times)."""
-    merged = np.empty(len(old), dtype=values.dtype)
-    merged[place] = new
-    merged[old] = values
-    return merged
+def merged_at(at: I64, *columns: tuple[npt.NDArray[Any], npt.NDArray[Any]]) -> list[npt.NDArray[Any]]:
+    """Sorted columns with entries merged in: `at` is where each new entry goes among the old ones (the
+    `np.searchsorted` of the sorted new keys), each column an (old values, new values) pair. One mask
+    serves every column, where `np.insert` would sort the places once per column."""
+    place = at + np.arange(len(at))
+    old = np.ones(len(columns[0][0]) + len(at), dtype=bool)
+    old[place] = False
+    out = []
+    for values, new in columns:
+        merged = np.empty(len(old), dtype=values.dtype)
+        merged[place] = new
+        merged[old] = values
+        out.append(merged)
+    return out
 
 
 class _Grown:
@@ -223,12 +228,9 @@ class SequenceTable:
         self._elems.extend(elems[index])
         by_hash = np.argsort(g1, kind="stable")
         g1, g2, ids = g1[by_hash], g2[by_hash], ids[by_hash]
-        place = np.searchsorted(self._h1, g1) + np.arange(len(g1))  # the new entries' places when merged
-        old = np.ones(len(self._h1) + len(g1), dtype=bool)
-        old[place] = False
-        self._h1 = _merged(self._h1, g1, place, old)
-        self._h2 = _merged(self._h2, g2, place, old)
-        self._ids = _merged(self._ids, ids, place, old)
+        self._h1, self._h2, self._ids = merged_at(
+            np.searchsorted(self._h1, g1), (self._h1, g1), (self._h2, g2), (self._ids, ids)
+        )
 
 
 Decode = Callable[[npt.NDArray[np.uint8], I64], tuple[U32, I64]]

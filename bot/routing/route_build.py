@@ -23,7 +23,7 @@ import numpy as np
 import numpy.typing as npt
 
 from bot.routing.id_columns import encoded, id_dtype
-from bot.routing.interning import Interner, spans
+from bot.routing.interning import Interner, merged_at, spans
 from bot.routing.mrt import RouteEvent
 from bot.routing.snapshot import AsPath, Vantage
 from bot.routing.unique import sorted_unique
@@ -461,18 +461,22 @@ class _PairCounts:
             self._merge()
 
     def _merge(self) -> None:
-        """Count the pending keys by sorting them (no argsort of the whole table, as `np.unique` with
-        `return_inverse` does) and add the counts into the sorted table."""
+        """Count the pending keys by sorting them (not the whole table, as `np.unique` with `return_inverse`
+        would), add the counts of keys the table has, and merge the others in at their places."""
         if not self._pending:
             return
         pending = np.sort(np.concatenate(self._pending))
         starts = np.flatnonzero(np.append(True, pending[1:] != pending[:-1]))
         new_keys, new_counts = pending[starts], np.diff(np.append(starts, len(pending)))
-        keys = sorted_unique(np.concatenate((self.keys, new_keys)))
-        counts = np.zeros(len(keys), dtype=np.int64)
-        counts[np.searchsorted(keys, self.keys)] += self.counts  # both key lists are distinct
-        counts[np.searchsorted(keys, new_keys)] += new_counts
-        self.keys, self.counts = keys, counts
+        at = np.searchsorted(self.keys, new_keys)
+        known = at < len(self.keys)
+        known[known] = self.keys[at[known]] == new_keys[known]
+        counts = self.counts.copy()
+        counts[at[known]] += new_counts[known]  # distinct keys: distinct places
+        fresh = ~known
+        self.keys, self.counts = merged_at(
+            at[fresh], (self.keys, new_keys[fresh]), (counts, new_counts[fresh])
+        )
         self._pending, self._pending_size = [], 0
 
     def table(self, n_prefixes: int) -> tuple[I64, U32, U32]:

@@ -82,3 +82,34 @@ def test_npy_writer_refuses_a_short_table(tmp_path: Path) -> None:
     writer.write(np.zeros(9, dtype=np.uint32))
     with pytest.raises(RuntimeError, match="wrote 9 items, announced 10"):
         writer.close()
+
+
+def test_pair_counts_merged_in_many_batches_are_counted_exactly(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Per-vantage (prefix, origin) keys merged into the table many times (known keys counted up, new ones
+    merged in at their places): the same per-prefix origins and counts as counting them all at once."""
+    monkeypatch.setattr(route_build, "PENDING_PAIRS", 500)
+    rng = np.random.default_rng(4)
+    pairs = route_build._PairCounts()
+    counted: dict[int, int] = {}
+    for _ in range(40):  # vantages, each seeing a distinct set of keys
+        keys = np.unique(
+            rng.integers(0, 300, 120).astype(np.uint64) << np.uint64(32)
+            | rng.integers(0, 4, 120).astype(np.uint64)
+        )
+        pairs.add(keys)
+        for key in keys.tolist():
+            counted[key] = counted.get(key, 0) + 1
+    offsets, origins, counts = pairs.table(300)
+    for prefix in range(300):
+        got = list(
+            zip(
+                origins[offsets[prefix] : offsets[prefix + 1]].tolist(),
+                counts[offsets[prefix] : offsets[prefix + 1]].tolist(),
+                strict=True,
+            )
+        )
+        mine = sorted(
+            ((key & 0xFFFFFFFF, n) for key, n in counted.items() if key >> 32 == prefix),
+            key=lambda t: (-t[1], t[0]),
+        )
+        assert got == mine
