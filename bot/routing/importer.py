@@ -48,6 +48,7 @@ from bot.routing.snapshot import (
     FileRecord,
     Provenance,
     SnapshotTables,
+    V6Columns,
     install_snapshot,
     ts_to_datetime,
     write_meta,
@@ -81,9 +82,10 @@ class ImportReport:
 
 def _sort_prefixes(
     prefixes: SequenceTable,
-) -> tuple[npt.NDArray[np.uint64], list[str], npt.NDArray[np.uint32]]:
-    """Sorted IPv4 keys, sorted IPv6 texts, and the map id -> final id (IPv4 first), from the prefixes'
-    words (`route_build.prefix_sequences`) without a Python object per prefix, but for the IPv6 texts."""
+) -> tuple[npt.NDArray[np.uint64], list[str], V6Columns, npt.NDArray[np.uint32]]:
+    """Sorted IPv4 keys, sorted IPv6 texts and columns, and the map id -> final id (IPv4 first), from the
+    prefixes' words (`route_build.prefix_sequences`) without a Python object per prefix, but for the IPv6
+    texts."""
     elems, starts = prefixes.elems, prefixes.offsets[:-1]
     head = elems[starts]
     v6 = head >= 256
@@ -98,13 +100,9 @@ def _sort_prefixes(
     v6_order = np.lexsort((lengths[v6_ids], lo, hi))
     remap = np.zeros(len(prefixes), dtype=np.uint32)
     remap[np.concatenate((v4_ids[v4_order], v6_ids[v6_order]))] = np.arange(len(prefixes), dtype=np.uint32)
-    v6_texts = [
-        prefix_match.v6_text(h, low, length)
-        for h, low, length in zip(
-            hi[v6_order].tolist(), lo[v6_order].tolist(), lengths[v6_ids][v6_order].tolist(), strict=True
-        )
-    ]
-    return v4_all[v4_order], v6_texts, remap
+    columns = (hi[v6_order], lo[v6_order], lengths[v6_ids][v6_order].astype(np.uint8))
+    v6_texts = list(map(prefix_match.v6_text, *(column.tolist() for column in columns)))
+    return v4_all[v4_order], v6_texts, columns, remap
 
 
 def _encode_paths(
@@ -443,7 +441,7 @@ def _build_tables(inputs: _Inputs, routes: RouteAccumulator) -> tuple[SnapshotTa
     if source != "routes":
         provisional = [routes.prefixes.provisional(prefix_key_of_text(text)) for text, _asn in inputs.ipasn]
         ipasn_ids = routes.prefixes.resolved()[provisional]
-    v4_keys, v6_texts, remap = _sort_prefixes(routes.prefixes.table)
+    v4_keys, v6_texts, v6_columns, remap = _sort_prefixes(routes.prefixes.table)
     final = routes.finish(remap)
     renumber = np.arange(len(remap), dtype=np.uint32)
     if source == "routes":
@@ -453,6 +451,8 @@ def _build_tables(inputs: _Inputs, routes: RouteAccumulator) -> tuple[SnapshotTa
         n4 = len(v4_keys)
         v4_keys = v4_keys[used_prefix[:n4]]
         v6_texts = [t for t, u in zip(v6_texts, used_prefix[n4:].tolist(), strict=True) if u]
+        hi, lo, lengths = v6_columns
+        v6_columns = (hi[used_prefix[n4:]], lo[used_prefix[n4:]], lengths[used_prefix[n4:]])
     elems, offsets, sets, path_remap, path_origin, path_address_origin = _encode_paths(
         routes.paths.table, final.used_paths
     )
@@ -472,6 +472,7 @@ def _build_tables(inputs: _Inputs, routes: RouteAccumulator) -> tuple[SnapshotTa
         vantages=vantage_list,
         prefix_v4_keys=v4_keys,
         prefix_v6=v6_texts,
+        prefix_v6_columns=v6_columns,
         route_prefix=built.route_prefix,
         route_path=built.route_path,
         vantage_offsets=built.vantage_offsets,

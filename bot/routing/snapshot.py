@@ -253,6 +253,9 @@ def rows_in(starts: Counts, lengths: Counts) -> I64:
 # --- writing ---------------------------------------------------------------------------------------------
 
 
+V6Columns = tuple[U64, U64, npt.NDArray[np.uint8]]  # IPv6 prefixes as (high 64 bits, low 64 bits, length)
+
+
 @dataclass(slots=True)
 class SnapshotTables:
     """Everything the importer computed, in final (sorted, interned) form, ready to be written."""
@@ -280,6 +283,8 @@ class SnapshotTables:
     v4_ranges: tuple[U32, U32, npt.NDArray[np.bytes_]]
     v6_ranges: tuple[U64, U64, npt.NDArray[np.bytes_]]
     ixps: list[Ixp] = field(default_factory=list)
+    # `prefix_v6` as (high 64 bits, low 64 bits, length) columns when the importer has them; else parsed
+    prefix_v6_columns: V6Columns | None = None
 
 
 _ARRAYS = (
@@ -346,7 +351,7 @@ def write_tables(folder: Path, tables: SnapshotTables) -> None:
         np.save(folder / f"registry_{label}_start.npy", starts)
         np.save(folder / f"registry_{label}_end.npy", ends)
         np.save(folder / f"registry_{label}_cc.npy", codes)
-    v6_hi, v6_lo, v6_len = prefix_match.v6_columns(tables.prefix_v6)
+    v6_hi, v6_lo, v6_len = tables.prefix_v6_columns or prefix_match.v6_columns(tables.prefix_v6)
     for name, column in (("hi", v6_hi), ("lo", v6_lo), ("len", v6_len)):
         np.save(folder / f"prefix_v6_{name}.npy", column)
     n4 = len(tables.prefix_v4_keys)
