@@ -9,11 +9,13 @@ announcing the table. For each file and for the RIB + bview pair it prints, in t
 - our wall time (the `silkroute data import` process: detect, parse on every core, build, write, swap,
   record history) divided by bgpdump's (`bgpdump -m FILE > /dev/null`, one file after the other: it is
   single-threaded and parses, prints and discards);
-- peak RSS of the whole import: "all" is the largest sum of the resident memory of the command and every
-  worker process at one moment, sampled every 0.25 s (an upper bound of the RAM they need together: pages
-  the forked workers still share with the importer count once per process; a spike shorter than the
-  interval can be missed); "cmd" is what the command reports (it samples itself and its workers the same way while they read);
-  "largest" is the largest single process as GNU time sees it; and bgpdump's;
+- peak memory of the whole import: "all" is the largest sum of the proportional set size (PSS) of the
+  command and every worker process at one moment, sampled every 0.25 s: the physical memory they use
+  together, a page the forked workers still share with the importer counted once (a spike shorter than
+  the interval can be missed); "RSS" the same sum of resident sizes, which counts such a page once per
+  process (~80 MiB per worker); "cmd" is what the command reports (it samples itself and its workers'
+  PSS the same way while they read); "largest" is the largest single process's RSS as GNU time sees
+  it; and bgpdump's;
 - bytes on disk per route of the snapshot, and its load time in a fresh process divided by pyasn's load of
   the snapshot's own IPASN file, both with a cold page cache (the files are evicted with
   posix_fadvise(DONTNEED) first, which drops only their pages, not the machine's whole cache).
@@ -46,7 +48,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.mrt_generator import generate
-from bot.routing.rib_workers import plan_parts
+from bot.routing.rib_workers import descendants, plan_parts, proportional_bytes, status_bytes
 
 ROOT = Path(__file__).resolve().parents[1]
 GNU_TIME = "/usr/bin/time"
@@ -78,51 +80,28 @@ print(import_files([Path(p) for p in sys.argv[4:]], Path(sys.argv[2]), workers=i
 
 @dataclass(slots=True)
 class Run:
-    """A finished command: wall time, peak RSS of its process tree (sampled sum) and of its largest process."""
+    """A finished command: wall time, peak memory of its process tree (sampled sums of PSS and of RSS) and the
+    peak RSS of its largest process."""
 
     seconds: float
     peak_all: int
+    peak_rss_sum: int
     peak_largest: int
     stdout: str
 
 
-def _process_tree(root: int) -> list[int]:
-    """The root and every descendant process, from each process's parent in /proc/<pid>/stat."""
-    children: dict[int, list[int]] = {}
-    for entry in os.scandir("/proc"):
-        if entry.name.isdigit():
-            try:
-                stat = Path(entry.path, "stat").read_text(encoding="ascii", errors="replace")
-            except OSError:
-                continue  # ended while we looked
-            parent = int(stat.rsplit(")", 1)[1].split()[1])
-            children.setdefault(parent, []).append(int(entry.name))
-    tree, todo = [], [root]
-    while todo:
-        pid = todo.pop()
-        tree.append(pid)
-        todo.extend(children.get(pid, []))
-    return tree
-
-
-def _rss(pid: int) -> int:
-    try:
-        status = Path(f"/proc/{pid}/status").read_text(encoding="ascii", errors="replace")
-    except OSError:
-        return 0
-    return next((int(line.split()[1]) * 1024 for line in status.splitlines() if line.startswith("VmRSS:")), 0)
-
-
 def run(command: list[str], cwd: Path) -> Run:
-    """Run a command under GNU time, sampling the summed RSS of its process tree until it ends."""
+    """Run a command under GNU time, sampling the summed PSS and RSS of its process tree until it ends."""
     with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
         start = time.perf_counter()
         process = subprocess.Popen(
             [GNU_TIME, "-f", "%M", *command], cwd=cwd, stdout=out, stderr=err, text=True
         )
-        peak_all = 0
+        peak_all = peak_rss = 0
         while True:  # wait() rather than sleep(): the wall time ends when the command does
-            peak_all = max(peak_all, sum(_rss(pid) for pid in _process_tree(process.pid)))
+            tree = [str(pid) for pid in (process.pid, *descendants(process.pid))]
+            peak_all = max(peak_all, sum(map(proportional_bytes, tree)))
+            peak_rss = max(peak_rss, sum(status_bytes(pid, "VmRSS") for pid in tree))
             try:
                 process.wait(timeout=SAMPLE_SECONDS)
                 break
@@ -135,11 +114,11 @@ def run(command: list[str], cwd: Path) -> Run:
         if process.returncode:
             raise RuntimeError(f"{command[:3]} failed ({process.returncode}): {errors[-2000:]}")
         largest = int(errors.strip().splitlines()[-1]) * 1024
-        return Run(elapsed, max(peak_all, largest), largest, out.read())
+        return Run(elapsed, max(peak_all, largest), max(peak_rss, largest), largest, out.read())
 
 
 def bgpdump(files: list[Path], work: Path) -> Run:
-    total = Run(0.0, 0, 0, "")
+    total = Run(0.0, 0, 0, 0, "")
     for path in files:
         done = run(["sh", "-c", f"bgpdump -m '{path}' > /dev/null"], work)
         total.seconds += done.seconds
@@ -197,6 +176,7 @@ def ours(files: list[Path], work: Path, label: str) -> dict[str, float]:
         "routes": answer["routes"],
         "reported_peak": answer["import_peak_rss"],
         "peak_all": done.peak_all,
+        "peak_rss_sum": done.peak_rss_sum,
         "peak_largest": done.peak_largest,
         "bytes_per_route": size / max(1, answer["routes"]),
     }
@@ -300,7 +280,7 @@ def main() -> None:
     if chosen:
         print(
             f"{'case':12} {'routes read':>12} {'ours s':>7} {'bgpdump s':>9} {'ratio':>6} {'routes/s':>10} "
-            f"{'peak MiB all/cmd/largest':>24} {'bgpdump MiB':>11} {'B/route':>7}"
+            f"{'peak MiB all/RSS/cmd/largest':>29} {'bgpdump MiB':>11} {'B/route':>7}"
         )
     for case in chosen:
         files = inputs[case]
@@ -311,7 +291,8 @@ def main() -> None:
         print(
             f"{CASES[case]:12} {mine['routes_read']:>12,.0f} {mine['seconds']:>7.1f} {theirs.seconds:>9.1f} "
             f"{mine['seconds'] / theirs.seconds:>6.2f} {mine['routes_read'] / mine['seconds']:>10,.0f} "
-            f"{mine['peak_all'] / 2**20:>8,.0f}/{mine['reported_peak'] / 2**20:>7,.0f}/"
+            f"{mine['peak_all'] / 2**20:>8,.0f}/{mine['peak_rss_sum'] / 2**20:>5,.0f}/"
+            f"{mine['reported_peak'] / 2**20:>6,.0f}/"
             f"{mine['peak_largest'] / 2**20:>7,.0f} {theirs.peak_largest / 2**20:>11,.0f} "
             f"{mine['bytes_per_route']:>7.1f}"
         )

@@ -33,6 +33,7 @@ from bot.routing.ixps import BadIxpFile, IxpData, parse_ixps
 from bot.routing.mrt import MrtFormatError, MrtReader, MrtReport, RouteEvent
 from bot.routing.registry import Registrations, parse_delegated
 from bot.routing.rib_workers import (
+    Partial,
     TreeMemory,
     absorb,
     file_span,
@@ -293,13 +294,14 @@ def _read_mrt_files(
     processes, else one by one here; either way each file's routes are absorbed in order. Returns the
     reading's peak memory, workers included (`TreeMemory`), or this process's own peak if larger."""
     parts = plan_parts(files, workers)
-    if parts:
-        say(f"reading {len(files)} MRT file(s) in {sum(parts)} part(s) on {workers} cores")
-        read = read_in_workers(files, parts, routes.scratch, workers)
-    else:
-        read = read_here(files, routes.scratch, say)
     with TreeMemory() as memory:
         try:
+            read: Iterable[tuple[Path, list[Partial]]]
+            if parts:
+                say(f"reading {len(files)} MRT file(s) in {sum(parts)} part(s) on {workers} cores")
+                read = read_in_workers(files, parts, routes.scratch, workers)
+            else:
+                read = read_here(files, routes.scratch, say)
             for path, partials in read:
                 report = MrtReport.of_parts([p.report for p in partials])
                 collector = collector_name(path, report)

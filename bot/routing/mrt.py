@@ -1,8 +1,10 @@
 """Streaming MRT reader (RFC 6396, RFC 8050): BGP routes out of RIB dumps and update files.
 
-Pure Python but built for throughput: records are decoded in place with `struct.unpack_from` on one buffer,
-path attributes are decoded once per distinct attribute blob (RIB dumps repeat the same blob across
-thousands of entries) and prefixes once per distinct NLRI encoding, and peer/prefix strings are shared.
+Built for throughput: records are decoded in place with `struct.unpack_from` on one buffer, path attributes
+are decoded once per distinct attribute blob (RIB dumps repeat the same blob across thousands of entries)
+and prefixes once per distinct NLRI encoding, and peer/prefix strings are shared. An import (`read_rows`)
+decodes BGP4MP UPDATE records a batch at a time in numpy instead (`bot.routing.mrt_updates`), leaving
+every shape that batch does not take to the record-at-a-time code, in its place in the file.
 
 AS paths: AS4_PATH is merged into a 2-byte AS_PATH per RFC 6793 §4.2.3; an AS_SET becomes one frozenset
 element; AS_CONFED_SEQUENCE / AS_CONFED_SET segments are dropped, because they only describe hops inside
@@ -1007,9 +1009,7 @@ class MrtReader:
         """Records lo..hi-1 of the batch, all plain: their peers noted, their routes into the rows."""
         report = self.report
         first_of_peer, peer_of = mrt_updates.peer_groups(buf, decoded, np.arange(lo, hi))
-        for record in first_of_peer.tolist():
-            start = decoded.peer_at[record]
-            report.peer_keys.add((buf[start : start + decoded.peer_len[record]], int(decoded.asn[record])))
+        report.peer_keys.update(decoded.peer(buf, record) for record in first_of_peer.tolist())
         report.peers_seen = len(report.peer_keys)
         begin, end = np.searchsorted(decoded.prefix_record, (lo, hi))
         record = decoded.prefix_record[begin:end]
@@ -1018,11 +1018,8 @@ class MrtReader:
         routes_peer = peer_of[record - lo]
         used, first = np.unique(routes_peer, return_index=True)
         vantage_of = np.zeros(len(first_of_peer), dtype=np.int64)
-        for peer in used[np.argsort(first)].tolist():
-            start, owner = decoded.peer_at[first_of_peer[peer]], first_of_peer[peer]
-            vantage_of[peer] = self._vantage(
-                buf[start : start + decoded.peer_len[owner]], int(decoded.asn[owner])
-            )
+        for peer in used[np.argsort(first)].tolist():  # new vantages numbered in order of their first route
+            vantage_of[peer] = self._vantage(*decoded.peer(buf, int(first_of_peer[peer])))
         withdrawn = decoded.prefix_withdrawn[begin:end]
         announcing = np.unique(record[~withdrawn])  # the records whose path the routes use, in file order
         in_unusual = np.isin(announcing, np.fromiter(unusual, dtype=np.int64, count=len(unusual)))

@@ -47,6 +47,11 @@ class DecodedUpdates:
     prefix_v6: BOOL
     prefix_withdrawn: BOOL
 
+    def peer(self, buf: bytes, record: int) -> tuple[bytes, int]:
+        """(address as wire bytes, ASN) of the record's peer."""
+        start = int(self.peer_at[record])
+        return buf[start : start + int(self.peer_len[record])], int(self.asn[record])
+
 
 class _Bytes:
     """Big-endian reads at many offsets of one buffer; offsets outside it read 0 (the caller checks
