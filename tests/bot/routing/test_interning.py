@@ -26,17 +26,25 @@ def packed(sequences: list[tuple[int, ...]]) -> tuple[np.ndarray, np.ndarray]:
     return elems, offsets
 
 
+def interned_in_chunks(
+    table: SequenceTable, given: list[tuple[int, ...]], chunk: int
+) -> dict[tuple[int, ...], int]:
+    """Intern `given` a chunk at a time, checking that every id is the one `dict.setdefault` gives; that dict."""
+    expected: dict[tuple[int, ...], int] = {}
+    for start in range(0, len(given), chunk):
+        part = given[start : start + chunk]
+        assert table.intern(*packed(part)).tolist() == [expected.setdefault(s, len(expected)) for s in part]
+    return expected
+
+
 def test_ids_are_a_dicts_ids_across_batches(monkeypatch: pytest.MonkeyPatch) -> None:
     """Short sequences from a small alphabet (many repeats, empty ones, shared prefixes and suffixes), fed
     in chunks that cross the batch size: every id is the one `dict.setdefault` gives."""
     monkeypatch.setattr(interning, "BATCH", 700)
     rng = random.Random(7)
     given = [tuple(rng.randint(1, 30) for _ in range(rng.randint(0, 4))) for _ in range(12_000)]
-    table, expected = SequenceTable(), {}
-    for start in range(0, len(given), 2_500):
-        chunk = given[start : start + 2_500]
-        ids = table.intern(*packed(chunk))
-        assert ids.tolist() == [expected.setdefault(s, len(expected)) for s in chunk]
+    table = SequenceTable()
+    expected = interned_in_chunks(table, given, 2_500)
     assert len(table) == len(expected)
     assert sequences(table) == [list(s) for s in expected]
 
@@ -101,10 +109,7 @@ def test_sequences_sharing_the_first_hash_keep_their_own_ids(monkeypatch: pytest
     monkeypatch.setattr(interning, "BATCH", 500)
     rng = random.Random(9)
     given = [tuple(rng.randint(1, 25) for _ in range(rng.randint(0, 3))) for _ in range(4_000)]
-    table, expected = SequenceTable(), {}
-    for start in range(0, len(given), 1_000):
-        chunk = given[start : start + 1_000]
-        assert table.intern(*packed(chunk)).tolist() == [expected.setdefault(s, len(expected)) for s in chunk]
+    assert len(interned_in_chunks(SequenceTable(), given, 1_000)) == len(set(given))
 
 
 @pytest.mark.parametrize(
