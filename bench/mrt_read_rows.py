@@ -5,8 +5,9 @@ Run: .venv/bin/python bench/mrt_read_rows.py FILE... [--repeats 3]
 (files from bench/mrt_generator.py, e.g. the `--keep` folder of bench/routing_mrt_import.py).
 Per file and repeat it prints CPU seconds (user + system; wall time on the shared machine says more about
 the other work on it than about ours) of:
-- rows: `parse_part`, what an import runs per file or part (`MrtReader.read_rows` into `WireRows`, the
-  rows spilled, one text per distinct prefix), here in one process on the whole file;
+- rows: `parse_part`, what an import runs per file or part (`MrtReader.read_rows` into `WireRows`: UPDATE
+  records decoded in numpy batches, prefixes and paths interned as integer words, the rows spilled), here
+  in one process on the whole file;
 - events: `MrtReader` events into `RouteAccumulator.consume`, the reader an import used before;
 - bgpdump: `bgpdump -m FILE > /dev/null` (C: parse, print, discard);
 and each reader's ratio to bgpdump and its CPU time per route read.
