@@ -966,11 +966,12 @@ class MrtReader:
         at, numbers = marks[:, 0], marks[:, 1]
         ts, rtypes, subtypes, starts, ends = mrt_updates.headers(buf, at)
         decoded = mrt_updates.decode(buf, starts, ends, subtypes)
-        unusual = self._unusual_paths(buf, decoded, subtypes == 4)
+        plain = mrt_updates.plain_paths(buf, decoded.path_at, decoded.path_end)
+        unusual = self._unusual_paths(buf, decoded, subtypes == 4, plain.plain)
         lo = 0
         for stop in [*np.flatnonzero(decoded.fallback).tolist(), len(at)]:
             if stop > lo:
-                yield from self._update_run(buf, decoded, unusual, ts, lo, stop)
+                yield from self._update_run(buf, decoded, plain, unusual, ts, lo, stop)
             if stop < len(at):
                 count = self._decode_one(
                     handlers[int(rtypes[stop])], buf, int(at[stop]), int(ends[stop]), int(numbers[stop])
@@ -980,11 +981,15 @@ class MrtReader:
             lo = stop + 1
 
     def _unusual_paths(
-        self, buf: bytes, decoded: mrt_updates.DecodedUpdates, as4: npt.NDArray[np.bool_]
+        self,
+        buf: bytes,
+        decoded: mrt_updates.DecodedUpdates,
+        as4: npt.NDArray[np.bool_],
+        plain: npt.NDArray[np.bool_],
     ) -> dict[int, AsPath]:
-        """Each UPDATE's path that is not the usual shape (`mrt_updates.plain_paths`), decoded here; a record
-        whose path is corrupt goes to the fallback, to be counted as the one-at-a-time decoder counts it."""
-        plain, _, _ = mrt_updates.plain_paths(buf, decoded.path_at, decoded.path_end)
+        """Each UPDATE's path that is not a 4-byte session's `plain` one (`mrt_updates.plain_paths`), decoded
+        here; a record whose path is corrupt goes to the fallback, to be counted as the one-at-a-time
+        decoder counts it."""
         paths: dict[int, AsPath] = {}
         for record in np.flatnonzero(~decoded.fallback & (decoded.path_at >= 0) & ~(plain & as4)).tolist():
             as_path = buf[decoded.path_at[record] : decoded.path_end[record]]
@@ -1001,6 +1006,7 @@ class MrtReader:
         self,
         buf: bytes,
         decoded: mrt_updates.DecodedUpdates,
+        plain: mrt_updates.PlainPaths,
         unusual: dict[int, AsPath],
         ts: npt.NDArray[np.int64],
         lo: int,
@@ -1023,10 +1029,10 @@ class MrtReader:
         withdrawn = decoded.prefix_withdrawn[begin:end]
         announcing = np.unique(record[~withdrawn])  # the records whose path the routes use, in file order
         in_unusual = np.isin(announcing, np.fromiter(unusual, dtype=np.int64, count=len(unusual)))
-        _, asns, asn_counts = mrt_updates.plain_paths(
-            buf, np.where(in_unusual, -1, decoded.path_at[announcing]), decoded.path_end[announcing]
-        )
-        keys, key_lengths = mrt_updates.prefix_keys(
+        usual = announcing[~in_unusual]  # a 2-byte session's path is plain only when it has none
+        asn_counts = np.zeros(len(announcing), dtype=np.int64)
+        asn_counts[~in_unusual] = plain.count[usual]
+        keys, key_lengths = mrt_updates.gathered_prefix_keys(
             buf, decoded.prefix_at[begin:end], decoded.prefix_len[begin:end], decoded.prefix_v6[begin:end]
         )
         self._rows.add_updates(
@@ -1036,7 +1042,7 @@ class MrtReader:
                 key_lengths=key_lengths,
                 path=np.where(withdrawn, -1, np.searchsorted(announcing, record)),
                 plain=~in_unusual,
-                asns=asns,
+                asns=plain.of(usual),
                 asn_counts=asn_counts,
                 unusual={i: unusual[r] for i, r in enumerate(announcing.tolist()) if r in unusual},
             )

@@ -210,7 +210,7 @@ def _split_nlri(b: _Bytes, start: I64, end: I64, v6: BOOL) -> tuple[I64, I64, I6
     return field[order], place[order], size[order], np.concatenate(odd)
 
 
-def prefix_keys(b: bytes, at: I64, size: I64, v6: BOOL) -> tuple[bytes, I64]:
+def gathered_prefix_keys(b: bytes, at: I64, size: I64, v6: BOOL) -> tuple[bytes, I64]:
     """`route_build.prefix_key` of each NLRI encoding `b[at[i]:at[i] + size[i]]`, end to end, and their
     lengths: a family byte in front of each."""
     data = np.frombuffer(b, dtype=np.uint8)
@@ -224,22 +224,38 @@ def prefix_keys(b: bytes, at: I64, size: I64, v6: BOOL) -> tuple[bytes, I64]:
     return out.tobytes(), lengths
 
 
-def plain_paths(b: bytes, at: I64, end: I64) -> tuple[BOOL, npt.NDArray[np.uint32], I64]:
-    """Which 4-byte AS_PATH values (at -1: none, the empty path) are the usual shape, one AS_SEQUENCE with
-    no AS0, whose interned words are just its ASNs (`route_build.path_words`); their ASNs end to end, and
-    how many each has."""
+@dataclass(slots=True)
+class PlainPaths:
+    """Which AS_PATH values (at -1: none, the empty path) are the usual shape, one 4-byte AS_SEQUENCE with no
+    AS0, whose interned words are just its ASNs (`route_build.path_words`); their ASNs end to end, and where
+    each record's start and how many (0 for the rest)."""
+
+    plain: BOOL
+    asns: npt.NDArray[np.uint32]
+    asn_at: I64
+    count: I64
+
+    def of(self, records: I64) -> npt.NDArray[np.uint32]:
+        """The ASNs of these records' plain paths, end to end."""
+        index, _ = spans(self.asn_at[records], self.count[records])
+        return self.asns[index]
+
+
+def plain_paths(b: bytes, at: I64, end: I64) -> PlainPaths:
+    """The usual-shape paths of the AS_PATH values `b[at[i]:end[i]]`, read as 4-byte ASNs."""
     reader = _Bytes(b)
     absent = at < 0
     count = np.where(absent, 0, reader.u8(at + 1))
     plain = absent | ((reader.u8(at) == 2) & (end - at == 2 + 4 * count) & (count > 0))
+    count = np.where(plain, count, 0)
     index, owner = spans(at[plain] + 2, 4 * count[plain])
     asns = reader.data[index].view(">u4").astype(np.uint32)
-    owner = owner[::4]
+    owner = np.flatnonzero(plain)[owner[::4]]
     with_zero = np.unique(owner[asns == 0])
     if len(with_zero):  # AS0 (RFC 7607) is interned in the tagged form: decoded one at a time
         asns = asns[~np.isin(owner, with_zero)]
-        plain[np.flatnonzero(plain)[with_zero]] = False
-    return plain, asns, np.where(plain, count, 0)
+        plain[with_zero], count[with_zero] = False, 0
+    return PlainPaths(plain, asns, np.cumsum(count) - count, count)
 
 
 @dataclass(slots=True)
