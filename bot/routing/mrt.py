@@ -425,7 +425,9 @@ class MrtReader:
         }
         first = last = None
         with self._open() as raw:
-            for ts, count in self._scan(raw, handlers, lambda buf: self._updates(buf, handlers)):
+            for ts, count in self._scan(
+                raw, handlers, lambda buf, batch: self._updates(buf, batch, handlers)
+            ):
                 self.report.events += count
                 if first is None:
                     first = ts
@@ -446,13 +448,13 @@ class MrtReader:
         self,
         raw: BinaryIO,
         handlers: Mapping[int, Callable[[bytes, int, int, int, int], _R]],
-        decode_batch: Callable[[bytes], Iterator[tuple[int, _R]]] | None = None,
+        decode_batch: Callable[[bytes, array[int]], Iterator[tuple[int, _R]]] | None = None,
     ) -> Iterator[tuple[int, _R]]:
         """(timestamp, handler result) of each record of this part that yields anything, in file order.
         With `decode_batch` (rows mode: `_updates`) BGP4MP records are collected and decoded a batch at a
         time, each batch before the next record decoded on its own and before the buffer moves on; a batch
         yields fewer pairs than records, with the same sum and first and last timestamps."""
-        batch = self._batch = array("q")  # (position, record number) of each BGP4MP record not yet decoded
+        batch = array("q")  # (position, record number) of each BGP4MP record not yet decoded
         report = self.report = MrtReport()
         self._peer_table = None
         inflater = Inflater(raw, report)
@@ -522,13 +524,13 @@ class MrtReader:
                     pos = end
                     continue
                 if decode_batch is not None and batch:
-                    yield from decode_batch(buf)
+                    yield from decode_batch(buf, batch)
                 out = self._decode_one(handler, buf, pos, end, report.records)
                 pos = end
                 if out:
                     yield ts, out
             if decode_batch is not None and batch:
-                yield from decode_batch(buf)
+                yield from decode_batch(buf, batch)
             for cache in (
                 self._rib_paths,
                 self._v1_paths,
@@ -957,12 +959,15 @@ class MrtReader:
         return _new_event(_Message, (peer_raw, peer_asn, False, withdrawn, announced, attrs.as_path))
 
     def _updates(
-        self, buf: bytes, handlers: Mapping[int, Callable[[bytes, int, int, int, int], int]]
+        self,
+        buf: bytes,
+        batch: array[int],
+        handlers: Mapping[int, Callable[[bytes, int, int, int, int], int]],
     ) -> Iterator[tuple[int, int]]:
-        """Decode the batch of BGP4MP records (`mrt_updates`) into the rows: the plain ones together, each
+        """Decode the `batch` of BGP4MP records (`mrt_updates`) into the rows: the plain ones together, each
         run of them before the next record that needs the one-at-a-time decoder, which then decodes it."""
-        marks = np.frombuffer(self._batch, dtype=np.int64).reshape(-1, 2).copy()
-        del self._batch[:]
+        marks = np.frombuffer(batch, dtype=np.int64).reshape(-1, 2).copy()
+        del batch[:]  # the scanner goes on filling the same array
         at, numbers = marks[:, 0], marks[:, 1]
         ts, rtypes, subtypes, starts, ends = mrt_updates.headers(buf, at)
         decoded = mrt_updates.decode(buf, starts, ends, subtypes)

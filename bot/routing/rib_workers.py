@@ -70,8 +70,8 @@ class Partial:
 
 class WireRows:
     """The `RouteRows` an import reads MRT into: rows go straight into a `RouteAccumulator`'s integer
-    buffers, prefixes and paths with provisional ids (prefixes found by their wire encoding, per family,
-    in a cache of recent ones), which the accumulator resolves when it spills."""
+    buffers, prefixes and paths with provisional ids, which the accumulator resolves when it spills (a RIB's
+    prefixes are found by their wire encoding, per family, in a cache of recent ones first)."""
 
     withdrawn = WITHDRAWN
 
@@ -91,8 +91,9 @@ class WireRows:
         self.routes.drop(vantage)
 
     def add(self, vantage: int, path_id: int, nlri: Nlri) -> None:
-        """An UPDATE's prefixes: a provisional id each, in one run, no lookup per prefix (the recent-key
-        cache `add_rib` asks would seldom hit: an updates file's prefixes come back far apart)."""
+        """One NLRI field's prefixes (of an UPDATE the batch decoder leaves, or a TABLE_DUMP route): a
+        provisional id each, in one run, no lookup per prefix (the recent-key cache `add_rib` asks would
+        seldom hit: an updates file's prefixes come back far apart)."""
         v6, raws, add_path_ids = nlri
         n = len(raws)
         first = self.routes.prefixes.provisional_run(*prefix_keys(raws, v6))
